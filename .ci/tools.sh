@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs the build and test tools Viva needs, skipping whatever is already there.
+# The one place where tool versions are pinned; `.ci/run`, `.ci/serve` and the README use it.
+# Everything comes from the package registries (crates.io, npm, Debian): nothing else is downloaded.
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.11   # needs the cargo-util-schemas pin below on rustc 1.95
+WASM_BINDGEN_VERSION=0.2.130  # must equal the wasm-bindgen crate pinned (=) in Cargo.toml
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
+
+need_browser="${1:-}"   # pass "--browser" to also install Chromium and the Playwright deps
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
+  # Not --locked: one crate in its lock file is no longer in the index.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 13 minutes, once)"
+  # Its lock file wants cargo-util-schemas 0.14.2, which needs rustc 1.96; 0.14.1 works on 1.95.
+  src="$(mktemp -d)"
+  cargo info "cargo-leptos@$CARGO_LEPTOS_VERSION" >/dev/null 2>&1 || true   # puts the source in the registry cache
+  crate="$(ls "$HOME"/.cargo/registry/cache/*/cargo-leptos-"$CARGO_LEPTOS_VERSION".crate | head -1)"
+  tar -xzf "$crate" -C "$src"
+  (cd "$src/cargo-leptos-$CARGO_LEPTOS_VERSION" &&
+     cargo update -p cargo-util-schemas --precise 0.14.1 &&
+     cargo install --locked --path . --features no_downloads)
+  rm -rf "$src"
+fi
+
+# wasm-opt for `cargo leptos build --release`, from npm's binaryen (cargo-leptos would otherwise
+# try to download a release binary).
+if [ ! -x "$here/.ci/node_modules/.bin/wasm-opt" ]; then
+  log "installing wasm-opt (npm binaryen)"
+  (cd "$here/.ci" && npm ci --no-audit --no-fund --silent)
+fi
+
+if [ "$need_browser" = "--browser" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian chromium"
+    SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+  fi
+  if [ ! -d "$here/end2end/node_modules/playwright-core" ]; then
+    log "installing Playwright (playwright-core, no browser download)"
+    (cd "$here/end2end" && npm ci --no-audit --no-fund --silent)
+  fi
+fi
+log "tools ready"
