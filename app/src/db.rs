@@ -1,0 +1,216 @@
+//! The database: one SurrealDB handle for every storage engine (`surrealkv://PATH` embedded
+//! file by default, `mem://` for tests, `ws://host:port` for a SurrealDB server), and the
+//! schema migrations applied at start-up, each once.
+
+use surrealdb::engine::any::{self, Any};
+use surrealdb::opt::auth::Root;
+use surrealdb::types::SurrealValue;
+use surrealdb::Surreal;
+
+pub type Db = Surreal<Any>;
+
+/// Namespace and database that hold Viva's tables.
+pub const NAMESPACE: &str = "viva";
+pub const DATABASE: &str = "main";
+
+/// Named limit: how long opening the database may take before start-up gives up.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Schema migrations, in order. A migration is never edited once released: add a new one.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/0001_init.surql"),
+}];
+
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("could not open the database at {url}: {source}. Check that the address is right, that a SurrealDB server answers there, or that the data directory is writable")]
+    Connect { url: String, source: surrealdb::Error },
+    #[error("the database at {url} did not answer within {secs} s. Check that a SurrealDB server is running there")]
+    Timeout { url: String, secs: u64 },
+    #[error("could not sign in to the database at {url} as {user}: {source}. Check --db-user and --db-pass")]
+    SignIn { url: String, user: String, source: surrealdb::Error },
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration { version: i64, name: &'static str, source: surrealdb::Error },
+    #[error("{0} is missing from the database")]
+    Missing(&'static str),
+    #[error("database query failed: {0}")]
+    Query(#[from] surrealdb::Error),
+}
+
+/// Credentials for a remote SurrealDB server (root user). Not used by embedded engines.
+#[derive(Debug, Clone, Default)]
+pub struct DbAuth {
+    pub user: Option<String>,
+    pub pass: Option<String>,
+}
+
+/// Whether a database URL names an embedded engine (data in this process) or a server.
+pub fn is_embedded(url: &str) -> bool {
+    ["mem:", "memory", "surrealkv:", "file:", "rocksdb:"].iter().any(|p| url.starts_with(p))
+}
+
+/// Opens the database, signs in when it is a server, selects Viva's namespace and database,
+/// and applies pending migrations.
+pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
+    let db = tokio::time::timeout(CONNECT_TIMEOUT, any::connect(url))
+        .await
+        .map_err(|_| DbError::Timeout { url: url.to_string(), secs: CONNECT_TIMEOUT.as_secs() })?
+        .map_err(|source| DbError::Connect { url: url.to_string(), source })?;
+    if !is_embedded(url) {
+        if let (Some(user), Some(pass)) = (&auth.user, &auth.pass) {
+            db.signin(Root { username: user.clone(), password: pass.clone() })
+                .await
+                .map_err(|source| DbError::SignIn { url: url.to_string(), user: user.clone(), source })?;
+        }
+    }
+    db.use_ns(NAMESPACE).use_db(DATABASE).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub name: String,
+    pub checksum: String,
+}
+
+/// Applies every migration not yet recorded, each in its own transaction together with its
+/// record, so a failed migration leaves nothing behind. Returns the versions it applied.
+pub async fn migrate(db: &Db) -> Result<Vec<i64>, DbError> {
+    db.query(
+        "DEFINE TABLE IF NOT EXISTS migration SCHEMAFULL;
+         DEFINE FIELD IF NOT EXISTS version ON migration TYPE int;
+         DEFINE FIELD IF NOT EXISTS name ON migration TYPE string;
+         DEFINE FIELD IF NOT EXISTS checksum ON migration TYPE string;
+         DEFINE FIELD IF NOT EXISTS applied_at ON migration TYPE datetime;
+         DEFINE INDEX IF NOT EXISTS migration_version ON migration FIELDS version UNIQUE;",
+    )
+    .await?
+    .check()?;
+
+    let applied = applied_migrations(db).await?;
+    let mut done = Vec::new();
+    for m in MIGRATIONS {
+        if let Some(prev) = applied.iter().find(|a| a.version == m.version) {
+            if prev.checksum != checksum(m.sql) {
+                tracing::warn!(version = m.version, name = m.name, "migration changed after it was applied; keeping the applied schema");
+            }
+            continue;
+        }
+        let sql = format!(
+            "BEGIN TRANSACTION;\n{}\n;CREATE migration SET version = $version, name = $name, checksum = $checksum, applied_at = time::now();\nCOMMIT TRANSACTION;",
+            m.sql
+        );
+        db.query(sql)
+            .bind(("version", m.version))
+            .bind(("name", m.name))
+            .bind(("checksum", checksum(m.sql)))
+            .await
+            .and_then(|r| r.check())
+            .map_err(|source| DbError::Migration { version: m.version, name: m.name, source })?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+        done.push(m.version);
+    }
+    Ok(done)
+}
+
+pub async fn applied_migrations(db: &Db) -> Result<Vec<AppliedMigration>, DbError> {
+    let mut res = db.query("SELECT version, name, checksum FROM migration ORDER BY version").await?.check()?;
+    Ok(res.take(0)?)
+}
+
+/// A cheap query that proves the database answers.
+pub async fn ping(db: &Db) -> Result<(), DbError> {
+    db.query("RETURN 1").await?.check()?;
+    Ok(())
+}
+
+/// The id of this installation, made on first start and kept in the database.
+pub async fn instance_id(db: &Db) -> Result<String, DbError> {
+    let mut res = db
+        .query(
+            "INSERT IGNORE INTO instance { id: 'main', uid: <string> rand::uuid::v7(), created_at: time::now() };
+             RETURN (SELECT VALUE uid FROM ONLY instance:main);",
+        )
+        .await?
+        .check()?;
+    let uid: Option<String> = res.take(1)?;
+    uid.ok_or(DbError::Missing("the installation record"))
+}
+
+/// FNV-1a, enough to notice that a migration file changed.
+fn checksum(s: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn fresh() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("surrealkv://{}", dir.path().join("db").display());
+        let db = connect(&url, &DbAuth::default()).await.unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_are_recorded() {
+        let (_dir, db) = fresh().await;
+        let applied = applied_migrations(&db).await.unwrap();
+        assert_eq!(applied.len(), MIGRATIONS.len());
+        assert_eq!(applied[0].version, 1);
+        // A second run applies nothing and records nothing twice.
+        assert!(migrate(&db).await.unwrap().is_empty());
+        assert_eq!(applied_migrations(&db).await.unwrap().len(), MIGRATIONS.len());
+    }
+
+    #[tokio::test]
+    async fn instance_id_is_stable() {
+        let (_dir, db) = fresh().await;
+        let a = instance_id(&db).await.unwrap();
+        let b = instance_id(&db).await.unwrap();
+        assert_eq!(a, b);
+        assert!(a.len() >= 32, "{a}");
+    }
+
+    #[tokio::test]
+    async fn schemafull_tables_reject_unknown_fields() {
+        let (_dir, db) = fresh().await;
+        let res = db.query("CREATE instance:other SET uid = 'x', created_at = time::now(), colour = 'red'").await.unwrap().check();
+        // SCHEMAFULL drops or rejects fields that are not defined; either way `colour` is not stored.
+        if res.is_ok() {
+            let mut r = db.query("SELECT VALUE colour FROM ONLY instance:other").await.unwrap();
+            let v: Option<String> = r.take(0).unwrap();
+            assert_eq!(v, None);
+        }
+    }
+
+    #[test]
+    fn embedded_urls_are_recognised() {
+        assert!(is_embedded("surrealkv://viva-data/db"));
+        assert!(is_embedded("mem://"));
+        assert!(!is_embedded("ws://127.0.0.1:8000"));
+    }
+
+    #[test]
+    fn checksum_notices_a_change() {
+        assert_ne!(checksum("a"), checksum("b"));
+        assert_eq!(checksum("same"), checksum("same"));
+    }
+}

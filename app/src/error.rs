@@ -1,0 +1,108 @@
+//! The one error type of the app layer. It crosses the wire to the browser typed (server
+//! functions return `Result<T, AppError>`), and the error boundary renders it.
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The input was wrong; the message says what to change.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    #[error("You do not have access to this.")]
+    Forbidden,
+    #[error("We could not find that page or item.")]
+    NotFound,
+    /// Too many requests; try again after this many seconds.
+    #[error("Too many attempts. Try again in {0} s.")]
+    RateLimited(u64),
+    /// A fault on our side. The detail is logged on the server, not sent to the browser.
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// The browser could not reach the server, or could not read its answer.
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Transport(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// Logs the detail of an internal fault and returns the generic error shown to users.
+    #[cfg(feature = "ssr")]
+    pub fn internal(context: &str, detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "{context}");
+        AppError::Internal
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The request did not decode: wrong or malformed arguments.
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
+                AppError::BadRequest(format!("The request could not be read: {msg}"))
+            }
+            ServerFnErrorErr::MissingArg(msg) => {
+                AppError::BadRequest(format!("A required field is missing: {msg}"))
+            }
+            ServerFnErrorErr::UnsupportedRequestMethod(msg) => {
+                AppError::BadRequest(format!("Unsupported request method: {msg}"))
+            }
+            ServerFnErrorErr::Request(msg) | ServerFnErrorErr::Response(msg) => AppError::Transport(msg),
+            ServerFnErrorErr::Registration(_) => AppError::NotFound,
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<surrealdb::Error> for AppError {
+    fn from(e: surrealdb::Error) -> Self {
+        AppError::internal("database error", e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_client_errors_for_user_faults() {
+        assert_eq!(AppError::BadRequest("x".into()).status_code(), 400);
+        assert_eq!(AppError::RateLimited(3).status_code(), 429);
+        assert_eq!(AppError::NotFound.status_code(), 404);
+        assert_eq!(AppError::Internal.status_code(), 500);
+    }
+
+    #[test]
+    fn malformed_arguments_become_bad_request_with_the_reason() {
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization("expected `,`".into()));
+        assert_eq!(e.status_code(), 400);
+        assert!(e.to_string().contains("expected `,`"), "{e}");
+    }
+
+    #[test]
+    fn round_trips_through_json_as_the_browser_receives_it() {
+        let e = AppError::RateLimited(42);
+        let s = serde_json::to_string(&e).unwrap();
+        let back: AppError = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(back.to_string(), "Too many attempts. Try again in 42 s.");
+    }
+}

@@ -1,0 +1,18 @@
+//! Viva: the Leptos application. Each feature lives in its own folder (components, `api.rs`
+//! with its server functions, and an ssr-only `service.rs`); `ui/` holds the shell.
+
+pub mod contact;
+pub mod error;
+pub mod status;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod server_context;
+
+pub use error::AppError;
+pub use ui::{shell, App};
+
+/// The product's name as shown to people.
+pub const PRODUCT_NAME: &str = "Viva";

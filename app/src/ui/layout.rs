@@ -1,0 +1,41 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::{theme::ThemeToggle, ErrorView};
+use crate::status::ServerStatus;
+
+/// Header with navigation, the page, and a footer. Errors raised by a page are caught here
+/// and shown in place of the page, with the layout still around them.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="site-header">
+            <div class="container header-row">
+                <a class="brand" href="/" aria-label="Viva home">
+                    <span class="brand-mark" aria-hidden="true">"V"</span>
+                    <span class="brand-name">"Viva"</span>
+                </a>
+                <nav aria-label="Main">
+                    <ul class="nav-list">
+                        <li><A href="/">"Home"</A></li>
+                        <li><A href="/privacy">"Privacy"</A></li>
+                        <li><A href="/contact">"Contact"</A></li>
+                    </ul>
+                </nav>
+                <ThemeToggle/>
+            </div>
+        </header>
+        <main id="main" class="container" tabindex="-1">
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                {children()}
+            </ErrorBoundary>
+        </main>
+        <footer class="site-footer">
+            <div class="container footer-row">
+                <p>"Viva is open source and self-hostable. Your practice data stays on the server you choose."</p>
+                <ServerStatus/>
+            </div>
+        </footer>
+    }
+}

@@ -1,0 +1,60 @@
+//! The application shell: document, routes, layout and the pages that belong to no feature.
+
+mod error_view;
+mod home;
+mod layout;
+mod not_found;
+mod privacy;
+mod theme;
+
+pub use error_view::ErrorView;
+pub use not_found::NotFound;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document rendered on the server around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                // Runs before first paint so the page never flashes the wrong theme.
+                <script nonce=nonce>{theme::EARLY_THEME_SCRIPT}</script>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/viva.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Viva".to_string() } else { format!("{page} · Viva") }/>
+        <Router>
+            <layout::Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=home::HomePage/>
+                    <Route path=path!("/privacy") view=privacy::PrivacyPage/>
+                    <Route path=path!("/contact") view=crate::contact::ContactPage/>
+                </Routes>
+            </layout::Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,115 @@
+import { test, expect, Page, ConsoleMessage } from '@playwright/test';
+
+// Collects console errors and CSP violations for the whole test; asserted empty at the end.
+function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return problems;
+}
+
+async function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as any).__cspViolations ?? []);
+}
+
+test.beforeEach(async ({ page }) => {
+  await page.addInitScript(() => {
+    (window as any).__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as any).__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+});
+
+async function hydrated(page: Page) {
+  // The theme toggle (on every page) is enabled only once the wasm bundle has hydrated it.
+  await expect(page.getByRole('button', { name: 'Dark theme' })).toBeEnabled();
+}
+
+test('the landing page renders before hydration, without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const res = await page.goto('/');
+  expect(res?.status()).toBe(200);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Practise interviews out loud');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Privacy' })).toBeVisible();
+  // Interactive controls wait for hydration.
+  await expect(page.getByRole('button', { name: 'Start timer' })).toBeDisabled();
+  await context.close();
+});
+
+test('the landing page becomes interactive after hydration', async ({ page }) => {
+  const problems = watchProblems(page);
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Start timer' })).toBeEnabled();
+  const clock = page.getByRole('timer', { name: 'Time left' });
+  await expect(clock).toHaveText('2:00');
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
+  await expect(clock).not.toHaveText('2:00', { timeout: 5_000 });
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(clock).toHaveText('2:00');
+  expect(problems).toEqual([]);
+  expect(await cspViolations(page)).toEqual([]);
+});
+
+test('the theme toggle switches theme and the choice survives a reload', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto('/');
+  await hydrated(page);
+  const html = page.locator('html');
+  await expect(html).toHaveAttribute('data-theme', 'light');
+  const toggle = page.getByRole('button', { name: 'Dark theme' });
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await toggle.click();
+  await expect(html).toHaveAttribute('data-theme', 'dark');
+  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+  await page.reload();
+  // Set before first paint by the early script, not after hydration.
+  await expect(html).toHaveAttribute('data-theme', 'dark');
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Dark theme' })).toHaveAttribute('aria-pressed', 'true');
+});
+
+test('the system colour scheme is followed until the person chooses', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto('/');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+});
+
+test('unknown addresses show the 404 page', async ({ page }) => {
+  const res = await page.goto('/no/such/page');
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'We could not find that page' })).toBeVisible();
+  await page.getByRole('link', { name: 'Go to the home page' }).click();
+  await expect(page).toHaveURL('/');
+});
+
+test('the contact form sends a message, by keyboard', async ({ page }) => {
+  const problems = watchProblems(page);
+  await page.goto('/contact');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill('Ada Lovelace');
+  await page.getByLabel('E-mail address').fill('ada@example.org');
+  await page.getByLabel('Message').fill('Could Viva practise analyst interviews too?');
+  await page.getByLabel('Message').press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status')).toContainText('your message was sent');
+  expect(problems).toEqual([]);
+});
+
+for (const path of ['/', '/privacy', '/contact']) {
+  test(`no console errors or CSP violations on ${path}`, async ({ page }) => {
+    const problems = watchProblems(page);
+    await page.goto(path);
+    await page.waitForLoadState('networkidle');
+    // Keyboard users reach the skip link first.
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+    expect(problems).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
+  });
+}

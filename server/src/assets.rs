@@ -1,0 +1,109 @@
+//! The site's static files (wasm, JS glue, CSS, public assets): from the copy embedded in a
+//! release binary, or from a directory on disk. Precompressed `.br`/`.gz` versions are served
+//! when the browser accepts them.
+
+use std::{borrow::Cow, collections::HashMap, path::PathBuf, sync::Arc};
+
+use axum::{
+    body::Body,
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::Response,
+};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/site.rs"));
+}
+
+#[derive(Clone)]
+pub enum Site {
+    Embedded(Arc<HashMap<&'static str, (&'static [u8], String)>>),
+    Disk(PathBuf),
+}
+
+impl Site {
+    /// The embedded copy when the binary has one and no directory is given, else the directory.
+    pub fn choose(site_root: Option<PathBuf>) -> Site {
+        match site_root {
+            Some(dir) => Site::Disk(dir),
+            None if !embedded::SITE_FILES.is_empty() => Site::Embedded(Arc::new(
+                embedded::SITE_FILES.iter().map(|(p, b)| (*p, (*b, etag(b)))).collect(),
+            )),
+            None => Site::Disk(std::env::var("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|_| "target/site".into())),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Site::Embedded(files) => format!("embedded ({} files)", files.len()),
+            Site::Disk(dir) => format!("from {}", dir.display()),
+        }
+    }
+
+    /// Whether the wasm bundle is there to hydrate pages.
+    pub fn has_bundle(&self) -> bool {
+        match self {
+            Site::Embedded(f) => f.contains_key("pkg/viva.wasm"),
+            Site::Disk(dir) => dir.join("pkg/viva.wasm").is_file(),
+        }
+    }
+
+    async fn read(&self, rel: &str) -> Option<(Cow<'static, [u8]>, Option<String>)> {
+        match self {
+            Site::Embedded(files) => files.get(rel).map(|(b, tag)| (Cow::Borrowed(*b), Some(tag.clone()))),
+            Site::Disk(dir) => tokio::fs::read(dir.join(rel)).await.ok().map(|b| (Cow::Owned(b), None)),
+        }
+    }
+
+    /// Answers a GET for `path`, or None when there is no such file (the caller renders 404).
+    pub async fn serve(&self, path: &str, req_headers: &HeaderMap) -> Option<Response> {
+        let rel = path.trim_start_matches('/');
+        if rel.is_empty() || rel.split('/').any(|seg| seg == ".." || seg.starts_with('.')) || rel.contains('\\') {
+            return None;
+        }
+        let accept = req_headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let accepts = |enc: &str| accept.split(',').any(|p| p.trim().split(';').next() == Some(enc));
+        let mut chosen = None;
+        for (enc, ext) in [("br", ".br"), ("gzip", ".gz")] {
+            if accepts(enc) {
+                if let Some(found) = self.read(&format!("{rel}{ext}")).await {
+                    chosen = Some((found, Some(enc)));
+                    break;
+                }
+            }
+        }
+        let ((bytes, tag), encoding) = match chosen {
+            Some(c) => c,
+            None => (self.read(rel).await?, None),
+        };
+        let mime = mime_guess::from_path(rel).first_or_octet_stream();
+        let mut res = Response::builder()
+            .header(header::CONTENT_TYPE, mime.as_ref())
+            .header(header::VARY, "Accept-Encoding")
+            // File names are not hashed: revalidate each time (cheap with the ETag).
+            .header(header::CACHE_CONTROL, "no-cache");
+        if let Some(enc) = encoding {
+            res = res.header(header::CONTENT_ENCODING, enc);
+        }
+        if let Some(tag) = tag {
+            let tag = format!("\"{tag}-{}\"", encoding.unwrap_or("id"));
+            if req_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+                return res.status(StatusCode::NOT_MODIFIED).header(header::ETAG, tag).body(Body::empty()).ok();
+            }
+            res = res.header(header::ETAG, HeaderValue::from_str(&tag).ok()?);
+        }
+        let body = match bytes {
+            Cow::Borrowed(b) => Body::from(b),
+            Cow::Owned(v) => Body::from(v),
+        };
+        res.body(body).ok()
+    }
+}
+
+fn etag(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
