@@ -1,0 +1,10 @@
+# Shared by .ci/run and .ci/serve: where builds go and which tools are on PATH.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Outside the clone, so a fresh clone (CI) builds incrementally on top of earlier runs.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/viva/target}"
+# cargo-leptos passes this to the server build; set it for plain cargo runs too, so neither
+# invalidates the other's build of the server (its build script embeds the site from here).
+export LEPTOS_SITE_ROOT="target/site"
+export PATH="$here/.ci/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export VIVA_BIN="$CARGO_TARGET_DIR/release/viva"
+step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmarks of the foundation, on loopback only:
+#  1. landing page (full SSR) vs a bare axum handler serving a page of the same size: req/s, p99;
+#  2. time from starting `viva` (fresh data dir) to the first 200 from /healthz;
+#  3. the wasm bundle: raw, gzip -9 and brotli sizes.
+# Needs a release build (bash .ci/serve, or cargo leptos build --release). Installs wrk and brotli
+# from Debian if missing. Writes bench/out/results.md.
+set -euo pipefail
+source "$(dirname "$0")/../.ci/env.sh"
+cd "$here"
+need() { command -v "$1" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; }; }
+need wrk wrk; need brotli brotli; need curl curl
+DURATION="${BENCH_DURATION:-10s}"; CONNS="${BENCH_CONNS:-32}"; THREADS=2
+mkdir -p bench/out; out=bench/out/results.md
+[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve first" >&2; exit 1; }
+cargo build --release -q -p server --example bare_axum
+bare="$CARGO_TARGET_DIR/release/examples/bare_axum"
+
+data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$data"' EXIT
+
+# 2. start-up to first 200 (fresh data dir: includes creating the database and migrations).
+t0=$(date +%s%N)
+"$VIVA_BIN" --addr 127.0.0.1:3911 --data-dir "$data/a" --log warn & vpid=$!
+until curl -sf -o /dev/null http://127.0.0.1:3911/healthz; do sleep 0.005; done
+t1=$(date +%s%N); startup_ms=$(( (t1 - t0) / 1000000 ))
+kill $vpid; wait $vpid 2>/dev/null || true
+t0=$(date +%s%N)
+"$VIVA_BIN" --addr 127.0.0.1:3911 --data-dir "$data/a" --log warn & vpid=$!
+until curl -sf -o /dev/null http://127.0.0.1:3911/healthz; do sleep 0.005; done
+t1=$(date +%s%N); restart_ms=$(( (t1 - t0) / 1000000 ))
+
+# 1. load: Viva's landing page, then the bare handler with a page of the same size.
+size=$(curl -s http://127.0.0.1:3911/ | wc -c)
+run_wrk() { wrk -t$THREADS -c$CONNS -d"$DURATION" --latency "$1" | tee /dev/stderr; }
+viva_out=$(run_wrk http://127.0.0.1:3911/)
+kill $vpid; wait $vpid 2>/dev/null || true
+"$bare" 127.0.0.1:3912 "$size" & bpid=$!
+until curl -sf -o /dev/null http://127.0.0.1:3912/; do sleep 0.01; done
+bare_out=$(run_wrk http://127.0.0.1:3912/)
+kill $bpid
+rps() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
+p99() { awk '$1=="99%" {print $2}' <<<"$1"; }
+
+# 3. wasm size.
+wasm=target/site/pkg/viva.wasm
+raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c); br=$(brotli -c -q 11 "$wasm" | wc -c)
+js=$(stat -c %s target/site/pkg/viva.js)
+
+cat > "$out" <<MD
+# Bench results ($(date -u +%F), $(nproc) cores, wrk -t$THREADS -c$CONNS -d$DURATION, loopback)
+
+| what | requests/s | p99 latency |
+|---|---|---|
+| Viva landing page (SSR, $size bytes, compressed: no) | $(rps "$viva_out") | $(p99 "$viva_out") |
+| bare axum handler, same size | $(rps "$bare_out") | $(p99 "$bare_out") |
+
+| start-up to first 200 | ms |
+|---|---|
+| fresh data dir (creates database, runs migrations) | $startup_ms |
+| existing data dir | $restart_ms |
+
+| wasm bundle | bytes |
+|---|---|
+| raw | $raw |
+| gzip -9 | $gz |
+| brotli -q 11 | $br |
+| JS glue (raw) | $js |
+MD
+cat "$out"
