@@ -39,6 +39,8 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
         let p = e.path();
         if p.is_dir() {
             collect(root, &p, out);
+        } else if p.to_string_lossy().contains(".d.ts") {
+            // TypeScript declarations: of no use to a browser.
         } else if let Ok(rel) = p.strip_prefix(root) {
             out.push((rel.to_string_lossy().replace('\\', "/"), p.display().to_string()));
         }

@@ -61,7 +61,7 @@ pub struct ServeArgs {
     /// Log format [default: human].
     #[arg(long, env = "VIVA_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Log filter, e.g. info or viva=debug,info [default: info].
+    /// Log filter, e.g. debug or viva=debug,info [default: info,surrealdb=warn,surrealkv=warn].
     #[arg(long, env = "VIVA_LOG", value_name = "FILTER")]
     pub log: Option<String>,
     /// Largest request body accepted, in bytes [default: 2097152 (2 MiB)].
@@ -102,6 +102,8 @@ pub const DEFAULT_DATA_DIR: &str = "viva-data";
 /// Named limit: largest request body, in bytes.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 20;
+/// Viva at info; the storage engine only when something is wrong.
+pub const DEFAULT_LOG: &str = "info,surrealdb=warn,surrealkv=warn";
 
 /// Resolved settings.
 #[derive(Debug, Clone)]
@@ -172,7 +174,7 @@ impl Settings {
             public_url,
             site_root: args.site_root.or(file.site_root),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
-            log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            log: args.log.or(file.log).unwrap_or_else(|| DEFAULT_LOG.into()),
             max_body_bytes,
             shutdown_timeout_secs: args.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
         })

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{client, raw_client, Viva};
+use support::{client, json, Viva};
 
 #[tokio::test]
 async fn health_and_readiness() {
@@ -12,7 +12,7 @@ async fn health_and_readiness() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "ok");
 
-    let ready: serde_json::Value = client().get(v.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    let ready: serde_json::Value = json(client().get(v.url("/readyz")).send().await.unwrap()).await;
     assert_eq!(ready["database"], true);
     assert_eq!(ready["migrations"], serde_json::json!([1]));
     assert!(ready["instance"].as_str().unwrap().len() >= 32);
@@ -80,13 +80,13 @@ async fn server_functions_answer_bad_input_with_400_and_a_reason() {
     // Malformed payload: a field missing.
     let res = form(&[("input[name]", "Ada")]).send().await.unwrap();
     assert_eq!(res.status(), 400);
-    let err: serde_json::Value = res.json().await.unwrap();
+    let err = json(res).await;
     assert!(err["BadRequest"].as_str().unwrap().contains("could not be read"), "{err}");
 
     // Well-formed but invalid.
     let res = form(&[("input[name]", "Ada"), ("input[email]", "nope"), ("input[message]", "Hello there, team!")]).send().await.unwrap();
     assert_eq!(res.status(), 400);
-    let err: serde_json::Value = res.json().await.unwrap();
+    let err = json(res).await;
     assert!(err["BadRequest"].as_str().unwrap().contains("e-mail"), "{err}");
 
     // Valid.
@@ -98,7 +98,7 @@ async fn server_functions_answer_bad_input_with_400_and_a_reason() {
 async fn responses_are_compressed() {
     let v = Viva::start(&[]).await;
     for enc in ["br", "gzip"] {
-        let res = raw_client().get(v.url("/")).header("accept-encoding", enc).send().await.unwrap();
+        let res = client().get(v.url("/")).header("accept-encoding", enc).send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-encoding"], enc);
     }
@@ -112,12 +112,12 @@ async fn static_files_from_a_site_root_with_precompressed_versions() {
     std::fs::write(site.path().join("pkg/viva.css.br"), b"\x8b\x07\x80body{color:red}\x03").unwrap();
     let v = Viva::start(&["--site-root", site.path().to_str().unwrap()]).await;
 
-    let res = raw_client().get(v.url("/pkg/viva.css")).header("accept-encoding", "identity").send().await.unwrap();
+    let res = client().get(v.url("/pkg/viva.css")).header("accept-encoding", "identity").send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
     assert_eq!(res.text().await.unwrap(), "body{color:red}");
 
-    let res = raw_client().get(v.url("/pkg/viva.css")).header("accept-encoding", "gzip, br").send().await.unwrap();
+    let res = client().get(v.url("/pkg/viva.css")).header("accept-encoding", "gzip, br").send().await.unwrap();
     assert_eq!(res.headers()["content-encoding"], "br");
     assert_eq!(res.headers()["vary"], "Accept-Encoding");
 }
@@ -138,12 +138,12 @@ async fn data_and_migrations_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap().to_string();
     let first = Viva::start_in(&dir, &[]).await;
-    let a: serde_json::Value = client().get(first.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    let a: serde_json::Value = json(client().get(first.url("/readyz")).send().await.unwrap()).await;
     let status = first.stop().await;
     assert!(status.success(), "SIGTERM should end the server cleanly: {status:?}");
 
     let second = Viva::start_in(&dir, &[]).await;
-    let b: serde_json::Value = client().get(second.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    let b: serde_json::Value = json(client().get(second.url("/readyz")).send().await.unwrap()).await;
     assert_eq!(a["instance"], b["instance"], "the installation id changed: data was lost");
     assert_eq!(b["migrations"], serde_json::json!([1]), "a migration was applied twice");
     let key = std::fs::read_to_string(data.path().join("signing.key")).unwrap();

@@ -40,12 +40,14 @@ pub fn HomePage() -> impl IntoView {
         <Title text=""/>
         <Meta name="description" content="Viva is an open-source, self-hostable AI mock-interview coach: practise by voice or text and get scored feedback."/>
         <section class="hero" aria-labelledby="hero-title">
-            <p class="eyebrow">"Open-source interview practice"</p>
-            <h1 id="hero-title">"Practise interviews out loud. Get feedback you can use."</h1>
-            <p class="lede">
-                "Viva is a mock-interview coach that asks questions for the role you want, listens to your answers, "
-                "and tells you how to make them stronger — on your own server, with your data under your control."
-            </p>
+            <div class="hero-text">
+                <p class="eyebrow">"Open-source interview practice"</p>
+                <h1 id="hero-title">"Practise interviews out loud. Get feedback you can use."</h1>
+                <p class="lede">
+                    "Viva is a mock-interview coach that asks questions for the role you want, listens to your answers, "
+                    "and tells you how to make them stronger — on your own server, with your data under your control."
+                </p>
+            </div>
             <AnswerTimer/>
         </section>
         <section aria-labelledby="features-title">

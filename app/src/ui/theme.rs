@@ -1,6 +1,8 @@
 //! Light/dark theme: follows `prefers-color-scheme` until the person picks one, then remembers
 //! the choice in localStorage. The early script sets `data-theme` on `<html>` before first
 //! paint; the toggle (which works once the page has hydrated) flips and stores it.
+// The server renders the toggle without knowing the theme: the helpers run in the browser.
+#![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 
 use leptos::prelude::*;
 

@@ -94,12 +94,14 @@ pub async fn run_to_exit(args: &[&str]) -> Exit {
     Exit { status, stdout: out, stderr: err }
 }
 
-/// A client that decompresses and follows no redirects.
+/// A client that follows no redirects and, built without decompression, shows exactly what
+/// the server sent (Content-Encoding included).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-/// A client that leaves Content-Encoding alone, to see what the server sent.
-pub fn raw_client() -> reqwest::Client {
-    reqwest::Client::builder().no_gzip().no_brotli().build().unwrap()
+/// The body as JSON; panics with the body when it is not.
+pub async fn json(res: reqwest::Response) -> serde_json::Value {
+    let text = res.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
