@@ -16,7 +16,7 @@ mkdir -p bench/out; out=bench/out/results.md
 cargo build --release -q -p server --example bare_axum
 bare="$CARGO_TARGET_DIR/release/examples/bare_axum"
 
-data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$data"' EXIT
+data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
 
 # 2. start-up to first 200 (fresh data dir: includes creating the database and migrations).
 t0=$(date +%s%N)

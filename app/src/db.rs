@@ -193,12 +193,10 @@ mod tests {
     async fn schemafull_tables_reject_unknown_fields() {
         let (_dir, db) = fresh().await;
         let res = db.query("CREATE instance:other SET uid = 'x', created_at = time::now(), colour = 'red'").await.unwrap().check();
-        // SCHEMAFULL drops or rejects fields that are not defined; either way `colour` is not stored.
-        if res.is_ok() {
-            let mut r = db.query("SELECT VALUE colour FROM ONLY instance:other").await.unwrap();
-            let v: Option<String> = r.take(0).unwrap();
-            assert_eq!(v, None);
-        }
+        assert!(res.is_err(), "a SCHEMAFULL table accepted a field it does not define");
+        let mut r = db.query("SELECT VALUE uid FROM instance:other").await.unwrap();
+        let v: Vec<String> = r.take(0).unwrap();
+        assert!(v.is_empty(), "the rejected record was half-stored");
     }
 
     #[test]

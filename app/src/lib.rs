@@ -3,7 +3,6 @@
 
 pub mod contact;
 pub mod error;
-pub mod status;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -16,3 +15,5 @@ pub use ui::{shell, App};
 
 /// The product's name as shown to people.
 pub const PRODUCT_NAME: &str = "Viva";
+/// This build's version, the same in the server and the browser bundle.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
