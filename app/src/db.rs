@@ -17,11 +17,10 @@ pub const DATABASE: &str = "main";
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Schema migrations, in order. A migration is never edited once released: add a new one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.surql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "init", sql: include_str!("../migrations/0001_init.surql") },
+    Migration { version: 2, name: "accounts", sql: include_str!("../migrations/0002_accounts.surql") },
+];
 
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
@@ -174,7 +173,7 @@ mod tests {
         let (_dir, db) = fresh().await;
         let applied = applied_migrations(&db).await.unwrap();
         assert_eq!(applied.len(), MIGRATIONS.len());
-        assert_eq!(applied[0].version, 1);
+        assert_eq!(applied.iter().map(|m| m.version).collect::<Vec<_>>(), (1..=MIGRATIONS.len() as i64).collect::<Vec<_>>());
         // A second run applies nothing and records nothing twice.
         assert!(migrate(&db).await.unwrap().is_empty());
         assert_eq!(applied_migrations(&db).await.unwrap().len(), MIGRATIONS.len());

@@ -1,12 +1,20 @@
 //! Viva: the Leptos application. Each feature lives in its own folder (components, `api.rs`
 //! with its server functions, and an ssr-only `service.rs`); `ui/` holds the shell.
 
+pub mod admin;
 pub mod contact;
 pub mod error;
 pub mod ui;
 
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod ratelimit;
 #[cfg(feature = "ssr")]
 pub mod server_context;
 

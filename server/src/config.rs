@@ -27,6 +27,29 @@ pub struct Cli {
 pub enum Command {
     /// Start the web server (the default when no command is given).
     Serve(ServeArgs),
+    /// Print every page route and server function path, one per line (`PAGE /x`, `FN /api/x`).
+    Routes,
+    /// Administer accounts from the command line (uses the same settings to find the database).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum AdminAction {
+    /// Create a verified admin account. The password is read from VIVA_ADMIN_PASSWORD or,
+    /// when that is not set, from the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Make an existing account an admin.
+    Promote { email: String },
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -70,6 +93,47 @@ pub struct ServeArgs {
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT [default: 20].
     #[arg(long, env = "VIVA_SHUTDOWN_TIMEOUT", value_name = "SECONDS")]
     pub shutdown_timeout: Option<u64>,
+    /// SMTP server for e-mail: smtp://user:pass@host:587?tls=required (STARTTLS),
+    /// smtps://user:pass@host:465 (TLS) or smtp://localhost:25 (no TLS). Without it, e-mails
+    /// stay in the outbox (admins read them at /admin/outbox; they are also logged).
+    #[arg(long, env = "VIVA_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of e-mails [default: "PRODUCT_NAME <no-reply@HOST of the public URL>"].
+    #[arg(long, env = "VIVA_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// The product name shown in e-mails [default: Viva].
+    #[arg(long, env = "VIVA_PRODUCT_NAME", value_name = "NAME")]
+    pub product_name: Option<String>,
+    /// The site is behind a reverse proxy: take the client address from the last
+    /// X-Forwarded-For entry (for rate limits). Only set this when a proxy always sets it.
+    #[arg(long, env = "VIVA_BEHIND_PROXY")]
+    pub behind_proxy: bool,
+    /// Google sign-in: the OAuth client id (with --google-client-secret). Redirect URI to
+    /// register: PUBLIC_URL/auth/oidc/google/callback.
+    #[arg(long, env = "VIVA_GOOGLE_CLIENT_ID", value_name = "ID")]
+    pub google_client_id: Option<String>,
+    #[arg(long, env = "VIVA_GOOGLE_CLIENT_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub google_client_secret: Option<String>,
+    /// LinkedIn sign-in (OpenID Connect): client id (with --linkedin-client-secret).
+    #[arg(long, env = "VIVA_LINKEDIN_CLIENT_ID", value_name = "ID")]
+    pub linkedin_client_id: Option<String>,
+    #[arg(long, env = "VIVA_LINKEDIN_CLIENT_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub linkedin_client_secret: Option<String>,
+    /// Any other OpenID Connect provider: its issuer URL (discovery is read from it), with
+    /// --oidc-client-id, --oidc-client-secret and, for the button, --oidc-name.
+    #[arg(long, env = "VIVA_OIDC_ISSUER", value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    #[arg(long, env = "VIVA_OIDC_CLIENT_ID", value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+    #[arg(long, env = "VIVA_OIDC_CLIENT_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// The provider's name on the sign-in button [default: Single sign-on].
+    #[arg(long, env = "VIVA_OIDC_NAME", value_name = "NAME")]
+    pub oidc_name: Option<String>,
+    /// Allow a plain http:// public URL on an address other than localhost. Session cookies
+    /// then lose their Secure flag: anyone on the network path can read them. Use TLS instead.
+    #[arg(long, env = "VIVA_ALLOW_INSECURE_HTTP")]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,6 +159,19 @@ struct FileConfig {
     log: Option<String>,
     max_body_bytes: Option<usize>,
     shutdown_timeout: Option<u64>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    product_name: Option<String>,
+    behind_proxy: Option<bool>,
+    allow_insecure_http: Option<bool>,
+    google_client_id: Option<String>,
+    google_client_secret: Option<String>,
+    linkedin_client_id: Option<String>,
+    linkedin_client_secret: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_name: Option<String>,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -120,6 +197,13 @@ pub struct Settings {
     pub log: String,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub product_name: String,
+    pub behind_proxy: bool,
+    pub allow_insecure_http: bool,
+    /// Configured sign-in providers (none by default).
+    pub oidc: Vec<app::auth::oidc::Provider>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +214,39 @@ pub enum ConfigError {
     Parse { path: PathBuf, source: toml::de::Error },
     #[error("{0}")]
     Invalid(String),
+}
+
+type Pair = (Option<String>, Option<String>);
+
+/// Sign-in providers from their settings; a half-configured one is an error that names the
+/// missing setting.
+fn providers(google: Pair, linkedin: Pair, generic: (Option<String>, Option<String>, Option<String>), name: Option<String>) -> Result<Vec<app::auth::oidc::Provider>, ConfigError> {
+    use app::auth::oidc::Provider;
+    let both = |(id, secret): Pair, flag: &str| -> Result<Option<(String, String)>, ConfigError> {
+        match (id, secret) {
+            (Some(i), Some(s)) => Ok(Some((i, s))),
+            (None, None) => Ok(None),
+            _ => Err(ConfigError::Invalid(format!("--{flag}-client-id and --{flag}-client-secret go together: give both or neither"))),
+        }
+    };
+    let mut out = Vec::new();
+    if let Some((i, s)) = both(google, "google")? {
+        out.push(Provider::google(&i, &s));
+    }
+    if let Some((i, s)) = both(linkedin, "linkedin")? {
+        out.push(Provider::linkedin(&i, &s));
+    }
+    match generic {
+        (None, None, None) => {}
+        (Some(issuer), Some(id), Some(secret)) => {
+            if !(issuer.starts_with("https://") || issuer.starts_with("http://127.0.0.1") || issuer.starts_with("http://localhost")) {
+                return Err(ConfigError::Invalid(format!("--oidc-issuer {issuer:?} must be an https:// URL")));
+            }
+            out.push(Provider { id: "sso".into(), label: name.unwrap_or_else(|| "Single sign-on".into()), issuer: issuer.trim_end_matches('/').into(), client_id: id, client_secret: secret });
+        }
+        _ => return Err(ConfigError::Invalid("--oidc-issuer, --oidc-client-id and --oidc-client-secret go together: give all three or none".into())),
+    }
+    Ok(out)
 }
 
 impl Settings {
@@ -177,6 +294,45 @@ impl Settings {
             log: args.log.or(file.log).unwrap_or_else(|| DEFAULT_LOG.into()),
             max_body_bytes,
             shutdown_timeout_secs: args.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            smtp_url: args.smtp_url.or(file.smtp_url).filter(|u| !u.trim().is_empty()),
+            mail_from: args.mail_from.or(file.mail_from),
+            product_name: args.product_name.or(file.product_name).unwrap_or_else(|| app::PRODUCT_NAME.into()),
+            behind_proxy: args.behind_proxy || file.behind_proxy.unwrap_or(false),
+            allow_insecure_http: args.allow_insecure_http || file.allow_insecure_http.unwrap_or(false),
+            oidc: providers(
+                (args.google_client_id.or(file.google_client_id), args.google_client_secret.or(file.google_client_secret)),
+                (args.linkedin_client_id.or(file.linkedin_client_id), args.linkedin_client_secret.or(file.linkedin_client_secret)),
+                (args.oidc_issuer.or(file.oidc_issuer), args.oidc_client_id.or(file.oidc_client_id), args.oidc_client_secret.or(file.oidc_client_secret)),
+                args.oidc_name.or(file.oidc_name),
+            )?,
+        })
+    }
+
+    /// Whether session cookies must drop `Secure`: only for a plain-HTTP public URL on a
+    /// non-local host, and only when the operator allowed it. Otherwise such a URL is an error.
+    pub fn insecure_cookies(&self, public_url: &str) -> Result<bool, ConfigError> {
+        let Some(rest) = public_url.strip_prefix("http://") else { return Ok(false) };
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map(|(h, _)| h).unwrap_or(host);
+        let local = matches!(host, "localhost" | "[::1]") || host.starts_with("127.") || host.ends_with(".localhost");
+        if local {
+            return Ok(false);
+        }
+        if !self.allow_insecure_http {
+            return Err(ConfigError::Invalid(format!(
+                "the public URL {public_url} is plain HTTP on a non-local address: sign-in cookies would travel unencrypted. \
+                 Put Viva behind a TLS proxy and set --public-url https://..., or accept the risk with --allow-insecure-http"
+            )));
+        }
+        Ok(true)
+    }
+
+    /// The sender address: the setting, or no-reply at the public URL's host.
+    pub fn mail_from_for(&self, public_url: &str) -> String {
+        self.mail_from.clone().unwrap_or_else(|| {
+            let host = public_url.split("://").nth(1).unwrap_or("localhost").split(['/', ':']).next().unwrap_or("localhost");
+            let host = if host.contains('.') && !host.chars().all(|c| c.is_ascii_digit() || c == '.') { host } else { "localhost.localdomain" };
+            format!("{} <no-reply@{host}>", self.product_name)
         })
     }
 
@@ -224,5 +380,45 @@ mod tests {
 
         let err = Settings::resolve(ServeArgs { public_url: Some("viva.example.org".into()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("http"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_off_localhost_needs_an_explicit_setting() {
+        let s = Settings::resolve(ServeArgs::default()).unwrap();
+        assert!(!s.insecure_cookies("https://viva.example.org").unwrap());
+        assert!(!s.insecure_cookies("http://127.0.0.1:3000").unwrap());
+        assert!(!s.insecure_cookies("http://localhost:8080/").unwrap());
+        let e = s.insecure_cookies("http://viva.lan:3000").unwrap_err();
+        assert!(e.to_string().contains("--allow-insecure-http"), "{e}");
+        let s = Settings::resolve(ServeArgs { allow_insecure_http: true, ..Default::default() }).unwrap();
+        assert!(s.insecure_cookies("http://192.168.1.20:3000").unwrap());
+    }
+
+    #[test]
+    fn sign_in_providers_need_all_their_settings() {
+        assert!(Settings::resolve(ServeArgs::default()).unwrap().oidc.is_empty());
+        let e = Settings::resolve(ServeArgs { google_client_id: Some("id".into()), ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("--google-client-secret"), "{e}");
+        let s = Settings::resolve(ServeArgs {
+            linkedin_client_id: Some("id".into()),
+            linkedin_client_secret: Some("s".into()),
+            oidc_issuer: Some("https://sso.example.org/".into()),
+            oidc_client_id: Some("viva".into()),
+            oidc_client_secret: Some("s".into()),
+            oidc_name: Some("Acme SSO".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let ids: Vec<_> = s.oidc.iter().map(|p| (p.id.as_str(), p.label.as_str(), p.issuer.as_str())).collect();
+        assert_eq!(ids, [("linkedin", "LinkedIn", "https://www.linkedin.com/oauth"), ("sso", "Acme SSO", "https://sso.example.org")]);
+        let e = Settings::resolve(ServeArgs { oidc_issuer: Some("http://sso.example.org".into()), oidc_client_id: Some("a".into()), oidc_client_secret: Some("b".into()), ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("https://"), "{e}");
+    }
+
+    #[test]
+    fn the_sender_defaults_to_the_public_host() {
+        let s = Settings::resolve(ServeArgs { product_name: Some("Acme".into()), ..Default::default() }).unwrap();
+        assert_eq!(s.mail_from_for("https://viva.example.org"), "Acme <no-reply@viva.example.org>");
+        assert_eq!(s.mail_from_for("http://127.0.0.1:3000"), "Acme <no-reply@localhost.localdomain>");
     }
 }

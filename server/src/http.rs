@@ -33,6 +33,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub security: Arc<Security>,
     pub instance_id: String,
+    /// Take the client address from X-Forwarded-For (the operator said a proxy sets it).
+    pub behind_proxy: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -74,6 +76,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             move || shell(opts.clone()),
         )
         .route("/healthz", get(healthz))
+        .route("/auth/oidc/{provider}/start", get(oidc_start))
+        .route("/auth/oidc/{provider}/callback", get(oidc_callback))
+        .merge(test_routes())
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(static_or_not_found)
@@ -91,6 +96,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             .layer(middleware::from_fn_with_state(state.security.clone(), security_headers))
             .layer(CompressionLayer::new().gzip(true).br(true))
             .layer(middleware::from_fn(server_fn_error_status))
+            .layer(middleware::from_fn_with_state(state.clone(), session_step))
             .layer(RequestBodyLimitLayer::new(max_body_bytes)),
     )
 }
@@ -177,6 +183,209 @@ async fn security_headers(State(sec): State<Arc<Security>>, mut req: Request, ne
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     res
+}
+
+/// Every page route and server function, for `viva routes` (and the authorisation matrix
+/// test, which fails when a route has no entry).
+pub fn route_table() -> Vec<String> {
+    let mut out: Vec<String> = generate_route_list(App).iter().map(|r| format!("PAGE {}", r.path())).collect();
+    out.extend(leptos::server_fn::axum::server_fn_paths().map(|(p, _)| format!("FN {p}")));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Paths that never need to know who is asking (no session lookup for them).
+fn sessionless(path: &str) -> bool {
+    path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/robots.txt")
+}
+
+/// Who is asking: checks the access cookie, refreshes it transparently when it has expired,
+/// and puts the caller in the request for server functions and pages.
+async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    if sessionless(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let ip = client_ip(&req, s.behind_proxy);
+    req.extensions_mut().insert(app::server_context::ClientIp(ip));
+    let now = s.ctx.clock.now();
+    let step = match app::auth::session::resolve(&s.ctx.db, &s.ctx.keys, s.ctx.cookie_mode(), req.headers(), now).await {
+        Ok(step) => step,
+        Err(e) => return (e.status_code(), e.to_string()).into_response(),
+    };
+    let path = req.uri().path().to_string();
+    let guard = page_guard(&path, step.caller.as_ref());
+    if let Some(caller) = step.caller {
+        req.extensions_mut().insert(caller);
+    }
+    let mut res = match guard {
+        PageGuard::Open => next.run(req).await,
+        PageGuard::SignInFirst => axum::response::Redirect::to(&format!("/signin?next={}", app::auth::url_encode(&path))).into_response(),
+        // The page still renders (it explains), with the status that says "not for you".
+        PageGuard::Forbidden => {
+            let mut res = next.run(req).await;
+            *res.status_mut() = StatusCode::FORBIDDEN;
+            res
+        }
+    };
+    for c in step.set_cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+#[derive(serde::Deserialize)]
+struct OidcStartQuery {
+    next: Option<String>,
+}
+
+/// Sends the browser to the provider, with a cookie that ties the login to this browser.
+async fn oidc_start(
+    State(s): State<AppState>,
+    axum::extract::Path(provider): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<OidcStartQuery>,
+) -> Response {
+    use app::auth::oidc;
+    let Some(p) = s.ctx.oidc.iter().find(|p| p.id == provider) else {
+        return (StatusCode::NOT_FOUND, "This sign-in provider is not set up here.").into_response();
+    };
+    let next = app::auth::safe_next(q.next.as_deref());
+    match oidc::start(&s.ctx.db, p, &s.ctx.public_url, &next, s.ctx.clock.now()).await {
+        Ok((url, state)) => {
+            let secure = if s.ctx.insecure_cookies { "" } else { "; Secure" };
+            let cookie = format!("{}={state}; Max-Age={}; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax", oidc::STATE_COOKIE, oidc::LOGIN_TTL_SECS);
+            let mut res = axum::response::Redirect::to(&url).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => oidc_problem(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct OidcCallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// The provider's redirect back: finish the login and set the session cookies. The answer is
+/// a page that moves on by itself: our SameSite=Strict cookies are not sent on a redirect
+/// chain that a provider's site started, but they are on a navigation from our own page.
+async fn oidc_callback(
+    State(s): State<AppState>,
+    axum::extract::Path(provider): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<OidcCallbackQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use app::auth::oidc;
+    let Some(p) = s.ctx.oidc.iter().find(|p| p.id == provider) else {
+        return (StatusCode::NOT_FOUND, "This sign-in provider is not set up here.").into_response();
+    };
+    let (Some(code), Some(state)) = (q.code, q.state) else {
+        let why = q.error.unwrap_or_else(|| "no code".into());
+        return oidc_problem(AppError::BadRequest(format!("The sign-in was not completed ({}). Start again from the sign-in page.", why.chars().take(80).collect::<String>())));
+    };
+    let cookie_state = app::auth::session::cookie_value(&headers, oidc::STATE_COOKIE);
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let now = s.ctx.clock.now();
+    match oidc::finish(&s.ctx.db, &s.ctx.keys, p, &s.ctx.public_url, &code, &state, cookie_state.as_deref(), ua, now).await {
+        Ok((tokens, next)) => {
+            let next_html = next.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+            let body = format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={next_html}\">\
+                 <title>Signed in · Viva</title></head><body><p>You are signed in. <a href=\"{next_html}\">Continue</a></p></body></html>"
+            );
+            let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+            let mode = s.ctx.cookie_mode();
+            let secure = if s.ctx.insecure_cookies { "" } else { "; Secure" };
+            let clear_state = format!("{}=; Max-Age=0; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax", oidc::STATE_COOKIE);
+            for c in app::auth::session::set_cookies(mode, &tokens).iter().chain(std::iter::once(&clear_state)) {
+                if let Ok(v) = HeaderValue::from_str(c) {
+                    res.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            res
+        }
+        Err(e) => oidc_problem(e),
+    }
+}
+
+/// A plain page that says what went wrong with a provider sign-in, with the real status.
+fn oidc_problem(e: AppError) -> Response {
+    let msg = e.to_string().replace('&', "&amp;").replace('<', "&lt;");
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in problem · Viva</title></head>\
+         <body><h1>We could not sign you in</h1><p role=\"alert\">{msg}</p><p><a href=\"/signin\">Back to sign in</a></p></body></html>"
+    );
+    (e.status_code(), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+enum PageGuard {
+    Open,
+    SignInFirst,
+    Forbidden,
+}
+
+/// Pages for signed-in people send others to sign in; admin pages answer 403 to non-admins.
+/// (Their server functions check the caller too; this makes the page's status honest.)
+fn page_guard(path: &str, caller: Option<&app::auth::service::Caller>) -> PageGuard {
+    let admin_page = path == "/admin" || path.starts_with("/admin/");
+    let member_page = admin_page || matches!(path, "/dashboard" | "/account");
+    match caller {
+        None if member_page => PageGuard::SignInFirst,
+        Some(c) if admin_page && c.role != app::auth::Role::Admin => PageGuard::Forbidden,
+        _ => PageGuard::Open,
+    }
+}
+
+/// The client's address: the TCP peer, or behind a proxy the last X-Forwarded-For entry (the
+/// one the operator's proxy added; earlier entries come from the client and can be forged).
+fn client_ip(req: &Request, behind_proxy: bool) -> String {
+    if behind_proxy {
+        if let Some(last) = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .last()
+        {
+            return last.to_string();
+        }
+    }
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Test builds only: `POST /__test/clock/advance?secs=N` moves the server's clock.
+#[cfg(feature = "test-clock")]
+fn test_routes() -> Router<AppState> {
+    use axum::{extract::Query, routing::post};
+    #[derive(serde::Deserialize)]
+    struct Advance {
+        secs: i64,
+    }
+    Router::new().route(
+        "/__test/clock/advance",
+        post(|State(s): State<AppState>, Query(a): Query<Advance>| async move {
+            s.ctx.clock.advance(a.secs);
+            s.ctx.clock.now().to_string()
+        }),
+    )
+}
+
+#[cfg(not(feature = "test-clock"))]
+fn test_routes() -> Router<AppState> {
+    Router::new()
 }
 
 /// Server functions answer every error with 500; give typed errors their real status

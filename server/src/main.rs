@@ -19,9 +19,24 @@ const EXIT_FAILURE: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        None => cli.serve,
+    let (args, admin) = match cli.command {
+        Some(Command::Serve(args)) => (args, None),
+        Some(Command::Admin { action, serve }) => (serve, Some(action)),
+        Some(Command::Routes) => {
+            // Listing the routes renders the app once, and its resources need a runtime.
+            let table = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(async { http::route_table() }),
+                Err(e) => {
+                    eprintln!("viva: could not start the async runtime: {e}");
+                    return ExitCode::from(EXIT_FAILURE);
+                }
+            };
+            for line in table {
+                println!("{line}");
+            }
+            return ExitCode::SUCCESS;
+        }
+        None => (cli.serve, None),
     };
     let settings = match Settings::resolve(args) {
         Ok(s) => s,
@@ -38,6 +53,20 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    // Both of rustls's crypto back-ends are compiled in (by different dependencies); choose one.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    if let Some(action) = admin {
+        return match runtime.block_on(admin_command(settings, action)) {
+            Ok(msg) => {
+                println!("{msg}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("viva admin: {e}");
+                ExitCode::from(EXIT_FAILURE)
+            }
+        };
+    }
     match runtime.block_on(serve(settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -71,12 +100,18 @@ enum StartError {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    #[error("e-mail settings: {0}")]
+    Mail(#[from] app::mail::MailerError),
+    #[error("{0}")]
+    App(#[from] app::AppError),
 }
 
 impl StartError {
     fn exit_code(&self) -> u8 {
         match self {
-            StartError::DataDir { .. } | StartError::Bind { .. } => EXIT_CONFIG,
+            StartError::DataDir { .. } | StartError::Bind { .. } | StartError::Config(_) | StartError::Mail(_) => EXIT_CONFIG,
             _ => EXIT_FAILURE,
         }
     }
@@ -89,7 +124,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     let probe = settings.data_dir.join(".write-test");
     std::fs::write(&probe, b"ok").map_err(data_err)?;
     let _ = std::fs::remove_file(&probe);
-    let _signing_key = secrets::load_or_create_signing_key(&settings.data_dir).map_err(data_err)?;
+    let signing_key = secrets::load_or_create_signing_key(&settings.data_dir).map_err(data_err)?;
 
     let auth = app::db::DbAuth { user: settings.db_user.clone(), pass: settings.db_pass.clone() };
     let db = app::db::connect(&settings.db, &auth).await?;
@@ -100,6 +135,18 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
     let bound = listener.local_addr().map_err(StartError::Serve)?;
     let public_url = settings.public_url_for(bound);
+    let insecure_cookies = settings.insecure_cookies(&public_url)?;
+    if insecure_cookies {
+        tracing::warn!("--allow-insecure-http: {public_url} is plain HTTP, so session cookies are sent without the Secure flag and can be read on the network. Serve Viva over HTTPS");
+    }
+    let clock = app::clock::Clock::default();
+    let mailer = app::mail::Mailer::new(&settings.product_name, &settings.mail_from_for(&public_url), settings.smtp_url.as_deref())?;
+    if mailer.delivers() {
+        mailer.spawn_worker(db.clone(), clock.clone());
+    } else {
+        tracing::info!("no SMTP server set up (--smtp-url): e-mails are kept in the outbox at /admin/outbox and printed here");
+    }
+    spawn_sweeper(db.clone(), clock.clone());
 
     let site = assets::Site::choose(settings.site_root.clone());
     if !site.has_bundle() {
@@ -109,7 +156,16 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     let reload_port = std::env::var("LEPTOS_WATCH").ok().and(std::env::var("LEPTOS_RELOAD_PORT").ok()).and_then(|p| p.parse().ok());
     let state = http::AppState {
         leptos_options,
-        ctx: app::server_context::ServerContext { db: db.clone(), public_url: public_url.clone() },
+        ctx: app::server_context::ServerContext {
+            db: db.clone(),
+            public_url: public_url.clone(),
+            keys: app::auth::service::AuthKeys::new(&signing_key, &public_url),
+            clock,
+            mailer,
+            insecure_cookies,
+            oidc: Arc::new(settings.oidc.clone()),
+        },
+        behind_proxy: settings.behind_proxy,
         site: site.clone(),
         metrics: Arc::new(metrics::Metrics::default()),
         security: Arc::new(http::Security { https: public_url.starts_with("https://"), reload_port }),
@@ -127,7 +183,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stop_rx.await;
             })
@@ -147,6 +203,45 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     tokio::time::sleep(Duration::from_millis(100)).await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Removes ended rate-limit windows now and then.
+fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = app::ratelimit::sweep(&db, clock.now()).await {
+                tracing::warn!(error = %e, "rate-limit sweep");
+            }
+        }
+    });
+}
+
+/// `viva admin create|promote`.
+async fn admin_command(settings: Settings, action: config::AdminAction) -> Result<String, StartError> {
+    let auth = app::db::DbAuth { user: settings.db_user.clone(), pass: settings.db_pass.clone() };
+    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir { dir: settings.data_dir.display().to_string(), source })?;
+    let db = app::db::connect(&settings.db, &auth).await?;
+    let now = app::clock::Clock::default().now();
+    match action {
+        config::AdminAction::Create { email, name } => {
+            let password = match std::env::var("VIVA_ADMIN_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).map_err(StartError::Serve)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            app::admin::service::create_admin(&db, &email, &name, &password, now).await?;
+            Ok(format!("{email} is now an admin account; sign in with it."))
+        }
+        config::AdminAction::Promote { email } => {
+            app::admin::service::promote(&db, &email, now).await?;
+            Ok(format!("{email} is now an admin."))
+        }
+    }
 }
 
 async fn shutdown_signal() {

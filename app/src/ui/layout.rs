@@ -7,6 +7,9 @@ use super::{theme::ThemeToggle, ErrorView};
 /// and shown in place of the page, with the layout still around them.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    // Who is signed in, asked again on each navigation (sign-in and sign-out move pages).
+    let location = leptos_router::hooks::use_location();
+    let me = Resource::new(move || location.pathname.get(), |_| crate::auth::me());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -20,6 +23,15 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <li><A href="/">"Home"</A></li>
                         <li><A href="/privacy">"Privacy"</A></li>
                         <li><A href="/contact">"Contact"</A></li>
+                        <Suspense fallback=|| view! { <li><A href="/signin">"Sign in"</A></li> }>
+                            {move || match me.get() {
+                                Some(Ok(Some(m))) => view! {
+                                    <li><A href="/dashboard">"Dashboard"</A></li>
+                                    {(m.role == "admin").then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
+                                }.into_any(),
+                                _ => view! { <li><A href="/signin">"Sign in"</A></li> }.into_any(),
+                            }}
+                        </Suspense>
                     </ul>
                 </nav>
                 <ThemeToggle/>

@@ -1,12 +1,15 @@
 //! The application shell: document, routes, layout and the pages that belong to no feature.
 
+mod action_status;
 mod error_view;
 mod home;
 mod layout;
 mod not_found;
 mod privacy;
 mod theme;
+pub mod time;
 
+pub use action_status::ActionStatus;
 pub use error_view::ErrorView;
 pub use not_found::NotFound;
 
@@ -53,6 +56,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=home::HomePage/>
                     <Route path=path!("/privacy") view=privacy::PrivacyPage/>
                     <Route path=path!("/contact") view=crate::contact::ContactPage/>
+                    <Route path=path!("/signup") view=crate::auth::SignUpPage/>
+                    <Route path=path!("/verify") view=crate::auth::VerifyPage/>
+                    <Route path=path!("/signin") view=crate::auth::SignInPage/>
+                    <Route path=path!("/dashboard") view=crate::auth::DashboardPage/>
+                    <Route path=path!("/reset") view=crate::auth::ResetPage/>
+                    <Route path=path!("/account") view=crate::auth::AccountPage/>
+                    <Route path=path!("/admin") view=crate::admin::AdminUsersPage/>
+                    <Route path=path!("/admin/audit") view=crate::admin::AdminAuditPage/>
+                    <Route path=path!("/admin/outbox") view=crate::admin::AdminOutboxPage/>
                 </Routes>
             </layout::Layout>
         </Router>

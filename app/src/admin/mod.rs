@@ -1,0 +1,10 @@
+//! Administration (issue 3 part): people and roles, the security audit log, the e-mail
+//! outbox. Every server function here requires an admin, checked on the server.
+
+mod api;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+pub use api::*;
+pub use pages::{AdminAuditPage, AdminOutboxPage, AdminUsersPage};

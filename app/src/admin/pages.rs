@@ -1,0 +1,166 @@
+//! Admin pages: people (search, role, disable), the audit log, the outbox.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_query_map};
+
+use super::api::*;
+use crate::ui::{time::format_utc, ActionStatus};
+
+#[component]
+fn AdminNav() -> impl IntoView {
+    view! {
+        <nav aria-label="Administration" class="sub-nav">
+            <A href="/admin" exact=true>"People"</A>
+            <A href="/admin/audit">"Audit log"</A>
+            <A href="/admin/outbox">"Outbox"</A>
+        </nav>
+    }
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let set_role = ServerAction::<AdminSetRole>::new();
+    let set_disabled = ServerAction::<AdminSetDisabled>::new();
+    let users = Resource::new(
+        move || (search(), set_role.version().get(), set_disabled.version().get()),
+        |(q, _, _)| admin_users(q),
+    );
+    view! {
+        <Title text="Administration"/>
+        <h1>"Administration"</h1>
+        <AdminNav/>
+        <form method="get" action="/admin" class="form inline" role="search">
+            <label for="admin-q">"Search people"</label>
+            <input id="admin-q" name="q" type="search" maxlength="100" prop:value=search placeholder="Name or e-mail"/>
+            <button type="submit" class="button secondary">"Search"</button>
+        </form>
+        <ActionStatus value=set_role.value() ok="Role changed."/>
+        <ActionStatus value=set_disabled.value() ok="Access changed."/>
+        <Suspense fallback=|| view! { <p>"Loading people…"</p> }>
+            {move || users.get().map(|r| match r {
+                Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p>"Nobody matches."</p> }.into_any(),
+                Ok(list) => view! {
+                    <div class="table-wrap">
+                    <table class="data">
+                        <caption class="sr-only">"People on this installation"</caption>
+                        <thead><tr><th scope="col">"Name"</th><th scope="col">"E-mail"</th><th scope="col">"Role"</th>
+                            <th scope="col">"Status"</th><th scope="col">"Joined"</th><th scope="col">"Actions"</th></tr></thead>
+                        <tbody>
+                        {list.into_iter().map(|u| {
+                            let other_role = if u.role == "admin" { "user" } else { "admin" };
+                            let role_label = if u.role == "admin" { format!("Make {} a user", u.name) } else { format!("Make {} an admin", u.name) };
+                            let disable_label = if u.disabled { format!("Enable {}", u.name) } else { format!("Disable {}", u.name) };
+                            let (role_id, access_id) = (u.id.clone(), u.id.clone());
+                            view! {
+                                <tr>
+                                    <td>{u.name.clone()}</td>
+                                    <td>{u.email.clone()}</td>
+                                    <td>{u.role.clone()}</td>
+                                    <td>{if u.disabled { "disabled" } else if u.email_verified { "active" } else { "unconfirmed" }}</td>
+                                    <td>{format_utc(u.created_at)}</td>
+                                    <td class="actions">
+                                        <ActionForm action=set_role attr:class="inline">
+                                            <input type="hidden" name="user_id" value=role_id/>
+                                            <input type="hidden" name="role" value=other_role/>
+                                            <button type="submit" class="button small secondary" aria-label=role_label>
+                                                {if u.role == "admin" { "Make user" } else { "Make admin" }}
+                                            </button>
+                                        </ActionForm>
+                                        <ActionForm action=set_disabled attr:class="inline">
+                                            <input type="hidden" name="user_id" value=access_id/>
+                                            <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
+                                            <button type="submit" class="button small secondary" aria-label=disable_label>
+                                                {if u.disabled { "Enable" } else { "Disable" }}
+                                            </button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let kind = move || query.read().get("kind").unwrap_or_default();
+    let events = Resource::new(kind, admin_audit);
+    view! {
+        <Title text="Audit log"/>
+        <h1>"Audit log"</h1>
+        <AdminNav/>
+        <form method="get" action="/admin/audit" class="form inline">
+            <label for="audit-kind">"Event"</label>
+            <select id="audit-kind" name="kind">
+                {["", "sign_in", "sign_in_failure", "otp_failure", "refresh_token_reuse", "password_reset", "password_changed", "email_changed", "role_changed", "account_disabled", "sign_up"]
+                    .into_iter()
+                    .map(|k| view! { <option value=k selected=move || kind() == k>{if k.is_empty() { "All events" } else { k }}</option> })
+                    .collect_view()}
+            </select>
+            <button type="submit" class="button secondary">"Show"</button>
+        </form>
+        <Suspense fallback=|| view! { <p>"Loading events…"</p> }>
+            {move || events.get().map(|r| match r {
+                Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p>"No events."</p> }.into_any(),
+                Ok(list) => view! {
+                    <div class="table-wrap">
+                    <table class="data">
+                        <caption class="sr-only">"Security events, newest first"</caption>
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Account"</th><th scope="col">"Detail"</th></tr></thead>
+                        <tbody>
+                        {list.into_iter().map(|a| view! {
+                            <tr><td>{format_utc(a.at)}</td><td>{a.kind}</td><td>{a.email.unwrap_or_else(|| "—".into())}</td><td>{a.detail}</td></tr>
+                        }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn AdminOutboxPage() -> impl IntoView {
+    let mails = Resource::new(|| (), |_| admin_outbox());
+    view! {
+        <Title text="Outbox"/>
+        <h1>"Outbox"</h1>
+        <AdminNav/>
+        <p class="muted">"Every e-mail this site sent or is keeping. Without an SMTP server (--smtp-url) e-mails stay here as stored, so you can read codes to people who cannot receive them."</p>
+        <Suspense fallback=|| view! { <p>"Loading e-mails…"</p> }>
+            {move || mails.get().map(|r| match r {
+                Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p>"No e-mails yet."</p> }.into_any(),
+                Ok(list) => view! {
+                    <ul class="outbox">
+                    {list.into_iter().map(|m| view! {
+                        <li class="card">
+                            <details>
+                                <summary>
+                                    <strong>{m.subject.clone()}</strong>" to "{m.to.clone()}
+                                    <span class=format!("badge {}", m.status)>{m.status.clone()}</span>
+                                </summary>
+                                <p class="muted">{format!("Written {}; {} attempt(s)", format_utc(m.created_at), m.attempts)}
+                                    {m.last_error.clone().map(|e| format!("; last error: {e}")).unwrap_or_default()}</p>
+                                <pre class="mail-text">{m.text.clone()}</pre>
+                            </details>
+                        </li>
+                    }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,203 @@
+//! Account upkeep: password reset by e-mailed code, changing password or e-mail (current
+//! password and a code), the list of active sessions with revoke.
+
+use surrealdb::types::SurrealValue;
+
+use super::api::SessionInfo;
+use super::otp::{self, OtpCheck, OtpPurpose};
+use super::password;
+use super::service::{audit, bad, check_code, hash_password, issue_code, normalize_email, revoke_all_sessions, user_by_email, user_by_id, verify_password, AuthKeys};
+use crate::{db::Db, mail::{Mailer, Message}, AppError};
+
+/// Starts a reset: e-mails a code when the address has an account. The answer is the same
+/// whether or not it has one.
+pub async fn request_password_reset(db: &Db, keys: &AuthKeys, mailer: &Mailer, email: &str, now: i64) -> Result<(), AppError> {
+    let email = normalize_email(email)?;
+    if let Some(u) = user_by_email(db, &email).await? {
+        if !u.disabled {
+            match issue_code(db, keys, mailer, &u.id, &email, &u.name, OtpPurpose::ResetPassword, now).await {
+                Ok(()) | Err(AppError::RateLimited(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Completes a reset with the code; every session of the account ends.
+pub async fn reset_password(db: &Db, keys: &AuthKeys, mailer: &Mailer, email: &str, code: &str, new_password: &str, now: i64) -> Result<(), AppError> {
+    let email = normalize_email(email)?;
+    let Some(user) = user_by_email(db, &email).await? else {
+        return Err(bad(OtpCheck::Wrong { remaining: otp::OTP_MAX_ATTEMPTS - 1 }.message()));
+    };
+    password::check_policy(new_password, &[&email, &user.name]).map_err(bad)?;
+    check_code(db, keys, &user.id, OtpPurpose::ResetPassword, code, now).await?;
+    let hash = hash_password(new_password.to_string()).await?;
+    // A reset also proves the address: the code arrived there.
+    db.query("UPDATE type::record('user', $id) SET password_hash = $h, email_verified = true")
+        .bind(("id", user.id.clone()))
+        .bind(("h", hash))
+        .await?
+        .check()?;
+    revoke_all_sessions(db, &user.id).await?;
+    audit(db, "password_reset", Some(&user.id), "every session ended", now).await?;
+    mailer.enqueue(db, &email, &Message::password_changed(&mailer.product, &user.name), now).await
+}
+
+/// Checks the current password of a signed-in account (sensitive changes ask for it).
+async fn confirm_password(db: &Db, user_id: &str, current: &str, now: i64) -> Result<super::service::UserRow, AppError> {
+    let user = user_by_id(db, user_id).await?.ok_or(AppError::Unauthorized)?;
+    if !verify_password(current.to_string(), Some(user.password_hash.clone())).await {
+        audit(db, "password_confirm_failure", Some(user_id), "", now).await?;
+        return Err(bad("Your current password is not right."));
+    }
+    Ok(user)
+}
+
+/// Step 1 of a change of password: the current password, then a code to the address.
+pub async fn start_password_change(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, current: &str, now: i64) -> Result<(), AppError> {
+    let user = confirm_password(db, user_id, current, now).await?;
+    issue_code(db, keys, mailer, &user.id, &user.email, &user.name, OtpPurpose::ChangePassword, now).await
+}
+
+/// Step 2: the code and the new password. Other sessions end; this one is ended too and the
+/// person signs in again with the new password.
+pub async fn finish_password_change(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, code: &str, new_password: &str, now: i64) -> Result<(), AppError> {
+    let user = user_by_id(db, user_id).await?.ok_or(AppError::Unauthorized)?;
+    password::check_policy(new_password, &[&user.email, &user.name]).map_err(bad)?;
+    check_code(db, keys, &user.id, OtpPurpose::ChangePassword, code, now).await?;
+    let hash = hash_password(new_password.to_string()).await?;
+    db.query("UPDATE type::record('user', $id) SET password_hash = $h").bind(("id", user.id.clone())).bind(("h", hash)).await?.check()?;
+    revoke_all_sessions(db, &user.id).await?;
+    audit(db, "password_changed", Some(&user.id), "every session ended", now).await?;
+    mailer.enqueue(db, &user.email, &Message::password_changed(&mailer.product, &user.name), now).await
+}
+
+/// Step 1 of a change of e-mail: the current password; the code goes to the NEW address,
+/// which proves it belongs to the person. A taken address gets the same answer (and no code).
+pub async fn start_email_change(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, current: &str, new_email: &str, now: i64) -> Result<(), AppError> {
+    let new_email = normalize_email(new_email)?;
+    let user = confirm_password(db, user_id, current, now).await?;
+    if new_email == user.email {
+        return Err(bad("That is already your e-mail address."));
+    }
+    db.query("UPDATE type::record('user', $id) SET pending_email = $e").bind(("id", user.id.clone())).bind(("e", new_email.clone())).await?.check()?;
+    if user_by_email(db, &new_email).await?.is_some() {
+        return Ok(());
+    }
+    issue_code(db, keys, mailer, &user.id, &new_email, &user.name, OtpPurpose::ChangeEmail, now).await
+}
+
+#[derive(Debug, SurrealValue)]
+struct Pending {
+    pending_email: Option<String>,
+}
+
+/// Step 2: the code from the new address. The old address is told.
+pub async fn finish_email_change(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, code: &str, now: i64) -> Result<String, AppError> {
+    let user = user_by_id(db, user_id).await?.ok_or(AppError::Unauthorized)?;
+    let mut r = db.query("SELECT pending_email FROM ONLY type::record('user', $id)").bind(("id", user.id.clone())).await?.check()?;
+    let pending: Option<Pending> = r.take(0)?;
+    let Some(new_email) = pending.and_then(|p| p.pending_email) else {
+        return Err(bad("Start again: enter your new address and your password."));
+    };
+    check_code(db, keys, &user.id, OtpPurpose::ChangeEmail, code, now).await?;
+    let updated = db
+        .query("UPDATE type::record('user', $id) SET email = $e, pending_email = NONE, email_verified = true")
+        .bind(("id", user.id.clone()))
+        .bind(("e", new_email.clone()))
+        .await?
+        .check();
+    if updated.is_err() {
+        return Err(bad("That address now belongs to another account."));
+    }
+    audit(db, "email_changed", Some(&user.id), "", now).await?;
+    let notice = Message::new_notice(&mailer.product, &user.name, &new_email);
+    mailer.enqueue(db, &user.email, &notice, now).await?;
+    Ok(new_email)
+}
+
+#[derive(Debug, SurrealValue)]
+struct SessionRow {
+    id: String,
+    user_agent: String,
+    created_at: i64,
+    last_used_at: i64,
+}
+
+/// A short description of a browser from its User-Agent, e.g. "Firefox on Linux".
+pub fn describe_user_agent(ua: &str) -> String {
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("OPR/") {
+        "Opera"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        "A browser"
+    };
+    let os = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "macOS"
+    } else if ua.contains("Linux") || ua.contains("X11") {
+        "Linux"
+    } else {
+        ""
+    };
+    if os.is_empty() { browser.to_string() } else { format!("{browser} on {os}") }
+}
+
+/// The account's live sessions, newest use first.
+pub async fn list_sessions(db: &Db, user_id: &str, current_session: &str) -> Result<Vec<SessionInfo>, AppError> {
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, user_agent, created_at, last_used_at FROM session
+             WHERE user = type::record('user', $uid) AND revoked = false ORDER BY last_used_at DESC LIMIT 50",
+        )
+        .bind(("uid", user_id.to_string()))
+        .await?
+        .check()?;
+    let rows: Vec<SessionRow> = r.take(0)?;
+    Ok(rows
+        .into_iter()
+        .map(|s| SessionInfo { current: s.id == current_session, browser: describe_user_agent(&s.user_agent), id: s.id, created_at: s.created_at, last_used_at: s.last_used_at })
+        .collect())
+}
+
+/// Ends one of the account's own sessions (never another account's).
+pub async fn revoke_own_session(db: &Db, user_id: &str, session_id: &str, now: i64) -> Result<(), AppError> {
+    let mut r = db
+        .query("UPDATE type::record('session', $sid) SET revoked = true WHERE user = type::record('user', $uid) RETURN VALUE record::id(id)")
+        .bind(("sid", session_id.to_string()))
+        .bind(("uid", user_id.to_string()))
+        .await?
+        .check()?;
+    let done: Vec<String> = r.take(0)?;
+    if done.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    audit(db, "session_revoked", Some(user_id), session_id, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_user_agent;
+
+    #[test]
+    fn browsers_are_named_plainly() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        assert_eq!(describe_user_agent(chrome), "Chrome on Linux");
+        let ff = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0";
+        assert_eq!(describe_user_agent(ff), "Firefox on Windows");
+        assert_eq!(describe_user_agent("curl/8.0"), "A browser");
+    }
+}

@@ -1,0 +1,308 @@
+//! The account pages. Forms are `ActionForm`s, so they work before hydration too.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_query_map};
+
+use super::api::*;
+use crate::ui::{time::format_utc, ActionStatus};
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let pending = action.pending();
+    view! {
+        <Title text="Create your account"/>
+        <section class="auth-card card" aria-labelledby="signup-title">
+            <h1 id="signup-title">"Create your account"</h1>
+            <p class="muted">"Practise for the job you want. We e-mail you a code to confirm your address."</p>
+            <ActionForm action=action attr:class="form">
+                <label for="su-name">"Your name"</label>
+                <input id="su-name" name="form[name]" autocomplete="name" required maxlength="100"/>
+                <label for="su-email">"E-mail address"</label>
+                <input id="su-email" name="form[email]" type="email" autocomplete="email" required maxlength="254"/>
+                <label for="su-password">"Password"</label>
+                <input id="su-password" name="form[password]" type="password" autocomplete="new-password" required minlength="8" maxlength="256" aria-describedby="su-password-hint"/>
+                <p id="su-password-hint" class="hint">"At least 8 characters. A few unrelated words make a strong password you can remember."</p>
+                <label for="su-job">"Job you are preparing for"</label>
+                <input id="su-job" name="form[job_role]" required maxlength="100" placeholder="e.g. Backend engineer"/>
+                <label for="su-exp">"Experience level"</label>
+                <select id="su-exp" name="form[experience]" required>
+                    <option value="entry">"Entry level"</option>
+                    <option value="junior">"Junior"</option>
+                    <option value="mid" selected>"Mid-level"</option>
+                    <option value="senior">"Senior"</option>
+                    <option value="lead">"Lead"</option>
+                    <option value="executive">"Executive"</option>
+                </select>
+                <label for="su-ref">"Referral code (optional)"</label>
+                <input id="su-ref" name="form[referral_code]" maxlength="32"/>
+                <label class="check"><input type="checkbox" name="form[age_confirmed]" required/>" I am 16 or older"</label>
+                <label class="check"><input type="checkbox" name="form[accept_terms]" required/>
+                    " I agree to the terms and the "<a href="/privacy">"privacy policy"</a>
+                </label>
+                <button type="submit" class="button" disabled=move || pending.get()>
+                    {move || if pending.get() { "Creating your account…" } else { "Create account" }}
+                </button>
+            </ActionForm>
+            <ActionStatus value=action.value()/>
+            <ProviderButtons/>
+            <p>"Already have an account? "<A href="/signin">"Sign in"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let query = use_query_map();
+    let email = move || query.read().get("email").unwrap_or_default();
+    let verify = ServerAction::<VerifyEmail>::new();
+    let resend = ServerAction::<ResendCode>::new();
+    view! {
+        <Title text="Confirm your e-mail address"/>
+        <section class="auth-card card" aria-labelledby="verify-title">
+            <h1 id="verify-title">"Check your e-mail"</h1>
+            <p class="muted">"We sent a 6-digit code to your address. It works for 10 minutes."</p>
+            <ActionForm action=verify attr:class="form">
+                <label for="v-email">"E-mail address"</label>
+                <input id="v-email" name="email" type="email" autocomplete="email" required prop:value=email/>
+                <label for="v-code">"6-digit code"</label>
+                <input id="v-code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="9" pattern="[0-9 \\-]{6,9}"/>
+                <button type="submit" class="button">"Confirm address"</button>
+            </ActionForm>
+            <ActionStatus value=verify.value()/>
+            <ActionForm action=resend attr:class="form inline">
+                <input type="hidden" name="email" prop:value=email/>
+                <button type="submit" class="button secondary">"Send a new code"</button>
+            </ActionForm>
+            <ActionStatus value=resend.value() ok="If this address is waiting for confirmation, a new code is on its way."/>
+        </section>
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let verified = move || query.read().get("verified").is_some();
+    let action = ServerAction::<SignIn>::new();
+    let pending = action.pending();
+    view! {
+        <Title text="Sign in"/>
+        <section class="auth-card card" aria-labelledby="signin-title">
+            <h1 id="signin-title">"Sign in"</h1>
+            <Show when=verified>
+                <p class="ok" role="status">"Your address is confirmed. Sign in to start practising."</p>
+            </Show>
+            <Show when=move || query.read().get("reset").is_some() || query.read().get("changed").is_some()>
+                <p class="ok" role="status">"Your password is changed and every device was signed out. Sign in with the new password."</p>
+            </Show>
+            <ActionForm action=action attr:class="form">
+                <label for="si-email">"E-mail address"</label>
+                <input id="si-email" name="email" type="email" autocomplete="email" required/>
+                <label for="si-password">"Password"</label>
+                <input id="si-password" name="password" type="password" autocomplete="current-password" required/>
+                <input type="hidden" name="next" prop:value=move || query.read().get("next").unwrap_or_default()/>
+                <button type="submit" class="button" disabled=move || pending.get()>"Sign in"</button>
+            </ActionForm>
+            <ActionStatus value=action.value()/>
+            <ProviderButtons/>
+            <p><A href="/reset">"Forgot your password?"</A></p>
+            <p>"New here? "<A href="/signup">"Create an account"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| me());
+    let claim = ServerAction::<crate::admin::ClaimAdmin>::new();
+    view! {
+        <Title text="Dashboard"/>
+        <Suspense fallback=|| view! { <p>"Loading your account…"</p> }>
+            {move || me.get().map(|r| match r {
+                Ok(Some(m)) => view! {
+                    <section aria-labelledby="dash-title">
+                        <h1 id="dash-title">"Welcome, " {m.name.clone()}</h1>
+                        <p class="muted">"Signed in as " {m.email.clone()}
+                            {if m.email_verified { "" } else { " (address not confirmed yet)" }}</p>
+                        {m.admin_offer.then(|| view! {
+                            <div class="card notice">
+                                <h2>"You are the first person here"</h2>
+                                <p>"Nobody administers this installation yet. As its first account you can become its administrator: you will manage people, read the audit log and the outbox."</p>
+                                <ActionForm action=claim><button type="submit" class="button">"Become the administrator"</button></ActionForm>
+                                <ActionStatus value=claim.value()/>
+                            </div>
+                        })}
+                        <ul class="link-list">
+                            <li><A href="/account">"Account and security"</A></li>
+                            {(m.role == "admin").then(|| view! { <li><A href="/admin">"Administration"</A></li> })}
+                        </ul>
+                        <SignOutButtons/>
+                    </section>
+                }.into_any(),
+                Ok(None) => view! { <SignedOut/> }.into_any(),
+                Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// "Continue with …" for each configured provider; nothing when none is.
+#[component]
+fn ProviderButtons() -> impl IntoView {
+    let list = Resource::new(|| (), |_| providers());
+    let query = use_query_map();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || list.get().and_then(Result::ok).filter(|l| !l.is_empty()).map(|l| {
+                let next = url_encode(&query.read().get("next").unwrap_or_default());
+                view! {
+                    <div class="providers" role="group" aria-label="Other ways to sign in">
+                        {l.into_iter().map(|p| view! {
+                            <a class="button secondary" href=format!("/auth/oidc/{}/start?next={next}", p.id)>{format!("Continue with {}", p.label)}</a>
+                        }).collect_view()}
+                        <p class="hint">"A new account made this way confirms that you are 16 or older and agree to the terms and the privacy policy."</p>
+                    </div>
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignedOut() -> impl IntoView {
+    view! {
+        <section>
+            <h1>"You are signed out"</h1>
+            <p><A href="/signin">"Sign in"</A>" to continue."</p>
+        </section>
+    }
+}
+
+#[component]
+fn SignOutButtons() -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
+    view! {
+        <div class="button-row">
+            <ActionForm action=sign_out><button type="submit" class="button secondary">"Sign out"</button></ActionForm>
+            <ActionForm action=everywhere><button type="submit" class="button secondary">"Sign out everywhere"</button></ActionForm>
+        </div>
+    }
+}
+
+/// Forgotten password: ask for a code, then set a new password with it.
+#[component]
+pub fn ResetPage() -> impl IntoView {
+    let request = ServerAction::<RequestReset>::new();
+    let reset = ServerAction::<ResetPassword>::new();
+    let email = RwSignal::new(String::new());
+    view! {
+        <Title text="Reset your password"/>
+        <section class="auth-card card" aria-labelledby="reset-title">
+            <h1 id="reset-title">"Reset your password"</h1>
+            <p class="muted">"We e-mail you a 6-digit code. Resetting signs you out on every device."</p>
+            <ActionForm action=request attr:class="form">
+                <label for="r-email">"E-mail address"</label>
+                <input id="r-email" name="email" type="email" autocomplete="email" required maxlength="254"
+                    on:input=move |ev| email.set(event_target_value(&ev))/>
+                <button type="submit" class="button secondary">"E-mail me a code"</button>
+            </ActionForm>
+            <ActionStatus value=request.value() ok="If this address has an account, a code is on its way. It works for 10 minutes."/>
+            <h2>"Enter the code"</h2>
+            <ActionForm action=reset attr:class="form">
+                <label for="r-email2">"E-mail address"</label>
+                <input id="r-email2" name="email" type="email" autocomplete="email" required maxlength="254" prop:value=move || email.get()/>
+                <label for="r-code">"6-digit code"</label>
+                <input id="r-code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="9"/>
+                <label for="r-password">"New password"</label>
+                <input id="r-password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="256"/>
+                <button type="submit" class="button">"Set new password"</button>
+            </ActionForm>
+            <ActionStatus value=reset.value()/>
+        </section>
+    }
+}
+
+/// Account and security: sessions, password, e-mail address.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let list = Resource::new(move || revoke.version().get(), |_| sessions());
+    let start_pw = ServerAction::<StartPasswordChange>::new();
+    let finish_pw = ServerAction::<FinishPasswordChange>::new();
+    let start_email = ServerAction::<StartEmailChange>::new();
+    let finish_email = ServerAction::<FinishEmailChange>::new();
+    view! {
+        <Title text="Account and security"/>
+        <h1>"Account and security"</h1>
+        <Suspense fallback=|| view! { <p>"Loading your sessions…"</p> }>
+            {move || list.get().map(|r| match r {
+                Err(crate::AppError::Unauthorized) => view! { <SignedOut/> }.into_any(),
+                Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(items) => view! {
+                    <section class="card" aria-labelledby="sessions-title">
+                        <h2 id="sessions-title">"Where you are signed in"</h2>
+                        <ul class="sessions">
+                        {items.into_iter().map(|s| {
+                            let label = format!("Sign out {} (last used {})", s.browser, format_utc(s.last_used_at));
+                            view! {
+                                <li>
+                                    <span><strong>{s.browser.clone()}</strong>{s.current.then_some(" (this browser)")}</span>
+                                    <span class="muted">{format!(" signed in {}, last used {}", format_utc(s.created_at), format_utc(s.last_used_at))}</span>
+                                    {(!s.current).then(|| view! {
+                                        <ActionForm action=revoke attr:class="inline">
+                                            <input type="hidden" name="id" value=s.id.clone()/>
+                                            <button type="submit" class="button small secondary" aria-label=label>"Sign out"</button>
+                                        </ActionForm>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                        </ul>
+                        <ActionStatus value=revoke.value() ok="That session is signed out."/>
+                        <SignOutButtons/>
+                    </section>
+                }.into_any(),
+            })}
+        </Suspense>
+        <section class="card" aria-labelledby="pw-title">
+            <h2 id="pw-title">"Change your password"</h2>
+            <ActionForm action=start_pw attr:class="form">
+                <label for="cp-current">"Current password"</label>
+                <input id="cp-current" name="current_password" type="password" autocomplete="current-password" required/>
+                <button type="submit" class="button secondary">"E-mail me a code"</button>
+            </ActionForm>
+            <ActionStatus value=start_pw.value() ok="A code is on its way to your address."/>
+            <ActionForm action=finish_pw attr:class="form">
+                <label for="cp-code">"6-digit code"</label>
+                <input id="cp-code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="9"/>
+                <label for="cp-new">"New password"</label>
+                <input id="cp-new" name="new_password" type="password" autocomplete="new-password" required minlength="8" maxlength="256"/>
+                <button type="submit" class="button">"Change password"</button>
+            </ActionForm>
+            <ActionStatus value=finish_pw.value()/>
+        </section>
+        <section class="card" aria-labelledby="em-title">
+            <h2 id="em-title">"Change your e-mail address"</h2>
+            <ActionForm action=start_email attr:class="form">
+                <label for="ce-new">"New e-mail address"</label>
+                <input id="ce-new" name="new_email" type="email" autocomplete="email" required maxlength="254"/>
+                <label for="ce-current">"Current password"</label>
+                <input id="ce-current" name="current_password" type="password" autocomplete="current-password" required/>
+                <button type="submit" class="button secondary">"E-mail a code to the new address"</button>
+            </ActionForm>
+            <ActionStatus value=start_email.value() ok="If the address is free, a code is on its way to it."/>
+            <ActionForm action=finish_email attr:class="form">
+                <label for="ce-code">"Code from the new address"</label>
+                <input id="ce-code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="9"/>
+                <button type="submit" class="button">"Change address"</button>
+            </ActionForm>
+            {move || match finish_email.value().get() {
+                Some(Ok(addr)) => view! { <p class="ok" role="status">"Your address is now " {addr} "."</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,238 @@
+//! The outbox and its delivery worker. Messages are stored first and sent after, so a failed
+//! or slow SMTP server never fails or slows the request that wrote the message. Several app
+//! nodes may run workers on one database: each message is claimed with a lease before sending.
+
+use std::{sync::Arc, time::Duration};
+
+use lettre::{
+    message::{Mailbox, MultiPart},
+    AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
+};
+use surrealdb::types::SurrealValue;
+use tokio::sync::Notify;
+
+use super::Message;
+use crate::{clock::Clock, db::Db, AppError};
+
+/// Named limits of delivery.
+pub const MAX_SEND_ATTEMPTS: i64 = 6;
+/// First retry after this long; each later one waits four times longer, up to the cap.
+pub const RETRY_BASE_SECS: i64 = 30;
+pub const RETRY_CAP_SECS: i64 = 3600;
+/// A claimed message not sent within this time is taken up again (its node died).
+pub const SEND_LEASE_SECS: i64 = 120;
+/// The worker looks for due messages at least this often (and at once when one is queued).
+pub const WORKER_POLL_SECS: u64 = 5;
+pub const SMTP_TIMEOUT_SECS: u64 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailerError {
+    #[error("the SMTP URL is not valid ({0}); use smtp://user:pass@host:587?tls=required (STARTTLS), smtps://user:pass@host:465 (TLS) or smtp://localhost:25 (no TLS)")]
+    BadUrl(String),
+    #[error("the sender address {0:?} is not valid; use e.g. \"Viva <no-reply@example.org>\"")]
+    BadFrom(String),
+}
+
+/// Sends e-mail, or keeps it in the outbox when no SMTP server is set up.
+#[derive(Clone)]
+pub struct Mailer {
+    pub product: String,
+    from: Mailbox,
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    wake: Arc<Notify>,
+}
+
+/// How long to wait before the next try after `attempts` failed ones; None: give up.
+pub fn retry_delay(attempts: i64) -> Option<i64> {
+    if attempts >= MAX_SEND_ATTEMPTS {
+        return None;
+    }
+    let exp = (attempts - 1).clamp(0, 10) as u32;
+    Some((RETRY_BASE_SECS * 4i64.pow(exp)).min(RETRY_CAP_SECS))
+}
+
+#[derive(Debug, SurrealValue)]
+struct DueRow {
+    id: String,
+    to: String,
+    subject: String,
+    text: String,
+    html: String,
+    attempts: i64,
+}
+
+impl Mailer {
+    /// `smtp_url`: None keeps every message in the outbox.
+    pub fn new(product: &str, from: &str, smtp_url: Option<&str>) -> Result<Mailer, MailerError> {
+        let from: Mailbox = from.parse().map_err(|_| MailerError::BadFrom(from.to_string()))?;
+        let smtp = match smtp_url {
+            None => None,
+            Some(url) => Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| MailerError::BadUrl(e.to_string()))?
+                    .timeout(Some(Duration::from_secs(SMTP_TIMEOUT_SECS)))
+                    .build(),
+            ),
+        };
+        Ok(Mailer { product: product.to_string(), from, smtp, wake: Arc::new(Notify::new()) })
+    }
+
+    pub fn delivers(&self) -> bool {
+        self.smtp.is_some()
+    }
+
+    /// Stores a message for delivery (or, without SMTP, for admins to read) and logs it.
+    pub async fn enqueue(&self, db: &Db, to: &str, msg: &Message, now: i64) -> Result<(), AppError> {
+        let status = if self.delivers() { "pending" } else { "stored" };
+        db.query(
+            "CREATE outbox SET to = $to, subject = $subject, text = $text, html = $html, created_at = $now,
+                status = $status, attempts = 0, next_attempt_at = $now, lease_until = NONE, last_error = NONE",
+        )
+        .bind(("to", to.to_string()))
+        .bind(("subject", msg.subject.clone()))
+        .bind(("text", msg.text.clone()))
+        .bind(("html", msg.html.clone()))
+        .bind(("now", now))
+        .bind(("status", status))
+        .await?
+        .check()?;
+        if self.delivers() {
+            tracing::info!(to, subject = %msg.subject, "e-mail queued");
+            self.wake.notify_one();
+        } else {
+            tracing::info!(to, subject = %msg.subject, "e-mail kept in the outbox (no SMTP server is set up; admins read it at /admin/outbox):\n{}", msg.text);
+        }
+        Ok(())
+    }
+
+    /// Sends every due message once; returns how many were sent.
+    pub async fn deliver_due(&self, db: &Db, now: i64) -> Result<usize, AppError> {
+        let Some(smtp) = &self.smtp else { return Ok(0) };
+        let mut r = db
+            .query(
+                "SELECT record::id(id) AS id, to, subject, text, html, attempts FROM outbox
+                 WHERE (status = 'pending' AND next_attempt_at <= $now) OR (status = 'sending' AND lease_until <= $now)
+                 ORDER BY next_attempt_at LIMIT 50",
+            )
+            .bind(("now", now))
+            .await?
+            .check()?;
+        let due: Vec<DueRow> = r.take(0)?;
+        let mut sent = 0;
+        for row in due {
+            // Claim it: only one worker (of possibly several nodes) sends each message.
+            let mut r = db
+                .query(
+                    "UPDATE type::record('outbox', $id) SET status = 'sending', lease_until = $lease
+                     WHERE (status = 'pending' AND next_attempt_at <= $now) OR (status = 'sending' AND lease_until <= $now)
+                     RETURN VALUE record::id(id)",
+                )
+                .bind(("id", row.id.clone()))
+                .bind(("now", now))
+                .bind(("lease", now + SEND_LEASE_SECS))
+                .await?
+                .check()?;
+            let claimed: Vec<String> = r.take(0)?;
+            if claimed.is_empty() {
+                continue;
+            }
+            let attempts = row.attempts + 1;
+            match self.send(smtp, &row).await {
+                Ok(()) => {
+                    db.query("UPDATE type::record('outbox', $id) SET status = 'sent', attempts = $a, lease_until = NONE, last_error = NONE")
+                        .bind(("id", row.id.clone()))
+                        .bind(("a", attempts))
+                        .await?
+                        .check()?;
+                    tracing::info!(to = %row.to, subject = %row.subject, attempts, "e-mail sent");
+                    sent += 1;
+                }
+                Err((error, permanent)) => {
+                    let next = if permanent { None } else { retry_delay(attempts) };
+                    let (status, at) = match next {
+                        Some(d) => ("pending", now + d),
+                        None => ("failed", now),
+                    };
+                    db.query(
+                        "UPDATE type::record('outbox', $id) SET status = $status, attempts = $a, next_attempt_at = $at,
+                            lease_until = NONE, last_error = $err",
+                    )
+                    .bind(("id", row.id.clone()))
+                    .bind(("status", status))
+                    .bind(("a", attempts))
+                    .bind(("at", at))
+                    .bind(("err", error.clone()))
+                    .await?
+                    .check()?;
+                    tracing::warn!(to = %row.to, attempts, status, error, "e-mail not sent");
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    async fn send(&self, smtp: &AsyncSmtpTransport<Tokio1Executor>, row: &DueRow) -> Result<(), (String, bool)> {
+        let to: Mailbox = row.to.parse().map_err(|e| (format!("bad recipient: {e}"), true))?;
+        let email = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(row.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(row.text.clone(), row.html.clone()))
+            .map_err(|e| (format!("could not build the message: {e}"), true))?;
+        smtp.send(email).await.map(|_| ()).map_err(|e| (e.to_string(), e.is_permanent()))
+    }
+
+    /// Delivers in the background until the process ends.
+    pub fn spawn_worker(&self, db: Db, clock: Clock) {
+        if !self.delivers() {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = me.deliver_due(&db, clock.now()).await {
+                    tracing::warn!(error = %e, "e-mail worker");
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(WORKER_POLL_SECS), me.wake.notified()).await;
+            }
+        });
+    }
+}
+
+/// The newest messages, for admins.
+pub async fn list(db: &Db, limit: usize) -> Result<Vec<crate::admin::OutboxItem>, AppError> {
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, to, subject, text, created_at, status, attempts, next_attempt_at, last_error
+             FROM outbox ORDER BY created_at DESC LIMIT $limit",
+        )
+        .bind(("limit", limit as i64))
+        .await?
+        .check()?;
+    Ok(r.take(0)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_and_stop() {
+        assert_eq!(retry_delay(1), Some(30));
+        assert_eq!(retry_delay(2), Some(120));
+        assert_eq!(retry_delay(3), Some(480));
+        assert_eq!(retry_delay(4), Some(1920));
+        assert_eq!(retry_delay(5), Some(RETRY_CAP_SECS));
+        assert_eq!(retry_delay(MAX_SEND_ATTEMPTS), None);
+    }
+
+    #[tokio::test]
+    async fn settings_are_checked_with_a_fix_in_the_message() {
+        assert!(Mailer::new("Viva", "Viva <no-reply@example.org>", None).is_ok());
+        let e = Mailer::new("Viva", "not an address", None).err().unwrap();
+        assert!(e.to_string().contains("Viva <no-reply@example.org>"));
+        let e = Mailer::new("Viva", "a@b.org", Some("http://mail.example.org")).err().unwrap();
+        assert!(e.to_string().contains("smtps://"), "{e}");
+        assert!(Mailer::new("Viva", "a@b.org", Some("smtp://u:p@127.0.0.1:2525")).unwrap().delivers());
+    }
+}

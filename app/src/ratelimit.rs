@@ -1,0 +1,95 @@
+//! Rate limits, kept in the database so that every app node counts the same attempts (nodes
+//! keep no state). Fixed windows: each (action, scope, key) pair gets a counter per window;
+//! the answer to a refused request says how many seconds until the window ends.
+
+use surrealdb::types::SurrealValue;
+
+use crate::{db::Db, AppError};
+
+/// One named limit: at most `max` attempts per `window_secs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub action: &'static str,
+    pub max: i64,
+    pub window_secs: i64,
+}
+
+/// The named limits. Per IP address limits slow down one attacker trying many accounts; per
+/// account limits slow down many addresses trying one account.
+pub const SIGN_UP_PER_IP: Limit = Limit { action: "sign_up_ip", max: 10, window_secs: 3600 };
+pub const SIGN_IN_PER_IP: Limit = Limit { action: "sign_in_ip", max: 30, window_secs: 300 };
+pub const SIGN_IN_PER_ACCOUNT: Limit = Limit { action: "sign_in_account", max: 10, window_secs: 900 };
+pub const CODE_CHECK_PER_IP: Limit = Limit { action: "code_check_ip", max: 30, window_secs: 900 };
+/// Codes e-mailed to one account (verification, reset, changes) per hour. With 5 tries per
+/// code this bounds guessing at 25 tries per account per hour.
+pub const CODE_SEND_PER_ACCOUNT: Limit = Limit { action: "code_send_account", max: 5, window_secs: 3600 };
+pub const CODE_SEND_PER_IP: Limit = Limit { action: "code_send_ip", max: 20, window_secs: 3600 };
+
+/// Window start and seconds left for a time.
+pub fn window(limit: &Limit, now: i64) -> (i64, i64) {
+    let start = now - now.rem_euclid(limit.window_secs);
+    (start, start + limit.window_secs - now)
+}
+
+#[derive(Debug, SurrealValue)]
+struct Counter {
+    count: i64,
+}
+
+/// Counts one attempt; refuses it with "try again in N s" once the window's budget is spent.
+pub async fn hit(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<(), AppError> {
+    let (start, left) = window(limit, now);
+    // The record id carries the whole key, so the upsert is one atomic step per attempt.
+    let id = format!("{}|{}|{}", limit.action, key, start);
+    let mut r = db
+        .query("UPSERT type::record('rate_limit', $id) SET count += 1, expires_at = $exp RETURN count")
+        .bind(("id", id))
+        .bind(("exp", start + limit.window_secs))
+        .await?
+        .check()?;
+    let row: Option<Counter> = r.take(0)?;
+    let count = row.map(|c| c.count).unwrap_or(1);
+    if count > limit.max {
+        return Err(AppError::RateLimited(left.max(1) as u64));
+    }
+    Ok(())
+}
+
+/// Counters of windows that have ended are no longer needed.
+pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
+    db.query("DELETE rate_limit WHERE expires_at < $now").bind(("now", now)).await?.check()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_aligned_and_say_how_long_is_left() {
+        let l = Limit { action: "t", max: 3, window_secs: 60 };
+        assert_eq!(window(&l, 120), (120, 60));
+        assert_eq!(window(&l, 179), (120, 1));
+        assert_eq!(window(&l, 180), (180, 60));
+    }
+
+    #[tokio::test]
+    async fn the_budget_is_spent_then_refused_then_renewed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
+        let l = Limit { action: "t", max: 3, window_secs: 60 };
+        for _ in 0..3 {
+            hit(&db, &l, "1.2.3.4", 130).await.unwrap();
+        }
+        match hit(&db, &l, "1.2.3.4", 150).await {
+            Err(AppError::RateLimited(secs)) => assert_eq!(secs, 30),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // Another key has its own budget; a new window starts afresh.
+        hit(&db, &l, "5.6.7.8", 150).await.unwrap();
+        hit(&db, &l, "1.2.3.4", 180).await.unwrap();
+        sweep(&db, 250).await.unwrap();
+        let mut r = db.query("RETURN count(SELECT id FROM rate_limit)").await.unwrap();
+        assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
+    }
+}

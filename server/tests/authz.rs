@@ -1,0 +1,135 @@
+//! The authorisation matrix: every page route and server function × {anonymous, the owner,
+//! another user, an admin}, each with the expected allow or deny, checked over HTTP against
+//! the real binary. The list of routes comes from `viva routes`, so a new route or server
+//! function without an entry here fails this test.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use support::{client, json, post, run_to_exit, Viva};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum E {
+    /// Reaches the page or the function's own checks (2xx, 3xx other than a page sending to
+    /// sign-in, a 400 about the input, or a 429 from a rate limit).
+    Allow,
+    /// Refused: 401, 403, 404 (someone else's thing), or sent to sign in.
+    Deny,
+}
+use E::{Allow as A, Deny as D};
+
+/// Who asks: anonymous, the owner of the things named, another user, an admin.
+const WHO: [&str; 4] = ["anonymous", "owner", "other", "admin"];
+
+struct Row {
+    route: &'static str,
+    /// Form fields; `{owner_session}` and `{other_id}` are filled in.
+    body: &'static [(&'static str, &'static str)],
+    expect: [E; 4],
+}
+
+/// Destructive rows (sign-out) come last, so earlier rows keep their sessions.
+const MATRIX: &[Row] = &[
+    Row { route: "PAGE /", body: &[], expect: [A, A, A, A] },
+    Row { route: "PAGE /privacy", body: &[], expect: [A, A, A, A] },
+    Row { route: "PAGE /contact", body: &[], expect: [A, A, A, A] },
+    Row { route: "PAGE /signup", body: &[], expect: [A, A, A, A] },
+    Row { route: "PAGE /verify", body: &[], expect: [A, A, A, A] },
+    Row { route: "PAGE /signin", body: &[], expect: [A, A, A, A] },
+    Row { route: "PAGE /reset", body: &[], expect: [A, A, A, A] },
+    Row { route: "PAGE /dashboard", body: &[], expect: [D, A, A, A] },
+    Row { route: "PAGE /account", body: &[], expect: [D, A, A, A] },
+    Row { route: "PAGE /admin", body: &[], expect: [D, D, D, A] },
+    Row { route: "PAGE /admin/audit", body: &[], expect: [D, D, D, A] },
+    Row { route: "PAGE /admin/outbox", body: &[], expect: [D, D, D, A] },
+    Row { route: "FN /api/contact", body: &[("name", "Ada"), ("email", "ada@example.org"), ("message", "Hello there, a question about Viva.")], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/me", body: &[], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/providers", body: &[], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/resend_code", body: &[("email", "x@example.org")], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/verify_email", body: &[("email", "x@example.org"), ("code", "123456")], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/request_reset", body: &[("email", "x@example.org")], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/reset_password", body: &[("email", "x@example.org"), ("code", "123456"), ("password", "copper-Meadow-lantern-907")], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/sign_in", body: &[("email", "x@example.org"), ("password", "Wrong-pass-77")], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/sign_up", body: &[("form[name]", "New"), ("form[email]", "new@example.org"), ("form[password]", "x"), ("form[job_role]", "QA"), ("form[experience]", "mid")], expect: [A, A, A, A] },
+    Row { route: "FN /api/auth/sessions", body: &[], expect: [D, A, A, A] },
+    Row { route: "FN /api/auth/start_password_change", body: &[("current_password", "not-my-password")], expect: [D, A, A, A] },
+    Row { route: "FN /api/auth/finish_password_change", body: &[("code", "123456"), ("new_password", "copper-Meadow-lantern-907")], expect: [D, A, A, A] },
+    Row { route: "FN /api/auth/start_email_change", body: &[("current_password", "not-my-password"), ("new_email", "n@example.org")], expect: [D, A, A, A] },
+    Row { route: "FN /api/auth/finish_email_change", body: &[("code", "123456")], expect: [D, A, A, A] },
+    Row { route: "FN /api/admin/users", body: &[("search", "")], expect: [D, D, D, A] },
+    Row { route: "FN /api/admin/audit", body: &[("kind", "")], expect: [D, D, D, A] },
+    Row { route: "FN /api/admin/outbox", body: &[], expect: [D, D, D, A] },
+    Row { route: "FN /api/admin/set_role", body: &[("user_id", "{other_id}"), ("role", "user")], expect: [D, D, D, A] },
+    Row { route: "FN /api/admin/set_disabled", body: &[("user_id", "{other_id}"), ("disabled", "false")], expect: [D, D, D, A] },
+    // Only on a fresh install: here an admin exists, so nobody may claim the role.
+    Row { route: "FN /api/admin/claim", body: &[], expect: [D, D, D, D] },
+    // The owner's second session: only the owner may end it (admins disable accounts instead).
+    Row { route: "FN /api/auth/revoke_session", body: &[("id", "{owner_session}")], expect: [D, A, D, D] },
+    Row { route: "FN /api/auth/sign_out_everywhere", body: &[], expect: [D, A, A, A] },
+    // Signing out needs no session (it just clears cookies), so it stays allowed after the row above.
+    Row { route: "FN /api/auth/sign_out", body: &[], expect: [A, A, A, A] },
+];
+
+/// Server functions redirect only after success; pages redirect to sign in to refuse.
+fn verdict(page: bool, status: u16, location: Option<&str>) -> E {
+    match status {
+        401 | 403 | 404 => E::Deny,
+        300..=399 if page && location.is_some_and(|l| l.starts_with("/signin")) => E::Deny,
+        200..=399 | 400 | 429 => E::Allow,
+        other => panic!("unexpected status {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_route_and_server_function_checks_its_caller() {
+    // The routes the binary really has, and the matrix, must match exactly.
+    let out = run_to_exit(&["routes"]).await;
+    assert!(out.status.success(), "{}", out.stderr);
+    let routes: BTreeSet<&str> = out.stdout.lines().filter(|l| !l.is_empty()).collect();
+    let matrix: BTreeSet<&str> = MATRIX.iter().map(|r| r.route).collect();
+    let missing: Vec<_> = routes.difference(&matrix).collect();
+    let stale: Vec<_> = matrix.difference(&routes).collect();
+    assert!(missing.is_empty(), "routes without an entry in the authorisation matrix: {missing:?}");
+    assert!(stale.is_empty(), "matrix entries for routes that no longer exist: {stale:?}");
+
+    let v = Viva::start(&[]).await;
+    let admin = v.account("root@example.org", "Root").await;
+    let res = post(&v, "/api/admin/claim", &admin).send().await.unwrap();
+    let status = res.status();
+    assert!(status.is_success() || status.is_redirection(), "{status}: {}", res.text().await.unwrap());
+    let owner = v.account("owner@example.org", "Owner").await;
+    let owner_second = v.sign_in("owner@example.org").await;
+    let other = v.account("other@example.org", "Other").await;
+    let sessions = json(post(&v, "/api/auth/sessions", &owner_second).send().await.unwrap()).await;
+    let owner_session = sessions.as_array().unwrap().iter().find(|s| s["current"] == true).unwrap()["id"].as_str().unwrap().to_string();
+    let users = json(post(&v, "/api/admin/users", &admin).form(&[("search", "other@")]).send().await.unwrap()).await;
+    let other_id = users[0]["id"].as_str().unwrap().to_string();
+    let jars = ["".to_string(), owner, other, admin];
+
+    let mut wrong = Vec::new();
+    for row in MATRIX {
+        for (i, who) in WHO.iter().enumerate() {
+            let jar = jars[i].as_str();
+            let body: Vec<(String, String)> = row
+                .body
+                .iter()
+                .map(|(k, val)| (k.to_string(), val.replace("{owner_session}", &owner_session).replace("{other_id}", &other_id)))
+                .collect();
+            let (kind, path) = row.route.split_once(' ').unwrap();
+            let res = if kind == "PAGE" {
+                let b = client().get(v.url(path));
+                (if jar.is_empty() { b } else { b.header("cookie", jar) }).send().await.unwrap()
+            } else {
+                post(&v, path, jar).form(&body).send().await.unwrap()
+            };
+            let status = res.status().as_u16();
+            let location = res.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_string);
+            let got = verdict(kind == "PAGE", status, location.as_deref());
+            if got != row.expect[i] {
+                wrong.push(format!("{} as {who}: expected {:?}, got {:?} ({status})", row.route, row.expect[i], got));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "authorisation matrix mismatches:\n{}", wrong.join("\n"));
+}
