@@ -2,7 +2,8 @@
 # Benchmarks of the foundation, on loopback only:
 #  1. landing page (full SSR) vs a bare axum handler serving a page of the same size: req/s, p99;
 #  2. time from starting `viva` (fresh data dir) to the first 200 from /healthz;
-#  3. the wasm bundle: raw, gzip -9 and brotli sizes.
+#  3. the wasm bundle: raw, gzip -9 and brotli sizes;
+#  4. account security: argon2id and strength-check cost, guessing ceilings of the rate limits.
 # Needs a release build (bash .ci/serve, or cargo leptos build --release). Installs wrk and brotli
 # from Debian if missing. Writes bench/out/results.md.
 set -euo pipefail
@@ -13,7 +14,7 @@ need wrk wrk; need brotli brotli; need curl curl
 DURATION="${BENCH_DURATION:-10s}"; CONNS="${BENCH_CONNS:-32}"; THREADS=2
 mkdir -p bench/out; out=bench/out/results.md
 [ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve first" >&2; exit 1; }
-cargo build --release -q -p server --example bare_axum
+cargo build --release -q -p server --example bare_axum --example auth_cost
 bare="$CARGO_TARGET_DIR/release/examples/bare_axum"
 
 data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
@@ -66,4 +67,6 @@ cat > "$out" <<MD
 | brotli -q 11 | $br |
 | JS glue (raw) | $js |
 MD
+echo >> "$out"
+"$CARGO_TARGET_DIR/release/examples/auth_cost" >> "$out"
 cat "$out"

@@ -102,7 +102,7 @@ pub fn AdminAuditPage() -> impl IntoView {
         <form method="get" action="/admin/audit" class="form inline">
             <label for="audit-kind">"Event"</label>
             <select id="audit-kind" name="kind">
-                {["", "sign_in", "sign_in_failure", "otp_failure", "refresh_token_reuse", "password_reset", "password_changed", "email_changed", "role_changed", "account_disabled", "sign_up"]
+                {["", "sign_in", "sign_in_failure", "sign_in_disabled", "otp_failure", "password_confirm_failure", "refresh_token_reuse", "password_reset", "password_changed", "email_changed", "email_verified", "role_changed", "account_disabled", "account_enabled", "session_revoked", "sign_out", "sign_out_everywhere", "sign_up", "sign_up_existing_address", "oidc_linked"]
                     .into_iter()
                     .map(|k| view! { <option value=k selected=move || kind() == k>{if k.is_empty() { "All events" } else { k }}</option> })
                     .collect_view()}
@@ -151,6 +151,7 @@ pub fn AdminOutboxPage() -> impl IntoView {
                                 <summary>
                                     <strong>{m.subject.clone()}</strong>" to "{m.to.clone()}
                                     <span class=format!("badge {}", m.status)>{m.status.clone()}</span>
+                                    <span class="muted">{format_utc(m.created_at)}</span>
                                 </summary>
                                 <p class="muted">{format!("Written {}; {} attempt(s)", format_utc(m.created_at), m.attempts)}
                                     {m.last_error.clone().map(|e| format!("; last error: {e}")).unwrap_or_default()}</p>
