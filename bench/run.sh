@@ -3,7 +3,8 @@
 #  1. landing page (full SSR) vs a bare axum handler serving a page of the same size: req/s, p99;
 #  2. time from starting `viva` (fresh data dir) to the first 200 from /healthz;
 #  3. the wasm bundle: raw, gzip -9 and brotli sizes;
-#  4. account security: argon2id and strength-check cost, guessing ceilings of the rate limits.
+#  4. account security: argon2id and strength-check cost, guessing ceilings of the rate limits;
+#  5. sign-in under load from one address (rate limited) and from many (each reaches argon2id).
 # Needs a release build (bash .ci/serve, or cargo leptos build --release). Installs wrk and brotli
 # from Debian if missing. Writes bench/out/results.md.
 set -euo pipefail
@@ -14,7 +15,7 @@ need wrk wrk; need brotli brotli; need curl curl
 DURATION="${BENCH_DURATION:-10s}"; CONNS="${BENCH_CONNS:-32}"; THREADS=2
 mkdir -p bench/out; out=bench/out/results.md
 [ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve first" >&2; exit 1; }
-cargo build --release -q -p server --example bare_axum --example auth_cost
+cargo build --release -q -p server --example bare_axum --example auth_cost --example signin_load
 bare="$CARGO_TARGET_DIR/release/examples/bare_axum"
 
 data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
@@ -69,4 +70,19 @@ cat > "$out" <<MD
 MD
 echo >> "$out"
 "$CARGO_TARGET_DIR/release/examples/auth_cost" >> "$out"
+
+# 5. sign-in load (behind a proxy, so X-Forwarded-For names the client).
+"$VIVA_BIN" --addr 127.0.0.1:3913 --data-dir "$data/b" --behind-proxy --log warn & spid=$!
+until curl -sf -o /dev/null http://127.0.0.1:3913/readyz; do sleep 0.01; done
+load="$CARGO_TARGET_DIR/release/examples/signin_load"
+{
+  echo
+  echo "## Sign-in under load (wrong passwords for unknown addresses: same cost as real accounts)"
+  echo
+  echo "| run | requests/s | p50 ms | p99 ms | errors (5xx, failed) | statuses |"
+  echo "|---|---|---|---|---|---|"
+  "$load" http://127.0.0.1:3913 "${BENCH_SECS:-10}" 32 one-ip
+  "$load" http://127.0.0.1:3913 "${BENCH_SECS:-10}" 32 many-ips
+} >> "$out"
+kill $spid; wait $spid 2>/dev/null || true
 cat "$out"

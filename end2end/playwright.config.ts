@@ -9,6 +9,8 @@ const bin = process.env.VIVA_BIN ?? join(__dirname, '..', 'target', 'release', '
 const port = Number(process.env.VIVA_E2E_PORT ?? 3917);
 const dataDir = mkdtempSync(join(tmpdir(), 'viva-e2e-'));
 export const baseURL = `http://127.0.0.1:${port}`;
+// Local servers that speak the real protocols the app talks to (see servers/README.md).
+const smtpPort = 3925, mailApiPort = 3926, oidcPort = 3927;
 
 export default defineConfig({
   testDir: './tests',
@@ -29,13 +31,35 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `"${bin}" --addr 127.0.0.1:${port} --data-dir "${dataDir}"`,
-    // Wait for readiness: the database answers.
-    url: `${baseURL}/readyz`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      // E-mail: an SMTP server that keeps what it receives and shows it over HTTP.
+      command: `node servers/smtp-sink.mjs`,
+      env: { SMTP_PORT: String(smtpPort), HTTP_PORT: String(mailApiPort) },
+      url: `http://127.0.0.1:${mailApiPort}/healthz`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+    },
+    {
+      // An OpenID provider (panva/oidc-provider) with one client for the app.
+      command: `node servers/oidc-provider.mjs`,
+      env: { OIDC_PORT: String(oidcPort), OIDC_REDIRECT_URIS: `${baseURL}/auth/oidc/sso/callback` },
+      url: `http://127.0.0.1:${oidcPort}/.well-known/openid-configuration`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+    },
+    {
+      command: [
+        `"${bin}" --addr 127.0.0.1:${port} --data-dir "${dataDir}"`,
+        `--smtp-url smtp://127.0.0.1:${smtpPort}`,
+        `--oidc-issuer http://127.0.0.1:${oidcPort} --oidc-client-id viva --oidc-client-secret viva-secret --oidc-name "Test SSO"`,
+      ].join(' '),
+      // Wait for readiness: the database answers.
+      url: `${baseURL}/readyz`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -1,32 +1,7 @@
-import { test, expect, Page, ConsoleMessage } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { watchProblems, cspViolations, hydrated, recordCsp } from './helpers/page';
 
-// Collects console errors and CSP violations for the whole test; asserted empty at the end.
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m: ConsoleMessage) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  return problems;
-}
-
-async function cspViolations(page: Page): Promise<string[]> {
-  return page.evaluate(() => (window as any).__cspViolations ?? []);
-}
-
-test.beforeEach(async ({ page }) => {
-  await page.addInitScript(() => {
-    (window as any).__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      (window as any).__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
-});
-
-async function hydrated(page: Page) {
-  // The theme toggle (on every page) is enabled only once the wasm bundle has hydrated it.
-  await expect(page.getByRole('button', { name: 'Dark theme' })).toBeEnabled();
-}
+test.beforeEach(async ({ page }) => recordCsp(page));
 
 test('the landing page renders before hydration, without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });

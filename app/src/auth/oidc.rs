@@ -165,6 +165,13 @@ struct LoginRow {
     created_at: i64,
 }
 
+/// The login started with this state, deleted as it is read: each works once.
+async fn take_login(db: &Db, state: &str) -> Result<Option<LoginRow>, AppError> {
+    let mut r = db.query("DELETE oidc_login WHERE state = $state RETURN BEFORE").bind(("state", state.to_string())).await?.check()?;
+    let rows: Vec<LoginRow> = r.take(0)?;
+    Ok(rows.into_iter().next())
+}
+
 fn refused(msg: &str) -> AppError {
     AppError::BadRequest(format!("{msg} Start again from the sign-in page."))
 }
@@ -187,14 +194,7 @@ pub async fn finish(
     if cookie_state != Some(state) {
         return Err(refused("This sign-in did not start in this browser, or took too long."));
     }
-    // Single use: the row is deleted as it is read.
-    let mut r = db
-        .query("DELETE oidc_login WHERE state = $state RETURN BEFORE provider, nonce, verifier, next, created_at")
-        .bind(("state", state.to_string()))
-        .await?
-        .check()?;
-    let rows: Vec<LoginRow> = r.take(0)?;
-    let Some(login) = rows.into_iter().next() else {
+    let Some(login) = take_login(db, state).await? else {
         return Err(refused("This sign-in link was already used or is unknown."));
     };
     if login.provider != p.id || now - login.created_at > LOGIN_TTL_SECS {
@@ -233,8 +233,24 @@ pub async fn finish(
             };
             let email = super::service::normalize_email(&email)?;
             let uid = match user_by_email(db, &email).await? {
-                Some(u) => {
+                Some(u) if u.email_verified => {
                     audit(db, "oidc_linked", Some(&u.id), &p.id, now).await?;
+                    u.id
+                }
+                Some(u) => {
+                    // Nobody proved this address before: whoever set the account's password may
+                    // not own it (pre-account takeover). The provider's proof wins: the address
+                    // is confirmed, that password stops working, its sessions end.
+                    db.query(
+                        "BEGIN TRANSACTION;
+                         UPDATE type::record('user', $u) SET email_verified = true, password_hash = '!';
+                         UPDATE session SET revoked = true WHERE user = type::record('user', $u);
+                         COMMIT TRANSACTION;",
+                    )
+                    .bind(("u", u.id.clone()))
+                    .await?
+                    .check()?;
+                    audit(db, "oidc_linked", Some(&u.id), &format!("{}; unconfirmed address: password cleared", p.id), now).await?;
                     u.id
                 }
                 None => create_user(db, &email, claims.name.as_deref().unwrap_or(""), now).await?,
@@ -330,6 +346,21 @@ mod tests {
         let c = pkce_challenge(&random_token());
         assert_eq!(c.len(), 43);
         assert!(c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'), "{c}");
+    }
+
+    #[tokio::test]
+    async fn a_started_login_can_be_finished_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
+        db.query("CREATE oidc_login SET state = 'st', provider = 'sso', nonce = 'n', verifier = 'v', next = '/dashboard', created_at = 5")
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+        assert!(take_login(&db, "other").await.unwrap().is_none());
+        let login = take_login(&db, "st").await.unwrap().expect("the login");
+        assert_eq!((login.provider.as_str(), login.nonce.as_str(), login.verifier.as_str(), login.next.as_str(), login.created_at), ("sso", "n", "v", "/dashboard", 5));
+        assert!(take_login(&db, "st").await.unwrap().is_none(), "a second use must find nothing");
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub fn VerifyPage() -> impl IntoView {
                 <input type="hidden" name="email" prop:value=email/>
                 <button type="submit" class="button secondary">"Send a new code"</button>
             </ActionForm>
-            <ActionStatus value=resend.value() ok="If this address is waiting for confirmation, a new code is on its way."/>
+            <ActionStatus value=resend.value() ok="If this address is waiting for confirmation, a new code is on its way. We send at most one a minute while the last code still works."/>
         </section>
     }
 }
@@ -159,7 +159,7 @@ fn ProviderButtons() -> impl IntoView {
                 view! {
                     <div class="providers" role="group" aria-label="Other ways to sign in">
                         {l.into_iter().map(|p| view! {
-                            <a class="button secondary" href=format!("/auth/oidc/{}/start?next={next}", p.id)>{format!("Continue with {}", p.label)}</a>
+                            <a class="button secondary" rel="external" href=format!("/auth/oidc/{}/start?next={next}", p.id)>{format!("Continue with {}", p.label)}</a>
                         }).collect_view()}
                         <p class="hint">"A new account made this way confirms that you are 16 or older and agree to the terms and the privacy policy."</p>
                     </div>

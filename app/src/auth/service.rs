@@ -239,10 +239,15 @@ pub async fn sign_up(db: &Db, keys: &AuthKeys, mailer: &Mailer, input: SignUpInp
 
 /// Makes a new code for a purpose (replacing older ones) and e-mails it.
 pub async fn issue_code(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, email: &str, name: &str, purpose: OtpPurpose, now: i64) -> Result<(), AppError> {
+    // The cooldown holds only while the last code still works: after it was used, locked by
+    // wrong tries, or expired, a new one goes out at once (CODE_SEND_PER_ACCOUNT still caps them).
     let mut r = db
-        .query("SELECT VALUE created_at FROM otp WHERE user = type::record('user', $uid) AND purpose = $purpose ORDER BY created_at DESC LIMIT 1")
+        .query("SELECT VALUE created_at FROM otp WHERE user = type::record('user', $uid) AND purpose = $purpose
+                AND used = false AND attempts < $max AND expires_at > $now ORDER BY created_at DESC LIMIT 1")
         .bind(("uid", user_id.to_string()))
         .bind(("purpose", purpose.as_str()))
+        .bind(("max", otp::OTP_MAX_ATTEMPTS as i64))
+        .bind(("now", now))
         .await?
         .check()?;
     let last: Option<i64> = r.take(0)?;
