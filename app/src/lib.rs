@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod contact;
 pub mod error;
+pub mod feedback;
+pub mod interview;
 pub mod ui;
 
 pub mod auth;

@@ -1,0 +1,99 @@
+//! Evaluation of answers: scores, written feedback and recommendations. The types here cross
+//! the wire to the browser; the engines run on the server.
+//!
+//! - [`engine`]: the embedded engine — offline, deterministic, pure code (tested natively,
+//!   checked against the calibration set in `app/data/calibration/`).
+//! - [`text`]: words, sentences and stems, shared with the interview planner.
+
+#[cfg(any(feature = "ssr", test))]
+pub mod engine;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+use crate::interview::model::Kind;
+
+/// Scores 0–100 on each dimension, and overall.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Scores {
+    /// Does the answer address the question that was asked?
+    pub relevance: u8,
+    /// Is it organised (a STAR story for behavioural questions; point, reasons, example,
+    /// trade-offs for technical ones)?
+    pub structure: u8,
+    /// Numbers, named tools, concrete outcomes, the candidate's own actions.
+    pub specificity: u8,
+    /// Sentence length, hedges, fillers, repetition.
+    pub clarity: u8,
+    /// How many of the question's key points it covers.
+    pub completeness: u8,
+    /// Pace, pauses and fillers of a spoken answer (only when voice data exists).
+    pub delivery: Option<u8>,
+    pub overall: u8,
+}
+
+/// The dimensions, for charts and tables: (key, label).
+pub const DIMENSIONS: &[(&str, &str)] = &[
+    ("relevance", "Relevance"),
+    ("structure", "Structure"),
+    ("specificity", "Specificity"),
+    ("clarity", "Clarity"),
+    ("completeness", "Completeness"),
+    ("delivery", "Delivery"),
+];
+
+impl Scores {
+    /// A dimension's score by its key in [`DIMENSIONS`] (`None` for delivery without voice).
+    pub fn get(&self, key: &str) -> Option<u8> {
+        match key {
+            "relevance" => Some(self.relevance),
+            "structure" => Some(self.structure),
+            "specificity" => Some(self.specificity),
+            "clarity" => Some(self.clarity),
+            "completeness" => Some(self.completeness),
+            "delivery" => self.delivery,
+            "overall" => Some(self.overall),
+            _ => None,
+        }
+    }
+}
+
+/// What a spoken answer's audio told us (filled by the voice work).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct DeliveryStats {
+    pub speaking_secs: f32,
+    pub words_per_minute: f32,
+    pub pauses_over_2_5s: u32,
+    pub longest_pause_secs: f32,
+    pub fillers: u32,
+}
+
+/// One evaluated answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Evaluation {
+    pub scores: Scores,
+    pub strengths: Vec<String>,
+    pub improvements: Vec<String>,
+    /// An outline of a strong answer to this question.
+    pub outline: Vec<String>,
+    /// The one thing to practise next.
+    pub next_step: String,
+    /// Key points the answer covered, and those it missed.
+    pub covered: Vec<String>,
+    pub missed: Vec<String>,
+    /// Which engine produced this ("Viva embedded engine", "OpenAI-compatible: gpt-4o-mini", …).
+    pub engine: String,
+    /// Shown beside the result, e.g. that relevance was measured lexically, or that a hosted
+    /// engine failed and the embedded one answered instead.
+    pub note: Option<String>,
+}
+
+/// What an engine is asked to judge.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalRequest {
+    pub question: String,
+    pub kind: Kind,
+    pub key_points: Vec<String>,
+    pub answer: String,
+    pub delivery: Option<DeliveryStats>,
+}

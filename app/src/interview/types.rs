@@ -1,0 +1,269 @@
+//! What interview server functions take and return (shared by browser and server), and the
+//! report's Markdown rendering.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{role_label, AnswerMode, Kind};
+use crate::feedback::{Evaluation, Scores, DIMENSIONS};
+
+/// Named limits of the profile.
+pub const MAX_BACKGROUND_CHARS: usize = 4_000;
+pub const MAX_LIST_ITEMS: usize = 30;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Profile {
+    pub background: String,
+    /// Role slugs.
+    pub target_roles: Vec<String>,
+    pub target_companies: Vec<String>,
+    pub skills: Vec<String>,
+    /// The job the person gave at sign-up (read-only here).
+    pub job_title: String,
+    pub experience: String,
+}
+
+/// The profile form as the browser sends it (lists as comma-separated text).
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+pub struct ProfileForm {
+    pub background: String,
+    pub target_role: String,
+    pub target_companies: String,
+    pub skills: String,
+}
+
+/// The setup form as the browser sends it. Kinds arrive as `kinds[]` checkboxes.
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+pub struct SetupForm {
+    pub role: String,
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    pub difficulty: String,
+    pub count: String,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub job_description: Option<String>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub timer: Option<String>,
+    /// Competency slugs to target (from the history page's one-click practice).
+    #[serde(default)]
+    pub focus: Option<String>,
+}
+
+/// A validated setup.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Setup {
+    pub role: String,
+    pub kinds: Vec<Kind>,
+    pub difficulty: u8,
+    pub count: u8,
+    pub company: Option<String>,
+    pub job_description: Option<String>,
+    pub mode: AnswerMode,
+    pub timer_secs: Option<u32>,
+    pub focus: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemStatus {
+    Pending,
+    FollowUp,
+    Answered,
+    Skipped,
+}
+
+impl ItemStatus {
+    pub fn slug(self) -> &'static str {
+        match self {
+            ItemStatus::Pending => "pending",
+            ItemStatus::FollowUp => "follow-up",
+            ItemStatus::Answered => "answered",
+            ItemStatus::Skipped => "skipped",
+        }
+    }
+    pub fn from_slug(s: &str) -> ItemStatus {
+        match s {
+            "follow-up" => ItemStatus::FollowUp,
+            "answered" => ItemStatus::Answered,
+            "skipped" => ItemStatus::Skipped,
+            _ => ItemStatus::Pending,
+        }
+    }
+    pub fn done(self) -> bool {
+        matches!(self, ItemStatus::Answered | ItemStatus::Skipped)
+    }
+}
+
+/// One question of an interview, as its owner sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub position: u32,
+    pub text: String,
+    pub kind: Kind,
+    pub competencies: Vec<String>,
+    pub personalised: bool,
+    pub status: ItemStatus,
+    pub answer: Option<String>,
+    pub follow_up: Option<String>,
+    pub follow_up_answer: Option<String>,
+    pub attempts: u32,
+    pub evaluation: Option<Evaluation>,
+}
+
+/// An interview and where it stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InterviewView {
+    pub id: String,
+    pub role: String,
+    pub company: Option<String>,
+    pub mode: AnswerMode,
+    pub timer_secs: Option<u32>,
+    pub finished: bool,
+    pub created_at: i64,
+    pub items: Vec<Item>,
+    /// Position of the question to answer now (`None` when every question is done).
+    pub current: Option<u32>,
+}
+
+impl InterviewView {
+    pub fn role_label(&self) -> &'static str {
+        role_label(&self.role)
+    }
+    pub fn done_count(&self) -> usize {
+        self.items.iter().filter(|i| i.status.done()).count()
+    }
+}
+
+/// What happened to a submitted answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AnswerOutcome {
+    /// The answer was thin: the interviewer asks one follow-up.
+    FollowUp(String),
+    /// Evaluated; the overall score of this answer.
+    Evaluated(u8),
+}
+
+/// The report of a finished interview.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub interview: InterviewView,
+    pub scores: Scores,
+    pub recommendations: Vec<String>,
+    pub engines: Vec<String>,
+    pub finished_at: Option<i64>,
+}
+
+/// One past interview in the history list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: String,
+    pub role: String,
+    pub created_at: i64,
+    pub finished: bool,
+    pub answered: u32,
+    pub total: u32,
+    pub scores: Option<Scores>,
+}
+
+/// A competency and the average score of the answers that trained it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompetencyScore {
+    pub slug: String,
+    pub label: String,
+    pub average: u8,
+    pub answers: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct History {
+    /// Newest first.
+    pub sessions: Vec<SessionSummary>,
+    /// Weakest first (only competencies with at least one scored answer).
+    pub competencies: Vec<CompetencyScore>,
+}
+
+/// The report as a Markdown document (downloaded from the report page).
+pub fn report_markdown(r: &Report, date: &str) -> String {
+    let iv = &r.interview;
+    let mut md = format!("# Mock interview report — {}\n\n", iv.role_label());
+    md.push_str(&format!("- Date: {date}\n"));
+    if let Some(c) = &iv.company {
+        md.push_str(&format!("- Company: {c}\n"));
+    }
+    md.push_str(&format!("- Questions answered: {} of {}\n", iv.items.iter().filter(|i| i.status == ItemStatus::Answered).count(), iv.items.len()));
+    md.push_str(&format!("- Evaluated by: {}\n\n", r.engines.join(", ")));
+    md.push_str(&format!("## Overall score: {}/100\n\n| Dimension | Score |\n|---|---|\n", r.scores.overall));
+    for (key, label) in DIMENSIONS {
+        if let Some(v) = r.scores.get(key) {
+            md.push_str(&format!("| {label} | {v} |\n"));
+        }
+    }
+    if !r.recommendations.is_empty() {
+        md.push_str("\n## Recommendations\n\n");
+        for rec in &r.recommendations {
+            md.push_str(&format!("- {rec}\n"));
+        }
+    }
+    for item in &iv.items {
+        md.push_str(&format!("\n## Question {}: {}\n\n*{}*\n\n", item.position + 1, item.text, item.kind.label()));
+        match (&item.status, &item.answer) {
+            (ItemStatus::Skipped, None) => md.push_str("Skipped.\n"),
+            (_, Some(a)) => md.push_str(&format!("**Your answer:**\n\n{}\n", quote(a))),
+            _ => md.push_str("Not answered.\n"),
+        }
+        if let (Some(f), Some(fa)) = (&item.follow_up, &item.follow_up_answer) {
+            md.push_str(&format!("\n**Follow-up:** {f}\n\n{}\n", quote(fa)));
+        }
+        if let Some(e) = &item.evaluation {
+            md.push_str(&format!("\n**Score: {}/100**\n", e.scores.overall));
+            for (title, list) in [("Strengths", &e.strengths), ("To improve", &e.improvements), ("A strong answer would", &e.outline)] {
+                if !list.is_empty() {
+                    md.push_str(&format!("\n{title}:\n\n"));
+                    for l in list {
+                        md.push_str(&format!("- {l}\n"));
+                    }
+                }
+            }
+            md.push_str(&format!("\nNext to practise: {}\n", e.next_step));
+        }
+    }
+    md
+}
+
+fn quote(text: &str) -> String {
+    text.lines().map(|l| format!("> {l}")).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_report_has_scores_answers_and_feedback() {
+        let eval = Evaluation { scores: Scores { overall: 72, ..Default::default() }, strengths: vec!["Clear.".into()], next_step: "Practise STAR.".into(), ..Default::default() };
+        let item = Item {
+            position: 0,
+            text: "Why this job?".into(),
+            kind: Kind::CultureFit,
+            competencies: vec![],
+            personalised: false,
+            status: ItemStatus::Answered,
+            answer: Some("Because I love it.\nReally.".into()),
+            follow_up: None,
+            follow_up_answer: None,
+            attempts: 1,
+            evaluation: Some(eval),
+        };
+        let iv = InterviewView { id: "x".into(), role: "nurse".into(), company: Some("St Mary's".into()), mode: AnswerMode::Text, timer_secs: None, finished: true, created_at: 0, items: vec![item], current: None };
+        let r = Report { interview: iv, scores: Scores { overall: 72, relevance: 80, ..Default::default() }, recommendations: vec!["Add numbers.".into()], engines: vec!["Viva embedded engine".into()], finished_at: Some(0) };
+        let md = report_markdown(&r, "2026-11-25");
+        assert!(md.starts_with("# Mock interview report — Nurse"), "{md}");
+        assert!(md.contains("| Relevance | 80 |"));
+        assert!(md.contains("> Because I love it.\n> Really."));
+        assert!(md.contains("**Score: 72/100**") && md.contains("- Clear.") && md.contains("Next to practise: Practise STAR."));
+        assert!(md.contains("- Add numbers."));
+    }
+}
