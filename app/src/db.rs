@@ -20,6 +20,7 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "init", sql: include_str!("../migrations/0001_init.surql") },
     Migration { version: 2, name: "accounts", sql: include_str!("../migrations/0002_accounts.surql") },
+    Migration { version: 3, name: "interviews", sql: include_str!("../migrations/0003_interviews.surql") },
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -335,7 +335,7 @@ enum PageGuard {
 /// (Their server functions check the caller too; this makes the page's status honest.)
 fn page_guard(path: &str, caller: Option<&app::auth::service::Caller>) -> PageGuard {
     let admin_page = path == "/admin" || path.starts_with("/admin/");
-    let member_page = admin_page || matches!(path, "/dashboard" | "/account");
+    let member_page = admin_page || matches!(path, "/dashboard" | "/account" | "/practice" | "/history" | "/profile") || path.starts_with("/interview/");
     match caller {
         None if member_page => PageGuard::SignInFirst,
         Some(c) if admin_page && c.role != app::auth::Role::Admin => PageGuard::Forbidden,

@@ -129,6 +129,8 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     let auth = app::db::DbAuth { user: settings.db_user.clone(), pass: settings.db_pass.clone() };
     let db = app::db::connect(&settings.db, &auth).await?;
     let instance_id = app::db::instance_id(&db).await?;
+    // The question bank ships inside the binary; it is (re)loaded when its files changed.
+    app::interview::service::sync_bank(&db, app::clock::Clock::default().now()).await?;
 
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await

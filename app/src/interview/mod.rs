@@ -1,11 +1,22 @@
 //! Interview practice: profile, question bank, planning an interview, running it question by
 //! question with follow-ups, the report, and history with progress.
+//!
+//! Shared by browser and server: `model` (roles, kinds, limits), `types` (what server fns
+//! take and return), `validate`, `skills`, the pages and `api` (server fns). Server only:
+//! `bank` (the embedded data files), `plan` (choosing questions) and `service` (queries).
 
+mod api;
 #[cfg(any(feature = "ssr", test))]
 pub mod bank;
 pub mod model;
+mod pages;
 #[cfg(any(feature = "ssr", test))]
 pub mod plan;
+#[cfg(feature = "ssr")]
+pub mod service;
 pub mod skills;
 pub mod types;
 pub mod validate;
+
+pub use api::*;
+pub use pages::{HistoryPage, InterviewPage, PracticePage, ProfilePage, ReportPage};

@@ -1,6 +1,7 @@
 //! The application shell: document, routes, layout and the pages that belong to no feature.
 
 mod action_status;
+pub mod chart;
 mod error_view;
 mod home;
 mod layout;
@@ -17,7 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document rendered on the server around [`App`].
@@ -62,6 +63,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=crate::auth::DashboardPage/>
                     <Route path=path!("/reset") view=crate::auth::ResetPage/>
                     <Route path=path!("/account") view=crate::auth::AccountPage/>
+                    <Route path=path!("/practice") view=crate::interview::PracticePage/>
+                    <Route path=path!("/interview/:id") view=crate::interview::InterviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/interview/:id/report") view=crate::interview::ReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/history") view=crate::interview::HistoryPage/>
+                    <Route path=path!("/profile") view=crate::interview::ProfilePage/>
                     <Route path=path!("/admin") view=crate::admin::AdminUsersPage/>
                     <Route path=path!("/admin/audit") view=crate::admin::AdminAuditPage/>
                     <Route path=path!("/admin/outbox") view=crate::admin::AdminOutboxPage/>

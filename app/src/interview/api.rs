@@ -1,0 +1,106 @@
+//! Server functions of interview practice: each checks its caller (signed in; the service
+//! only touches the caller's own records), validates, and calls the service.
+
+use leptos::prelude::*;
+
+use super::types::*;
+use crate::AppError;
+
+#[cfg(feature = "ssr")]
+fn ctx_and_user() -> Result<(crate::server_context::ServerContext, String), AppError> {
+    let caller = crate::server_context::require_caller()?;
+    let ctx = crate::server_context::ServerContext::get()?;
+    Ok((ctx, caller.user_id))
+}
+
+/// Sends the browser to `path` after a form post that worked without JavaScript.
+#[cfg(feature = "ssr")]
+fn redirect_to(path: &str) {
+    leptos_axum::redirect(path);
+}
+
+#[server(endpoint = "interview/profile")]
+pub async fn get_profile() -> Result<Profile, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::load_profile(&ctx.db, &uid).await
+}
+
+#[server(endpoint = "interview/save_profile")]
+pub async fn save_profile(form: ProfileForm) -> Result<(), AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::save_profile(&ctx.db, &uid, form, ctx.clock.now()).await
+}
+
+/// Plans a new interview and goes to it.
+#[server(endpoint = "interview/start")]
+pub async fn start_interview(setup: SetupForm) -> Result<String, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    let setup = super::validate::validate_setup(setup)?;
+    crate::ratelimit::hit(&ctx.db, &INTERVIEW_STARTS, &uid, ctx.clock.now()).await?;
+    let id = super::service::start(&ctx.db, &uid, setup, ctx.clock.now()).await?;
+    redirect_to(&format!("/interview/{id}"));
+    Ok(id)
+}
+
+/// Three easy questions for the person's role, no setup.
+#[server(endpoint = "interview/warm_up")]
+pub async fn quick_warm_up() -> Result<String, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    crate::ratelimit::hit(&ctx.db, &INTERVIEW_STARTS, &uid, ctx.clock.now()).await?;
+    let id = super::service::warm_up(&ctx.db, &uid, ctx.clock.now()).await?;
+    redirect_to(&format!("/interview/{id}"));
+    Ok(id)
+}
+
+#[server(endpoint = "interview/get")]
+pub async fn get_interview(id: String) -> Result<InterviewView, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::get(&ctx.db, &uid, &id).await
+}
+
+#[server(endpoint = "interview/answer")]
+pub async fn submit_answer(id: String, position: u32, answer: String) -> Result<AnswerOutcome, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    crate::ratelimit::hit(&ctx.db, &ANSWERS, &uid, ctx.clock.now()).await?;
+    super::service::answer(&ctx.db, &uid, &id, position, &answer, ctx.clock.now()).await
+}
+
+#[server(endpoint = "interview/skip")]
+pub async fn skip_question(id: String, position: u32) -> Result<(), AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::skip(&ctx.db, &uid, &id, position, ctx.clock.now()).await
+}
+
+#[server(endpoint = "interview/retry")]
+pub async fn retry_question(id: String, position: u32) -> Result<(), AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::retry(&ctx.db, &uid, &id, position).await
+}
+
+/// Ends the interview and goes to its report.
+#[server(endpoint = "interview/finish")]
+pub async fn finish_interview(id: String) -> Result<(), AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::finish(&ctx.db, &uid, &id, ctx.clock.now()).await?;
+    redirect_to(&format!("/interview/{id}/report"));
+    Ok(())
+}
+
+#[server(endpoint = "interview/report")]
+pub async fn get_report(id: String) -> Result<Report, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::report(&ctx.db, &uid, &id).await
+}
+
+#[server(endpoint = "interview/history")]
+pub async fn get_history() -> Result<History, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::history(&ctx.db, &uid).await
+}
+
+/// Named limits per account: interviews started (each plans and stores up to 15 questions),
+/// and answers submitted (each is evaluated on the server).
+#[cfg(feature = "ssr")]
+pub const INTERVIEW_STARTS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "interview_start_account", max: 30, window_secs: 3600 };
+#[cfg(feature = "ssr")]
+pub const ANSWERS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "answer_account", max: 240, window_secs: 3600 };

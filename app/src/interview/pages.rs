@@ -1,0 +1,484 @@
+//! Interview pages: set up (and quick warm-up), the interview itself, the report, history
+//! with progress, and the profile. Forms are `ActionForm`s, so they work before hydration.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+
+use super::api::*;
+use super::model::*;
+use super::types::*;
+use crate::feedback::{Evaluation, DIMENSIONS};
+use crate::ui::chart::{band, ScoreBars, TrendChart};
+use crate::ui::{time::format_utc, ActionStatus};
+use crate::AppError;
+
+fn role_options(selected: String) -> impl IntoView {
+    ROLES
+        .iter()
+        .map(move |(slug, label)| view! { <option value=*slug selected=*slug == selected>{*label}</option> })
+        .collect_view()
+}
+
+#[component]
+pub fn PracticePage() -> impl IntoView {
+    let profile = Resource::new(|| (), |_| get_profile());
+    let start = ServerAction::<StartInterview>::new();
+    let warm = ServerAction::<QuickWarmUp>::new();
+    view! {
+        <Title text="Practise"/>
+        <section aria-labelledby="practice-title" class="stack">
+            <h1 id="practice-title">"Practise an interview"</h1>
+            <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
+                {move || Suspend::new(async move {
+                    let p = profile.await?;
+                    let role = p.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&p.job_title).to_string());
+                    let company = p.target_companies.first().cloned().unwrap_or_default();
+                    Ok::<_, AppError>(view! {
+                        <div class="card warmup">
+                            <h2>"Quick warm-up"</h2>
+                            <p class="muted">{format!("Three easy questions for {}, no setup. About five minutes.", role_label(&role))}</p>
+                            <ActionForm action=warm>
+                                <button type="submit" class="button">"Start a quick warm-up"</button>
+                            </ActionForm>
+                            <ActionStatus value=warm.value()/>
+                        </div>
+                        <div class="card">
+                            <h2>"Set up a mock interview"</h2>
+                            <ActionForm action=start attr:class="form">
+                                <label for="s-role">"Role"</label>
+                                <select id="s-role" name="setup[role]">{role_options(role.clone())}</select>
+                                <fieldset>
+                                    <legend>"Question types (none ticked: a balanced mix)"</legend>
+                                    {KINDS.iter().map(|(slug, label)| view! {
+                                        <label class="check"><input type="checkbox" name="setup[kinds][]" value=*slug/>" " {*label}</label>
+                                    }).collect_view()}
+                                </fieldset>
+                                <fieldset>
+                                    <legend>"Difficulty"</legend>
+                                    <label class="check"><input type="radio" name="setup[difficulty]" value="1"/>" Easy"</label>
+                                    <label class="check"><input type="radio" name="setup[difficulty]" value="2" checked/>" Medium"</label>
+                                    <label class="check"><input type="radio" name="setup[difficulty]" value="3"/>" Hard"</label>
+                                </fieldset>
+                                <label for="s-count">{format!("Number of questions ({MIN_QUESTIONS}–{MAX_QUESTIONS})")}</label>
+                                <input id="s-count" name="setup[count]" type="number" min=MIN_QUESTIONS max=MAX_QUESTIONS value="5" required/>
+                                <label for="s-company">"Company (optional)"</label>
+                                <input id="s-company" name="setup[company]" maxlength=MAX_COMPANY_CHARS value=company/>
+                                <label for="s-jd">"Job description (optional: paste it to get questions that match it)"</label>
+                                <textarea id="s-jd" name="setup[job_description]" rows="5" maxlength=MAX_JOB_DESCRIPTION_CHARS></textarea>
+                                <label for="s-timer">"Timer per question"</label>
+                                <select id="s-timer" name="setup[timer]">
+                                    <option value="">"No timer"</option>
+                                    <option value="60">"1 minute"</option>
+                                    <option value="120">"2 minutes"</option>
+                                    <option value="180">"3 minutes"</option>
+                                    <option value="300">"5 minutes"</option>
+                                </select>
+                                <input type="hidden" name="setup[mode]" value="text"/>
+                                <button type="submit" class="button">"Start interview"</button>
+                            </ActionForm>
+                            <ActionStatus value=start.value()/>
+                        </div>
+                    })
+                })}
+            </Suspense>
+            <p><A href="/profile">"Edit your profile"</A>" · "<A href="/history">"Your history and progress"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn InterviewPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let answer = ServerAction::<SubmitAnswer>::new();
+    let skip = ServerAction::<SkipQuestion>::new();
+    let retry = ServerAction::<RetryQuestion>::new();
+    let finish = ServerAction::<FinishInterview>::new();
+    let state = Resource::new(
+        move || (id(), answer.version().get(), skip.version().get(), retry.version().get()),
+        |(id, ..)| get_interview(id),
+    );
+    view! {
+        <Title text="Interview"/>
+        <Suspense fallback=|| view! { <p>"Loading your interview…"</p> }>
+            {move || Suspend::new(async move {
+                let v = state.await?;
+                Ok::<_, AppError>(view! { <Runner v answer skip retry finish/> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Runner(
+    v: InterviewView,
+    answer: ServerAction<SubmitAnswer>,
+    skip: ServerAction<SkipQuestion>,
+    retry: ServerAction<RetryQuestion>,
+    finish: ServerAction<FinishInterview>,
+) -> impl IntoView {
+    let total = v.items.len();
+    let done = v.done_count();
+    let id = v.id.clone();
+    let heading = match &v.company {
+        Some(c) => format!("{} interview · {c}", v.role_label()),
+        None => format!("{} interview", v.role_label()),
+    };
+    let current = v.current.and_then(|p| v.items.iter().find(|i| i.position == p).cloned());
+    let last_score = answer.value().get().and_then(|r| r.ok()).and_then(|o| match o {
+        AnswerOutcome::Evaluated(s) => Some(s),
+        _ => None,
+    });
+    let answered: Vec<Item> = v.items.iter().filter(|i| i.status.done()).cloned().collect();
+    view! {
+        <section class="stack interview" aria-labelledby="iv-title">
+            <h1 id="iv-title">{heading}</h1>
+            <div class="progress-row">
+                <progress max=total value=done aria-label="Interview progress"></progress>
+                <span>{match &current { Some(c) => format!("Question {} of {total}", c.position + 1), None => format!("{done} of {total} done") }}</span>
+            </div>
+            {last_score.map(|s| view! { <p class="ok" role="status">{format!("Answer saved — scored {s}/100. Full feedback is in the report.")}</p> })}
+            {if v.finished {
+                view! {
+                    <div class="card">
+                        <h2>"This interview is finished"</h2>
+                        <p><a class="button" href=format!("/interview/{}/report", id)>"Read the report"</a></p>
+                    </div>
+                }.into_any()
+            } else if let Some(item) = current {
+                view! { <QuestionCard id=id.clone() item timer=v.timer_secs answer skip/> }.into_any()
+            } else {
+                view! {
+                    <div class="card">
+                        <h2>"All questions are done"</h2>
+                        <p>"Finish the interview to get your scores, feedback and recommendations."</p>
+                        <ActionForm action=finish>
+                            <input type="hidden" name="id" value=id.clone()/>
+                            <button type="submit" class="button">"Finish and see the report"</button>
+                        </ActionForm>
+                        <ActionStatus value=finish.value()/>
+                    </div>
+                }.into_any()
+            }}
+            {(!answered.is_empty() && !v.finished).then(|| view! {
+                <details class="card">
+                    <summary>{format!("Answered so far ({})", answered.len())}</summary>
+                    <ol class="answered-list">
+                        {answered.into_iter().map(|it| view! {
+                            <li>
+                                <p>{it.text.clone()}</p>
+                                <p class="muted">{match (&it.status, &it.evaluation) {
+                                    (_, Some(e)) => format!("Score {}/100", e.scores.overall),
+                                    _ => "Skipped".to_string(),
+                                }}</p>
+                                <ActionForm action=retry attr:class="inline">
+                                    <input type="hidden" name="id" value=id.clone()/>
+                                    <input type="hidden" name="position" value=it.position/>
+                                    <button type="submit" class="button secondary small" aria-label=format!("Try question {} again", it.position + 1)>"Try again"</button>
+                                </ActionForm>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                    <ActionStatus value=retry.value()/>
+                </details>
+            })}
+            {(!v.finished && v.current.is_some()).then(|| view! {
+                <ActionForm action=finish attr:class="inline end-early">
+                    <input type="hidden" name="id" value=id.clone()/>
+                    <button type="submit" class="button secondary">"End the interview now"</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn QuestionCard(id: String, item: Item, timer: Option<u32>, answer: ServerAction<SubmitAnswer>, skip: ServerAction<SkipQuestion>) -> impl IntoView {
+    let follow_up = item.status == ItemStatus::FollowUp;
+    let (chars, set_chars) = signal(0usize);
+    view! {
+        <article class="card question" aria-labelledby="q-text">
+            <p class="eyebrow">{item.kind.label()}{item.personalised.then_some(" · written for you")}</p>
+            <h2 id="q-text">{item.text.clone()}</h2>
+            {timer.map(|t| view! { <Countdown secs=t/> })}
+            {follow_up.then(|| view! {
+                <blockquote class="muted">{item.answer.clone().unwrap_or_default()}</blockquote>
+                <p class="follow-up" role="note"><strong>"Follow-up: "</strong>{item.follow_up.clone().unwrap_or_default()}</p>
+            })}
+            <ActionForm action=answer attr:class="form">
+                <input type="hidden" name="id" value=id.clone()/>
+                <input type="hidden" name="position" value=item.position/>
+                <label for="answer-text">{if follow_up { "Your answer to the follow-up" } else { "Your answer" }}</label>
+                <textarea id="answer-text" name="answer" rows="9" required maxlength=MAX_ANSWER_CHARS aria-describedby="answer-hint"
+                    on:input=move |ev| set_chars.set(event_target_value(&ev).chars().count())></textarea>
+                <p id="answer-hint" class="hint">{move || format!("{} / {MAX_ANSWER_CHARS} characters. Aim for 150–300 words: the situation, what you did, and the result.", chars.get())}</p>
+                <button type="submit" class="button" disabled=move || answer.pending().get()>
+                    {move || if answer.pending().get() { "Evaluating…" } else { "Submit answer" }}
+                </button>
+            </ActionForm>
+            <ActionStatus value=answer.value()/>
+            <ActionForm action=skip attr:class="inline">
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="position" value=item.position/>
+                <button type="submit" class="button secondary">{if follow_up { "Skip the follow-up" } else { "Skip this question" }}</button>
+            </ActionForm>
+            <ActionStatus value=skip.value()/>
+        </article>
+    }
+}
+
+/// A countdown for the question (runs in the browser once hydrated; a guide, not a cut-off).
+#[component]
+fn Countdown(secs: u32) -> impl IntoView {
+    let (left, set_left) = signal(secs);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || set_left.update(|l| *l = l.saturating_sub(1)), std::time::Duration::from_secs(1)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    view! {
+        <p class="timer" role="timer" aria-live="off" aria-label="Time left for this question">
+            {move || { let l = left.get(); if l == 0 { "Time is up — wrap up your answer.".to_string() } else { format!("{}:{:02} left", l / 60, l % 60) } }}
+        </p>
+    }
+}
+
+#[component]
+pub fn ReportPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let report = Resource::new(id, get_report);
+    view! {
+        <Title text="Interview report"/>
+        <Suspense fallback=|| view! { <p>"Loading the report…"</p> }>
+            {move || Suspend::new(async move {
+                let r = report.await?;
+                Ok::<_, AppError>(view! { <ReportView r/> })
+            })}
+        </Suspense>
+    }
+}
+
+/// `data:` URL of the report's Markdown, for a download link that works without JavaScript.
+fn markdown_href(r: &Report) -> String {
+    let md = report_markdown(r, &format_utc(r.finished_at.unwrap_or(r.interview.created_at)));
+    let mut out = String::from("data:text/markdown;charset=utf-8,");
+    for b in md.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[component]
+fn ReportView(r: Report) -> impl IntoView {
+    let iv = r.interview.clone();
+    let bars: Vec<(&'static str, u8)> = DIMENSIONS.iter().filter_map(|(k, l)| r.scores.get(k).map(|v| (*l, v))).collect();
+    let href = markdown_href(&r);
+    let file = format!("viva-report-{}.md", iv.id);
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+        <article class="stack report" aria-labelledby="rep-title">
+            <header class="report-head">
+                <p class="eyebrow">{format!("{} · {}", iv.role_label(), format_utc(r.finished_at.unwrap_or(iv.created_at)))}</p>
+                <h1 id="rep-title">"Interview report"</h1>
+                <p class="muted">{format!("Evaluated by {}", r.engines.join(", "))}</p>
+                {(!iv.finished).then(|| view! { <p class="notice">"This interview is not finished yet; the report shows the answers so far."</p> })}
+            </header>
+            <section class="card overall" aria-labelledby="overall-title">
+                <h2 id="overall-title">"Overall score"</h2>
+                <p class=format!("big-score {}", band(r.scores.overall))><span>{r.scores.overall}</span>" / 100"</p>
+                <ScoreBars scores=bars label=format!("Scores by dimension, overall {}", r.scores.overall)/>
+            </section>
+            <section class="card" aria-labelledby="rec-title">
+                <h2 id="rec-title">"Recommendations"</h2>
+                <ul>{r.recommendations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul>
+            </section>
+            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone()/> }).collect_view()}
+            <div class="report-actions no-print">
+                <a class="button" href=href download=file>"Download as Markdown"</a>
+                <button type="button" class="button secondary" on:click=print>"Print"</button>
+                <A href="/practice">"Practise again"</A>
+                <A href="/history">"History and progress"</A>
+            </div>
+        </article>
+    }
+}
+
+#[component]
+fn ItemReport(it: Item) -> impl IntoView {
+    let heading = format!("Question {}: {}", it.position + 1, it.text);
+    let eval: Option<Evaluation> = it.evaluation.clone();
+    view! {
+        <section class="card item-report">
+            <h2>{heading}</h2>
+            <p class="eyebrow">{it.kind.label()}</p>
+            {match &it.answer {
+                Some(a) => view! { <h3>"Your answer"</h3><blockquote>{a.clone()}</blockquote> }.into_any(),
+                None => view! { <p class="muted">"Skipped."</p> }.into_any(),
+            }}
+            {it.follow_up.clone().map(|f| view! {
+                <h3>"Follow-up"</h3><p>{f}</p>
+                <blockquote>{it.follow_up_answer.clone().unwrap_or_else(|| "(skipped)".into())}</blockquote>
+            })}
+            {eval.map(|e| {
+                let bars: Vec<(&'static str, u8)> = DIMENSIONS.iter().filter_map(|(k, l)| e.scores.get(k).map(|v| (*l, v))).collect();
+                view! {
+                    <p class=format!("score-line {}", band(e.scores.overall))>{format!("Score {}/100", e.scores.overall)}</p>
+                    <ScoreBars scores=bars label=format!("Scores for question {}", it.position + 1)/>
+                    <div class="two-col">
+                        <div><h3>"Strengths"</h3><ul>{e.strengths.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul></div>
+                        <div><h3>"To improve"</h3><ul>{e.improvements.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul></div>
+                    </div>
+                    <details>
+                        <summary>"Outline of a strong answer"</summary>
+                        <ol>{e.outline.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ol>
+                    </details>
+                    <p><strong>"Next to practise: "</strong>{e.next_step.clone()}</p>
+                    {e.note.clone().map(|n| view! { <p class="hint">{n}</p> })}
+                }
+            })}
+        </section>
+    }
+}
+
+#[component]
+pub fn HistoryPage() -> impl IntoView {
+    let history = Resource::new(|| (), |_| get_history());
+    let practise = ServerAction::<StartInterview>::new();
+    view! {
+        <Title text="History and progress"/>
+        <section class="stack" aria-labelledby="hist-title">
+            <h1 id="hist-title">"History and progress"</h1>
+            <Suspense fallback=|| view! { <p>"Loading your history…"</p> }>
+                {move || Suspend::new(async move {
+                    let h = history.await?;
+                    Ok::<_, AppError>(view! { <HistoryView h practise/> })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoView {
+    if h.sessions.is_empty() {
+        return view! {
+            <div class="card">
+                <p>"No interviews yet. Your scores and progress will appear here."</p>
+                <A href="/practice">"Practise your first interview"</A>
+            </div>
+        }
+        .into_any();
+    }
+    // Trends: finished sessions with scores, oldest first.
+    let mut scored: Vec<&SessionSummary> = h.sessions.iter().filter(|s| s.scores.is_some()).collect();
+    scored.reverse();
+    let series: Vec<(&'static str, Vec<u8>)> = DIMENSIONS
+        .iter()
+        .filter(|(k, _)| *k != "delivery" || scored.iter().any(|s| s.scores.as_ref().and_then(|x| x.delivery).is_some()))
+        .map(|(k, l)| (*l, scored.iter().filter_map(|s| s.scores.as_ref().and_then(|x| x.get(k))).collect()))
+        .collect();
+    let overall: Vec<u8> = scored.iter().filter_map(|s| s.scores.as_ref().map(|x| x.overall)).collect();
+    let last_role = h.sessions.first().map(|s| s.role.clone()).unwrap_or_else(|| "general".into());
+    view! {
+        <section class="card" aria-labelledby="trend-title">
+            <h2 id="trend-title">"Your scores over time"</h2>
+            {if scored.len() >= 2 {
+                view! {
+                    <TrendChart series=vec![("Overall", overall.clone())] label=format!("Overall score over {} interviews, latest {}", overall.len(), overall.last().copied().unwrap_or(0))/>
+                    <TrendChart series=series label="Scores by dimension over time".to_string()/>
+                }.into_any()
+            } else {
+                view! { <p class="muted">"Finish two interviews to see your trends."</p> }.into_any()
+            }}
+        </section>
+        <section class="card" aria-labelledby="weak-title">
+            <h2 id="weak-title">"Weakest competencies"</h2>
+            {if h.competencies.is_empty() {
+                view! { <p class="muted">"Answer a few questions to see which competencies need work."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="competencies">
+                        {h.competencies.iter().take(5).map(|c| view! {
+                            <li>
+                                <span>{format!("{} — average {}/100 over {} answer{}", c.label, c.average, c.answers, if c.answers == 1 { "" } else { "s" })}</span>
+                                <ActionForm action=practise attr:class="inline">
+                                    <input type="hidden" name="setup[role]" value=last_role.clone()/>
+                                    <input type="hidden" name="setup[difficulty]" value="2"/>
+                                    <input type="hidden" name="setup[count]" value="5"/>
+                                    <input type="hidden" name="setup[focus]" value=c.slug.clone()/>
+                                    <button type="submit" class="button small" aria-label=format!("Practise {}", c.label)>"Practise this"</button>
+                                </ActionForm>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <ActionStatus value=practise.value()/>
+                }.into_any()
+            }}
+        </section>
+        <section class="card" aria-labelledby="list-title">
+            <h2 id="list-title">"Every interview"</h2>
+            <table class="table">
+                <thead><tr><th scope="col">"Date"</th><th scope="col">"Role"</th><th scope="col">"Answered"</th><th scope="col">"Score"</th><th scope="col"><span class="visually-hidden">"Open"</span></th></tr></thead>
+                <tbody>
+                    {h.sessions.iter().map(|s| {
+                        let link = if s.finished { format!("/interview/{}/report", s.id) } else { format!("/interview/{}", s.id) };
+                        view! {
+                            <tr>
+                                <td>{format_utc(s.created_at)}</td>
+                                <td>{role_label(&s.role)}</td>
+                                <td>{format!("{} of {}", s.answered, s.total)}</td>
+                                <td>{s.scores.as_ref().map(|x| x.overall.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                <td><a href=link>{if s.finished { "Report" } else { "Continue" }}</a></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let profile = Resource::new(|| (), |_| get_profile());
+    let save = ServerAction::<SaveProfile>::new();
+    view! {
+        <Title text="Your profile"/>
+        <section class="stack" aria-labelledby="prof-title">
+            <h1 id="prof-title">"Your profile"</h1>
+            <p class="lede">"What you tell us here shapes your questions: your target role, companies and skills."</p>
+            <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
+                {move || Suspend::new(async move {
+                    let p = profile.await?;
+                    let role = p.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&p.job_title).to_string());
+                    Ok::<_, AppError>(view! {
+                        <ActionForm action=save attr:class="form card">
+                            <label for="p-role">"Target role"</label>
+                            <select id="p-role" name="form[target_role]">{role_options(role)}</select>
+                            <label for="p-companies">"Target companies (comma-separated)"</label>
+                            <input id="p-companies" name="form[target_companies]" value=p.target_companies.join(", ") maxlength="2000"/>
+                            <label for="p-skills">"Skills (comma-separated)"</label>
+                            <input id="p-skills" name="form[skills]" value=p.skills.join(", ") maxlength="2000"/>
+                            <label for="p-bg">"Career background"</label>
+                            <textarea id="p-bg" name="form[background]" rows="6" maxlength=MAX_BACKGROUND_CHARS>{p.background.clone()}</textarea>
+                            <p class="hint">{format!("Signed up as: {} ({} level)", p.job_title, p.experience)}</p>
+                            <button type="submit" class="button">"Save profile"</button>
+                        </ActionForm>
+                        <ActionStatus value=save.value() ok="Saved."/>
+                    })
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,684 @@
+//! Interviews on the server: the bank in the database, profiles, planning and storing an
+//! interview, answers with follow-ups and evaluation, reports and history. Every function
+//! takes the caller's user id and only ever touches that user's records.
+
+use std::collections::{BTreeMap, HashSet};
+
+use surrealdb::types::SurrealValue;
+
+use super::bank::{self, Question};
+use super::model::*;
+use super::plan::{plan, PlanInput, Planned};
+use super::types::*;
+use crate::db::Db;
+use crate::feedback::{engine, EvalRequest, Evaluation, Scores, DIMENSIONS};
+use crate::AppError;
+
+// ---------------------------------------------------------------------------------------
+// The bank
+
+#[derive(Debug, Clone, SurrealValue)]
+struct BankRow {
+    id: String,
+    text: String,
+    roles: Vec<String>,
+    kind: String,
+    difficulty: i64,
+    competencies: Vec<String>,
+    key_points: Vec<String>,
+}
+
+/// Loads the embedded bank into the database when its content changed since the last load
+/// (or was never loaded): upserts every question and retires those no longer in the files.
+/// Returns how many questions it wrote (0 when nothing changed).
+pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
+    let fingerprint = bank::fingerprint();
+    let mut r = db.query("SELECT VALUE fingerprint FROM ONLY bank_state:main").await?.check()?;
+    let stored: Option<String> = r.take(0)?;
+    if stored.as_deref() == Some(fingerprint.as_str()) {
+        return Ok(0);
+    }
+    let questions = bank::load().map_err(|e| AppError::internal("question bank", e))?;
+    let rows: Vec<BankRow> = questions
+        .iter()
+        .map(|q| BankRow {
+            id: q.id.clone(),
+            text: q.text.clone(),
+            roles: q.roles.clone(),
+            kind: q.kind.slug().to_string(),
+            difficulty: q.difficulty as i64,
+            competencies: q.competencies.clone(),
+            key_points: q.key_points.clone(),
+        })
+        .collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let n = rows.len();
+    db.query(
+        "BEGIN TRANSACTION;
+         FOR $q IN $rows {
+             UPSERT type::record('question', $q.id) SET text = $q.text, roles = $q.roles, kind = $q.kind,
+                 difficulty = $q.difficulty, competencies = $q.competencies, key_points = $q.key_points, retired = false;
+         };
+         UPDATE question SET retired = true WHERE record::id(id) NOTINSIDE $ids;
+         UPSERT bank_state:main SET fingerprint = $fp, questions = $n, loaded_at = $now;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("rows", rows))
+    .bind(("ids", ids))
+    .bind(("fp", fingerprint))
+    .bind(("n", n as i64))
+    .bind(("now", now))
+    .await?
+    .check()?;
+    tracing::info!(questions = n, "loaded the question bank");
+    Ok(n)
+}
+
+/// Live questions for a role (its own and general ones) of the given kinds.
+async fn candidates(db: &Db, role: &str, kinds: &[Kind]) -> Result<Vec<Question>, AppError> {
+    let kinds: Vec<String> = if kinds.is_empty() { Kind::ALL.iter().map(|k| k.slug().to_string()).collect() } else { kinds.iter().map(|k| k.slug().to_string()).collect() };
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, text, roles, kind, difficulty, competencies, key_points FROM question
+             WHERE retired = false AND kind INSIDE $kinds AND roles CONTAINSANY $roles",
+        )
+        .bind(("kinds", kinds))
+        .bind(("roles", vec![role.to_string(), "general".to_string()]))
+        .await?
+        .check()?;
+    let rows: Vec<BankRow> = r.take(0)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|b| {
+            Some(Question {
+                kind: Kind::from_slug(&b.kind)?,
+                id: b.id,
+                text: b.text,
+                roles: b.roles,
+                difficulty: b.difficulty as u8,
+                competencies: b.competencies,
+                key_points: b.key_points,
+            })
+        })
+        .collect())
+}
+
+pub async fn bank_size(db: &Db) -> Result<i64, AppError> {
+    let mut r = db.query("RETURN count(SELECT id FROM question WHERE retired = false)").await?.check()?;
+    Ok(r.take::<Option<i64>>(0)?.unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------------------------
+// Profiles
+
+#[derive(Debug, Clone, SurrealValue)]
+struct ProfileRow {
+    background: Option<String>,
+    target_roles: Option<Vec<String>>,
+    target_companies: Option<Vec<String>>,
+    skills: Option<Vec<String>>,
+    job_title: String,
+    experience: String,
+}
+
+pub async fn load_profile(db: &Db, uid: &str) -> Result<Profile, AppError> {
+    let mut r = db
+        .query(
+            "LET $p = (SELECT * FROM profile WHERE user = type::record('user', $uid) LIMIT 1)[0];
+             SELECT $p.background AS background, $p.target_roles AS target_roles, $p.target_companies AS target_companies,
+                    $p.skills AS skills, job_role AS job_title, experience FROM ONLY type::record('user', $uid);",
+        )
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    let row: Option<ProfileRow> = r.take(1)?;
+    let row = row.ok_or(AppError::Unauthorized)?;
+    Ok(Profile {
+        background: row.background.unwrap_or_default(),
+        target_roles: row.target_roles.unwrap_or_default(),
+        target_companies: row.target_companies.unwrap_or_default(),
+        skills: row.skills.unwrap_or_default(),
+        job_title: row.job_title,
+        experience: row.experience,
+    })
+}
+
+pub async fn save_profile(db: &Db, uid: &str, form: ProfileForm, now: i64) -> Result<(), AppError> {
+    let (background, roles, companies, skills) = super::validate::validate_profile(form)?;
+    db.query(
+        "UPSERT type::record('profile', $uid) SET user = type::record('user', $uid), background = $bg, target_roles = $roles,
+             target_companies = $companies, skills = $skills, updated_at = $now",
+    )
+    .bind(("uid", uid.to_string()))
+    .bind(("bg", background))
+    .bind(("roles", roles))
+    .bind(("companies", companies))
+    .bind(("skills", skills))
+    .bind(("now", now))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Starting an interview
+
+/// The quota hook: one check before an interview starts. Billing fills it in; unlimited now.
+pub async fn check_quota(_db: &Db, _uid: &str) -> Result<(), AppError> {
+    Ok(())
+}
+
+async fn require_verified(db: &Db, uid: &str) -> Result<(), AppError> {
+    let mut r = db.query("SELECT VALUE email_verified FROM ONLY type::record('user', $uid)").bind(("uid", uid.to_string())).await?.check()?;
+    match r.take::<Option<bool>>(0)? {
+        Some(true) => Ok(()),
+        Some(false) => Err(AppError::BadRequest("Confirm your e-mail address before starting an interview: enter the code we sent you on the confirmation page.".into())),
+        None => Err(AppError::Unauthorized),
+    }
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct NewItem {
+    position: i64,
+    bank_id: Option<String>,
+    text: String,
+    kind: String,
+    competencies: Vec<String>,
+    key_points: Vec<String>,
+    personalised: bool,
+}
+
+/// Plans and stores a new interview; returns its id.
+pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String, AppError> {
+    require_verified(db, uid).await?;
+    check_quota(db, uid).await?;
+    let profile = load_profile(db, uid).await?;
+    let bank = candidates(db, &setup.role, &setup.kinds).await?;
+    if bank.is_empty() {
+        return Err(AppError::internal("interview start", "the question bank is empty"));
+    }
+    // Recently asked bank questions.
+    let mut r = db
+        .query("SELECT VALUE bank_id FROM interview_item WHERE user = type::record('user', $uid) AND bank_id != NONE AND interview.created_at > $since")
+        .bind(("uid", uid.to_string()))
+        .bind(("since", now - RECENT_DAYS * 86_400))
+        .await?
+        .check()?;
+    let recent: HashSet<String> = r.take::<Vec<Option<String>>>(0)?.into_iter().flatten().collect();
+
+    // Skills: what the person listed, then what the job description names.
+    let mut skills = profile.skills.clone();
+    if let Some(jd) = &setup.job_description {
+        for s in super::skills::extract_skills(jd) {
+            if !skills.iter().any(|k| k.eq_ignore_ascii_case(&s)) {
+                skills.insert(0, s);
+            }
+        }
+    }
+    let id = new_id();
+    let seed = id.bytes().fold(now as u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+    let planned = plan(
+        &bank,
+        &PlanInput {
+            role: setup.role.clone(),
+            kinds: setup.kinds.clone(),
+            difficulty: setup.difficulty,
+            count: setup.count as usize,
+            company: setup.company.clone(),
+            job_description: setup.job_description.clone(),
+            skills,
+            focus: setup.focus.clone(),
+            recent,
+            seed,
+        },
+    );
+    let items: Vec<NewItem> = planned.into_iter().enumerate().map(|(i, p): (usize, Planned)| NewItem {
+        position: i as i64,
+        bank_id: p.bank_id,
+        text: p.text,
+        kind: p.kind.slug().to_string(),
+        competencies: p.competencies,
+        key_points: p.key_points,
+        personalised: p.personalised,
+    }).collect();
+    let n = items.len() as i64;
+    db.query(
+        "BEGIN TRANSACTION;
+         CREATE type::record('interview', $id) SET user = type::record('user', $uid), role = $role, kinds = $kinds, difficulty = $difficulty,
+             company = $company, job_description = $jd, mode = $mode, timer_secs = $timer, focus = $focus, status = 'active',
+             question_count = $n, created_at = $now, finished_at = NONE, scores = NONE;
+         FOR $it IN $items {
+             CREATE interview_item SET interview = type::record('interview', $id), user = type::record('user', $uid), position = $it.position,
+                 bank_id = $it.bank_id, text = $it.text, kind = $it.kind, competencies = $it.competencies, key_points = $it.key_points,
+                 personalised = $it.personalised, status = 'pending', attempts = 0;
+         };
+         COMMIT TRANSACTION;",
+    )
+    .bind(("id", id.clone()))
+    .bind(("uid", uid.to_string()))
+    .bind(("role", setup.role))
+    .bind(("kinds", setup.kinds.iter().map(|k| k.slug().to_string()).collect::<Vec<_>>()))
+    .bind(("difficulty", setup.difficulty as i64))
+    .bind(("company", setup.company))
+    .bind(("jd", setup.job_description))
+    .bind(("mode", setup.mode.slug()))
+    .bind(("timer", setup.timer_secs.map(|t| t as i64)))
+    .bind(("focus", setup.focus))
+    .bind(("n", n))
+    .bind(("now", now))
+    .bind(("items", items))
+    .await?
+    .check()?;
+    Ok(id)
+}
+
+/// A quick warm-up: three easy-to-medium questions for the person's role, no setup.
+pub async fn warm_up(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
+    let profile = load_profile(db, uid).await?;
+    let role = profile.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&profile.job_title).to_string());
+    let setup = Setup {
+        role,
+        kinds: vec![Kind::Behavioural, Kind::Situational, Kind::CultureFit],
+        difficulty: 1,
+        count: WARMUP_QUESTIONS,
+        company: None,
+        job_description: None,
+        mode: AnswerMode::Text,
+        timer_secs: None,
+        focus: Vec::new(),
+    };
+    start(db, uid, setup, now).await
+}
+
+fn new_id() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..20).map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)])).collect()
+}
+
+/// An interview id as people send it: 20 lower-case letters and digits (else 404).
+fn check_id(id: &str) -> Result<(), AppError> {
+    if id.len() == 20 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading an interview
+
+#[derive(Debug, Clone, SurrealValue)]
+struct InterviewRow {
+    id: String,
+    role: String,
+    company: Option<String>,
+    mode: String,
+    timer_secs: Option<i64>,
+    status: String,
+    created_at: i64,
+    finished_at: Option<i64>,
+    scores: Option<String>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct ItemRow {
+    position: i64,
+    text: String,
+    kind: String,
+    competencies: Vec<String>,
+    key_points: Vec<String>,
+    personalised: bool,
+    status: String,
+    answer: Option<String>,
+    follow_up: Option<String>,
+    follow_up_answer: Option<String>,
+    attempts: i64,
+    evaluation: Option<String>,
+}
+
+async fn load(db: &Db, uid: &str, id: &str) -> Result<(InterviewRow, Vec<ItemRow>), AppError> {
+    check_id(id)?;
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, role, company, mode, timer_secs, status, created_at, finished_at, scores
+                 FROM ONLY type::record('interview', $id) WHERE user = type::record('user', $uid);
+             SELECT position, text, kind, competencies, key_points, personalised, status, answer, follow_up, follow_up_answer, attempts, evaluation
+                 FROM interview_item WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) ORDER BY position;",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    // Someone else's interview and no interview look the same: 404.
+    let iv: Option<InterviewRow> = r.take(0)?;
+    let iv = iv.ok_or(AppError::NotFound)?;
+    let items: Vec<ItemRow> = r.take(1)?;
+    Ok((iv, items))
+}
+
+fn view(iv: &InterviewRow, items: &[ItemRow]) -> InterviewView {
+    let items: Vec<Item> = items
+        .iter()
+        .map(|it| Item {
+            position: it.position as u32,
+            text: it.text.clone(),
+            kind: Kind::from_slug(&it.kind).unwrap_or(Kind::Behavioural),
+            competencies: it.competencies.clone(),
+            personalised: it.personalised,
+            status: ItemStatus::from_slug(&it.status),
+            answer: it.answer.clone(),
+            follow_up: it.follow_up.clone(),
+            follow_up_answer: it.follow_up_answer.clone(),
+            attempts: it.attempts as u32,
+            evaluation: it.evaluation.as_deref().and_then(|e| serde_json::from_str(e).ok()),
+        })
+        .collect();
+    let finished = iv.status == "finished";
+    let current = if finished { None } else { items.iter().find(|i| !i.status.done()).map(|i| i.position) };
+    InterviewView {
+        id: iv.id.clone(),
+        role: iv.role.clone(),
+        company: iv.company.clone(),
+        mode: AnswerMode::from_slug(&iv.mode).unwrap_or_default(),
+        timer_secs: iv.timer_secs.map(|t| t as u32),
+        finished,
+        created_at: iv.created_at,
+        items,
+        current,
+    }
+}
+
+pub async fn get(db: &Db, uid: &str, id: &str) -> Result<InterviewView, AppError> {
+    let (iv, items) = load(db, uid, id).await?;
+    Ok(view(&iv, &items))
+}
+
+// ---------------------------------------------------------------------------------------
+// Answering
+
+fn evaluate(item: &ItemRow, answer: &str) -> Evaluation {
+    engine::evaluate(&EvalRequest {
+        question: item.text.clone(),
+        kind: Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural),
+        key_points: item.key_points.clone(),
+        answer: answer.to_string(),
+        delivery: None,
+    })
+}
+
+/// The item the person may act on now, or a clear 400 when the interview is over or the
+/// question is not the current one.
+async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<ItemRow, AppError> {
+    let (iv, items) = load(db, uid, id).await?;
+    if iv.status == "finished" {
+        return Err(AppError::BadRequest("This interview is finished. Start a new one to practise again.".into()));
+    }
+    let item = items.into_iter().find(|i| i.position == position as i64).ok_or(AppError::NotFound)?;
+    if ItemStatus::from_slug(&item.status).done() {
+        return Err(AppError::BadRequest("This question is already answered. Choose \"Try again\" to answer it afresh.".into()));
+    }
+    Ok(item)
+}
+
+/// Stores an answer (or a follow-up's answer). A thin first answer gets one follow-up
+/// question; otherwise the answer is evaluated.
+pub async fn answer(db: &Db, uid: &str, id: &str, position: u32, text: &str, now: i64) -> Result<AnswerOutcome, AppError> {
+    let text = super::validate::validate_answer(text)?;
+    let item = current_item(db, uid, id, position).await?;
+    let kind = Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural);
+    let status = ItemStatus::from_slug(&item.status);
+    if status == ItemStatus::Pending {
+        if let Some(thin) = engine::thin_answer(kind, &text) {
+            let question = engine::follow_up_question(thin, kind);
+            update_item(db, uid, id, position, &item.status, "follow-up", Some(text), Some(question.clone()), None, None, None).await?;
+            return Ok(AnswerOutcome::FollowUp(question));
+        }
+        let eval = evaluate(&item, &text);
+        let score = eval.scores.overall;
+        update_item(db, uid, id, position, &item.status, "answered", Some(text), None, None, Some(eval), Some(now)).await?;
+        Ok(AnswerOutcome::Evaluated(score))
+    } else {
+        // The answer to the follow-up: judged together with the first answer.
+        let first = item.answer.clone().unwrap_or_default();
+        let eval = evaluate(&item, &format!("{first}\n\n{text}"));
+        let score = eval.scores.overall;
+        update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), Some(text), Some(eval), Some(now)).await?;
+        Ok(AnswerOutcome::Evaluated(score))
+    }
+}
+
+/// Skips the current question; skipping a follow-up evaluates the first answer alone.
+pub async fn skip(db: &Db, uid: &str, id: &str, position: u32, now: i64) -> Result<(), AppError> {
+    let item = current_item(db, uid, id, position).await?;
+    if item.status == "follow-up" {
+        let first = item.answer.clone().unwrap_or_default();
+        let eval = evaluate(&item, &first);
+        update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), None, Some(eval), Some(now)).await
+    } else {
+        update_item(db, uid, id, position, &item.status, "skipped", None, None, None, None, Some(now)).await
+    }
+}
+
+/// Clears an answered or skipped question so it can be answered afresh.
+pub async fn retry(db: &Db, uid: &str, id: &str, position: u32) -> Result<(), AppError> {
+    let (iv, items) = load(db, uid, id).await?;
+    if iv.status == "finished" {
+        return Err(AppError::BadRequest("This interview is finished. Start a new one to practise again.".into()));
+    }
+    let item = items.into_iter().find(|i| i.position == position as i64).ok_or(AppError::NotFound)?;
+    if !ItemStatus::from_slug(&item.status).done() {
+        return Err(AppError::BadRequest("This question has not been answered yet.".into()));
+    }
+    db.query(
+        "UPDATE interview_item SET status = 'pending', answer = NONE, follow_up = NONE, follow_up_answer = NONE, evaluation = NONE,
+             answered_at = NONE, attempts = attempts + 1
+         WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("uid", uid.to_string()))
+    .bind(("pos", position as i64))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Writes an item's new state, only if it is still in the state it was read in (so two
+/// tabs submitting at once cannot both win).
+#[allow(clippy::too_many_arguments)]
+async fn update_item(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    was: &str,
+    status: &str,
+    answer: Option<String>,
+    follow_up: Option<String>,
+    follow_up_answer: Option<String>,
+    eval: Option<Evaluation>,
+    at: Option<i64>,
+) -> Result<(), AppError> {
+    let eval_json = eval.map(|e| serde_json::to_string(&e)).transpose().map_err(|e| AppError::internal("evaluation json", e))?;
+    let mut r = db
+        .query(
+            "UPDATE interview_item SET status = $status, answer = $answer, follow_up = $fu, follow_up_answer = $fua, evaluation = $eval,
+                 answered_at = $at, attempts = IF $status = 'answered' THEN attempts + 1 ELSE attempts END
+             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND status = $was
+             RETURN VALUE position",
+        )
+        .bind(("status", status.to_string()))
+        .bind(("answer", answer))
+        .bind(("fu", follow_up))
+        .bind(("fua", follow_up_answer))
+        .bind(("eval", eval_json))
+        .bind(("at", at))
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .bind(("was", was.to_string()))
+        .await?
+        .check()?;
+    let changed: Vec<i64> = r.take(0)?;
+    if changed.is_empty() {
+        return Err(AppError::BadRequest("This question changed in another window. Reload the page to see where you are.".into()));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Finishing, reports and history
+
+/// Averages per dimension over the evaluated answers.
+pub fn session_scores(evals: &[&Evaluation]) -> Option<Scores> {
+    if evals.is_empty() {
+        return None;
+    }
+    let avg = |f: &dyn Fn(&Scores) -> Option<u8>| -> Option<u8> {
+        let v: Vec<u32> = evals.iter().filter_map(|e| f(&e.scores)).map(u32::from).collect();
+        (!v.is_empty()).then(|| (v.iter().sum::<u32>() as f32 / v.len() as f32).round() as u8)
+    };
+    Some(Scores {
+        relevance: avg(&|s| Some(s.relevance))?,
+        structure: avg(&|s| Some(s.structure))?,
+        specificity: avg(&|s| Some(s.specificity))?,
+        clarity: avg(&|s| Some(s.clarity))?,
+        completeness: avg(&|s| Some(s.completeness))?,
+        delivery: avg(&|s| s.delivery),
+        overall: avg(&|s| Some(s.overall))?,
+    })
+}
+
+/// Ends the interview (questions not reached count as skipped) and stores its scores.
+pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppError> {
+    let (iv, items) = load(db, uid, id).await?;
+    if iv.status == "finished" {
+        return Ok(());
+    }
+    let v = view(&iv, &items);
+    let evals: Vec<&Evaluation> = v.items.iter().filter_map(|i| i.evaluation.as_ref()).collect();
+    let scores = session_scores(&evals).map(|s| serde_json::to_string(&s)).transpose().map_err(|e| AppError::internal("scores json", e))?;
+    db.query(
+        "BEGIN TRANSACTION;
+         UPDATE interview_item SET status = 'skipped', answered_at = $now
+             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND status INSIDE ['pending', 'follow-up'] AND answer = NONE;
+         UPDATE type::record('interview', $id) SET status = 'finished', finished_at = $now, scores = $scores WHERE user = type::record('user', $uid);
+         COMMIT TRANSACTION;",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("uid", uid.to_string()))
+    .bind(("now", now))
+    .bind(("scores", scores))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Session-level recommendations from the weakest dimensions and the missed key points.
+pub fn recommendations(v: &InterviewView, scores: &Scores) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dims: Vec<(&str, u8)> = DIMENSIONS.iter().filter_map(|(k, l)| scores.get(k).map(|s| (*l, s))).collect();
+    dims.sort_by_key(|d| d.1);
+    for (label, s) in dims.iter().take(2).filter(|d| d.1 < 75) {
+        let tip = match *label {
+            "Relevance" => "restate the question in your first sentence and answer it before adding context",
+            "Structure" => "shape behavioural answers as situation, task, action, result — and always say how it ended",
+            "Specificity" => "bring numbers, names of tools and concrete outcomes; prepare five achievements with a figure each",
+            "Clarity" => "use short sentences and replace fillers with a brief pause",
+            "Completeness" => "before answering, list the three or four points the interviewer is probably looking for",
+            _ => "practise out loud at 120–160 words a minute",
+        };
+        out.push(format!("{label} was your weakest area ({s}/100): {tip}."));
+    }
+    let skipped = v.items.iter().filter(|i| i.status == ItemStatus::Skipped).count();
+    if skipped > 0 {
+        out.push(format!("You skipped {skipped} question{}. Practise them again: skipping is fine in practice, not in the real interview.", if skipped == 1 { "" } else { "s" }));
+    }
+    let follow_ups = v.items.iter().filter(|i| i.follow_up.is_some()).count();
+    if follow_ups > 0 {
+        out.push(format!("{follow_ups} answer{} needed a follow-up question. Aim to give the full story the first time.", if follow_ups == 1 { "" } else { "s" }));
+    }
+    if out.is_empty() {
+        out.push("A strong session. Raise the difficulty or try a different question type next time.".into());
+    }
+    out
+}
+
+pub async fn report(db: &Db, uid: &str, id: &str) -> Result<Report, AppError> {
+    let (iv, items) = load(db, uid, id).await?;
+    let v = view(&iv, &items);
+    let evals: Vec<&Evaluation> = v.items.iter().filter_map(|i| i.evaluation.as_ref()).collect();
+    let scores = iv.scores.as_deref().and_then(|s| serde_json::from_str(s).ok()).or_else(|| session_scores(&evals)).unwrap_or_default();
+    let mut engines: Vec<String> = evals.iter().map(|e| e.engine.clone()).collect();
+    engines.sort();
+    engines.dedup();
+    if engines.is_empty() {
+        engines.push(engine::ENGINE_NAME.into());
+    }
+    let recommendations = if evals.is_empty() { vec!["No answers were evaluated. Start a new interview and answer at least one question.".into()] } else { recommendations(&v, &scores) };
+    Ok(Report { recommendations, engines, finished_at: iv.finished_at, scores, interview: v })
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct HistoryRow {
+    id: String,
+    role: String,
+    created_at: i64,
+    status: String,
+    scores: Option<String>,
+    answered: i64,
+    total: i64,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct CompetencyRow {
+    competencies: Vec<String>,
+    evaluation: Option<String>,
+}
+
+/// Every interview (newest first, at most 200) and the competencies, weakest first.
+pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, role, created_at, status, scores,
+                    count(SELECT id FROM interview_item WHERE interview = $parent.id AND status = 'answered') AS answered,
+                    question_count AS total
+                 FROM interview WHERE user = type::record('user', $uid) ORDER BY created_at DESC LIMIT 200;
+             SELECT competencies, evaluation FROM interview_item WHERE user = type::record('user', $uid) AND status = 'answered';",
+        )
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    let rows: Vec<HistoryRow> = r.take(0)?;
+    let comp_rows: Vec<CompetencyRow> = r.take(1)?;
+    let sessions = rows
+        .into_iter()
+        .map(|h| SessionSummary {
+            id: h.id,
+            role: h.role,
+            created_at: h.created_at,
+            finished: h.status == "finished",
+            answered: h.answered as u32,
+            total: h.total as u32,
+            scores: h.scores.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+        })
+        .collect();
+    let mut acc: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    for row in comp_rows {
+        let Some(e) = row.evaluation.as_deref().and_then(|e| serde_json::from_str::<Evaluation>(e).ok()) else { continue };
+        for c in row.competencies {
+            let entry = acc.entry(c).or_default();
+            entry.0 += e.scores.overall as u32;
+            entry.1 += 1;
+        }
+    }
+    let mut competencies: Vec<CompetencyScore> = acc
+        .into_iter()
+        .map(|(slug, (sum, n))| CompetencyScore { label: competency_label(&slug), average: (sum as f32 / n as f32).round() as u8, answers: n, slug })
+        .collect();
+    competencies.sort_by(|a, b| a.average.cmp(&b.average).then(a.slug.cmp(&b.slug)));
+    Ok(History { sessions, competencies })
+}
+
+#[cfg(test)]
+mod tests;
