@@ -133,7 +133,14 @@ pub fn DashboardPage() -> impl IntoView {
                                 <ActionStatus value=claim.value()/>
                             </div>
                         })}
+                        <div class="card warmup">
+                            <h2>"Ready to practise?"</h2>
+                            <p>"Set up a mock interview for the role you want, or start a three-question warm-up."</p>
+                            <p><A href="/practice" attr:class="button">"Practise an interview"</A></p>
+                        </div>
                         <ul class="link-list">
+                            <li><A href="/history">"History and progress"</A></li>
+                            <li><A href="/profile">"Your profile"</A></li>
                             <li><A href="/account">"Account and security"</A></li>
                             {(m.role == "admin").then(|| view! { <li><A href="/admin">"Administration"</A></li> })}
                         </ul>

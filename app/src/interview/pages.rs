@@ -131,64 +131,88 @@ fn Runner(
         _ => None,
     });
     let answered: Vec<Item> = v.items.iter().filter(|i| i.status.done()).cloned().collect();
+    let progress_text = match &current {
+        Some(c) => format!("Question {} of {total}", c.position + 1),
+        None => format!("{done} of {total} done"),
+    };
+    let main = if v.finished {
+        view! {
+            <div class="card">
+                <h2>"This interview is finished"</h2>
+                <p><a class="button" href=format!("/interview/{id}/report")>"Read the report"</a></p>
+            </div>
+        }
+        .into_any()
+    } else if let Some(item) = current {
+        view! { <QuestionCard id=id.clone() item timer=v.timer_secs answer skip/> }.into_any()
+    } else {
+        let fid = id.clone();
+        view! {
+            <div class="card">
+                <h2>"All questions are done"</h2>
+                <p>"Finish the interview to get your scores, feedback and recommendations."</p>
+                <ActionForm action=finish>
+                    <input type="hidden" name="id" value=fid/>
+                    <button type="submit" class="button">"Finish and see the report"</button>
+                </ActionForm>
+                <ActionStatus value=finish.value()/>
+            </div>
+        }
+        .into_any()
+    };
+    let list_id = id.clone();
+    let count = v.done_count();
+    let answered_list = (!answered.is_empty() && !v.finished).then(move || {
+        let rows = answered
+            .into_iter()
+            .map(|it| {
+                let id = list_id.clone();
+                let status = match &it.evaluation {
+                    Some(e) => format!("Score {}/100", e.scores.overall),
+                    None => "Skipped".to_string(),
+                };
+                let n = it.position + 1;
+                view! {
+                    <li>
+                        <p>{it.text.clone()}</p>
+                        <p class="muted">{status}</p>
+                        <ActionForm action=retry attr:class="inline">
+                            <input type="hidden" name="id" value=id/>
+                            <input type="hidden" name="position" value=it.position/>
+                            <button type="submit" class="button secondary small" aria-label=format!("Try question {n} again")>"Try again"</button>
+                        </ActionForm>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <details class="card">
+                <summary>{format!("Answered so far ({count})")}</summary>
+                <ol class="answered-list">{rows}</ol>
+                <ActionStatus value=retry.value()/>
+            </details>
+        }
+    });
+    let end_early = (!v.finished && v.current.is_some()).then(|| {
+        let eid = id.clone();
+        view! {
+            <ActionForm action=finish attr:class="inline end-early">
+                <input type="hidden" name="id" value=eid/>
+                <button type="submit" class="button secondary">"End the interview now"</button>
+            </ActionForm>
+        }
+    });
     view! {
         <section class="stack interview" aria-labelledby="iv-title">
             <h1 id="iv-title">{heading}</h1>
             <div class="progress-row">
                 <progress max=total value=done aria-label="Interview progress"></progress>
-                <span>{match &current { Some(c) => format!("Question {} of {total}", c.position + 1), None => format!("{done} of {total} done") }}</span>
+                <span>{progress_text}</span>
             </div>
             {last_score.map(|s| view! { <p class="ok" role="status">{format!("Answer saved — scored {s}/100. Full feedback is in the report.")}</p> })}
-            {if v.finished {
-                view! {
-                    <div class="card">
-                        <h2>"This interview is finished"</h2>
-                        <p><a class="button" href=format!("/interview/{}/report", id)>"Read the report"</a></p>
-                    </div>
-                }.into_any()
-            } else if let Some(item) = current {
-                view! { <QuestionCard id=id.clone() item timer=v.timer_secs answer skip/> }.into_any()
-            } else {
-                view! {
-                    <div class="card">
-                        <h2>"All questions are done"</h2>
-                        <p>"Finish the interview to get your scores, feedback and recommendations."</p>
-                        <ActionForm action=finish>
-                            <input type="hidden" name="id" value=id.clone()/>
-                            <button type="submit" class="button">"Finish and see the report"</button>
-                        </ActionForm>
-                        <ActionStatus value=finish.value()/>
-                    </div>
-                }.into_any()
-            }}
-            {(!answered.is_empty() && !v.finished).then(|| view! {
-                <details class="card">
-                    <summary>{format!("Answered so far ({})", answered.len())}</summary>
-                    <ol class="answered-list">
-                        {answered.into_iter().map(|it| view! {
-                            <li>
-                                <p>{it.text.clone()}</p>
-                                <p class="muted">{match (&it.status, &it.evaluation) {
-                                    (_, Some(e)) => format!("Score {}/100", e.scores.overall),
-                                    _ => "Skipped".to_string(),
-                                }}</p>
-                                <ActionForm action=retry attr:class="inline">
-                                    <input type="hidden" name="id" value=id.clone()/>
-                                    <input type="hidden" name="position" value=it.position/>
-                                    <button type="submit" class="button secondary small" aria-label=format!("Try question {} again", it.position + 1)>"Try again"</button>
-                                </ActionForm>
-                            </li>
-                        }).collect_view()}
-                    </ol>
-                    <ActionStatus value=retry.value()/>
-                </details>
-            })}
-            {(!v.finished && v.current.is_some()).then(|| view! {
-                <ActionForm action=finish attr:class="inline end-early">
-                    <input type="hidden" name="id" value=id.clone()/>
-                    <button type="submit" class="button secondary">"End the interview now"</button>
-                </ActionForm>
-            })}
+            {main}
+            {answered_list}
+            {end_early}
         </section>
     }
 }
@@ -197,6 +221,7 @@ fn Runner(
 fn QuestionCard(id: String, item: Item, timer: Option<u32>, answer: ServerAction<SubmitAnswer>, skip: ServerAction<SkipQuestion>) -> impl IntoView {
     let follow_up = item.status == ItemStatus::FollowUp;
     let (chars, set_chars) = signal(0usize);
+    let id2 = id.clone();
     view! {
         <article class="card question" aria-labelledby="q-text">
             <p class="eyebrow">{item.kind.label()}{item.personalised.then_some(" · written for you")}</p>
@@ -207,7 +232,7 @@ fn QuestionCard(id: String, item: Item, timer: Option<u32>, answer: ServerAction
                 <p class="follow-up" role="note"><strong>"Follow-up: "</strong>{item.follow_up.clone().unwrap_or_default()}</p>
             })}
             <ActionForm action=answer attr:class="form">
-                <input type="hidden" name="id" value=id.clone()/>
+                <input type="hidden" name="id" value=id2/>
                 <input type="hidden" name="position" value=item.position/>
                 <label for="answer-text">{if follow_up { "Your answer to the follow-up" } else { "Your answer" }}</label>
                 <textarea id="answer-text" name="answer" rows="9" required maxlength=MAX_ANSWER_CHARS aria-describedby="answer-hint"
@@ -219,7 +244,7 @@ fn QuestionCard(id: String, item: Item, timer: Option<u32>, answer: ServerAction
             </ActionForm>
             <ActionStatus value=answer.value()/>
             <ActionForm action=skip attr:class="inline">
-                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="id" value=id.clone()/>
                 <input type="hidden" name="position" value=item.position/>
                 <button type="submit" class="button secondary">{if follow_up { "Skip the follow-up" } else { "Skip this question" }}</button>
             </ActionForm>
@@ -238,7 +263,7 @@ fn Countdown(secs: u32) -> impl IntoView {
         }
     });
     view! {
-        <p class="timer" role="timer" aria-live="off" aria-label="Time left for this question">
+        <p class="countdown" role="timer" aria-live="off" aria-label="Time left for this question">
             {move || { let l = left.get(); if l == 0 { "Time is up — wrap up your answer.".to_string() } else { format!("{}:{:02} left", l / 60, l % 60) } }}
         </p>
     }
@@ -408,7 +433,7 @@ fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoV
             } else {
                 view! {
                     <ul class="competencies">
-                        {h.competencies.iter().take(5).map(|c| view! {
+                        {h.competencies.iter().take(5).cloned().map(|c| { let last_role = last_role.clone(); view! {
                             <li>
                                 <span>{format!("{} — average {}/100 over {} answer{}", c.label, c.average, c.answers, if c.answers == 1 { "" } else { "s" })}</span>
                                 <ActionForm action=practise attr:class="inline">
@@ -419,7 +444,7 @@ fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoV
                                     <button type="submit" class="button small" aria-label=format!("Practise {}", c.label)>"Practise this"</button>
                                 </ActionForm>
                             </li>
-                        }).collect_view()}
+                        }}).collect_view()}
                     </ul>
                     <ActionStatus value=practise.value()/>
                 }.into_any()
@@ -427,8 +452,8 @@ fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoV
         </section>
         <section class="card" aria-labelledby="list-title">
             <h2 id="list-title">"Every interview"</h2>
-            <table class="table">
-                <thead><tr><th scope="col">"Date"</th><th scope="col">"Role"</th><th scope="col">"Answered"</th><th scope="col">"Score"</th><th scope="col"><span class="visually-hidden">"Open"</span></th></tr></thead>
+            <div class="table-wrap"><table class="data">
+                <thead><tr><th scope="col">"Date"</th><th scope="col">"Role"</th><th scope="col">"Answered"</th><th scope="col">"Score"</th><th scope="col"><span class="sr-only">"Open"</span></th></tr></thead>
                 <tbody>
                     {h.sessions.iter().map(|s| {
                         let link = if s.finished { format!("/interview/{}/report", s.id) } else { format!("/interview/{}", s.id) };
@@ -443,7 +468,7 @@ fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoV
                         }
                     }).collect_view()}
                 </tbody>
-            </table>
+            </table></div>
         </section>
     }
     .into_any()

@@ -27,6 +27,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                             {move || match me.get() {
                                 Some(Ok(Some(m))) => view! {
                                     <li><A href="/dashboard">"Dashboard"</A></li>
+                                    <li><A href="/practice">"Practise"</A></li>
+                                    <li><A href="/history">"Progress"</A></li>
                                     {(m.role == "admin").then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
                                 }.into_any(),
                                 _ => view! { <li><A href="/signin">"Sign in"</A></li> }.into_any(),
