@@ -40,6 +40,12 @@ const MATRIX: &[Row] = &[
     Row { route: "PAGE /reset", body: &[], expect: [A, A, A, A] },
     Row { route: "PAGE /dashboard", body: &[], expect: [D, A, A, A] },
     Row { route: "PAGE /account", body: &[], expect: [D, A, A, A] },
+    Row { route: "PAGE /practice", body: &[], expect: [D, A, A, A] },
+    Row { route: "PAGE /history", body: &[], expect: [D, A, A, A] },
+    Row { route: "PAGE /profile", body: &[], expect: [D, A, A, A] },
+    // The owner's interview: nobody else reads it, admins included (404, as if it did not exist).
+    Row { route: "PAGE /interview/:id", body: &[], expect: [D, A, D, D] },
+    Row { route: "PAGE /interview/:id/report", body: &[], expect: [D, A, D, D] },
     Row { route: "PAGE /admin", body: &[], expect: [D, D, D, A] },
     Row { route: "PAGE /admin/audit", body: &[], expect: [D, D, D, A] },
     Row { route: "PAGE /admin/outbox", body: &[], expect: [D, D, D, A] },
@@ -57,6 +63,17 @@ const MATRIX: &[Row] = &[
     Row { route: "FN /api/auth/finish_password_change", body: &[("code", "123456"), ("new_password", "copper-Meadow-lantern-907")], expect: [D, A, A, A] },
     Row { route: "FN /api/auth/start_email_change", body: &[("current_password", "not-my-password"), ("new_email", "n@example.org")], expect: [D, A, A, A] },
     Row { route: "FN /api/auth/finish_email_change", body: &[("code", "123456")], expect: [D, A, A, A] },
+    Row { route: "FN /api/interview/profile", body: &[], expect: [D, A, A, A] },
+    Row { route: "FN /api/interview/save_profile", body: &[("form[background]", "Nurse for 5 years."), ("form[target_role]", "nurse"), ("form[target_companies]", ""), ("form[skills]", "Triage")], expect: [D, A, A, A] },
+    Row { route: "FN /api/interview/start", body: &[("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3")], expect: [D, A, A, A] },
+    Row { route: "FN /api/interview/warm_up", body: &[], expect: [D, A, A, A] },
+    Row { route: "FN /api/interview/history", body: &[], expect: [D, A, A, A] },
+    Row { route: "FN /api/interview/get", body: &[("id", "{owner_interview}")], expect: [D, A, D, D] },
+    Row { route: "FN /api/interview/report", body: &[("id", "{owner_interview}")], expect: [D, A, D, D] },
+    Row { route: "FN /api/interview/answer", body: &[("id", "{owner_interview}"), ("position", "0"), ("answer", "I led the ward handover redesign and cut handover time by a third.")], expect: [D, A, D, D] },
+    Row { route: "FN /api/interview/skip", body: &[("id", "{owner_interview}"), ("position", "1")], expect: [D, A, D, D] },
+    Row { route: "FN /api/interview/retry", body: &[("id", "{owner_interview}"), ("position", "1")], expect: [D, A, D, D] },
+    Row { route: "FN /api/interview/finish", body: &[("id", "{owner_interview}")], expect: [D, A, D, D] },
     Row { route: "FN /api/admin/users", body: &[("search", "")], expect: [D, D, D, A] },
     Row { route: "FN /api/admin/audit", body: &[("kind", "")], expect: [D, D, D, A] },
     Row { route: "FN /api/admin/outbox", body: &[], expect: [D, D, D, A] },
@@ -105,6 +122,8 @@ async fn every_route_and_server_function_checks_its_caller() {
     let owner_session = sessions.as_array().unwrap().iter().find(|s| s["current"] == true).unwrap()["id"].as_str().unwrap().to_string();
     let users = json(post(&v, "/api/admin/users", &admin).form(&[("search", "other@")]).send().await.unwrap()).await;
     let other_id = users[0]["id"].as_str().unwrap().to_string();
+    let started = post(&v, "/api/interview/warm_up", &owner).send().await.unwrap();
+    let owner_interview = interview_id(started).await;
     let jars = ["".to_string(), owner, other, admin];
 
     let mut wrong = Vec::new();
@@ -114,9 +133,10 @@ async fn every_route_and_server_function_checks_its_caller() {
             let body: Vec<(String, String)> = row
                 .body
                 .iter()
-                .map(|(k, val)| (k.to_string(), val.replace("{owner_session}", &owner_session).replace("{other_id}", &other_id)))
+                .map(|(k, val)| (k.to_string(), val.replace("{owner_session}", &owner_session).replace("{other_id}", &other_id).replace("{owner_interview}", &owner_interview)))
                 .collect();
             let (kind, path) = row.route.split_once(' ').unwrap();
+            let path = &path.replace(":id", &owner_interview);
             let res = if kind == "PAGE" {
                 let b = client().get(v.url(path));
                 (if jar.is_empty() { b } else { b.header("cookie", jar) }).send().await.unwrap()
@@ -132,4 +152,13 @@ async fn every_route_and_server_function_checks_its_caller() {
         }
     }
     assert!(wrong.is_empty(), "authorisation matrix mismatches:\n{}", wrong.join("\n"));
+}
+
+/// The id of an interview a server function started: its JSON answer, or the redirect target.
+async fn interview_id(res: reqwest::Response) -> String {
+    let location = res.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_string);
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    let id = serde_json::from_str::<String>(&body).ok().or_else(|| location.and_then(|l| l.rsplit('/').next().map(str::to_string)));
+    id.unwrap_or_else(|| panic!("no interview id in {status}: {body}"))
 }

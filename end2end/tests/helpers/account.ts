@@ -1,0 +1,60 @@
+import { expect, Page, Browser } from '@playwright/test';
+import { hydrated, recordCsp } from './page';
+import { otpFor, messagesFor } from './mail';
+
+// Accounts as a new user makes them, through the real pages and the local SMTP sink.
+
+export const PASSWORD = 'copper kettle orbits tuesday';
+let seq = 0;
+export const address = (who: string) => `${who}.${Date.now()}.${seq++}@example.org`;
+
+
+/** The id of the newest message to `email`, so a later code is not confused with an earlier one. */
+export async function lastMailId(email: string): Promise<number> {
+  const list = await messagesFor(email);
+  return list.length ? list[list.length - 1].id : 0;
+}
+
+export async function signUp(page: Page, email: string, name = 'Ada Example') {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Job you are preparing for').fill('Backend engineer');
+  await page.getByLabel('Experience level').selectOption('senior');
+  await page.getByLabel('I am 16 or older').check();
+  await page.getByLabel(/I agree to the terms/).check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/verify\?email=/);
+}
+
+export async function confirm(page: Page, email: string) {
+  const { code } = await otpFor(email);
+  await hydrated(page);
+  await page.getByLabel('6-digit code').fill(code);
+  await page.getByRole('button', { name: 'Confirm address' }).click();
+  await expect(page).toHaveURL(/\/signin\?verified=1/);
+  await expect(page.getByRole('status').filter({ hasText: 'Your address is confirmed' })).toBeVisible();
+}
+
+export async function signIn(page: Page, email: string, password = PASSWORD) {
+  await page.goto('/signin');
+  await hydrated(page);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+export async function newUser(browser: Browser, who: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await recordCsp(page);
+  const email = address(who);
+  await signUp(page, email);
+  await confirm(page, email);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  return { context, page, email };
+}
+

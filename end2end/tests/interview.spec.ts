@@ -1,0 +1,123 @@
+import { test, expect, Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { watchProblems, cspViolations, hydrated, recordCsp } from './helpers/page';
+import { newUser, signIn } from './helpers/account';
+
+// Interview practice as a new user meets it: set up, answer, get a follow-up, finish, read
+// the report, find it in history; resume after a reload and from a second device.
+
+test.beforeEach(async ({ page }) => recordCsp(page));
+
+const STRONG = `At my last company our nightly data import took six hours and often failed, which left 300 analysts
+without fresh numbers in the morning. I was responsible for the pipeline, so my goal was to make it reliable and finish
+before 7 am. I measured each stage with tracing and found that one unindexed join took 70% of the time. I added the index,
+split the load into parallel batches and added an alert on failures. As a result the import dropped to 50 minutes and ran
+without a failure for three months. I learned to measure before changing anything.`;
+
+async function answer(page: Page, text: string) {
+  await page.getByLabel(/^Your answer/).fill(text);
+  await page.getByRole('button', { name: 'Submit answer' }).click();
+}
+
+test('set up a 3-question interview, answer with a follow-up, finish, read the report and see it in history', async ({ browser }) => {
+  const { page, context } = await newUser(browser, 'practice');
+  const problems = watchProblems(page);
+  await page.getByRole('link', { name: 'Practise an interview' }).click();
+  await expect(page).toHaveURL(/\/practice$/);
+  await hydrated(page);
+  await page.getByLabel('Role').selectOption('backend-engineer');
+  await page.getByLabel('Behavioural').check();
+  await page.getByLabel(/^Number of questions/).fill('3');
+  await page.getByLabel('Company (optional)').fill('Acme Data');
+  await page.getByRole('button', { name: 'Start interview' }).click();
+  await expect(page).toHaveURL(/\/interview\/[a-z0-9]{20}$/);
+  await hydrated(page);
+  await expect(page.getByText('Question 1 of 3')).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Backend engineer interview · Acme Data');
+
+  // A thin answer: the interviewer asks one follow-up, then moves on.
+  await answer(page, 'I fixed a slow job once.');
+  await expect(page.getByRole('note')).toContainText('Follow-up');
+  await expect(page.getByText('Question 1 of 3')).toBeVisible();
+  await answer(page, STRONG);
+  await expect(page.getByRole('status').filter({ hasText: /Answer saved — scored \d+\/100/ })).toBeVisible();
+  await expect(page.getByText('Question 2 of 3')).toBeVisible();
+
+  await answer(page, STRONG);
+  await expect(page.getByText('Question 3 of 3')).toBeVisible();
+  await page.getByRole('button', { name: 'Skip this question' }).click();
+  await expect(page.getByRole('heading', { name: 'All questions are done' })).toBeVisible();
+  await page.getByRole('button', { name: 'Finish and see the report' }).click();
+
+  await expect(page).toHaveURL(/\/interview\/[a-z0-9]{20}\/report$/);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Interview report' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Scores by dimension, overall \d+/ })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Recommendations' })).toBeVisible();
+  await expect(page.getByText('Skipped.')).toBeVisible();
+  await expect(page.getByText('Evaluated by Viva embedded engine')).toBeVisible();
+  // Every answered question has its feedback; the follow-up and its answer are shown.
+  await expect(page.getByRole('heading', { name: 'Follow-up' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Strengths' })).toHaveCount(2);
+
+  // Markdown download, with the scores and answers in it.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download as Markdown' }).click()]);
+  const md = readFileSync(await download.path(), 'utf8');
+  expect(md).toContain('# Mock interview report — Backend engineer');
+  expect(md).toMatch(/## Overall score: \d+\/100/);
+  expect(md).toContain('I added the index');
+
+  await page.getByRole('link', { name: 'History and progress' }).click();
+  await expect(page).toHaveURL(/\/history$/);
+  const row = page.getByRole('row').filter({ hasText: 'Backend engineer' });
+  await expect(row).toContainText('2 of 3');
+  await expect(row.getByRole('link', { name: 'Report' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Weakest competencies' })).toBeVisible();
+  await expect(page.getByRole('button', { name: /^Practise / }).first()).toBeVisible();
+
+  expect(problems).toEqual([]);
+  expect(await cspViolations(page)).toEqual([]);
+  await context.close();
+});
+
+test('an interview resumes after a reload and on a second device; nobody else can open it', async ({ browser }) => {
+  const { page, context, email } = await newUser(browser, 'resume');
+  await page.goto('/practice');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Start a quick warm-up' }).click();
+  await expect(page).toHaveURL(/\/interview\/[a-z0-9]{20}$/);
+  const url = page.url();
+  await hydrated(page);
+  await answer(page, STRONG);
+  await expect(page.getByText('Question 2 of 3')).toBeVisible();
+  const question2 = await page.locator('#q-text').textContent();
+
+  await page.reload();
+  await expect(page.getByText('Question 2 of 3')).toBeVisible();
+  await expect(page.locator('#q-text')).toHaveText(question2!);
+
+  // The same person on another device.
+  const other = await browser.newContext();
+  const second = await other.newPage();
+  await signIn(second, email);
+  await expect(second).toHaveURL(/\/dashboard$/);
+  await second.goto(url);
+  await expect(second.getByText('Question 2 of 3')).toBeVisible();
+  await expect(second.locator('#q-text')).toHaveText(question2!);
+  await other.close();
+
+  // Someone else gets "not found", with a 404.
+  const stranger = await newUser(browser, 'stranger');
+  const res = await stranger.page.goto(url);
+  expect(res?.status()).toBe(404);
+  await expect(stranger.page.getByText('Question 2 of 3')).toHaveCount(0);
+  await stranger.context.close();
+  await context.close();
+});
+
+test('practice pages need a signed-in person', async ({ page }) => {
+  for (const path of ['/practice', '/history', '/profile']) {
+    await page.goto(path);
+    await expect(page).toHaveURL(new RegExp(`/signin\\?next=${encodeURIComponent(path).replace(/\//g, '%2F')}`));
+  }
+});

@@ -1,0 +1,73 @@
+//! For `bench/run.sh`: what the embedded evaluation engine costs and how well it ranks.
+//! Evaluates every answer of the calibration set (strong and weak) many times and prints, as
+//! a Markdown section: median and p99 time per evaluation, calibration accuracy, and the
+//! question bank's size by role and by kind.
+
+use std::time::{Duration, Instant};
+
+use app::feedback::{engine, EvalRequest};
+use app::interview::{bank, model::{Kind, ROLES}};
+
+#[derive(serde::Deserialize)]
+struct File {
+    pair: Vec<Pair>,
+}
+
+#[derive(serde::Deserialize)]
+struct Pair {
+    question: String,
+    kind: String,
+    key_points: Vec<String>,
+    strong: String,
+    weak: String,
+}
+
+fn main() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/data/calibration/pairs.toml");
+    let file: File = toml::from_str(&std::fs::read_to_string(path).expect("calibration set")).expect("calibration set parses");
+    let reqs: Vec<(EvalRequest, EvalRequest)> = file
+        .pair
+        .iter()
+        .map(|p| {
+            let kind = Kind::from_slug(&p.kind).expect("kind");
+            let r = |a: &str| EvalRequest { question: p.question.clone(), kind, key_points: p.key_points.clone(), answer: a.to_string(), delivery: None };
+            (r(&p.strong), r(&p.weak))
+        })
+        .collect();
+    let wins = reqs.iter().filter(|(s, w)| engine::evaluate(s).scores.overall > engine::evaluate(w).scores.overall).count();
+
+    let rounds = 20;
+    let mut times: Vec<Duration> = Vec::new();
+    for _ in 0..rounds {
+        for (s, w) in &reqs {
+            for r in [s, w] {
+                let t = Instant::now();
+                std::hint::black_box(engine::evaluate(r));
+                times.push(t.elapsed());
+            }
+        }
+    }
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    let us = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+
+    println!("### Embedded evaluation engine\n");
+    println!("| what | figure |\n|---|---|");
+    println!("| evaluations timed | {} (the {} calibration answers × {rounds}) |", times.len(), reqs.len() * 2);
+    println!("| time per answer, median | {} |", us(at(0.5)));
+    println!("| time per answer, p99 | {} |", us(at(0.99)));
+    println!("| calibration: strong answer scored higher | {wins} of {} pairs ({:.1} %) |", reqs.len(), wins as f64 * 100.0 / reqs.len() as f64);
+    println!("\nRelevance here is the lexical measure (no embedding model loaded).\n");
+
+    let questions = bank::load().expect("bank");
+    println!("### Question bank: {} questions\n", questions.len());
+    println!("| role | questions |\n|---|---|");
+    for (slug, label) in ROLES {
+        println!("| {label} | {} |", questions.iter().filter(|q| q.roles.iter().any(|r| r == slug)).count());
+    }
+    println!("\n| kind | questions |\n|---|---|");
+    for k in Kind::ALL {
+        println!("| {} | {} |", k.label(), questions.iter().filter(|q| q.kind == k).count());
+    }
+    println!();
+}
