@@ -18,6 +18,8 @@ pub struct ServerContext {
     pub insecure_cookies: bool,
     /// Configured OpenID Connect sign-in providers.
     pub oidc: std::sync::Arc<Vec<crate::auth::oidc::Provider>>,
+    /// Who evaluates answers: the embedded engine, or a configured hosted one.
+    pub evaluator: std::sync::Arc<crate::feedback::hosted::Evaluator>,
 }
 
 impl ServerContext {

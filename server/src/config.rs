@@ -130,6 +130,25 @@ pub struct ServeArgs {
     /// The provider's name on the sign-in button [default: Single sign-on].
     #[arg(long, env = "VIVA_OIDC_NAME", value_name = "NAME")]
     pub oidc_name: Option<String>,
+    /// A hosted engine that evaluates answers instead of the embedded one: `openai` (any
+    /// OpenAI-compatible chat-completions server: OpenAI, Ollama, vLLM, llama.cpp, Groq) or
+    /// `gemini`. Answers are then sent to that provider (the privacy page says so). On failure
+    /// the embedded engine answers, with a note in the report.
+    #[arg(long, env = "VIVA_LLM_PROVIDER", value_name = "openai|gemini")]
+    pub llm_provider: Option<String>,
+    /// The provider's base URL [default: https://api.openai.com/v1 for openai,
+    /// https://generativelanguage.googleapis.com for gemini]. Ollama: http://127.0.0.1:11434/v1.
+    #[arg(long, env = "VIVA_LLM_URL", value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// The provider's API key (not needed by most local servers).
+    #[arg(long, env = "VIVA_LLM_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+    /// The model name, e.g. gpt-4o-mini, llama3.1, gemini-2.0-flash (required with --llm-provider).
+    #[arg(long, env = "VIVA_LLM_MODEL", value_name = "MODEL")]
+    pub llm_model: Option<String>,
+    /// Seconds one request to the provider may take [default: 30]; three attempts are made.
+    #[arg(long, env = "VIVA_LLM_TIMEOUT", value_name = "SECONDS")]
+    pub llm_timeout: Option<u64>,
     /// Allow a plain http:// public URL on an address other than localhost. Session cookies
     /// then lose their Secure flag: anyone on the network path can read them. Use TLS instead.
     #[arg(long, env = "VIVA_ALLOW_INSECURE_HTTP")]
@@ -172,6 +191,11 @@ struct FileConfig {
     oidc_client_id: Option<String>,
     oidc_client_secret: Option<String>,
     oidc_name: Option<String>,
+    llm_provider: Option<String>,
+    llm_url: Option<String>,
+    llm_api_key: Option<String>,
+    llm_model: Option<String>,
+    llm_timeout: Option<u64>,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -204,6 +228,8 @@ pub struct Settings {
     pub allow_insecure_http: bool,
     /// Configured sign-in providers (none by default).
     pub oidc: Vec<app::auth::oidc::Provider>,
+    /// Who evaluates answers (the embedded engine by default).
+    pub evaluator: app::feedback::hosted::Evaluator,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +243,34 @@ pub enum ConfigError {
 }
 
 type Pair = (Option<String>, Option<String>);
+
+/// The evaluation engine from its settings; a half-configured one names what is missing.
+fn evaluator(provider: Option<String>, url: Option<String>, key: Option<String>, model: Option<String>, timeout: Option<u64>) -> Result<app::feedback::hosted::Evaluator, ConfigError> {
+    use app::feedback::hosted::{Evaluator, Hosted, Protocol, HOSTED_TIMEOUT};
+    let provider = provider.map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty());
+    let Some(provider) = provider else {
+        if model.is_some() || url.is_some() {
+            return Err(ConfigError::Invalid("--llm-model and --llm-url need --llm-provider (openai or gemini)".into()));
+        }
+        return Ok(Evaluator::Embedded);
+    };
+    let (protocol, default_url) = match provider.as_str() {
+        "openai" => (Protocol::OpenAi, "https://api.openai.com/v1"),
+        "gemini" => (Protocol::Gemini, "https://generativelanguage.googleapis.com"),
+        other => return Err(ConfigError::Invalid(format!("--llm-provider {other:?} is not known: use openai (any OpenAI-compatible server) or gemini"))),
+    };
+    let model = model.filter(|m| !m.trim().is_empty()).ok_or_else(|| ConfigError::Invalid("--llm-provider needs --llm-model, e.g. gpt-4o-mini or gemini-2.0-flash".into()))?;
+    let base_url = url.unwrap_or_else(|| default_url.into());
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        return Err(ConfigError::Invalid(format!("--llm-url {base_url:?} must be an http:// or https:// URL")));
+    }
+    let timeout = match timeout {
+        None => HOSTED_TIMEOUT,
+        Some(s) if (1..=300).contains(&s) => std::time::Duration::from_secs(s),
+        Some(s) => return Err(ConfigError::Invalid(format!("--llm-timeout {s} must be between 1 and 300 seconds"))),
+    };
+    Ok(Evaluator::Hosted(Hosted { protocol, base_url, api_key: key.filter(|k| !k.is_empty()), model, timeout }))
+}
 
 /// Sign-in providers from their settings; a half-configured one is an error that names the
 /// missing setting.
@@ -304,6 +358,13 @@ impl Settings {
                 (args.linkedin_client_id.or(file.linkedin_client_id), args.linkedin_client_secret.or(file.linkedin_client_secret)),
                 (args.oidc_issuer.or(file.oidc_issuer), args.oidc_client_id.or(file.oidc_client_id), args.oidc_client_secret.or(file.oidc_client_secret)),
                 args.oidc_name.or(file.oidc_name),
+            )?,
+            evaluator: evaluator(
+                args.llm_provider.or(file.llm_provider),
+                args.llm_url.or(file.llm_url),
+                args.llm_api_key.or(file.llm_api_key),
+                args.llm_model.or(file.llm_model),
+                args.llm_timeout.or(file.llm_timeout),
             )?,
         })
     }

@@ -149,6 +149,9 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::info!("no SMTP server set up (--smtp-url): e-mails are kept in the outbox at /admin/outbox and printed here");
     }
     spawn_sweeper(db.clone(), clock.clone());
+    if let app::feedback::hosted::Evaluator::Hosted(h) = &settings.evaluator {
+        tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
+    }
 
     let site = assets::Site::choose(settings.site_root.clone());
     if !site.has_bundle() {
@@ -166,6 +169,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             mailer,
             insecure_cookies,
             oidc: Arc::new(settings.oidc.clone()),
+            evaluator: Arc::new(settings.evaluator.clone()),
         },
         behind_proxy: settings.behind_proxy,
         site: site.clone(),

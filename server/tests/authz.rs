@@ -63,6 +63,7 @@ const MATRIX: &[Row] = &[
     Row { route: "FN /api/auth/finish_password_change", body: &[("code", "123456"), ("new_password", "copper-Meadow-lantern-907")], expect: [D, A, A, A] },
     Row { route: "FN /api/auth/start_email_change", body: &[("current_password", "not-my-password"), ("new_email", "n@example.org")], expect: [D, A, A, A] },
     Row { route: "FN /api/auth/finish_email_change", body: &[("code", "123456")], expect: [D, A, A, A] },
+    Row { route: "FN /api/interview/engine", body: &[], expect: [A, A, A, A] },
     Row { route: "FN /api/interview/profile", body: &[], expect: [D, A, A, A] },
     Row { route: "FN /api/interview/save_profile", body: &[("form[background]", "Nurse for 5 years."), ("form[target_role]", "nurse"), ("form[target_companies]", ""), ("form[skills]", "Triage")], expect: [D, A, A, A] },
     Row { route: "FN /api/interview/start", body: &[("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3")], expect: [D, A, A, A] },

@@ -87,24 +87,11 @@ pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
     let clarity = clarity_score(answer, &signals, n_words);
     let delivery = req.delivery.as_ref().map(delivery_score);
 
-    let w = Weights::for_kind(req.kind);
-    let mut overall = w.relevance * relevance as f32
-        + w.structure * structure as f32
-        + w.specificity * specificity as f32
-        + w.clarity * clarity as f32
-        + w.completeness * completeness as f32;
-    if let Some(d) = delivery {
-        overall = 0.9 * overall + 0.1 * d as f32;
-    }
-    // An answer far from the question cannot be rescued by its style.
-    if relevance < 35 {
-        overall = overall.min(relevance as f32 + 20.0);
-    }
-    let mut overall = overall.round().clamp(0.0, 100.0) as u8;
+    let mut scores = Scores { relevance, structure, specificity, clarity, completeness, delivery, overall: 0 };
+    scores.overall = overall(req.kind, &scores);
     if n_words < SHORT_ANSWER_WORDS {
-        overall = overall.min(SHORT_ANSWER_CAP);
+        scores.overall = scores.overall.min(SHORT_ANSWER_CAP);
     }
-    let scores = Scores { relevance, structure, specificity, clarity, completeness, delivery, overall };
     let mut eval = Evaluation {
         strengths: Vec::new(),
         improvements: Vec::new(),
@@ -118,6 +105,25 @@ pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
     };
     write_feedback(&mut eval, req, &signals, n_words);
     eval
+}
+
+/// The overall score from the dimensions, weighted by the kind of question (stories weigh
+/// structure and specificity more; technical answers weigh completeness and relevance).
+pub fn overall(kind: Kind, s: &Scores) -> u8 {
+    let w = Weights::for_kind(kind);
+    let mut o = w.relevance * s.relevance as f32
+        + w.structure * s.structure as f32
+        + w.specificity * s.specificity as f32
+        + w.clarity * s.clarity as f32
+        + w.completeness * s.completeness as f32;
+    if let Some(d) = s.delivery {
+        o = 0.9 * o + 0.1 * d as f32;
+    }
+    // An answer far from the question cannot be rescued by its style.
+    if s.relevance < 35 {
+        o = o.min(s.relevance as f32 + 20.0);
+    }
+    o.round().clamp(0.0, 100.0) as u8
 }
 
 fn pct(x: f32) -> u8 {

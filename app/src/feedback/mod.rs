@@ -3,10 +3,13 @@
 //!
 //! - [`engine`]: the embedded engine — offline, deterministic, pure code (tested natively,
 //!   checked against the calibration set in `app/data/calibration/`).
+//! - [`hosted`]: OpenAI-compatible and Gemini engines, falling back to the embedded one.
 //! - [`text`]: words, sentences and stems, shared with the interview planner.
 
 #[cfg(any(feature = "ssr", test))]
 pub mod engine;
+#[cfg(feature = "ssr")]
+pub mod hosted;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

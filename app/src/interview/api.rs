@@ -62,13 +62,13 @@ pub async fn get_interview(id: String) -> Result<InterviewView, AppError> {
 pub async fn submit_answer(id: String, position: u32, answer: String) -> Result<AnswerOutcome, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &ANSWERS, &uid, ctx.clock.now()).await?;
-    super::service::answer(&ctx.db, &uid, &id, position, &answer, ctx.clock.now()).await
+    super::service::answer(&ctx.db, &ctx.evaluator, &uid, &id, position, &answer, ctx.clock.now()).await
 }
 
 #[server(endpoint = "interview/skip")]
 pub async fn skip_question(id: String, position: u32) -> Result<(), AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::skip(&ctx.db, &uid, &id, position, ctx.clock.now()).await
+    super::service::skip(&ctx.db, &ctx.evaluator, &uid, &id, position, ctx.clock.now()).await
 }
 
 #[server(endpoint = "interview/retry")]
@@ -96,6 +96,16 @@ pub async fn get_report(id: String) -> Result<Report, AppError> {
 pub async fn get_history() -> Result<History, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     super::service::history(&ctx.db, &uid).await
+}
+
+/// Who evaluates answers on this installation (public: the privacy page says it).
+#[server(endpoint = "interview/engine")]
+pub async fn evaluation_engine() -> Result<EngineInfo, AppError> {
+    let ctx = crate::server_context::ServerContext::get()?;
+    Ok(match ctx.evaluator.as_ref() {
+        crate::feedback::hosted::Evaluator::Embedded => EngineInfo { name: ctx.evaluator.name(), hosted_host: None },
+        crate::feedback::hosted::Evaluator::Hosted(h) => EngineInfo { name: h.name(), hosted_host: Some(h.host()) },
+    })
 }
 
 /// Named limits per account: interviews started (each plans and stores up to 15 questions),

@@ -11,6 +11,7 @@ use super::model::*;
 use super::plan::{plan, PlanInput, Planned};
 use super::types::*;
 use crate::db::Db;
+use crate::feedback::hosted::Evaluator;
 use crate::feedback::{engine, EvalRequest, Evaluation, Scores, DIMENSIONS};
 use crate::AppError;
 
@@ -397,14 +398,15 @@ pub async fn get(db: &Db, uid: &str, id: &str) -> Result<InterviewView, AppError
 // ---------------------------------------------------------------------------------------
 // Answering
 
-fn evaluate(item: &ItemRow, answer: &str) -> Evaluation {
-    engine::evaluate(&EvalRequest {
+async fn evaluate(ev: &Evaluator, item: &ItemRow, answer: &str) -> Evaluation {
+    ev.evaluate(&EvalRequest {
         question: item.text.clone(),
         kind: Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural),
         key_points: item.key_points.clone(),
         answer: answer.to_string(),
         delivery: None,
     })
+    .await
 }
 
 /// The item the person may act on now, or a clear 400 when the interview is over or the
@@ -423,7 +425,7 @@ async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<Ite
 
 /// Stores an answer (or a follow-up's answer). A thin first answer gets one follow-up
 /// question; otherwise the answer is evaluated.
-pub async fn answer(db: &Db, uid: &str, id: &str, position: u32, text: &str, now: i64) -> Result<AnswerOutcome, AppError> {
+pub async fn answer(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, text: &str, now: i64) -> Result<AnswerOutcome, AppError> {
     let text = super::validate::validate_answer(text)?;
     let item = current_item(db, uid, id, position).await?;
     let kind = Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural);
@@ -434,14 +436,14 @@ pub async fn answer(db: &Db, uid: &str, id: &str, position: u32, text: &str, now
             update_item(db, uid, id, position, &item.status, "follow-up", Some(text), Some(question.clone()), None, None, None).await?;
             return Ok(AnswerOutcome::FollowUp(question));
         }
-        let eval = evaluate(&item, &text);
+        let eval = evaluate(ev, &item, &text).await;
         let score = eval.scores.overall;
         update_item(db, uid, id, position, &item.status, "answered", Some(text), None, None, Some(eval), Some(now)).await?;
         Ok(AnswerOutcome::Evaluated(score))
     } else {
         // The answer to the follow-up: judged together with the first answer.
         let first = item.answer.clone().unwrap_or_default();
-        let eval = evaluate(&item, &format!("{first}\n\n{text}"));
+        let eval = evaluate(ev, &item, &format!("{first}\n\n{text}")).await;
         let score = eval.scores.overall;
         update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), Some(text), Some(eval), Some(now)).await?;
         Ok(AnswerOutcome::Evaluated(score))
@@ -449,11 +451,11 @@ pub async fn answer(db: &Db, uid: &str, id: &str, position: u32, text: &str, now
 }
 
 /// Skips the current question; skipping a follow-up evaluates the first answer alone.
-pub async fn skip(db: &Db, uid: &str, id: &str, position: u32, now: i64) -> Result<(), AppError> {
+pub async fn skip(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, now: i64) -> Result<(), AppError> {
     let item = current_item(db, uid, id, position).await?;
     if item.status == "follow-up" {
         let first = item.answer.clone().unwrap_or_default();
-        let eval = evaluate(&item, &first);
+        let eval = evaluate(ev, &item, &first).await;
         update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), None, Some(eval), Some(now)).await
     } else {
         update_item(db, uid, id, position, &item.status, "skipped", None, None, None, None, Some(now)).await

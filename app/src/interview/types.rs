@@ -185,6 +185,14 @@ pub struct History {
     pub competencies: Vec<CompetencyScore>,
 }
 
+/// The evaluation engine of this installation, as the privacy page describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineInfo {
+    pub name: String,
+    /// Where answers are sent, when a hosted engine evaluates them.
+    pub hosted_host: Option<String>,
+}
+
 /// The report as a Markdown document (downloaded from the report page).
 pub fn report_markdown(r: &Report, date: &str) -> String {
     let iv = &r.interview;
