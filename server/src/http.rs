@@ -18,7 +18,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -97,8 +96,32 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             .layer(CompressionLayer::new().gzip(true).br(true))
             .layer(middleware::from_fn(server_fn_error_status))
             .layer(middleware::from_fn_with_state(state.clone(), session_step))
-            .layer(RequestBodyLimitLayer::new(max_body_bytes)),
+            .layer(middleware::from_fn_with_state(max_body_bytes, body_limit)),
     )
+}
+
+/// Request bodies up to `--max-body-bytes` (413 above it), except a resume upload, which may
+/// carry a 5 MB PDF. Checked on Content-Length first, and on the bytes as they arrive.
+async fn body_limit(State(max_body_bytes): State<usize>, req: Request, next: Next) -> Response {
+    let upload = req.uri().path() == app::interview::resume::UPLOAD_PATH;
+    let max = if upload { max_body_bytes.max(app::interview::resume::UPLOAD_BODY_BYTES) } else { max_body_bytes };
+    // The multipart decoder needs a boundary; refuse a request without one here, with a reason.
+    if upload && req.method() == axum::http::Method::POST {
+        if req.extensions().get::<app::auth::service::Caller>().is_none() {
+            return (StatusCode::UNAUTHORIZED, axum::Json(app::AppError::Unauthorized)).into_response();
+        }
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !(ct.starts_with("multipart/form-data") && ct.contains("boundary=")) {
+            return (StatusCode::BAD_REQUEST, axum::Json(app::AppError::BadRequest("Send the resume as a multipart/form-data upload with a field named \"resume\".".into()))).into_response();
+        }
+    }
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, format!("The request is larger than this server accepts ({max} bytes).")).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, max));
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Alive: the process answers.

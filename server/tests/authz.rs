@@ -66,6 +66,9 @@ const MATRIX: &[Row] = &[
     Row { route: "FN /api/interview/engine", body: &[], expect: [A, A, A, A] },
     Row { route: "FN /api/interview/profile", body: &[], expect: [D, A, A, A] },
     Row { route: "FN /api/interview/save_profile", body: &[("form[background]", "Nurse for 5 years."), ("form[target_role]", "nurse"), ("form[target_companies]", ""), ("form[skills]", "Triage")], expect: [D, A, A, A] },
+    // Without a multipart body the upload is a 400 for a signed-in caller (refused before any read).
+    Row { route: "FN /api/interview/resume", body: &[("resume", "not a file")], expect: [D, A, A, A] },
+    Row { route: "FN /api/interview/delete_resume", body: &[], expect: [D, A, A, A] },
     Row { route: "FN /api/interview/start", body: &[("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3")], expect: [D, A, A, A] },
     Row { route: "FN /api/interview/warm_up", body: &[], expect: [D, A, A, A] },
     Row { route: "FN /api/interview/history", body: &[], expect: [D, A, A, A] },

@@ -31,6 +31,42 @@ pub async fn save_profile(form: ProfileForm) -> Result<(), AppError> {
     super::service::save_profile(&ctx.db, &uid, form, ctx.clock.now()).await
 }
 
+/// Receives a resume PDF (multipart field `resume`), reads its text and skills, and keeps
+/// them in place of any earlier resume.
+#[server(endpoint = "interview/resume", input = server_fn::codec::MultipartFormData)]
+pub async fn upload_resume(data: server_fn::codec::MultipartData) -> Result<ResumeInfo, AppError> {
+    use super::resume::{ResumeError, MAX_RESUME_BYTES};
+    let (ctx, uid) = ctx_and_user()?;
+    crate::ratelimit::hit(&ctx.db, &RESUME_UPLOADS, &uid, ctx.clock.now()).await?;
+    let mut parts = data.into_inner().ok_or_else(|| AppError::BadRequest("Send the resume as a multipart form upload.".into()))?;
+    let unreadable = |e: String| AppError::BadRequest(format!("The upload could not be read ({e}). Try again with a PDF of at most 5 MB."));
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(mut field) = parts.next_field().await.map_err(|e| unreadable(e.to_string()))? {
+        if field.name() != Some("resume") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("resume.pdf").to_string();
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(e.to_string()))? {
+            buf.extend_from_slice(&chunk);
+            if buf.len() > MAX_RESUME_BYTES {
+                return Err(AppError::BadRequest(ResumeError::TooLarge(buf.len()).to_string()));
+            }
+        }
+        file = Some((name, buf));
+    }
+    let (name, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose your resume (a PDF file) to upload.".into()))?;
+    let info = super::service::save_resume(&ctx.db, &uid, &name, bytes, ctx.clock.now()).await?;
+    redirect_to("/profile");
+    Ok(info)
+}
+
+#[server(endpoint = "interview/delete_resume")]
+pub async fn delete_resume() -> Result<(), AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::delete_resume(&ctx.db, &uid).await
+}
+
 /// Plans a new interview and goes to it.
 #[server(endpoint = "interview/start")]
 pub async fn start_interview(setup: SetupForm) -> Result<String, AppError> {
@@ -112,5 +148,7 @@ pub async fn evaluation_engine() -> Result<EngineInfo, AppError> {
 /// and answers submitted (each is evaluated on the server).
 #[cfg(feature = "ssr")]
 pub const INTERVIEW_STARTS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "interview_start_account", max: 30, window_secs: 3600 };
+#[cfg(feature = "ssr")]
+pub const RESUME_UPLOADS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "resume_upload_account", max: 20, window_secs: 3600 };
 #[cfg(feature = "ssr")]
 pub const ANSWERS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "answer_account", max: 240, window_secs: 3600 };

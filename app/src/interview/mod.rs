@@ -13,6 +13,8 @@ mod pages;
 #[cfg(any(feature = "ssr", test))]
 pub mod plan;
 #[cfg(feature = "ssr")]
+pub mod resume;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod skills;
 pub mod types;

@@ -20,6 +20,18 @@ pub struct Profile {
     /// The job the person gave at sign-up (read-only here).
     pub job_title: String,
     pub experience: String,
+    pub resume: Option<ResumeInfo>,
+}
+
+/// The uploaded resume, as its owner sees it (the file itself is not kept: only its text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeInfo {
+    pub file_name: String,
+    pub bytes: u64,
+    pub uploaded_at: i64,
+    pub characters: u64,
+    /// Skills found in it (also added to the profile's skills, where they can be edited).
+    pub skills: Vec<String>,
 }
 
 /// The profile form as the browser sends it (lists as comma-separated text).

@@ -1,0 +1,140 @@
+//! Resume checks on PDFs made here with lopdf (text, image-only, password-protected), a
+//! decompression bomb, a ZIP and other non-PDFs.
+
+use std::io::Write;
+
+use lopdf::content::{Content, Operation};
+use lopdf::{dictionary, Document, Object, Stream};
+
+use super::*;
+
+/// A one-page PDF; each line is drawn as text (or, with `text = false`, as a grey bar).
+fn pdf(lines: &[&str], text: bool) -> Document {
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+    let mut ops = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let y = 750 - 18 * i as i64;
+        if text {
+            ops.push(Operation::new("BT", vec![]));
+            ops.push(Operation::new("Tf", vec!["F1".into(), 11.into()]));
+            ops.push(Operation::new("Td", vec![60.into(), y.into()]));
+            ops.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
+            ops.push(Operation::new("ET", vec![]));
+        } else {
+            ops.push(Operation::new("re", vec![60.into(), y.into(), (line.len() as i64 * 5).into(), 10.into()]));
+            ops.push(Operation::new("f", vec![]));
+        }
+    }
+    let content = Content { operations: ops };
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+    let page_id = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => content_id });
+    doc.objects.insert(pages_id, Object::Dictionary(dictionary! {
+        "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1, "Resources" => resources_id,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+    }));
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    doc
+}
+
+fn bytes(mut doc: Document) -> Vec<u8> {
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+const RESUME: &[&str] = &[
+    "Priya Raman - Backend Engineer",
+    "Experience: 6 years building payment APIs in Rust and Python at Finch Ltd.",
+    "Skills: PostgreSQL, Kafka, Docker, Kubernetes, AWS, system design.",
+    "Led the migration of the ledger service to PostgreSQL, cutting p99 latency by 40%.",
+];
+
+#[test]
+fn a_text_pdf_gives_its_text_and_skills() {
+    let text = extract_blocking(&bytes(pdf(RESUME, true))).unwrap();
+    assert!(text.contains("Backend Engineer"), "{text}");
+    assert!(text.contains("PostgreSQL"), "{text}");
+    let skills = crate::interview::skills::extract_skills(&text);
+    for s in ["PostgreSQL", "Rust", "Kafka", "Kubernetes"] {
+        assert!(skills.contains(&s.to_string()), "{s} missing from {skills:?}");
+    }
+}
+
+#[test]
+fn an_image_only_pdf_is_called_a_scan() {
+    assert_eq!(extract_blocking(&bytes(pdf(RESUME, false))), Err(ResumeError::NoText));
+}
+
+#[test]
+fn a_password_protected_pdf_is_refused_with_its_reason() {
+    let mut doc = pdf(RESUME, true);
+    doc.trailer.set("ID", Object::Array(vec![Object::string_literal("0123456789abcdef"), Object::string_literal("0123456789abcdef")]));
+    let version = lopdf::EncryptionVersion::V1 {
+        document: &doc,
+        owner_password: "owner-secret",
+        user_password: "user-secret",
+        permissions: lopdf::Permissions::default(),
+    };
+    let state = lopdf::EncryptionState::try_from(version).unwrap();
+    doc.encrypt(&state).unwrap();
+    let b = bytes(doc);
+    assert_eq!(extract_blocking(&b), Err(ResumeError::Encrypted));
+}
+
+#[test]
+fn non_pdfs_are_recognised_by_content_not_name() {
+    assert_eq!(check_bytes(b""), Err(ResumeError::Empty));
+    assert_eq!(check_bytes(b"PK\x03\x04\x14\x00\x00\x00word/document.xml"), Err(ResumeError::Zip));
+    assert_eq!(check_bytes(b"\x89PNG\r\n\x1a\n...."), Err(ResumeError::NotPdf));
+    assert_eq!(check_bytes(b"Just some text pretending to be a resume.pdf"), Err(ResumeError::NotPdf));
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.resize(MAX_RESUME_BYTES + 1, b' ');
+    assert_eq!(check_bytes(&big), Err(ResumeError::TooLarge(MAX_RESUME_BYTES + 1)));
+    assert!(ResumeError::TooLarge(1).to_string().contains("5 MB"));
+}
+
+#[test]
+fn a_truncated_pdf_is_malformed_not_a_crash() {
+    let b = bytes(pdf(RESUME, true));
+    let cut = &b[..b.len() / 3];
+    assert_eq!(extract_blocking(cut), Err(ResumeError::Malformed));
+    assert_eq!(extract_blocking(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF"), Err(ResumeError::Malformed));
+}
+
+#[test]
+fn a_decompression_bomb_is_stopped_before_parsing() {
+    // 80 MB of zeros compresses to about 80 KB.
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..80 {
+        z.write_all(&zeros).unwrap();
+    }
+    let packed = z.finish().unwrap();
+    assert!(packed.len() < MAX_RESUME_BYTES);
+    let mut file = b"%PDF-1.5\n4 0 obj\n<< /Length ".to_vec();
+    file.extend_from_slice(format!("{} /Filter /FlateDecode >>\nstream\n", packed.len()).as_bytes());
+    file.extend_from_slice(&packed);
+    file.extend_from_slice(b"\nendstream\nendobj\n%%EOF\n");
+    assert_eq!(check_unpacked_size(&file), Err(ResumeError::Bomb));
+    assert_eq!(extract_blocking(&file), Err(ResumeError::Bomb));
+    // An ordinary PDF's streams are counted and pass.
+    let normal = bytes(pdf(RESUME, true));
+    assert!(check_unpacked_size(&normal).unwrap() < MAX_UNPACKED_BYTES);
+}
+
+#[test]
+fn text_is_tidied_and_capped() {
+    assert_eq!(tidy_text("  Priya   Raman \n\n\n\nBackend\tengineer\u{7}\n"), "Priya Raman\n\nBackend engineer");
+    assert_eq!(tidy_text(&"a".repeat(MAX_TEXT_CHARS + 10)).len(), MAX_TEXT_CHARS);
+}
+
+#[tokio::test]
+async fn extraction_runs_off_the_async_threads() {
+    let text = extract(bytes(pdf(RESUME, true))).await.unwrap();
+    assert!(text.contains("Finch Ltd"));
+    assert_eq!(extract(b"not a pdf".to_vec()).await, Err(ResumeError::NotPdf));
+}
