@@ -2,6 +2,7 @@ import { test, expect, Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { watchProblems, cspViolations, hydrated, recordCsp } from './helpers/page';
 import { newUser, signIn } from './helpers/account';
+import { textPdf } from './helpers/pdf';
 
 // Interview practice as a new user meets it: set up, answer, get a follow-up, finish, read
 // the report, find it in history; resume after a reload and from a second device.
@@ -120,4 +121,37 @@ test('practice pages need a signed-in person', async ({ page }) => {
     await page.goto(path);
     await expect(page).toHaveURL(new RegExp(`/signin\\?next=${encodeURIComponent(path).replace(/\//g, '%2F')}`));
   }
+});
+
+test('a resume PDF is read, its skills join the profile, and it can be deleted; a non-PDF is refused', async ({ browser }) => {
+  const { page, context } = await newUser(browser, 'resume-pdf');
+  const problems = watchProblems(page);
+  await page.goto('/profile');
+  await hydrated(page);
+  const upload = page.getByLabel('Resume (PDF, up to 5 MB)');
+
+  await upload.setInputFiles({ name: 'notes.pdf', mimeType: 'application/pdf', buffer: Buffer.from('These are plain notes, not a PDF at all.') });
+  await page.getByRole('button', { name: 'Upload resume' }).click();
+  await expect(page.getByRole('alert')).toContainText('This file is not a PDF');
+
+  await upload.setInputFiles({
+    name: 'Priya Raman CV.pdf',
+    mimeType: 'application/pdf',
+    buffer: textPdf([
+      'Priya Raman - Backend Engineer',
+      'Six years building payment APIs in Rust and Python at Finch Ltd.',
+      'Skills: PostgreSQL, Kafka, Docker, Kubernetes and AWS.',
+      'Led the move of the ledger service to PostgreSQL, cutting p99 latency by 40 percent.',
+    ]),
+  });
+  await page.getByRole('button', { name: 'Upload resume' }).click();
+  await expect(page.getByText('Your resume was read.')).toBeVisible();
+  await expect(page.getByText(/^Priya Raman CV\.pdf · \d+ KB/)).toBeVisible();
+  await expect(page.getByText(/Skills found \(added to your skills below\): .*PostgreSQL/)).toBeVisible();
+  await expect(page.getByLabel('Skills (comma-separated)')).toHaveValue(/Kafka/);
+
+  await page.getByRole('button', { name: 'Delete resume' }).click();
+  await expect(page.getByText('No resume yet.')).toBeVisible();
+  expect(problems.filter((p) => !p.includes('400'))).toEqual([]);
+  await context.close();
 });

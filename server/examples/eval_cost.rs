@@ -5,36 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use app::feedback::{engine, EvalRequest};
+use app::feedback::{calibration, engine, EvalRequest};
 use app::interview::{bank, model::{Kind, ROLES}};
 
-#[derive(serde::Deserialize)]
-struct File {
-    pair: Vec<Pair>,
-}
-
-#[derive(serde::Deserialize)]
-struct Pair {
-    question: String,
-    kind: String,
-    key_points: Vec<String>,
-    strong: String,
-    weak: String,
-}
-
 fn main() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/data/calibration/pairs.toml");
-    let file: File = toml::from_str(&std::fs::read_to_string(path).expect("calibration set")).expect("calibration set parses");
-    let reqs: Vec<(EvalRequest, EvalRequest)> = file
-        .pair
-        .iter()
-        .map(|p| {
-            let kind = Kind::from_slug(&p.kind).expect("kind");
-            let r = |a: &str| EvalRequest { question: p.question.clone(), kind, key_points: p.key_points.clone(), answer: a.to_string(), delivery: None };
-            (r(&p.strong), r(&p.weak))
-        })
-        .collect();
-    let wins = reqs.iter().filter(|(s, w)| engine::evaluate(s).scores.overall > engine::evaluate(w).scores.overall).count();
+    let reqs: Vec<(EvalRequest, EvalRequest)> = calibration::pairs().iter().map(|p| p.requests()).collect();
+    let (wins, _, _) = calibration::accuracy(&engine::Lexical);
 
     let rounds = 20;
     let mut times: Vec<Duration> = Vec::new();

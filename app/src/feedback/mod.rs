@@ -7,10 +7,13 @@
 //! - [`text`]: words, sentences and stems, shared with the interview planner.
 
 #[cfg(any(feature = "ssr", test))]
+pub mod calibration;
+#[cfg(any(feature = "ssr", test))]
 pub mod engine;
 #[cfg(feature = "ssr")]
 pub mod hosted;
 pub mod text;
+
 
 use serde::{Deserialize, Serialize};
 

@@ -155,4 +155,6 @@ pub async fn extract(bytes: Vec<u8>) -> Result<String, ResumeError> {
 }
 
 #[cfg(test)]
+pub(crate) mod test_pdf;
+#[cfg(test)]
 mod tests;

@@ -125,44 +125,15 @@ fn scoring_is_deterministic() {
     assert_eq!(a, b);
 }
 
-#[derive(serde::Deserialize)]
-struct CalibrationFile {
-    pair: Vec<Pair>,
-}
-
-#[derive(serde::Deserialize)]
-struct Pair {
-    id: String,
-    question: String,
-    kind: String,
-    key_points: Vec<String>,
-    strong: String,
-    weak: String,
-    weakness: String,
-}
-
 /// The calibration set: the strong answer of each pair must outscore the weak one in at least
 /// 90 % of pairs. Prints the figure (quoted in the README).
 #[test]
 fn calibration_strong_answers_outrank_weak_ones() {
-    let file: CalibrationFile = toml::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/calibration/pairs.toml")).expect("app/data/calibration/pairs.toml")).expect("calibration set parses");
-    assert!(file.pair.len() >= 60, "the calibration set needs at least 60 pairs, has {}", file.pair.len());
-    let mut wins = 0;
-    let mut losses = Vec::new();
-    for p in &file.pair {
-        let kind = Kind::from_slug(&p.kind).unwrap_or_else(|| panic!("{}: unknown kind {}", p.id, p.kind));
-        let s = evaluate(&EvalRequest { question: p.question.clone(), kind, key_points: p.key_points.clone(), answer: p.strong.clone(), delivery: None });
-        let w = evaluate(&EvalRequest { question: p.question.clone(), kind, key_points: p.key_points.clone(), answer: p.weak.clone(), delivery: None });
-        if s.scores.overall > w.scores.overall {
-            wins += 1;
-        } else {
-            losses.push(format!("{} ({}): strong {:?} weak {:?}", p.id, p.weakness, s.scores, w.scores));
-        }
+    let (wins, total, misses) = crate::feedback::calibration::accuracy(&Lexical);
+    assert!(total >= 60, "the calibration set needs at least 60 pairs, has {total}");
+    println!("calibration: strong > weak in {wins}/{total} pairs = {:.1} %", wins as f32 * 100.0 / total as f32);
+    for m in &misses {
+        println!("  miss {m}");
     }
-    let accuracy = wins as f32 / file.pair.len() as f32;
-    println!("calibration: strong > weak in {wins}/{} pairs = {:.1} %", file.pair.len(), accuracy * 100.0);
-    for l in &losses {
-        println!("  miss {l}");
-    }
-    assert!(accuracy >= 0.9, "calibration accuracy {:.1} % is below 90 %:\n{}", accuracy * 100.0, losses.join("\n"));
+    assert!(wins as f32 / total as f32 >= 0.9, "calibration accuracy below 90 %:\n{}", misses.join("\n"));
 }

