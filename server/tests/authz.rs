@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use support::{client, json, post, run_to_exit, Viva};
+use support::{client, interview_id, json, post, run_to_exit, Viva};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum E {
@@ -44,8 +44,8 @@ const MATRIX: &[Row] = &[
     Row { route: "PAGE /history", body: &[], expect: [D, A, A, A] },
     Row { route: "PAGE /profile", body: &[], expect: [D, A, A, A] },
     // The owner's interview: nobody else reads it, admins included (404, as if it did not exist).
-    Row { route: "PAGE /interview/:id", body: &[], expect: [D, A, D, D] },
-    Row { route: "PAGE /interview/:id/report", body: &[], expect: [D, A, D, D] },
+    Row { route: "PAGE /interview/{id}", body: &[], expect: [D, A, D, D] },
+    Row { route: "PAGE /interview/{id}/report", body: &[], expect: [D, A, D, D] },
     Row { route: "PAGE /admin", body: &[], expect: [D, D, D, A] },
     Row { route: "PAGE /admin/audit", body: &[], expect: [D, D, D, A] },
     Row { route: "PAGE /admin/outbox", body: &[], expect: [D, D, D, A] },
@@ -140,7 +140,7 @@ async fn every_route_and_server_function_checks_its_caller() {
                 .map(|(k, val)| (k.to_string(), val.replace("{owner_session}", &owner_session).replace("{other_id}", &other_id).replace("{owner_interview}", &owner_interview)))
                 .collect();
             let (kind, path) = row.route.split_once(' ').unwrap();
-            let path = &path.replace(":id", &owner_interview);
+            let path = &path.replace("{id}", &owner_interview);
             let res = if kind == "PAGE" {
                 let b = client().get(v.url(path));
                 (if jar.is_empty() { b } else { b.header("cookie", jar) }).send().await.unwrap()
@@ -158,11 +158,3 @@ async fn every_route_and_server_function_checks_its_caller() {
     assert!(wrong.is_empty(), "authorisation matrix mismatches:\n{}", wrong.join("\n"));
 }
 
-/// The id of an interview a server function started: its JSON answer, or the redirect target.
-async fn interview_id(res: reqwest::Response) -> String {
-    let location = res.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_string);
-    let status = res.status();
-    let body = res.text().await.unwrap();
-    let id = serde_json::from_str::<String>(&body).ok().or_else(|| location.and_then(|l| l.rsplit('/').next().map(str::to_string)));
-    id.unwrap_or_else(|| panic!("no interview id in {status}: {body}"))
-}

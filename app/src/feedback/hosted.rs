@@ -54,40 +54,6 @@ impl Hosted {
     }
 }
 
-/// Which engine evaluates answers.
-#[derive(Clone, Debug, Default)]
-pub enum Evaluator {
-    #[default]
-    Embedded,
-    Hosted(Hosted),
-}
-
-impl Evaluator {
-    pub fn name(&self) -> String {
-        match self {
-            Evaluator::Embedded => engine::ENGINE_NAME.into(),
-            Evaluator::Hosted(h) => h.name(),
-        }
-    }
-
-    /// Evaluates an answer. A hosted engine that fails (network, timeout, bad JSON, a reply
-    /// outside the schema) gives way to the embedded engine, with a note saying so.
-    pub async fn evaluate(&self, req: &EvalRequest) -> Evaluation {
-        match self {
-            Evaluator::Embedded => engine::evaluate(req),
-            Evaluator::Hosted(h) => match evaluate_hosted(h, req).await {
-                Ok(e) => e,
-                Err(why) => {
-                    tracing::warn!(engine = %h.name(), %why, "hosted evaluation failed; used the embedded engine");
-                    let mut e = engine::evaluate(req);
-                    e.note = Some(format!("{} could not evaluate this answer ({why}); this is the embedded engine's result.", h.name()));
-                    e
-                }
-            },
-        }
-    }
-}
-
 /// What the hosted engine must return.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,7 +117,7 @@ fn client(timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())
 }
 
-async fn evaluate_hosted(h: &Hosted, req: &EvalRequest) -> Result<Evaluation, String> {
+pub(crate) async fn evaluate_hosted(h: &Hosted, req: &EvalRequest) -> Result<Evaluation, String> {
     let client = client(h.timeout)?;
     let mut last = String::new();
     for attempt in 0..HOSTED_ATTEMPTS {

@@ -3,16 +3,23 @@
 //!
 //! - [`engine`]: the embedded engine — offline, deterministic, pure code (tested natively,
 //!   checked against the calibration set in `app/data/calibration/`).
-//! - [`hosted`]: OpenAI-compatible and Gemini engines, falling back to the embedded one.
+//! - [`hosted`]: OpenAI-compatible and Gemini engines; [`evaluator`] picks the engine and
+//!   falls back to the embedded one; [`embed`] runs all-MiniLM-L6-v2 for relevance.
 //! - [`text`]: words, sentences and stems, shared with the interview planner.
 
 #[cfg(any(feature = "ssr", test))]
 pub mod calibration;
+#[cfg(feature = "ssr")]
+pub mod embed;
 #[cfg(any(feature = "ssr", test))]
 pub mod engine;
 #[cfg(feature = "ssr")]
+pub mod evaluator;
+#[cfg(feature = "ssr")]
 pub mod hosted;
 pub mod text;
+#[cfg(feature = "ssr")]
+pub mod wordpiece;
 
 
 use serde::{Deserialize, Serialize};

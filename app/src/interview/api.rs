@@ -138,10 +138,7 @@ pub async fn get_history() -> Result<History, AppError> {
 #[server(endpoint = "interview/engine")]
 pub async fn evaluation_engine() -> Result<EngineInfo, AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
-    Ok(match ctx.evaluator.as_ref() {
-        crate::feedback::hosted::Evaluator::Embedded => EngineInfo { name: ctx.evaluator.name(), hosted_host: None },
-        crate::feedback::hosted::Evaluator::Hosted(h) => EngineInfo { name: h.name(), hosted_host: Some(h.host()) },
-    })
+    Ok(EngineInfo { name: ctx.evaluator.name(), hosted_host: ctx.evaluator.hosted.as_ref().map(|h| h.host()) })
 }
 
 /// Named limits per account: interviews started (each plans and stores up to 15 questions),

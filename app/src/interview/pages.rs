@@ -10,10 +10,9 @@ use super::model::*;
 use super::types::*;
 use crate::feedback::{Evaluation, DIMENSIONS};
 use crate::ui::chart::{band, ScoreBars, TrendChart};
-use crate::ui::{time::format_utc, ActionStatus};
+use crate::ui::{time::format_utc, ActionStatus, ErrorNotice};
 
 const RESUME_UPLOAD_PATH: &str = "/api/interview/resume";
-use crate::AppError;
 
 fn role_options(selected: String) -> impl IntoView {
     ROLES
@@ -33,10 +32,13 @@ pub fn PracticePage() -> impl IntoView {
             <h1 id="practice-title">"Practise an interview"</h1>
             <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
-                    let p = profile.await?;
+                    let p = match profile.await {
+                        Ok(p) => p,
+                        Err(e) => return view! { <ErrorNotice error=e/> }.into_any(),
+                    };
                     let role = p.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&p.job_title).to_string());
                     let company = p.target_companies.first().cloned().unwrap_or_default();
-                    Ok::<_, AppError>(view! {
+                    view! {
                         <div class="card warmup">
                             <h2>"Quick warm-up"</h2>
                             <p class="muted">{format!("Three easy questions for {}, no setup. About five minutes.", role_label(&role))}</p>
@@ -81,7 +83,7 @@ pub fn PracticePage() -> impl IntoView {
                             </ActionForm>
                             <ActionStatus value=start.value()/>
                         </div>
-                    })
+                    }.into_any()
                 })}
             </Suspense>
             <p><A href="/profile">"Edit your profile"</A>" · "<A href="/history">"Your history and progress"</A></p>
@@ -105,8 +107,10 @@ pub fn InterviewPage() -> impl IntoView {
         <Title text="Interview"/>
         <Suspense fallback=|| view! { <p>"Loading your interview…"</p> }>
             {move || Suspend::new(async move {
-                let v = state.await?;
-                Ok::<_, AppError>(view! { <Runner v answer skip retry finish/> })
+                match state.await {
+                    Ok(v) => view! { <Runner v answer skip retry finish/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
             })}
         </Suspense>
     }
@@ -280,8 +284,10 @@ pub fn ReportPage() -> impl IntoView {
         <Title text="Interview report"/>
         <Suspense fallback=|| view! { <p>"Loading the report…"</p> }>
             {move || Suspend::new(async move {
-                let r = report.await?;
-                Ok::<_, AppError>(view! { <ReportView r/> })
+                match report.await {
+                    Ok(r) => view! { <ReportView r/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
             })}
         </Suspense>
     }
@@ -387,8 +393,10 @@ pub fn HistoryPage() -> impl IntoView {
             <h1 id="hist-title">"History and progress"</h1>
             <Suspense fallback=|| view! { <p>"Loading your history…"</p> }>
                 {move || Suspend::new(async move {
-                    let h = history.await?;
-                    Ok::<_, AppError>(view! { <HistoryView h practise/> })
+                    match history.await {
+                        Ok(h) => view! { <HistoryView h practise/> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    }
                 })}
             </Suspense>
         </section>
@@ -522,9 +530,12 @@ pub fn ProfilePage() -> impl IntoView {
             </section>
             <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
-                    let p = profile.await?;
+                    let p = match profile.await {
+                        Ok(p) => p,
+                        Err(e) => return view! { <ErrorNotice error=e/> }.into_any(),
+                    };
                     let role = p.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&p.job_title).to_string());
-                    Ok::<_, AppError>(view! {
+                    view! {
                         <ActionForm action=save attr:class="form card">
                             <label for="p-role">"Target role"</label>
                             <select id="p-role" name="form[target_role]">{role_options(role)}</select>
@@ -538,7 +549,7 @@ pub fn ProfilePage() -> impl IntoView {
                             <button type="submit" class="button">"Save profile"</button>
                         </ActionForm>
                         <ActionStatus value=save.value() ok="Saved."/>
-                    })
+                    }.into_any()
                 })}
             </Suspense>
         </section>

@@ -11,7 +11,7 @@ use super::model::*;
 use super::plan::{plan, PlanInput, Planned};
 use super::types::*;
 use crate::db::Db;
-use crate::feedback::hosted::Evaluator;
+use crate::feedback::evaluator::Evaluator;
 use crate::feedback::{engine, EvalRequest, Evaluation, Scores, DIMENSIONS};
 use crate::AppError;
 

@@ -33,3 +33,24 @@ pub fn ErrorView(errors: ArcRwSignal<Errors>) -> impl IntoView {
         </section>
     }
 }
+
+/// One error in place of a page's content, with the page's HTTP status set to match; "not
+/// found" (which is also what someone else's record looks like) shows the 404 page.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    if error == AppError::NotFound {
+        return view! { <crate::ui::NotFound/> }.into_any();
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(error.status_code());
+    }
+    view! {
+        <section class="error-panel" role="alert" aria-labelledby="error-title">
+            <h1 id="error-title">"Something needs your attention"</h1>
+            <p>{error.to_string()}</p>
+            <p><a href="/">"Back to the home page"</a></p>
+        </section>
+    }
+    .into_any()
+}

@@ -11,7 +11,7 @@ mod theme;
 pub mod time;
 
 pub use action_status::ActionStatus;
-pub use error_view::ErrorView;
+pub use error_view::{ErrorNotice, ErrorView};
 pub use not_found::NotFound;
 
 use leptos::prelude::*;

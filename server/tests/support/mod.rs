@@ -206,3 +206,14 @@ impl Viva {
         self.sign_in(email).await
     }
 }
+
+/// The id of an interview a server function started: its JSON answer, or the redirect target.
+pub async fn interview_id(res: reqwest::Response) -> String {
+    let location = res.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_string);
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    serde_json::from_str::<String>(&body)
+        .ok()
+        .or_else(|| location.and_then(|l| l.rsplit('/').next().map(str::to_string)))
+        .unwrap_or_else(|| panic!("no interview id in {status}: {body}"))
+}

@@ -96,8 +96,8 @@ fn gemini_body(text: &str) -> String {
     json!({ "candidates": [ { "content": { "role": "model", "parts": [ { "text": text } ] }, "finishReason": "STOP" } ] }).to_string()
 }
 
-fn engine_at(protocol: Protocol, url: &str, timeout_ms: u64) -> Evaluator {
-    Evaluator::Hosted(Hosted { protocol, base_url: url.to_string(), api_key: Some("sk-test".into()), model: "test-model".into(), timeout: Duration::from_millis(timeout_ms) })
+fn engine_at(protocol: Protocol, url: &str, timeout_ms: u64) -> crate::feedback::evaluator::Evaluator {
+    crate::feedback::evaluator::Evaluator { embedder: None, hosted: Some(Hosted { protocol, base_url: url.to_string(), api_key: Some("sk-test".into()), model: "test-model".into(), timeout: Duration::from_millis(timeout_ms) }) }
 }
 
 #[tokio::test]
