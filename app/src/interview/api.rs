@@ -57,7 +57,6 @@ pub async fn upload_resume(data: server_fn::codec::MultipartData) -> Result<Resu
     }
     let (name, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose your resume (a PDF file) to upload.".into()))?;
     let info = super::service::save_resume(&ctx.db, &uid, &name, bytes, ctx.clock.now()).await?;
-    redirect_to("/profile");
     Ok(info)
 }
 
