@@ -5,6 +5,8 @@
 
 pub mod detector;
 pub mod features;
+#[cfg(any(target_arch = "wasm32", test))]
+pub mod ffi;
 pub mod resample;
 pub mod segmenter;
 pub mod wav;

@@ -10,7 +10,7 @@ pub struct Resampler {
     step: f64,       // input samples per output sample
     half: f64,       // kernel half-width in input samples
     scale: f64,      // table entries per input sample of offset
-    table: Vec<f32>, // kernel at offsets 0, 1/scale, 2/scale, … half
+    table: Vec<f32>, // kernel at offsets -half ..= half, `scale` entries per input sample
     buf: Vec<f32>,   // input not yet consumed, buf[0] is input sample `base`
     base: u64,
     next: u64,      // index of the next output sample
@@ -24,31 +24,22 @@ impl Resampler {
         let fc = 2.0 * cutoff / from as f64; // normalised to the input rate (1 = Nyquist·2)
         let half = ZEROS / fc;
         let scale = STEPS as f64;
-        let n = (half * scale).ceil() as usize + 2;
+        // The kernel over offsets -half..=half, STEPS entries per input sample.
+        let n = (2.0 * half * scale).ceil() as usize + 2;
         let table = (0..n)
             .map(|i| {
-                let d = i as f64 / scale;
+                let d = (i as f64 / scale - half).abs();
                 if d > half {
                     return 0.0;
                 }
                 let x = std::f64::consts::PI * fc * d;
                 let sinc = if d == 0.0 { 1.0 } else { x.sin() / x };
-                let w = d / half; // 0..1 from the centre
+                let w = d / half; // 0 at the centre, 1 at the edge
                 let blackman = 0.42 + 0.5 * (std::f64::consts::PI * w).cos() + 0.08 * (2.0 * std::f64::consts::PI * w).cos();
                 (fc * sinc * blackman) as f32
             })
             .collect();
         Resampler { step, half, scale, table, buf: Vec::new(), base: 0, next: 0, passthrough: from == to }
-    }
-
-    fn kernel(&self, d: f64) -> f32 {
-        let p = d.abs() * self.scale;
-        let i = p as usize;
-        if i + 1 >= self.table.len() {
-            return 0.0;
-        }
-        let f = (p - i as f64) as f32;
-        self.table[i] * (1.0 - f) + self.table[i + 1] * f
     }
 
     /// Feeds input samples; appends every output sample that can now be computed to `out`.
@@ -83,13 +74,21 @@ impl Resampler {
         if hi >= (self.base + self.buf.len() as u64) as i64 {
             return false;
         }
-        let lo = ((t - self.half).ceil() as i64).max(0);
+        let lo = ((t - self.half).ceil() as i64).max(self.base as i64);
+        // Table position of tap `lo` (offset lo - t, shifted by `half`); each later tap is
+        // exactly `STEPS` entries further, with the same fraction between entries.
+        let pos = ((lo as f64 - t) + self.half) * self.scale;
+        let mut j = pos.floor().max(0.0) as usize;
+        let f = (pos - pos.floor()) as f32;
+        let g = 1.0 - f;
         let mut acc = 0f32;
-        for i in lo..=hi {
-            if (i as u64) < self.base {
-                continue; // before the start of the stream: silence
+        let x = &self.buf[(lo as u64 - self.base) as usize..=(hi as u64 - self.base) as usize];
+        for v in x {
+            if j + 1 >= self.table.len() {
+                break;
             }
-            acc += self.buf[(i as u64 - self.base) as usize] * self.kernel(i as f64 - t);
+            acc += v * (self.table[j] * g + self.table[j + 1] * f);
+            j += STEPS;
         }
         out.push(acc);
         self.next += 1;
