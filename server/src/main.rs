@@ -43,6 +43,7 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Command::Voice { action: config::VoiceAction::Segments { file } }) => return voice_segments(&file),
         Some(Command::Admin { action, serve }) => (serve, Some(action)),
         Some(Command::Routes) => {
             // Listing the routes renders the app once, and its resources need a runtime.
@@ -271,6 +272,27 @@ fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
 }
 
 /// `viva admin create|promote`.
+/// `viva voice segments FILE.wav`: exit 0 with the JSON, 2 for a file that is not a WAV we read.
+fn voice_segments(file: &std::path::Path) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("viva voice segments: cannot read {}: {e}", file.display());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    match voice::wav::decode(&bytes) {
+        Ok(audio) => {
+            println!("{}", voice::segments_json(&voice::segments(&audio, voice::Config::default())));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("viva voice segments: {}: {e}", file.display());
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
 async fn admin_command(settings: Settings, action: config::AdminAction) -> Result<String, StartError> {
     let auth = app::db::DbAuth { user: settings.db_user.clone(), pass: settings.db_pass.clone() };
     std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir { dir: settings.data_dir.display().to_string(), source })?;

@@ -3,6 +3,7 @@
 //! rate → 16 kHz → 16 ms frames → speech probability per frame → speech segments, each
 //! with its audio (plus a little before and after) ready to upload as a 16 kHz WAV.
 
+pub mod analytics;
 pub mod detector;
 pub mod features;
 #[cfg(any(target_arch = "wasm32", test))]
