@@ -176,6 +176,18 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
     }
     let embedder = load_embedder(&settings.models_dir).await;
+    let evaluator = Arc::new(app::feedback::evaluator::Evaluator { hosted: settings.hosted_engine.clone(), embedder });
+    let transcriber = Arc::new(match &settings.hosted_stt {
+        Some(h) => {
+            tracing::info!(engine = %h.name(), host = %h.host(), "spoken answers are transcribed by a hosted engine: speech segments are sent to {}", h.host());
+            app::voice::transcribe::Transcriber::Hosted(h.clone())
+        }
+        None => {
+            tracing::info!("no transcription engine set up (--stt-*): spoken answers are kept and people type what they said");
+            app::voice::transcribe::Transcriber::None
+        }
+    });
+    let voice_workers = app::voice::transcribe::Workers::spawn(db.clone(), transcriber.clone(), evaluator.clone(), clock.clone());
 
     let site = assets::Site::choose(settings.site_root.clone());
     if !site.has_bundle() {
@@ -193,7 +205,9 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             mailer,
             insecure_cookies,
             oidc: Arc::new(settings.oidc.clone()),
-            evaluator: Arc::new(app::feedback::evaluator::Evaluator { hosted: settings.hosted_engine.clone(), embedder }),
+            evaluator,
+            transcriber,
+            voice_wake: voice_workers.wake,
         },
         behind_proxy: settings.behind_proxy,
         site: site.clone(),
