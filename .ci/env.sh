@@ -12,7 +12,7 @@ step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }
 # at /voice/vad.wasm and loaded by the recorder's AudioWorklet on the interview page only.
 # Copied only when it changed, so the site (and the server that embeds it) is not rebuilt for nothing.
 build_voice_wasm() {
-  cargo build --profile voice-wasm --target wasm32-unknown-unknown -p voice --lib
+  cargo build --profile voice-wasm --target wasm32-unknown-unknown -p voice --lib --features ffi
   local built="$CARGO_TARGET_DIR/wasm32-unknown-unknown/voice-wasm/voice.wasm"
   cmp -s "$built" "$here/public/voice/vad.wasm" || cp "$built" "$here/public/voice/vad.wasm"
 }

@@ -346,7 +346,7 @@ fn ReportView(r: Report) -> impl IntoView {
                 <h2 id="rec-title">"Recommendations"</h2>
                 <ul>{r.recommendations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul>
             </section>
-            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone()/> }).collect_view()}
+            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone() speech=r.speech_for(it.position)/> }).collect_view()}
             <div class="report-actions no-print">
                 <a class="button" href=href download=file>"Download as Markdown"</a>
                 <button type="button" class="button secondary" on:click=print>"Print"</button>
@@ -358,7 +358,7 @@ fn ReportView(r: Report) -> impl IntoView {
 }
 
 #[component]
-fn ItemReport(it: Item) -> impl IntoView {
+fn ItemReport(it: Item, speech: Vec<(String, crate::voice::model::SpeechReport)>) -> impl IntoView {
     let heading = format!("Question {}: {}", it.position + 1, it.text);
     let eval: Option<Evaluation> = it.evaluation.clone();
     view! {
@@ -369,6 +369,7 @@ fn ItemReport(it: Item) -> impl IntoView {
                 Some(a) => view! { <h3>"Your answer"</h3><blockquote>{a.clone()}</blockquote> }.into_any(),
                 None => view! { <p class="muted">"Skipped."</p> }.into_any(),
             }}
+            {speech.into_iter().map(|(part, s)| view! { <crate::voice::SpeechView s follow_up=part == "follow-up"/> }).collect_view()}
             {it.follow_up.clone().map(|f| view! {
                 <h3>"Follow-up"</h3><p>{f}</p>
                 <blockquote>{it.follow_up_answer.clone().unwrap_or_else(|| "(skipped)".into())}</blockquote>

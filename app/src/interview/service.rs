@@ -680,7 +680,8 @@ pub async fn report(db: &Db, uid: &str, id: &str) -> Result<Report, AppError> {
         engines.push(engine::ENGINE_NAME.into());
     }
     let recommendations = if evals.is_empty() { vec!["No answers were evaluated. Start a new interview and answer at least one question.".into()] } else { recommendations(&v, &scores) };
-    Ok(Report { recommendations, engines, finished_at: iv.finished_at, scores, interview: v })
+    let speech = crate::voice::service::reports(db, uid, id).await?;
+    Ok(Report { recommendations, engines, finished_at: iv.finished_at, scores, interview: v, speech })
 }
 
 #[derive(Debug, Clone, SurrealValue)]

@@ -14,4 +14,4 @@ pub mod service;
 pub mod transcribe;
 
 pub use api::*;
-pub use pages::VoiceRecorder;
+pub use pages::{SpeechView, VoiceRecorder};
