@@ -183,6 +183,12 @@ pub struct ServeArgs {
     /// Seconds one request to the provider may take [default: 30]; three attempts are made.
     #[arg(long, env = "VIVA_LLM_TIMEOUT", value_name = "SECONDS")]
     pub llm_timeout: Option<u64>,
+    /// A Whisper model folder in the Hugging Face layout (config.json, model.safetensors,
+    /// tokenizer.json) that transcribes spoken answers on this machine [default:
+    /// MODELS_DIR/whisper, which `viva models fetch` fills with tiny.en]. Point it at any
+    /// Whisper checkpoint (base.en, small.en, multilingual) to trade speed for accuracy.
+    #[arg(long, env = "VIVA_WHISPER_MODEL", value_name = "DIR")]
+    pub whisper_model: Option<PathBuf>,
     /// A hosted engine that transcribes spoken answers: `openai` (any OpenAI-compatible
     /// `/audio/transcriptions` server: OpenAI, Groq, self-hosted Whisper servers) or `gemini`.
     /// Speech segments are then sent to that provider (the privacy page says so). Without it,
@@ -246,6 +252,7 @@ struct FileConfig {
     llm_api_key: Option<String>,
     llm_model: Option<String>,
     llm_timeout: Option<u64>,
+    whisper_model: Option<PathBuf>,
     stt_provider: Option<String>,
     stt_url: Option<String>,
     stt_api_key: Option<String>,
@@ -286,8 +293,10 @@ pub struct Settings {
     pub hosted_engine: Option<app::feedback::hosted::Hosted>,
     /// Where `viva models fetch` puts models and the server looks for them.
     pub models_dir: PathBuf,
-    /// A hosted engine that transcribes spoken answers (none: people type what they said).
+    /// A hosted engine that transcribes spoken answers (none: Whisper here, if present).
     pub hosted_stt: Option<app::feedback::hosted::Hosted>,
+    /// The local Whisper model folder.
+    pub whisper_model: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -395,8 +404,10 @@ impl Settings {
             return Err(ConfigError::Invalid("--max-body-bytes must be at least 1024".into()));
         }
         let models_dir = args.models_dir.or(file.models_dir).unwrap_or_else(|| data_dir.join("models"));
+        let whisper_model = args.whisper_model.or(file.whisper_model).unwrap_or_else(|| models_dir.join("whisper"));
         Ok(Settings {
             models_dir,
+            whisper_model,
             addr,
             data_dir,
             db,

@@ -182,10 +182,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             tracing::info!(engine = %h.name(), host = %h.host(), "spoken answers are transcribed by a hosted engine: speech segments are sent to {}", h.host());
             app::voice::transcribe::Transcriber::Hosted(h.clone())
         }
-        None => {
-            tracing::info!("no transcription engine set up (--stt-*): spoken answers are kept and people type what they said");
-            app::voice::transcribe::Transcriber::None
-        }
+        None => match load_whisper(&settings.whisper_model).await {
+            Some(w) => app::voice::transcribe::Transcriber::Local(w),
+            None => app::voice::transcribe::Transcriber::None,
+        },
     });
     let voice_workers = app::voice::transcribe::Workers::spawn(db.clone(), transcriber.clone(), evaluator.clone(), clock.clone());
 
@@ -267,6 +267,28 @@ async fn load_embedder(models_dir: &std::path::Path) -> Option<Arc<app::feedback
         }
         Err(e) => {
             tracing::warn!("loading the embedding model failed: {e}");
+            None
+        }
+    }
+}
+
+async fn load_whisper(dir: &std::path::Path) -> Option<Arc<app::voice::whisper::Whisper>> {
+    if !dir.exists() {
+        tracing::info!("no speech model in {}: spoken answers are kept and people type what they said. Run `viva models fetch` to transcribe them here", dir.display());
+        return None;
+    }
+    let d = dir.to_path_buf();
+    match tokio::task::spawn_blocking(move || app::voice::whisper::Whisper::load(&d)).await {
+        Ok(Ok(w)) => {
+            tracing::info!(model = %dir.display(), "{} loaded: spoken answers are transcribed on this machine", w.name);
+            Some(Arc::new(w))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("{e}; spoken answers are kept and people type what they said");
+            None
+        }
+        Err(e) => {
+            tracing::warn!("loading the speech model failed: {e}");
             None
         }
     }

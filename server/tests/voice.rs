@@ -236,3 +236,44 @@ async fn a_hosted_transcriber_turns_the_segments_into_the_evaluated_answer() {
     assert_eq!(item["answer"].as_str().unwrap(), parts.join(" "), "the transcripts in order");
     assert!(item["evaluation"]["scores"]["delivery"].as_u64().is_some());
 }
+
+/// The Whisper model `viva models fetch` prepared, when this run has one (`.ci/run` does,
+/// and sets VIVA_REQUIRE_MODELS so the test cannot be skipped there).
+fn whisper_dir() -> Option<String> {
+    match std::env::var("VIVA_MODELS_DIR") {
+        Ok(d) => Some(format!("{d}/whisper")),
+        Err(_) => {
+            assert!(std::env::var("VIVA_REQUIRE_MODELS").is_err(), "VIVA_REQUIRE_MODELS is set but VIVA_MODELS_DIR is not");
+            eprintln!("skipped: set VIVA_MODELS_DIR to a folder filled by `viva models fetch`");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn embedded_whisper_transcribes_the_spoken_answer() {
+    let Some(model) = whisper_dir() else { return };
+    let v = Viva::start(&["--whisper-model", &model]).await;
+    let jar = v.account("ann@example.org", "Ann").await;
+    let id = voice_interview(&v, &jar).await;
+    for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
+        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+    }
+    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap()).await;
+    assert!(st["transcriber"].as_str().unwrap().contains("Whisper tiny.en"), "{st}");
+    let mut answer = None;
+    for _ in 0..300 {
+        let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+        if iv["items"][0]["status"] != "pending" {
+            answer = iv["items"][0]["answer"].as_str().map(str::to_lowercase);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let answer = answer.expect("the spoken answer was not transcribed and handed in within 60 s");
+    // clip00.json: what was said (espeak-ng voice, no noise).
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(CLIP.replace(".wav", ".json")).unwrap()).unwrap();
+    let words: Vec<String> = truth["speech"].as_array().unwrap().iter().flat_map(|u| u[2].as_str().unwrap().split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect::<Vec<_>>()).filter(|w| w.len() > 3).collect();
+    let heard = words.iter().filter(|w| answer.contains(w.as_str())).count();
+    assert!(heard * 10 >= words.len() * 8, "only {heard} of {} words heard in {answer:?}", words.len());
+}

@@ -12,6 +12,8 @@ mod pages;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod transcribe;
+#[cfg(feature = "ssr")]
+pub mod whisper;
 
 pub use api::*;
 pub use pages::{SpeechView, VoiceRecorder};

@@ -3,8 +3,9 @@
 //! database), transcribes them and, when an answer's last segment is done, hands the answer
 //! to the evaluator.
 //!
-//! Engines: any OpenAI-compatible `/v1/audio/transcriptions` (OpenAI, Groq, self-hosted
-//! Whisper servers) and Gemini `generateContent` with the audio inline. Without an engine,
+//! Engines: Whisper in-process (`whisper.rs`, the default once `viva models fetch` has run),
+//! any OpenAI-compatible `/v1/audio/transcriptions` (OpenAI, Groq, self-hosted Whisper
+//! servers) and Gemini `generateContent` with the audio inline. Without an engine,
 //! segments are kept as `untranscribed` and the person types what they said.
 
 use std::{sync::Arc, time::Duration};
@@ -33,6 +34,8 @@ pub enum Transcriber {
     /// No engine: the audio is kept and the person types the transcript.
     None,
     Hosted(Hosted),
+    /// Whisper in-process (candle), from a Hugging Face layout folder.
+    Local(Arc<super::whisper::Whisper>),
 }
 
 impl Transcriber {
@@ -48,6 +51,7 @@ impl Transcriber {
                 Protocol::OpenAi => format!("OpenAI-compatible transcription: {}", h.model),
                 Protocol::Gemini => format!("Gemini transcription: {}", h.model),
             }),
+            Transcriber::Local(w) => Some(w.name.clone()),
         }
     }
 
@@ -56,6 +60,15 @@ impl Transcriber {
         match self {
             Transcriber::None => Err("no transcriber is configured".into()),
             Transcriber::Hosted(h) => hosted(h, wav).await,
+            Transcriber::Local(w) => {
+                let (w, wav) = (w.clone(), wav.to_vec());
+                tokio::task::spawn_blocking(move || {
+                    let audio = voice::wav::decode(&wav).map_err(|e| e.to_string())?;
+                    w.transcribe(&audio.samples).map_err(|e| e.to_string())
+                })
+                .await
+                .map_err(|e| format!("the transcription task failed: {e}"))?
+            }
         }
     }
 }
