@@ -8,3 +8,11 @@ export LEPTOS_SITE_ROOT="target/site"
 export PATH="$here/.ci/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export VIVA_BIN="$CARGO_TARGET_DIR/release/viva"
 step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }
+# The browser's voice detector: the `voice` crate as a plain wasm module (no JS glue), served
+# at /voice/vad.wasm and loaded by the recorder's AudioWorklet on the interview page only.
+# Copied only when it changed, so the site (and the server that embeds it) is not rebuilt for nothing.
+build_voice_wasm() {
+  cargo build --profile voice-wasm --target wasm32-unknown-unknown -p voice --lib --features ffi
+  local built="$CARGO_TARGET_DIR/wasm32-unknown-unknown/voice-wasm/voice.wasm"
+  cmp -s "$built" "$here/public/voice/vad.wasm" || cp "$built" "$here/public/voice/vad.wasm"
+}

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "init", sql: include_str!("../migrations/0001_init.surql") },
     Migration { version: 2, name: "accounts", sql: include_str!("../migrations/0002_accounts.surql") },
     Migration { version: 3, name: "interviews", sql: include_str!("../migrations/0003_interviews.surql") },
+    Migration { version: 4, name: "voice", sql: include_str!("../migrations/0004_voice.surql") },
 ];
 
 #[derive(Debug, Clone, Copy)]

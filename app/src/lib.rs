@@ -7,6 +7,7 @@ pub mod error;
 pub mod feedback;
 pub mod interview;
 pub mod ui;
+pub mod voice;
 
 pub mod auth;
 #[cfg(feature = "ssr")]

@@ -20,6 +20,9 @@ pub struct ServerContext {
     pub oidc: std::sync::Arc<Vec<crate::auth::oidc::Provider>>,
     /// Who evaluates answers: the embedded engine, or a configured hosted one.
     pub evaluator: std::sync::Arc<crate::feedback::evaluator::Evaluator>,
+    /// Who transcribes spoken answers (possibly nobody), and how to wake its workers.
+    pub transcriber: std::sync::Arc<crate::voice::transcribe::Transcriber>,
+    pub voice_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl ServerContext {

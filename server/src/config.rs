@@ -181,6 +181,27 @@ pub struct ServeArgs {
     /// Seconds one request to the provider may take [default: 30]; three attempts are made.
     #[arg(long, env = "VIVA_LLM_TIMEOUT", value_name = "SECONDS")]
     pub llm_timeout: Option<u64>,
+    /// A Whisper model folder in the Hugging Face layout (config.json, model.safetensors,
+    /// tokenizer.json) that transcribes spoken answers on this machine [default:
+    /// MODELS_DIR/whisper, which `viva models fetch` fills with tiny.en]. Point it at any
+    /// Whisper checkpoint (base.en, small.en, multilingual) to trade speed for accuracy.
+    #[arg(long, env = "VIVA_WHISPER_MODEL", value_name = "DIR")]
+    pub whisper_model: Option<PathBuf>,
+    /// A hosted engine that transcribes spoken answers: `openai` (any OpenAI-compatible
+    /// `/audio/transcriptions` server: OpenAI, Groq, self-hosted Whisper servers) or `gemini`.
+    /// Speech segments are then sent to that provider (the privacy page says so). Without it,
+    /// the audio is kept and people type what they said.
+    #[arg(long, env = "VIVA_STT_PROVIDER", value_name = "openai|gemini")]
+    pub stt_provider: Option<String>,
+    /// The transcription provider's base URL [default: as for --llm-url].
+    #[arg(long, env = "VIVA_STT_URL", value_name = "URL")]
+    pub stt_url: Option<String>,
+    /// The transcription provider's API key.
+    #[arg(long, env = "VIVA_STT_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub stt_api_key: Option<String>,
+    /// The transcription model, e.g. whisper-1, whisper-large-v3, gemini-2.0-flash.
+    #[arg(long, env = "VIVA_STT_MODEL", value_name = "MODEL")]
+    pub stt_model: Option<String>,
     /// Allow a plain http:// public URL on an address other than localhost. Session cookies
     /// then lose their Secure flag: anyone on the network path can read them. Use TLS instead.
     #[arg(long, env = "VIVA_ALLOW_INSECURE_HTTP")]
@@ -229,6 +250,11 @@ struct FileConfig {
     llm_api_key: Option<String>,
     llm_model: Option<String>,
     llm_timeout: Option<u64>,
+    whisper_model: Option<PathBuf>,
+    stt_provider: Option<String>,
+    stt_url: Option<String>,
+    stt_api_key: Option<String>,
+    stt_model: Option<String>,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -265,6 +291,10 @@ pub struct Settings {
     pub hosted_engine: Option<app::feedback::hosted::Hosted>,
     /// Where `viva models fetch` puts models and the server looks for them.
     pub models_dir: PathBuf,
+    /// A hosted engine that transcribes spoken answers (none: Whisper here, if present).
+    pub hosted_stt: Option<app::feedback::hosted::Hosted>,
+    /// The local Whisper model folder.
+    pub whisper_model: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -280,29 +310,29 @@ pub enum ConfigError {
 type Pair = (Option<String>, Option<String>);
 
 /// The evaluation engine from its settings; a half-configured one names what is missing.
-fn hosted_engine(provider: Option<String>, url: Option<String>, key: Option<String>, model: Option<String>, timeout: Option<u64>) -> Result<Option<app::feedback::hosted::Hosted>, ConfigError> {
+fn hosted_engine(flag: &str, provider: Option<String>, url: Option<String>, key: Option<String>, model: Option<String>, timeout: Option<u64>) -> Result<Option<app::feedback::hosted::Hosted>, ConfigError> {
     use app::feedback::hosted::{Hosted, Protocol, HOSTED_TIMEOUT};
     let provider = provider.map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty());
     let Some(provider) = provider else {
         if model.is_some() || url.is_some() {
-            return Err(ConfigError::Invalid("--llm-model and --llm-url need --llm-provider (openai or gemini)".into()));
+            return Err(ConfigError::Invalid(format!("--{flag}-model and --{flag}-url need --{flag}-provider (openai or gemini)")));
         }
         return Ok(None);
     };
     let (protocol, default_url) = match provider.as_str() {
         "openai" => (Protocol::OpenAi, "https://api.openai.com/v1"),
         "gemini" => (Protocol::Gemini, "https://generativelanguage.googleapis.com"),
-        other => return Err(ConfigError::Invalid(format!("--llm-provider {other:?} is not known: use openai (any OpenAI-compatible server) or gemini"))),
+        other => return Err(ConfigError::Invalid(format!("--{flag}-provider {other:?} is not known: use openai (any OpenAI-compatible server) or gemini"))),
     };
-    let model = model.filter(|m| !m.trim().is_empty()).ok_or_else(|| ConfigError::Invalid("--llm-provider needs --llm-model, e.g. gpt-4o-mini or gemini-2.0-flash".into()))?;
+    let model = model.filter(|m| !m.trim().is_empty()).ok_or_else(|| ConfigError::Invalid(format!("--{flag}-provider needs --{flag}-model, e.g. gpt-4o-mini, whisper-1 or gemini-2.0-flash")))?;
     let base_url = url.unwrap_or_else(|| default_url.into());
     if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-        return Err(ConfigError::Invalid(format!("--llm-url {base_url:?} must be an http:// or https:// URL")));
+        return Err(ConfigError::Invalid(format!("--{flag}-url {base_url:?} must be an http:// or https:// URL")));
     }
     let timeout = match timeout {
         None => HOSTED_TIMEOUT,
         Some(s) if (1..=300).contains(&s) => std::time::Duration::from_secs(s),
-        Some(s) => return Err(ConfigError::Invalid(format!("--llm-timeout {s} must be between 1 and 300 seconds"))),
+        Some(s) => return Err(ConfigError::Invalid(format!("--{flag}-timeout {s} must be between 1 and 300 seconds"))),
     };
     Ok(Some(Hosted { protocol, base_url, api_key: key.filter(|k| !k.is_empty()), model, timeout }))
 }
@@ -372,8 +402,10 @@ impl Settings {
             return Err(ConfigError::Invalid("--max-body-bytes must be at least 1024".into()));
         }
         let models_dir = args.models_dir.or(file.models_dir).unwrap_or_else(|| data_dir.join("models"));
+        let whisper_model = args.whisper_model.or(file.whisper_model).unwrap_or_else(|| models_dir.join("whisper"));
         Ok(Settings {
             models_dir,
+            whisper_model,
             addr,
             data_dir,
             db,
@@ -396,7 +428,16 @@ impl Settings {
                 (args.oidc_issuer.or(file.oidc_issuer), args.oidc_client_id.or(file.oidc_client_id), args.oidc_client_secret.or(file.oidc_client_secret)),
                 args.oidc_name.or(file.oidc_name),
             )?,
+            hosted_stt: hosted_engine(
+                "stt",
+                args.stt_provider.or(file.stt_provider),
+                args.stt_url.or(file.stt_url),
+                args.stt_api_key.or(file.stt_api_key),
+                args.stt_model.or(file.stt_model),
+                args.llm_timeout.or(file.llm_timeout),
+            )?,
             hosted_engine: hosted_engine(
+                "llm",
                 args.llm_provider.or(file.llm_provider),
                 args.llm_url.or(file.llm_url),
                 args.llm_api_key.or(file.llm_api_key),

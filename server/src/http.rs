@@ -103,16 +103,21 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
 /// Request bodies up to `--max-body-bytes` (413 above it), except a resume upload, which may
 /// carry a 5 MB PDF. Checked on Content-Length first, and on the bytes as they arrive.
 async fn body_limit(State(max_body_bytes): State<usize>, req: Request, next: Next) -> Response {
-    let upload = req.uri().path() == app::interview::resume::UPLOAD_PATH;
-    let max = if upload { max_body_bytes.max(app::interview::resume::UPLOAD_BODY_BYTES) } else { max_body_bytes };
+    // Multipart uploads with their own size limits, and what to send instead of a bad one.
+    let uploads: [(&str, usize, &str); 2] = [
+        (app::interview::resume::UPLOAD_PATH, app::interview::resume::UPLOAD_BODY_BYTES, "Send the resume as a multipart/form-data upload with a field named \"resume\"."),
+        (app::voice::model::UPLOAD_PATH, app::voice::model::UPLOAD_BODY_BYTES, "Send the segment as a multipart/form-data upload with the fields interview, position, seq, start, end and the WAV file audio."),
+    ];
+    let upload = uploads.iter().find(|(path, _, _)| req.uri().path() == *path);
+    let max = upload.map_or(max_body_bytes, |(_, limit, _)| max_body_bytes.max(*limit));
     // The multipart decoder needs a boundary; refuse a request without one here, with a reason.
-    if upload && req.method() == axum::http::Method::POST {
+    if let Some((_, _, how)) = upload.filter(|_| req.method() == axum::http::Method::POST) {
         if req.extensions().get::<app::auth::service::Caller>().is_none() {
             return (StatusCode::UNAUTHORIZED, axum::Json(app::AppError::Unauthorized)).into_response();
         }
         let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !(ct.starts_with("multipart/form-data") && ct.contains("boundary=")) {
-            return (StatusCode::BAD_REQUEST, axum::Json(app::AppError::BadRequest("Send the resume as a multipart/form-data upload with a field named \"resume\".".into()))).into_response();
+            return (StatusCode::BAD_REQUEST, axum::Json(app::AppError::BadRequest(how.to_string()))).into_response();
         }
     }
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());

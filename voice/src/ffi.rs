@@ -1,6 +1,6 @@
 //! A plain C ABI for the browser: the AudioWorklet instantiates the wasm module directly
-//! (no JS glue) and calls these with pointers into the module's memory. Only compiled for
-//! wasm32 (and for native tests of the same calls).
+//! (no JS glue) and calls these with pointers into the module's memory. Only with the `ffi`
+//! feature (the voice wasm build) and in native tests of the same calls.
 
 use crate::{Captured, Config, Pipeline};
 

@@ -6,7 +6,7 @@
 pub mod analytics;
 pub mod detector;
 pub mod features;
-#[cfg(any(target_arch = "wasm32", test))]
+#[cfg(any(feature = "ffi", test))]
 pub mod ffi;
 pub mod resample;
 pub mod segmenter;

@@ -97,7 +97,7 @@ pub async fn get_interview(id: String) -> Result<InterviewView, AppError> {
 pub async fn submit_answer(id: String, position: u32, answer: String) -> Result<AnswerOutcome, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &ANSWERS, &uid, ctx.clock.now()).await?;
-    super::service::answer(&ctx.db, &ctx.evaluator, &uid, &id, position, &answer, ctx.clock.now()).await
+    super::service::answer(&ctx.db, &ctx.evaluator, &uid, &id, position, &answer, None, ctx.clock.now()).await
 }
 
 #[server(endpoint = "interview/skip")]

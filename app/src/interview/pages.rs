@@ -78,7 +78,11 @@ pub fn PracticePage() -> impl IntoView {
                                     <option value="180">"3 minutes"</option>
                                     <option value="300">"5 minutes"</option>
                                 </select>
-                                <input type="hidden" name="setup[mode]" value="text"/>
+                                <fieldset>
+                                    <legend>"Answer by"</legend>
+                                    <label class="check"><input type="radio" name="setup[mode]" value="text" checked/>" Typing"</label>
+                                    <label class="check"><input type="radio" name="setup[mode]" value="voice"/>" Speaking (microphone)"</label>
+                                </fieldset>
                                 <button type="submit" class="button">"Start interview"</button>
                             </ActionForm>
                             <ActionStatus value=start.value()/>
@@ -150,7 +154,8 @@ fn Runner(
         }
         .into_any()
     } else if let Some(item) = current {
-        view! { <QuestionCard id=id.clone() item timer=v.timer_secs answer skip/> }.into_any()
+        let voice = v.mode == AnswerMode::Voice;
+        view! { <QuestionCard id=id.clone() item timer=v.timer_secs voice answer skip/> }.into_any()
     } else {
         let fid = id.clone();
         view! {
@@ -224,7 +229,7 @@ fn Runner(
 }
 
 #[component]
-fn QuestionCard(id: String, item: Item, timer: Option<u32>, answer: ServerAction<SubmitAnswer>, skip: ServerAction<SkipQuestion>) -> impl IntoView {
+fn QuestionCard(id: String, item: Item, timer: Option<u32>, voice: bool, answer: ServerAction<SubmitAnswer>, skip: ServerAction<SkipQuestion>) -> impl IntoView {
     let follow_up = item.status == ItemStatus::FollowUp;
     let (chars, set_chars) = signal(0usize);
     let id2 = id.clone();
@@ -237,10 +242,16 @@ fn QuestionCard(id: String, item: Item, timer: Option<u32>, answer: ServerAction
                 <blockquote class="muted">{item.answer.clone().unwrap_or_default()}</blockquote>
                 <p class="follow-up" role="note"><strong>"Follow-up: "</strong>{item.follow_up.clone().unwrap_or_default()}</p>
             })}
+            {voice.then(|| view! { <crate::voice::VoiceRecorder id=id.clone() position=item.position follow_up/> })}
             <ActionForm action=answer attr:class="form">
                 <input type="hidden" name="id" value=id2/>
                 <input type="hidden" name="position" value=item.position/>
-                <label for="answer-text">{if follow_up { "Your answer to the follow-up" } else { "Your answer" }}</label>
+                <label for="answer-text">{match (voice, follow_up) {
+                    (true, true) => "Or type your answer to the follow-up",
+                    (true, false) => "Or type your answer",
+                    (false, true) => "Your answer to the follow-up",
+                    (false, false) => "Your answer",
+                }}</label>
                 <textarea id="answer-text" name="answer" rows="9" required maxlength=MAX_ANSWER_CHARS aria-describedby="answer-hint"
                     on:input=move |ev| set_chars.set(event_target_value(&ev).chars().count())></textarea>
                 <p id="answer-hint" class="hint">{move || format!("{} / {MAX_ANSWER_CHARS} characters. Aim for 150–300 words: the situation, what you did, and the result.", chars.get())}</p>
@@ -335,7 +346,7 @@ fn ReportView(r: Report) -> impl IntoView {
                 <h2 id="rec-title">"Recommendations"</h2>
                 <ul>{r.recommendations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul>
             </section>
-            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone()/> }).collect_view()}
+            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone() speech=r.speech_for(it.position)/> }).collect_view()}
             <div class="report-actions no-print">
                 <a class="button" href=href download=file>"Download as Markdown"</a>
                 <button type="button" class="button secondary" on:click=print>"Print"</button>
@@ -347,7 +358,7 @@ fn ReportView(r: Report) -> impl IntoView {
 }
 
 #[component]
-fn ItemReport(it: Item) -> impl IntoView {
+fn ItemReport(it: Item, speech: Vec<(String, crate::voice::model::SpeechReport)>) -> impl IntoView {
     let heading = format!("Question {}: {}", it.position + 1, it.text);
     let eval: Option<Evaluation> = it.evaluation.clone();
     view! {
@@ -358,6 +369,7 @@ fn ItemReport(it: Item) -> impl IntoView {
                 Some(a) => view! { <h3>"Your answer"</h3><blockquote>{a.clone()}</blockquote> }.into_any(),
                 None => view! { <p class="muted">"Skipped."</p> }.into_any(),
             }}
+            {speech.into_iter().map(|(part, s)| view! { <crate::voice::SpeechView s follow_up=part == "follow-up"/> }).collect_view()}
             {it.follow_up.clone().map(|f| view! {
                 <h3>"Follow-up"</h3><p>{f}</p>
                 <blockquote>{it.follow_up_answer.clone().unwrap_or_else(|| "(skipped)".into())}</blockquote>

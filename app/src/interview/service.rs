@@ -12,7 +12,7 @@ use super::plan::{plan, PlanInput, Planned};
 use super::types::*;
 use crate::db::Db;
 use crate::feedback::evaluator::Evaluator;
-use crate::feedback::{engine, EvalRequest, Evaluation, Scores, DIMENSIONS};
+use crate::feedback::{engine, DeliveryStats, EvalRequest, Evaluation, Scores, DIMENSIONS};
 use crate::AppError;
 
 // ---------------------------------------------------------------------------------------
@@ -455,13 +455,13 @@ pub async fn get(db: &Db, uid: &str, id: &str) -> Result<InterviewView, AppError
 // ---------------------------------------------------------------------------------------
 // Answering
 
-async fn evaluate(ev: &Evaluator, item: &ItemRow, answer: &str) -> Evaluation {
+async fn evaluate(ev: &Evaluator, item: &ItemRow, answer: &str, delivery: Option<DeliveryStats>) -> Evaluation {
     ev.evaluate(&EvalRequest {
         question: item.text.clone(),
         kind: Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural),
         key_points: item.key_points.clone(),
         answer: answer.to_string(),
-        delivery: None,
+        delivery,
     })
     .await
 }
@@ -481,8 +481,10 @@ async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<Ite
 }
 
 /// Stores an answer (or a follow-up's answer). A thin first answer gets one follow-up
-/// question; otherwise the answer is evaluated.
-pub async fn answer(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, text: &str, now: i64) -> Result<AnswerOutcome, AppError> {
+/// question; otherwise the answer is evaluated. `delivery`: what the audio of a spoken
+/// answer told us.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, text: &str, delivery: Option<DeliveryStats>, now: i64) -> Result<AnswerOutcome, AppError> {
     let text = super::validate::validate_answer(text)?;
     let item = current_item(db, uid, id, position).await?;
     let kind = Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural);
@@ -493,14 +495,14 @@ pub async fn answer(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32,
             update_item(db, uid, id, position, &item.status, "follow-up", Some(text), Some(question.clone()), None, None, None).await?;
             return Ok(AnswerOutcome::FollowUp(question));
         }
-        let eval = evaluate(ev, &item, &text).await;
+        let eval = evaluate(ev, &item, &text, delivery.clone()).await;
         let score = eval.scores.overall;
         update_item(db, uid, id, position, &item.status, "answered", Some(text), None, None, Some(eval), Some(now)).await?;
         Ok(AnswerOutcome::Evaluated(score))
     } else {
         // The answer to the follow-up: judged together with the first answer.
         let first = item.answer.clone().unwrap_or_default();
-        let eval = evaluate(ev, &item, &format!("{first}\n\n{text}")).await;
+        let eval = evaluate(ev, &item, &format!("{first}\n\n{text}"), delivery).await;
         let score = eval.scores.overall;
         update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), Some(text), Some(eval), Some(now)).await?;
         Ok(AnswerOutcome::Evaluated(score))
@@ -512,7 +514,7 @@ pub async fn skip(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, n
     let item = current_item(db, uid, id, position).await?;
     if item.status == "follow-up" {
         let first = item.answer.clone().unwrap_or_default();
-        let eval = evaluate(ev, &item, &first).await;
+        let eval = evaluate(ev, &item, &first, None).await;
         update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), None, Some(eval), Some(now)).await
     } else {
         update_item(db, uid, id, position, &item.status, "skipped", None, None, None, None, Some(now)).await
@@ -532,7 +534,10 @@ pub async fn retry(db: &Db, uid: &str, id: &str, position: u32) -> Result<(), Ap
     db.query(
         "UPDATE interview_item SET status = 'pending', answer = NONE, follow_up = NONE, follow_up_answer = NONE, evaluation = NONE,
              answered_at = NONE, attempts = attempts + 1
-         WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos",
+         WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;
+         -- The earlier answer's recordings go with it.
+         DELETE voice_segment WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;
+         DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;",
     )
     .bind(("id", id.to_string()))
     .bind(("uid", uid.to_string()))
@@ -675,7 +680,8 @@ pub async fn report(db: &Db, uid: &str, id: &str) -> Result<Report, AppError> {
         engines.push(engine::ENGINE_NAME.into());
     }
     let recommendations = if evals.is_empty() { vec!["No answers were evaluated. Start a new interview and answer at least one question.".into()] } else { recommendations(&v, &scores) };
-    Ok(Report { recommendations, engines, finished_at: iv.finished_at, scores, interview: v })
+    let speech = crate::voice::service::reports(db, uid, id).await?;
+    Ok(Report { recommendations, engines, finished_at: iv.finished_at, scores, interview: v, speech })
 }
 
 #[derive(Debug, Clone, SurrealValue)]

@@ -166,6 +166,18 @@ pub struct Report {
     pub recommendations: Vec<String>,
     pub engines: Vec<String>,
     pub finished_at: Option<i64>,
+    /// Speech analytics of spoken answers: (question position, `answer` or `follow-up`, report).
+    #[serde(default)]
+    pub speech: Vec<(u32, String, crate::voice::model::SpeechReport)>,
+}
+
+impl Report {
+    /// The speech reports of one question, answer first.
+    pub fn speech_for(&self, position: u32) -> Vec<(String, crate::voice::model::SpeechReport)> {
+        let mut v: Vec<_> = self.speech.iter().filter(|(p, _, _)| *p == position).map(|(_, part, r)| (part.clone(), r.clone())).collect();
+        v.sort_by_key(|(part, _)| part != "answer");
+        v
+    }
 }
 
 /// One past interview in the history list.
@@ -237,6 +249,17 @@ pub fn report_markdown(r: &Report, date: &str) -> String {
         if let (Some(f), Some(fa)) = (&item.follow_up, &item.follow_up_answer) {
             md.push_str(&format!("\n**Follow-up:** {f}\n\n{}\n", quote(fa)));
         }
+        for (part, s) in r.speech_for(item.position) {
+            md.push_str(&format!(
+                "\n*Spoken{}: {:.0} s of speech, {:.0} words per minute (comfortable: 120–160), {} pause(s), longest {:.1} s, {} filler(s).*\n",
+                if part == "follow-up" { " follow-up" } else { "" },
+                s.speaking_secs,
+                s.words_per_minute,
+                s.pauses.len(),
+                s.longest_pause_secs,
+                s.fillers.len()
+            ));
+        }
         if let Some(e) = &item.evaluation {
             md.push_str(&format!("\n**Score: {}/100**\n", e.scores.overall));
             for (title, list) in [("Strengths", &e.strengths), ("To improve", &e.improvements), ("A strong answer would", &e.outline)] {
@@ -278,7 +301,7 @@ mod tests {
             evaluation: Some(eval),
         };
         let iv = InterviewView { id: "x".into(), role: "nurse".into(), company: Some("St Mary's".into()), mode: AnswerMode::Text, timer_secs: None, finished: true, created_at: 0, items: vec![item], current: None };
-        let r = Report { interview: iv, scores: Scores { overall: 72, relevance: 80, ..Default::default() }, recommendations: vec!["Add numbers.".into()], engines: vec!["Viva embedded engine".into()], finished_at: Some(0) };
+        let r = Report { interview: iv, scores: Scores { overall: 72, relevance: 80, ..Default::default() }, recommendations: vec!["Add numbers.".into()], engines: vec!["Viva embedded engine".into()], finished_at: Some(0), speech: vec![] };
         let md = report_markdown(&r, "2026-11-25");
         assert!(md.starts_with("# Mock interview report — Nurse"), "{md}");
         assert!(md.contains("| Relevance | 80 |"));

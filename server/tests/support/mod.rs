@@ -32,6 +32,9 @@ impl Viva {
         cmd.args(["--addr", "127.0.0.1:0", "--data-dir", data_dir, "--log-format", "json"])
             .args(extra)
             .env_remove("LEPTOS_SITE_ROOT")
+            // Speech recognition only where a test asks for it (--whisper-model): loading the
+            // model in every test server would cost each a second and 150 MB.
+            .env("VIVA_WHISPER_MODEL", "/nonexistent/viva-test-no-whisper")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -55,20 +55,20 @@ async fn an_interview_runs_from_start_to_report_and_history() {
     assert!(!v.finished);
 
     // A thin answer gets exactly one follow-up; its answer is judged with the first.
-    match answer(&db, &Evaluator::default(), "ann", &id, 0, "I fixed it quickly.", 10_010).await.unwrap() {
+    match answer(&db, &Evaluator::default(), "ann", &id, 0, "I fixed it quickly.", None, 10_010).await.unwrap() {
         AnswerOutcome::FollowUp(q) => assert!(q.len() > 20),
         other => panic!("expected a follow-up, got {other:?}"),
     }
     let v = get(&db, "ann", &id).await.unwrap();
     assert_eq!(v.items[0].status, ItemStatus::FollowUp);
     assert_eq!(v.current, Some(0), "still on the question until the follow-up is answered");
-    assert!(matches!(answer(&db, &Evaluator::default(), "ann", &id, 0, STRONG, 10_020).await.unwrap(), AnswerOutcome::Evaluated(_)));
+    assert!(matches!(answer(&db, &Evaluator::default(), "ann", &id, 0, STRONG, None, 10_020).await.unwrap(), AnswerOutcome::Evaluated(_)));
     // Answering it again is refused with a message; retry makes it answerable again.
-    let again = answer(&db, &Evaluator::default(), "ann", &id, 0, STRONG, 10_021).await.unwrap_err();
+    let again = answer(&db, &Evaluator::default(), "ann", &id, 0, STRONG, None, 10_021).await.unwrap_err();
     assert!(again.to_string().contains("already answered"), "{again}");
 
     // A strong answer is evaluated at once; the third question is skipped.
-    assert!(matches!(answer(&db, &Evaluator::default(), "ann", &id, 1, STRONG, 10_030).await.unwrap(), AnswerOutcome::Evaluated(_)));
+    assert!(matches!(answer(&db, &Evaluator::default(), "ann", &id, 1, STRONG, None, 10_030).await.unwrap(), AnswerOutcome::Evaluated(_)));
     skip(&db, &Evaluator::default(), "ann", &id, 2, 10_040).await.unwrap();
     let v = get(&db, "ann", &id).await.unwrap();
     assert_eq!(v.current, None);
@@ -78,7 +78,7 @@ async fn an_interview_runs_from_start_to_report_and_history() {
 
     retry(&db, "ann", &id, 2).await.unwrap();
     assert_eq!(get(&db, "ann", &id).await.unwrap().current, Some(2));
-    answer(&db, &Evaluator::default(), "ann", &id, 2, STRONG, 10_050).await.unwrap();
+    answer(&db, &Evaluator::default(), "ann", &id, 2, STRONG, None, 10_050).await.unwrap();
 
     finish(&db, "ann", &id, 10_100).await.unwrap();
     let rep = report(&db, "ann", &id).await.unwrap();
@@ -86,7 +86,7 @@ async fn an_interview_runs_from_start_to_report_and_history() {
     assert!(rep.scores.overall > 0);
     assert!(!rep.recommendations.is_empty());
     assert_eq!(rep.engines, vec![engine::ENGINE_NAME.to_string()]);
-    assert!(answer(&db, &Evaluator::default(), "ann", &id, 2, STRONG, 10_200).await.unwrap_err().to_string().contains("finished"));
+    assert!(answer(&db, &Evaluator::default(), "ann", &id, 2, STRONG, None, 10_200).await.unwrap_err().to_string().contains("finished"));
 
     let h = history(&db, "ann").await.unwrap();
     assert_eq!(h.sessions.len(), 1);
@@ -103,7 +103,7 @@ async fn nobody_reads_or_changes_another_persons_interview() {
     let id = start(&db, "ann", setup("nurse", 3), 10_000).await.unwrap();
     assert_eq!(get(&db, "bob", &id).await.unwrap_err(), AppError::NotFound);
     assert_eq!(report(&db, "bob", &id).await.unwrap_err(), AppError::NotFound);
-    assert_eq!(answer(&db, &Evaluator::default(), "bob", &id, 0, STRONG, 10_001).await.unwrap_err(), AppError::NotFound);
+    assert_eq!(answer(&db, &Evaluator::default(), "bob", &id, 0, STRONG, None, 10_001).await.unwrap_err(), AppError::NotFound);
     assert_eq!(skip(&db, &Evaluator::default(), "bob", &id, 0, 10_001).await.unwrap_err(), AppError::NotFound);
     assert_eq!(finish(&db, "bob", &id, 10_001).await.unwrap_err(), AppError::NotFound);
     assert_eq!(retry(&db, "bob", &id, 0).await.unwrap_err(), AppError::NotFound);
@@ -127,9 +127,9 @@ async fn unverified_accounts_cannot_start_and_bad_answers_store_nothing() {
 
     user(&db, "ann", true).await;
     let id = start(&db, "ann", setup("sales", 3), 10_000).await.unwrap();
-    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 0, "   ", 1).await.unwrap_err().status_code(), 400);
-    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 0, &"x".repeat(20_000), 1).await.unwrap_err().status_code(), 400);
-    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 7, STRONG, 1).await.unwrap_err(), AppError::NotFound);
+    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 0, "   ", None, 1).await.unwrap_err().status_code(), 400);
+    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 0, &"x".repeat(20_000), None, 1).await.unwrap_err().status_code(), 400);
+    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 7, STRONG, None, 1).await.unwrap_err(), AppError::NotFound);
     let v = get(&db, "ann", &id).await.unwrap();
     assert!(v.items.iter().all(|i| i.answer.is_none()), "a refused answer was half-stored");
 }

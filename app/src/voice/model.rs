@@ -1,0 +1,66 @@
+//! Named limits of voice answers and the types their server functions exchange.
+
+use serde::{Deserialize, Serialize};
+
+/// Segments are 16 kHz, mono, 16-bit PCM WAV.
+pub const SEGMENT_RATE: u32 = 16_000;
+/// Longest segment (the browser splits longer speech at a quiet point after 20 s).
+pub const MAX_SEGMENT_SECS: f64 = 60.0;
+/// Largest segment file: 60 s of audio plus room for the header.
+pub const MAX_SEGMENT_BYTES: usize = 2 * SEGMENT_RATE as usize * 60 + 1024;
+/// Largest upload request (the segment and its form fields).
+pub const UPLOAD_BODY_BYTES: usize = MAX_SEGMENT_BYTES + 8 * 1024;
+/// Segments and seconds of speech one answer (or one follow-up answer) may hold.
+pub const MAX_SEGMENTS_PER_ANSWER: u32 = 400;
+pub const MAX_SPEECH_SECS_PER_ANSWER: f64 = 900.0;
+/// Where the browser posts segments (multipart: interview, position, seq, start, end, audio).
+pub const UPLOAD_PATH: &str = "/api/voice/segment";
+
+/// The server's answer to an uploaded segment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentAck {
+    pub seq: u32,
+    /// True when this segment had already arrived (nothing was stored twice).
+    pub duplicate: bool,
+}
+
+/// One stored segment, as the recorder shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentView {
+    pub seq: u32,
+    pub start: f64,
+    pub end: f64,
+    /// `queued`, `transcribing`, `done`, `failed` or `untranscribed` (no transcriber).
+    pub status: String,
+}
+
+/// Where the spoken answer to the current question stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct VoiceStatus {
+    /// `answer` or `follow-up`: which part of the question the segments belong to.
+    pub part: String,
+    pub segments: Vec<SegmentView>,
+    /// The handed-in answer: `transcribing`, `needs-transcript`, `done` or `failed`.
+    pub answer: Option<String>,
+    /// Who transcribes (`None`: nobody; the person types what they said).
+    pub transcriber: Option<String>,
+    /// What was said so far (the segments transcribed, in order).
+    pub transcript: String,
+    pub error: Option<String>,
+}
+
+/// Speech analytics of a spoken answer, for the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct SpeechReport {
+    pub speaking_secs: f64,
+    pub words_per_minute: f64,
+    /// Speech and pauses on the answer's timeline (s).
+    pub segments: Vec<(f64, f64)>,
+    pub pauses: Vec<(f64, f64)>,
+    pub long_pauses: u32,
+    pub longest_pause_secs: f64,
+    pub total_pause_secs: f64,
+    pub transcript: String,
+    /// Fillers in `transcript`: byte ranges and their text.
+    pub fillers: Vec<(usize, usize, String)>,
+}

@@ -1,0 +1,108 @@
+//! The recorder panel of a spoken answer. Its markup is rendered here (so it shows, with
+//! its accessible names, before any script runs); `public/voice/recorder.js` brings the
+//! `<viva-recorder>` element to life: microphone, the wasm detector in an AudioWorklet, the
+//! upload queue and handing the answer in. The markup is opaque to hydration (inner HTML),
+//! so the script may change it freely.
+
+use leptos::prelude::*;
+
+use crate::interview::model::MAX_ANSWER_CHARS;
+
+fn markup() -> String {
+    format!(
+        r#"<h3 id="voice-title">Answer out loud</h3>
+<p class="muted">Press Start and answer as you would in the interview, then Stop. Only your speech leaves this device: silence and background noise are dropped by the browser.</p>
+<div class="voice-controls">
+<button type="button" class="button" data-role="start">Start recording</button>
+<button type="button" class="button secondary" data-role="stop" disabled>Stop and hand in</button>
+</div>
+<div class="voice-live">
+<meter data-role="level" aria-label="Input level" min="-60" max="0" low="-45" high="-6" optimum="-20" value="-60"></meter>
+<span data-role="speaking" role="status"></span>
+</div>
+<p data-role="counts" aria-live="polite">No speech captured yet.</p>
+<ol data-role="segments" class="segments" aria-label="Captured speech segments"></ol>
+<p data-role="net" role="status" hidden></p>
+<p data-role="error" role="alert" class="error" hidden></p>
+<div data-role="transcript-box" class="form" hidden>
+<label for="voice-transcript">What you said</label>
+<textarea id="voice-transcript" data-role="transcript" rows="6" maxlength="{MAX_ANSWER_CHARS}"></textarea>
+<button type="button" class="button" data-role="hand-in">Hand in this answer</button>
+</div>"#
+    )
+}
+
+/// The recorder for question `position` of interview `id` (`follow_up`: answering its follow-up).
+#[component]
+pub fn VoiceRecorder(id: String, position: u32, follow_up: bool) -> impl IntoView {
+    let part = if follow_up { "follow-up" } else { "answer" };
+    view! {
+        <viva-recorder class="card voice" role="region" aria-labelledby="voice-title"
+            data-interview=id data-position=position.to_string() data-part=part inner_html=markup()></viva-recorder>
+        <script type="module" src="/voice/recorder.js"></script>
+    }
+}
+
+/// How a spoken answer sounded: figures, a timeline of speech and pauses (inline SVG), and
+/// the transcript with its fillers marked.
+#[component]
+pub fn SpeechView(s: super::model::SpeechReport, follow_up: bool) -> impl IntoView {
+    use voice::analytics::{LONG_PAUSE, PACE_BAND};
+    let pace_text = |wpm: f64| {
+        if wpm < PACE_BAND.0 {
+            "slower than the comfortable 120–160"
+        } else if wpm > PACE_BAND.1 {
+            "faster than the comfortable 120–160"
+        } else {
+            "in the comfortable 120–160 range"
+        }
+    };
+    let total = s.segments.last().map(|x| x.1).unwrap_or(0.0).max(1.0);
+    let x = move |t: f64| t / total * 600.0;
+    let pace = pace_text(s.words_per_minute);
+    let label = format!(
+        "Timeline of the spoken {}: {:.0} s of speech and {} pause{}, the longest {:.1} s",
+        if follow_up { "follow-up" } else { "answer" },
+        s.speaking_secs,
+        s.pauses.len(),
+        if s.pauses.len() == 1 { "" } else { "s" },
+        s.longest_pause_secs
+    );
+    let bars = s.segments.iter().map(|&(a, b)| view! { <rect class="speech" x=x(a) y="8" width=(x(b) - x(a)).max(1.0) height="24"></rect> }).collect_view();
+    let gaps = s
+        .pauses
+        .iter()
+        .filter(|p| p.1 - p.0 > LONG_PAUSE)
+        .map(|&(a, b)| view! { <rect class="long-pause" x=x(a) y="14" width=(x(b) - x(a)).max(1.0) height="12"><title>{format!("Pause of {:.1} s", b - a)}</title></rect> })
+        .collect_view();
+    // The transcript in pieces, fillers marked.
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for (a, b, _) in &s.fillers {
+        if *a >= at && *b <= s.transcript.len() && s.transcript.is_char_boundary(*a) && s.transcript.is_char_boundary(*b) {
+            pieces.push((s.transcript[at..*a].to_string(), false));
+            pieces.push((s.transcript[*a..*b].to_string(), true));
+            at = *b;
+        }
+    }
+    pieces.push((s.transcript[at.min(s.transcript.len())..].to_string(), false));
+    let transcript = pieces.into_iter().map(|(t, filler)| if filler { view! { <mark class="filler">{t}</mark> }.into_any() } else { t.into_any() }).collect_view();
+    view! {
+        <div class="speech-report">
+            <h3>{if follow_up { "How the follow-up sounded" } else { "How it sounded" }}</h3>
+            <ul class="speech-figures">
+                <li>{format!("{:.0} s of speech", s.speaking_secs)}</li>
+                <li>{format!("{:.0} words per minute — {pace}", s.words_per_minute)}</li>
+                <li>{format!("{} pause{} ({:.1} s in all, longest {:.1} s){}", s.pauses.len(), if s.pauses.len() == 1 { "" } else { "s" }, s.total_pause_secs, s.longest_pause_secs,
+                    if s.long_pauses > 0 { format!("; {} longer than {LONG_PAUSE} s", s.long_pauses) } else { String::new() })}</li>
+                <li>{format!("{} filler{}", s.fillers.len(), if s.fillers.len() == 1 { "" } else { "s" })}</li>
+            </ul>
+            <svg class="timeline" viewBox="0 0 600 40" role="img" aria-label=label preserveAspectRatio="none">
+                <rect class="track" x="0" y="18" width="600" height="4"></rect>
+                {bars}
+                {gaps}
+            </svg>
+            <p class="transcript"><span class="sr-only">"Transcript, fillers marked: "</span>{transcript}</p>
+        </div>
+    }
+}

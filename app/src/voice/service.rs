@@ -1,0 +1,415 @@
+//! Voice answers on the server: storing the segments the browser uploads (each once, only
+//! into its owner's current question), where an answer stands, and handing it in: once every
+//! segment is transcribed (or the person typed what they said), the transcript and its speech
+//! analytics go to the evaluator like a typed answer.
+
+use surrealdb::types::SurrealValue;
+
+use super::model::*;
+use crate::db::Db;
+use crate::feedback::{evaluator::Evaluator, DeliveryStats};
+use crate::AppError;
+
+fn bad(msg: impl Into<String>) -> AppError {
+    AppError::BadRequest(msg.into())
+}
+
+fn check_id(id: &str) -> Result<(), AppError> {
+    if id.len() == 20 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct ItemState {
+    status: String,
+    interview_status: String,
+}
+
+/// The part of the question a recording belongs to now, for the caller's own interview.
+async fn current_part(db: &Db, uid: &str, id: &str, position: u32) -> Result<&'static str, AppError> {
+    check_id(id)?;
+    let mut r = db
+        .query(
+            "SELECT status, interview.status AS interview_status FROM ONLY interview_item
+             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos LIMIT 1",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .await?
+        .check()?;
+    let item: Option<ItemState> = r.take(0)?;
+    // Someone else's interview and no interview look the same.
+    let item = item.ok_or(AppError::NotFound)?;
+    if item.interview_status == "finished" {
+        return Err(bad("This interview is finished. Start a new one to practise again."));
+    }
+    match item.status.as_str() {
+        "pending" => Ok("answer"),
+        "follow-up" => Ok("follow-up"),
+        _ => Err(bad("This question is already answered. Choose \"Try again\" to answer it afresh.")),
+    }
+}
+
+/// Checks a segment file: a 16 kHz mono 16-bit WAV of at most 60 s.
+pub fn check_segment(wav: &[u8]) -> Result<f64, AppError> {
+    if wav.is_empty() {
+        return Err(bad("The audio segment is empty."));
+    }
+    if wav.len() > MAX_SEGMENT_BYTES {
+        return Err(bad(format!("The audio segment is {} bytes; the limit is {MAX_SEGMENT_BYTES} (60 s of 16 kHz audio).", wav.len())));
+    }
+    let info = voice::wav::info(wav).map_err(|e| bad(format!("The audio segment is not usable: {e}.")))?;
+    if info.rate != SEGMENT_RATE || info.channels != 1 || info.bits != 16 || info.float {
+        return Err(bad(format!(
+            "The audio segment is {} Hz, {} channel(s), {}-bit{}; send 16000 Hz mono 16-bit PCM WAV.",
+            info.rate,
+            info.channels,
+            info.bits,
+            if info.float { " float" } else { "" }
+        )));
+    }
+    let secs = info.duration();
+    if info.frames == 0 {
+        return Err(bad("The audio segment holds no samples."));
+    }
+    if secs > MAX_SEGMENT_SECS {
+        return Err(bad(format!("The audio segment lasts {secs:.1} s; the limit is {MAX_SEGMENT_SECS:.0} s.")));
+    }
+    Ok(secs)
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct PartTotals {
+    n: i64,
+    secs: f64,
+}
+
+/// Stores one uploaded segment. A segment that already arrived is acknowledged without being
+/// stored again; nothing is stored for a refused one.
+#[allow(clippy::too_many_arguments)]
+pub async fn upload(db: &Db, uid: &str, id: &str, position: u32, seq: u32, start: f64, end: f64, wav: Vec<u8>, transcribes: bool, now: i64) -> Result<SegmentAck, AppError> {
+    let part = current_part(db, uid, id, position).await?;
+    if seq >= MAX_SEGMENTS_PER_ANSWER {
+        return Err(bad(format!("An answer holds at most {MAX_SEGMENTS_PER_ANSWER} segments.")));
+    }
+    if !(start.is_finite() && end.is_finite() && start >= 0.0 && end > start && end - start <= MAX_SEGMENT_SECS + 1.0) {
+        return Err(bad("The segment's start and end times are not valid (seconds, start before end, at most 60 s apart)."));
+    }
+    let secs = check_segment(&wav)?;
+    let mut r = db.query(
+        "SELECT count() AS n, math::sum(secs) AS secs FROM voice_segment
+             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part GROUP ALL;
+         SELECT VALUE seq FROM voice_segment
+             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part AND seq = $seq;
+         SELECT VALUE status FROM voice_answer
+             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("uid", uid.to_string()))
+    .bind(("pos", position as i64))
+    .bind(("part", part))
+    .bind(("seq", seq as i64))
+    .await?
+    .check()?;
+    let totals: Option<PartTotals> = r.take(0)?;
+    let existing: Vec<i64> = r.take(1)?;
+    let handed_in: Vec<String> = r.take(2)?;
+    if !existing.is_empty() {
+        return Ok(SegmentAck { seq, duplicate: true });
+    }
+    if !handed_in.is_empty() {
+        return Err(bad("This answer has already been handed in; its recording is closed."));
+    }
+    let totals = totals.unwrap_or(PartTotals { n: 0, secs: 0.0 });
+    if totals.secs + secs > MAX_SPEECH_SECS_PER_ANSWER {
+        return Err(bad(format!("An answer holds at most {:.0} minutes of speech.", MAX_SPEECH_SECS_PER_ANSWER / 60.0)));
+    }
+    let bytes = wav.len() as i64;
+    let res = db.query(
+        "CREATE voice_segment SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
+             part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio = $audio, bytes = $bytes,
+             status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("uid", uid.to_string()))
+    .bind(("pos", position as i64))
+    .bind(("part", part))
+    .bind(("seq", seq as i64))
+    .bind(("start", start))
+    .bind(("end", end))
+    .bind(("secs", secs))
+    .bind(("audio", surrealdb::types::Bytes::from(wav)))
+    .bind(("bytes", bytes))
+    .bind(("status", if transcribes { "queued" } else { "untranscribed" }))
+    .bind(("now", now))
+    .await?
+    .check();
+    match res {
+        Ok(_) => Ok(SegmentAck { seq, duplicate: false }),
+        // Two copies racing: the unique index let one in; the other is a duplicate.
+        Err(e) if e.to_string().contains("segment_key") => Ok(SegmentAck { seq, duplicate: true }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct SegRow {
+    seq: i64,
+    start_s: f64,
+    end_s: f64,
+    status: String,
+    transcript: Option<String>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct AnswerRow {
+    status: String,
+    error: Option<String>,
+}
+
+async fn segments(db: &Db, uid: &str, id: &str, position: u32, part: &str) -> Result<(Vec<SegRow>, Option<AnswerRow>), AppError> {
+    let mut r = db
+        .query(
+            "SELECT seq, start_s, end_s, status, transcript FROM voice_segment
+                 WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part ORDER BY seq;
+             SELECT status, error FROM ONLY voice_answer
+                 WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part LIMIT 1;",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .bind(("part", part.to_string()))
+        .await?
+        .check()?;
+    Ok((r.take(0)?, r.take(1)?))
+}
+
+fn transcript_of(rows: &[SegRow]) -> String {
+    rows.iter().filter_map(|r| r.transcript.as_deref()).map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Where the current question's spoken answer stands.
+pub async fn status(db: &Db, uid: &str, id: &str, position: u32, transcriber: Option<String>) -> Result<VoiceStatus, AppError> {
+    let part = match current_part(db, uid, id, position).await {
+        Ok(p) => p,
+        // Answered (perhaps just now, by the transcription worker): nothing left to record.
+        Err(AppError::BadRequest(_)) => return Ok(VoiceStatus { part: String::new(), answer: Some("done".into()), transcriber, ..Default::default() }),
+        Err(e) => return Err(e),
+    };
+    let (rows, answer) = segments(db, uid, id, position, part).await?;
+    Ok(VoiceStatus {
+        part: part.to_string(),
+        transcript: transcript_of(&rows),
+        segments: rows.iter().map(|r| SegmentView { seq: r.seq as u32, start: r.start_s, end: r.end_s, status: r.status.clone() }).collect(),
+        answer: answer.as_ref().map(|a| a.status.clone()),
+        error: answer.and_then(|a| a.error),
+        transcriber,
+    })
+}
+
+/// Hands in the spoken answer to the current question once all `count` segments have
+/// arrived. With `typed`, that text is the transcript (no transcriber, or the person
+/// corrected it); otherwise the answer waits for its transcripts and is evaluated when the
+/// last one is done.
+#[allow(clippy::too_many_arguments)]
+pub async fn hand_in(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, count: u32, typed: Option<String>, transcribes: bool, now: i64) -> Result<VoiceStatus, AppError> {
+    let part = current_part(db, uid, id, position).await?;
+    let (rows, _) = segments(db, uid, id, position, part).await?;
+    if count == 0 && typed.is_none() {
+        return Err(bad("No speech was recorded. Record your answer again, or type it."));
+    }
+    let arrived = rows.iter().filter(|r| (r.seq as u32) < count).count() as u32;
+    if arrived < count {
+        return Err(bad(format!("{arrived} of {count} segments have arrived. Wait for the upload to finish, then hand in again.")));
+    }
+    if let Some(text) = typed {
+        let text = crate::interview::validate::validate_answer(&text)?;
+        complete(db, ev, uid, id, position, part, &rows, &text, now).await?;
+    } else {
+        let status = if transcribes { "transcribing" } else { "needs-transcript" };
+        db.query(
+            "BEGIN TRANSACTION;
+             DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;
+             CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
+                 segments = $count, status = $status, transcript = NONE, analytics = NONE, error = NONE, created_at = $now;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .bind(("part", part))
+        .bind(("count", count as i64))
+        .bind(("status", status))
+        .bind(("now", now))
+        .await?
+        .check()?;
+        if transcribes {
+            try_complete(db, ev, uid, id, position, part, now).await?;
+        }
+    }
+    status(db, uid, id, position, None).await
+}
+
+/// After a transcript arrives: evaluates the handed-in answer if every segment is done.
+pub async fn try_complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, part: &str, now: i64) -> Result<(), AppError> {
+    let (rows, answer) = segments(db, uid, id, position, part).await?;
+    let Some(answer) = answer else { return Ok(()) };
+    if answer.status != "transcribing" || rows.iter().any(|r| r.status == "queued" || r.status == "transcribing") {
+        return Ok(());
+    }
+    let text = transcript_of(&rows);
+    if rows.iter().any(|r| r.status == "failed") || text.trim().is_empty() {
+        set_answer(db, uid, id, position, part, "needs-transcript", Some("Some of your recording could not be transcribed. Type what you said to hand the answer in.")).await?;
+        return Ok(());
+    }
+    let done = complete(db, ev, uid, id, position, part, &rows, &text, now).await;
+    if let Err(AppError::BadRequest(msg)) = &done {
+        set_answer(db, uid, id, position, part, "needs-transcript", Some(msg)).await?;
+        return Ok(());
+    }
+    done
+}
+
+async fn set_answer(db: &Db, uid: &str, id: &str, position: u32, part: &str, status: &str, error: Option<&str>) -> Result<(), AppError> {
+    db.query(
+        "UPDATE voice_answer SET status = $status, error = $error
+         WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("uid", uid.to_string()))
+    .bind(("pos", position as i64))
+    .bind(("part", part.to_string()))
+    .bind(("status", status.to_string()))
+    .bind(("error", error.map(str::to_string)))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// The speech analytics of an answer from its segments' timing and its transcript.
+pub fn speech_report(rows: &[(f64, f64)], transcript: &str) -> SpeechReport {
+    // Segments of a recording that was restarted (after a reload) start again at 0; keep
+    // the timeline increasing by placing such a segment one second after the previous one.
+    let mut timeline: Vec<(f64, f64)> = Vec::with_capacity(rows.len());
+    let mut offset = 0.0;
+    for &(s, e) in rows {
+        if let Some(&(_, last_end)) = timeline.last() {
+            if s + offset < last_end {
+                offset = last_end + 1.0 - s;
+            }
+        }
+        timeline.push((s + offset, e + offset));
+    }
+    let a = voice::analytics::analyse(&timeline, transcript);
+    SpeechReport {
+        speaking_secs: a.speaking_secs,
+        words_per_minute: a.words_per_minute,
+        segments: timeline,
+        pauses: a.pauses.iter().map(|p| (p.start, p.end)).collect(),
+        long_pauses: a.long_pauses() as u32,
+        longest_pause_secs: a.longest_pause_secs(),
+        total_pause_secs: a.total_pause_secs(),
+        transcript: transcript.to_string(),
+        fillers: a.fillers.iter().map(|f| (f.start, f.end, f.text.clone())).collect(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, part: &str, rows: &[SegRow], text: &str, now: i64) -> Result<(), AppError> {
+    let report = speech_report(&rows.iter().map(|r| (r.start_s, r.end_s)).collect::<Vec<_>>(), text);
+    let delivery = (report.speaking_secs > 0.0).then(|| DeliveryStats {
+        speaking_secs: report.speaking_secs as f32,
+        words_per_minute: report.words_per_minute as f32,
+        pauses_over_2_5s: report.long_pauses,
+        longest_pause_secs: report.longest_pause_secs as f32,
+        fillers: report.fillers.len() as u32,
+    });
+    crate::interview::service::answer(db, ev, uid, id, position, text, delivery, now).await?;
+    let analytics = serde_json::to_string(&report).map_err(|e| AppError::internal("speech report json", e))?;
+    db.query(
+        "DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;
+         CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
+             segments = $count, status = 'done', transcript = $text, analytics = $analytics, error = NONE, created_at = $now;",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("uid", uid.to_string()))
+    .bind(("pos", position as i64))
+    .bind(("part", part.to_string()))
+    .bind(("count", rows.len() as i64))
+    .bind(("text", text.to_string()))
+    .bind(("analytics", analytics))
+    .bind(("now", now))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Speech reports of an interview's spoken answers, by (position, part).
+pub async fn reports(db: &Db, uid: &str, id: &str) -> Result<Vec<(u32, String, SpeechReport)>, AppError> {
+    #[derive(Debug, Clone, SurrealValue)]
+    struct Row {
+        position: i64,
+        part: String,
+        analytics: Option<String>,
+    }
+    check_id(id)?;
+    let mut r = db
+        .query("SELECT position, part, analytics FROM voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND status = 'done' ORDER BY position")
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    let rows: Vec<Row> = r.take(0)?;
+    Ok(rows.into_iter().filter_map(|r| Some((r.position as u32, r.part, serde_json::from_str(r.analytics.as_deref()?).ok()?))).collect())
+}
+
+/// Deletes a question's recordings (its answer is being answered afresh).
+pub async fn delete_for_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<(), AppError> {
+    db.query(
+        "DELETE voice_segment WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;
+         DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("uid", uid.to_string()))
+    .bind(("pos", position as i64))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_files_are_checked_for_format_length_and_size() {
+        let ok = voice::wav::encode_i16(16_000, &vec![100i16; 16_000]);
+        assert!((check_segment(&ok).unwrap() - 1.0).abs() < 1e-9);
+        let msg = |r: Result<f64, AppError>| match r {
+            Err(AppError::BadRequest(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(msg(check_segment(&[])).contains("empty"));
+        assert!(msg(check_segment(b"PK\x03\x04 a zip")).contains("not a WAV"));
+        assert!(msg(check_segment(&voice::wav::encode_i16(48_000, &[0; 480]))).contains("send 16000 Hz mono"));
+        assert!(msg(check_segment(&voice::wav::encode_i16(16_000, &[]))).contains("no samples"));
+        let long = voice::wav::encode_i16(16_000, &vec![0i16; 16_000 * 61]);
+        assert!(msg(check_segment(&long)).contains("the limit is 1921024"));
+        let mut lying = voice::wav::encode_i16(16_000, &vec![0i16; 16_000 * 30]);
+        lying[24..28].copy_from_slice(&8_000u32.to_le_bytes()); // 30 s of samples claiming 8 kHz = 60 s, and the wrong rate
+        assert!(msg(check_segment(&lying)).contains("8000 Hz"));
+    }
+
+    #[test]
+    fn the_timeline_of_a_restarted_recording_keeps_increasing() {
+        let r = speech_report(&[(0.5, 3.0), (4.0, 6.0), (0.4, 2.0)], "one two three four five six");
+        assert_eq!(r.segments, vec![(0.5, 3.0), (4.0, 6.0), (7.0, 8.6)]);
+        assert_eq!(r.pauses.len(), 2);
+        assert!((r.speaking_secs - 6.1).abs() < 1e-9);
+        assert_eq!(r.words_per_minute.round(), (6.0 * 60.0 / 6.1f64).round());
+    }
+}

@@ -1,0 +1,103 @@
+import { test, expect, chromium, Page } from '@playwright/test';
+import { join } from 'node:path';
+import { watchProblems, cspViolations, hydrated, recordCsp } from './helpers/page';
+import { newUser } from './helpers/account';
+
+// Spoken answers in real Chromium, with a labelled clip as the microphone (three utterances
+// in 20 s, ../shared/audio/dev/clip00.wav). The detector runs in the page's AudioWorklet;
+// only speech segments reach the server.
+
+const CLIP = join(__dirname, '..', '..', '..', 'shared', 'audio', 'dev', 'clip00.wav');
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const SAID = `In my last role I led the ward handover redesign. Handovers took forty minutes and details were lost.
+I mapped each step with the nurses, we moved to a written summary, and I trained twelve colleagues. As a result handovers
+took twenty minutes and incident reports fell by a third within two months.`;
+
+function launch(mic: 'clip' | 'denied') {
+  const media = mic === 'clip'
+    ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${CLIP}%noloop`]
+    : ['--use-fake-device-for-media-stream', '--deny-permission-prompts'];
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: [...ARGS, ...media] });
+}
+
+async function startVoiceInterview(page: Page) {
+  await page.goto('/practice');
+  await hydrated(page);
+  await page.getByLabel('Role').selectOption('nurse');
+  await page.getByLabel('Behavioural').check();
+  await page.getByLabel(/^Number of questions/).fill('3');
+  await page.getByLabel('Speaking (microphone)').check();
+  await page.getByRole('button', { name: 'Start interview' }).click();
+  await expect(page).toHaveURL(/\/interview\/[a-z0-9]{20}$/);
+  await hydrated(page);
+  return page.url().split('/').pop()!;
+}
+
+/** The segments the server holds for question 1, straight from its status server fn. */
+async function serverSegments(page: Page, id: string): Promise<number[]> {
+  return page.evaluate(async (id) => {
+    const r = await fetch('/api/voice/status', { method: 'POST', headers: { Accept: 'application/json' }, body: new URLSearchParams({ id, position: '0' }) });
+    return (await r.json()).segments.map((s: { seq: number }) => s.seq);
+  }, id);
+}
+
+test('a spoken answer: the meter moves, each speech segment is captured and uploaded, and the typed transcript hands it in', async () => {
+  test.setTimeout(90_000);
+  const browser = await launch('clip');
+  const { page } = await newUser(browser, 'voice');
+  const problems = watchProblems(page);
+  const id = await startVoiceInterview(page);
+  const rec = page.getByRole('region', { name: 'Answer out loud' });
+  await expect(rec.getByText('No speech captured yet.')).toBeVisible();
+  await rec.getByRole('button', { name: 'Start recording' }).click();
+  await expect.poll(async () => Number(await rec.getByRole('meter', { name: 'Input level' }).getAttribute('value')), { timeout: 10_000 }).toBeGreaterThan(-45);
+  await expect(rec.getByRole('status').filter({ hasText: /^Speaking$/ })).toBeVisible({ timeout: 10_000 });
+  await expect(rec.getByText('3 segments of speech captured, 3 uploaded.')).toBeVisible({ timeout: 40_000 });
+  await expect(rec.getByRole('list', { name: 'Captured speech segments' }).getByRole('listitem')).toHaveCount(3);
+  expect(await serverSegments(page, id)).toEqual([0, 1, 2]);
+  await rec.getByRole('button', { name: 'Stop and hand in' }).click();
+  // No transcriber on this server: the person types what they said.
+  await expect(rec.getByText(/does not transcribe speech yet/)).toBeVisible();
+  await rec.getByLabel('What you said').fill(SAID);
+  await rec.getByRole('button', { name: 'Hand in this answer' }).click();
+  await expect(page.getByText('Question 2 of 3')).toBeVisible({ timeout: 15_000 });
+  expect(problems).toEqual([]);
+  expect(await cspViolations(page)).toEqual([]);
+  await browser.close();
+});
+
+test('the network drops mid-answer: segments wait on the device and each arrives exactly once', async () => {
+  test.setTimeout(90_000);
+  const browser = await launch('clip');
+  const { page } = await newUser(browser, 'voicenet');
+  const id = await startVoiceInterview(page);
+  const rec = page.getByRole('region', { name: 'Answer out loud' });
+  // Cut the upload route before recording: the first segments cannot leave.
+  await page.route('**/api/voice/segment', (route) => route.abort('internetdisconnected'));
+  await rec.getByRole('button', { name: 'Start recording' }).click();
+  await expect(rec.getByText(/Connection lost: retrying in \d+ s\. Your recording is kept on this device\./)).toBeVisible({ timeout: 20_000 });
+  await expect(rec.getByText(/^[12] segments? of speech captured, 0 uploaded\.$/)).toBeVisible();
+  await page.waitForTimeout(3_000);
+  await page.unroute('**/api/voice/segment');
+  await expect(rec.getByText('3 segments of speech captured, 3 uploaded.')).toBeVisible({ timeout: 40_000 });
+  expect(await serverSegments(page, id)).toEqual([0, 1, 2]);
+  await browser.close();
+});
+
+test('microphone permission refused: a clear message, and typing still works', async () => {
+  const browser = await launch('denied');
+  const { page } = await newUser(browser, 'voicedeny');
+  await recordCsp(page);
+  await startVoiceInterview(page);
+  const rec = page.getByRole('region', { name: 'Answer out loud' });
+  await rec.getByRole('button', { name: 'Start recording' }).click();
+  await expect(rec.getByRole('alert')).toContainText('Microphone access was refused');
+  await expect(rec.getByRole('button', { name: 'Start recording' })).toBeEnabled();
+  await page.getByLabel('Or type your answer').fill(SAID);
+  await page.getByRole('button', { name: 'Submit answer' }).click();
+  await expect(page.getByText('Question 2 of 3')).toBeVisible({ timeout: 15_000 });
+  await browser.close();
+});

@@ -1,0 +1,311 @@
+// Viva's voice recorder. The microphone goes to an AudioWorklet running Viva's detector
+// (Rust → wasm); only the speech segments it finds come back here. Each is kept in
+// IndexedDB until the server has acknowledged it, so a dropped network or a reload loses
+// nothing, and is uploaded with an idempotency key (interview, question, sequence number).
+// When the person stops, the answer is handed in; it is transcribed on the server (or,
+// without a transcriber, the person types what they said) and evaluated.
+
+const UPLOAD = '/api/voice/segment';
+const STATUS = '/api/voice/status';
+const HAND_IN = '/api/voice/hand_in';
+const MAX_BACKOFF_MS = 8000;
+
+// ---- IndexedDB: segments not yet acknowledged ------------------------------------------
+let dbPromise = null;
+function openDb() {
+  dbPromise ??= new Promise((resolve, reject) => {
+    const r = indexedDB.open('viva-voice', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('pending', { keyPath: 'key' });
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  return dbPromise;
+}
+async function store(mode, fn) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction('pending', mode);
+    const req = fn(t.objectStore('pending'));
+    t.oncomplete = () => resolve(req?.result);
+    t.onerror = () => reject(t.error);
+  });
+}
+const putPending = (item) => store('readwrite', (s) => s.put(item));
+const dropPending = (key) => store('readwrite', (s) => s.delete(key));
+const allPending = () => store('readonly', (s) => s.getAll());
+
+// ---- WAV: 16 kHz mono 16-bit ------------------------------------------------------------
+function wav16k(pcm) {
+  const buf = new ArrayBuffer(44 + pcm.length * 2);
+  const v = new DataView(buf);
+  const text = (o, s) => [...s].forEach((c, i) => v.setUint8(o + i, c.charCodeAt(0)));
+  text(0, 'RIFF'); v.setUint32(4, 36 + pcm.length * 2, true); text(8, 'WAVEfmt ');
+  v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
+  v.setUint32(24, 16000, true); v.setUint32(28, 32000, true); v.setUint16(32, 2, true); v.setUint16(34, 16, true);
+  text(36, 'data'); v.setUint32(40, pcm.length * 2, true);
+  new Int16Array(buf, 44).set(pcm);
+  return new Blob([buf], { type: 'audio/wav' });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let wasmBytes = null;
+
+async function post(url, fields) {
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) body.set(k, String(v));
+  const r = await fetch(url, { method: 'POST', body, credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(Object.values(data)[0] || `The server answered ${r.status}.`);
+  return data;
+}
+
+class Recorder {
+  constructor(root) {
+    this.root = root;
+    this.interview = root.dataset.interview;
+    this.position = Number(root.dataset.position);
+    this.part = root.dataset.part;
+    this.q = (role) => root.querySelector(`[data-role="${role}"]`);
+    this.seq = 0;
+    this.offset = 0;
+    this.uploaded = new Set();
+    this.segments = new Map(); // seq -> { secs, state }
+    this.pumping = null;
+    this.q('start').addEventListener('click', () => this.start());
+    this.q('stop').addEventListener('click', () => this.stop());
+    this.q('hand-in').addEventListener('click', () => this.handIn(this.q('transcript').value));
+    this.restore();
+  }
+
+  say(role, text) {
+    const el = this.q(role);
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  fail(text) {
+    this.say('error', text);
+    this.q('start').disabled = false;
+    this.q('stop').disabled = true;
+  }
+
+  render() {
+    const list = this.q('segments');
+    list.replaceChildren(
+      ...[...this.segments.entries()].sort((a, b) => a[0] - b[0]).map(([seq, s]) => {
+        const li = document.createElement('li');
+        li.textContent = `Segment ${seq + 1} · ${s.secs.toFixed(1)} s · ${s.state}`;
+        return li;
+      }),
+    );
+    const captured = this.segments.size;
+    const sent = [...this.segments.values()].filter((s) => s.state !== 'waiting to upload').length;
+    this.say('counts', captured ? `${captured} segment${captured === 1 ? '' : 's'} of speech captured, ${sent} uploaded.` : 'No speech captured yet.');
+  }
+
+  // Picks up where an earlier visit left off: segments the server has, and any still queued here.
+  async restore() {
+    try {
+      const st = await post(STATUS, { id: this.interview, position: this.position });
+      for (const s of st.segments) {
+        this.segments.set(s.seq, { secs: s.end - s.start, state: 'uploaded' });
+        this.seq = Math.max(this.seq, s.seq + 1);
+        this.offset = Math.max(this.offset, s.end + 1);
+      }
+      const mine = (await allPending()).filter((p) => p.interview === this.interview && p.position === this.position && p.part === this.part);
+      for (const p of mine) {
+        this.segments.set(p.seq, { secs: p.end - p.start, state: 'waiting to upload' });
+        this.seq = Math.max(this.seq, p.seq + 1);
+        this.offset = Math.max(this.offset, p.end + 1);
+      }
+      this.render();
+      if (st.answer) this.follow(st);
+      if (mine.length) this.pump();
+    } catch (e) {
+      this.say('net', `Could not load the recording state: ${e.message}`);
+    }
+  }
+
+  async start() {
+    this.say('error', '');
+    if (!navigator.mediaDevices?.getUserMedia || !window.AudioWorkletNode || !window.indexedDB) {
+      return this.fail('This browser cannot record here. Type your answer below instead.');
+    }
+    this.q('start').disabled = true;
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+    } catch (e) {
+      const why = e.name === 'NotAllowedError' || e.name === 'SecurityError'
+        ? 'Microphone access was refused. Allow the microphone for this site in your browser settings and press Start again, or type your answer below.'
+        : e.name === 'NotFoundError' || e.name === 'OverconstrainedError'
+          ? 'No microphone was found. Connect one and press Start again, or type your answer below.'
+          : `The microphone could not be started (${e.message}). Type your answer below instead.`;
+      return this.fail(why);
+    }
+    try {
+      this.ctx = new AudioContext();
+      wasmBytes ??= await fetch('/voice/vad.wasm').then((r) => {
+        if (!r.ok) throw new Error(`the voice detector did not load (${r.status})`);
+        return r.arrayBuffer();
+      });
+      await this.ctx.audioWorklet.addModule('/voice/worklet.js');
+      this.node = new AudioWorkletNode(this.ctx, 'viva-vad', {
+        numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit',
+        processorOptions: { wasm: wasmBytes.slice(0) },
+      });
+      this.node.port.onmessage = (e) => this.onMessage(e.data);
+      this.source = this.ctx.createMediaStreamSource(this.stream);
+      this.source.connect(this.node).connect(this.ctx.destination); // the node outputs silence
+      if (this.ctx.state === 'suspended') await this.ctx.resume();
+    } catch (e) {
+      this.stream.getTracks().forEach((t) => t.stop());
+      return this.fail(`Recording could not start: ${e.message}. Type your answer below instead.`);
+    }
+    this.root.classList.add('recording');
+    this.q('stop').disabled = false;
+    this.say('speaking', 'Listening…');
+  }
+
+  async onMessage(m) {
+    if (m.type === 'level') {
+      this.q('level').value = Math.max(-60, Math.min(0, m.db));
+      this.say('speaking', m.speaking ? 'Speaking' : 'Listening…');
+      this.root.classList.toggle('speaking', m.speaking);
+    } else if (m.type === 'segment') {
+      const seq = this.seq++;
+      const item = {
+        key: `${this.interview}/${this.position}/${this.part}/${seq}`,
+        interview: this.interview, position: this.position, part: this.part, seq,
+        start: m.start + this.offset, end: m.end + this.offset, wav: wav16k(m.pcm),
+      };
+      this.segments.set(seq, { secs: m.end - m.start, state: 'waiting to upload' });
+      this.render();
+      await putPending(item);
+      this.pump();
+    } else if (m.type === 'stopped') {
+      this.stoppedResolve?.();
+    }
+  }
+
+  // Uploads queued segments in order until none is left, retrying with backoff.
+  pump() {
+    this.pumping ??= (async () => {
+      let backoff = 500;
+      for (;;) {
+        const items = (await allPending())
+          .filter((p) => p.interview === this.interview && p.position === this.position)
+          .sort((a, b) => a.seq - b.seq);
+        if (!items.length) break;
+        const it = items[0];
+        const form = new FormData();
+        for (const k of ['interview', 'position', 'seq', 'start', 'end']) form.set(k, String(it[k]));
+        form.set('audio', it.wav, `segment-${it.seq}.wav`);
+        let r = null;
+        try {
+          r = await fetch(UPLOAD, { method: 'POST', body: form, credentials: 'same-origin', headers: { Accept: 'application/json' } });
+        } catch {
+          r = null;
+        }
+        if (r && r.ok) {
+          await dropPending(it.key);
+          const s = this.segments.get(it.seq);
+          if (s) s.state = 'uploaded';
+          this.render();
+          this.say('net', '');
+          backoff = 500;
+          continue;
+        }
+        if (r && r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
+          // The server will never take this one (e.g. the question was answered meanwhile).
+          const data = await r.json().catch(() => ({}));
+          await dropPending(it.key);
+          this.segments.delete(it.seq);
+          this.render();
+          this.say('error', Object.values(data)[0] || `A segment was refused (${r.status}).`);
+          continue;
+        }
+        this.say('net', `Connection lost: retrying in ${Math.round(backoff / 1000) || 1} s. Your recording is kept on this device.`);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+      this.pumping = null;
+    })();
+    return this.pumping;
+  }
+
+  async stop() {
+    this.q('stop').disabled = true;
+    this.say('speaking', 'Finishing…');
+    const stopped = new Promise((r) => (this.stoppedResolve = r));
+    this.node?.port.postMessage('stop');
+    await Promise.race([stopped, sleep(2000)]);
+    this.stream?.getTracks().forEach((t) => t.stop());
+    await this.ctx?.close().catch(() => {});
+    this.root.classList.remove('recording', 'speaking');
+    this.q('level').value = -60;
+    this.say('speaking', '');
+    await this.pump();
+    if (this.seq === 0) return this.fail('No speech was heard. Check that the right microphone is selected and try again, or type your answer below.');
+    await this.handIn(null);
+  }
+
+  async handIn(transcript) {
+    this.say('error', '');
+    try {
+      const st = await post(HAND_IN, { id: this.interview, position: this.position, count: this.seq, transcript });
+      this.follow(st);
+    } catch (e) {
+      this.fail(e.message);
+    }
+  }
+
+  // After handing in: wait for the transcripts, or ask for the text when nobody transcribes.
+  async follow(st) {
+    for (;;) {
+      if (st.answer === 'done') {
+        this.say('net', 'Answer handed in. Loading the next step…');
+        location.reload();
+        return;
+      }
+      if (st.answer === 'needs-transcript' || st.answer === 'failed') {
+        this.q('transcript-box').hidden = false;
+        if (!this.q('transcript').value) this.q('transcript').value = st.transcript || '';
+        this.say('net', st.error || (st.transcriber ? '' : 'This server does not transcribe speech yet (its operator can set it up). Type what you said to hand the answer in.'));
+        this.q('start').disabled = true;
+        return;
+      }
+      if (st.answer !== 'transcribing') return;
+      const done = st.segments.filter((s) => s.status === 'done').length;
+      this.say('net', `Transcribing your answer: ${done} of ${st.segments.length} segments done.`);
+      await sleep(1000);
+      try {
+        st = await post(STATUS, { id: this.interview, position: this.position });
+      } catch (e) {
+        this.say('net', `Waiting for the transcript (${e.message})`);
+      }
+    }
+  }
+
+  // The element left the page (the next question replaced it): release the microphone.
+  teardown() {
+    this.node?.port.postMessage('stop');
+    this.stream?.getTracks().forEach((t) => t.stop());
+    this.ctx?.close().catch(() => {});
+  }
+}
+
+// <viva-recorder data-interview data-position data-part>: the page renders its markup
+// (server-side, so it shows before any script runs); this brings it to life.
+class VivaRecorder extends HTMLElement {
+  connectedCallback() {
+    // Children may be added just after the element is connected when rendered in the browser.
+    setTimeout(() => {
+      if (this.isConnected && !this.recorder) this.recorder = new Recorder(this);
+    });
+  }
+  disconnectedCallback() {
+    this.recorder?.teardown();
+    this.recorder = null;
+  }
+}
+if (!customElements.get('viva-recorder')) customElements.define('viva-recorder', VivaRecorder);
