@@ -54,6 +54,9 @@ fn main() {
         }
         let truth: String = t["speech"].as_array().unwrap().iter().map(|u| u[2].as_str().unwrap()).collect::<Vec<_>>().join(" ");
         let (tw, hw) = (words(&truth), words(&heard));
+        if std::env::var_os("VERBOSE").is_some() {
+            eprintln!("truth: {truth}\nheard: {heard}\n");
+        }
         let e = errors(&tw, &hw);
         let snr = t["snr_db"].as_f64().map(|s| format!("{s:.0} dB")).unwrap_or_else(|| "clean".into());
         println!("| {} | {snr} | {} | {e} | {:.3} |", js.file_stem().unwrap().to_string_lossy(), tw.len(), e as f64 / tw.len() as f64);

@@ -78,6 +78,11 @@ const MATRIX: &[Row] = &[
     Row { route: "FN /api/interview/skip", body: &[("id", "{owner_interview}"), ("position", "1")], expect: [D, A, D, D] },
     Row { route: "FN /api/interview/retry", body: &[("id", "{owner_interview}"), ("position", "1")], expect: [D, A, D, D] },
     Row { route: "FN /api/interview/finish", body: &[("id", "{owner_interview}")], expect: [D, A, D, D] },
+    // Without a multipart body a segment upload is a 400 for anyone signed in (refused before
+    // any read); its owner checks with real uploads are in tests/voice.rs.
+    Row { route: "FN /api/voice/segment", body: &[("interview", "{owner_interview}"), ("position", "0")], expect: [D, A, A, A] },
+    Row { route: "FN /api/voice/status", body: &[("id", "{owner_interview}"), ("position", "0")], expect: [D, A, D, D] },
+    Row { route: "FN /api/voice/hand_in", body: &[("id", "{owner_interview}"), ("position", "0"), ("count", "1")], expect: [D, A, D, D] },
     Row { route: "FN /api/admin/users", body: &[("search", "")], expect: [D, D, D, A] },
     Row { route: "FN /api/admin/audit", body: &[("kind", "")], expect: [D, D, D, A] },
     Row { route: "FN /api/admin/outbox", body: &[], expect: [D, D, D, A] },

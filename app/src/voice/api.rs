@@ -53,7 +53,7 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
 
 /// Where the spoken answer to question `position` stands.
 #[server(endpoint = "voice/status")]
-pub async fn voice_status(id: String, position: u32) -> Result<VoiceStatus, AppError> {
+pub async fn get_voice_status(id: String, position: u32) -> Result<VoiceStatus, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     super::service::status(&ctx.db, &uid, &id, position, ctx.transcriber.name()).await
 }

@@ -101,7 +101,7 @@ pub async fn upload(db: &Db, uid: &str, id: &str, position: u32, seq: u32, start
     }
     let secs = check_segment(&wav)?;
     let mut r = db.query(
-        "SELECT count() AS n, math::sum(secs) AS secs FROM voice_segment
+        "SELECT count() AS n, <float> math::sum(secs) AS secs FROM voice_segment
              WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part GROUP ALL;
          SELECT VALUE seq FROM voice_segment
              WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part AND seq = $seq;

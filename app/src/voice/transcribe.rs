@@ -112,7 +112,7 @@ async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
                         { "inline_data": { "mime_type": "audio/wav", "data": base64::engine::general_purpose::STANDARD.encode(wav) } }
                     ]}]
                 });
-                let mut r = client.post(format!("{}/v1beta/models/{}:generateContent", h.base_url.trim_end_matches('/'), h.model)).json(&body);
+                let mut r = client.post(format!("{}/v1beta/models/{}:generateContent", h.base_url.trim_end_matches('/'), h.model)).header("content-type", "application/json").body(body.to_string());
                 if let Some(k) = &h.api_key {
                     r = r.header("x-goog-api-key", k);
                 }
