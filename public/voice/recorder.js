@@ -262,7 +262,8 @@ class Recorder {
   // After handing in: wait for the transcripts, or ask for the text when nobody transcribes.
   async follow(st) {
     for (;;) {
-      if (st.answer === 'done') {
+      // Done, or moved on (a thin answer gets a follow-up question, recorded as its own part).
+      if (st.answer === 'done' || st.part !== this.part) {
         this.say('net', 'Answer handed in. Loading the next step…');
         location.reload();
         return;
@@ -296,12 +297,31 @@ class Recorder {
 
 // <viva-recorder data-interview data-position data-part>: the page renders its markup
 // (server-side, so it shows before any script runs); this brings it to life.
+const MARKUP = (maxChars) => `<h3 id="voice-title">Answer out loud</h3>
+<p class="muted">Press Start and answer as you would in the interview, then Stop. Only your speech leaves this device: silence and background noise are dropped by the browser.</p>
+<div class="voice-controls">
+<button type="button" class="button" data-role="start">Start recording</button>
+<button type="button" class="button secondary" data-role="stop" disabled>Stop and hand in</button>
+</div>
+<div class="voice-live">
+<meter data-role="level" aria-label="Input level" min="-60" max="0" low="-45" high="-6" optimum="-20" value="-60"></meter>
+<span data-role="speaking" role="status"></span>
+</div>
+<p data-role="counts" aria-live="polite">No speech captured yet.</p>
+<ol data-role="segments" class="segments" aria-label="Captured speech segments"></ol>
+<p data-role="net" role="status" hidden></p>
+<p data-role="error" role="alert" class="error" hidden></p>
+<div data-role="transcript-box" class="form" hidden>
+<label for="voice-transcript">What you said</label>
+<textarea id="voice-transcript" data-role="transcript" rows="6" maxlength="${Number(maxChars) || 8000}"></textarea>
+<button type="button" class="button" data-role="hand-in">Hand in this answer</button>
+</div>`;
+
 class VivaRecorder extends HTMLElement {
   connectedCallback() {
-    // Children may be added just after the element is connected when rendered in the browser.
-    setTimeout(() => {
-      if (this.isConnected && !this.recorder) this.recorder = new Recorder(this);
-    });
+    if (this.recorder) return;
+    if (!this.querySelector('[data-role="start"]')) this.innerHTML = MARKUP(this.dataset.maxChars);
+    this.recorder = new Recorder(this);
   }
   disconnectedCallback() {
     this.recorder?.teardown();

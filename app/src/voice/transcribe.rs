@@ -213,7 +213,9 @@ pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) 
             .check()?;
         let claimed: Vec<surrealdb::types::Bytes> = r.take(0)?;
         let Some(audio) = claimed.into_iter().next() else { continue };
+        let started = std::time::Instant::now();
         let result = t.transcribe(&audio).await;
+        tracing::info!(segment = %d.id, bytes = audio.len(), ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "segment transcribed");
         let (status, text, error) = match result {
             Ok(text) => ("done", Some(text), None),
             Err(e) if d.attempts + 1 < ATTEMPTS => {

@@ -19,6 +19,8 @@ pub const MODEL_DIR: &str = "whisper";
 pub const FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
 /// Most tokens decoded for one 30-second window (Whisper's own limit is half its context).
 const MAX_TOKENS: usize = 224;
+/// Tokens per second of audio allowed (speech is about 4).
+const TOKENS_PER_SEC: f64 = 8.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WhisperError {
@@ -356,7 +358,11 @@ impl Whisper {
             // but made tiny.en hallucinate (WER 1.19 against 0.49 on the dev clips).
             let len = wh::N_FRAMES.min(frames - at);
             let window = mel.narrow(2, at, len)?;
-            text.push(self.decode_window(&mut model, &window)?);
+            // Speech runs at about 3 words (4 tokens) a second; twice that plus a margin is the
+            // most a window can hold, so a model that starts to loop is cut short.
+            let secs = (audio_frames.saturating_sub(at)).min(wh::N_FRAMES) as f64 / 100.0;
+            let cap = ((secs * TOKENS_PER_SEC) as usize + 8).min(MAX_TOKENS);
+            text.push(self.decode_window(&mut model, &window, cap)?);
             at += wh::N_FRAMES;
             if at >= frames {
                 break;
@@ -365,7 +371,7 @@ impl Whisper {
         Ok(text.into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" "))
     }
 
-    fn decode_window(&self, model: &mut Model, mel: &Tensor) -> Result<String, WhisperError> {
+    fn decode_window(&self, model: &mut Model, mel: &Tensor, max_tokens: usize) -> Result<String, WhisperError> {
         let features = model.encoder.forward(mel, true)?;
         let t = &self.tokens;
         let mut tokens = vec![t.sot];
@@ -388,7 +394,7 @@ impl Whisper {
         }
         let mask: Vec<f32> = suppress.iter().map(|s| if *s { f32::NEG_INFINITY } else { 0.0 }).collect();
         let mask = Tensor::from_vec(mask, vocab, &Device::Cpu)?;
-        for i in 0..MAX_TOKENS {
+        for i in 0..max_tokens {
             let input = Tensor::new(tokens.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
             let ys = model.decoder.forward(&input, &features, i == 0)?;
             let (_, seq, _) = ys.dims3()?;
@@ -407,10 +413,10 @@ impl Whisper {
                 break;
             }
             tokens.push(next);
-            // A model stuck repeating itself stops.
+            // A model stuck repeating itself (the same 1–12 tokens three times) stops there.
             let n = tokens.len();
-            if n - prompt >= 24 && tokens[n - 12..] == tokens[n - 24..n - 12] {
-                tokens.truncate(n - 12);
+            if let Some(k) = (1..=12).find(|&k| n >= prompt + 3 * k && tokens[n - k..] == tokens[n - 2 * k..n - k] && tokens[n - k..] == tokens[n - 3 * k..n - 2 * k]) {
+                tokens.truncate(n - 2 * k);
                 break;
             }
         }
