@@ -52,6 +52,8 @@ export default defineConfig({
       command: [
         `"${bin}" --addr 127.0.0.1:${port} --data-dir "${dataDir}"`,
         `--smtp-url smtp://127.0.0.1:${smtpPort}`,
+        // Rate limits count the address in X-Forwarded-For (see newUser in tests/helpers/account.ts).
+        '--behind-proxy',
         // The sentence-embedding model, when .ci/run fetched it (relevance by meaning).
         process.env.VIVA_MODELS_DIR ? `--models-dir "${process.env.VIVA_MODELS_DIR}"` : '',
         `--oidc-issuer http://127.0.0.1:${oidcPort} --oidc-client-id viva --oidc-client-secret viva-secret --oidc-name "Test SSO"`,

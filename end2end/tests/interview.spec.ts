@@ -26,8 +26,8 @@ test('set up a 3-question interview, answer with a follow-up, finish, read the r
   await page.getByRole('link', { name: 'Practise an interview' }).click();
   await expect(page).toHaveURL(/\/practice$/);
   await hydrated(page);
-  await page.getByLabel('Role').selectOption('backend-engineer');
-  await page.getByLabel('Behavioural').check();
+  await page.getByLabel('Role', { exact: true }).selectOption('backend-engineer');
+  await page.getByLabel('Behavioural', { exact: true }).check();
   await page.getByLabel(/^Number of questions/).fill('3');
   await page.getByLabel('Company (optional)').fill('Acme Data');
   await page.getByRole('button', { name: 'Start interview' }).click();
