@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Benchmarks of the foundation, on loopback only:
+# Benchmarks, on loopback only:
 #  1. landing page (full SSR) vs a bare axum handler serving a page of the same size: req/s, p99;
 #  2. time from starting `viva` (fresh data dir) to the first 200 from /healthz;
 #  3. the wasm bundle: raw, gzip -9 and brotli sizes;
 #  4. account security: argon2id and strength-check cost, guessing ceilings of the rate limits;
-#  5. sign-in under load from one address (rate limited) and from many (each reaches argon2id).
+#  5. sign-in under load from one address (rate limited) and from many (each reaches argon2id);
+#  6. voice: detector wasm size and speed (Node), segmenter accuracy, Whisper WER and speed;
+#  plus the cost of evaluating one answer (server/examples/eval_cost.rs).
 # Needs a release build (bash .ci/serve, or cargo leptos build --release). Installs wrk and brotli
 # from Debian if missing. Writes bench/out/results.md.
 set -euo pipefail
@@ -86,4 +88,32 @@ load="$CARGO_TARGET_DIR/release/examples/signin_load"
   "$load" http://127.0.0.1:3913 "${BENCH_SECS:-10}" 32 many-ips
 } >> "$out"
 kill $spid; wait $spid 2>/dev/null || true
+
+# 6. voice: the detector as wasm (speed in Node, size), and speech recognition on the clips.
+clips="${VIVA_VOICE_CLIPS:-$here/../shared/audio/dev}"
+build_voice_wasm >/dev/null 2>&1
+vw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/voice-wasm/voice.wasm"
+{
+  echo
+  echo "## Voice"
+  echo
+  echo "Detector + segmenter wasm module: $(stat -c %s "$vw") bytes raw, $(gzip -9c "$vw" | wc -c) gzip (loaded on the interview page only)."
+  echo
+  echo "| clips | wasm in Node, 128-sample blocks |"
+  echo "|---|---|"
+  echo "| 16 kHz | $(node bench/voice_wasm.mjs "$vw" "$clips") |"
+  if command -v sox >/dev/null; then
+    tmp48=$(mktemp -d); for f in "$clips"/*.wav; do sox "$f" -r 48000 "$tmp48/$(basename "$f")" 2>/dev/null; done
+    echo "| 48 kHz (sox) | $(node bench/voice_wasm.mjs "$vw" "$tmp48") |"
+    rm -rf "$tmp48"
+  fi
+  echo
+  cargo test --release -q -p voice --test accuracy -- --nocapture 2>/dev/null | grep ' Hz, ' | sed 's/^/    /'
+  whisper="${VIVA_MODELS_DIR:-$HOME/.cache/viva/models}/whisper"
+  if [ -d "$whisper" ]; then
+    echo
+    cargo build --release -q -p server --example stt_wer
+    "$CARGO_TARGET_DIR/release/examples/stt_wer" "$whisper" "$clips" | sed -n '/| SNR | WER |/,$p'
+  fi
+} >> "$out"
 cat "$out"

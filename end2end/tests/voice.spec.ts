@@ -38,6 +38,11 @@ async function startVoiceInterview(page: Page) {
   return page.url().split('/').pop()!;
 }
 
+/** With VIVA_SHOTS=DIR, keeps a screenshot to look at (not an assertion). */
+async function shot(page: Page, name: string) {
+  if (process.env.VIVA_SHOTS) await page.screenshot({ path: join(process.env.VIVA_SHOTS, `${name}.png`), fullPage: true });
+}
+
 /** The segments the server holds for question 1, straight from its status server fn. */
 async function serverSegments(page: Page, id: string): Promise<number[]> {
   return page.evaluate(async (id) => {
@@ -60,6 +65,7 @@ test('a spoken answer: the meter moves, each speech segment is captured and uplo
   await expect(rec.getByText('3 segments of speech captured, 3 uploaded.')).toBeVisible({ timeout: 40_000 });
   await expect(rec.getByRole('list', { name: 'Captured speech segments' }).getByRole('listitem')).toHaveCount(3);
   expect(await serverSegments(page, id)).toEqual([0, 1, 2]);
+  await shot(page, 'voice-recorder');
   await rec.getByRole('button', { name: 'Stop and hand in' }).click();
   if (WHISPER) {
     // Whisper on the server transcribes the three segments; the answer (three sentences) is
@@ -74,6 +80,8 @@ test('a spoken answer: the meter moves, each speech segment is captured and uplo
     await expect(q1.locator('blockquote').first()).toContainText(/root cause/i);
     await expect(q1.getByRole('heading', { name: 'How it sounded' })).toBeVisible();
     await expect(q1.getByRole('img', { name: /Timeline of the spoken answer: \d+ s of speech and 2 pauses/ })).toBeVisible();
+    await q1.scrollIntoViewIfNeeded();
+    await shot(page, 'voice-report');
   } else {
     // No transcriber on this server: the person types what they said.
     await expect(rec.getByText(/does not transcribe speech yet/)).toBeVisible();

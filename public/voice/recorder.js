@@ -119,7 +119,7 @@ class Recorder {
         this.offset = Math.max(this.offset, p.end + 1);
       }
       this.render();
-      if (st.answer) this.follow(st);
+      if (st.answer) this.follow(st, true);
       if (mine.length) this.pump();
     } catch (e) {
       this.say('net', `Could not load the recording state: ${e.message}`);
@@ -260,10 +260,11 @@ class Recorder {
   }
 
   // After handing in: wait for the transcripts, or ask for the text when nobody transcribes.
-  async follow(st) {
+  async follow(st, restoring = false) {
     for (;;) {
       // Done, or moved on (a thin answer gets a follow-up question, recorded as its own part).
-      if (st.answer === 'done' || st.part !== this.part) {
+      // (On arrival a page already shows the current part: nothing to reload.)
+      if (!restoring && (st.answer === 'done' || st.part !== this.part)) {
         this.say('net', 'Answer handed in. Loading the next step…');
         location.reload();
         return;
@@ -275,7 +276,8 @@ class Recorder {
         this.q('start').disabled = true;
         return;
       }
-      if (st.answer !== 'transcribing') return;
+      if (st.answer !== 'transcribing' && st.answer !== 'completing') return;
+      restoring = false;
       const done = st.segments.filter((s) => s.status === 'done').length;
       this.say('net', `Transcribing your answer: ${done} of ${st.segments.length} segments done.`);
       await sleep(1000);

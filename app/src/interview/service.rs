@@ -500,8 +500,13 @@ pub async fn answer(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32,
         update_item(db, uid, id, position, &item.status, "answered", Some(text), None, None, Some(eval), Some(now)).await?;
         Ok(AnswerOutcome::Evaluated(score))
     } else {
-        // The answer to the follow-up: judged together with the first answer.
+        // The answer to the follow-up: judged together with the first answer (and, when the
+        // follow-up was typed after a spoken first answer, with that answer's delivery).
         let first = item.answer.clone().unwrap_or_default();
+        let delivery = match delivery {
+            Some(d) => Some(d),
+            None => crate::voice::service::delivery_for(db, uid, id, position, "answer").await?,
+        };
         let eval = evaluate(ev, &item, &format!("{first}\n\n{text}"), delivery).await;
         let score = eval.scores.overall;
         update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), Some(text), Some(eval), Some(now)).await?;
@@ -514,7 +519,9 @@ pub async fn skip(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, n
     let item = current_item(db, uid, id, position).await?;
     if item.status == "follow-up" {
         let first = item.answer.clone().unwrap_or_default();
-        let eval = evaluate(ev, &item, &first, None).await;
+        // A spoken first answer keeps its delivery score.
+        let delivery = crate::voice::service::delivery_for(db, uid, id, position, "answer").await?;
+        let eval = evaluate(ev, &item, &first, delivery).await;
         update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), None, Some(eval), Some(now)).await
     } else {
         update_item(db, uid, id, position, &item.status, "skipped", None, None, None, None, Some(now)).await

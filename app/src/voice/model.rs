@@ -40,7 +40,8 @@ pub struct VoiceStatus {
     /// `answer` or `follow-up`: which part of the question the segments belong to.
     pub part: String,
     pub segments: Vec<SegmentView>,
-    /// The handed-in answer: `transcribing`, `needs-transcript`, `done` or `failed`.
+    /// The handed-in answer: `transcribing`, `completing` (being evaluated),
+    /// `needs-transcript`, `done` or `failed`.
     pub answer: Option<String>,
     /// Who transcribes (`None`: nobody; the person types what they said).
     pub transcriber: Option<String>,

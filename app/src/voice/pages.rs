@@ -51,7 +51,9 @@ pub fn SpeechView(s: super::model::SpeechReport, follow_up: bool) -> impl IntoVi
         .filter(|p| p.1 - p.0 > LONG_PAUSE)
         .map(|&(a, b)| view! { <rect class="long-pause" x=x(a) y="14" width=(x(b) - x(a)).max(1.0) height="12"><title>{format!("Pause of {:.1} s", b - a)}</title></rect> })
         .collect_view();
-    // The transcript in pieces, fillers marked.
+    // The transcript in pieces, fillers marked (shown only when there are fillers: otherwise
+    // it is the answer already shown above).
+    let has_fillers = !s.fillers.is_empty();
     let mut pieces = Vec::new();
     let mut at = 0;
     for (a, b, _) in &s.fillers {
@@ -78,7 +80,7 @@ pub fn SpeechView(s: super::model::SpeechReport, follow_up: bool) -> impl IntoVi
                 {bars}
                 {gaps}
             </svg>
-            <p class="transcript"><span class="sr-only">"Transcript, fillers marked: "</span>{transcript}</p>
+            {has_fillers.then(|| view! { <p class="transcript"><span class="sr-only">"Transcript, fillers marked: "</span>{transcript}</p> })}
         </div>
     }
 }

@@ -261,6 +261,24 @@ pub async fn try_complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position
     if answer.status != "transcribing" || rows.iter().any(|r| r.status == "queued" || r.status == "transcribing") {
         return Ok(());
     }
+    // Claim the completion: the worker that transcribed the last segment and the request
+    // that handed the answer in may both get here; only one evaluates it.
+    let mut r = db
+        .query(
+            "UPDATE voice_answer SET status = 'completing'
+             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part AND status = 'transcribing'
+             RETURN VALUE status",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .bind(("part", part.to_string()))
+        .await?
+        .check()?;
+    let claimed: Vec<String> = r.take(0)?;
+    if claimed.is_empty() {
+        return Ok(());
+    }
     let text = transcript_of(&rows);
     if rows.iter().any(|r| r.status == "failed") || text.trim().is_empty() {
         set_answer(db, uid, id, position, part, "needs-transcript", Some("Some of your recording could not be transcribed. Type what you said to hand the answer in.")).await?;
@@ -318,30 +336,67 @@ pub fn speech_report(rows: &[(f64, f64)], transcript: &str) -> SpeechReport {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, part: &str, rows: &[SegRow], text: &str, now: i64) -> Result<(), AppError> {
-    let report = speech_report(&rows.iter().map(|r| (r.start_s, r.end_s)).collect::<Vec<_>>(), text);
-    let delivery = (report.speaking_secs > 0.0).then(|| DeliveryStats {
+fn delivery_of(report: &SpeechReport) -> Option<DeliveryStats> {
+    (report.speaking_secs > 0.0).then(|| DeliveryStats {
         speaking_secs: report.speaking_secs as f32,
         words_per_minute: report.words_per_minute as f32,
         pauses_over_2_5s: report.long_pauses,
         longest_pause_secs: report.longest_pause_secs as f32,
         fillers: report.fillers.len() as u32,
-    });
-    crate::interview::service::answer(db, ev, uid, id, position, text, delivery, now).await?;
+    })
+}
+
+/// The delivery figures of a handed-in spoken answer (`part`), if it was spoken.
+pub async fn delivery_for(db: &Db, uid: &str, id: &str, position: u32, part: &str) -> Result<Option<DeliveryStats>, AppError> {
+    let mut r = db
+        .query(
+            "SELECT VALUE analytics FROM voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid)
+                 AND position = $pos AND part = $part AND analytics != NONE",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .bind(("part", part.to_string()))
+        .await?
+        .check()?;
+    let rows: Vec<Option<String>> = r.take(0)?;
+    Ok(rows.into_iter().flatten().next().and_then(|a| serde_json::from_str::<SpeechReport>(&a).ok()).as_ref().and_then(delivery_of))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, part: &str, rows: &[SegRow], text: &str, now: i64) -> Result<(), AppError> {
+    let report = speech_report(&rows.iter().map(|r| (r.start_s, r.end_s)).collect::<Vec<_>>(), text);
+    let delivery = delivery_of(&report);
+    // The analytics are stored first (a thin answer's follow-up, or a skip, reads them), as
+    // `completing`; `done` only once the answer is in.
     let analytics = serde_json::to_string(&report).map_err(|e| AppError::internal("speech report json", e))?;
+    store_analytics(db, uid, id, position, part, rows.len(), text, &analytics, now).await?;
+    if let Err(e) = crate::interview::service::answer(db, ev, uid, id, position, text, delivery, now).await {
+        // Not handed in after all: the person can correct the text and try again.
+        let msg = match &e {
+            AppError::BadRequest(m) => m.clone(),
+            _ => "The answer could not be evaluated just now. Hand it in again.".to_string(),
+        };
+        set_answer(db, uid, id, position, part, "needs-transcript", Some(&msg)).await?;
+        return Err(e);
+    }
+    set_answer(db, uid, id, position, part, "done", None).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store_analytics(db: &Db, uid: &str, id: &str, position: u32, part: &str, count: usize, text: &str, analytics: &str, now: i64) -> Result<(), AppError> {
     db.query(
         "DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;
          CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
-             segments = $count, status = 'done', transcript = $text, analytics = $analytics, error = NONE, created_at = $now;",
+             segments = $count, status = 'completing', transcript = $text, analytics = $analytics, error = NONE, created_at = $now;",
     )
     .bind(("id", id.to_string()))
     .bind(("uid", uid.to_string()))
     .bind(("pos", position as i64))
     .bind(("part", part.to_string()))
-    .bind(("count", rows.len() as i64))
+    .bind(("count", count as i64))
     .bind(("text", text.to_string()))
-    .bind(("analytics", analytics))
+    .bind(("analytics", analytics.to_string()))
     .bind(("now", now))
     .await?
     .check()?;
