@@ -36,23 +36,40 @@ struct Counter {
     count: i64,
 }
 
+/// Tries of a counter update that met a concurrent one (the store refuses one of two
+/// transactions writing the same counter at once; the loser tries again).
+const CONFLICT_RETRIES: u32 = 12;
+
 /// Counts one attempt; refuses it with "try again in N s" once the window's budget is spent.
 pub async fn hit(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<(), AppError> {
     let (start, left) = window(limit, now);
     // The record id carries the whole key, so the upsert is one atomic step per attempt.
     let id = format!("{}|{}|{}", limit.action, key, start);
-    let mut r = db
-        .query("UPSERT type::record('rate_limit', $id) SET count += 1, expires_at = $exp RETURN count")
-        .bind(("id", id))
-        .bind(("exp", start + limit.window_secs))
-        .await?
-        .check()?;
-    let row: Option<Counter> = r.take(0)?;
-    let count = row.map(|c| c.count).unwrap_or(1);
-    if count > limit.max {
-        return Err(AppError::RateLimited(left.max(1) as u64));
+    for attempt in 0..CONFLICT_RETRIES {
+        let res = db
+            .query("UPSERT type::record('rate_limit', $id) SET count += 1, expires_at = $exp RETURN count")
+            .bind(("id", id.clone()))
+            .bind(("exp", start + limit.window_secs))
+            .await
+            .and_then(|r| r.check());
+        let mut r = match res {
+            Ok(r) => r,
+            Err(e) if e.to_string().contains("can be retried") => {
+                let wait = (1 + rand::random::<u64>() % 4) * u64::from(attempt + 1);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let row: Option<Counter> = r.take(0)?;
+        let count = row.map(|c| c.count).unwrap_or(1);
+        if count > limit.max {
+            return Err(AppError::RateLimited(left.max(1) as u64));
+        }
+        return Ok(());
     }
-    Ok(())
+    // Still contended after every retry: this key is being hammered. Refuse, do not fail.
+    Err(AppError::RateLimited(1))
 }
 
 /// Counters of windows that have ended are no longer needed.
@@ -71,6 +88,27 @@ mod tests {
         assert_eq!(window(&l, 120), (120, 60));
         assert_eq!(window(&l, 179), (120, 1));
         assert_eq!(window(&l, 180), (180, 60));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_attempts_are_counted_exactly_and_never_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
+        let l = Limit { action: "burst", max: 10, window_secs: 600 };
+        let tasks: Vec<_> = (0..40).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { hit(&db, &l, "one-ip", 1_000).await })
+        }).collect();
+        let (mut ok, mut limited) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(AppError::RateLimited(_)) => limited += 1,
+                Err(e) => panic!("a rate-limit check failed instead of answering: {e:?}"),
+            }
+        }
+        assert_eq!(ok, 10, "exactly the budget gets through");
+        assert_eq!(limited, 30);
     }
 
     #[tokio::test]

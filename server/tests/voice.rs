@@ -159,13 +159,14 @@ async fn segments_are_stored_once_for_their_owner_and_bad_ones_are_refused() {
     assert_eq!(st["answer"], serde_json::Value::Null);
 }
 
-/// An OpenAI-compatible transcription server on loopback: answers each request with the
-/// next line of `texts`, and records what it was sent.
-async fn transcription_server(texts: Vec<&'static str>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// A transcription server on loopback speaking the OpenAI (`/v1/audio/transcriptions`,
+/// multipart) or Gemini (`generateContent`, audio inline in base64) wire format: answers each
+/// request with the next line of `texts`, and records what it was sent.
+async fn transcription_server(texts: Vec<&'static str>, gemini: bool) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let url = if gemini { format!("http://{}", listener.local_addr().unwrap()) } else { format!("http://{}/v1", listener.local_addr().unwrap()) };
     let log = seen.clone();
     tokio::spawn(async move {
         let mut n = 0usize;
@@ -191,12 +192,19 @@ async fn transcription_server(texts: Vec<&'static str>) -> (String, std::sync::A
             }
             let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
             let body = &buf[head_end..];
-            let ok = head.starts_with("POST /v1/audio/transcriptions") && body.windows(4).any(|w| w == b"RIFF")
-                && String::from_utf8_lossy(body).contains("whisper-1");
+            let text_body = String::from_utf8_lossy(body);
+            let ok = if gemini {
+                // "UklGR" is "RIFF" in base64: the WAV travels inline.
+                head.starts_with("POST /v1beta/models/gemini-test:generateContent") && head.to_lowercase().contains("x-goog-api-key: test-key")
+                    && text_body.contains("\"mime_type\":\"audio/wav\"") && text_body.contains("UklGR")
+            } else {
+                head.starts_with("POST /v1/audio/transcriptions") && body.windows(4).any(|w| w == b"RIFF") && text_body.contains("whisper-1")
+            };
             log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
             let text = texts.get(n % texts.len()).copied().unwrap_or("");
             n += 1;
-            let (status, reply) = if ok { ("200 OK", serde_json::json!({ "text": text }).to_string()) } else { ("400 Bad Request", "{\"error\":\"bad request\"}".to_string()) };
+            let reply = if gemini { serde_json::json!({ "candidates": [{ "content": { "parts": [{ "text": text }] } }] }) } else { serde_json::json!({ "text": text }) };
+            let (status, reply) = if ok { ("200 OK", reply.to_string()) } else { ("400 Bad Request", "{\"error\":\"bad request\"}".to_string()) };
             let _ = sock.write_all(format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}", reply.len()).as_bytes()).await;
         }
     });
@@ -205,20 +213,33 @@ async fn transcription_server(texts: Vec<&'static str>) -> (String, std::sync::A
 
 #[tokio::test]
 async fn a_hosted_transcriber_turns_the_segments_into_the_evaluated_answer() {
+    hosted_round_trip(false).await;
+}
+
+#[tokio::test]
+async fn gemini_transcribes_the_segments_too() {
+    hosted_round_trip(true).await;
+}
+
+async fn hosted_round_trip(gemini: bool) {
     let parts = vec![
         "In my last role I led the ward handover redesign because handovers took forty minutes.",
         "I mapped each step with the nurses, we moved to a written summary, and um I trained twelve colleagues.",
         "As a result handovers took twenty minutes and incident reports fell by a third within two months.",
     ];
-    let (url, seen) = transcription_server(parts.clone()).await;
-    let v = Viva::start(&["--stt-provider", "openai", "--stt-url", &url, "--stt-model", "whisper-1"]).await;
+    let (url, seen) = transcription_server(parts.clone(), gemini).await;
+    let v = if gemini {
+        Viva::start(&["--stt-provider", "gemini", "--stt-url", &url, "--stt-model", "gemini-test", "--stt-api-key", "test-key"]).await
+    } else {
+        Viva::start(&["--stt-provider", "openai", "--stt-url", &url, "--stt-model", "whisper-1"]).await
+    };
     let jar = v.account("ann@example.org", "Ann").await;
     let id = voice_interview(&v, &jar).await;
     for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
         assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
     }
     let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap()).await;
-    assert!(st["transcriber"].as_str().unwrap().contains("whisper-1"), "{st}");
+    assert!(st["transcriber"].as_str().unwrap().contains(if gemini { "gemini-test" } else { "whisper-1" }), "{st}");
     let mut done = false;
     for _ in 0..100 {
         let st = status(&v, &jar, &id).await;
