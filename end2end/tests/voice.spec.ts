@@ -65,6 +65,10 @@ test('a spoken answer: the meter moves, each speech segment is captured and uplo
   await expect(rec.getByText('3 segments of speech captured, 3 uploaded.')).toBeVisible({ timeout: 40_000 });
   await expect(rec.getByRole('list', { name: 'Captured speech segments' }).getByRole('listitem')).toHaveCount(3);
   expect(await serverSegments(page, id)).toEqual([0, 1, 2]);
+  if (WHISPER) {
+    // Each segment's transcription shows as it happens.
+    await expect(rec.getByRole('listitem').filter({ hasText: 'uploaded, transcribed' })).toHaveCount(3, { timeout: 30_000 });
+  }
   await shot(page, 'voice-recorder');
   await rec.getByRole('button', { name: 'Stop and hand in' }).click();
   if (WHISPER) {

@@ -48,6 +48,8 @@ function wav16k(pcm) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// How each stored segment's transcription is shown.
+const STATE = { queued: 'uploaded, waiting to be transcribed', transcribing: 'uploaded, transcribing', done: 'uploaded, transcribed', failed: 'uploaded, could not be transcribed', untranscribed: 'uploaded' };
 let wasmBytes = null;
 
 async function post(url, fields) {
@@ -108,7 +110,7 @@ class Recorder {
     try {
       const st = await post(STATUS, { id: this.interview, position: this.position });
       for (const s of st.segments) {
-        this.segments.set(s.seq, { secs: s.end - s.start, state: 'uploaded' });
+        this.segments.set(s.seq, { secs: s.end - s.start, state: STATE[s.status] ?? 'uploaded' });
         this.seq = Math.max(this.seq, s.seq + 1);
         this.offset = Math.max(this.offset, s.end + 1);
       }
@@ -211,6 +213,7 @@ class Recorder {
           const s = this.segments.get(it.seq);
           if (s) s.state = 'uploaded';
           this.render();
+          this.watchTranscripts();
           this.say('net', '');
           backoff = 500;
           continue;
@@ -231,6 +234,30 @@ class Recorder {
       this.pumping = null;
     })();
     return this.pumping;
+  }
+
+  // While segments wait for their transcripts, shows each one's progress (queued,
+  // transcribing, transcribed), every two seconds.
+  watchTranscripts() {
+    this.watching ??= (async () => {
+      for (;;) {
+        await sleep(2000);
+        let st;
+        try {
+          st = await post(STATUS, { id: this.interview, position: this.position });
+        } catch {
+          continue;
+        }
+        if (st.part !== this.part || !st.transcriber) break;
+        for (const seg of st.segments) {
+          const s = this.segments.get(seg.seq);
+          if (s && s.state !== 'waiting to upload') s.state = STATE[seg.status] ?? s.state;
+        }
+        this.render();
+        if (st.segments.every((x) => x.status === 'done' || x.status === 'failed') && !this.root.classList.contains('recording')) break;
+      }
+      this.watching = null;
+    })();
   }
 
   async stop() {
