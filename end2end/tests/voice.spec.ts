@@ -130,3 +130,22 @@ test('microphone permission refused: a clear message, and typing still works', a
   await expect(page.getByText('Question 2 of 3')).toBeVisible({ timeout: 15_000 });
   await browser.close();
 });
+
+test('a reload while a segment waits on the device loses nothing: it is sent when the page comes back', async () => {
+  test.setTimeout(90_000);
+  const browser = await launch('clip');
+  const { page } = await newUser(browser, 'voicereload');
+  const id = await startVoiceInterview(page);
+  await page.route('**/api/voice/segment', (route) => route.abort('internetdisconnected'));
+  await page.getByRole('region', { name: 'Answer out loud' }).getByRole('button', { name: 'Start recording' }).click();
+  // The first segment is captured and kept on the device (the upload queue has started on it).
+  await expect(page.getByText(/Connection lost: retrying in \d+ s\./)).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByText('1 segment of speech captured, 0 uploaded.')).toBeVisible();
+  await page.unroute('**/api/voice/segment');
+  await page.reload();
+  await hydrated(page);
+  const rec = page.getByRole('region', { name: 'Answer out loud' });
+  await expect(rec.getByText('1 segment of speech captured, 1 uploaded.')).toBeVisible({ timeout: 20_000 });
+  expect(await serverSegments(page, id)).toEqual([0]);
+  await browser.close();
+});
