@@ -33,7 +33,29 @@ fn main() {
     println!("| time per answer, median | {} |", us(at(0.5)));
     println!("| time per answer, p99 | {} |", us(at(0.99)));
     println!("| calibration: strong answer scored higher | {wins} of {} pairs ({:.1} %) |", reqs.len(), wins as f64 * 100.0 / reqs.len() as f64);
-    println!("\nRelevance here is the lexical measure (no embedding model loaded).\n");
+    println!("\nRelevance here is the lexical measure.\n");
+
+    // With the sentence-embedding model (VIVA_MODELS_DIR filled by `viva models fetch`): the
+    // same, embedding included.
+    if let Some(dir) = std::env::var_os("VIVA_MODELS_DIR") {
+        let model = app::feedback::embed::Embedder::load(&std::path::Path::new(&dir).join(app::feedback::embed::MODEL_DIR)).expect("embedding model");
+        let (wins, _, _) = calibration::accuracy(&model);
+        let mut times: Vec<Duration> = Vec::new();
+        for (s, w) in &reqs {
+            for r in [s, w] {
+                let t = Instant::now();
+                std::hint::black_box(engine::evaluate_with(r, &model));
+                times.push(t.elapsed());
+            }
+        }
+        times.sort();
+        let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+        println!("| with all-MiniLM-L6-v2 (embedding included) | figure |\n|---|---|");
+        println!("| evaluations timed | {} |", times.len());
+        println!("| time per answer, median | {} |", us(at(0.5)));
+        println!("| time per answer, p99 | {} |", us(at(0.99)));
+        println!("| calibration: strong answer scored higher | {wins} of {} pairs ({:.1} %) |\n", reqs.len(), wins as f64 * 100.0 / reqs.len() as f64);
+    }
 
     let questions = bank::load().expect("bank");
     println!("### Question bank: {} questions\n", questions.len());
