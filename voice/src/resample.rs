@@ -49,7 +49,7 @@ impl Resampler {
             return;
         }
         self.buf.extend_from_slice(input);
-        self.drain(out, false);
+        self.drain(out);
     }
 
     /// Ends the stream: the remaining output, as if silence followed.
@@ -95,7 +95,7 @@ impl Resampler {
         true
     }
 
-    fn drain(&mut self, out: &mut Vec<f32>, _final: bool) {
+    fn drain(&mut self, out: &mut Vec<f32>) {
         while self.one(out) {}
         // Drop input that no later output needs.
         let t = self.next as f64 * self.step;

@@ -355,7 +355,9 @@ fn new_id() -> String {
 }
 
 /// An interview id as people send it: 20 lower-case letters and digits (else 404).
-fn check_id(id: &str) -> Result<(), AppError> {
+/// An interview id as the app makes them (20 lowercase letters and digits); anything else is
+/// a 404 without a query.
+pub(crate) fn check_id(id: &str) -> Result<(), AppError> {
     if id.len() == 20 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
         Ok(())
     } else {

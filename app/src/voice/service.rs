@@ -8,18 +8,11 @@ use surrealdb::types::SurrealValue;
 use super::model::*;
 use crate::db::Db;
 use crate::feedback::{evaluator::Evaluator, DeliveryStats};
+use crate::interview::service::check_id;
 use crate::AppError;
 
 fn bad(msg: impl Into<String>) -> AppError {
     AppError::BadRequest(msg.into())
-}
-
-fn check_id(id: &str) -> Result<(), AppError> {
-    if id.len() == 20 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
 }
 
 #[derive(Debug, Clone, SurrealValue)]
