@@ -65,9 +65,7 @@ pub async fn hand_in_voice(id: String, position: u32, count: u32, transcript: Op
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &crate::interview::ANSWERS, &uid, ctx.clock.now()).await?;
     let typed = transcript.filter(|t| !t.trim().is_empty());
-    let mut st = super::service::hand_in(&ctx.db, &ctx.evaluator, &uid, &id, position, count, typed, ctx.transcriber.enabled(), ctx.clock.now()).await?;
-    st.transcriber = ctx.transcriber.name();
-    Ok(st)
+    super::service::hand_in(&ctx.db, &ctx.evaluator, &uid, &id, position, count, typed, ctx.transcriber.name(), ctx.clock.now()).await
 }
 
 /// Uploads per account per hour (a 15-question interview of long answers stays well inside).

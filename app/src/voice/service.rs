@@ -209,7 +209,8 @@ pub async fn status(db: &Db, uid: &str, id: &str, position: u32, transcriber: Op
 /// corrected it); otherwise the answer waits for its transcripts and is evaluated when the
 /// last one is done.
 #[allow(clippy::too_many_arguments)]
-pub async fn hand_in(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, count: u32, typed: Option<String>, transcribes: bool, now: i64) -> Result<VoiceStatus, AppError> {
+pub async fn hand_in(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, count: u32, typed: Option<String>, transcriber: Option<String>, now: i64) -> Result<VoiceStatus, AppError> {
+    let transcribes = transcriber.is_some();
     let part = current_part(db, uid, id, position).await?;
     let (rows, _) = segments(db, uid, id, position, part).await?;
     if count == 0 && typed.is_none() {
@@ -244,7 +245,7 @@ pub async fn hand_in(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32
             try_complete(db, ev, uid, id, position, part, now).await?;
         }
     }
-    status(db, uid, id, position, None).await
+    status(db, uid, id, position, transcriber).await
 }
 
 /// After a transcript arrives: evaluates the handed-in answer if every segment is done.
