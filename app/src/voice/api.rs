@@ -65,7 +65,12 @@ pub async fn hand_in_voice(id: String, position: u32, count: u32, transcript: Op
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &crate::interview::ANSWERS, &uid, ctx.clock.now()).await?;
     let typed = transcript.filter(|t| !t.trim().is_empty());
-    super::service::hand_in(&ctx.db, &ctx.evaluator, &uid, &id, position, count, typed, ctx.transcriber.name(), ctx.clock.now()).await
+    let status = super::service::hand_in(&ctx.db, &ctx.evaluator, &uid, &id, position, count, typed, ctx.transcriber.name(), ctx.clock.now()).await?;
+    // Segments that were gathering for a shared transcription pass go now (a worker busy at
+    // this moment finds the permit `notify_one` leaves).
+    ctx.voice_wake.notify_waiters();
+    ctx.voice_wake.notify_one();
+    Ok(status)
 }
 
 /// Uploads per account per hour (a 15-question interview of long answers stays well inside).

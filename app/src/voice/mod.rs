@@ -3,7 +3,8 @@
 //! once an answer is handed in and transcribed, evaluates it with its speech analytics.
 //!
 //! Shared: `model` (limits, what server fns take and return), `pages` (the recorder panel),
-//! `api` (server fns). Server only: `service` (queries), `transcribe` (engines and workers).
+//! `api` (server fns). Server only: `service` (queries), `transcribe` (engines and workers),
+//! `whisper` (embedded Whisper: model files, decoding) on `whisper_net` (the network).
 
 mod api;
 pub mod model;
@@ -14,6 +15,8 @@ pub mod service;
 pub mod transcribe;
 #[cfg(feature = "ssr")]
 pub mod whisper;
+#[cfg(feature = "ssr")]
+mod whisper_net;
 
 pub use api::*;
 pub use pages::{SpeechView, VoiceRecorder};

