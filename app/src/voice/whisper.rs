@@ -13,7 +13,7 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::whisper::{self as wh, audio, Config};
+use candle_transformers::models::whisper::{self as wh, Config};
 
 use super::whisper_net::Net;
 
@@ -224,6 +224,67 @@ pub fn mel_filters(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<f32> {
     w
 }
 
+/// Whisper's input features, as its reference implementation computes them: a short-time
+/// Fourier transform (400-sample Hann window, 160-sample hop, centred frames with the start
+/// reflected), power, mel filters, log10, floored 8 below the window's loudest, scaled. The
+/// window is padded with silence to 30 s, and padding counts as silence (log10 of 1e-10).
+pub struct LogMel {
+    /// (400, 2 × 201): the windowed DFT's cosines, then its sines.
+    dft: Tensor,
+    /// (201, mels).
+    filters: Tensor,
+    mels: usize,
+}
+
+impl LogMel {
+    pub fn new(mels: usize) -> Result<LogMel, WhisperError> {
+        let (n, bins) = (wh::N_FFT, wh::N_FFT / 2 + 1);
+        let mut dft = vec![0f32; n * 2 * bins];
+        for t in 0..n {
+            let hann = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * t as f64 / n as f64).cos();
+            for k in 0..bins {
+                let angle = 2.0 * std::f64::consts::PI * ((k * t) % n) as f64 / n as f64;
+                dft[t * 2 * bins + k] = (hann * angle.cos()) as f32;
+                dft[t * 2 * bins + bins + k] = (hann * angle.sin()) as f32;
+            }
+        }
+        let f = mel_filters(wh::SAMPLE_RATE as f64, n, mels);
+        let filters = Tensor::from_vec(f, (mels, bins), &Device::Cpu)?.t()?.contiguous()?;
+        Ok(LogMel { dft: Tensor::from_vec(dft, (n, 2 * bins), &Device::Cpu)?, filters, mels })
+    }
+
+    /// Features of up to 30 s of 16 kHz audio: (1, mels, 3000).
+    pub fn window(&self, pcm: &[f32]) -> Result<Tensor, WhisperError> {
+        let (n, hop, frames) = (wh::N_FFT, wh::HOP_LENGTH, wh::N_FRAMES);
+        let pcm = &pcm[..pcm.len().min(wh::N_SAMPLES)];
+        // Frames that touch the audio; the rest see only padding.
+        let live = ((pcm.len() + n / 2) / hop + 1).min(frames);
+        let mut x = vec![0f32; live * n];
+        for f in 0..live {
+            for j in 0..n {
+                let i = (f * hop + j) as isize - (n / 2) as isize;
+                let i = i.unsigned_abs(); // the start is reflected (x[-i] = x[i])
+                if i < pcm.len() {
+                    x[f * n + j] = pcm[i];
+                }
+            }
+        }
+        let bins = n / 2 + 1;
+        let spec = Tensor::from_vec(x, (live, n), &Device::Cpu)?.matmul(&self.dft)?;
+        let power = (spec.narrow(1, 0, bins)?.sqr()? + spec.narrow(1, bins, bins)?.sqr()?)?;
+        let mel: Vec<f32> = power.matmul(&self.filters)?.t()?.flatten_all()?.to_vec1()?; // mels × live
+        let mut out = vec![-10f32; self.mels * frames];
+        for m in 0..self.mels {
+            for f in 0..live {
+                out[m * frames + f] = mel[m * live + f].max(1e-10).log10();
+            }
+        }
+        let floor = out.iter().cloned().fold(f32::NEG_INFINITY, f32::max) - 8.0;
+        out.iter_mut().for_each(|v| *v = (v.max(floor) + 4.0) / 4.0);
+        Ok(Tensor::from_vec(out, (1, self.mels, frames), &Device::Cpu)?)
+    }
+}
+
 /// Token ids to text (byte-level BPE as GPT-2 and Whisper write it).
 pub struct Tokens {
     by_id: Vec<String>,
@@ -304,7 +365,8 @@ pub struct Whisper {
     net: Net,
     config: Config,
     tokens: Tokens,
-    filters: Vec<f32>,
+    /// The log-mel front end: a 400-point DFT as a matrix (cosines, then sines) and the mel filters.
+    mel: LogMel,
     /// English-only checkpoints (`.en`) take no language or task token.
     english_only: bool,
     pub name: String,
@@ -330,7 +392,7 @@ impl Whisper {
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], wh::DTYPE, &Device::Cpu)? };
         let net = Net::load(&vb, &config)?;
         let english_only = config.vocab_size <= 51864;
-        let filters = mel_filters(wh::SAMPLE_RATE as f64, wh::N_FFT, config.num_mel_bins);
+        let mel = LogMel::new(config.num_mel_bins)?;
         let name = format!(
             "Whisper {} (embedded)",
             match (config.d_model, english_only) {
@@ -343,7 +405,7 @@ impl Whisper {
                 _ => "model",
             }
         );
-        Ok(Whisper { net, config, tokens, filters, english_only, name })
+        Ok(Whisper { net, config, tokens, mel, english_only, name })
     }
 
     /// Transcribes 16 kHz mono audio of any length.
@@ -380,10 +442,7 @@ impl Whisper {
     /// Encodes one window (at most 30 s of samples) and decodes it greedily with timestamps:
     /// the pieces of text heard, each with its start and end in seconds.
     fn decode_window(&self, pcm: &[f32], max_tokens: usize) -> Result<Vec<(f64, f64, String)>, WhisperError> {
-        let mel = audio::pcm_to_mel(&self.config, pcm, &self.filters);
-        let n_mels = self.config.num_mel_bins;
-        let frames = mel.len() / n_mels;
-        let mel = Tensor::from_vec(mel, (1, n_mels, frames), &Device::Cpu)?.narrow(2, 0, wh::N_FRAMES.min(frames))?;
+        let mel = self.mel.window(pcm)?;
         let mut decoding = self.net.encode(&mel)?;
         let t = &self.tokens;
         let mut tokens = vec![t.sot];
