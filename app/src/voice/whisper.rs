@@ -443,6 +443,10 @@ impl Whisper {
     /// the pieces of text heard, each with its start and end in seconds.
     fn decode_window(&self, pcm: &[f32], max_tokens: usize) -> Result<Vec<(f64, f64, String)>, WhisperError> {
         let mel = self.mel.window(pcm)?;
+        // Encode the audio and [`ENCODE_MARGIN_SECS`] of the silence after it, not the whole
+        // 30 s: the encoder's cost follows its input's length.
+        let frames = ((pcm.len() as f64 / wh::HOP_LENGTH as f64 + ENCODE_MARGIN_SECS * 100.0) as usize).div_ceil(2) * 2;
+        let mel = mel.narrow(2, 0, frames.min(wh::N_FRAMES))?;
         let mut decoding = self.net.encode(&mel)?;
         let t = &self.tokens;
         let mut tokens = vec![t.sot];
@@ -487,6 +491,11 @@ impl Whisper {
         Ok(timed_pieces(&tokens[prompt..], ts, pcm.len() as f64 / wh::SAMPLE_RATE as f64, |ids| t.decode(ids)))
     }
 }
+
+/// Silence after a window's audio that is encoded with it. Whisper is trained on whole
+/// 30-s windows; on the dev clips, encoding 2–8 s of the silence after the audio gave the same
+/// word error rate as all of it (1 s made tiny.en invent text) at a third of the cost.
+pub const ENCODE_MARGIN_SECS: f64 = 5.0;
 
 /// Silence between segments laid into one window: enough for Whisper to end one piece of
 /// text and start the next at the right segment.
@@ -646,6 +655,26 @@ mod tests {
     }
 
     const SEC: usize = 16_000;
+
+    #[test]
+    fn log_mel_puts_a_tone_in_its_band_and_silence_at_the_floor() {
+        let mel = LogMel::new(80).unwrap();
+        let pcm: Vec<f32> = (0..SEC).map(|i| 0.5 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / SEC as f32).sin()).collect();
+        let t = mel.window(&pcm).unwrap();
+        assert_eq!(t.dims(), &[1, 80, 3000]);
+        let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
+        let at = |m: usize, f: usize| v[m * 3000 + f];
+        // Mid-tone, the loudest band is the one whose filter weighs 1 kHz (bin 25) most.
+        let filters = mel_filters(16_000.0, 400, 80);
+        let band = (0..80).max_by(|a, b| filters[a * 201 + 25].total_cmp(&filters[b * 201 + 25])).unwrap();
+        assert_eq!((0..80).max_by(|a, b| at(*a, 50).total_cmp(&at(*b, 50))).unwrap(), band);
+        // Values span exactly 8 (log10) from the loudest, scaled by 1/4.
+        let (max, min) = v.iter().fold((f32::MIN, f32::MAX), |(hi, lo), x| (hi.max(*x), lo.min(*x)));
+        assert!((max - min - 2.0).abs() < 1e-4, "{max} {min}");
+        // Frames that see only the padding after the tone sit at the floor.
+        assert!((0..80).all(|m| (102..3000).all(|f| at(m, f) == min)));
+        assert!(at(band, 101) > min, "the last frame touching the tone still hears it");
+    }
 
     #[test]
     fn segments_are_packed_in_order_with_gaps_and_long_ones_are_cut() {
