@@ -113,7 +113,7 @@ vw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/voice-wasm/voice.wasm"
   if [ -d "$whisper" ]; then
     echo
     cargo build --release -q -p server --example stt_wer
-    "$CARGO_TARGET_DIR/release/examples/stt_wer" "$whisper" "$clips" | sed -n '/| SNR | WER |/,$p'
+    "$CARGO_TARGET_DIR/release/examples/stt_wer" "$whisper" "$clips" | sed -n '/| SNR | WER/,$p'
   fi
 } >> "$out"
 cat "$out"
