@@ -45,11 +45,15 @@ if [ ! -x "$here/.ci/node_modules/.bin/wasm-opt" ]; then
 fi
 
 if [ "$need_browser" = "--browser" ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Debian chromium"
+  # Chromium for the browser tests; Firefox ESR for the voice recorder's cross-browser test.
+  missing=""
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  [ -x /usr/bin/firefox-esr ] || missing="$missing firefox-esr"
+  if [ -n "$missing" ]; then
+    log "installing Debian$missing"
     SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
   fi
   if [ ! -d "$here/end2end/node_modules/playwright-core" ]; then
     log "installing Playwright (playwright-core, no browser download)"

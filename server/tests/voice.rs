@@ -4,11 +4,16 @@ mod support;
 
 use support::run_to_exit;
 
-const CLIP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/audio/dev/clip00.wav");
+/// A labelled clip from ../shared/audio. The crate's folder is read when the test runs (cargo
+/// sets it), not when it was compiled: a build cache made in another checkout stays valid.
+fn clip() -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    format!("{dir}/../../shared/audio/dev/clip00.wav")
+}
 
 #[tokio::test]
 async fn segments_of_a_labelled_clip_match_its_utterances() {
-    let out = run_to_exit(&["voice", "segments", CLIP]).await;
+    let out = run_to_exit(&["voice", "segments", &clip()]).await;
     assert!(out.status.success(), "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
     let segs = v["segments"].as_array().unwrap();
@@ -26,7 +31,7 @@ async fn files_it_cannot_read_exit_with_code_2_and_say_why() {
     let dir = tempfile::tempdir().unwrap();
     let not_wav = dir.path().join("answer.mp3");
     std::fs::write(&not_wav, b"ID3\x04\x00\x00\x00\x00\x00\x00 not a wav").unwrap();
-    let mut hi_rate = std::fs::read(CLIP).unwrap();
+    let mut hi_rate = std::fs::read(clip()).unwrap();
     hi_rate[24..28].copy_from_slice(&96_000u32.to_le_bytes());
     let hi = dir.path().join("hi.wav");
     std::fs::write(&hi, hi_rate).unwrap();
@@ -46,7 +51,7 @@ use support::{interview_id, json, post, Viva};
 
 /// The speech segments the browser would send for a labelled clip (same pipeline, natively).
 fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
-    let audio = voice::wav::decode(&std::fs::read(CLIP).unwrap()).unwrap();
+    let audio = voice::wav::decode(&std::fs::read(clip()).unwrap()).unwrap();
     let mut p = voice::Pipeline::new(audio.rate, voice::Config::default());
     let mut out = p.push(&audio.samples);
     out.extend(p.finish());
@@ -293,7 +298,7 @@ async fn embedded_whisper_transcribes_the_spoken_answer() {
     }
     let answer = answer.expect("the spoken answer was not transcribed and handed in within 60 s");
     // clip00.json: what was said (espeak-ng voice, no noise).
-    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(CLIP.replace(".wav", ".json")).unwrap()).unwrap();
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(clip().replace(".wav", ".json")).unwrap()).unwrap();
     let words: Vec<String> = truth["speech"].as_array().unwrap().iter().flat_map(|u| u[2].as_str().unwrap().split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect::<Vec<_>>()).filter(|w| w.len() > 3).collect();
     let heard = words.iter().filter(|w| answer.contains(w.as_str())).count();
     // tiny.en on a synthetic voice: most words, not all (a broken model hears none).

@@ -21,7 +21,8 @@ struct Clip {
 fn clips() -> Vec<Clip> {
     let dir = std::env::var_os("VIVA_VOICE_CLIPS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/audio/dev"));
+        // The crate's folder as cargo gives it at run time (a cached build may come from another checkout).
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())).join("../../shared/audio/dev"));
     let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("labelled clips not found at {} ({e}); set VIVA_VOICE_CLIPS", dir.display()))
         .map(|e| e.unwrap().path())

@@ -1,0 +1,78 @@
+// Debian's Firefox ESR driven over WebDriver BiDi with a few commands. Playwright's own
+// Firefox needs a browser download, and its BiDi client (1.65) sends a command this Firefox
+// does not know (emulation.setMediaFeaturesOverride), so the browser tests talk BiDi here.
+import { spawn, ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// The `ws` client Playwright bundles (no extra dependency).
+import { ws as WebSocket } from 'playwright-core/lib/utilsBundle';
+
+export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
+
+export class Firefox {
+  private id = 0;
+  private waiting = new Map<number, (m: any) => void>();
+  private constructor(private proc: ChildProcess, private sock: any, private profile: string, public context: string) {}
+
+  static async launch(): Promise<Firefox> {
+    const profile = mkdtempSync(join(tmpdir(), 'viva-firefox-'));
+    writeFileSync(join(profile, 'user.js'), 'user_pref("browser.shell.checkDefaultBrowser", false);\nuser_pref("datareporting.policy.dataSubmissionEnabled", false);\n');
+    const proc = spawn(FIREFOX, ['--headless', '--no-remote', '--remote-debugging-port=0', '--profile', profile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let log = '';
+      const look = (d: Buffer) => {
+        log += d;
+        const m = log.match(/WebDriver BiDi listening on (ws:\/\/\S+)/);
+        if (m) resolve(m[1]);
+      };
+      proc.stderr!.on('data', look);
+      proc.stdout!.on('data', look);
+      proc.on('exit', (code) => reject(new Error(`${FIREFOX} exited (${code}): ${log}`)));
+      setTimeout(() => reject(new Error(`${FIREFOX} did not start in 30 s: ${log}`)), 30_000);
+    });
+    const sock = new WebSocket(`${url}/session`);
+    await new Promise((resolve, reject) => { sock.on('open', resolve); sock.on('error', reject); });
+    const ff = new Firefox(proc, sock, profile, '');
+    sock.on('message', (d: Buffer) => {
+      const m = JSON.parse(String(d));
+      if (m.id && ff.waiting.has(m.id)) {
+        ff.waiting.get(m.id)!(m);
+        ff.waiting.delete(m.id);
+      }
+    });
+    await ff.send('session.new', { capabilities: {} });
+    const tree = await ff.send('browsingContext.getTree', {});
+    ff.context = tree.contexts[0].context;
+    return ff;
+  }
+
+  send(method: string, params: object): Promise<any> {
+    const id = ++this.id;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (m) => (m.type === 'error' ? reject(new Error(`${method}: ${m.error} ${m.message}`)) : resolve(m.result)));
+      this.sock.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  async goto(url: string) {
+    await this.send('browsingContext.navigate', { context: this.context, url, wait: 'complete' });
+  }
+
+  /** The page's value of a global, as JSON, once it is set (or throws after `ms`). */
+  async waitFor(name: string, ms: number): Promise<any> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const r = await this.send('script.evaluate', { expression: `JSON.stringify(window[${JSON.stringify(name)}] ?? null)`, target: { context: this.context }, awaitPromise: false });
+      if (r.result?.value && r.result.value !== 'null') return JSON.parse(r.result.value);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    throw new Error(`the page did not set ${name} within ${ms} ms`);
+  }
+
+  async close() {
+    await this.send('browser.close', {}).catch(() => {});
+    this.proc.kill();
+    rmSync(this.profile, { recursive: true, force: true });
+  }
+}
