@@ -45,10 +45,13 @@ if [ ! -x "$here/.ci/node_modules/.bin/wasm-opt" ]; then
 fi
 
 if [ "$need_browser" = "--browser" ]; then
-  # Chromium for the browser tests; Firefox ESR for the voice recorder's cross-browser test.
+  # Chromium for the browser tests; Firefox ESR and WebKitGTK (driven by WebKitWebDriver in
+  # a virtual display) for the voice recorder's cross-browser test.
   missing=""
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
   [ -x /usr/bin/firefox-esr ] || missing="$missing firefox-esr"
+  [ -x /usr/bin/WebKitWebDriver ] || missing="$missing webkit2gtk-driver"
+  [ -x /usr/bin/xvfb-run ] || missing="$missing xvfb"
   if [ -n "$missing" ]; then
     log "installing Debian$missing"
     SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo

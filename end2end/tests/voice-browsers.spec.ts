@@ -4,16 +4,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AddressInfo } from 'node:net';
 import { baseURL } from '../playwright.config';
-import { Firefox } from '../firefox/bidi';
+import { Firefox } from '../browsers/firefox';
+import { WebKit } from '../browsers/webkit';
 
-// The voice detector in Firefox: the recorder's AudioWorklet (worklet.js) and the wasm
-// detector (vad.wasm), as Viva serves them, run over labelled clips in Firefox ESR at the
-// rates microphones deliver (48 and 44.1 kHz). A harness page (end2end/firefox/) renders each
-// clip through the worklet in an OfflineAudioContext (headless Firefox has no audio device to
-// run a live one) and reports the segments; they must match what was said.
+// The voice detector beyond Chromium: the recorder's AudioWorklet (worklet.js) and the wasm
+// detector (vad.wasm), as Viva serves them, run over labelled clips in Firefox ESR and in
+// WebKit (WebKitGTK, Safari's engine) at the rates microphones deliver (48 and 44.1 kHz). A
+// harness page (end2end/browsers/) renders each clip through the worklet in an
+// OfflineAudioContext (these headless browsers have no audio device to run a live one) and
+// reports the segments; they must match what was said.
 
 const CLIPS = join(__dirname, '..', '..', '..', 'shared', 'audio', 'dev');
-const HARNESS = join(__dirname, '..', 'firefox');
+const HARNESS = join(__dirname, '..', 'browsers');
 
 let server: Server;
 let origin = '';
@@ -41,17 +43,21 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => server?.close());
 
-test('Firefox runs the voice detector in its AudioWorklet: every utterance of the clips, at 48 and 44.1 kHz', async () => {
-  test.setTimeout(120_000);
-  const ff = await Firefox.launch();
+interface Browser {
+  goto(url: string): Promise<void>;
+  waitFor(name: string, ms: number): Promise<any>;
+  close(): Promise<void>;
+}
+
+async function detectorFindsEveryUtterance(browser: Browser) {
   const errors: number[] = [];
   try {
     for (const clip of ['clip00', 'clip03', 'clip07', 'clip12']) {
       const truth = JSON.parse(readFileSync(join(CLIPS, `${clip}.json`), 'utf8'));
       const said: [number, number][] = truth.speech.map((u: [number, number, string]) => [u[0], u[1]]);
       for (const rate of [48000, 44100]) {
-        await ff.goto(`${origin}/harness.html?rate=${rate}&clip=${clip}`);
-        const got = await ff.waitFor('vivaResult', 30_000);
+        await browser.goto(`${origin}/harness.html?rate=${rate}&clip=${clip}`);
+        const got = await browser.waitFor('vivaResult', 30_000);
         const where = `${clip} (SNR ${truth.snr_db ?? 'clean'}) at ${rate} Hz: ${JSON.stringify(got)}`;
         expect(got.error, where).toBeNull();
         expect(got.speaking, where).toBe(true);
@@ -71,6 +77,16 @@ test('Firefox runs the voice detector in its AudioWorklet: every utterance of th
     errors.sort((a, b) => a - b);
     expect(errors[Math.floor(errors.length / 2)]).toBeLessThanOrEqual(0.05);
   } finally {
-    await ff.close();
+    await browser.close();
   }
+}
+
+test('Firefox runs the voice detector in its AudioWorklet: every utterance of the clips, at 48 and 44.1 kHz', async () => {
+  test.setTimeout(120_000);
+  await detectorFindsEveryUtterance(await Firefox.launch());
+});
+
+test('WebKit runs the voice detector in its AudioWorklet: every utterance of the clips, at 48 and 44.1 kHz', async () => {
+  test.setTimeout(120_000);
+  await detectorFindsEveryUtterance(await WebKit.launch());
 });
