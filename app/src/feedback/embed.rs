@@ -109,14 +109,14 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Passages of an answer to compare with each key point: the whole answer and every pair of
-/// consecutive sentences (a key point is usually made in one or two sentences).
+/// Passages of an answer to compare with each key point: its sentences (a key point is usually
+/// made in one). The whole answer as one more passage, or pairs of sentences, ranked the
+/// calibration set no better (71 of 72 pairs each way) and cost more than they gave: median
+/// evaluation 308 ms with the answer and pairs, 281 ms with the answer and sentences, 183 ms
+/// with sentences alone (attention grows with the square of a passage's length).
 fn passages(answer: &str) -> Vec<String> {
     let s = sentences(answer);
-    let mut out = vec![answer.to_string()];
-    if s.len() > 1 {
-        out.extend(s.windows(2).map(|w| w.join(" ")));
-    }
+    let mut out: Vec<String> = if s.len() > 1 { s } else { vec![answer.to_string()] };
     out.truncate(40);
     out
 }
