@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "accounts", sql: include_str!("../migrations/0002_accounts.surql") },
     Migration { version: 3, name: "interviews", sql: include_str!("../migrations/0003_interviews.surql") },
     Migration { version: 4, name: "voice", sql: include_str!("../migrations/0004_voice.surql") },
+    Migration { version: 5, name: "voice_queue", sql: include_str!("../migrations/0005_voice_queue.surql") },
 ];
 
 #[derive(Debug, Clone, Copy)]

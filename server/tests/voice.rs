@@ -263,6 +263,38 @@ async fn hosted_round_trip(gemini: bool) {
     assert!(item["evaluation"]["scores"]["delivery"].as_u64().is_some());
 }
 
+#[tokio::test]
+async fn segments_wait_for_more_of_their_answer_and_go_together_after_the_gathering_time() {
+    let parts = vec!["First part.", "Second part.", "Third part."];
+    let (url, seen) = transcription_server(parts.clone(), false).await;
+    let v = Viva::start(&["--stt-provider", "openai", "--stt-url", &url, "--stt-model", "whisper-1"]).await;
+    let jar = v.account("gus@example.org", "Gus").await;
+    let id = voice_interview(&v, &jar).await;
+    for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
+        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+    }
+    // Just uploaded, a few seconds of speech, not handed in: they wait for company (the workers
+    // were woken by each upload and look again every 2 s).
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let st = status(&v, &jar, &id).await;
+    assert!(st["segments"].as_array().unwrap().iter().all(|s| s["status"] == "queued"), "{st}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing is sent before the gathering time");
+    // Once the oldest has waited GATHER_SECS, the answer's segments go, all of them.
+    v.advance(app::voice::transcribe::GATHER_SECS).await;
+    let mut transcribed = false;
+    for _ in 0..50 {
+        let st = status(&v, &jar, &id).await;
+        if st["segments"].as_array().unwrap().iter().all(|s| s["status"] == "done") {
+            transcribed = true;
+            assert_eq!(st["transcript"].as_str().unwrap(), parts.join(" "), "{st}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(transcribed, "the segments were not transcribed after the gathering time");
+    assert_eq!(seen.lock().unwrap().len(), 3);
+}
+
 /// The Whisper model `viva models fetch` prepared, when this run has one (`.ci/run` does,
 /// and sets VIVA_REQUIRE_MODELS so the test cannot be skipped there).
 fn whisper_dir() -> Option<String> {

@@ -284,17 +284,32 @@ pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) 
     let now = clock.now();
     const DUE: &str = "status = 'queued' OR (status = 'transcribing' AND lease_until <= $now)";
     const FIELDS: &str = "record::id(id) AS id, record::id(user) AS uid, record::id(interview) AS interview, position, part, attempts, secs, seq";
+    // Queued segments and those whose lease ran out, each an index range (segment_queue);
+    // then the answers someone handed in and waits for.
     let mut r = db
-        .query(format!(
+        .query(
             "SELECT record::id(interview) AS interview, position, part, math::min(created_at) AS since, math::sum(secs) AS secs
-             FROM voice_segment WHERE {DUE} GROUP BY interview, position, part;
-             SELECT record::id(interview) AS interview, position, part FROM voice_answer WHERE status = 'transcribing';"
-        ))
+             FROM voice_segment WHERE status = 'queued' GROUP BY interview, position, part;
+             SELECT record::id(interview) AS interview, position, part, math::min(created_at) AS since, math::sum(secs) AS secs
+             FROM voice_segment WHERE status = 'transcribing' AND lease_until <= $now GROUP BY interview, position, part;
+             SELECT record::id(interview) AS interview, position, part FROM voice_answer WHERE status = 'transcribing';",
+        )
         .bind(("now", now))
         .await?
         .check()?;
-    let mut waiting: Vec<Waiting> = r.take(0)?;
-    let handed_in: Vec<AnswerKey> = r.take(1)?;
+    let queued: Vec<Waiting> = r.take(0)?;
+    let expired: Vec<Waiting> = r.take(1)?;
+    let handed_in: Vec<AnswerKey> = r.take(2)?;
+    let mut waiting: Vec<Waiting> = Vec::new();
+    for w in queued.into_iter().chain(expired) {
+        match waiting.iter_mut().find(|x| x.interview == w.interview && x.position == w.position && x.part == w.part) {
+            Some(x) => {
+                x.since = x.since.min(w.since);
+                x.secs += w.secs;
+            }
+            None => waiting.push(w),
+        }
+    }
     waiting.sort_by_key(|w| w.since);
     for first in waiting {
         let key = AnswerKey { interview: first.interview.clone(), position: first.position, part: first.part.clone() };
