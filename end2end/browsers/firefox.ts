@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // The `ws` client Playwright bundles (no extra dependency).
 import { ws as WebSocket } from 'playwright-core/lib/utilsBundle';
+import { waitForGlobal } from './poll';
 
 export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
@@ -61,13 +62,8 @@ export class Firefox {
 
   /** The page's value of a global, as JSON, once it is set (or throws after `ms`). */
   async waitFor(name: string, ms: number): Promise<any> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const r = await this.send('script.evaluate', { expression: `JSON.stringify(window[${JSON.stringify(name)}] ?? null)`, target: { context: this.context }, awaitPromise: false });
-      if (r.result?.value && r.result.value !== 'null') return JSON.parse(r.result.value);
-      await new Promise((res) => setTimeout(res, 200));
-    }
-    throw new Error(`the page did not set ${name} within ${ms} ms`);
+    return waitForGlobal(name, ms, async (expression) =>
+      (await this.send('script.evaluate', { expression, target: { context: this.context }, awaitPromise: false })).result?.value);
   }
 
   async close() {

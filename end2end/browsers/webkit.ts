@@ -3,6 +3,7 @@
 // has no headless mode. Same few calls as the Firefox driver.
 import { spawn, ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { waitForGlobal } from './poll';
 
 export const MINIBROWSER = process.env.MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 
@@ -55,13 +56,7 @@ export class WebKit {
 
   /** The page's value of a global, as JSON, once it is set (or throws after `ms`). */
   async waitFor(name: string, ms: number): Promise<any> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const v = await this.call('POST', '/execute/sync', { script: `return JSON.stringify(window[${JSON.stringify(name)}] ?? null)`, args: [] });
-      if (v && v !== 'null') return JSON.parse(v);
-      await new Promise((res) => setTimeout(res, 200));
-    }
-    throw new Error(`the page did not set ${name} within ${ms} ms`);
+    return waitForGlobal(name, ms, (expression) => this.call('POST', '/execute/sync', { script: `return ${expression}`, args: [] }));
   }
 
   async close() {

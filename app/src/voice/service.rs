@@ -11,6 +11,12 @@ use crate::feedback::{evaluator::Evaluator, DeliveryStats};
 use crate::interview::service::check_id;
 use crate::AppError;
 
+/// A query about one part (answer or follow-up) of one answer in someone's interview, with
+/// `$id`, `$uid`, `$pos` and `$part` bound.
+fn on_answer<'d>(db: &'d Db, uid: &str, id: &str, position: u32, part: &str, sql: &'d str) -> surrealdb::method::Query<'d, surrealdb::engine::any::Any> {
+    db.query(sql).bind(("id", id.to_string())).bind(("uid", uid.to_string())).bind(("pos", position as i64)).bind(("part", part.to_string()))
+}
+
 fn bad(msg: impl Into<String>) -> AppError {
     AppError::BadRequest(msg.into())
 }
@@ -93,18 +99,14 @@ pub async fn upload(db: &Db, uid: &str, id: &str, position: u32, seq: u32, start
         return Err(bad("The segment's start and end times are not valid (seconds, start before end, at most 60 s apart)."));
     }
     let secs = check_segment(&wav)?;
-    let mut r = db.query(
+    let mut r = on_answer(db, uid, id, position, part,
         "SELECT count() AS n, <float> math::sum(secs) AS secs FROM voice_segment
              WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part GROUP ALL;
          SELECT VALUE seq FROM voice_segment
              WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part AND seq = $seq;
          SELECT VALUE status FROM voice_answer
-             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;",
+             WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;"
     )
-    .bind(("id", id.to_string()))
-    .bind(("uid", uid.to_string()))
-    .bind(("pos", position as i64))
-    .bind(("part", part))
     .bind(("seq", seq as i64))
     .await?
     .check()?;
@@ -122,15 +124,11 @@ pub async fn upload(db: &Db, uid: &str, id: &str, position: u32, seq: u32, start
         return Err(bad(format!("An answer holds at most {:.0} minutes of speech.", MAX_SPEECH_SECS_PER_ANSWER / 60.0)));
     }
     let bytes = wav.len() as i64;
-    let res = db.query(
+    let res = on_answer(db, uid, id, position, part,
         "CREATE voice_segment SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
              part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio = $audio, bytes = $bytes,
-             status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now",
+             status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now"
     )
-    .bind(("id", id.to_string()))
-    .bind(("uid", uid.to_string()))
-    .bind(("pos", position as i64))
-    .bind(("part", part))
     .bind(("seq", seq as i64))
     .bind(("start", start))
     .bind(("end", end))
@@ -165,17 +163,12 @@ struct AnswerRow {
 }
 
 async fn segments(db: &Db, uid: &str, id: &str, position: u32, part: &str) -> Result<(Vec<SegRow>, Option<AnswerRow>), AppError> {
-    let mut r = db
-        .query(
+    let mut r = on_answer(db, uid, id, position, part,
             "SELECT seq, start_s, end_s, status, transcript FROM voice_segment
                  WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part ORDER BY seq;
              SELECT status, error FROM ONLY voice_answer
-                 WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part LIMIT 1;",
+                 WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part LIMIT 1;"
         )
-        .bind(("id", id.to_string()))
-        .bind(("uid", uid.to_string()))
-        .bind(("pos", position as i64))
-        .bind(("part", part.to_string()))
         .await?
         .check()?;
     Ok((r.take(0)?, r.take(1)?))
@@ -225,17 +218,13 @@ pub async fn hand_in(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32
         complete(db, ev, uid, id, position, part, &rows, &text, now).await?;
     } else {
         let status = if transcribes { "transcribing" } else { "needs-transcript" };
-        db.query(
+        on_answer(db, uid, id, position, part,
             "BEGIN TRANSACTION;
              DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;
              CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
                  segments = $count, status = $status, transcript = NONE, analytics = NONE, error = NONE, created_at = $now;
-             COMMIT TRANSACTION;",
+             COMMIT TRANSACTION;"
         )
-        .bind(("id", id.to_string()))
-        .bind(("uid", uid.to_string()))
-        .bind(("pos", position as i64))
-        .bind(("part", part))
         .bind(("count", count as i64))
         .bind(("status", status))
         .bind(("now", now))
@@ -257,16 +246,11 @@ pub async fn try_complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position
     }
     // Claim the completion: the worker that transcribed the last segment and the request
     // that handed the answer in may both get here; only one evaluates it.
-    let mut r = db
-        .query(
+    let mut r = on_answer(db, uid, id, position, part,
             "UPDATE voice_answer SET status = 'completing'
              WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part AND status = 'transcribing'
-             RETURN VALUE status",
+             RETURN VALUE status"
         )
-        .bind(("id", id.to_string()))
-        .bind(("uid", uid.to_string()))
-        .bind(("pos", position as i64))
-        .bind(("part", part.to_string()))
         .await?
         .check()?;
     let claimed: Vec<String> = r.take(0)?;
@@ -287,14 +271,10 @@ pub async fn try_complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position
 }
 
 async fn set_answer(db: &Db, uid: &str, id: &str, position: u32, part: &str, status: &str, error: Option<&str>) -> Result<(), AppError> {
-    db.query(
+    on_answer(db, uid, id, position, part,
         "UPDATE voice_answer SET status = $status, error = $error
-         WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part",
+         WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part"
     )
-    .bind(("id", id.to_string()))
-    .bind(("uid", uid.to_string()))
-    .bind(("pos", position as i64))
-    .bind(("part", part.to_string()))
     .bind(("status", status.to_string()))
     .bind(("error", error.map(str::to_string)))
     .await?
@@ -342,15 +322,10 @@ fn delivery_of(report: &SpeechReport) -> Option<DeliveryStats> {
 
 /// The delivery figures of a handed-in spoken answer (`part`), if it was spoken.
 pub async fn delivery_for(db: &Db, uid: &str, id: &str, position: u32, part: &str) -> Result<Option<DeliveryStats>, AppError> {
-    let mut r = db
-        .query(
+    let mut r = on_answer(db, uid, id, position, part,
             "SELECT VALUE analytics FROM voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid)
-                 AND position = $pos AND part = $part AND analytics != NONE",
+                 AND position = $pos AND part = $part AND analytics != NONE"
         )
-        .bind(("id", id.to_string()))
-        .bind(("uid", uid.to_string()))
-        .bind(("pos", position as i64))
-        .bind(("part", part.to_string()))
         .await?
         .check()?;
     let rows: Vec<Option<String>> = r.take(0)?;
@@ -379,15 +354,11 @@ async fn complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, p
 
 #[allow(clippy::too_many_arguments)]
 async fn store_analytics(db: &Db, uid: &str, id: &str, position: u32, part: &str, count: usize, text: &str, analytics: &str, now: i64) -> Result<(), AppError> {
-    db.query(
+    on_answer(db, uid, id, position, part,
         "DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;
          CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
-             segments = $count, status = 'completing', transcript = $text, analytics = $analytics, error = NONE, created_at = $now;",
+             segments = $count, status = 'completing', transcript = $text, analytics = $analytics, error = NONE, created_at = $now;"
     )
-    .bind(("id", id.to_string()))
-    .bind(("uid", uid.to_string()))
-    .bind(("pos", position as i64))
-    .bind(("part", part.to_string()))
     .bind(("count", count as i64))
     .bind(("text", text.to_string()))
     .bind(("analytics", analytics.to_string()))

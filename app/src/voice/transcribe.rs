@@ -55,11 +55,6 @@ impl Transcriber {
         }
     }
 
-    /// Text of one 16 kHz WAV segment.
-    pub async fn transcribe(&self, wav: &[u8]) -> Result<String, String> {
-        self.transcribe_many(vec![wav.to_vec()]).await.pop().unwrap_or_else(|| Err("nothing was transcribed".into()))
-    }
-
     /// Texts of several segments of one answer, in order. Embedded Whisper lays them into
     /// shared 30-second windows (one encoder pass for many short segments); a hosted service
     /// gets one request per segment.

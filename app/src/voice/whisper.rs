@@ -342,10 +342,6 @@ impl Tokens {
         })
     }
 
-    pub fn vocab_size(&self) -> usize {
-        self.by_id.len()
-    }
-
     /// Text of the given ids, special tokens left out.
     pub fn decode(&self, ids: &[u32]) -> String {
         let bytes: Vec<u8> = ids
@@ -457,7 +453,7 @@ impl Whisper {
         let prompt = tokens.len();
         let vocab = self.config.vocab_size;
         let ts = t.no_timestamps + 1;
-        let rules = TimestampRules { eot: t.eot, ts, vocab, last_allowed: ts + (pcm.len() / (wh::SAMPLE_RATE / 50)) as u32 + 1 };
+        let rules = TimestampRules { eot: t.eot, ts, last_allowed: ts + (pcm.len() / (wh::SAMPLE_RATE / 50)) as u32 + 1 };
         // Never produce special tokens (timestamps are tokens from `ts` on).
         let mut suppress: Vec<bool> = (0..vocab as u32).map(|id| id > t.eot && id < ts).collect();
         for id in &self.config.suppress_tokens {
@@ -557,7 +553,6 @@ struct TimestampRules {
     eot: u32,
     /// The first timestamp token (0.00 s); each next one is 20 ms later.
     ts: u32,
-    vocab: usize,
     /// No timestamp after the window's audio ends.
     last_allowed: u32,
 }
@@ -566,23 +561,24 @@ impl TimestampRules {
     fn apply(&self, sampled: &[u32], logits: &mut [f32]) {
         let ts = self.ts as usize;
         let text = |l: &mut [f32], upto: usize| l[..upto].iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
+        // Tokens `from..to` (to the end with `usize::MAX`) ruled out.
         let stamps = |l: &mut [f32], from: usize, to: usize| {
             let n = l.len();
             l[from.min(n)..to.min(n).max(from.min(n))].iter_mut().for_each(|v| *v = f32::NEG_INFINITY)
         };
-        stamps(logits, self.last_allowed as usize + 1, self.vocab);
+        stamps(logits, self.last_allowed as usize + 1, usize::MAX);
         let n = sampled.len();
         if n == 0 {
             // Start with a timestamp, within the first second.
             text(logits, ts);
-            stamps(logits, ts + 51, self.vocab);
+            stamps(logits, ts + 51, usize::MAX);
             return;
         }
         let last = sampled[n - 1] >= self.ts;
         let before_last = n < 2 || sampled[n - 2] >= self.ts;
         if last {
             if before_last {
-                stamps(logits, ts, self.vocab); // a piece opened: text follows
+                stamps(logits, ts, usize::MAX); // a piece opened: text follows
             } else {
                 text(logits, self.eot as usize); // a piece closed: a timestamp or the end
             }
@@ -739,7 +735,7 @@ mod tests {
     #[test]
     fn timestamps_open_and_close_pieces_and_never_go_back() {
         // Text tokens 0..10, the end 10, timestamps 20..40 (20 = 0.00 s).
-        let rules = TimestampRules { eot: 10, ts: 20, vocab: 41, last_allowed: 35 };
+        let rules = TimestampRules { eot: 10, ts: 20, last_allowed: 35 };
         let flat = vec![0f32; 41];
         // First: a timestamp, no later than the window's end.
         assert_eq!(allowed(&rules, &[], &flat), (20..=35).collect::<Vec<_>>());
