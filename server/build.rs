@@ -3,7 +3,11 @@
 //! the site before the server in release mode (see `precompress` in Cargo.toml). Debug builds
 //! embed nothing and serve the site from disk.
 
-use std::{env, fs, io::Write, path::{Path, PathBuf}};
+use std::{
+    env, fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("site.rs");
@@ -15,14 +19,20 @@ fn main() {
     println!("cargo:rerun-if-changed={}", site_root.display());
 
     let release = env::var("PROFILE").map(|p| p == "release").unwrap_or(false);
-    let wanted = env::var("VIVA_EMBED_SITE").map(|v| v != "0").unwrap_or(release);
+    let wanted = env::var("VIVA_EMBED_SITE")
+        .map(|v| v != "0")
+        .unwrap_or(release);
     let mut files = Vec::new();
     if wanted && site_root.join("pkg").is_dir() {
         collect(&site_root, &site_root, &mut files);
         files.sort();
     }
     let mut f = fs::File::create(&out).unwrap();
-    writeln!(f, "/// Files of the built site, by path relative to the site root.").unwrap();
+    writeln!(
+        f,
+        "/// Files of the built site, by path relative to the site root."
+    )
+    .unwrap();
     writeln!(f, "pub static SITE_FILES: &[(&str, &[u8])] = &[").unwrap();
     for (rel, abs) in &files {
         writeln!(f, "    ({rel:?}, include_bytes!({abs:?})),").unwrap();
@@ -34,7 +44,9 @@ fn main() {
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -42,7 +54,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
         } else if p.to_string_lossy().contains(".d.ts") {
             // TypeScript declarations: of no use to a browser.
         } else if let Ok(rel) = p.strip_prefix(root) {
-            out.push((rel.to_string_lossy().replace('\\', "/"), p.display().to_string()));
+            out.push((
+                rel.to_string_lossy().replace('\\', "/"),
+                p.display().to_string(),
+            ));
         }
     }
 }

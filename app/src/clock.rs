@@ -13,7 +13,10 @@ pub struct Clock {
 
 impl Clock {
     pub fn now(&self) -> i64 {
-        let system = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let system = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         system + self.offset.load(Ordering::Relaxed)
     }
 

@@ -18,11 +18,31 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 /// Schema migrations, in order. A migration is never edited once released: add a new one.
 pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "init", sql: include_str!("../migrations/0001_init.surql") },
-    Migration { version: 2, name: "accounts", sql: include_str!("../migrations/0002_accounts.surql") },
-    Migration { version: 3, name: "interviews", sql: include_str!("../migrations/0003_interviews.surql") },
-    Migration { version: 4, name: "voice", sql: include_str!("../migrations/0004_voice.surql") },
-    Migration { version: 5, name: "voice_queue", sql: include_str!("../migrations/0005_voice_queue.surql") },
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.surql"),
+    },
+    Migration {
+        version: 2,
+        name: "accounts",
+        sql: include_str!("../migrations/0002_accounts.surql"),
+    },
+    Migration {
+        version: 3,
+        name: "interviews",
+        sql: include_str!("../migrations/0003_interviews.surql"),
+    },
+    Migration {
+        version: 4,
+        name: "voice",
+        sql: include_str!("../migrations/0004_voice.surql"),
+    },
+    Migration {
+        version: 5,
+        name: "voice_queue",
+        sql: include_str!("../migrations/0005_voice_queue.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -35,13 +55,24 @@ pub struct Migration {
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("could not open the database at {url}: {source}. Check that the address is right, that a SurrealDB server answers there, or that the data directory is writable")]
-    Connect { url: String, source: surrealdb::Error },
+    Connect {
+        url: String,
+        source: surrealdb::Error,
+    },
     #[error("the database at {url} did not answer within {secs} s. Check that a SurrealDB server is running there")]
     Timeout { url: String, secs: u64 },
     #[error("could not sign in to the database at {url} as {user}: {source}. Check --db-user and --db-pass")]
-    SignIn { url: String, user: String, source: surrealdb::Error },
+    SignIn {
+        url: String,
+        user: String,
+        source: surrealdb::Error,
+    },
     #[error("migration {version} ({name}) failed: {source}")]
-    Migration { version: i64, name: &'static str, source: surrealdb::Error },
+    Migration {
+        version: i64,
+        name: &'static str,
+        source: surrealdb::Error,
+    },
     #[error("{0} is missing from the database")]
     Missing(&'static str),
     #[error("database query failed: {0}")]
@@ -57,7 +88,9 @@ pub struct DbAuth {
 
 /// Whether a database URL names an embedded engine (data in this process) or a server.
 pub fn is_embedded(url: &str) -> bool {
-    ["mem:", "memory", "surrealkv:", "file:", "rocksdb:"].iter().any(|p| url.starts_with(p))
+    ["mem:", "memory", "surrealkv:", "file:", "rocksdb:"]
+        .iter()
+        .any(|p| url.starts_with(p))
 }
 
 /// Opens the database, signs in when it is a server, selects Viva's namespace and database,
@@ -65,13 +98,26 @@ pub fn is_embedded(url: &str) -> bool {
 pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
     let db = tokio::time::timeout(CONNECT_TIMEOUT, any::connect(url))
         .await
-        .map_err(|_| DbError::Timeout { url: url.to_string(), secs: CONNECT_TIMEOUT.as_secs() })?
-        .map_err(|source| DbError::Connect { url: url.to_string(), source })?;
+        .map_err(|_| DbError::Timeout {
+            url: url.to_string(),
+            secs: CONNECT_TIMEOUT.as_secs(),
+        })?
+        .map_err(|source| DbError::Connect {
+            url: url.to_string(),
+            source,
+        })?;
     if !is_embedded(url) {
         if let (Some(user), Some(pass)) = (&auth.user, &auth.pass) {
-            db.signin(Root { username: user.clone(), password: pass.clone() })
-                .await
-                .map_err(|source| DbError::SignIn { url: url.to_string(), user: user.clone(), source })?;
+            db.signin(Root {
+                username: user.clone(),
+                password: pass.clone(),
+            })
+            .await
+            .map_err(|source| DbError::SignIn {
+                url: url.to_string(),
+                user: user.clone(),
+                source,
+            })?;
         }
     }
     db.use_ns(NAMESPACE).use_db(DATABASE).await?;
@@ -105,7 +151,11 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>, DbError> {
     for m in MIGRATIONS {
         if let Some(prev) = applied.iter().find(|a| a.version == m.version) {
             if prev.checksum != checksum(m.sql) {
-                tracing::warn!(version = m.version, name = m.name, "migration changed after it was applied; keeping the applied schema");
+                tracing::warn!(
+                    version = m.version,
+                    name = m.name,
+                    "migration changed after it was applied; keeping the applied schema"
+                );
             }
             continue;
         }
@@ -119,7 +169,11 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>, DbError> {
             .bind(("checksum", checksum(m.sql)))
             .await
             .and_then(|r| r.check())
-            .map_err(|source| DbError::Migration { version: m.version, name: m.name, source })?;
+            .map_err(|source| DbError::Migration {
+                version: m.version,
+                name: m.name,
+                source,
+            })?;
         tracing::info!(version = m.version, name = m.name, "applied migration");
         done.push(m.version);
     }
@@ -127,7 +181,10 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>, DbError> {
 }
 
 pub async fn applied_migrations(db: &Db) -> Result<Vec<AppliedMigration>, DbError> {
-    let mut res = db.query("SELECT version, name, checksum FROM migration ORDER BY version").await?.check()?;
+    let mut res = db
+        .query("SELECT version, name, checksum FROM migration ORDER BY version")
+        .await?
+        .check()?;
     Ok(res.take(0)?)
 }
 
@@ -176,10 +233,16 @@ mod tests {
         let (_dir, db) = fresh().await;
         let applied = applied_migrations(&db).await.unwrap();
         assert_eq!(applied.len(), MIGRATIONS.len());
-        assert_eq!(applied.iter().map(|m| m.version).collect::<Vec<_>>(), (1..=MIGRATIONS.len() as i64).collect::<Vec<_>>());
+        assert_eq!(
+            applied.iter().map(|m| m.version).collect::<Vec<_>>(),
+            (1..=MIGRATIONS.len() as i64).collect::<Vec<_>>()
+        );
         // A second run applies nothing and records nothing twice.
         assert!(migrate(&db).await.unwrap().is_empty());
-        assert_eq!(applied_migrations(&db).await.unwrap().len(), MIGRATIONS.len());
+        assert_eq!(
+            applied_migrations(&db).await.unwrap().len(),
+            MIGRATIONS.len()
+        );
     }
 
     #[tokio::test]
@@ -194,9 +257,19 @@ mod tests {
     #[tokio::test]
     async fn schemafull_tables_reject_unknown_fields() {
         let (_dir, db) = fresh().await;
-        let res = db.query("CREATE instance:other SET uid = 'x', created_at = time::now(), colour = 'red'").await.unwrap().check();
-        assert!(res.is_err(), "a SCHEMAFULL table accepted a field it does not define");
-        let mut r = db.query("SELECT VALUE uid FROM instance:other").await.unwrap();
+        let res = db
+            .query("CREATE instance:other SET uid = 'x', created_at = time::now(), colour = 'red'")
+            .await
+            .unwrap()
+            .check();
+        assert!(
+            res.is_err(),
+            "a SCHEMAFULL table accepted a field it does not define"
+        );
+        let mut r = db
+            .query("SELECT VALUE uid FROM instance:other")
+            .await
+            .unwrap();
         let v: Vec<String> = r.take(0).unwrap();
         assert!(v.is_empty(), "the rejected record was half-stored");
     }

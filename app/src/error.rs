@@ -64,7 +64,9 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::UnsupportedRequestMethod(msg) => {
                 AppError::BadRequest(format!("Unsupported request method: {msg}"))
             }
-            ServerFnErrorErr::Request(msg) | ServerFnErrorErr::Response(msg) => AppError::Transport(msg),
+            ServerFnErrorErr::Request(msg) | ServerFnErrorErr::Response(msg) => {
+                AppError::Transport(msg)
+            }
             ServerFnErrorErr::Registration(_) => AppError::NotFound,
             _ => AppError::Internal,
         }
@@ -92,7 +94,9 @@ mod tests {
 
     #[test]
     fn malformed_arguments_become_bad_request_with_the_reason() {
-        let e = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization("expected `,`".into()));
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "expected `,`".into(),
+        ));
         assert_eq!(e.status_code(), 400);
         assert!(e.to_string().contains("expected `,`"), "{e}");
     }

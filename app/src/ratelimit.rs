@@ -16,14 +16,38 @@ pub struct Limit {
 
 /// The named limits. Per IP address limits slow down one attacker trying many accounts; per
 /// account limits slow down many addresses trying one account.
-pub const SIGN_UP_PER_IP: Limit = Limit { action: "sign_up_ip", max: 10, window_secs: 3600 };
-pub const SIGN_IN_PER_IP: Limit = Limit { action: "sign_in_ip", max: 30, window_secs: 300 };
-pub const SIGN_IN_PER_ACCOUNT: Limit = Limit { action: "sign_in_account", max: 10, window_secs: 900 };
-pub const CODE_CHECK_PER_IP: Limit = Limit { action: "code_check_ip", max: 30, window_secs: 900 };
+pub const SIGN_UP_PER_IP: Limit = Limit {
+    action: "sign_up_ip",
+    max: 10,
+    window_secs: 3600,
+};
+pub const SIGN_IN_PER_IP: Limit = Limit {
+    action: "sign_in_ip",
+    max: 30,
+    window_secs: 300,
+};
+pub const SIGN_IN_PER_ACCOUNT: Limit = Limit {
+    action: "sign_in_account",
+    max: 10,
+    window_secs: 900,
+};
+pub const CODE_CHECK_PER_IP: Limit = Limit {
+    action: "code_check_ip",
+    max: 30,
+    window_secs: 900,
+};
 /// Codes e-mailed to one account (verification, reset, changes) per hour. With 5 tries per
 /// code this bounds guessing at 25 tries per account per hour.
-pub const CODE_SEND_PER_ACCOUNT: Limit = Limit { action: "code_send_account", max: 5, window_secs: 3600 };
-pub const CODE_SEND_PER_IP: Limit = Limit { action: "code_send_ip", max: 20, window_secs: 3600 };
+pub const CODE_SEND_PER_ACCOUNT: Limit = Limit {
+    action: "code_send_account",
+    max: 5,
+    window_secs: 3600,
+};
+pub const CODE_SEND_PER_IP: Limit = Limit {
+    action: "code_send_ip",
+    max: 20,
+    window_secs: 3600,
+};
 
 /// Window start and seconds left for a time.
 pub fn window(limit: &Limit, now: i64) -> (i64, i64) {
@@ -74,7 +98,10 @@ pub async fn hit(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<(), AppE
 
 /// Counters of windows that have ended are no longer needed.
 pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
-    db.query("DELETE rate_limit WHERE expires_at < $now").bind(("now", now)).await?.check()?;
+    db.query("DELETE rate_limit WHERE expires_at < $now")
+        .bind(("now", now))
+        .await?
+        .check()?;
     Ok(())
 }
 
@@ -84,7 +111,11 @@ mod tests {
 
     #[test]
     fn windows_are_aligned_and_say_how_long_is_left() {
-        let l = Limit { action: "t", max: 3, window_secs: 60 };
+        let l = Limit {
+            action: "t",
+            max: 3,
+            window_secs: 60,
+        };
         assert_eq!(window(&l, 120), (120, 60));
         assert_eq!(window(&l, 179), (120, 1));
         assert_eq!(window(&l, 180), (180, 60));
@@ -93,12 +124,23 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_attempts_are_counted_exactly_and_never_fail() {
         let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
-        let l = Limit { action: "burst", max: 10, window_secs: 600 };
-        let tasks: Vec<_> = (0..40).map(|_| {
-            let db = db.clone();
-            tokio::spawn(async move { hit(&db, &l, "one-ip", 1_000).await })
-        }).collect();
+        let db = crate::db::connect(
+            &format!("surrealkv://{}", dir.path().join("db").display()),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        let l = Limit {
+            action: "burst",
+            max: 10,
+            window_secs: 600,
+        };
+        let tasks: Vec<_> = (0..40)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move { hit(&db, &l, "one-ip", 1_000).await })
+            })
+            .collect();
         let (mut ok, mut limited) = (0, 0);
         for t in tasks {
             match t.await.unwrap() {
@@ -114,8 +156,17 @@ mod tests {
     #[tokio::test]
     async fn the_budget_is_spent_then_refused_then_renewed() {
         let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
-        let l = Limit { action: "t", max: 3, window_secs: 60 };
+        let db = crate::db::connect(
+            &format!("surrealkv://{}", dir.path().join("db").display()),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        let l = Limit {
+            action: "t",
+            max: 3,
+            window_secs: 60,
+        };
         for _ in 0..3 {
             hit(&db, &l, "1.2.3.4", 130).await.unwrap();
         }
@@ -127,7 +178,10 @@ mod tests {
         hit(&db, &l, "5.6.7.8", 150).await.unwrap();
         hit(&db, &l, "1.2.3.4", 180).await.unwrap();
         sweep(&db, 250).await.unwrap();
-        let mut r = db.query("RETURN count(SELECT id FROM rate_limit)").await.unwrap();
+        let mut r = db
+            .query("RETURN count(SELECT id FROM rate_limit)")
+            .await
+            .unwrap();
         assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
     }
 }

@@ -27,18 +27,25 @@ pub struct ServerContext {
 
 impl ServerContext {
     pub fn cookie_mode(&self) -> crate::auth::tokens::CookieMode {
-        crate::auth::tokens::CookieMode { secure: !self.insecure_cookies }
+        crate::auth::tokens::CookieMode {
+            secure: !self.insecure_cookies,
+        }
     }
 
     pub fn get() -> Result<ServerContext, AppError> {
-        leptos::prelude::use_context::<ServerContext>()
-            .ok_or_else(|| AppError::internal("server context", "ServerContext missing from Leptos context"))
+        leptos::prelude::use_context::<ServerContext>().ok_or_else(|| {
+            AppError::internal(
+                "server context",
+                "ServerContext missing from Leptos context",
+            )
+        })
     }
 }
 
 /// The signed-in caller of this request, put there by the server's session middleware.
 pub fn caller() -> Option<Caller> {
-    leptos::prelude::use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<Caller>().cloned())
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Caller>().cloned())
 }
 
 /// The caller, or 401.

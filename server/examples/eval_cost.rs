@@ -6,10 +6,14 @@
 use std::time::{Duration, Instant};
 
 use app::feedback::{calibration, engine, EvalRequest};
-use app::interview::{bank, model::{Kind, ROLES}};
+use app::interview::{
+    bank,
+    model::{Kind, ROLES},
+};
 
 fn main() {
-    let reqs: Vec<(EvalRequest, EvalRequest)> = calibration::pairs().iter().map(|p| p.requests()).collect();
+    let reqs: Vec<(EvalRequest, EvalRequest)> =
+        calibration::pairs().iter().map(|p| p.requests()).collect();
     let (wins, _, _) = calibration::accuracy(&engine::Lexical);
 
     let rounds = 20;
@@ -29,16 +33,27 @@ fn main() {
 
     println!("### Embedded evaluation engine\n");
     println!("| what | figure |\n|---|---|");
-    println!("| evaluations timed | {} (the {} calibration answers × {rounds}) |", times.len(), reqs.len() * 2);
+    println!(
+        "| evaluations timed | {} (the {} calibration answers × {rounds}) |",
+        times.len(),
+        reqs.len() * 2
+    );
     println!("| time per answer, median | {} |", us(at(0.5)));
     println!("| time per answer, p99 | {} |", us(at(0.99)));
-    println!("| calibration: strong answer scored higher | {wins} of {} pairs ({:.1} %) |", reqs.len(), wins as f64 * 100.0 / reqs.len() as f64);
+    println!(
+        "| calibration: strong answer scored higher | {wins} of {} pairs ({:.1} %) |",
+        reqs.len(),
+        wins as f64 * 100.0 / reqs.len() as f64
+    );
     println!("\nRelevance here is the lexical measure.\n");
 
     // With the sentence-embedding model (VIVA_MODELS_DIR filled by `viva models fetch`): the
     // same, embedding included.
     if let Some(dir) = std::env::var_os("VIVA_MODELS_DIR") {
-        let model = app::feedback::embed::Embedder::load(&std::path::Path::new(&dir).join(app::feedback::embed::MODEL_DIR)).expect("embedding model");
+        let model = app::feedback::embed::Embedder::load(
+            &std::path::Path::new(&dir).join(app::feedback::embed::MODEL_DIR),
+        )
+        .expect("embedding model");
         let (wins, _, _) = calibration::accuracy(&model);
         let mut times: Vec<Duration> = Vec::new();
         for (s, w) in &reqs {
@@ -54,18 +69,32 @@ fn main() {
         println!("| evaluations timed | {} |", times.len());
         println!("| time per answer, median | {} |", us(at(0.5)));
         println!("| time per answer, p99 | {} |", us(at(0.99)));
-        println!("| calibration: strong answer scored higher | {wins} of {} pairs ({:.1} %) |\n", reqs.len(), wins as f64 * 100.0 / reqs.len() as f64);
+        println!(
+            "| calibration: strong answer scored higher | {wins} of {} pairs ({:.1} %) |\n",
+            reqs.len(),
+            wins as f64 * 100.0 / reqs.len() as f64
+        );
     }
 
     let questions = bank::load().expect("bank");
     println!("### Question bank: {} questions\n", questions.len());
     println!("| role | questions |\n|---|---|");
     for (slug, label) in ROLES {
-        println!("| {label} | {} |", questions.iter().filter(|q| q.roles.iter().any(|r| r == slug)).count());
+        println!(
+            "| {label} | {} |",
+            questions
+                .iter()
+                .filter(|q| q.roles.iter().any(|r| r == slug))
+                .count()
+        );
     }
     println!("\n| kind | questions |\n|---|---|");
     for k in Kind::ALL {
-        println!("| {} | {} |", k.label(), questions.iter().filter(|q| q.kind == k).count());
+        println!(
+            "| {} | {} |",
+            k.label(),
+            questions.iter().filter(|q| q.kind == k).count()
+        );
     }
     println!();
 }

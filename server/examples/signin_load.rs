@@ -18,13 +18,21 @@ use std::{
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (base, secs, conc, mode) = match &args[1..] {
-        [b, s, c, m] => (b.clone(), s.parse::<u64>().expect("seconds"), c.parse::<usize>().expect("concurrency"), m.clone()),
+        [b, s, c, m] => (
+            b.clone(),
+            s.parse::<u64>().expect("seconds"),
+            c.parse::<usize>().expect("concurrency"),
+            m.clone(),
+        ),
         _ => {
             eprintln!("usage: signin_load BASE_URL SECONDS CONCURRENCY one-ip|many-ips");
             std::process::exit(2);
         }
     };
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     let statuses = Arc::new(Mutex::new(BTreeMap::<u16, u64>::new()));
     let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let end = Instant::now() + Duration::from_secs(secs);
@@ -37,14 +45,21 @@ async fn main() {
                 let mut n: u64 = 0;
                 while Instant::now() < end {
                     n += 1;
-                    let ip = if mode == "many-ips" { format!("10.{}.{}.{}", worker, (n >> 8) & 255, n & 255) } else { "10.255.255.1".into() };
+                    let ip = if mode == "many-ips" {
+                        format!("10.{}.{}.{}", worker, (n >> 8) & 255, n & 255)
+                    } else {
+                        "10.255.255.1".into()
+                    };
                     let email = format!("nobody-{worker}-{n}@example.org");
                     let t = Instant::now();
                     let res = client
                         .post(format!("{base}/api/auth/sign_in"))
                         .header("accept", "application/json")
                         .header("x-forwarded-for", ip)
-                        .form(&[("email", email.as_str()), ("password", "Wrong-password-1234")])
+                        .form(&[
+                            ("email", email.as_str()),
+                            ("password", "Wrong-password-1234"),
+                        ])
                         .send()
                         .await;
                     let status = res.map(|r| r.status().as_u16()).unwrap_or(0);
@@ -62,9 +77,21 @@ async fn main() {
     let mut lat = latencies.lock().unwrap().clone();
     lat.sort();
     let total: u64 = statuses.values().sum();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).map(|d| d.as_millis()).unwrap_or(0);
-    let errors: u64 = statuses.iter().filter(|(s, _)| **s == 0 || **s >= 500).map(|(_, n)| n).sum();
-    let by_status = statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", ");
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    };
+    let errors: u64 = statuses
+        .iter()
+        .filter(|(s, _)| **s == 0 || **s >= 500)
+        .map(|(_, n)| n)
+        .sum();
+    let by_status = statuses
+        .iter()
+        .map(|(s, n)| format!("{s}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     println!(
         "| {mode}, {conc} concurrent, {secs} s | {:.1} | {} | {} | {} | {by_status} |",
         total as f64 / elapsed,

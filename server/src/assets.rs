@@ -26,9 +26,16 @@ impl Site {
         match site_root {
             Some(dir) => Site::Disk(dir),
             None if !embedded::SITE_FILES.is_empty() => Site::Embedded(Arc::new(
-                embedded::SITE_FILES.iter().map(|(p, b)| (*p, (*b, etag(b)))).collect(),
+                embedded::SITE_FILES
+                    .iter()
+                    .map(|(p, b)| (*p, (*b, etag(b))))
+                    .collect(),
             )),
-            None => Site::Disk(std::env::var("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|_| "target/site".into())),
+            None => Site::Disk(
+                std::env::var("LEPTOS_SITE_ROOT")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|_| "target/site".into()),
+            ),
         }
     }
 
@@ -49,19 +56,36 @@ impl Site {
 
     async fn read(&self, rel: &str) -> Option<(Cow<'static, [u8]>, Option<String>)> {
         match self {
-            Site::Embedded(files) => files.get(rel).map(|(b, tag)| (Cow::Borrowed(*b), Some(tag.clone()))),
-            Site::Disk(dir) => tokio::fs::read(dir.join(rel)).await.ok().map(|b| (Cow::Owned(b), None)),
+            Site::Embedded(files) => files
+                .get(rel)
+                .map(|(b, tag)| (Cow::Borrowed(*b), Some(tag.clone()))),
+            Site::Disk(dir) => tokio::fs::read(dir.join(rel))
+                .await
+                .ok()
+                .map(|b| (Cow::Owned(b), None)),
         }
     }
 
     /// Answers a GET for `path`, or None when there is no such file (the caller renders 404).
     pub async fn serve(&self, path: &str, req_headers: &HeaderMap) -> Option<Response> {
         let rel = path.trim_start_matches('/');
-        if rel.is_empty() || rel.split('/').any(|seg| seg == ".." || seg.starts_with('.')) || rel.contains('\\') {
+        if rel.is_empty()
+            || rel
+                .split('/')
+                .any(|seg| seg == ".." || seg.starts_with('.'))
+            || rel.contains('\\')
+        {
             return None;
         }
-        let accept = req_headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let accepts = |enc: &str| accept.split(',').any(|p| p.trim().split(';').next() == Some(enc));
+        let accept = req_headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let accepts = |enc: &str| {
+            accept
+                .split(',')
+                .any(|p| p.trim().split(';').next() == Some(enc))
+        };
         let mut chosen = None;
         for (enc, ext) in [("br", ".br"), ("gzip", ".gz")] {
             if accepts(enc) {
@@ -86,8 +110,16 @@ impl Site {
         }
         if let Some(tag) = tag {
             let tag = format!("\"{tag}-{}\"", encoding.unwrap_or("id"));
-            if req_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
-                return res.status(StatusCode::NOT_MODIFIED).header(header::ETAG, tag).body(Body::empty()).ok();
+            if req_headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                == Some(tag.as_str())
+            {
+                return res
+                    .status(StatusCode::NOT_MODIFIED)
+                    .header(header::ETAG, tag)
+                    .body(Body::empty())
+                    .ok();
             }
             res = res.header(header::ETAG, HeaderValue::from_str(&tag).ok()?);
         }

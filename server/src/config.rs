@@ -98,7 +98,12 @@ pub struct ServeArgs {
     #[arg(long, env = "VIVA_DB_USER", value_name = "USER")]
     pub db_user: Option<String>,
     /// Password for a SurrealDB server.
-    #[arg(long, env = "VIVA_DB_PASS", value_name = "PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_DB_PASS",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
     pub db_pass: Option<String>,
     /// The address people use to reach this site, e.g. https://viva.example.org, used in links
     /// and e-mails; https:// turns on HSTS [default: http://ADDR].
@@ -123,7 +128,12 @@ pub struct ServeArgs {
     /// SMTP server for e-mail: smtp://user:pass@host:587?tls=required (STARTTLS),
     /// smtps://user:pass@host:465 (TLS) or smtp://localhost:25 (no TLS). Without it, e-mails
     /// stay in the outbox (admins read them at /admin/outbox; they are also logged).
-    #[arg(long, env = "VIVA_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub smtp_url: Option<String>,
     /// Sender of e-mails [default: "PRODUCT_NAME <no-reply@HOST of the public URL>"].
     #[arg(long, env = "VIVA_MAIL_FROM", value_name = "ADDRESS")]
@@ -139,12 +149,22 @@ pub struct ServeArgs {
     /// register: PUBLIC_URL/auth/oidc/google/callback.
     #[arg(long, env = "VIVA_GOOGLE_CLIENT_ID", value_name = "ID")]
     pub google_client_id: Option<String>,
-    #[arg(long, env = "VIVA_GOOGLE_CLIENT_SECRET", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_GOOGLE_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub google_client_secret: Option<String>,
     /// LinkedIn sign-in (OpenID Connect): client id (with --linkedin-client-secret).
     #[arg(long, env = "VIVA_LINKEDIN_CLIENT_ID", value_name = "ID")]
     pub linkedin_client_id: Option<String>,
-    #[arg(long, env = "VIVA_LINKEDIN_CLIENT_SECRET", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_LINKEDIN_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub linkedin_client_secret: Option<String>,
     /// Any other OpenID Connect provider: its issuer URL (discovery is read from it), with
     /// --oidc-client-id, --oidc-client-secret and, for the button, --oidc-name.
@@ -152,7 +172,12 @@ pub struct ServeArgs {
     pub oidc_issuer: Option<String>,
     #[arg(long, env = "VIVA_OIDC_CLIENT_ID", value_name = "ID")]
     pub oidc_client_id: Option<String>,
-    #[arg(long, env = "VIVA_OIDC_CLIENT_SECRET", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_OIDC_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub oidc_client_secret: Option<String>,
     /// The provider's name on the sign-in button [default: Single sign-on].
     #[arg(long, env = "VIVA_OIDC_NAME", value_name = "NAME")]
@@ -173,7 +198,12 @@ pub struct ServeArgs {
     #[arg(long, env = "VIVA_LLM_URL", value_name = "URL")]
     pub llm_url: Option<String>,
     /// The provider's API key (not needed by most local servers).
-    #[arg(long, env = "VIVA_LLM_API_KEY", value_name = "KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_LLM_API_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
     pub llm_api_key: Option<String>,
     /// The model name, e.g. gpt-4o-mini, llama3.1, gemini-2.0-flash (required with --llm-provider).
     #[arg(long, env = "VIVA_LLM_MODEL", value_name = "MODEL")]
@@ -197,7 +227,12 @@ pub struct ServeArgs {
     #[arg(long, env = "VIVA_STT_URL", value_name = "URL")]
     pub stt_url: Option<String>,
     /// The transcription provider's API key.
-    #[arg(long, env = "VIVA_STT_API_KEY", value_name = "KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_STT_API_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
     pub stt_api_key: Option<String>,
     /// The transcription model, e.g. whisper-1, whisper-large-v3, gemini-2.0-flash.
     #[arg(long, env = "VIVA_STT_MODEL", value_name = "MODEL")]
@@ -300,9 +335,15 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("could not read the config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the config file {path} is not valid: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -310,12 +351,23 @@ pub enum ConfigError {
 type Pair = (Option<String>, Option<String>);
 
 /// The evaluation engine from its settings; a half-configured one names what is missing.
-fn hosted_engine(flag: &str, provider: Option<String>, url: Option<String>, key: Option<String>, model: Option<String>, timeout: Option<u64>) -> Result<Option<app::feedback::hosted::Hosted>, ConfigError> {
+fn hosted_engine(
+    flag: &str,
+    provider: Option<String>,
+    url: Option<String>,
+    key: Option<String>,
+    model: Option<String>,
+    timeout: Option<u64>,
+) -> Result<Option<app::feedback::hosted::Hosted>, ConfigError> {
     use app::feedback::hosted::{Hosted, Protocol, HOSTED_TIMEOUT};
-    let provider = provider.map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty());
+    let provider = provider
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty());
     let Some(provider) = provider else {
         if model.is_some() || url.is_some() {
-            return Err(ConfigError::Invalid(format!("--{flag}-model and --{flag}-url need --{flag}-provider (openai or gemini)")));
+            return Err(ConfigError::Invalid(format!(
+                "--{flag}-model and --{flag}-url need --{flag}-provider (openai or gemini)"
+            )));
         }
         return Ok(None);
     };
@@ -327,25 +379,44 @@ fn hosted_engine(flag: &str, provider: Option<String>, url: Option<String>, key:
     let model = model.filter(|m| !m.trim().is_empty()).ok_or_else(|| ConfigError::Invalid(format!("--{flag}-provider needs --{flag}-model, e.g. gpt-4o-mini, whisper-1 or gemini-2.0-flash")))?;
     let base_url = url.unwrap_or_else(|| default_url.into());
     if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-        return Err(ConfigError::Invalid(format!("--{flag}-url {base_url:?} must be an http:// or https:// URL")));
+        return Err(ConfigError::Invalid(format!(
+            "--{flag}-url {base_url:?} must be an http:// or https:// URL"
+        )));
     }
     let timeout = match timeout {
         None => HOSTED_TIMEOUT,
         Some(s) if (1..=300).contains(&s) => std::time::Duration::from_secs(s),
-        Some(s) => return Err(ConfigError::Invalid(format!("--{flag}-timeout {s} must be between 1 and 300 seconds"))),
+        Some(s) => {
+            return Err(ConfigError::Invalid(format!(
+                "--{flag}-timeout {s} must be between 1 and 300 seconds"
+            )))
+        }
     };
-    Ok(Some(Hosted { protocol, base_url, api_key: key.filter(|k| !k.is_empty()), model, timeout }))
+    Ok(Some(Hosted {
+        protocol,
+        base_url,
+        api_key: key.filter(|k| !k.is_empty()),
+        model,
+        timeout,
+    }))
 }
 
 /// Sign-in providers from their settings; a half-configured one is an error that names the
 /// missing setting.
-fn providers(google: Pair, linkedin: Pair, generic: (Option<String>, Option<String>, Option<String>), name: Option<String>) -> Result<Vec<app::auth::oidc::Provider>, ConfigError> {
+fn providers(
+    google: Pair,
+    linkedin: Pair,
+    generic: (Option<String>, Option<String>, Option<String>),
+    name: Option<String>,
+) -> Result<Vec<app::auth::oidc::Provider>, ConfigError> {
     use app::auth::oidc::Provider;
     let both = |(id, secret): Pair, flag: &str| -> Result<Option<(String, String)>, ConfigError> {
         match (id, secret) {
             (Some(i), Some(s)) => Ok(Some((i, s))),
             (None, None) => Ok(None),
-            _ => Err(ConfigError::Invalid(format!("--{flag}-client-id and --{flag}-client-secret go together: give both or neither"))),
+            _ => Err(ConfigError::Invalid(format!(
+                "--{flag}-client-id and --{flag}-client-secret go together: give both or neither"
+            ))),
         }
     };
     let mut out = Vec::new();
@@ -372,13 +443,25 @@ impl Settings {
     pub fn resolve(args: ServeArgs) -> Result<Settings, ConfigError> {
         let file = match &args.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-                toml::from_str::<FileConfig>(&text).map_err(|source| ConfigError::Parse { path: path.clone(), source })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|source| ConfigError::Parse {
+                    path: path.clone(),
+                    source,
+                })?
             }
             None => FileConfig::default(),
         };
-        let addr = args.addr.or(file.addr).unwrap_or_else(|| DEFAULT_ADDR.parse().unwrap());
-        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let addr = args
+            .addr
+            .or(file.addr)
+            .unwrap_or_else(|| DEFAULT_ADDR.parse().unwrap());
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let db = args
             .db
             .or(file.db)
@@ -389,7 +472,10 @@ impl Settings {
                 "--db {db:?} is not a database URL Viva can use: give surrealkv://PATH, mem:// or ws://HOST:PORT"
             )));
         }
-        let public_url = args.public_url.or(file.public_url).map(|u| u.trim_end_matches('/').to_string());
+        let public_url = args
+            .public_url
+            .or(file.public_url)
+            .map(|u| u.trim_end_matches('/').to_string());
         if let Some(u) = &public_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 return Err(ConfigError::Invalid(format!(
@@ -397,12 +483,23 @@ impl Settings {
                 )));
             }
         }
-        let max_body_bytes = args.max_body_bytes.or(file.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let max_body_bytes = args
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES);
         if max_body_bytes < 1024 {
-            return Err(ConfigError::Invalid("--max-body-bytes must be at least 1024".into()));
+            return Err(ConfigError::Invalid(
+                "--max-body-bytes must be at least 1024".into(),
+            ));
         }
-        let models_dir = args.models_dir.or(file.models_dir).unwrap_or_else(|| data_dir.join("models"));
-        let whisper_model = args.whisper_model.or(file.whisper_model).unwrap_or_else(|| models_dir.join("whisper"));
+        let models_dir = args
+            .models_dir
+            .or(file.models_dir)
+            .unwrap_or_else(|| data_dir.join("models"));
+        let whisper_model = args
+            .whisper_model
+            .or(file.whisper_model)
+            .unwrap_or_else(|| models_dir.join("whisper"));
         Ok(Settings {
             models_dir,
             whisper_model,
@@ -416,16 +513,36 @@ impl Settings {
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             log: args.log.or(file.log).unwrap_or_else(|| DEFAULT_LOG.into()),
             max_body_bytes,
-            shutdown_timeout_secs: args.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
-            smtp_url: args.smtp_url.or(file.smtp_url).filter(|u| !u.trim().is_empty()),
+            shutdown_timeout_secs: args
+                .shutdown_timeout
+                .or(file.shutdown_timeout)
+                .unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            smtp_url: args
+                .smtp_url
+                .or(file.smtp_url)
+                .filter(|u| !u.trim().is_empty()),
             mail_from: args.mail_from.or(file.mail_from),
-            product_name: args.product_name.or(file.product_name).unwrap_or_else(|| app::PRODUCT_NAME.into()),
+            product_name: args
+                .product_name
+                .or(file.product_name)
+                .unwrap_or_else(|| app::PRODUCT_NAME.into()),
             behind_proxy: args.behind_proxy || file.behind_proxy.unwrap_or(false),
-            allow_insecure_http: args.allow_insecure_http || file.allow_insecure_http.unwrap_or(false),
+            allow_insecure_http: args.allow_insecure_http
+                || file.allow_insecure_http.unwrap_or(false),
             oidc: providers(
-                (args.google_client_id.or(file.google_client_id), args.google_client_secret.or(file.google_client_secret)),
-                (args.linkedin_client_id.or(file.linkedin_client_id), args.linkedin_client_secret.or(file.linkedin_client_secret)),
-                (args.oidc_issuer.or(file.oidc_issuer), args.oidc_client_id.or(file.oidc_client_id), args.oidc_client_secret.or(file.oidc_client_secret)),
+                (
+                    args.google_client_id.or(file.google_client_id),
+                    args.google_client_secret.or(file.google_client_secret),
+                ),
+                (
+                    args.linkedin_client_id.or(file.linkedin_client_id),
+                    args.linkedin_client_secret.or(file.linkedin_client_secret),
+                ),
+                (
+                    args.oidc_issuer.or(file.oidc_issuer),
+                    args.oidc_client_id.or(file.oidc_client_id),
+                    args.oidc_client_secret.or(file.oidc_client_secret),
+                ),
                 args.oidc_name.or(file.oidc_name),
             )?,
             hosted_stt: hosted_engine(
@@ -450,10 +567,18 @@ impl Settings {
     /// Whether session cookies must drop `Secure`: only for a plain-HTTP public URL on a
     /// non-local host, and only when the operator allowed it. Otherwise such a URL is an error.
     pub fn insecure_cookies(&self, public_url: &str) -> Result<bool, ConfigError> {
-        let Some(rest) = public_url.strip_prefix("http://") else { return Ok(false) };
+        let Some(rest) = public_url.strip_prefix("http://") else {
+            return Ok(false);
+        };
         let host = rest.split(['/', '?']).next().unwrap_or("");
-        let host = host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map(|(h, _)| h).unwrap_or(host);
-        let local = matches!(host, "localhost" | "[::1]") || host.starts_with("127.") || host.ends_with(".localhost");
+        let host = host
+            .rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map(|(h, _)| h)
+            .unwrap_or(host);
+        let local = matches!(host, "localhost" | "[::1]")
+            || host.starts_with("127.")
+            || host.ends_with(".localhost");
         if local {
             return Ok(false);
         }
@@ -469,15 +594,28 @@ impl Settings {
     /// The sender address: the setting, or no-reply at the public URL's host.
     pub fn mail_from_for(&self, public_url: &str) -> String {
         self.mail_from.clone().unwrap_or_else(|| {
-            let host = public_url.split("://").nth(1).unwrap_or("localhost").split(['/', ':']).next().unwrap_or("localhost");
-            let host = if host.contains('.') && !host.chars().all(|c| c.is_ascii_digit() || c == '.') { host } else { "localhost.localdomain" };
+            let host = public_url
+                .split("://")
+                .nth(1)
+                .unwrap_or("localhost")
+                .split(['/', ':'])
+                .next()
+                .unwrap_or("localhost");
+            let host =
+                if host.contains('.') && !host.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                    host
+                } else {
+                    "localhost.localdomain"
+                };
             format!("{} <no-reply@{host}>", self.product_name)
         })
     }
 
     /// The public URL, or one made from the bound address.
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
     }
 }
 
@@ -498,8 +636,16 @@ mod tests {
     #[test]
     fn flags_win_over_the_file() {
         let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(f, "addr = \"127.0.0.1:4000\"\ndata_dir = \"/tmp/x\"\nlog_format = \"json\"").unwrap();
-        let args = ServeArgs { config: Some(f.path().into()), addr: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
+        writeln!(
+            f,
+            "addr = \"127.0.0.1:4000\"\ndata_dir = \"/tmp/x\"\nlog_format = \"json\""
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(f.path().into()),
+            addr: Some("127.0.0.1:5000".parse().unwrap()),
+            ..Default::default()
+        };
         let s = Settings::resolve(args).unwrap();
         assert_eq!(s.addr.port(), 5000);
         assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
@@ -511,13 +657,25 @@ mod tests {
     fn unknown_keys_and_bad_values_are_named() {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         writeln!(f, "adress = \"127.0.0.1:4000\"").unwrap();
-        let err = Settings::resolve(ServeArgs { config: Some(f.path().into()), ..Default::default() }).unwrap_err();
+        let err = Settings::resolve(ServeArgs {
+            config: Some(f.path().into()),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("adress"), "{err}");
 
-        let err = Settings::resolve(ServeArgs { db: Some("postgres://x".into()), ..Default::default() }).unwrap_err();
+        let err = Settings::resolve(ServeArgs {
+            db: Some("postgres://x".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("surrealkv://"), "{err}");
 
-        let err = Settings::resolve(ServeArgs { public_url: Some("viva.example.org".into()), ..Default::default() }).unwrap_err();
+        let err = Settings::resolve(ServeArgs {
+            public_url: Some("viva.example.org".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("http"), "{err}");
     }
 
@@ -529,14 +687,25 @@ mod tests {
         assert!(!s.insecure_cookies("http://localhost:8080/").unwrap());
         let e = s.insecure_cookies("http://viva.lan:3000").unwrap_err();
         assert!(e.to_string().contains("--allow-insecure-http"), "{e}");
-        let s = Settings::resolve(ServeArgs { allow_insecure_http: true, ..Default::default() }).unwrap();
+        let s = Settings::resolve(ServeArgs {
+            allow_insecure_http: true,
+            ..Default::default()
+        })
+        .unwrap();
         assert!(s.insecure_cookies("http://192.168.1.20:3000").unwrap());
     }
 
     #[test]
     fn sign_in_providers_need_all_their_settings() {
-        assert!(Settings::resolve(ServeArgs::default()).unwrap().oidc.is_empty());
-        let e = Settings::resolve(ServeArgs { google_client_id: Some("id".into()), ..Default::default() }).unwrap_err();
+        assert!(Settings::resolve(ServeArgs::default())
+            .unwrap()
+            .oidc
+            .is_empty());
+        let e = Settings::resolve(ServeArgs {
+            google_client_id: Some("id".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("--google-client-secret"), "{e}");
         let s = Settings::resolve(ServeArgs {
             linkedin_client_id: Some("id".into()),
@@ -548,16 +717,42 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let ids: Vec<_> = s.oidc.iter().map(|p| (p.id.as_str(), p.label.as_str(), p.issuer.as_str())).collect();
-        assert_eq!(ids, [("linkedin", "LinkedIn", "https://www.linkedin.com/oauth"), ("sso", "Acme SSO", "https://sso.example.org")]);
-        let e = Settings::resolve(ServeArgs { oidc_issuer: Some("http://sso.example.org".into()), oidc_client_id: Some("a".into()), oidc_client_secret: Some("b".into()), ..Default::default() }).unwrap_err();
+        let ids: Vec<_> = s
+            .oidc
+            .iter()
+            .map(|p| (p.id.as_str(), p.label.as_str(), p.issuer.as_str()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("linkedin", "LinkedIn", "https://www.linkedin.com/oauth"),
+                ("sso", "Acme SSO", "https://sso.example.org")
+            ]
+        );
+        let e = Settings::resolve(ServeArgs {
+            oidc_issuer: Some("http://sso.example.org".into()),
+            oidc_client_id: Some("a".into()),
+            oidc_client_secret: Some("b".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("https://"), "{e}");
     }
 
     #[test]
     fn the_sender_defaults_to_the_public_host() {
-        let s = Settings::resolve(ServeArgs { product_name: Some("Acme".into()), ..Default::default() }).unwrap();
-        assert_eq!(s.mail_from_for("https://viva.example.org"), "Acme <no-reply@viva.example.org>");
-        assert_eq!(s.mail_from_for("http://127.0.0.1:3000"), "Acme <no-reply@localhost.localdomain>");
+        let s = Settings::resolve(ServeArgs {
+            product_name: Some("Acme".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            s.mail_from_for("https://viva.example.org"),
+            "Acme <no-reply@viva.example.org>"
+        );
+        assert_eq!(
+            s.mail_from_for("http://127.0.0.1:3000"),
+            "Acme <no-reply@localhost.localdomain>"
+        );
     }
 }

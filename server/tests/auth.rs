@@ -23,14 +23,32 @@ async fn sign_up_verify_sign_in_and_out_over_http() {
     assert!(ok(&v.sign_up("ada@example.org", "Ada Lovelace").await));
     let code = v.code_for("ada@example.org", mark).await;
 
-    let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "ada@example.org"), ("password", "Wrong-password-1")]).send().await.unwrap();
+    let res = post(&v, "/api/auth/sign_in", "")
+        .form(&[
+            ("email", "ada@example.org"),
+            ("password", "Wrong-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(json(res).await["BadRequest"], "The e-mail address or password is not right.");
+    assert_eq!(
+        json(res).await["BadRequest"],
+        "The e-mail address or password is not right."
+    );
 
-    let res = post(&v, "/api/auth/verify_email", "").form(&[("email", "ada@example.org"), ("code", code.as_str())]).send().await.unwrap();
+    let res = post(&v, "/api/auth/verify_email", "")
+        .form(&[("email", "ada@example.org"), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert!(ok(&res), "{}", res.status());
 
-    let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "Ada@Example.org"), ("password", PW)]).send().await.unwrap();
+    let res = post(&v, "/api/auth/sign_in", "")
+        .form(&[("email", "Ada@Example.org"), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
     assert!(ok(&res), "{}", res.status());
     let set = set_cookies(&res);
     assert_eq!(set.len(), 2, "{set:?}");
@@ -41,7 +59,9 @@ async fn sign_up_verify_sign_in_and_out_over_http() {
         }
         assert!(!c.contains("Domain"), "{c}");
     }
-    assert!(set.iter().any(|c| c.starts_with("__Host-viva_access=") && c.contains("Max-Age=900")));
+    assert!(set
+        .iter()
+        .any(|c| c.starts_with("__Host-viva_access=") && c.contains("Max-Age=900")));
     let jar = cookie_header(&set);
 
     let m = me(&v, &jar).await;
@@ -49,13 +69,35 @@ async fn sign_up_verify_sign_in_and_out_over_http() {
     assert_eq!(m["email_verified"], true);
     assert_eq!(me(&v, "").await, serde_json::Value::Null);
 
-    let page = client().get(v.url("/dashboard")).header("cookie", &jar).send().await.unwrap().text().await.unwrap();
+    let page = client()
+        .get(v.url("/dashboard"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Ada Lovelace"), "{page}");
 
-    let res = post(&v, "/api/auth/sign_out_everywhere", &jar).send().await.unwrap();
-    assert!(set_cookies(&res).iter().all(|c| c.contains("Max-Age=0")), "{:?}", set_cookies(&res));
+    let res = post(&v, "/api/auth/sign_out_everywhere", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        set_cookies(&res).iter().all(|c| c.contains("Max-Age=0")),
+        "{:?}",
+        set_cookies(&res)
+    );
     assert_eq!(me(&v, &jar).await, serde_json::Value::Null);
-    assert_eq!(post(&v, "/api/auth/sign_out_everywhere", &jar).send().await.unwrap().status(), 401);
+    assert_eq!(
+        post(&v, "/api/auth/sign_out_everywhere", &jar)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -83,21 +125,41 @@ async fn an_expired_access_token_is_renewed_and_a_reused_refresh_token_ends_the_
 async fn tampered_and_foreign_tokens_are_refused() {
     let v = Viva::start(&[]).await;
     let jar = v.account("ada@example.org", "Ada").await;
-    let access = jar.split("; ").find(|c| c.starts_with("__Host-viva_access=")).unwrap().trim_start_matches("__Host-viva_access=").to_string();
+    let access = jar
+        .split("; ")
+        .find(|c| c.starts_with("__Host-viva_access="))
+        .unwrap()
+        .trim_start_matches("__Host-viva_access=")
+        .to_string();
     let parts: Vec<&str> = access.split('.').collect();
     // Raise the role in the payload, keep the signature.
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let payload = String::from_utf8(b64.decode(parts[1]).unwrap()).unwrap();
-    for forged_payload in [payload.replace("\"user\"", "\"admin\""), payload.replace("viva-web", "other-app")] {
+    for forged_payload in [
+        payload.replace("\"user\"", "\"admin\""),
+        payload.replace("viva-web", "other-app"),
+    ] {
         let forged = format!("{}.{}.{}", parts[0], b64.encode(forged_payload), parts[2]);
-        let res = post(&v, "/api/auth/me", &format!("__Host-viva_access={forged}")).send().await.unwrap();
-        assert!(set_cookies(&res).iter().any(|c| c.starts_with("__Host-viva_access=;") && c.contains("Max-Age=0")));
+        let res = post(&v, "/api/auth/me", &format!("__Host-viva_access={forged}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(set_cookies(&res)
+            .iter()
+            .any(|c| c.starts_with("__Host-viva_access=;") && c.contains("Max-Age=0")));
         assert_eq!(json(res).await, serde_json::Value::Null);
     }
     // alg=none.
-    let none = format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
-    assert_eq!(me(&v, &format!("__Host-viva_access={none}")).await, serde_json::Value::Null);
+    let none = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
+    assert_eq!(
+        me(&v, &format!("__Host-viva_access={none}")).await,
+        serde_json::Value::Null
+    );
     // Another installation's token (a second server with its own key) is refused here.
     let other = Viva::start(&[]).await;
     let foreign = other.account("ada@example.org", "Ada").await;
@@ -111,15 +173,37 @@ async fn disabled_accounts_lose_their_sessions_and_cannot_sign_in() {
     let res = post(&v, "/api/admin/claim", &admin).send().await.unwrap();
     assert!(ok(&res), "{}", res.status());
     let user = v.account("bob@example.org", "Bob").await;
-    let users = json(post(&v, "/api/admin/users", &admin).form(&[("search", "bob")]).send().await.unwrap()).await;
+    let users = json(
+        post(&v, "/api/admin/users", &admin)
+            .form(&[("search", "bob")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let bob = users[0]["id"].as_str().unwrap().to_string();
-    let res = post(&v, "/api/admin/set_disabled", &admin).form(&[("user_id", bob.as_str()), ("disabled", "true")]).send().await.unwrap();
+    let res = post(&v, "/api/admin/set_disabled", &admin)
+        .form(&[("user_id", bob.as_str()), ("disabled", "true")])
+        .send()
+        .await
+        .unwrap();
     assert!(ok(&res), "{}", res.status());
     assert_eq!(me(&v, &user).await, serde_json::Value::Null);
-    let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "bob@example.org"), ("password", PW)]).send().await.unwrap();
+    let res = post(&v, "/api/auth/sign_in", "")
+        .form(&[("email", "bob@example.org"), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
     // The audit log shows it to the admin.
-    let log = json(post(&v, "/api/admin/audit", &admin).form(&[("kind", "account_disabled")]).send().await.unwrap()).await;
+    let log = json(
+        post(&v, "/api/admin/audit", &admin)
+            .form(&[("kind", "account_disabled")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(log[0]["email"], "bob@example.org");
 }
 
@@ -128,23 +212,62 @@ async fn password_reset_by_code_ends_every_session() {
     let v = Viva::start(&[]).await;
     let jar = v.account("ada@example.org", "Ada").await;
     let mark = v.log_len();
-    let res = post(&v, "/api/auth/request_reset", "").form(&[("email", "ada@example.org")]).send().await.unwrap();
+    let res = post(&v, "/api/auth/request_reset", "")
+        .form(&[("email", "ada@example.org")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let code = v.code_for("ada@example.org", mark).await;
     let new_pw = "copper-Meadow-lantern-907";
     // A weak new password is refused with a reason, and the code still works afterwards.
-    let res = post(&v, "/api/auth/reset_password", "").form(&[("email", "ada@example.org"), ("code", code.as_str()), ("password", "password1")]).send().await.unwrap();
+    let res = post(&v, "/api/auth/reset_password", "")
+        .form(&[
+            ("email", "ada@example.org"),
+            ("code", code.as_str()),
+            ("password", "password1"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(json(res).await["BadRequest"].as_str().unwrap().contains("guess"));
-    let res = post(&v, "/api/auth/reset_password", "").form(&[("email", "ada@example.org"), ("code", code.as_str()), ("password", new_pw)]).send().await.unwrap();
+    assert!(json(res).await["BadRequest"]
+        .as_str()
+        .unwrap()
+        .contains("guess"));
+    let res = post(&v, "/api/auth/reset_password", "")
+        .form(&[
+            ("email", "ada@example.org"),
+            ("code", code.as_str()),
+            ("password", new_pw),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert!(ok(&res), "{}", res.status());
     assert_eq!(me(&v, &jar).await, serde_json::Value::Null);
-    let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "ada@example.org"), ("password", PW)]).send().await.unwrap();
+    let res = post(&v, "/api/auth/sign_in", "")
+        .form(&[("email", "ada@example.org"), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "ada@example.org"), ("password", new_pw)]).send().await.unwrap();
+    let res = post(&v, "/api/auth/sign_in", "")
+        .form(&[("email", "ada@example.org"), ("password", new_pw)])
+        .send()
+        .await
+        .unwrap();
     assert!(ok(&res));
     // The code worked once.
-    let res = post(&v, "/api/auth/reset_password", "").form(&[("email", "ada@example.org"), ("code", code.as_str()), ("password", new_pw)]).send().await.unwrap();
+    let res = post(&v, "/api/auth/reset_password", "")
+        .form(&[
+            ("email", "ada@example.org"),
+            ("code", code.as_str()),
+            ("password", new_pw),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
 }
 
@@ -169,21 +292,80 @@ async fn known_and_unknown_addresses_get_the_same_answers_in_the_same_time() {
     let v = Viva::start(&[]).await;
     v.account("ada@example.org", "Ada").await;
     // Password reset requests.
-    let known = median_ms(async || post(&v, "/api/auth/request_reset", "").form(&[("email", "ada@example.org")]).send().await.unwrap(), 3).await;
-    let unknown = median_ms(async || post(&v, "/api/auth/request_reset", "").form(&[("email", "nobody@example.org")]).send().await.unwrap(), 3).await;
+    let known = median_ms(
+        async || {
+            post(&v, "/api/auth/request_reset", "")
+                .form(&[("email", "ada@example.org")])
+                .send()
+                .await
+                .unwrap()
+        },
+        3,
+    )
+    .await;
+    let unknown = median_ms(
+        async || {
+            post(&v, "/api/auth/request_reset", "")
+                .form(&[("email", "nobody@example.org")])
+                .send()
+                .await
+                .unwrap()
+        },
+        3,
+    )
+    .await;
     assert_eq!((known.1, &known.2), (unknown.1, &unknown.2));
-    assert!((known.0 - unknown.0).abs() < 60.0, "reset: known {:.0} ms, unknown {:.0} ms", known.0, unknown.0);
+    assert!(
+        (known.0 - unknown.0).abs() < 60.0,
+        "reset: known {:.0} ms, unknown {:.0} ms",
+        known.0,
+        unknown.0
+    );
     // Sign-in failures.
-    let known = median_ms(async || post(&v, "/api/auth/sign_in", "").form(&[("email", "ada@example.org"), ("password", "Wrong-pass-77")]).send().await.unwrap(), 3).await;
-    let unknown = median_ms(async || post(&v, "/api/auth/sign_in", "").form(&[("email", "nobody@example.org"), ("password", "Wrong-pass-77")]).send().await.unwrap(), 3).await;
+    let known = median_ms(
+        async || {
+            post(&v, "/api/auth/sign_in", "")
+                .form(&[("email", "ada@example.org"), ("password", "Wrong-pass-77")])
+                .send()
+                .await
+                .unwrap()
+        },
+        3,
+    )
+    .await;
+    let unknown = median_ms(
+        async || {
+            post(&v, "/api/auth/sign_in", "")
+                .form(&[
+                    ("email", "nobody@example.org"),
+                    ("password", "Wrong-pass-77"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        },
+        3,
+    )
+    .await;
     assert_eq!((known.1, &known.2), (unknown.1, &unknown.2));
-    assert!((known.0 - unknown.0).abs() < 60.0, "sign-in: known {:.0} ms, unknown {:.0} ms", known.0, unknown.0);
+    assert!(
+        (known.0 - unknown.0).abs() < 60.0,
+        "sign-in: known {:.0} ms, unknown {:.0} ms",
+        known.0,
+        unknown.0
+    );
     // Sign-up with a taken address answers like a new one (the owner is e-mailed instead).
     let taken = median_ms(async || v.sign_up("ada@example.org", "Mallory").await, 1).await;
     let fresh = median_ms(async || v.sign_up("eve@example.org", "Eve").await, 1).await;
     assert_eq!((taken.1, &taken.2), (fresh.1, &fresh.2));
-    assert!((taken.0 - fresh.0).abs() < 80.0, "sign-up: taken {:.0} ms, new {:.0} ms", taken.0, fresh.0);
-    v.wait_log(|l| l.contains("ada@example.org") && l.contains("Someone tried")).await;
+    assert!(
+        (taken.0 - fresh.0).abs() < 80.0,
+        "sign-up: taken {:.0} ms, new {:.0} ms",
+        taken.0,
+        fresh.0
+    );
+    v.wait_log(|l| l.contains("ada@example.org") && l.contains("Someone tried"))
+        .await;
 }
 
 #[tokio::test]
@@ -192,20 +374,43 @@ async fn sign_in_attempts_on_one_account_are_limited_with_the_wait_named() {
     let mut statuses = Vec::new();
     let mut last = serde_json::Value::Null;
     for _ in 0..11 {
-        let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "target@example.org"), ("password", "Guess-number-1")]).send().await.unwrap();
+        let res = post(&v, "/api/auth/sign_in", "")
+            .form(&[
+                ("email", "target@example.org"),
+                ("password", "Guess-number-1"),
+            ])
+            .send()
+            .await
+            .unwrap();
         statuses.push(res.status().as_u16());
         last = json(res).await;
     }
     assert_eq!(&statuses[..10], &[400; 10]);
     assert_eq!(statuses[10], 429);
-    let secs = last["RateLimited"].as_u64().expect("a RateLimited error with seconds");
+    let secs = last["RateLimited"]
+        .as_u64()
+        .expect("a RateLimited error with seconds");
     assert!(secs > 0 && secs <= 900, "{secs}");
     // Another account from the same address still works (the per-IP budget is larger).
-    let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "other@example.org"), ("password", "Guess-number-1")]).send().await.unwrap();
+    let res = post(&v, "/api/auth/sign_in", "")
+        .form(&[
+            ("email", "other@example.org"),
+            ("password", "Guess-number-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     // When the window has passed, attempts are counted afresh.
     v.advance(901).await;
-    let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "target@example.org"), ("password", "Guess-number-1")]).send().await.unwrap();
+    let res = post(&v, "/api/auth/sign_in", "")
+        .form(&[
+            ("email", "target@example.org"),
+            ("password", "Guess-number-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
 }
 
@@ -218,37 +423,84 @@ async fn five_wrong_codes_lock_the_code() {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let mut messages = Vec::new();
     for _ in 0..5 {
-        let res = post(&v, "/api/auth/verify_email", "").form(&[("email", "ada@example.org"), ("code", wrong)]).send().await.unwrap();
+        let res = post(&v, "/api/auth/verify_email", "")
+            .form(&[("email", "ada@example.org"), ("code", wrong)])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 400);
         messages.push(json(res).await["BadRequest"].as_str().unwrap().to_string());
     }
     assert!(messages[0].contains("4 tries left"), "{messages:?}");
     assert!(messages[4].contains("Ask for a new code"), "{messages:?}");
-    let res = post(&v, "/api/auth/verify_email", "").form(&[("email", "ada@example.org"), ("code", code.as_str())]).send().await.unwrap();
-    assert_eq!(res.status(), 400, "the right code must not work after five wrong ones");
+    let res = post(&v, "/api/auth/verify_email", "")
+        .form(&[("email", "ada@example.org"), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        400,
+        "the right code must not work after five wrong ones"
+    );
     // Codes expire after ten minutes too: a new one, then eleven minutes.
     v.advance(61).await;
     let mark = v.log_len();
-    post(&v, "/api/auth/resend_code", "").form(&[("email", "ada@example.org")]).send().await.unwrap();
+    post(&v, "/api/auth/resend_code", "")
+        .form(&[("email", "ada@example.org")])
+        .send()
+        .await
+        .unwrap();
     let fresh = v.code_for("ada@example.org", mark).await;
     v.advance(11 * 60).await;
-    let res = post(&v, "/api/auth/verify_email", "").form(&[("email", "ada@example.org"), ("code", fresh.as_str())]).send().await.unwrap();
+    let res = post(&v, "/api/auth/verify_email", "")
+        .form(&[("email", "ada@example.org"), ("code", fresh.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(json(res).await["BadRequest"].as_str().unwrap().contains("expired"));
+    assert!(json(res).await["BadRequest"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
 }
 
 #[tokio::test]
 async fn plain_http_on_a_public_address_needs_the_explicit_setting() {
-    let out = support::run_to_exit(&["--addr", "127.0.0.1:0", "--data-dir", "/tmp/viva-never-used", "--public-url", "http://viva.lan"]).await;
+    let out = support::run_to_exit(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        "/tmp/viva-never-used",
+        "--public-url",
+        "http://viva.lan",
+    ])
+    .await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(out.stderr.contains("--allow-insecure-http"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--allow-insecure-http"),
+        "{}",
+        out.stderr
+    );
     let v = Viva::start(&["--public-url", "http://viva.lan", "--allow-insecure-http"]).await;
     v.wait_log(|l| l.contains("without the Secure flag")).await;
     let mark = v.log_len();
     v.sign_up("ada@example.org", "Ada").await;
     let code = v.code_for("ada@example.org", mark).await;
-    post(&v, "/api/auth/verify_email", "").form(&[("email", "ada@example.org"), ("code", code.as_str())]).send().await.unwrap();
-    let res = post(&v, "/api/auth/sign_in", "").form(&[("email", "ada@example.org"), ("password", PW)]).send().await.unwrap();
+    post(&v, "/api/auth/verify_email", "")
+        .form(&[("email", "ada@example.org"), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let res = post(&v, "/api/auth/sign_in", "")
+        .form(&[("email", "ada@example.org"), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
     let set = set_cookies(&res);
-    assert!(set.iter().all(|c| c.starts_with("viva_") && !c.contains("Secure") && c.contains("HttpOnly")), "{set:?}");
+    assert!(
+        set.iter()
+            .all(|c| c.starts_with("viva_") && !c.contains("Secure") && c.contains("HttpOnly")),
+        "{set:?}"
+    );
 }

@@ -31,70 +31,338 @@ struct Row {
 
 /// Destructive rows (sign-out) come last, so earlier rows keep their sessions.
 const MATRIX: &[Row] = &[
-    Row { route: "PAGE /", body: &[], expect: [A, A, A, A] },
-    Row { route: "PAGE /privacy", body: &[], expect: [A, A, A, A] },
-    Row { route: "PAGE /contact", body: &[], expect: [A, A, A, A] },
-    Row { route: "PAGE /signup", body: &[], expect: [A, A, A, A] },
-    Row { route: "PAGE /verify", body: &[], expect: [A, A, A, A] },
-    Row { route: "PAGE /signin", body: &[], expect: [A, A, A, A] },
-    Row { route: "PAGE /reset", body: &[], expect: [A, A, A, A] },
-    Row { route: "PAGE /dashboard", body: &[], expect: [D, A, A, A] },
-    Row { route: "PAGE /account", body: &[], expect: [D, A, A, A] },
-    Row { route: "PAGE /practice", body: &[], expect: [D, A, A, A] },
-    Row { route: "PAGE /history", body: &[], expect: [D, A, A, A] },
-    Row { route: "PAGE /profile", body: &[], expect: [D, A, A, A] },
+    Row {
+        route: "PAGE /",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "PAGE /privacy",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "PAGE /contact",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "PAGE /signup",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "PAGE /verify",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "PAGE /signin",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "PAGE /reset",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "PAGE /dashboard",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "PAGE /account",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "PAGE /practice",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "PAGE /history",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "PAGE /profile",
+        body: &[],
+        expect: [D, A, A, A],
+    },
     // The owner's interview: nobody else reads it, admins included (404, as if it did not exist).
-    Row { route: "PAGE /interview/{id}", body: &[], expect: [D, A, D, D] },
-    Row { route: "PAGE /interview/{id}/report", body: &[], expect: [D, A, D, D] },
-    Row { route: "PAGE /admin", body: &[], expect: [D, D, D, A] },
-    Row { route: "PAGE /admin/audit", body: &[], expect: [D, D, D, A] },
-    Row { route: "PAGE /admin/outbox", body: &[], expect: [D, D, D, A] },
-    Row { route: "FN /api/contact", body: &[("name", "Ada"), ("email", "ada@example.org"), ("message", "Hello there, a question about Viva.")], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/me", body: &[], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/providers", body: &[], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/resend_code", body: &[("email", "x@example.org")], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/verify_email", body: &[("email", "x@example.org"), ("code", "123456")], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/request_reset", body: &[("email", "x@example.org")], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/reset_password", body: &[("email", "x@example.org"), ("code", "123456"), ("password", "copper-Meadow-lantern-907")], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/sign_in", body: &[("email", "x@example.org"), ("password", "Wrong-pass-77")], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/sign_up", body: &[("form[name]", "New"), ("form[email]", "new@example.org"), ("form[password]", "x"), ("form[job_role]", "QA"), ("form[experience]", "mid")], expect: [A, A, A, A] },
-    Row { route: "FN /api/auth/sessions", body: &[], expect: [D, A, A, A] },
-    Row { route: "FN /api/auth/start_password_change", body: &[("current_password", "not-my-password")], expect: [D, A, A, A] },
-    Row { route: "FN /api/auth/finish_password_change", body: &[("code", "123456"), ("new_password", "copper-Meadow-lantern-907")], expect: [D, A, A, A] },
-    Row { route: "FN /api/auth/start_email_change", body: &[("current_password", "not-my-password"), ("new_email", "n@example.org")], expect: [D, A, A, A] },
-    Row { route: "FN /api/auth/finish_email_change", body: &[("code", "123456")], expect: [D, A, A, A] },
-    Row { route: "FN /api/interview/engine", body: &[], expect: [A, A, A, A] },
-    Row { route: "FN /api/interview/profile", body: &[], expect: [D, A, A, A] },
-    Row { route: "FN /api/interview/save_profile", body: &[("form[background]", "Nurse for 5 years."), ("form[target_role]", "nurse"), ("form[target_companies]", ""), ("form[skills]", "Triage")], expect: [D, A, A, A] },
+    Row {
+        route: "PAGE /interview/{id}",
+        body: &[],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "PAGE /interview/{id}/report",
+        body: &[],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "PAGE /admin",
+        body: &[],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "PAGE /admin/audit",
+        body: &[],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "PAGE /admin/outbox",
+        body: &[],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/contact",
+        body: &[
+            ("name", "Ada"),
+            ("email", "ada@example.org"),
+            ("message", "Hello there, a question about Viva."),
+        ],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/me",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/providers",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/resend_code",
+        body: &[("email", "x@example.org")],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/verify_email",
+        body: &[("email", "x@example.org"), ("code", "123456")],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/request_reset",
+        body: &[("email", "x@example.org")],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/reset_password",
+        body: &[
+            ("email", "x@example.org"),
+            ("code", "123456"),
+            ("password", "copper-Meadow-lantern-907"),
+        ],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/sign_in",
+        body: &[("email", "x@example.org"), ("password", "Wrong-pass-77")],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/sign_up",
+        body: &[
+            ("form[name]", "New"),
+            ("form[email]", "new@example.org"),
+            ("form[password]", "x"),
+            ("form[job_role]", "QA"),
+            ("form[experience]", "mid"),
+        ],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/sessions",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/start_password_change",
+        body: &[("current_password", "not-my-password")],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/finish_password_change",
+        body: &[
+            ("code", "123456"),
+            ("new_password", "copper-Meadow-lantern-907"),
+        ],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/start_email_change",
+        body: &[
+            ("current_password", "not-my-password"),
+            ("new_email", "n@example.org"),
+        ],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/finish_email_change",
+        body: &[("code", "123456")],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/interview/engine",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/interview/profile",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/interview/save_profile",
+        body: &[
+            ("form[background]", "Nurse for 5 years."),
+            ("form[target_role]", "nurse"),
+            ("form[target_companies]", ""),
+            ("form[skills]", "Triage"),
+        ],
+        expect: [D, A, A, A],
+    },
     // Without a multipart body the upload is a 400 for a signed-in caller (refused before any read).
-    Row { route: "FN /api/interview/resume", body: &[("resume", "not a file")], expect: [D, A, A, A] },
-    Row { route: "FN /api/interview/delete_resume", body: &[], expect: [D, A, A, A] },
-    Row { route: "FN /api/interview/start", body: &[("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3")], expect: [D, A, A, A] },
-    Row { route: "FN /api/interview/warm_up", body: &[], expect: [D, A, A, A] },
-    Row { route: "FN /api/interview/history", body: &[], expect: [D, A, A, A] },
-    Row { route: "FN /api/interview/get", body: &[("id", "{owner_interview}")], expect: [D, A, D, D] },
-    Row { route: "FN /api/interview/report", body: &[("id", "{owner_interview}")], expect: [D, A, D, D] },
-    Row { route: "FN /api/interview/answer", body: &[("id", "{owner_interview}"), ("position", "0"), ("answer", "I led the ward handover redesign and cut handover time by a third.")], expect: [D, A, D, D] },
-    Row { route: "FN /api/interview/skip", body: &[("id", "{owner_interview}"), ("position", "1")], expect: [D, A, D, D] },
-    Row { route: "FN /api/interview/retry", body: &[("id", "{owner_interview}"), ("position", "1")], expect: [D, A, D, D] },
-    Row { route: "FN /api/interview/finish", body: &[("id", "{owner_interview}")], expect: [D, A, D, D] },
+    Row {
+        route: "FN /api/interview/resume",
+        body: &[("resume", "not a file")],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/interview/delete_resume",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/interview/start",
+        body: &[
+            ("setup[role]", "nurse"),
+            ("setup[difficulty]", "2"),
+            ("setup[count]", "3"),
+        ],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/interview/warm_up",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/interview/history",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/interview/get",
+        body: &[("id", "{owner_interview}")],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/interview/report",
+        body: &[("id", "{owner_interview}")],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/interview/answer",
+        body: &[
+            ("id", "{owner_interview}"),
+            ("position", "0"),
+            (
+                "answer",
+                "I led the ward handover redesign and cut handover time by a third.",
+            ),
+        ],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/interview/skip",
+        body: &[("id", "{owner_interview}"), ("position", "1")],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/interview/retry",
+        body: &[("id", "{owner_interview}"), ("position", "1")],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/interview/finish",
+        body: &[("id", "{owner_interview}")],
+        expect: [D, A, D, D],
+    },
     // Without a multipart body a segment upload is a 400 for anyone signed in (refused before
     // any read); its owner checks with real uploads are in tests/voice.rs.
-    Row { route: "FN /api/voice/segment", body: &[("interview", "{owner_interview}"), ("position", "0")], expect: [D, A, A, A] },
-    Row { route: "FN /api/voice/status", body: &[("id", "{owner_interview}"), ("position", "0")], expect: [D, A, D, D] },
-    Row { route: "FN /api/voice/hand_in", body: &[("id", "{owner_interview}"), ("position", "0"), ("count", "1")], expect: [D, A, D, D] },
-    Row { route: "FN /api/admin/users", body: &[("search", "")], expect: [D, D, D, A] },
-    Row { route: "FN /api/admin/audit", body: &[("kind", "")], expect: [D, D, D, A] },
-    Row { route: "FN /api/admin/outbox", body: &[], expect: [D, D, D, A] },
-    Row { route: "FN /api/admin/set_role", body: &[("user_id", "{other_id}"), ("role", "user")], expect: [D, D, D, A] },
-    Row { route: "FN /api/admin/set_disabled", body: &[("user_id", "{other_id}"), ("disabled", "false")], expect: [D, D, D, A] },
+    Row {
+        route: "FN /api/voice/segment",
+        body: &[("interview", "{owner_interview}"), ("position", "0")],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/voice/status",
+        body: &[("id", "{owner_interview}"), ("position", "0")],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/voice/hand_in",
+        body: &[
+            ("id", "{owner_interview}"),
+            ("position", "0"),
+            ("count", "1"),
+        ],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/admin/users",
+        body: &[("search", "")],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/admin/audit",
+        body: &[("kind", "")],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/admin/outbox",
+        body: &[],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/admin/set_role",
+        body: &[("user_id", "{other_id}"), ("role", "user")],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/admin/set_disabled",
+        body: &[("user_id", "{other_id}"), ("disabled", "false")],
+        expect: [D, D, D, A],
+    },
     // Only on a fresh install: here an admin exists, so nobody may claim the role.
-    Row { route: "FN /api/admin/claim", body: &[], expect: [D, D, D, D] },
+    Row {
+        route: "FN /api/admin/claim",
+        body: &[],
+        expect: [D, D, D, D],
+    },
     // The owner's second session: only the owner may end it (admins disable accounts instead).
-    Row { route: "FN /api/auth/revoke_session", body: &[("id", "{owner_session}")], expect: [D, A, D, D] },
-    Row { route: "FN /api/auth/sign_out_everywhere", body: &[], expect: [D, A, A, A] },
+    Row {
+        route: "FN /api/auth/revoke_session",
+        body: &[("id", "{owner_session}")],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/auth/sign_out_everywhere",
+        body: &[],
+        expect: [D, A, A, A],
+    },
     // Signing out needs no session (it just clears cookies), so it stays allowed after the row above.
-    Row { route: "FN /api/auth/sign_out", body: &[], expect: [A, A, A, A] },
+    Row {
+        route: "FN /api/auth/sign_out",
+        body: &[],
+        expect: [A, A, A, A],
+    },
 ];
 
 /// Server functions redirect only after success; pages redirect to sign in to refuse.
@@ -116,22 +384,56 @@ async fn every_route_and_server_function_checks_its_caller() {
     let matrix: BTreeSet<&str> = MATRIX.iter().map(|r| r.route).collect();
     let missing: Vec<_> = routes.difference(&matrix).collect();
     let stale: Vec<_> = matrix.difference(&routes).collect();
-    assert!(missing.is_empty(), "routes without an entry in the authorisation matrix: {missing:?}");
-    assert!(stale.is_empty(), "matrix entries for routes that no longer exist: {stale:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without an entry in the authorisation matrix: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "matrix entries for routes that no longer exist: {stale:?}"
+    );
 
     let v = Viva::start(&[]).await;
     let admin = v.account("root@example.org", "Root").await;
     let res = post(&v, "/api/admin/claim", &admin).send().await.unwrap();
     let status = res.status();
-    assert!(status.is_success() || status.is_redirection(), "{status}: {}", res.text().await.unwrap());
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status}: {}",
+        res.text().await.unwrap()
+    );
     let owner = v.account("owner@example.org", "Owner").await;
     let owner_second = v.sign_in("owner@example.org").await;
     let other = v.account("other@example.org", "Other").await;
-    let sessions = json(post(&v, "/api/auth/sessions", &owner_second).send().await.unwrap()).await;
-    let owner_session = sessions.as_array().unwrap().iter().find(|s| s["current"] == true).unwrap()["id"].as_str().unwrap().to_string();
-    let users = json(post(&v, "/api/admin/users", &admin).form(&[("search", "other@")]).send().await.unwrap()).await;
+    let sessions = json(
+        post(&v, "/api/auth/sessions", &owner_second)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let owner_session = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let users = json(
+        post(&v, "/api/admin/users", &admin)
+            .form(&[("search", "other@")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let other_id = users[0]["id"].as_str().unwrap().to_string();
-    let started = post(&v, "/api/interview/warm_up", &owner).send().await.unwrap();
+    let started = post(&v, "/api/interview/warm_up", &owner)
+        .send()
+        .await
+        .unwrap();
     let owner_interview = interview_id(started).await;
     let jars = ["".to_string(), owner, other, admin];
 
@@ -142,24 +444,48 @@ async fn every_route_and_server_function_checks_its_caller() {
             let body: Vec<(String, String)> = row
                 .body
                 .iter()
-                .map(|(k, val)| (k.to_string(), val.replace("{owner_session}", &owner_session).replace("{other_id}", &other_id).replace("{owner_interview}", &owner_interview)))
+                .map(|(k, val)| {
+                    (
+                        k.to_string(),
+                        val.replace("{owner_session}", &owner_session)
+                            .replace("{other_id}", &other_id)
+                            .replace("{owner_interview}", &owner_interview),
+                    )
+                })
                 .collect();
             let (kind, path) = row.route.split_once(' ').unwrap();
             let path = &path.replace("{id}", &owner_interview);
             let res = if kind == "PAGE" {
                 let b = client().get(v.url(path));
-                (if jar.is_empty() { b } else { b.header("cookie", jar) }).send().await.unwrap()
+                (if jar.is_empty() {
+                    b
+                } else {
+                    b.header("cookie", jar)
+                })
+                .send()
+                .await
+                .unwrap()
             } else {
                 post(&v, path, jar).form(&body).send().await.unwrap()
             };
             let status = res.status().as_u16();
-            let location = res.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_string);
+            let location = res
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_string);
             let got = verdict(kind == "PAGE", status, location.as_deref());
             if got != row.expect[i] {
-                wrong.push(format!("{} as {who}: expected {:?}, got {:?} ({status})", row.route, row.expect[i], got));
+                wrong.push(format!(
+                    "{} as {who}: expected {:?}, got {:?} ({status})",
+                    row.route, row.expect[i], got
+                ));
             }
         }
     }
-    assert!(wrong.is_empty(), "authorisation matrix mismatches:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "authorisation matrix mismatches:\n{}",
+        wrong.join("\n")
+    );
 }
-

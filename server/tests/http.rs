@@ -14,7 +14,11 @@ async fn health_and_readiness() {
 
     let ready: serde_json::Value = json(client().get(v.url("/readyz")).send().await.unwrap()).await;
     assert_eq!(ready["database"], true);
-    assert_eq!(ready["migrations"], serde_json::json!((1..=app::db::MIGRATIONS.len() as i64).collect::<Vec<_>>()), "every migration, in order");
+    assert_eq!(
+        ready["migrations"],
+        serde_json::json!((1..=app::db::MIGRATIONS.len() as i64).collect::<Vec<_>>()),
+        "every migration, in order"
+    );
     assert!(ready["instance"].as_str().unwrap().len() >= 32);
 }
 
@@ -25,30 +29,58 @@ async fn landing_page_is_rendered_on_the_server_with_security_headers() {
     assert_eq!(res.status(), 200);
     let h = res.headers().clone();
     let body = res.text().await.unwrap();
-    assert!(body.contains("Practise interviews out loud"), "landing text missing");
+    assert!(
+        body.contains("Practise interviews out loud"),
+        "landing text missing"
+    );
     assert!(h.get("x-request-id").is_some(), "no request id");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
-    assert!(h.get("strict-transport-security").is_none(), "HSTS on plain HTTP");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "HSTS on plain HTTP"
+    );
     let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"), "{csp}");
-    assert!(!csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"), "{csp}");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
+        "{csp}"
+    );
     // Every inline script carries the nonce the header names.
-    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
     let scripts = body.matches("<script").count();
     assert!(scripts >= 2, "expected the theme and hydration scripts");
-    assert_eq!(body.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "a script without the nonce");
+    assert_eq!(
+        body.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "a script without the nonce"
+    );
 
     // A new nonce per request.
     let again = client().get(v.url("/")).send().await.unwrap();
-    assert_ne!(again.headers()["content-security-policy"], h["content-security-policy"]);
+    assert_ne!(
+        again.headers()["content-security-policy"],
+        h["content-security-policy"]
+    );
 }
 
 #[tokio::test]
 async fn hsts_when_the_public_url_is_https() {
     let v = Viva::start(&["--public-url", "https://viva.example.org"]).await;
     let res = client().get(v.url("/healthz")).send().await.unwrap();
-    assert!(res.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
+    assert!(res.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
 }
 
 #[tokio::test]
@@ -60,14 +92,24 @@ async fn unknown_pages_get_the_404_page() {
     let body = res.text().await.unwrap();
     assert!(body.contains("We could not find that page"), "{body}");
     // Paths that try to leave the site directory are not found either.
-    let res = client().get(v.url("/pkg/../../Cargo.toml")).send().await.unwrap();
+    let res = client()
+        .get(v.url("/pkg/../../Cargo.toml"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 }
 
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
     let v = Viva::start(&["--max-body-bytes", "4096"]).await;
-    let res = client().post(v.url("/api/contact")).header("content-type", "application/x-www-form-urlencoded").body(vec![b'a'; 10_000]).send().await.unwrap();
+    let res = client()
+        .post(v.url("/api/contact"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 10_000])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 413);
 }
 
@@ -75,22 +117,48 @@ async fn oversized_bodies_are_refused() {
 async fn server_functions_answer_bad_input_with_400_and_a_reason() {
     let v = Viva::start(&[]).await;
     let form = |pairs: &[(&str, &str)]| {
-        client().post(v.url("/api/contact")).header("accept", "application/json").form(pairs)
+        client()
+            .post(v.url("/api/contact"))
+            .header("accept", "application/json")
+            .form(pairs)
     };
     // Malformed payload: a field missing.
     let res = form(&[("input[name]", "Ada")]).send().await.unwrap();
     assert_eq!(res.status(), 400);
     let err = json(res).await;
-    assert!(err["BadRequest"].as_str().unwrap().contains("could not be read"), "{err}");
+    assert!(
+        err["BadRequest"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{err}"
+    );
 
     // Well-formed but invalid.
-    let res = form(&[("input[name]", "Ada"), ("input[email]", "nope"), ("input[message]", "Hello there, team!")]).send().await.unwrap();
+    let res = form(&[
+        ("input[name]", "Ada"),
+        ("input[email]", "nope"),
+        ("input[message]", "Hello there, team!"),
+    ])
+    .send()
+    .await
+    .unwrap();
     assert_eq!(res.status(), 400);
     let err = json(res).await;
-    assert!(err["BadRequest"].as_str().unwrap().contains("e-mail"), "{err}");
+    assert!(
+        err["BadRequest"].as_str().unwrap().contains("e-mail"),
+        "{err}"
+    );
 
     // Valid.
-    let res = form(&[("input[name]", "Ada"), ("input[email]", "ada@example.org"), ("input[message]", "Hello there, team!")]).send().await.unwrap();
+    let res = form(&[
+        ("input[name]", "Ada"),
+        ("input[email]", "ada@example.org"),
+        ("input[message]", "Hello there, team!"),
+    ])
+    .send()
+    .await
+    .unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
@@ -98,7 +166,12 @@ async fn server_functions_answer_bad_input_with_400_and_a_reason() {
 async fn responses_are_compressed() {
     let v = Viva::start(&[]).await;
     for enc in ["br", "gzip"] {
-        let res = client().get(v.url("/")).header("accept-encoding", enc).send().await.unwrap();
+        let res = client()
+            .get(v.url("/"))
+            .header("accept-encoding", enc)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-encoding"], enc);
     }
@@ -109,15 +182,32 @@ async fn static_files_from_a_site_root_with_precompressed_versions() {
     let site = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(site.path().join("pkg")).unwrap();
     std::fs::write(site.path().join("pkg/viva.css"), "body{color:red}").unwrap();
-    std::fs::write(site.path().join("pkg/viva.css.br"), b"\x8b\x07\x80body{color:red}\x03").unwrap();
+    std::fs::write(
+        site.path().join("pkg/viva.css.br"),
+        b"\x8b\x07\x80body{color:red}\x03",
+    )
+    .unwrap();
     let v = Viva::start(&["--site-root", site.path().to_str().unwrap()]).await;
 
-    let res = client().get(v.url("/pkg/viva.css")).header("accept-encoding", "identity").send().await.unwrap();
+    let res = client()
+        .get(v.url("/pkg/viva.css"))
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
     assert_eq!(res.text().await.unwrap(), "body{color:red}");
 
-    let res = client().get(v.url("/pkg/viva.css")).header("accept-encoding", "gzip, br").send().await.unwrap();
+    let res = client()
+        .get(v.url("/pkg/viva.css"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["content-encoding"], "br");
     assert_eq!(res.headers()["vary"], "Accept-Encoding");
 }
@@ -128,8 +218,20 @@ async fn metrics_count_requests() {
     for _ in 0..3 {
         client().get(v.url("/healthz")).send().await.unwrap();
     }
-    let text = client().get(v.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("viva_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3"), "{text}");
+    let text = client()
+        .get(v.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "viva_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3"
+        ),
+        "{text}"
+    );
     assert!(text.contains("# TYPE viva_http_request_duration_seconds histogram"));
 }
 
@@ -140,39 +242,90 @@ async fn data_and_migrations_survive_a_restart() {
     let first = Viva::start_in(&dir, &[]).await;
     let a: serde_json::Value = json(client().get(first.url("/readyz")).send().await.unwrap()).await;
     let status = first.stop().await;
-    assert!(status.success(), "SIGTERM should end the server cleanly: {status:?}");
+    assert!(
+        status.success(),
+        "SIGTERM should end the server cleanly: {status:?}"
+    );
 
     let second = Viva::start_in(&dir, &[]).await;
-    let b: serde_json::Value = json(client().get(second.url("/readyz")).send().await.unwrap()).await;
-    assert_eq!(a["instance"], b["instance"], "the installation id changed: data was lost");
-    assert_eq!(b["migrations"], serde_json::json!((1..=app::db::MIGRATIONS.len() as i64).collect::<Vec<_>>()), "a migration was applied twice");
+    let b: serde_json::Value =
+        json(client().get(second.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!(
+        a["instance"], b["instance"],
+        "the installation id changed: data was lost"
+    );
+    assert_eq!(
+        b["migrations"],
+        serde_json::json!((1..=app::db::MIGRATIONS.len() as i64).collect::<Vec<_>>()),
+        "a migration was applied twice"
+    );
     let key = std::fs::read_to_string(data.path().join("signing.key")).unwrap();
     second.stop().await;
     let third = Viva::start_in(&dir, &[]).await;
-    assert_eq!(std::fs::read_to_string(data.path().join("signing.key")).unwrap(), key, "signing key regenerated");
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("signing.key")).unwrap(),
+        key,
+        "signing key regenerated"
+    );
     drop(third);
 }
 
 #[tokio::test]
 async fn start_up_problems_exit_non_zero_and_name_the_fix() {
     let file = tempfile::NamedTempFile::new().unwrap();
-    let out = support::run_to_exit(&["--data-dir", file.path().to_str().unwrap(), "--addr", "127.0.0.1:0"]).await;
+    let out = support::run_to_exit(&[
+        "--data-dir",
+        file.path().to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+    ])
+    .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stderr.contains("--data-dir"), "{}", out.stderr);
 
     let dir = tempfile::tempdir().unwrap();
-    let out = support::run_to_exit(&["--data-dir", dir.path().to_str().unwrap(), "--db", "postgres://x", "--addr", "127.0.0.1:0"]).await;
+    let out = support::run_to_exit(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--db",
+        "postgres://x",
+        "--addr",
+        "127.0.0.1:0",
+    ])
+    .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stderr.contains("surrealkv://"), "{}", out.stderr);
 
     // A database server that does not answer.
-    let out = support::run_to_exit(&["--data-dir", dir.path().to_str().unwrap(), "--db", "ws://127.0.0.1:9", "--addr", "127.0.0.1:0"]).await;
+    let out = support::run_to_exit(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--db",
+        "ws://127.0.0.1:9",
+        "--addr",
+        "127.0.0.1:0",
+    ])
+    .await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(out.stderr.contains("could not open the database") || out.stderr.contains("did not answer"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("could not open the database") || out.stderr.contains("did not answer"),
+        "{}",
+        out.stderr
+    );
 
     let out = support::run_to_exit(&["--help"]).await;
     assert_eq!(out.status.code(), Some(0));
-    for flag in ["--addr", "VIVA_ADDR", "--data-dir", "--db", "--public-url", "--site-root", "--config", "--log-format", "--max-body-bytes"] {
+    for flag in [
+        "--addr",
+        "VIVA_ADDR",
+        "--data-dir",
+        "--db",
+        "--public-url",
+        "--site-root",
+        "--config",
+        "--log-format",
+        "--max-body-bytes",
+    ] {
         assert!(out.stdout.contains(flag), "--help does not document {flag}");
     }
 }

@@ -6,7 +6,11 @@ mod support;
 use support::{interview_id, json, post, Viva};
 
 async fn start(v: &Viva, jar: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    post(v, "/api/interview/start", jar).form(fields).send().await.unwrap()
+    post(v, "/api/interview/start", jar)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
 }
 
 const STRONG: &str = "At my last job our clinic's discharge letters took four days to reach GPs, which led to repeat admissions. \
@@ -18,19 +22,53 @@ const STRONG: &str = "At my last job our clinic's discharge letters took four da
 async fn an_interview_through_its_server_functions() {
     let v = Viva::start(&[]).await;
     let jar = v.account("ann@example.org", "Ann").await;
-    let setup = [("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3"), ("setup[kinds][]", "behavioural")];
+    let setup = [
+        ("setup[role]", "nurse"),
+        ("setup[difficulty]", "2"),
+        ("setup[count]", "3"),
+        ("setup[kinds][]", "behavioural"),
+    ];
     let id = interview_id(start(&v, &jar, &setup).await).await;
     assert_eq!(id.len(), 20);
 
-    let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+    let iv = json(
+        post(&v, "/api/interview/get", &jar)
+            .form(&[("id", id.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(iv["items"].as_array().unwrap().len(), 3);
     assert_eq!(iv["current"], 0);
-    assert!(iv["items"].as_array().unwrap().iter().all(|i| i["kind"] == "behavioural"));
+    assert!(iv["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["kind"] == "behavioural"));
 
     // Thin answer → one follow-up; then the combined answer is evaluated.
-    let r = json(post(&v, "/api/interview/answer", &jar).form(&[("id", id.as_str()), ("position", "0"), ("answer", "I improved discharge.")]).send().await.unwrap()).await;
+    let r = json(
+        post(&v, "/api/interview/answer", &jar)
+            .form(&[
+                ("id", id.as_str()),
+                ("position", "0"),
+                ("answer", "I improved discharge."),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(r["FollowUp"].is_string(), "{r}");
-    let r = json(post(&v, "/api/interview/answer", &jar).form(&[("id", id.as_str()), ("position", "0"), ("answer", STRONG)]).send().await.unwrap()).await;
+    let r = json(
+        post(&v, "/api/interview/answer", &jar)
+            .form(&[("id", id.as_str()), ("position", "0"), ("answer", STRONG)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(r["Evaluated"].as_u64().unwrap() > 0, "{r}");
 
     // Another user: not found, and nothing of theirs lands in Ann's interview.
@@ -38,31 +76,83 @@ async fn an_interview_through_its_server_functions() {
     for (path, fields) in [
         ("/api/interview/get", vec![("id", id.as_str())]),
         ("/api/interview/report", vec![("id", id.as_str())]),
-        ("/api/interview/answer", vec![("id", id.as_str()), ("position", "1"), ("answer", STRONG)]),
+        (
+            "/api/interview/answer",
+            vec![("id", id.as_str()), ("position", "1"), ("answer", STRONG)],
+        ),
         ("/api/interview/finish", vec![("id", id.as_str())]),
     ] {
         let res = post(&v, path, &bob).form(&fields).send().await.unwrap();
         assert_eq!(res.status(), 404, "{path}");
     }
-    let page = support::client().get(v.url(&format!("/interview/{id}/report"))).header("cookie", &bob).send().await.unwrap();
+    let page = support::client()
+        .get(v.url(&format!("/interview/{id}/report")))
+        .header("cookie", &bob)
+        .send()
+        .await
+        .unwrap();
     let status = page.status();
     let body = page.text().await.unwrap();
     assert_eq!(status, 404, "{}", &body[body.find("<main").unwrap_or(0)..]);
-    assert!(!body.contains("discharge"), "another user's answer leaked into the page");
+    assert!(
+        !body.contains("discharge"),
+        "another user's answer leaked into the page"
+    );
 
-    let res = post(&v, "/api/interview/finish", &jar).form(&[("id", id.as_str())]).send().await.unwrap();
-    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
-    let rep = json(post(&v, "/api/interview/report", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+    let res = post(&v, "/api/interview/finish", &jar)
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    let rep = json(
+        post(&v, "/api/interview/report", &jar)
+            .form(&[("id", id.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(rep["interview"]["finished"], true);
     assert!(rep["scores"]["overall"].as_u64().unwrap() > 0);
-    assert_eq!(rep["interview"]["items"][1]["status"], "skipped", "questions not reached count as skipped");
-    let page = support::client().get(v.url(&format!("/interview/{id}/report"))).header("cookie", &jar).send().await.unwrap();
+    assert_eq!(
+        rep["interview"]["items"][1]["status"], "skipped",
+        "questions not reached count as skipped"
+    );
+    let page = support::client()
+        .get(v.url(&format!("/interview/{id}/report")))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Interview report"));
 
-    let h = json(post(&v, "/api/interview/history", &jar).send().await.unwrap()).await;
+    let h = json(
+        post(&v, "/api/interview/history", &jar)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(h["sessions"].as_array().unwrap().len(), 1);
-    assert_eq!(json(post(&v, "/api/interview/history", &bob).send().await.unwrap()).await["sessions"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        json(
+            post(&v, "/api/interview/history", &bob)
+                .send()
+                .await
+                .unwrap()
+        )
+        .await["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -72,38 +162,136 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
     let big_jd = "Responsibilities include many things. ".repeat(28_000); // about 1 MB
     let long = "x".repeat(30);
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![("setup[role]", "astronaut"), ("setup[difficulty]", "2"), ("setup[count]", "3")], "Unknown role"),
-        (vec![("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "99")], "between 3 and 15"),
-        (vec![("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3"), ("setup[job_description]", big_jd.as_str())], "limit is 20000"),
-        (vec![("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3"), ("setup[company]", &long), ("setup[timer]", "5")], "between 30 and 600"),
+        (
+            vec![
+                ("setup[role]", "astronaut"),
+                ("setup[difficulty]", "2"),
+                ("setup[count]", "3"),
+            ],
+            "Unknown role",
+        ),
+        (
+            vec![
+                ("setup[role]", "nurse"),
+                ("setup[difficulty]", "2"),
+                ("setup[count]", "99"),
+            ],
+            "between 3 and 15",
+        ),
+        (
+            vec![
+                ("setup[role]", "nurse"),
+                ("setup[difficulty]", "2"),
+                ("setup[count]", "3"),
+                ("setup[job_description]", big_jd.as_str()),
+            ],
+            "limit is 20000",
+        ),
+        (
+            vec![
+                ("setup[role]", "nurse"),
+                ("setup[difficulty]", "2"),
+                ("setup[count]", "3"),
+                ("setup[company]", &long),
+                ("setup[timer]", "5"),
+            ],
+            "between 30 and 600",
+        ),
     ];
     for (fields, want) in cases {
         let res = start(&v, &jar, &fields).await;
         assert_eq!(res.status(), 400, "{want}");
         let body = json(res).await;
-        assert!(body["BadRequest"].as_str().unwrap_or_default().contains(want), "{body} should say {want}");
+        assert!(
+            body["BadRequest"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(want),
+            "{body} should say {want}"
+        );
     }
-    let h = json(post(&v, "/api/interview/history", &jar).send().await.unwrap()).await;
-    assert!(h["sessions"].as_array().unwrap().is_empty(), "a refused setup stored an interview");
+    let h = json(
+        post(&v, "/api/interview/history", &jar)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        h["sessions"].as_array().unwrap().is_empty(),
+        "a refused setup stored an interview"
+    );
 
-    let id = interview_id(start(&v, &jar, &[("setup[role]", "teacher"), ("setup[difficulty]", "1"), ("setup[count]", "3")]).await).await;
+    let id = interview_id(
+        start(
+            &v,
+            &jar,
+            &[
+                ("setup[role]", "teacher"),
+                ("setup[difficulty]", "1"),
+                ("setup[count]", "3"),
+            ],
+        )
+        .await,
+    )
+    .await;
     let huge = "word ".repeat(4_000); // 20,000 characters
     for (answer, want) in [("   ", "empty"), (huge.as_str(), "limit is 8000")] {
-        let res = post(&v, "/api/interview/answer", &jar).form(&[("id", id.as_str()), ("position", "0"), ("answer", answer)]).send().await.unwrap();
+        let res = post(&v, "/api/interview/answer", &jar)
+            .form(&[("id", id.as_str()), ("position", "0"), ("answer", answer)])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 400);
-        assert!(json(res).await["BadRequest"].as_str().unwrap().contains(want), "{want}");
+        assert!(
+            json(res).await["BadRequest"]
+                .as_str()
+                .unwrap()
+                .contains(want),
+            "{want}"
+        );
     }
-    let res = post(&v, "/api/interview/answer", &jar).form(&[("id", id.as_str()), ("position", "zero"), ("answer", "hi")]).send().await.unwrap();
+    let res = post(&v, "/api/interview/answer", &jar)
+        .form(&[("id", id.as_str()), ("position", "zero"), ("answer", "hi")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400, "a malformed position is a bad request");
-    let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
-    assert!(iv["items"].as_array().unwrap().iter().all(|i| i["answer"].is_null()), "a refused answer was half-stored");
+    let iv = json(
+        post(&v, "/api/interview/get", &jar)
+            .form(&[("id", id.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        iv["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["answer"].is_null()),
+        "a refused answer was half-stored"
+    );
 
     // An account that has not confirmed its address cannot start.
     let mark = v.log_len();
     v.sign_up("new@example.org", "New").await;
     let _ = v.code_for("new@example.org", mark).await;
     let unconfirmed = v.sign_in("new@example.org").await;
-    let res = start(&v, &unconfirmed, &[("setup[role]", "teacher"), ("setup[difficulty]", "1"), ("setup[count]", "3")]).await;
+    let res = start(
+        &v,
+        &unconfirmed,
+        &[
+            ("setup[role]", "teacher"),
+            ("setup[difficulty]", "1"),
+            ("setup[count]", "3"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 400);
-    assert!(json(res).await["BadRequest"].as_str().unwrap().contains("Confirm your e-mail"));
+    assert!(json(res).await["BadRequest"]
+        .as_str()
+        .unwrap()
+        .contains("Confirm your e-mail"));
 }

@@ -7,7 +7,8 @@ use support::run_to_exit;
 /// A labelled clip from ../shared/audio. The crate's folder is read when the test runs (cargo
 /// sets it), not when it was compiled: a build cache made in another checkout stays valid.
 fn clip() -> String {
-    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
     format!("{dir}/../../shared/audio/dev/clip00.wav")
 }
 
@@ -22,7 +23,10 @@ async fn segments_of_a_labelled_clip_match_its_utterances() {
     assert_eq!(segs.len(), 3, "{v}");
     for (s, (a, b)) in segs.iter().zip(truth) {
         let (start, end) = (s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap());
-        assert!((start - a).abs() < 0.1 && (end - b).abs() < 0.15, "{start}–{end} vs {a}–{b}");
+        assert!(
+            (start - a).abs() < 0.1 && (end - b).abs() < 0.15,
+            "{start}–{end} vs {a}–{b}"
+        );
     }
 }
 
@@ -36,10 +40,18 @@ async fn files_it_cannot_read_exit_with_code_2_and_say_why() {
     let hi = dir.path().join("hi.wav");
     std::fs::write(&hi, hi_rate).unwrap();
     let missing = dir.path().join("missing.wav");
-    for (path, says) in [(&not_wav, "not a WAV file"), (&hi, "96000 Hz"), (&missing, "cannot read")] {
+    for (path, says) in [
+        (&not_wav, "not a WAV file"),
+        (&hi, "96000 Hz"),
+        (&missing, "cannot read"),
+    ] {
         let out = run_to_exit(&["voice", "segments", path.to_str().unwrap()]).await;
         assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
-        assert!(out.stderr.contains(says), "{} should say {says}", out.stderr);
+        assert!(
+            out.stderr.contains(says),
+            "{} should say {says}",
+            out.stderr
+        );
         assert!(out.stdout.is_empty());
     }
 }
@@ -55,14 +67,25 @@ fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
     let mut p = voice::Pipeline::new(audio.rate, voice::Config::default());
     let mut out = p.push(&audio.samples);
     out.extend(p.finish());
-    out.into_iter().map(|c| (c.segment.start_s(), c.segment.end_s(), voice::wav::encode_i16(16_000, &c.samples))).collect()
+    out.into_iter()
+        .map(|c| {
+            (
+                c.segment.start_s(),
+                c.segment.end_s(),
+                voice::wav::encode_i16(16_000, &c.samples),
+            )
+        })
+        .collect()
 }
 
 fn multipart(fields: &[(&str, String)], audio: &[u8]) -> (String, Vec<u8>) {
     let boundary = "vivatestboundary7d1";
     let mut body = Vec::new();
     for (k, v) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
     }
     body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"s.wav\"\r\nContent-Type: audio/wav\r\n\r\n").as_bytes());
     body.extend_from_slice(audio);
@@ -70,19 +93,58 @@ fn multipart(fields: &[(&str, String)], audio: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(v: &Viva, jar: &str, id: &str, seq: u32, start: f64, end: f64, audio: &[u8]) -> reqwest::Response {
-    let fields = [("interview", id.to_string()), ("position", "0".into()), ("seq", seq.to_string()), ("start", format!("{start}")), ("end", format!("{end}"))];
+async fn upload(
+    v: &Viva,
+    jar: &str,
+    id: &str,
+    seq: u32,
+    start: f64,
+    end: f64,
+    audio: &[u8],
+) -> reqwest::Response {
+    let fields = [
+        ("interview", id.to_string()),
+        ("position", "0".into()),
+        ("seq", seq.to_string()),
+        ("start", format!("{start}")),
+        ("end", format!("{end}")),
+    ];
     let (ct, body) = multipart(&fields, audio);
-    post(v, "/api/voice/segment", jar).header("content-type", ct).body(body).send().await.unwrap()
+    post(v, "/api/voice/segment", jar)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn voice_interview(v: &Viva, jar: &str) -> String {
-    let setup = [("setup[role]", "nurse"), ("setup[difficulty]", "2"), ("setup[count]", "3"), ("setup[kinds][]", "behavioural"), ("setup[mode]", "voice")];
-    interview_id(post(v, "/api/interview/start", jar).form(&setup).send().await.unwrap()).await
+    let setup = [
+        ("setup[role]", "nurse"),
+        ("setup[difficulty]", "2"),
+        ("setup[count]", "3"),
+        ("setup[kinds][]", "behavioural"),
+        ("setup[mode]", "voice"),
+    ];
+    interview_id(
+        post(v, "/api/interview/start", jar)
+            .form(&setup)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 async fn status(v: &Viva, jar: &str, id: &str) -> serde_json::Value {
-    json(post(v, "/api/voice/status", jar).form(&[("id", id), ("position", "0")]).send().await.unwrap()).await
+    json(
+        post(v, "/api/voice/status", jar)
+            .form(&[("id", id), ("position", "0")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 const SAID: &str = "In my last role I led the ward handover redesign. The situation was that handovers took forty minutes and details were lost. \
@@ -100,18 +162,35 @@ async fn segments_are_stored_once_for_their_owner_and_bad_ones_are_refused() {
 
     let r = upload(&v, &jar, &id, 0, *s0, *e0, a0).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(json(r).await, serde_json::json!({ "seq": 0, "duplicate": false }));
+    assert_eq!(
+        json(r).await,
+        serde_json::json!({ "seq": 0, "duplicate": false })
+    );
     let again = json(upload(&v, &jar, &id, 0, *s0, *e0, a0).await).await;
-    assert_eq!(again["duplicate"], true, "a retried upload is acknowledged, not stored twice");
+    assert_eq!(
+        again["duplicate"], true,
+        "a retried upload is acknowledged, not stored twice"
+    );
     let st = status(&v, &jar, &id).await;
     assert_eq!(st["segments"].as_array().unwrap().len(), 1);
-    assert_eq!(st["segments"][0]["status"], "untranscribed", "no transcriber is configured");
+    assert_eq!(
+        st["segments"][0]["status"], "untranscribed",
+        "no transcriber is configured"
+    );
     assert_eq!(st["transcriber"], serde_json::Value::Null);
 
     // Someone else, and nobody: as if the interview did not exist / not signed in.
     let bob = v.account("bob@example.org", "Bob").await;
     assert_eq!(upload(&v, &bob, &id, 1, *s0, *e0, a0).await.status(), 404);
-    assert_eq!(post(&v, "/api/voice/status", &bob).form(&[("id", id.as_str()), ("position", "0")]).send().await.unwrap().status(), 404);
+    assert_eq!(
+        post(&v, "/api/voice/status", &bob)
+            .form(&[("id", id.as_str()), ("position", "0")])
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     assert_eq!(upload(&v, "", &id, 1, *s0, *e0, a0).await.status(), 401);
 
     // Bad segments: each refused with what to send instead, nothing stored.
@@ -120,8 +199,20 @@ async fn segments_are_stored_once_for_their_owner_and_bad_ones_are_refused() {
     let long = voice::wav::encode_i16(16_000, &vec![0i16; 16_000 * 61]);
     let cases: Vec<(Vec<u8>, f64, f64, u16, &str)> = vec![
         (hi_rate, 0.0, 0.1, 400, "send 16000 Hz mono 16-bit"),
-        (b"PK\x03\x04 this is a zip".to_vec(), 0.0, 1.0, 400, "not a WAV file"),
-        (voice::wav::encode_i16(16_000, &[]), 0.0, 1.0, 400, "no samples"),
+        (
+            b"PK\x03\x04 this is a zip".to_vec(),
+            0.0,
+            1.0,
+            400,
+            "not a WAV file",
+        ),
+        (
+            voice::wav::encode_i16(16_000, &[]),
+            0.0,
+            1.0,
+            400,
+            "no samples",
+        ),
         (a0.clone(), 3.0, 2.0, 400, "start before end"),
         (long, 0.0, 61.0, 400, "larger than 1921024 bytes"),
     ];
@@ -132,32 +223,88 @@ async fn segments_are_stored_once_for_their_owner_and_bad_ones_are_refused() {
         assert!(text.contains(says), "case {i}: {text} should say {says}");
     }
     let (ct, body) = multipart(&[("interview", id.clone()), ("position", "0".into())], a0);
-    let r = post(&v, "/api/voice/segment", &jar).header("content-type", ct).body(body).send().await.unwrap();
+    let r = post(&v, "/api/voice/segment", &jar)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("no \\\"seq\\\" field"));
-    assert_eq!(status(&v, &jar, &id).await["segments"].as_array().unwrap().len(), 1, "a refused segment was stored");
+    assert_eq!(
+        status(&v, &jar, &id).await["segments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "a refused segment was stored"
+    );
 
     // Handing in before every segment has arrived says how many are missing.
-    let r = post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap();
+    let r = post(&v, "/api/voice/hand_in", &jar)
+        .form(&[("id", id.as_str()), ("position", "0"), ("count", "3")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("1 of 3 segments have arrived"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("1 of 3 segments have arrived"));
     for (seq, (s, e, a)) in segs.iter().enumerate().skip(1) {
-        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+        assert_eq!(
+            upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(),
+            200
+        );
     }
     // No transcriber: the answer waits for the person to type what they said.
-    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap()).await;
+    let st = json(
+        post(&v, "/api/voice/hand_in", &jar)
+            .form(&[("id", id.as_str()), ("position", "0"), ("count", "3")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(st["answer"], "needs-transcript", "{st}");
-    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3"), ("transcript", SAID)]).send().await.unwrap()).await;
+    let st = json(
+        post(&v, "/api/voice/hand_in", &jar)
+            .form(&[
+                ("id", id.as_str()),
+                ("position", "0"),
+                ("count", "3"),
+                ("transcript", SAID),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(st["answer"], "done", "{st}");
-    let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+    let iv = json(
+        post(&v, "/api/interview/get", &jar)
+            .form(&[("id", id.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let item = &iv["items"][0];
     assert_eq!(item["status"], "answered", "{item}");
-    assert!(item["evaluation"]["scores"]["delivery"].as_u64().is_some(), "a spoken answer has a delivery score: {item}");
+    assert!(
+        item["evaluation"]["scores"]["delivery"].as_u64().is_some(),
+        "a spoken answer has a delivery score: {item}"
+    );
     // The recording is closed once handed in.
     assert_eq!(upload(&v, &jar, &id, 3, 20.0, 21.0, a0).await.status(), 400);
 
     // Answering afresh deletes the earlier recording.
-    let r = post(&v, "/api/interview/retry", &jar).form(&[("id", id.as_str()), ("position", "0")]).send().await.unwrap();
+    let r = post(&v, "/api/interview/retry", &jar)
+        .form(&[("id", id.as_str()), ("position", "0")])
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success() || r.status().is_redirection());
     let st = status(&v, &jar, &id).await;
     assert!(st["segments"].as_array().unwrap().is_empty(), "{st}");
@@ -167,11 +314,18 @@ async fn segments_are_stored_once_for_their_owner_and_bad_ones_are_refused() {
 /// A transcription server on loopback speaking the OpenAI (`/v1/audio/transcriptions`,
 /// multipart) or Gemini (`generateContent`, audio inline in base64) wire format: answers each
 /// request with the next line of `texts`, and records what it was sent.
-async fn transcription_server(texts: Vec<&'static str>, gemini: bool) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+async fn transcription_server(
+    texts: Vec<&'static str>,
+    gemini: bool,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = if gemini { format!("http://{}", listener.local_addr().unwrap()) } else { format!("http://{}/v1", listener.local_addr().unwrap()) };
+    let url = if gemini {
+        format!("http://{}", listener.local_addr().unwrap())
+    } else {
+        format!("http://{}/v1", listener.local_addr().unwrap())
+    };
     let log = seen.clone();
     tokio::spawn(async move {
         let mut n = 0usize;
@@ -182,17 +336,25 @@ async fn transcription_server(texts: Vec<&'static str>, gemini: bool) -> (String
             // Read the head, then the body to its Content-Length.
             let (head_end, len) = loop {
                 let k = sock.read(&mut chunk).await.unwrap();
-                if k == 0 { break (0, 0); }
+                if k == 0 {
+                    break (0, 0);
+                }
                 buf.extend_from_slice(&chunk[..k]);
                 if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                     let head = String::from_utf8_lossy(&buf[..p]).to_lowercase();
-                    let len = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
                     break (p + 4, len);
                 }
             };
             while buf.len() < head_end + len {
                 let k = sock.read(&mut chunk).await.unwrap();
-                if k == 0 { break; }
+                if k == 0 {
+                    break;
+                }
                 buf.extend_from_slice(&chunk[..k]);
             }
             let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
@@ -200,16 +362,30 @@ async fn transcription_server(texts: Vec<&'static str>, gemini: bool) -> (String
             let text_body = String::from_utf8_lossy(body);
             let ok = if gemini {
                 // "UklGR" is "RIFF" in base64: the WAV travels inline.
-                head.starts_with("POST /v1beta/models/gemini-test:generateContent") && head.to_lowercase().contains("x-goog-api-key: test-key")
-                    && text_body.contains("\"mime_type\":\"audio/wav\"") && text_body.contains("UklGR")
+                head.starts_with("POST /v1beta/models/gemini-test:generateContent")
+                    && head.to_lowercase().contains("x-goog-api-key: test-key")
+                    && text_body.contains("\"mime_type\":\"audio/wav\"")
+                    && text_body.contains("UklGR")
             } else {
-                head.starts_with("POST /v1/audio/transcriptions") && body.windows(4).any(|w| w == b"RIFF") && text_body.contains("whisper-1")
+                head.starts_with("POST /v1/audio/transcriptions")
+                    && body.windows(4).any(|w| w == b"RIFF")
+                    && text_body.contains("whisper-1")
             };
-            log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
+            log.lock()
+                .unwrap()
+                .push(head.lines().next().unwrap_or_default().to_string());
             let text = texts.get(n % texts.len()).copied().unwrap_or("");
             n += 1;
-            let reply = if gemini { serde_json::json!({ "candidates": [{ "content": { "parts": [{ "text": text }] } }] }) } else { serde_json::json!({ "text": text }) };
-            let (status, reply) = if ok { ("200 OK", reply.to_string()) } else { ("400 Bad Request", "{\"error\":\"bad request\"}".to_string()) };
+            let reply = if gemini {
+                serde_json::json!({ "candidates": [{ "content": { "parts": [{ "text": text }] } }] })
+            } else {
+                serde_json::json!({ "text": text })
+            };
+            let (status, reply) = if ok {
+                ("200 OK", reply.to_string())
+            } else {
+                ("400 Bad Request", "{\"error\":\"bad request\"}".to_string())
+            };
             let _ = sock.write_all(format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}", reply.len()).as_bytes()).await;
         }
     });
@@ -234,17 +410,52 @@ async fn hosted_round_trip(gemini: bool) {
     ];
     let (url, seen) = transcription_server(parts.clone(), gemini).await;
     let v = if gemini {
-        Viva::start(&["--stt-provider", "gemini", "--stt-url", &url, "--stt-model", "gemini-test", "--stt-api-key", "test-key"]).await
+        Viva::start(&[
+            "--stt-provider",
+            "gemini",
+            "--stt-url",
+            &url,
+            "--stt-model",
+            "gemini-test",
+            "--stt-api-key",
+            "test-key",
+        ])
+        .await
     } else {
-        Viva::start(&["--stt-provider", "openai", "--stt-url", &url, "--stt-model", "whisper-1"]).await
+        Viva::start(&[
+            "--stt-provider",
+            "openai",
+            "--stt-url",
+            &url,
+            "--stt-model",
+            "whisper-1",
+        ])
+        .await
     };
     let jar = v.account("ann@example.org", "Ann").await;
     let id = voice_interview(&v, &jar).await;
     for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
-        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+        assert_eq!(
+            upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(),
+            200
+        );
     }
-    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap()).await;
-    assert!(st["transcriber"].as_str().unwrap().contains(if gemini { "gemini-test" } else { "whisper-1" }), "{st}");
+    let st = json(
+        post(&v, "/api/voice/hand_in", &jar)
+            .form(&[("id", id.as_str()), ("position", "0"), ("count", "3")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        st["transcriber"].as_str().unwrap().contains(if gemini {
+            "gemini-test"
+        } else {
+            "whisper-1"
+        }),
+        "{st}"
+    );
     let mut done = false;
     for _ in 0..100 {
         let st = status(&v, &jar, &id).await;
@@ -255,11 +466,25 @@ async fn hosted_round_trip(gemini: bool) {
         assert_ne!(st["answer"], "needs-transcript", "{st}");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert!(done, "the answer was not evaluated after its transcripts arrived");
+    assert!(
+        done,
+        "the answer was not evaluated after its transcripts arrived"
+    );
     assert_eq!(seen.lock().unwrap().len(), 3, "one request per segment");
-    let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+    let iv = json(
+        post(&v, "/api/interview/get", &jar)
+            .form(&[("id", id.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let item = &iv["items"][0];
-    assert_eq!(item["answer"].as_str().unwrap(), parts.join(" "), "the transcripts in order");
+    assert_eq!(
+        item["answer"].as_str().unwrap(),
+        parts.join(" "),
+        "the transcripts in order"
+    );
     assert!(item["evaluation"]["scores"]["delivery"].as_u64().is_some());
 }
 
@@ -267,31 +492,60 @@ async fn hosted_round_trip(gemini: bool) {
 async fn segments_wait_for_more_of_their_answer_and_go_together_after_the_gathering_time() {
     let parts = vec!["First part.", "Second part.", "Third part."];
     let (url, seen) = transcription_server(parts.clone(), false).await;
-    let v = Viva::start(&["--stt-provider", "openai", "--stt-url", &url, "--stt-model", "whisper-1"]).await;
+    let v = Viva::start(&[
+        "--stt-provider",
+        "openai",
+        "--stt-url",
+        &url,
+        "--stt-model",
+        "whisper-1",
+    ])
+    .await;
     let jar = v.account("gus@example.org", "Gus").await;
     let id = voice_interview(&v, &jar).await;
     for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
-        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+        assert_eq!(
+            upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(),
+            200
+        );
     }
     // Just uploaded, a few seconds of speech, not handed in: they wait for company (the workers
     // were woken by each upload and look again every 2 s).
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let st = status(&v, &jar, &id).await;
-    assert!(st["segments"].as_array().unwrap().iter().all(|s| s["status"] == "queued"), "{st}");
-    assert!(seen.lock().unwrap().is_empty(), "nothing is sent before the gathering time");
+    assert!(
+        st["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "queued"),
+        "{st}"
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing is sent before the gathering time"
+    );
     // Once the oldest has waited GATHER_SECS, the answer's segments go, all of them.
     v.advance(app::voice::transcribe::GATHER_SECS).await;
     let mut transcribed = false;
     for _ in 0..50 {
         let st = status(&v, &jar, &id).await;
-        if st["segments"].as_array().unwrap().iter().all(|s| s["status"] == "done") {
+        if st["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "done")
+        {
             transcribed = true;
             assert_eq!(st["transcript"].as_str().unwrap(), parts.join(" "), "{st}");
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert!(transcribed, "the segments were not transcribed after the gathering time");
+    assert!(
+        transcribed,
+        "the segments were not transcribed after the gathering time"
+    );
     assert_eq!(seen.lock().unwrap().len(), 3);
 }
 
@@ -301,7 +555,10 @@ fn whisper_dir() -> Option<String> {
     match std::env::var("VIVA_MODELS_DIR") {
         Ok(d) => Some(format!("{d}/whisper")),
         Err(_) => {
-            assert!(std::env::var("VIVA_REQUIRE_MODELS").is_err(), "VIVA_REQUIRE_MODELS is set but VIVA_MODELS_DIR is not");
+            assert!(
+                std::env::var("VIVA_REQUIRE_MODELS").is_err(),
+                "VIVA_REQUIRE_MODELS is set but VIVA_MODELS_DIR is not"
+            );
             eprintln!("skipped: set VIVA_MODELS_DIR to a folder filled by `viva models fetch`");
             None
         }
@@ -315,13 +572,36 @@ async fn embedded_whisper_transcribes_the_spoken_answer() {
     let jar = v.account("ann@example.org", "Ann").await;
     let id = voice_interview(&v, &jar).await;
     for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
-        assert_eq!(upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(), 200);
+        assert_eq!(
+            upload(&v, &jar, &id, seq as u32, *s, *e, a).await.status(),
+            200
+        );
     }
-    let st = json(post(&v, "/api/voice/hand_in", &jar).form(&[("id", id.as_str()), ("position", "0"), ("count", "3")]).send().await.unwrap()).await;
-    assert!(st["transcriber"].as_str().unwrap().contains("Whisper tiny.en"), "{st}");
+    let st = json(
+        post(&v, "/api/voice/hand_in", &jar)
+            .form(&[("id", id.as_str()), ("position", "0"), ("count", "3")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        st["transcriber"]
+            .as_str()
+            .unwrap()
+            .contains("Whisper tiny.en"),
+        "{st}"
+    );
     let mut answer = None;
     for _ in 0..300 {
-        let iv = json(post(&v, "/api/interview/get", &jar).form(&[("id", id.as_str())]).send().await.unwrap()).await;
+        let iv = json(
+            post(&v, "/api/interview/get", &jar)
+                .form(&[("id", id.as_str())])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         if iv["items"][0]["status"] != "pending" {
             answer = iv["items"][0]["answer"].as_str().map(str::to_lowercase);
             break;
@@ -330,9 +610,29 @@ async fn embedded_whisper_transcribes_the_spoken_answer() {
     }
     let answer = answer.expect("the spoken answer was not transcribed and handed in within 60 s");
     // clip00.json: what was said (espeak-ng voice, no noise).
-    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(clip().replace(".wav", ".json")).unwrap()).unwrap();
-    let words: Vec<String> = truth["speech"].as_array().unwrap().iter().flat_map(|u| u[2].as_str().unwrap().split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect::<Vec<_>>()).filter(|w| w.len() > 3).collect();
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(clip().replace(".wav", ".json")).unwrap()).unwrap();
+    let words: Vec<String> = truth["speech"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| {
+            u[2].as_str()
+                .unwrap()
+                .split_whitespace()
+                .map(|w| {
+                    w.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase()
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|w| w.len() > 3)
+        .collect();
     let heard = words.iter().filter(|w| answer.contains(w.as_str())).count();
     // tiny.en on a synthetic voice: most words, not all (a broken model hears none).
-    assert!(heard * 10 >= words.len() * 7, "only {heard} of {} words heard in {answer:?}", words.len());
+    assert!(
+        heard * 10 >= words.len() * 7,
+        "only {heard} of {} words heard in {answer:?}",
+        words.len()
+    );
 }

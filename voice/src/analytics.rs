@@ -9,7 +9,19 @@ pub const MIN_PAUSE: f64 = 0.3;
 pub const PACE_BAND: (f64, f64) = (120.0, 160.0);
 
 /// Fillers, multi-word ones first so "you know" is found before "know" could matter.
-pub const FILLERS: &[&str] = &["you know", "i mean", "kind of", "sort of", "um", "uh", "er", "erm", "like", "basically", "actually"];
+pub const FILLERS: &[&str] = &[
+    "you know",
+    "i mean",
+    "kind of",
+    "sort of",
+    "um",
+    "uh",
+    "er",
+    "erm",
+    "like",
+    "basically",
+    "actually",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pause {
@@ -95,7 +107,10 @@ fn words(text: &str) -> Vec<(usize, usize)> {
 /// they are not naming a kind ("what kind of", "a sort of").
 pub fn fillers(text: &str) -> Vec<Filler> {
     let ws = words(text);
-    let lower: Vec<String> = ws.iter().map(|(a, b)| text[*a..*b].to_lowercase().replace('’', "'")).collect();
+    let lower: Vec<String> = ws
+        .iter()
+        .map(|(a, b)| text[*a..*b].to_lowercase().replace('’', "'"))
+        .collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < lower.len() {
@@ -104,21 +119,75 @@ pub fn fillers(text: &str) -> Vec<Filler> {
         let mut matched = 0;
         for f in FILLERS {
             let parts: Vec<&str> = f.split(' ').collect();
-            if i + parts.len() > lower.len() || parts.iter().enumerate().any(|(k, p)| lower[i + k] != *p) {
+            if i + parts.len() > lower.len()
+                || parts.iter().enumerate().any(|(k, p)| lower[i + k] != *p)
+            {
                 continue;
             }
             let keep = match *f {
                 "like" => {
-                    !matches!(prev, "i" | "you" | "we" | "they" | "would" | "i'd" | "we'd" | "you'd" | "they'd" | "to" | "don't" | "didn't" | "really" | "feel" | "felt" | "feels" | "look" | "looks" | "looked" | "sound" | "sounds" | "seem" | "seems" | "something" | "anything" | "nothing" | "just" | "more" | "much" | "things" | "people")
-                        && !matches!(next, "to" | "this" | "that" | "it" | "them" | "me" | "him" | "her" | "us")
+                    !matches!(
+                        prev,
+                        "i" | "you"
+                            | "we"
+                            | "they"
+                            | "would"
+                            | "i'd"
+                            | "we'd"
+                            | "you'd"
+                            | "they'd"
+                            | "to"
+                            | "don't"
+                            | "didn't"
+                            | "really"
+                            | "feel"
+                            | "felt"
+                            | "feels"
+                            | "look"
+                            | "looks"
+                            | "looked"
+                            | "sound"
+                            | "sounds"
+                            | "seem"
+                            | "seems"
+                            | "something"
+                            | "anything"
+                            | "nothing"
+                            | "just"
+                            | "more"
+                            | "much"
+                            | "things"
+                            | "people"
+                    ) && !matches!(
+                        next,
+                        "to" | "this" | "that" | "it" | "them" | "me" | "him" | "her" | "us"
+                    )
                 }
-                "kind of" | "sort of" => !matches!(prev, "what" | "which" | "this" | "that" | "the" | "a" | "any" | "some" | "every" | "one" | "same" | "different"),
+                "kind of" | "sort of" => !matches!(
+                    prev,
+                    "what"
+                        | "which"
+                        | "this"
+                        | "that"
+                        | "the"
+                        | "a"
+                        | "any"
+                        | "some"
+                        | "every"
+                        | "one"
+                        | "same"
+                        | "different"
+                ),
                 _ => true,
             };
             if keep {
                 matched = parts.len();
                 let (start, end) = (ws[i].0, ws[i + parts.len() - 1].1);
-                out.push(Filler { text: text[start..end].to_string(), start, end });
+                out.push(Filler {
+                    text: text[start..end].to_string(),
+                    start,
+                    end,
+                });
             }
             break;
         }
@@ -135,11 +204,24 @@ pub fn analyse(segments: &[(f64, f64)], transcript: &str) -> Analytics {
     let pauses = segments
         .windows(2)
         .filter(|w| w[1].0 - w[0].1 >= MIN_PAUSE)
-        .map(|w| Pause { start: w[0].1, end: w[1].0 })
+        .map(|w| Pause {
+            start: w[0].1,
+            end: w[1].0,
+        })
         .collect();
     let words = words(transcript).len();
-    let words_per_minute = if speaking_secs > 0.0 { words as f64 * 60.0 / speaking_secs } else { 0.0 };
-    Analytics { speaking_secs, pauses, words, words_per_minute, fillers: fillers(transcript) }
+    let words_per_minute = if speaking_secs > 0.0 {
+        words as f64 * 60.0 / speaking_secs
+    } else {
+        0.0
+    };
+    Analytics {
+        speaking_secs,
+        pauses,
+        words,
+        words_per_minute,
+        fillers: fillers(transcript),
+    }
 }
 
 #[cfg(test)]
@@ -147,20 +229,38 @@ mod tests {
     use super::*;
 
     fn texts(t: &str) -> Vec<String> {
-        fillers(t).into_iter().map(|f| f.text.to_lowercase()).collect()
+        fillers(t)
+            .into_iter()
+            .map(|f| f.text.to_lowercase())
+            .collect()
     }
 
     #[test]
     fn single_and_multi_word_fillers_are_found_with_their_place() {
-        let t = "Um, so I was, you know, basically the lead. I mean it was, like, kind of hard. Uh.";
-        assert_eq!(texts(t), ["um", "you know", "basically", "i mean", "like", "kind of", "uh"]);
+        let t =
+            "Um, so I was, you know, basically the lead. I mean it was, like, kind of hard. Uh.";
+        assert_eq!(
+            texts(t),
+            [
+                "um",
+                "you know",
+                "basically",
+                "i mean",
+                "like",
+                "kind of",
+                "uh"
+            ]
+        );
         let f = &fillers(t)[1];
         assert_eq!(&t[f.start..f.end], "you know");
     }
 
     #[test]
     fn like_kind_of_and_sort_of_are_fillers_only_when_used_as_fillers() {
-        assert!(texts("I would like to lead that. It looks like rain. Something like that. I like it.").is_empty());
+        assert!(texts(
+            "I would like to lead that. It looks like rain. Something like that. I like it."
+        )
+        .is_empty());
         assert!(texts("What kind of team? A sort of plan.").is_empty());
         assert_eq!(texts("It was like really big"), ["like"]);
         assert_eq!(texts("I'd like to, er, actually try"), ["er", "actually"]);
@@ -181,7 +281,10 @@ mod tests {
         assert_eq!(a.words, 70);
         assert!((a.words_per_minute - 70.0 * 60.0 / 29.8).abs() < 1e-9);
         assert_eq!(a.pace(), Pace::Comfortable);
-        assert_eq!(analyse(&[(0.0, 60.0)], &"w ".repeat(200)).pace(), Pace::Fast);
+        assert_eq!(
+            analyse(&[(0.0, 60.0)], &"w ".repeat(200)).pace(),
+            Pace::Fast
+        );
         assert_eq!(analyse(&[(0.0, 60.0)], &"w ".repeat(90)).pace(), Pace::Slow);
         assert_eq!(analyse(&[], "").words_per_minute, 0.0);
     }

@@ -31,7 +31,13 @@ impl Default for Detector {
 
 impl Detector {
     pub fn new() -> Self {
-        Detector { earshot: earshot::Detector::default_boxed(), features: Extractor::new(), ring: [[0.0; N]; RING], pushed: 0, frame16: [0; HOP] }
+        Detector {
+            earshot: earshot::Detector::default_boxed(),
+            features: Extractor::new(),
+            ring: [[0.0; N]; RING],
+            pushed: 0,
+            frame16: [0; HOP],
+        }
     }
 
     /// Classifier inputs for the frame `LOOKAHEAD` frames back, once there is one.
@@ -117,7 +123,10 @@ pub fn classify(x: &[f32; INPUTS]) -> f32 {
 /// Probabilities for a whole 16 kHz signal, one per complete frame.
 pub fn probabilities(samples: &[f32]) -> Vec<f32> {
     let mut d = Detector::new();
-    let mut out: Vec<f32> = samples.chunks_exact(HOP).filter_map(|f| d.push(f)).collect();
+    let mut out: Vec<f32> = samples
+        .chunks_exact(HOP)
+        .filter_map(|f| d.push(f))
+        .collect();
     out.extend(d.finish());
     out
 }
@@ -129,7 +138,9 @@ mod tests {
     #[test]
     fn one_probability_per_frame_in_order_of_arrival() {
         let n = 100;
-        let signal: Vec<f32> = (0..n * HOP).map(|i| 0.01 * ((i * 7919) % 13) as f32 / 13.0).collect();
+        let signal: Vec<f32> = (0..n * HOP)
+            .map(|i| 0.01 * ((i * 7919) % 13) as f32 / 13.0)
+            .collect();
         let p = probabilities(&signal);
         assert_eq!(p.len(), n);
         assert!(p.iter().all(|v| (0.0..=1.0).contains(v)));
@@ -144,13 +155,23 @@ mod tests {
         let mut rows = Vec::new();
         for i in 0..60 {
             let loud = i == 30;
-            let f: Vec<f32> = (0..HOP).map(|k| if loud { ((k % 16) as f32 / 8.0 - 1.0) * 0.5 } else { 0.0 }).collect();
+            let f: Vec<f32> = (0..HOP)
+                .map(|k| {
+                    if loud {
+                        ((k % 16) as f32 / 8.0 - 1.0) * 0.5
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
             rows.extend(d.push_inputs(&f));
         }
         rows.extend(d.finish_inputs());
         assert_eq!(rows.len(), 60);
         let energy = 1; // energy over floor; the window (32 ms) spans frames 30 and 31
-        let loudest = (0..60).max_by(|a, b| rows[*a][energy].total_cmp(&rows[*b][energy])).unwrap();
+        let loudest = (0..60)
+            .max_by(|a, b| rows[*a][energy].total_cmp(&rows[*b][energy]))
+            .unwrap();
         assert!(loudest == 30 || loudest == 31, "loudest at {loudest}");
         let short_max = N + 2 * 1 + 1; // short window, feature `energy_over_floor`, max
         assert!(rows[loudest + 3][short_max] >= rows[loudest][energy] - 1e-3);

@@ -17,7 +17,15 @@ const CHANGE_LAG: usize = 6;
 pub const FLOOR_FRAMES: usize = 125;
 
 /// Per-frame features, before context. Order matters: the classifier's weights follow it.
-pub const NAMES: [&str; 7] = ["earshot", "energy_over_floor", "log_flatness", "peak3", "low_ratio", "change", "periodicity"];
+pub const NAMES: [&str; 7] = [
+    "earshot",
+    "energy_over_floor",
+    "log_flatness",
+    "peak3",
+    "low_ratio",
+    "change",
+    "periodicity",
+];
 pub const N: usize = NAMES.len();
 
 /// In-place radix-2 FFT of a fixed size.
@@ -32,7 +40,9 @@ impl Fft {
     pub fn new(n: usize) -> Self {
         assert!(n.is_power_of_two());
         let bits = n.trailing_zeros();
-        let rev = (0..n as u32).map(|i| i.reverse_bits() >> (32 - bits)).collect();
+        let rev = (0..n as u32)
+            .map(|i| i.reverse_bits() >> (32 - bits))
+            .collect();
         let ang = |k: usize| 2.0 * std::f64::consts::PI * k as f64 / n as f64;
         Fft {
             n,
@@ -95,7 +105,11 @@ impl Default for Extractor {
 
 impl Extractor {
     pub fn new() -> Self {
-        let window = (0..WIN).map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / WIN as f64).cos()) as f32).collect();
+        let window = (0..WIN)
+            .map(|i| {
+                (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / WIN as f64).cos()) as f32
+            })
+            .collect();
         Extractor {
             fft: Fft::new(WIN),
             window,
@@ -120,7 +134,8 @@ impl Extractor {
         for i in 0..WIN {
             self.windowed[i] = self.buf[i] * self.window[i];
         }
-        self.fft.power(&self.windowed, &mut self.re, &mut self.im, &mut self.power);
+        self.fft
+            .power(&self.windowed, &mut self.re, &mut self.im, &mut self.power);
         let p = &self.power;
 
         let band = &p[BAND];
@@ -150,9 +165,18 @@ impl Extractor {
             let lo = BAND.start + j * 8;
             *v = (p[lo..lo + 8].iter().sum::<f32>() + 1e-9).ln();
         }
-        let old = if self.frames >= CHANGE_LAG { self.coarse[(self.frames - CHANGE_LAG) % (CHANGE_LAG + 1)] } else { self.coarse[0] };
+        let old = if self.frames >= CHANGE_LAG {
+            self.coarse[(self.frames - CHANGE_LAG) % (CHANGE_LAG + 1)]
+        } else {
+            self.coarse[0]
+        };
         let old = if self.frames == 0 { coarse } else { old };
-        let change = coarse.iter().zip(old.iter()).map(|(x, y)| (x - y).abs()).sum::<f32>() / COARSE as f32;
+        let change = coarse
+            .iter()
+            .zip(old.iter())
+            .map(|(x, y)| (x - y).abs())
+            .sum::<f32>()
+            / COARSE as f32;
         self.coarse[slot] = coarse;
 
         // Noise floor: the quietest frame of the last two seconds.
@@ -162,7 +186,15 @@ impl Extractor {
 
         let periodicity = self.periodicity();
         self.frames += 1;
-        [earshot, energy_over_floor, log_flatness, peak3, low_ratio, change, periodicity]
+        [
+            earshot,
+            energy_over_floor,
+            log_flatness,
+            peak3,
+            low_ratio,
+            change,
+            periodicity,
+        ]
     }
 
     /// Voicing: the highest normalised autocorrelation of the window (at 8 kHz) for pitch
@@ -208,7 +240,9 @@ mod tests {
         let mut s = seed;
         (0..n)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((s >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 2.0 * amp
             })
             .collect()
@@ -217,22 +251,40 @@ mod tests {
     #[test]
     fn the_fft_finds_a_tone_in_its_bin() {
         let f = Fft::new(64);
-        let x: Vec<f32> = (0..64).map(|i| (2.0 * std::f32::consts::PI * 5.0 * i as f32 / 64.0).cos()).collect();
+        let x: Vec<f32> = (0..64)
+            .map(|i| (2.0 * std::f32::consts::PI * 5.0 * i as f32 / 64.0).cos())
+            .collect();
         let (mut re, mut im, mut p) = (vec![0.0; 64], vec![0.0; 64], vec![0.0; 33]);
         f.power(&x, &mut re, &mut im, &mut p);
         assert!((p[5] - 32.0 * 32.0).abs() < 1.0);
-        assert!(p.iter().enumerate().filter(|(k, _)| *k != 5).all(|(_, v)| *v < 1e-3));
+        assert!(p
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != 5)
+            .all(|(_, v)| *v < 1e-3));
     }
 
     #[test]
     fn a_tone_is_peaky_and_periodic_and_noise_is_flat_and_aperiodic() {
-        let tone: Vec<f32> = (0..16_000).map(|i| 0.3 * (2.0 * std::f32::consts::PI * 220.0 * i as f32 / 16_000.0).sin()).collect();
+        let tone: Vec<f32> = (0..16_000)
+            .map(|i| 0.3 * (2.0 * std::f32::consts::PI * 220.0 * i as f32 / 16_000.0).sin())
+            .collect();
         let t = frames(&tone)[30];
         let n = frames(&noise(16_000, 7, 0.3))[30];
         let (flat, peak, per) = (2, 3, 6);
-        assert!(t[flat] < n[flat] - 3.0, "tone flatness {} noise {}", t[flat], n[flat]);
+        assert!(
+            t[flat] < n[flat] - 3.0,
+            "tone flatness {} noise {}",
+            t[flat],
+            n[flat]
+        );
         assert!(t[peak] > 0.5 && n[peak] < 0.2);
-        assert!(t[per] > 0.9 && n[per] < 0.5, "periodicity tone {} noise {}", t[per], n[per]);
+        assert!(
+            t[per] > 0.9 && n[per] < 0.5,
+            "periodicity tone {} noise {}",
+            t[per],
+            n[per]
+        );
         // A steady tone does not change; its spectral change is far below a switch of sounds.
         assert!(t[5] < 0.5);
     }

@@ -16,7 +16,11 @@ pub extern "C" fn vad_new(rate: u32) -> *mut Handle {
     if !(crate::wav::MIN_RATE..=crate::wav::MAX_RATE).contains(&rate) {
         return std::ptr::null_mut();
     }
-    Box::into_raw(Box::new(Handle { pipeline: Pipeline::new(rate, Config::default()), input: Vec::new(), done: Vec::new() }))
+    Box::into_raw(Box::new(Handle {
+        pipeline: Pipeline::new(rate, Config::default()),
+        input: Vec::new(),
+        done: Vec::new(),
+    }))
 }
 
 /// # Safety
@@ -118,7 +122,8 @@ mod tests {
     fn the_c_calls_give_what_the_pipeline_gives() {
         assert!(vad_new(4_000).is_null());
         // The crate's folder as cargo gives it at run time (a cached build may come from another checkout).
-        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+        let dir = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
         let path = format!("{dir}/../../shared/audio/dev/clip00.wav");
         let audio = crate::wav::decode(&std::fs::read(&path).expect("labelled clip")).unwrap();
         let expected = crate::segments(&audio, Config::default());
@@ -129,9 +134,17 @@ mod tests {
             let mut collect = |h: *mut Handle, n: u32| {
                 for i in 0..n {
                     let len = vad_segment_audio_len(h, i) as f64;
-                    let span = vad_segment_end(h, i) + crate::POST_ROLL - vad_segment_audio_start(h, i);
-                    assert!((len / 16_000.0 - span).abs() < 0.002, "audio covers the segment and its margins");
-                    assert!((vad_segment_start(h, i) - vad_segment_audio_start(h, i) - crate::PRE_ROLL).abs() < 0.002);
+                    let span =
+                        vad_segment_end(h, i) + crate::POST_ROLL - vad_segment_audio_start(h, i);
+                    assert!(
+                        (len / 16_000.0 - span).abs() < 0.002,
+                        "audio covers the segment and its margins"
+                    );
+                    assert!(
+                        (vad_segment_start(h, i) - vad_segment_audio_start(h, i) - crate::PRE_ROLL)
+                            .abs()
+                            < 0.002
+                    );
                     assert!(!vad_segment_audio(h, i).is_null());
                     got.push((vad_segment_start(h, i), vad_segment_end(h, i)));
                 }

@@ -130,13 +130,24 @@ impl Pipeline {
         let to = ((s.end_s() + POST_ROLL) * RATE as f64) as usize;
         let from = from.max(self.audio_base);
         let to = to.min(self.audio_base + self.audio.len()).max(from);
-        let samples = self.audio.range(from - self.audio_base..to - self.audio_base).map(|v| (v.clamp(-1.0, 1.0) * 32767.0).round() as i16).collect();
-        Captured { segment: s, audio_start: from as f64 / RATE as f64, samples }
+        let samples = self
+            .audio
+            .range(from - self.audio_base..to - self.audio_base)
+            .map(|v| (v.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+            .collect();
+        Captured {
+            segment: s,
+            audio_start: from as f64 / RATE as f64,
+            samples,
+        }
     }
 
     /// Drops audio that no segment can still need.
     fn trim(&mut self) {
-        let keep_frames = self.segmenter.open_since().unwrap_or(self.frames_in.saturating_sub(detector::LOOKAHEAD + 2));
+        let keep_frames = self
+            .segmenter
+            .open_since()
+            .unwrap_or(self.frames_in.saturating_sub(detector::LOOKAHEAD + 2));
         let keep = ((keep_frames as f64 * FRAME - PRE_ROLL).max(0.0) * RATE as f64) as usize;
         if keep > self.audio_base {
             let k = (keep - self.audio_base).min(self.audio.len());
@@ -149,13 +160,21 @@ impl Pipeline {
 /// Speech segments of a whole recording, at any supported rate.
 pub fn segments(audio: &wav::Audio, cfg: Config) -> Vec<Segment> {
     let mut p = Pipeline::new(audio.rate, cfg);
-    let mut out: Vec<Segment> = audio.samples.chunks(4096).flat_map(|c| p.push(c)).map(|c| c.segment).collect();
+    let mut out: Vec<Segment> = audio
+        .samples
+        .chunks(4096)
+        .flat_map(|c| p.push(c))
+        .map(|c| c.segment)
+        .collect();
     out.extend(p.finish().into_iter().map(|c| c.segment));
     out
 }
 
 /// `{"segments":[{"start":S,"end":S},...]}` with times in seconds.
 pub fn segments_json(segments: &[Segment]) -> String {
-    let items: Vec<String> = segments.iter().map(|s| format!("{{\"start\":{:.3},\"end\":{:.3}}}", s.start_s(), s.end_s())).collect();
+    let items: Vec<String> = segments
+        .iter()
+        .map(|s| format!("{{\"start\":{:.3},\"end\":{:.3}}}", s.start_s(), s.end_s()))
+        .collect();
     format!("{{\"segments\":[{}]}}", items.join(","))
 }

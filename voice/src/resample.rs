@@ -13,7 +13,7 @@ pub struct Resampler {
     table: Vec<f32>, // kernel at offsets -half ..= half, `scale` entries per input sample
     buf: Vec<f32>,   // input not yet consumed, buf[0] is input sample `base`
     base: u64,
-    next: u64,      // index of the next output sample
+    next: u64, // index of the next output sample
     passthrough: bool,
 }
 
@@ -35,11 +35,22 @@ impl Resampler {
                 let x = std::f64::consts::PI * fc * d;
                 let sinc = if d == 0.0 { 1.0 } else { x.sin() / x };
                 let w = d / half; // 0 at the centre, 1 at the edge
-                let blackman = 0.42 + 0.5 * (std::f64::consts::PI * w).cos() + 0.08 * (2.0 * std::f64::consts::PI * w).cos();
+                let blackman = 0.42
+                    + 0.5 * (std::f64::consts::PI * w).cos()
+                    + 0.08 * (2.0 * std::f64::consts::PI * w).cos();
                 (fc * sinc * blackman) as f32
             })
             .collect();
-        Resampler { step, half, scale, table, buf: Vec::new(), base: 0, next: 0, passthrough: from == to }
+        Resampler {
+            step,
+            half,
+            scale,
+            table,
+            buf: Vec::new(),
+            base: 0,
+            next: 0,
+            passthrough: from == to,
+        }
     }
 
     /// Feeds input samples; appends every output sample that can now be computed to `out`.
@@ -122,7 +133,11 @@ mod tests {
     use super::*;
 
     fn sine(freq: f64, rate: u32, secs: f64) -> Vec<f32> {
-        (0..(rate as f64 * secs) as usize).map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / rate as f64).sin() as f32 * 0.5).collect()
+        (0..(rate as f64 * secs) as usize)
+            .map(|i| {
+                (2.0 * std::f64::consts::PI * freq * i as f64 / rate as f64).sin() as f32 * 0.5
+            })
+            .collect()
     }
     fn rms(x: &[f32]) -> f32 {
         (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt()
@@ -132,7 +147,11 @@ mod tests {
     fn length_follows_the_ratio_at_common_device_rates() {
         for from in [8_000, 22_050, 32_000, 44_100, 48_000] {
             let out = resample(&vec![0.0; from as usize * 2], from, 16_000);
-            assert!((out.len() as i64 - 32_000).abs() <= 1, "{from}: {}", out.len());
+            assert!(
+                (out.len() as i64 - 32_000).abs() <= 1,
+                "{from}: {}",
+                out.len()
+            );
         }
     }
 
@@ -141,10 +160,18 @@ mod tests {
         for from in [44_100, 48_000, 8_000] {
             let out = resample(&sine(440.0, from, 1.0), from, 16_000);
             let mid = &out[2_000..14_000];
-            assert!((rms(mid) - 0.5 / 2f32.sqrt()).abs() < 0.01, "{from}: rms {}", rms(mid));
+            assert!(
+                (rms(mid) - 0.5 / 2f32.sqrt()).abs() < 0.01,
+                "{from}: rms {}",
+                rms(mid)
+            );
             // Compare with an ideal 440 Hz sine at 16 kHz (same phase: time 0 maps to time 0).
             let ideal = sine(440.0, 16_000, 1.0);
-            let err: f32 = mid.iter().zip(&ideal[2_000..14_000]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let err: f32 = mid
+                .iter()
+                .zip(&ideal[2_000..14_000])
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
             assert!(err < 0.01, "{from}: max error {err}");
         }
     }
@@ -153,7 +180,11 @@ mod tests {
     fn frequencies_above_the_new_nyquist_are_removed() {
         // 12 kHz cannot exist at 16 kHz; without a low-pass it would alias to 4 kHz.
         let out = resample(&sine(12_000.0, 48_000, 1.0), 48_000, 16_000);
-        assert!(rms(&out[1_000..15_000]) < 0.005, "aliasing: rms {}", rms(&out[1_000..15_000]));
+        assert!(
+            rms(&out[1_000..15_000]) < 0.005,
+            "aliasing: rms {}",
+            rms(&out[1_000..15_000])
+        );
     }
 
     #[test]

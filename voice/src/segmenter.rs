@@ -34,7 +34,14 @@ pub const SPLIT_SEARCH: f64 = 4.0;
 
 impl Default for Config {
     fn default() -> Self {
-        Config { on: ON, off: OFF, hangover: HANGOVER, min_speech: MIN_SPEECH, max_segment: MAX_SEGMENT, split_search: SPLIT_SEARCH }
+        Config {
+            on: ON,
+            off: OFF,
+            hangover: HANGOVER,
+            min_speech: MIN_SPEECH,
+            max_segment: MAX_SEGMENT,
+            split_search: SPLIT_SEARCH,
+        }
     }
 }
 
@@ -75,7 +82,11 @@ fn frames(seconds: f64) -> usize {
 
 impl Segmenter {
     pub fn new(cfg: Config) -> Self {
-        Segmenter { cfg, frame: 0, open: None }
+        Segmenter {
+            cfg,
+            frame: 0,
+            open: None,
+        }
     }
 
     /// Whether a segment is open (the person is speaking, as far as the detector has heard).
@@ -99,7 +110,11 @@ impl Segmenter {
         let cfg = self.cfg;
         let Some(open) = self.open.as_mut() else {
             if p >= cfg.on {
-                self.open = Some(Open { start: t, last_voiced: t, probs: vec![p] });
+                self.open = Some(Open {
+                    start: t,
+                    last_voiced: t,
+                    probs: vec![p],
+                });
             }
             return None;
         };
@@ -107,19 +122,35 @@ impl Segmenter {
         if p >= cfg.off {
             open.last_voiced = t;
         } else if (t - open.last_voiced) as f64 * FRAME > cfg.hangover {
-            let s = Segment { start: open.start, end: open.last_voiced + 1 };
+            let s = Segment {
+                start: open.start,
+                end: open.last_voiced + 1,
+            };
             self.open = None;
             return self.keep(s);
         }
         if open.probs.len() >= frames(cfg.max_segment) {
             // Cut at the quietest frame of the last `split_search` seconds.
             let from = open.probs.len().saturating_sub(frames(cfg.split_search));
-            let (k, _) = open.probs.iter().enumerate().skip(from).min_by(|a, b| a.1.total_cmp(b.1)).unwrap();
-            let s = Segment { start: open.start, end: open.start + k };
+            let (k, _) = open
+                .probs
+                .iter()
+                .enumerate()
+                .skip(from)
+                .min_by(|a, b| a.1.total_cmp(b.1))
+                .unwrap();
+            let s = Segment {
+                start: open.start,
+                end: open.start + k,
+            };
             let rest = open.probs.split_off(k + 1);
             let start = open.start + k + 1;
             let last_voiced = open.last_voiced.max(start);
-            self.open = Some(Open { start, last_voiced, probs: rest });
+            self.open = Some(Open {
+                start,
+                last_voiced,
+                probs: rest,
+            });
             return self.keep(s);
         }
         None
@@ -128,7 +159,10 @@ impl Segmenter {
     /// Ends the stream, closing an open segment at its last voiced frame.
     pub fn finish(&mut self) -> Option<Segment> {
         let open = self.open.take()?;
-        self.keep(Segment { start: open.start, end: open.last_voiced + 1 })
+        self.keep(Segment {
+            start: open.start,
+            end: open.last_voiced + 1,
+        })
     }
 }
 
@@ -145,16 +179,29 @@ mod tests {
     use super::*;
 
     fn probs(spec: &[(f32, f64)]) -> Vec<f32> {
-        spec.iter().flat_map(|(p, secs)| std::iter::repeat_n(*p, frames(*secs))).collect()
+        spec.iter()
+            .flat_map(|(p, secs)| std::iter::repeat_n(*p, frames(*secs)))
+            .collect()
     }
 
     #[test]
     fn hysteresis_and_hangover_keep_a_sentence_whole() {
         // Speech, a dip to 0.45 (above OFF), a 0.1 s pause (within the hangover), speech.
-        let p = probs(&[(0.0, 1.0), (0.9, 1.0), (0.45, 0.3), (0.9, 0.5), (0.1, 0.1), (0.9, 0.5), (0.0, 1.0)]);
+        let p = probs(&[
+            (0.0, 1.0),
+            (0.9, 1.0),
+            (0.45, 0.3),
+            (0.9, 0.5),
+            (0.1, 0.1),
+            (0.9, 0.5),
+            (0.0, 1.0),
+        ]);
         let s = segment(&p, Config::default());
         assert_eq!(s.len(), 1, "{s:?}");
-        assert!((s[0].start_s() - 1.0).abs() < 0.02 && (s[0].end_s() - 3.4).abs() < 0.02, "{s:?}");
+        assert!(
+            (s[0].start_s() - 1.0).abs() < 0.02 && (s[0].end_s() - 3.4).abs() < 0.02,
+            "{s:?}"
+        );
     }
 
     #[test]
@@ -180,7 +227,11 @@ mod tests {
         let s = segment(&p, Config::default());
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(s.iter().all(|x| x.duration() <= MAX_SEGMENT));
-        assert!((s[0].end_s() - 17.0).abs() < 0.05, "cut at {}", s[0].end_s());
+        assert!(
+            (s[0].end_s() - 17.0).abs() < 0.05,
+            "cut at {}",
+            s[0].end_s()
+        );
         assert!(s[1].start_s() > s[0].end_s() && s[1].start_s() - s[0].end_s() < 0.05);
         assert!((s[1].end_s() - 30.048).abs() < 0.05);
     }

@@ -99,7 +99,11 @@ fn parse(bytes: &[u8]) -> Result<(WavInfo, Encoding, &[u8]), WavError> {
         if id == b"data" {
             // Streamed recorders write 0 or 0xFFFFFFFF when they do not know the length.
             let end = if size == 0 || size == u32::MAX as usize || body + size > bytes.len() {
-                if size != 0 && size != u32::MAX as usize && body + size > bytes.len() && fmt.is_none() {
+                if size != 0
+                    && size != u32::MAX as usize
+                    && body + size > bytes.len()
+                    && fmt.is_none()
+                {
                     return Err(WavError::Truncated);
                 }
                 bytes.len()
@@ -141,7 +145,13 @@ fn parse(bytes: &[u8]) -> Result<(WavInfo, Encoding, &[u8]), WavError> {
     }
     let data = data.ok_or(WavError::NoData)?;
     let width = (bits / 8) as usize * channels as usize;
-    let info = WavInfo { rate, channels, bits, float: enc == Encoding::Float32, frames: data.len() / width };
+    let info = WavInfo {
+        rate,
+        channels,
+        bits,
+        float: enc == Encoding::Float32,
+        frames: data.len() / width,
+    };
     Ok((info, enc, data))
 }
 
@@ -158,15 +168,28 @@ pub fn decode(bytes: &[u8]) -> Result<Audio, WavError> {
         match enc {
             Encoding::Int16 => i16::from_le_bytes([data[2 * k], data[2 * k + 1]]) as f32 / 32768.0,
             Encoding::Float32 => {
-                let v = f32::from_le_bytes([data[4 * k], data[4 * k + 1], data[4 * k + 2], data[4 * k + 3]]);
-                if v.is_finite() { v.clamp(-1.0, 1.0) } else { 0.0 }
+                let v = f32::from_le_bytes([
+                    data[4 * k],
+                    data[4 * k + 1],
+                    data[4 * k + 2],
+                    data[4 * k + 3],
+                ]);
+                if v.is_finite() {
+                    v.clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                }
             }
         }
     };
     let samples = (0..info.frames)
         .map(|f| (0..ch).map(|c| sample(f * ch + c)).sum::<f32>() / ch as f32)
         .collect();
-    Ok(Audio { rate: info.rate, channels: info.channels, samples })
+    Ok(Audio {
+        rate: info.rate,
+        channels: info.channels,
+        samples,
+    })
 }
 
 /// Length of the header `encode_16k` writes.
@@ -196,7 +219,10 @@ pub fn encode_i16(rate: u32, samples: &[i16]) -> Vec<u8> {
 
 /// Float samples in [-1, 1] to 16-bit integers.
 pub fn to_i16(samples: &[f32]) -> Vec<i16> {
-    samples.iter().map(|v| (v.clamp(-1.0, 1.0) * 32767.0).round() as i16).collect()
+    samples
+        .iter()
+        .map(|v| (v.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+        .collect()
 }
 
 #[cfg(test)]
@@ -259,18 +285,35 @@ mod tests {
     #[test]
     fn unsupported_files_say_what_would_work() {
         assert_eq!(decode(b"ID3\x03 not audio at all"), Err(WavError::NotWav));
-        assert_eq!(decode(&float_wav(96_000, 1, &[0.0], false)), Err(WavError::Rate(96_000)));
-        assert_eq!(decode(&float_wav(4_000, 1, &[0.0], false)), Err(WavError::Rate(4_000)));
-        assert_eq!(decode(&float_wav(16_000, 6, &[0.0; 6], false)), Err(WavError::Channels(6)));
+        assert_eq!(
+            decode(&float_wav(96_000, 1, &[0.0], false)),
+            Err(WavError::Rate(96_000))
+        );
+        assert_eq!(
+            decode(&float_wav(4_000, 1, &[0.0], false)),
+            Err(WavError::Rate(4_000))
+        );
+        assert_eq!(
+            decode(&float_wav(16_000, 6, &[0.0; 6], false)),
+            Err(WavError::Channels(6))
+        );
         let mut eight_bit = encode_i16(16_000, &[0, 0]);
         eight_bit[34] = 8; // bits per sample
-        assert_eq!(decode(&eight_bit), Err(WavError::Encoding { format: 1, bits: 8 }));
-        assert!(WavError::Encoding { format: 1, bits: 8 }.to_string().contains("16-bit"));
+        assert_eq!(
+            decode(&eight_bit),
+            Err(WavError::Encoding { format: 1, bits: 8 })
+        );
+        assert!(WavError::Encoding { format: 1, bits: 8 }
+            .to_string()
+            .contains("16-bit"));
         let header_only = &encode_i16(16_000, &[])[..36];
         assert_eq!(decode(header_only), Err(WavError::NoData));
         let mut cut = float_wav(16_000, 1, &[0.0; 4], false);
         cut.truncate(20); // inside the LIST chunk's neighbour
-        assert!(matches!(decode(&cut), Err(WavError::Truncated) | Err(WavError::NoFormat)));
+        assert!(matches!(
+            decode(&cut),
+            Err(WavError::Truncated) | Err(WavError::NoFormat)
+        ));
     }
 
     #[test]

@@ -22,9 +22,20 @@ fn clips() -> Vec<Clip> {
     let dir = std::env::var_os("VIVA_VOICE_CLIPS")
         .map(PathBuf::from)
         // The crate's folder as cargo gives it at run time (a cached build may come from another checkout).
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())).join("../../shared/audio/dev"));
+        .unwrap_or_else(|| {
+            PathBuf::from(
+                std::env::var_os("CARGO_MANIFEST_DIR")
+                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+            )
+            .join("../../shared/audio/dev")
+        });
     let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("labelled clips not found at {} ({e}); set VIVA_VOICE_CLIPS", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "labelled clips not found at {} ({e}); set VIVA_VOICE_CLIPS",
+                dir.display()
+            )
+        })
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
@@ -40,7 +51,18 @@ fn clips() -> Vec<Clip> {
                 name: js.file_stem().unwrap().to_string_lossy().into(),
                 audio,
                 speech: t["speech"].as_array().unwrap().iter().map(pair).collect(),
-                events: t["events"].as_array().unwrap().iter().map(|v| (v[0].as_f64().unwrap(), v[1].as_f64().unwrap(), v[2].as_str().unwrap().to_string())).collect(),
+                events: t["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| {
+                        (
+                            v[0].as_f64().unwrap(),
+                            v[1].as_f64().unwrap(),
+                            v[2].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -67,7 +89,9 @@ impl Score {
         for &(s, e) in &clip.speech {
             r[idx(s)..idx(e)].iter_mut().for_each(|v| *v = true);
             for b in [s, e] {
-                ignore[idx(b - 0.2)..idx(b + 0.2)].iter_mut().for_each(|v| *v = true);
+                ignore[idx(b - 0.2)..idx(b + 0.2)]
+                    .iter_mut()
+                    .for_each(|v| *v = true);
             }
         }
         for &(s, e) in hyp {
@@ -86,8 +110,10 @@ impl Score {
             let over: Vec<_> = hyp.iter().filter(|(a, b)| *a < e && *b > s).collect();
             if !over.is_empty() {
                 self.found += 1;
-                self.boundary_errors.push((over.iter().map(|x| x.0).fold(f64::MAX, f64::min) - s).abs());
-                self.boundary_errors.push((over.iter().map(|x| x.1).fold(f64::MIN, f64::max) - e).abs());
+                self.boundary_errors
+                    .push((over.iter().map(|x| x.0).fold(f64::MAX, f64::min) - s).abs());
+                self.boundary_errors
+                    .push((over.iter().map(|x| x.1).fold(f64::MIN, f64::max) - e).abs());
             }
         }
         for &(a, b) in hyp {
@@ -95,8 +121,14 @@ impl Score {
             if clip.speech.iter().any(|(s, e)| a < *e && b > *s) {
                 self.true_segments += 1;
             } else {
-                let kinds: Vec<&str> = clip.events.iter().filter(|(s, e, _)| a < *e && b > *s).map(|x| x.2.as_str()).collect();
-                self.event_only.push(format!("{} {a:.2}–{b:.2} s {kinds:?}", clip.name));
+                let kinds: Vec<&str> = clip
+                    .events
+                    .iter()
+                    .filter(|(s, e, _)| a < *e && b > *s)
+                    .map(|x| x.2.as_str())
+                    .collect();
+                self.event_only
+                    .push(format!("{} {a:.2}–{b:.2} s {kinds:?}", clip.name));
             }
         }
     }
@@ -115,7 +147,12 @@ impl Score {
         if v.is_empty() {
             return f64::INFINITY;
         }
-        1000.0 * if v.len() % 2 == 1 { v[v.len() / 2] } else { (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0 }
+        1000.0
+            * if v.len() % 2 == 1 {
+                v[v.len() / 2]
+            } else {
+                (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+            }
     }
 }
 
@@ -129,9 +166,16 @@ fn segments_meet_the_accuracy_bar_at_every_rate() {
             let audio = if rate == clip.audio.rate {
                 clip.audio.clone()
             } else {
-                wav::Audio { rate, channels: 1, samples: resample(&clip.audio.samples, clip.audio.rate, rate) }
+                wav::Audio {
+                    rate,
+                    channels: 1,
+                    samples: resample(&clip.audio.samples, clip.audio.rate, rate),
+                }
             };
-            let hyp: Vec<(f64, f64)> = segments(&audio, Config::default()).iter().map(|s| (s.start_s(), s.end_s())).collect();
+            let hyp: Vec<(f64, f64)> = segments(&audio, Config::default())
+                .iter()
+                .map(|s| (s.start_s(), s.end_s()))
+                .collect();
             score.add(clip, &hyp);
         }
         println!(
@@ -145,19 +189,31 @@ fn segments_meet_the_accuracy_bar_at_every_rate() {
             score.median_ms()
         );
         if score.recall() < 1.0 {
-            failures.push(format!("{rate} Hz: utterance recall {:.3} < 1.0", score.recall()));
+            failures.push(format!(
+                "{rate} Hz: utterance recall {:.3} < 1.0",
+                score.recall()
+            ));
         }
         if score.precision() < 0.98 {
-            failures.push(format!("{rate} Hz: utterance precision {:.3} < 0.98", score.precision()));
+            failures.push(format!(
+                "{rate} Hz: utterance precision {:.3} < 0.98",
+                score.precision()
+            ));
         }
         if score.f1() < 0.995 {
             failures.push(format!("{rate} Hz: frame F1 {:.4} < 0.995", score.f1()));
         }
         if score.median_ms() > 50.0 {
-            failures.push(format!("{rate} Hz: median boundary error {:.0} ms > 50 ms", score.median_ms()));
+            failures.push(format!(
+                "{rate} Hz: median boundary error {:.0} ms > 50 ms",
+                score.median_ms()
+            ));
         }
         if !score.event_only.is_empty() {
-            failures.push(format!("{rate} Hz: segments with no speech: {:?}", score.event_only));
+            failures.push(format!(
+                "{rate} Hz: segments with no speech: {:?}",
+                score.event_only
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -25,7 +25,13 @@ pub fn AdminUsersPage() -> impl IntoView {
     let set_role = ServerAction::<AdminSetRole>::new();
     let set_disabled = ServerAction::<AdminSetDisabled>::new();
     let users = Resource::new(
-        move || (search(), set_role.version().get(), set_disabled.version().get()),
+        move || {
+            (
+                search(),
+                set_role.version().get(),
+                set_disabled.version().get(),
+            )
+        },
         |(q, _, _)| admin_users(q),
     );
     view! {

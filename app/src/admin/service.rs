@@ -5,7 +5,9 @@ use surrealdb::types::SurrealValue;
 
 use super::api::{AuditEntry, UserSummary};
 use crate::auth::password;
-use crate::auth::service::{audit, bad, hash_password, new_id, normalize_email, revoke_all_sessions, user_by_email};
+use crate::auth::service::{
+    audit, bad, hash_password, new_id, normalize_email, revoke_all_sessions, user_by_email,
+};
 use crate::{db::Db, AppError};
 
 /// Named limits.
@@ -15,7 +17,9 @@ pub const PAGE_SIZE: usize = 50;
 pub async fn list_users(db: &Db, search: &str) -> Result<Vec<UserSummary>, AppError> {
     let q = search.trim().to_lowercase();
     if q.chars().count() > MAX_SEARCH_CHARS {
-        return Err(bad(format!("Search for at most {MAX_SEARCH_CHARS} characters.")));
+        return Err(bad(format!(
+            "Search for at most {MAX_SEARCH_CHARS} characters."
+        )));
     }
     let mut r = db
         .query(
@@ -31,7 +35,10 @@ pub async fn list_users(db: &Db, search: &str) -> Result<Vec<UserSummary>, AppEr
 }
 
 async fn admin_count(db: &Db) -> Result<i64, AppError> {
-    let mut r = db.query("RETURN count(SELECT id FROM user WHERE role = 'admin' AND disabled = false)").await?.check()?;
+    let mut r = db
+        .query("RETURN count(SELECT id FROM user WHERE role = 'admin' AND disabled = false)")
+        .await?
+        .check()?;
     Ok(r.take::<Option<i64>>(0)?.unwrap_or(0))
 }
 
@@ -40,12 +47,20 @@ pub async fn has_admin(db: &Db) -> Result<bool, AppError> {
 }
 
 /// Changes a role. The last admin cannot step down (someone must be able to administer).
-pub async fn set_role(db: &Db, actor: &str, user_id: &str, role: &str, now: i64) -> Result<(), AppError> {
+pub async fn set_role(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    role: &str,
+    now: i64,
+) -> Result<(), AppError> {
     if !matches!(role, "user" | "admin") {
         return Err(bad("A role is either user or admin."));
     }
     if role == "user" && actor == user_id && admin_count(db).await? <= 1 {
-        return Err(bad("You are the only admin: make someone else admin first."));
+        return Err(bad(
+            "You are the only admin: make someone else admin first.",
+        ));
     }
     let mut r = db
         .query("UPDATE type::record('user', $id) SET role = $role RETURN VALUE record::id(id)")
@@ -57,11 +72,24 @@ pub async fn set_role(db: &Db, actor: &str, user_id: &str, role: &str, now: i64)
     if done.is_empty() {
         return Err(AppError::NotFound);
     }
-    audit(db, "role_changed", Some(user_id), &format!("to {role} by {actor}"), now).await
+    audit(
+        db,
+        "role_changed",
+        Some(user_id),
+        &format!("to {role} by {actor}"),
+        now,
+    )
+    .await
 }
 
 /// Disables (and signs out everywhere) or enables an account. Admins cannot disable themselves.
-pub async fn set_disabled(db: &Db, actor: &str, user_id: &str, disabled: bool, now: i64) -> Result<(), AppError> {
+pub async fn set_disabled(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<(), AppError> {
     if disabled && actor == user_id {
         return Err(bad("You cannot disable your own account."));
     }
@@ -78,7 +106,18 @@ pub async fn set_disabled(db: &Db, actor: &str, user_id: &str, disabled: bool, n
     if disabled {
         revoke_all_sessions(db, user_id).await?;
     }
-    audit(db, if disabled { "account_disabled" } else { "account_enabled" }, Some(user_id), &format!("by {actor}"), now).await
+    audit(
+        db,
+        if disabled {
+            "account_disabled"
+        } else {
+            "account_enabled"
+        },
+        Some(user_id),
+        &format!("by {actor}"),
+        now,
+    )
+    .await
 }
 
 /// On a fresh install, the first verified account may make itself admin, once.
@@ -95,7 +134,14 @@ pub async fn claim_first_admin(db: &Db, user_id: &str, now: i64) -> Result<(), A
     if !r.take_errors().is_empty() {
         return Err(AppError::Forbidden);
     }
-    audit(db, "role_changed", Some(user_id), "to admin: first account of the install", now).await
+    audit(
+        db,
+        "role_changed",
+        Some(user_id),
+        "to admin: first account of the install",
+        now,
+    )
+    .await
 }
 
 #[derive(Debug, SurrealValue)]
@@ -117,18 +163,34 @@ pub async fn audit_log(db: &Db, kind: &str) -> Result<Vec<AuditEntry>, AppError>
         .await?
         .check()?;
     let rows: Vec<AuditRow> = r.take(0)?;
-    Ok(rows.into_iter().map(|a| AuditEntry { kind: a.kind, email: a.email, detail: a.detail, at: a.at }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|a| AuditEntry {
+            kind: a.kind,
+            email: a.email,
+            detail: a.detail,
+            at: a.at,
+        })
+        .collect())
 }
 
 /// `viva admin create`: a verified admin account, made on the command line.
-pub async fn create_admin(db: &Db, email: &str, name: &str, pw: &str, now: i64) -> Result<(), AppError> {
+pub async fn create_admin(
+    db: &Db,
+    email: &str,
+    name: &str,
+    pw: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let email = normalize_email(email)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > crate::auth::service::MAX_NAME_CHARS {
         return Err(bad("Give a name (at most 100 characters)."));
     }
     if user_by_email(db, &email).await?.is_some() {
-        return Err(bad(format!("{email} already has an account: use `viva admin promote {email}`.")));
+        return Err(bad(format!(
+            "{email} already has an account: use `viva admin promote {email}`."
+        )));
     }
     password::check_policy(pw, &[&email, name]).map_err(bad)?;
     let hash = hash_password(pw.to_string()).await?;
@@ -146,15 +208,34 @@ pub async fn create_admin(db: &Db, email: &str, name: &str, pw: &str, now: i64) 
     .bind(("now", now))
     .await?
     .check()?;
-    audit(db, "role_changed", Some(&id), "created as admin on the command line", now).await
+    audit(
+        db,
+        "role_changed",
+        Some(&id),
+        "created as admin on the command line",
+        now,
+    )
+    .await
 }
 
 /// `viva admin promote EMAIL`.
 pub async fn promote(db: &Db, email: &str, now: i64) -> Result<(), AppError> {
     let email = normalize_email(email)?;
-    let user = user_by_email(db, &email).await?.ok_or_else(|| bad(format!("No account has the address {email}.")))?;
-    db.query("UPDATE type::record('user', $id) SET role = 'admin'").bind(("id", user.id.clone())).await?.check()?;
-    audit(db, "role_changed", Some(&user.id), "to admin on the command line", now).await
+    let user = user_by_email(db, &email)
+        .await?
+        .ok_or_else(|| bad(format!("No account has the address {email}.")))?;
+    db.query("UPDATE type::record('user', $id) SET role = 'admin'")
+        .bind(("id", user.id.clone()))
+        .await?
+        .check()?;
+    audit(
+        db,
+        "role_changed",
+        Some(&user.id),
+        "to admin on the command line",
+        now,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -163,23 +244,46 @@ mod tests {
 
     async fn fresh() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
+        let db = crate::db::connect(
+            &format!("surrealkv://{}", dir.path().join("db").display()),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         (dir, db)
     }
 
     #[tokio::test]
     async fn the_last_admin_cannot_step_down_or_be_locked_out() {
         let (_d, db) = fresh().await;
-        create_admin(&db, "root@example.org", "Root", "orchid-Lantern-mosaic-81", 1).await.unwrap();
+        create_admin(
+            &db,
+            "root@example.org",
+            "Root",
+            "orchid-Lantern-mosaic-81",
+            1,
+        )
+        .await
+        .unwrap();
         let users = list_users(&db, "").await.unwrap();
         let me = &users[0].id;
         assert_eq!(users[0].role, "admin");
-        assert!(set_role(&db, me, me, "user", 2).await.unwrap_err().to_string().contains("only admin"));
+        assert!(set_role(&db, me, me, "user", 2)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("only admin"));
         assert!(set_disabled(&db, me, me, true, 2).await.is_err());
-        assert!(matches!(set_role(&db, me, "nobody", "admin", 2).await, Err(AppError::NotFound)));
+        assert!(matches!(
+            set_role(&db, me, "nobody", "admin", 2).await,
+            Err(AppError::NotFound)
+        ));
         assert!(set_role(&db, me, me, "superuser", 2).await.is_err());
         // Nobody can claim the first-admin offer any more.
-        assert!(matches!(claim_first_admin(&db, me, 3).await, Err(AppError::Forbidden)));
+        assert!(matches!(
+            claim_first_admin(&db, me, 3).await,
+            Err(AppError::Forbidden)
+        ));
         let log = audit_log(&db, "role_changed").await.unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].email.as_deref(), Some("root@example.org"));
@@ -188,12 +292,30 @@ mod tests {
     #[tokio::test]
     async fn search_matches_names_and_addresses_and_keeps_input_as_text() {
         let (_d, db) = fresh().await;
-        create_admin(&db, "grace@example.org", "Grace Hopper", "orchid-Lantern-mosaic-81", 1).await.unwrap();
+        create_admin(
+            &db,
+            "grace@example.org",
+            "Grace Hopper",
+            "orchid-Lantern-mosaic-81",
+            1,
+        )
+        .await
+        .unwrap();
         assert_eq!(list_users(&db, "HOPPER").await.unwrap().len(), 1);
         assert_eq!(list_users(&db, "grace@").await.unwrap().len(), 1);
         assert_eq!(list_users(&db, "' OR 1=1 --").await.unwrap().len(), 0);
         assert!(list_users(&db, &"x".repeat(101)).await.is_err());
-        assert!(promote(&db, "nobody@example.org", 2).await.unwrap_err().to_string().contains("No account"));
-        assert!(create_admin(&db, "grace@example.org", "G", "orchid-Lantern-mosaic-81", 2).await.unwrap_err().to_string().contains("promote"));
+        assert!(promote(&db, "nobody@example.org", 2)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("No account"));
+        assert!(
+            create_admin(&db, "grace@example.org", "G", "orchid-Lantern-mosaic-81", 2)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("promote")
+        );
     }
 }

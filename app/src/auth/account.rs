@@ -6,16 +6,40 @@ use surrealdb::types::SurrealValue;
 use super::api::SessionInfo;
 use super::otp::{self, OtpCheck, OtpPurpose};
 use super::password;
-use super::service::{audit, bad, check_code, hash_password, issue_code, normalize_email, revoke_all_sessions, user_by_email, user_by_id, verify_password, AuthKeys};
-use crate::{db::Db, mail::{Mailer, Message}, AppError};
+use super::service::{
+    audit, bad, check_code, hash_password, issue_code, normalize_email, revoke_all_sessions,
+    user_by_email, user_by_id, verify_password, AuthKeys,
+};
+use crate::{
+    db::Db,
+    mail::{Mailer, Message},
+    AppError,
+};
 
 /// Starts a reset: e-mails a code when the address has an account. The answer is the same
 /// whether or not it has one.
-pub async fn request_password_reset(db: &Db, keys: &AuthKeys, mailer: &Mailer, email: &str, now: i64) -> Result<(), AppError> {
+pub async fn request_password_reset(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    email: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let email = normalize_email(email)?;
     if let Some(u) = user_by_email(db, &email).await? {
         if !u.disabled {
-            match issue_code(db, keys, mailer, &u.id, &email, &u.name, OtpPurpose::ResetPassword, now).await {
+            match issue_code(
+                db,
+                keys,
+                mailer,
+                &u.id,
+                &email,
+                &u.name,
+                OtpPurpose::ResetPassword,
+                now,
+            )
+            .await
+            {
                 Ok(()) | Err(AppError::RateLimited(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -25,10 +49,21 @@ pub async fn request_password_reset(db: &Db, keys: &AuthKeys, mailer: &Mailer, e
 }
 
 /// Completes a reset with the code; every session of the account ends.
-pub async fn reset_password(db: &Db, keys: &AuthKeys, mailer: &Mailer, email: &str, code: &str, new_password: &str, now: i64) -> Result<(), AppError> {
+pub async fn reset_password(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    email: &str,
+    code: &str,
+    new_password: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let email = normalize_email(email)?;
     let Some(user) = user_by_email(db, &email).await? else {
-        return Err(bad(OtpCheck::Wrong { remaining: otp::OTP_MAX_ATTEMPTS - 1 }.message()));
+        return Err(bad(OtpCheck::Wrong {
+            remaining: otp::OTP_MAX_ATTEMPTS - 1,
+        }
+        .message()));
     };
     password::check_policy(new_password, &[&email, &user.name]).map_err(bad)?;
     check_code(db, keys, &user.id, OtpPurpose::ResetPassword, code, now).await?;
@@ -40,13 +75,34 @@ pub async fn reset_password(db: &Db, keys: &AuthKeys, mailer: &Mailer, email: &s
         .await?
         .check()?;
     revoke_all_sessions(db, &user.id).await?;
-    audit(db, "password_reset", Some(&user.id), "every session ended", now).await?;
-    mailer.enqueue(db, &email, &Message::password_changed(&mailer.product, &user.name), now).await
+    audit(
+        db,
+        "password_reset",
+        Some(&user.id),
+        "every session ended",
+        now,
+    )
+    .await?;
+    mailer
+        .enqueue(
+            db,
+            &email,
+            &Message::password_changed(&mailer.product, &user.name),
+            now,
+        )
+        .await
 }
 
 /// Checks the current password of a signed-in account (sensitive changes ask for it).
-async fn confirm_password(db: &Db, user_id: &str, current: &str, now: i64) -> Result<super::service::UserRow, AppError> {
-    let user = user_by_id(db, user_id).await?.ok_or(AppError::Unauthorized)?;
+async fn confirm_password(
+    db: &Db,
+    user_id: &str,
+    current: &str,
+    now: i64,
+) -> Result<super::service::UserRow, AppError> {
+    let user = user_by_id(db, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     if !verify_password(current.to_string(), Some(user.password_hash.clone())).await {
         audit(db, "password_confirm_failure", Some(user_id), "", now).await?;
         return Err(bad("Your current password is not right."));
@@ -55,37 +111,104 @@ async fn confirm_password(db: &Db, user_id: &str, current: &str, now: i64) -> Re
 }
 
 /// Step 1 of a change of password: the current password, then a code to the address.
-pub async fn start_password_change(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, current: &str, now: i64) -> Result<(), AppError> {
+pub async fn start_password_change(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    user_id: &str,
+    current: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let user = confirm_password(db, user_id, current, now).await?;
-    issue_code(db, keys, mailer, &user.id, &user.email, &user.name, OtpPurpose::ChangePassword, now).await
+    issue_code(
+        db,
+        keys,
+        mailer,
+        &user.id,
+        &user.email,
+        &user.name,
+        OtpPurpose::ChangePassword,
+        now,
+    )
+    .await
 }
 
 /// Step 2: the code and the new password. Other sessions end; this one is ended too and the
 /// person signs in again with the new password.
-pub async fn finish_password_change(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, code: &str, new_password: &str, now: i64) -> Result<(), AppError> {
-    let user = user_by_id(db, user_id).await?.ok_or(AppError::Unauthorized)?;
+pub async fn finish_password_change(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    user_id: &str,
+    code: &str,
+    new_password: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let user = user_by_id(db, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     password::check_policy(new_password, &[&user.email, &user.name]).map_err(bad)?;
     check_code(db, keys, &user.id, OtpPurpose::ChangePassword, code, now).await?;
     let hash = hash_password(new_password.to_string()).await?;
-    db.query("UPDATE type::record('user', $id) SET password_hash = $h").bind(("id", user.id.clone())).bind(("h", hash)).await?.check()?;
+    db.query("UPDATE type::record('user', $id) SET password_hash = $h")
+        .bind(("id", user.id.clone()))
+        .bind(("h", hash))
+        .await?
+        .check()?;
     revoke_all_sessions(db, &user.id).await?;
-    audit(db, "password_changed", Some(&user.id), "every session ended", now).await?;
-    mailer.enqueue(db, &user.email, &Message::password_changed(&mailer.product, &user.name), now).await
+    audit(
+        db,
+        "password_changed",
+        Some(&user.id),
+        "every session ended",
+        now,
+    )
+    .await?;
+    mailer
+        .enqueue(
+            db,
+            &user.email,
+            &Message::password_changed(&mailer.product, &user.name),
+            now,
+        )
+        .await
 }
 
 /// Step 1 of a change of e-mail: the current password; the code goes to the NEW address,
 /// which proves it belongs to the person. A taken address gets the same answer (and no code).
-pub async fn start_email_change(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, current: &str, new_email: &str, now: i64) -> Result<(), AppError> {
+pub async fn start_email_change(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    user_id: &str,
+    current: &str,
+    new_email: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let new_email = normalize_email(new_email)?;
     let user = confirm_password(db, user_id, current, now).await?;
     if new_email == user.email {
         return Err(bad("That is already your e-mail address."));
     }
-    db.query("UPDATE type::record('user', $id) SET pending_email = $e").bind(("id", user.id.clone())).bind(("e", new_email.clone())).await?.check()?;
+    db.query("UPDATE type::record('user', $id) SET pending_email = $e")
+        .bind(("id", user.id.clone()))
+        .bind(("e", new_email.clone()))
+        .await?
+        .check()?;
     if user_by_email(db, &new_email).await?.is_some() {
         return Ok(());
     }
-    issue_code(db, keys, mailer, &user.id, &new_email, &user.name, OtpPurpose::ChangeEmail, now).await
+    issue_code(
+        db,
+        keys,
+        mailer,
+        &user.id,
+        &new_email,
+        &user.name,
+        OtpPurpose::ChangeEmail,
+        now,
+    )
+    .await
 }
 
 #[derive(Debug, SurrealValue)]
@@ -94,12 +217,27 @@ struct Pending {
 }
 
 /// Step 2: the code from the new address. The old address is told.
-pub async fn finish_email_change(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, code: &str, now: i64) -> Result<String, AppError> {
-    let user = user_by_id(db, user_id).await?.ok_or(AppError::Unauthorized)?;
-    let mut r = db.query("SELECT pending_email FROM ONLY type::record('user', $id)").bind(("id", user.id.clone())).await?.check()?;
+pub async fn finish_email_change(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    user_id: &str,
+    code: &str,
+    now: i64,
+) -> Result<String, AppError> {
+    let user = user_by_id(db, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let mut r = db
+        .query("SELECT pending_email FROM ONLY type::record('user', $id)")
+        .bind(("id", user.id.clone()))
+        .await?
+        .check()?;
     let pending: Option<Pending> = r.take(0)?;
     let Some(new_email) = pending.and_then(|p| p.pending_email) else {
-        return Err(bad("Start again: enter your new address and your password."));
+        return Err(bad(
+            "Start again: enter your new address and your password.",
+        ));
     };
     check_code(db, keys, &user.id, OtpPurpose::ChangeEmail, code, now).await?;
     let updated = db
@@ -153,11 +291,19 @@ pub fn describe_user_agent(ua: &str) -> String {
     } else {
         ""
     };
-    if os.is_empty() { browser.to_string() } else { format!("{browser} on {os}") }
+    if os.is_empty() {
+        browser.to_string()
+    } else {
+        format!("{browser} on {os}")
+    }
 }
 
 /// The account's live sessions, newest use first.
-pub async fn list_sessions(db: &Db, user_id: &str, current_session: &str) -> Result<Vec<SessionInfo>, AppError> {
+pub async fn list_sessions(
+    db: &Db,
+    user_id: &str,
+    current_session: &str,
+) -> Result<Vec<SessionInfo>, AppError> {
     let mut r = db
         .query(
             "SELECT record::id(id) AS id, user_agent, created_at, last_used_at FROM session
@@ -169,12 +315,23 @@ pub async fn list_sessions(db: &Db, user_id: &str, current_session: &str) -> Res
     let rows: Vec<SessionRow> = r.take(0)?;
     Ok(rows
         .into_iter()
-        .map(|s| SessionInfo { current: s.id == current_session, browser: describe_user_agent(&s.user_agent), id: s.id, created_at: s.created_at, last_used_at: s.last_used_at })
+        .map(|s| SessionInfo {
+            current: s.id == current_session,
+            browser: describe_user_agent(&s.user_agent),
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+        })
         .collect())
 }
 
 /// Ends one of the account's own sessions (never another account's).
-pub async fn revoke_own_session(db: &Db, user_id: &str, session_id: &str, now: i64) -> Result<(), AppError> {
+pub async fn revoke_own_session(
+    db: &Db,
+    user_id: &str,
+    session_id: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let mut r = db
         .query("UPDATE type::record('session', $sid) SET revoked = true WHERE user = type::record('user', $uid) RETURN VALUE record::id(id)")
         .bind(("sid", session_id.to_string()))

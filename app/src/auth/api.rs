@@ -44,7 +44,15 @@ pub struct SessionInfo {
 /// Where to go after signing in: a path on this site, never another site ("//evil", "/\\evil").
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control) && p.len() <= 200 => p.to_string(),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(char::is_control)
+                && p.len() <= 200 =>
+        {
+            p.to_string()
+        }
         _ => "/dashboard".into(),
     }
 }
@@ -53,7 +61,9 @@ pub fn safe_next(next: Option<&str>) -> String {
 pub fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -73,7 +83,12 @@ fn set_cookies(values: &[String]) {
 #[cfg(feature = "ssr")]
 fn user_agent() -> String {
     use_context::<http::request::Parts>()
-        .and_then(|p| p.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string))
+        .and_then(|p| {
+            p.headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
         .unwrap_or_default()
 }
 
@@ -110,7 +125,11 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
     use super::service::{self, Experience, SignUpInput};
     let ctx = crate::server_context::ServerContext::get()?;
     let started = std::time::Instant::now();
-    limit(&crate::ratelimit::SIGN_UP_PER_IP, &crate::server_context::client_ip()).await?;
+    limit(
+        &crate::ratelimit::SIGN_UP_PER_IP,
+        &crate::server_context::client_ip(),
+    )
+    .await?;
     let experience = match form.experience.as_str() {
         "entry" => Experience::Entry,
         "junior" => Experience::Junior,
@@ -118,7 +137,11 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
         "senior" => Experience::Senior,
         "lead" => Experience::Lead,
         "executive" => Experience::Executive,
-        _ => return Err(AppError::BadRequest("Choose your experience level from the list.".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose your experience level from the list.".into(),
+            ))
+        }
     };
     let email = form.email.trim().to_lowercase();
     let input = SignUpInput {
@@ -131,7 +154,11 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
         accept_terms: form.accept_terms.is_some(),
         referral_code: form.referral_code,
     };
-    equal_time(started, service::sign_up(&ctx.db, &ctx.keys, &ctx.mailer, input, ctx.clock.now()).await).await?;
+    equal_time(
+        started,
+        service::sign_up(&ctx.db, &ctx.keys, &ctx.mailer, input, ctx.clock.now()).await,
+    )
+    .await?;
     leptos_axum::redirect(&format!("/verify?email={}", url_encode(&email)));
     Ok(())
 }
@@ -140,7 +167,11 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
 #[server(endpoint = "auth/verify_email")]
 pub async fn verify_email(email: String, code: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
-    limit(&crate::ratelimit::CODE_CHECK_PER_IP, &crate::server_context::client_ip()).await?;
+    limit(
+        &crate::ratelimit::CODE_CHECK_PER_IP,
+        &crate::server_context::client_ip(),
+    )
+    .await?;
     super::service::verify_email(&ctx.db, &ctx.keys, &email, &code, ctx.clock.now()).await?;
     leptos_axum::redirect("/signin?verified=1");
     Ok(())
@@ -152,18 +183,49 @@ pub async fn verify_email(email: String, code: String) -> Result<(), AppError> {
 pub async fn resend_code(email: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let started = std::time::Instant::now();
-    limit(&crate::ratelimit::CODE_SEND_PER_IP, &crate::server_context::client_ip()).await?;
+    limit(
+        &crate::ratelimit::CODE_SEND_PER_IP,
+        &crate::server_context::client_ip(),
+    )
+    .await?;
     limit(&crate::ratelimit::CODE_SEND_PER_ACCOUNT, &email_key(&email)).await?;
-    equal_time(started, super::service::resend_verification(&ctx.db, &ctx.keys, &ctx.mailer, &email, ctx.clock.now()).await).await
+    equal_time(
+        started,
+        super::service::resend_verification(
+            &ctx.db,
+            &ctx.keys,
+            &ctx.mailer,
+            &email,
+            ctx.clock.now(),
+        )
+        .await,
+    )
+    .await
 }
 
 /// Public. Signs in and sets the session cookies.
 #[server(endpoint = "auth/sign_in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
-    limit(&crate::ratelimit::SIGN_IN_PER_IP, &crate::server_context::client_ip()).await?;
+    limit(
+        &crate::ratelimit::SIGN_IN_PER_IP,
+        &crate::server_context::client_ip(),
+    )
+    .await?;
     limit(&crate::ratelimit::SIGN_IN_PER_ACCOUNT, &email_key(&email)).await?;
-    let tokens = super::service::sign_in(&ctx.db, &ctx.keys, &email, &password, &user_agent(), ctx.clock.now()).await?;
+    let tokens = super::service::sign_in(
+        &ctx.db,
+        &ctx.keys,
+        &email,
+        &password,
+        &user_agent(),
+        ctx.clock.now(),
+    )
+    .await?;
     set_cookies(&super::session::set_cookies(ctx.cookie_mode(), &tokens));
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
@@ -188,7 +250,14 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let c = crate::server_context::require_caller()?;
     super::service::revoke_all_sessions(&ctx.db, &c.user_id).await?;
-    super::service::audit(&ctx.db, "sign_out_everywhere", Some(&c.user_id), "", ctx.clock.now()).await?;
+    super::service::audit(
+        &ctx.db,
+        "sign_out_everywhere",
+        Some(&c.user_id),
+        "",
+        ctx.clock.now(),
+    )
+    .await?;
     set_cookies(&super::session::clear_cookies(ctx.cookie_mode()));
     leptos_axum::redirect("/signin");
     Ok(())
@@ -202,7 +271,8 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
         Some(c) => {
             let mut me = super::service::me(&ctx.db, &c.user_id).await?;
             if let Some(m) = me.as_mut() {
-                m.admin_offer = m.email_verified && !crate::admin::service::has_admin(&ctx.db).await?;
+                m.admin_offer =
+                    m.email_verified && !crate::admin::service::has_admin(&ctx.db).await?;
             }
             Ok(me)
         }
@@ -215,17 +285,45 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
 pub async fn request_reset(email: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let started = std::time::Instant::now();
-    limit(&crate::ratelimit::CODE_SEND_PER_IP, &crate::server_context::client_ip()).await?;
+    limit(
+        &crate::ratelimit::CODE_SEND_PER_IP,
+        &crate::server_context::client_ip(),
+    )
+    .await?;
     limit(&crate::ratelimit::CODE_SEND_PER_ACCOUNT, &email_key(&email)).await?;
-    equal_time(started, super::account::request_password_reset(&ctx.db, &ctx.keys, &ctx.mailer, &email, ctx.clock.now()).await).await
+    equal_time(
+        started,
+        super::account::request_password_reset(
+            &ctx.db,
+            &ctx.keys,
+            &ctx.mailer,
+            &email,
+            ctx.clock.now(),
+        )
+        .await,
+    )
+    .await
 }
 
 /// Public. Sets a new password with the e-mailed code; every session ends.
 #[server(endpoint = "auth/reset_password")]
 pub async fn reset_password(email: String, code: String, password: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
-    limit(&crate::ratelimit::CODE_CHECK_PER_IP, &crate::server_context::client_ip()).await?;
-    super::account::reset_password(&ctx.db, &ctx.keys, &ctx.mailer, &email, &code, &password, ctx.clock.now()).await?;
+    limit(
+        &crate::ratelimit::CODE_CHECK_PER_IP,
+        &crate::server_context::client_ip(),
+    )
+    .await?;
+    super::account::reset_password(
+        &ctx.db,
+        &ctx.keys,
+        &ctx.mailer,
+        &email,
+        &code,
+        &password,
+        ctx.clock.now(),
+    )
+    .await?;
     set_cookies(&super::session::clear_cookies(ctx.cookie_mode()));
     leptos_axum::redirect("/signin?reset=1");
     Ok(())
@@ -237,7 +335,15 @@ pub async fn start_password_change(current_password: String) -> Result<(), AppEr
     let ctx = crate::server_context::ServerContext::get()?;
     let c = crate::server_context::require_caller()?;
     limit(&crate::ratelimit::CODE_SEND_PER_ACCOUNT, &c.user_id).await?;
-    super::account::start_password_change(&ctx.db, &ctx.keys, &ctx.mailer, &c.user_id, &current_password, ctx.clock.now()).await
+    super::account::start_password_change(
+        &ctx.db,
+        &ctx.keys,
+        &ctx.mailer,
+        &c.user_id,
+        &current_password,
+        ctx.clock.now(),
+    )
+    .await
 }
 
 /// Signed in. Sets the new password with the code; every session ends (sign in again).
@@ -245,8 +351,21 @@ pub async fn start_password_change(current_password: String) -> Result<(), AppEr
 pub async fn finish_password_change(code: String, new_password: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let c = crate::server_context::require_caller()?;
-    limit(&crate::ratelimit::CODE_CHECK_PER_IP, &crate::server_context::client_ip()).await?;
-    super::account::finish_password_change(&ctx.db, &ctx.keys, &ctx.mailer, &c.user_id, &code, &new_password, ctx.clock.now()).await?;
+    limit(
+        &crate::ratelimit::CODE_CHECK_PER_IP,
+        &crate::server_context::client_ip(),
+    )
+    .await?;
+    super::account::finish_password_change(
+        &ctx.db,
+        &ctx.keys,
+        &ctx.mailer,
+        &c.user_id,
+        &code,
+        &new_password,
+        ctx.clock.now(),
+    )
+    .await?;
     set_cookies(&super::session::clear_cookies(ctx.cookie_mode()));
     leptos_axum::redirect("/signin?changed=1");
     Ok(())
@@ -254,11 +373,23 @@ pub async fn finish_password_change(code: String, new_password: String) -> Resul
 
 /// Signed in. Checks the current password and e-mails a code to the new address.
 #[server(endpoint = "auth/start_email_change")]
-pub async fn start_email_change(current_password: String, new_email: String) -> Result<(), AppError> {
+pub async fn start_email_change(
+    current_password: String,
+    new_email: String,
+) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let c = crate::server_context::require_caller()?;
     limit(&crate::ratelimit::CODE_SEND_PER_ACCOUNT, &c.user_id).await?;
-    super::account::start_email_change(&ctx.db, &ctx.keys, &ctx.mailer, &c.user_id, &current_password, &new_email, ctx.clock.now()).await
+    super::account::start_email_change(
+        &ctx.db,
+        &ctx.keys,
+        &ctx.mailer,
+        &c.user_id,
+        &current_password,
+        &new_email,
+        ctx.clock.now(),
+    )
+    .await
 }
 
 /// Signed in. Confirms the new address with its code; returns it.
@@ -266,8 +397,20 @@ pub async fn start_email_change(current_password: String, new_email: String) -> 
 pub async fn finish_email_change(code: String) -> Result<String, AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let c = crate::server_context::require_caller()?;
-    limit(&crate::ratelimit::CODE_CHECK_PER_IP, &crate::server_context::client_ip()).await?;
-    super::account::finish_email_change(&ctx.db, &ctx.keys, &ctx.mailer, &c.user_id, &code, ctx.clock.now()).await
+    limit(
+        &crate::ratelimit::CODE_CHECK_PER_IP,
+        &crate::server_context::client_ip(),
+    )
+    .await?;
+    super::account::finish_email_change(
+        &ctx.db,
+        &ctx.keys,
+        &ctx.mailer,
+        &c.user_id,
+        &code,
+        ctx.clock.now(),
+    )
+    .await
 }
 
 /// Signed in. The account's active sessions.
@@ -297,7 +440,14 @@ pub struct ProviderButton {
 #[server(endpoint = "auth/providers")]
 pub async fn providers() -> Result<Vec<ProviderButton>, AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
-    Ok(ctx.oidc.iter().map(|p| ProviderButton { id: p.id.clone(), label: p.label.clone() }).collect())
+    Ok(ctx
+        .oidc
+        .iter()
+        .map(|p| ProviderButton {
+            id: p.id.clone(),
+            label: p.label.clone(),
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -305,7 +455,13 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(super::safe_next(Some("/admin/audit")), "/admin/audit");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "", "/a\nb"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "",
+            "/a\nb",
+        ] {
             assert_eq!(super::safe_next(Some(bad)), "/dashboard", "{bad:?}");
         }
         assert_eq!(super::safe_next(None), "/dashboard");
@@ -313,6 +469,9 @@ mod tests {
 
     #[test]
     fn addresses_survive_the_query_string() {
-        assert_eq!(super::url_encode("ada+cv@example.org"), "ada%2Bcv%40example.org");
+        assert_eq!(
+            super::url_encode("ada+cv@example.org"),
+            "ada%2Bcv%40example.org"
+        );
     }
 }

@@ -6,11 +6,11 @@
 #[cfg(feature = "ssr")]
 pub mod account;
 mod api;
-mod pages;
 #[cfg(feature = "ssr")]
 pub mod oidc;
 #[cfg(feature = "ssr")]
 pub mod otp;
+mod pages;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]

@@ -35,11 +35,23 @@ pub struct Provider {
 
 impl Provider {
     pub fn google(client_id: &str, client_secret: &str) -> Provider {
-        Provider { id: "google".into(), label: "Google".into(), issuer: "https://accounts.google.com".into(), client_id: client_id.into(), client_secret: client_secret.into() }
+        Provider {
+            id: "google".into(),
+            label: "Google".into(),
+            issuer: "https://accounts.google.com".into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        }
     }
 
     pub fn linkedin(client_id: &str, client_secret: &str) -> Provider {
-        Provider { id: "linkedin".into(), label: "LinkedIn".into(), issuer: "https://www.linkedin.com/oauth".into(), client_id: client_id.into(), client_secret: client_secret.into() }
+        Provider {
+            id: "linkedin".into(),
+            label: "LinkedIn".into(),
+            issuer: "https://www.linkedin.com/oauth".into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        }
     }
 
     fn redirect_uri(&self, public_url: &str) -> String {
@@ -82,7 +94,8 @@ enum EmailVerified {
 
 impl EmailVerified {
     fn yes(&self) -> bool {
-        matches!(self, EmailVerified::Bool(true)) || matches!(self, EmailVerified::Text(t) if t == "true")
+        matches!(self, EmailVerified::Bool(true))
+            || matches!(self, EmailVerified::Text(t) if t == "true")
     }
 }
 
@@ -99,8 +112,16 @@ fn provider_error(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::Transport(format!("The sign-in provider did not answer as expected ({what}). Try again, or sign in with your password."))
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url: &str, what: &str) -> Result<T, AppError> {
-    let res = client.get(url).send().await.map_err(|e| provider_error(what, e))?;
+async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &str,
+    what: &str,
+) -> Result<T, AppError> {
+    let res = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| provider_error(what, e))?;
     if !res.status().is_success() {
         return Err(provider_error(what, res.status()));
     }
@@ -109,10 +130,16 @@ async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url:
 }
 
 async fn discover(client: &reqwest::Client, p: &Provider) -> Result<Discovery, AppError> {
-    let url = format!("{}/.well-known/openid-configuration", p.issuer.trim_end_matches('/'));
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        p.issuer.trim_end_matches('/')
+    );
     let d: Discovery = get_json(client, &url, "discovery").await?;
     if d.issuer.trim_end_matches('/') != p.issuer.trim_end_matches('/') {
-        return Err(provider_error("discovery", format!("issuer {} is not {}", d.issuer, p.issuer)));
+        return Err(provider_error(
+            "discovery",
+            format!("issuer {} is not {}", d.issuer, p.issuer),
+        ));
     }
     Ok(d)
 }
@@ -128,7 +155,13 @@ pub fn pkce_challenge(verifier: &str) -> String {
 }
 
 /// Starts a login: returns the provider's authorization URL and the state for the cookie.
-pub async fn start(db: &Db, p: &Provider, public_url: &str, next: &str, now: i64) -> Result<(String, String), AppError> {
+pub async fn start(
+    db: &Db,
+    p: &Provider,
+    public_url: &str,
+    next: &str,
+    now: i64,
+) -> Result<(String, String), AppError> {
     let client = http()?;
     let d = discover(&client, p).await?;
     let (state, nonce, verifier) = (random_token(), random_token(), random_token());
@@ -143,7 +176,8 @@ pub async fn start(db: &Db, p: &Provider, public_url: &str, next: &str, now: i64
     .bind(("now", now))
     .await?
     .check()?;
-    let mut url = url::Url::parse(&d.authorization_endpoint).map_err(|e| provider_error("authorization endpoint", e))?;
+    let mut url = url::Url::parse(&d.authorization_endpoint)
+        .map_err(|e| provider_error("authorization endpoint", e))?;
     url.query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &p.client_id)
@@ -167,7 +201,11 @@ struct LoginRow {
 
 /// The login started with this state, deleted as it is read: each works once.
 async fn take_login(db: &Db, state: &str) -> Result<Option<LoginRow>, AppError> {
-    let mut r = db.query("DELETE oidc_login WHERE state = $state RETURN BEFORE").bind(("state", state.to_string())).await?.check()?;
+    let mut r = db
+        .query("DELETE oidc_login WHERE state = $state RETURN BEFORE")
+        .bind(("state", state.to_string()))
+        .await?
+        .check()?;
     let rows: Vec<LoginRow> = r.take(0)?;
     Ok(rows.into_iter().next())
 }
@@ -192,7 +230,9 @@ pub async fn finish(
     now: i64,
 ) -> Result<(SessionTokens, String), AppError> {
     if cookie_state != Some(state) {
-        return Err(refused("This sign-in did not start in this browser, or took too long."));
+        return Err(refused(
+            "This sign-in did not start in this browser, or took too long.",
+        ));
     }
     let Some(login) = take_login(db, state).await? else {
         return Err(refused("This sign-in link was already used or is unknown."));
@@ -219,12 +259,21 @@ pub async fn finish(
     if !res.status().is_success() {
         let status = res.status();
         let body = res.text().await.unwrap_or_default();
-        return Err(provider_error("token", format!("{status}: {}", body.chars().take(300).collect::<String>())));
+        return Err(provider_error(
+            "token",
+            format!("{status}: {}", body.chars().take(300).collect::<String>()),
+        ));
     }
-    let tokens: TokenResponse = serde_json::from_slice(&res.bytes().await.map_err(|e| provider_error("token", e))?).map_err(|e| provider_error("token", e))?;
+    let tokens: TokenResponse =
+        serde_json::from_slice(&res.bytes().await.map_err(|e| provider_error("token", e))?)
+            .map_err(|e| provider_error("token", e))?;
     let claims = verify_id_token(&client, &d, p, &tokens.id_token, &login.nonce).await?;
 
-    let email = claims.email.as_deref().map(str::trim).map(str::to_lowercase);
+    let email = claims
+        .email
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_lowercase);
     let user_id = match identity_user(db, &p.id, &claims.sub).await? {
         Some(uid) => uid,
         None => {
@@ -250,7 +299,14 @@ pub async fn finish(
                     .bind(("u", u.id.clone()))
                     .await?
                     .check()?;
-                    audit(db, "oidc_linked", Some(&u.id), &format!("{}; unconfirmed address: password cleared", p.id), now).await?;
+                    audit(
+                        db,
+                        "oidc_linked",
+                        Some(&u.id),
+                        &format!("{}; unconfirmed address: password cleared", p.id),
+                        now,
+                    )
+                    .await?;
                     u.id
                 }
                 None => create_user(db, &email, claims.name.as_deref().unwrap_or(""), now).await?,
@@ -265,7 +321,9 @@ pub async fn finish(
             uid
         }
     };
-    let user = super::service::user_by_id(db, &user_id).await?.ok_or(AppError::Unauthorized)?;
+    let user = super::service::user_by_id(db, &user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     if user.disabled {
         audit(db, "sign_in_disabled", Some(&user.id), &p.id, now).await?;
         return Err(AppError::Forbidden);
@@ -274,10 +332,20 @@ pub async fn finish(
     Ok((tokens, super::api::safe_next(Some(&login.next))))
 }
 
-async fn verify_id_token(client: &reqwest::Client, d: &Discovery, p: &Provider, token: &str, nonce: &str) -> Result<IdClaims, AppError> {
-    let header = jsonwebtoken::decode_header(token).map_err(|e| provider_error("ID token header", e))?;
+async fn verify_id_token(
+    client: &reqwest::Client,
+    d: &Discovery,
+    p: &Provider,
+    token: &str,
+    nonce: &str,
+) -> Result<IdClaims, AppError> {
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|e| provider_error("ID token header", e))?;
     if header.alg != Algorithm::RS256 {
-        return Err(provider_error("ID token", format!("algorithm {:?} is not RS256", header.alg)));
+        return Err(provider_error(
+            "ID token",
+            format!("algorithm {:?} is not RS256", header.alg),
+        ));
     }
     let jwks: JwkSet = get_json(client, &d.jwks_uri, "keys").await?;
     let jwk = match &header.kid {
@@ -290,7 +358,8 @@ async fn verify_id_token(client: &reqwest::Client, d: &Discovery, p: &Provider, 
     v.set_audience(&[&p.client_id]);
     v.set_issuer(&[&d.issuer]);
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    let data = jsonwebtoken::decode::<IdClaims>(token, &key, &v).map_err(|e| provider_error("ID token", e))?;
+    let data = jsonwebtoken::decode::<IdClaims>(token, &key, &v)
+        .map_err(|e| provider_error("ID token", e))?;
     if data.claims.nonce.as_deref() != Some(nonce) {
         return Err(provider_error("ID token", "nonce does not match"));
     }
@@ -316,8 +385,17 @@ async fn identity_user(db: &Db, provider: &str, subject: &str) -> Result<Option<
 /// A new account from a provider's verified address. It has no password (sign-in with a
 /// password fails until one is set by reset); the terms were accepted on the button.
 async fn create_user(db: &Db, email: &str, name: &str, now: i64) -> Result<String, AppError> {
-    let name: String = name.trim().chars().filter(|c| !c.is_control()).take(super::service::MAX_NAME_CHARS).collect();
-    let name = if name.is_empty() { email.split('@').next().unwrap_or("Friend").to_string() } else { name };
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(super::service::MAX_NAME_CHARS)
+        .collect();
+    let name = if name.is_empty() {
+        email.split('@').next().unwrap_or("Friend").to_string()
+    } else {
+        name
+    };
     let id = new_id();
     db.query(
         "CREATE type::record('user', $id) SET email = $email, name = $name, password_hash = '!', role = 'user',
@@ -342,16 +420,28 @@ mod tests {
     #[test]
     fn pkce_challenge_is_the_s256_of_the_verifier() {
         // Expected value computed independently: Python's hashlib.sha256 + urlsafe_b64encode.
-        assert_eq!(pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUlUd-Tr4qmeLgAs3qRmM"), "8Pd5V9MusQGVS-IgbYe6Cs1OC01yspo5z54Shr3Wae0");
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUlUd-Tr4qmeLgAs3qRmM"),
+            "8Pd5V9MusQGVS-IgbYe6Cs1OC01yspo5z54Shr3Wae0"
+        );
         let c = pkce_challenge(&random_token());
         assert_eq!(c.len(), 43);
-        assert!(c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'), "{c}");
+        assert!(
+            c.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'),
+            "{c}"
+        );
     }
 
     #[tokio::test]
     async fn a_started_login_can_be_finished_once() {
         let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
+        let db = crate::db::connect(
+            &format!("surrealkv://{}", dir.path().join("db").display()),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         db.query("CREATE oidc_login SET state = 'st', provider = 'sso', nonce = 'n', verifier = 'v', next = '/dashboard', created_at = 5")
             .await
             .unwrap()
@@ -359,16 +449,34 @@ mod tests {
             .unwrap();
         assert!(take_login(&db, "other").await.unwrap().is_none());
         let login = take_login(&db, "st").await.unwrap().expect("the login");
-        assert_eq!((login.provider.as_str(), login.nonce.as_str(), login.verifier.as_str(), login.next.as_str(), login.created_at), ("sso", "n", "v", "/dashboard", 5));
-        assert!(take_login(&db, "st").await.unwrap().is_none(), "a second use must find nothing");
+        assert_eq!(
+            (
+                login.provider.as_str(),
+                login.nonce.as_str(),
+                login.verifier.as_str(),
+                login.next.as_str(),
+                login.created_at
+            ),
+            ("sso", "n", "v", "/dashboard", 5)
+        );
+        assert!(
+            take_login(&db, "st").await.unwrap().is_none(),
+            "a second use must find nothing"
+        );
     }
 
     #[test]
     fn presets_need_only_client_id_and_secret() {
         let g = Provider::google("id", "secret");
         assert_eq!(g.issuer, "https://accounts.google.com");
-        assert_eq!(g.redirect_uri("https://viva.example.org"), "https://viva.example.org/auth/oidc/google/callback");
-        assert_eq!(Provider::linkedin("id", "s").issuer, "https://www.linkedin.com/oauth");
+        assert_eq!(
+            g.redirect_uri("https://viva.example.org"),
+            "https://viva.example.org/auth/oidc/google/callback"
+        );
+        assert_eq!(
+            Provider::linkedin("id", "s").issuer,
+            "https://www.linkedin.com/oauth"
+        );
     }
 
     #[test]

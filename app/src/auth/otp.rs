@@ -51,12 +51,19 @@ pub fn code_hash(key: &[u8], account_id: &str, purpose: OtpPurpose, code: &str) 
         mac.update(&(part.len() as u32).to_be_bytes());
         mac.update(part.as_bytes());
     }
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Accepts what people type ("123 456", "123-456"); None unless it is exactly 6 digits.
 pub fn normalize_input(input: &str) -> Option<String> {
-    let digits: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let digits: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     (digits.len() == OTP_DIGITS && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
 }
 
@@ -72,7 +79,13 @@ pub struct OtpState {
 
 impl OtpState {
     pub fn new(hash: String, now: i64) -> Self {
-        OtpState { hash, created_at: now, expires_at: now + OTP_TTL_SECS, attempts: 0, used: false }
+        OtpState {
+            hash,
+            created_at: now,
+            expires_at: now + OTP_TTL_SECS,
+            attempts: 0,
+            used: false,
+        }
     }
 }
 
@@ -81,7 +94,9 @@ pub enum OtpCheck {
     /// Right code: mark it used.
     Accepted,
     /// Wrong code: count the attempt; this many tries are left.
-    Wrong { remaining: u32 },
+    Wrong {
+        remaining: u32,
+    },
     /// Too many wrong tries: ask for a new code.
     Locked,
     Expired,
@@ -93,7 +108,10 @@ impl OtpCheck {
     pub fn message(self) -> String {
         match self {
             OtpCheck::Accepted => "Code accepted.".into(),
-            OtpCheck::Wrong { remaining } => format!("That code is not right. {remaining} {} left.", if remaining == 1 { "try" } else { "tries" }),
+            OtpCheck::Wrong { remaining } => format!(
+                "That code is not right. {remaining} {} left.",
+                if remaining == 1 { "try" } else { "tries" }
+            ),
             OtpCheck::Locked => "Too many wrong codes. Ask for a new code.".into(),
             OtpCheck::Expired => "This code has expired. Ask for a new code.".into(),
             OtpCheck::AlreadyUsed => "This code was already used. Ask for a new code.".into(),
@@ -139,17 +157,36 @@ mod tests {
     #[test]
     fn codes_are_six_digits_and_vary() {
         let codes: std::collections::HashSet<String> = (0..200).map(|_| generate_code()).collect();
-        assert!(codes.iter().all(|c| c.len() == 6 && c.chars().all(|d| d.is_ascii_digit())));
+        assert!(codes
+            .iter()
+            .all(|c| c.len() == 6 && c.chars().all(|d| d.is_ascii_digit())));
         assert!(codes.len() > 190, "codes repeat too often: {}", codes.len());
     }
 
     #[test]
     fn a_code_is_bound_to_its_account_and_purpose() {
         let h = code_hash(KEY, "user:1", OtpPurpose::VerifyEmail, "123456");
-        assert_eq!(h, code_hash(KEY, "user:1", OtpPurpose::VerifyEmail, "123456"));
-        assert_ne!(h, code_hash(KEY, "user:2", OtpPurpose::VerifyEmail, "123456"));
-        assert_ne!(h, code_hash(KEY, "user:1", OtpPurpose::ResetPassword, "123456"));
-        assert_ne!(h, code_hash(b"another key of thirty-two bytes!", "user:1", OtpPurpose::VerifyEmail, "123456"));
+        assert_eq!(
+            h,
+            code_hash(KEY, "user:1", OtpPurpose::VerifyEmail, "123456")
+        );
+        assert_ne!(
+            h,
+            code_hash(KEY, "user:2", OtpPurpose::VerifyEmail, "123456")
+        );
+        assert_ne!(
+            h,
+            code_hash(KEY, "user:1", OtpPurpose::ResetPassword, "123456")
+        );
+        assert_ne!(
+            h,
+            code_hash(
+                b"another key of thirty-two bytes!",
+                "user:1",
+                OtpPurpose::VerifyEmail,
+                "123456"
+            )
+        );
         assert!(!h.contains("123456"));
     }
 
@@ -159,7 +196,12 @@ mod tests {
         let wrong = code_hash(KEY, "u", OtpPurpose::VerifyEmail, "222222");
         let mut s = OtpState::new(right.clone(), 1000);
         for expected_left in [4, 3, 2, 1] {
-            assert_eq!(check(&s, 1001, &wrong), OtpCheck::Wrong { remaining: expected_left });
+            assert_eq!(
+                check(&s, 1001, &wrong),
+                OtpCheck::Wrong {
+                    remaining: expected_left
+                }
+            );
             s.attempts += 1;
         }
         assert_eq!(check(&s, 1001, &wrong), OtpCheck::Locked);
@@ -171,7 +213,10 @@ mod tests {
     fn codes_expire_after_ten_minutes_and_work_once() {
         let right = code_hash(KEY, "u", OtpPurpose::VerifyEmail, "111111");
         let mut s = OtpState::new(right.clone(), 1000);
-        assert_eq!(check(&s, 1000 + OTP_TTL_SECS - 1, &right), OtpCheck::Accepted);
+        assert_eq!(
+            check(&s, 1000 + OTP_TTL_SECS - 1, &right),
+            OtpCheck::Accepted
+        );
         assert_eq!(check(&s, 1000 + OTP_TTL_SECS, &right), OtpCheck::Expired);
         s.used = true;
         assert_eq!(check(&s, 1001, &right), OtpCheck::AlreadyUsed);
@@ -190,12 +235,18 @@ mod tests {
     fn resending_waits_for_the_cooldown() {
         assert_eq!(resend_allowed(None, 100), Ok(()));
         assert_eq!(resend_allowed(Some(100), 130), Err(30));
-        assert_eq!(resend_allowed(Some(100), 100 + OTP_RESEND_COOLDOWN_SECS), Ok(()));
+        assert_eq!(
+            resend_allowed(Some(100), 100 + OTP_RESEND_COOLDOWN_SECS),
+            Ok(())
+        );
     }
 
     #[test]
     fn messages_say_what_to_do() {
-        assert_eq!(OtpCheck::Wrong { remaining: 1 }.message(), "That code is not right. 1 try left.");
+        assert_eq!(
+            OtpCheck::Wrong { remaining: 1 }.message(),
+            "That code is not right. 1 try left."
+        );
         assert!(OtpCheck::Locked.message().contains("new code"));
     }
 }

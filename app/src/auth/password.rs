@@ -20,7 +20,8 @@ pub const ARGON2_ITERATIONS: u32 = 2;
 pub const ARGON2_LANES: u32 = 1;
 
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES, None).expect("valid argon2 parameters");
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES, None)
+        .expect("valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -37,13 +38,19 @@ pub fn check_policy(password: &str, context: &[&str]) -> Result<(), String> {
     // zxcvbn's cost grows with length; the first 100 characters decide its estimate.
     let sample: String = password.chars().take(100).collect();
     let mut inputs: Vec<&str> = context.to_vec();
-    let email_parts: Vec<&str> = context.iter().flat_map(|c| c.split(['@', '.', ' ', '_', '-'])).filter(|p| p.len() >= 3).collect();
+    let email_parts: Vec<&str> = context
+        .iter()
+        .flat_map(|c| c.split(['@', '.', ' ', '_', '-']))
+        .filter(|p| p.len() >= 3)
+        .collect();
     // Built from the person's own name or address with a few digits or symbols around it.
     let mut rest = sample.to_lowercase();
     for part in &email_parts {
         rest = rest.replace(&part.to_lowercase(), "");
     }
-    if !email_parts.is_empty() && rest.chars().filter(|c| c.is_alphanumeric()).count() < MIN_PASSWORD_CHARS {
+    if !email_parts.is_empty()
+        && rest.chars().filter(|c| c.is_alphanumeric()).count() < MIN_PASSWORD_CHARS
+    {
         return Err("This password is too easy to guess: it is mostly your name or e-mail address. Try a longer phrase of unrelated words.".into());
     }
     inputs.extend(email_parts);
@@ -73,14 +80,19 @@ pub fn check_policy(password: &str, context: &[&str]) -> Result<(), String> {
 /// An argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
 pub fn hash(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Whether `password` matches the stored hash. A malformed or absent hash (accounts made by
 /// OpenID Connect have none) never matches, and takes as long as a real check.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => {
             verify_dummy(password);
             false
@@ -92,7 +104,8 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// takes as long as with a known one (no account enumeration by timing).
 pub fn verify_dummy(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash("an unguessable placeholder passphrase").unwrap_or_default());
+    let phc =
+        DUMMY.get_or_init(|| hash("an unguessable placeholder passphrase").unwrap_or_default());
     if let Ok(parsed) = PasswordHash::new(phc) {
         let _ = argon2().verify_password(password.as_bytes(), &parsed);
     }
@@ -101,7 +114,9 @@ pub fn verify_dummy(password: &str) {
 /// Whether a stored hash uses weaker parameters than today's and should be replaced at the
 /// next successful sign-in.
 pub fn needs_rehash(phc: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(phc) else { return true };
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return true;
+    };
     let p = |name: &str| parsed.params.get_decimal(name);
     parsed.algorithm.as_str() != "argon2id"
         || p("m").unwrap_or(0) < ARGON2_MEMORY_KIB
@@ -116,15 +131,28 @@ mod tests {
     fn short_and_common_passwords_are_refused_with_a_reason() {
         let e = check_policy("abc123", &[]).unwrap_err();
         assert!(e.contains("at least 8"), "{e}");
-        for weak in ["password1", "qwertyuiop", "iloveyou123", "11111111", "letmein!"] {
+        for weak in [
+            "password1",
+            "qwertyuiop",
+            "iloveyou123",
+            "11111111",
+            "letmein!",
+        ] {
             let e = check_policy(weak, &[]).unwrap_err();
-            assert!(e.starts_with("This password is too easy to guess"), "{weak}: {e}");
+            assert!(
+                e.starts_with("This password is too easy to guess"),
+                "{weak}: {e}"
+            );
         }
     }
 
     #[test]
     fn passwords_made_of_the_persons_own_details_are_refused() {
-        assert!(check_policy("ada.lovelace1815", &["ada.lovelace@example.org", "Ada Lovelace"]).is_err());
+        assert!(check_policy(
+            "ada.lovelace1815",
+            &["ada.lovelace@example.org", "Ada Lovelace"]
+        )
+        .is_err());
     }
 
     #[test]
@@ -133,7 +161,9 @@ mod tests {
         check_policy("tangerine-Velvet-harbour-42", &[]).unwrap();
         // Long is fine up to the limit, and Unicode counts as characters.
         check_policy(&"ünïcödé wörds ".repeat(18), &[]).unwrap();
-        assert!(check_policy(&"x".repeat(MAX_PASSWORD_CHARS + 1), &[]).unwrap_err().contains("at most"));
+        assert!(check_policy(&"x".repeat(MAX_PASSWORD_CHARS + 1), &[])
+            .unwrap_err()
+            .contains("at most"));
     }
 
     #[test]
@@ -150,10 +180,14 @@ mod tests {
 
     #[test]
     fn weaker_stored_hashes_are_flagged_for_rehash() {
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(4096, 1, 1, None).unwrap())
-            .hash_password(b"pw", &SaltString::generate(&mut OsRng))
-            .unwrap()
-            .to_string();
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
         assert!(needs_rehash(&weak));
         assert!(verify("pw", &weak), "old hashes still verify");
     }

@@ -10,7 +10,11 @@ use super::otp::{self, OtpCheck, OtpPurpose, OtpState};
 use super::password;
 use super::tokens::{self, RefreshDecision, RefreshState, TokenKeys};
 use super::Role;
-use crate::{db::Db, mail::{Mailer, Message}, AppError};
+use crate::{
+    db::Db,
+    mail::{Mailer, Message},
+    AppError,
+};
 
 /// The version of the terms and privacy policy a person agrees to at sign-up.
 pub const TERMS_VERSION: &str = "2026-11-24";
@@ -31,11 +35,15 @@ impl AuthKeys {
     pub fn new(signing_key: &[u8], issuer: &str) -> Self {
         use hmac::{Hmac, Mac};
         let derive = |label: &[u8]| {
-            let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(signing_key).expect("any key length");
+            let mut m =
+                <Hmac<sha2::Sha256> as Mac>::new_from_slice(signing_key).expect("any key length");
             m.update(label);
             m.finalize().into_bytes().to_vec()
         };
-        AuthKeys { tokens: TokenKeys::new(&derive(b"viva access token v1"), issuer), otp_key: derive(b"viva one-time code v1") }
+        AuthKeys {
+            tokens: TokenKeys::new(&derive(b"viva access token v1"), issuer),
+            otp_key: derive(b"viva one-time code v1"),
+        }
     }
 }
 
@@ -102,7 +110,8 @@ pub(crate) struct UserRow {
     pub disabled: bool,
 }
 
-const USER_FIELDS: &str = "record::id(id) AS id, email, name, password_hash, role, email_verified, disabled";
+const USER_FIELDS: &str =
+    "record::id(id) AS id, email, name, password_hash, role, email_verified, disabled";
 
 pub(crate) fn bad(msg: impl Into<String>) -> AppError {
     AppError::BadRequest(msg.into())
@@ -126,7 +135,9 @@ pub(crate) fn role_of(s: &str) -> Role {
 pub fn normalize_email(s: &str) -> Result<String, AppError> {
     let e = s.trim().to_lowercase();
     if e.chars().count() > 254 || !crate::contact::looks_like_email(&e) {
-        return Err(bad("Please enter a valid e-mail address, like name@example.org."));
+        return Err(bad(
+            "Please enter a valid e-mail address, like name@example.org.",
+        ));
     }
     Ok(e)
 }
@@ -151,17 +162,35 @@ pub(crate) async fn verify_password(pw: String, phc: Option<String>) -> bool {
 }
 
 pub(crate) async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, AppError> {
-    let mut r = db.query(format!("SELECT {USER_FIELDS} FROM user WHERE email = $email LIMIT 1")).bind(("email", email.to_string())).await?.check()?;
+    let mut r = db
+        .query(format!(
+            "SELECT {USER_FIELDS} FROM user WHERE email = $email LIMIT 1"
+        ))
+        .bind(("email", email.to_string()))
+        .await?
+        .check()?;
     Ok(r.take(0)?)
 }
 
 pub(crate) async fn user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, AppError> {
-    let mut r = db.query(format!("SELECT {USER_FIELDS} FROM ONLY type::record('user', $id)")).bind(("id", id.to_string())).await?.check()?;
+    let mut r = db
+        .query(format!(
+            "SELECT {USER_FIELDS} FROM ONLY type::record('user', $id)"
+        ))
+        .bind(("id", id.to_string()))
+        .await?
+        .check()?;
     Ok(r.take(0)?)
 }
 
 /// Records a security event for admins to read.
-pub async fn audit(db: &Db, kind: &str, user_id: Option<&str>, detail: &str, now: i64) -> Result<(), AppError> {
+pub async fn audit(
+    db: &Db,
+    kind: &str,
+    user_id: Option<&str>,
+    detail: &str,
+    now: i64,
+) -> Result<(), AppError> {
     db.query("CREATE audit_event SET kind = $kind, user = IF $uid THEN type::record('user', $uid) ELSE NONE END, detail = $detail, at = $now")
         .bind(("kind", kind.to_string()))
         .bind(("uid", user_id.map(str::to_string)))
@@ -176,26 +205,55 @@ pub async fn audit(db: &Db, kind: &str, user_id: Option<&str>, detail: &str, now
 /// Creates an account and e-mails a code to verify the address. For an address that already
 /// has an account, nothing is created and its owner is told by e-mail instead; the answer is
 /// the same either way.
-pub async fn sign_up(db: &Db, keys: &AuthKeys, mailer: &Mailer, input: SignUpInput, now: i64) -> Result<(), AppError> {
+pub async fn sign_up(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    input: SignUpInput,
+    now: i64,
+) -> Result<(), AppError> {
     let email = normalize_email(&input.email)?;
     let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(bad(format!("Please enter your name (at most {MAX_NAME_CHARS} characters).")));
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(bad(format!(
+            "Please enter your name (at most {MAX_NAME_CHARS} characters)."
+        )));
     }
     let job_role = input.job_role.trim().to_string();
-    if job_role.is_empty() || job_role.chars().count() > MAX_JOB_ROLE_CHARS || job_role.chars().any(char::is_control) {
-        return Err(bad(format!("Please say which job you are preparing for (at most {MAX_JOB_ROLE_CHARS} characters).")));
+    if job_role.is_empty()
+        || job_role.chars().count() > MAX_JOB_ROLE_CHARS
+        || job_role.chars().any(char::is_control)
+    {
+        return Err(bad(format!(
+            "Please say which job you are preparing for (at most {MAX_JOB_ROLE_CHARS} characters)."
+        )));
     }
     if !input.age_confirmed {
-        return Err(bad("Viva is for people aged 16 or older: please confirm your age."));
+        return Err(bad(
+            "Viva is for people aged 16 or older: please confirm your age.",
+        ));
     }
     if !input.accept_terms {
-        return Err(bad("Please agree to the terms and the privacy policy to create an account."));
+        return Err(bad(
+            "Please agree to the terms and the privacy policy to create an account.",
+        ));
     }
-    let referral = input.referral_code.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+    let referral = input
+        .referral_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
     if let Some(r) = &referral {
-        if r.chars().count() > MAX_REFERRAL_CHARS || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(bad("A referral code has only letters, digits and dashes (at most 32)."));
+        if r.chars().count() > MAX_REFERRAL_CHARS
+            || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(bad(
+                "A referral code has only letters, digits and dashes (at most 32).",
+            ));
         }
     }
     password::check_policy(&input.password, &[&email, &name]).map_err(bad)?;
@@ -203,7 +261,14 @@ pub async fn sign_up(db: &Db, keys: &AuthKeys, mailer: &Mailer, input: SignUpInp
     // Hash before looking the address up, so both paths take the same time.
     let hash = hash_password(input.password.clone()).await?;
     if let Some(existing) = user_by_email(db, &email).await? {
-        mailer.enqueue(db, &email, &Message::sign_up_attempt(&mailer.product, &existing.name), now).await?;
+        mailer
+            .enqueue(
+                db,
+                &email,
+                &Message::sign_up_attempt(&mailer.product, &existing.name),
+                now,
+            )
+            .await?;
         audit(db, "sign_up_existing_address", Some(&existing.id), "", now).await?;
         return Ok(());
     }
@@ -234,11 +299,30 @@ pub async fn sign_up(db: &Db, keys: &AuthKeys, mailer: &Mailer, input: SignUpInp
         created?;
     }
     audit(db, "sign_up", Some(&id), "", now).await?;
-    issue_code(db, keys, mailer, &id, &email, &name, OtpPurpose::VerifyEmail, now).await
+    issue_code(
+        db,
+        keys,
+        mailer,
+        &id,
+        &email,
+        &name,
+        OtpPurpose::VerifyEmail,
+        now,
+    )
+    .await
 }
 
 /// Makes a new code for a purpose (replacing older ones) and e-mails it.
-pub async fn issue_code(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str, email: &str, name: &str, purpose: OtpPurpose, now: i64) -> Result<(), AppError> {
+pub async fn issue_code(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    user_id: &str,
+    email: &str,
+    name: &str,
+    purpose: OtpPurpose,
+    now: i64,
+) -> Result<(), AppError> {
     // The cooldown holds only while the last code still works: after it was used, locked by
     // wrong tries, or expired, a new one goes out at once (CODE_SEND_PER_ACCOUNT still caps them).
     let mut r = db
@@ -269,7 +353,14 @@ pub async fn issue_code(db: &Db, keys: &AuthKeys, mailer: &Mailer, user_id: &str
     .bind(("expires", state.expires_at))
     .await?
     .check()?;
-    mailer.enqueue(db, email, &Message::code(&mailer.product, name, purpose, &code), now).await
+    mailer
+        .enqueue(
+            db,
+            email,
+            &Message::code(&mailer.product, name, purpose, &code),
+            now,
+        )
+        .await
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -283,7 +374,14 @@ struct OtpRow {
 }
 
 /// Checks a code typed by the person; counts wrong tries; a code works once.
-pub async fn check_code(db: &Db, keys: &AuthKeys, user_id: &str, purpose: OtpPurpose, input: &str, now: i64) -> Result<(), AppError> {
+pub async fn check_code(
+    db: &Db,
+    keys: &AuthKeys,
+    user_id: &str,
+    purpose: OtpPurpose,
+    input: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let Some(code) = otp::normalize_input(input) else {
         return Err(bad("Enter the 6-digit code from the e-mail."));
     };
@@ -296,8 +394,18 @@ pub async fn check_code(db: &Db, keys: &AuthKeys, user_id: &str, purpose: OtpPur
     let Some(row): Option<OtpRow> = r.take(0)? else {
         return Err(bad(OtpCheck::Expired.message()));
     };
-    let state = OtpState { hash: row.hash, created_at: row.created_at, expires_at: row.expires_at, attempts: row.attempts as u32, used: row.used };
-    let outcome = otp::check(&state, now, &otp::code_hash(&keys.otp_key, user_id, purpose, &code));
+    let state = OtpState {
+        hash: row.hash,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        attempts: row.attempts as u32,
+        used: row.used,
+    };
+    let outcome = otp::check(
+        &state,
+        now,
+        &otp::code_hash(&keys.otp_key, user_id, purpose, &code),
+    );
     let update = match outcome {
         OtpCheck::Accepted => "UPDATE type::record('otp', $id) SET used = true WHERE used = false AND attempts = $seen RETURN VALUE record::id(id)",
         OtpCheck::Wrong { .. } | OtpCheck::Locked if state.attempts < otp::OTP_MAX_ATTEMPTS => {
@@ -305,7 +413,12 @@ pub async fn check_code(db: &Db, keys: &AuthKeys, user_id: &str, purpose: OtpPur
         }
         _ => "RETURN []",
     };
-    let mut r = db.query(update).bind(("id", row.id)).bind(("seen", row.attempts)).await?.check()?;
+    let mut r = db
+        .query(update)
+        .bind(("id", row.id))
+        .bind(("seen", row.attempts))
+        .await?
+        .check()?;
     let changed: Vec<String> = r.take(0)?;
     if outcome == OtpCheck::Accepted {
         if changed.is_empty() {
@@ -319,17 +432,29 @@ pub async fn check_code(db: &Db, keys: &AuthKeys, user_id: &str, purpose: OtpPur
 }
 
 /// Verifies the address of a new account with the e-mailed code.
-pub async fn verify_email(db: &Db, keys: &AuthKeys, email: &str, code: &str, now: i64) -> Result<(), AppError> {
+pub async fn verify_email(
+    db: &Db,
+    keys: &AuthKeys,
+    email: &str,
+    code: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let email = normalize_email(email)?;
     let Some(user) = user_by_email(db, &email).await? else {
         // Same answer as a wrong code: does not reveal whether the address has an account.
-        return Err(bad(OtpCheck::Wrong { remaining: otp::OTP_MAX_ATTEMPTS - 1 }.message()));
+        return Err(bad(OtpCheck::Wrong {
+            remaining: otp::OTP_MAX_ATTEMPTS - 1,
+        }
+        .message()));
     };
     if user.email_verified {
         return Ok(());
     }
     check_code(db, keys, &user.id, OtpPurpose::VerifyEmail, code, now).await?;
-    db.query("UPDATE type::record('user', $id) SET email_verified = true").bind(("id", user.id.clone())).await?.check()?;
+    db.query("UPDATE type::record('user', $id) SET email_verified = true")
+        .bind(("id", user.id.clone()))
+        .await?
+        .check()?;
     audit(db, "email_verified", Some(&user.id), "", now).await
 }
 
@@ -337,14 +462,32 @@ pub async fn verify_email(db: &Db, keys: &AuthKeys, email: &str, code: &str, now
 pub const SIGN_IN_FAILED: &str = "The e-mail address or password is not right.";
 
 /// Signs in with e-mail and password; starts a new session (refresh-token family).
-pub async fn sign_in(db: &Db, keys: &AuthKeys, email: &str, pw: &str, user_agent: &str, now: i64) -> Result<SessionTokens, AppError> {
+pub async fn sign_in(
+    db: &Db,
+    keys: &AuthKeys,
+    email: &str,
+    pw: &str,
+    user_agent: &str,
+    now: i64,
+) -> Result<SessionTokens, AppError> {
     let email = normalize_email(email).map_err(|_| bad(SIGN_IN_FAILED))?;
     let user = user_by_email(db, &email).await?;
-    let ok = verify_password(pw.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = verify_password(
+        pw.to_string(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     let user = match (user, ok) {
         (Some(u), true) => u,
         (u, _) => {
-            audit(db, "sign_in_failure", u.as_ref().map(|u| u.id.as_str()), "", now).await?;
+            audit(
+                db,
+                "sign_in_failure",
+                u.as_ref().map(|u| u.id.as_str()),
+                "",
+                now,
+            )
+            .await?;
             return Err(bad(SIGN_IN_FAILED));
         }
     };
@@ -354,13 +497,24 @@ pub async fn sign_in(db: &Db, keys: &AuthKeys, email: &str, pw: &str, user_agent
     }
     if password::needs_rehash(&user.password_hash) {
         let h = hash_password(pw.to_string()).await?;
-        db.query("UPDATE type::record('user', $id) SET password_hash = $h").bind(("id", user.id.clone())).bind(("h", h)).await?.check()?;
+        db.query("UPDATE type::record('user', $id) SET password_hash = $h")
+            .bind(("id", user.id.clone()))
+            .bind(("h", h))
+            .await?
+            .check()?;
     }
     start_session(db, keys, &user, user_agent, "password", now).await
 }
 
 /// Starts a new session (refresh-token family) for an account that has proved who it is.
-pub(crate) async fn start_session(db: &Db, keys: &AuthKeys, user: &UserRow, user_agent: &str, how: &str, now: i64) -> Result<SessionTokens, AppError> {
+pub(crate) async fn start_session(
+    db: &Db,
+    keys: &AuthKeys,
+    user: &UserRow,
+    user_agent: &str,
+    how: &str,
+    now: i64,
+) -> Result<SessionTokens, AppError> {
     let session_id = new_id();
     let (refresh, refresh_hash) = tokens::new_refresh_token();
     let ua: String = user_agent.chars().take(200).collect();
@@ -378,9 +532,19 @@ pub(crate) async fn start_session(db: &Db, keys: &AuthKeys, user: &UserRow, user
     .await?
     .check()?;
     audit(db, "sign_in", Some(&user.id), how, now).await?;
-    let caller = Caller { user_id: user.id.clone(), role: role_of(&user.role), session_id };
-    let access = keys.tokens.issue(&caller.user_id, caller.role, &caller.session_id, now);
-    Ok(SessionTokens { access, refresh, caller })
+    let caller = Caller {
+        user_id: user.id.clone(),
+        role: role_of(&user.role),
+        session_id,
+    };
+    let access = keys
+        .tokens
+        .issue(&caller.user_id, caller.role, &caller.session_id, now);
+    Ok(SessionTokens {
+        access,
+        refresh,
+        caller,
+    })
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -396,7 +560,12 @@ struct RefreshRow {
 
 /// Exchanges a refresh token for new tokens. A token that was already exchanged revokes its
 /// whole session family (it was copied), and the event is logged.
-pub async fn refresh(db: &Db, keys: &AuthKeys, token: &str, now: i64) -> Result<SessionTokens, AppError> {
+pub async fn refresh(
+    db: &Db,
+    keys: &AuthKeys,
+    token: &str,
+    now: i64,
+) -> Result<SessionTokens, AppError> {
     let hash = tokens::refresh_token_hash(token);
     let mut r = db
         .query(
@@ -410,17 +579,31 @@ pub async fn refresh(db: &Db, keys: &AuthKeys, token: &str, now: i64) -> Result<
     let Some(row): Option<RefreshRow> = r.take(0)? else {
         return Err(AppError::Unauthorized);
     };
-    let state = RefreshState { family_created_at: row.family_created_at, last_used_at: row.last_used_at, rotated: row.rotated, revoked: row.revoked };
+    let state = RefreshState {
+        family_created_at: row.family_created_at,
+        last_used_at: row.last_used_at,
+        rotated: row.rotated,
+        revoked: row.revoked,
+    };
     match tokens::refresh_decision(&state, now) {
         RefreshDecision::Rotate => {}
         RefreshDecision::ReuseDetected => {
             revoke_session(db, &row.session).await?;
-            audit(db, "refresh_token_reuse", Some(&row.user), &format!("session {} revoked", row.session), now).await?;
+            audit(
+                db,
+                "refresh_token_reuse",
+                Some(&row.user),
+                &format!("session {} revoked", row.session),
+                now,
+            )
+            .await?;
             return Err(AppError::Unauthorized);
         }
         _ => return Err(AppError::Unauthorized),
     }
-    let Some(user) = user_by_id(db, &row.user).await? else { return Err(AppError::Unauthorized) };
+    let Some(user) = user_by_id(db, &row.user).await? else {
+        return Err(AppError::Unauthorized);
+    };
     if user.disabled {
         return Err(AppError::Unauthorized);
     }
@@ -443,9 +626,19 @@ pub async fn refresh(db: &Db, keys: &AuthKeys, token: &str, now: i64) -> Result<
         // Two refreshes raced with the same token: the other one won; this one is a replay.
         return Err(AppError::Unauthorized);
     }
-    let caller = Caller { user_id: user.id, role: role_of(&user.role), session_id: row.session };
-    let access = keys.tokens.issue(&caller.user_id, caller.role, &caller.session_id, now);
-    Ok(SessionTokens { access, refresh: new_token, caller })
+    let caller = Caller {
+        user_id: user.id,
+        role: role_of(&user.role),
+        session_id: row.session,
+    };
+    let access = keys
+        .tokens
+        .issue(&caller.user_id, caller.role, &caller.session_id, now);
+    Ok(SessionTokens {
+        access,
+        refresh: new_token,
+        caller,
+    })
 }
 
 #[derive(Debug, SurrealValue)]
@@ -456,8 +649,16 @@ struct LiveRow {
 
 /// Checks an access token and that its session and account are still live. The role is read
 /// from the account, so a change of role applies at once, not when the token runs out.
-pub async fn authenticate(db: &Db, keys: &AuthKeys, access: &str, now: i64) -> Result<Caller, AppError> {
-    let claims = keys.tokens.verify(access, now).map_err(|_| AppError::Unauthorized)?;
+pub async fn authenticate(
+    db: &Db,
+    keys: &AuthKeys,
+    access: &str,
+    now: i64,
+) -> Result<Caller, AppError> {
+    let claims = keys
+        .tokens
+        .verify(access, now)
+        .map_err(|_| AppError::Unauthorized)?;
     let mut r = db
         .query("SELECT (!revoked AND !user.disabled) AS live, user.role AS role FROM ONLY type::record('session', $sid) WHERE record::id(user) = $uid")
         .bind(("sid", claims.sid.clone()))
@@ -466,17 +667,38 @@ pub async fn authenticate(db: &Db, keys: &AuthKeys, access: &str, now: i64) -> R
         .check()?;
     let row: Option<LiveRow> = r.take(0)?;
     match row {
-        Some(LiveRow { live: true, role }) => Ok(Caller { user_id: claims.sub, role: role_of(&role), session_id: claims.sid }),
+        Some(LiveRow { live: true, role }) => Ok(Caller {
+            user_id: claims.sub,
+            role: role_of(&role),
+            session_id: claims.sid,
+        }),
         _ => Err(AppError::Unauthorized),
     }
 }
 
 /// Sends a new verification code when the address has an unverified account. Answers the
 /// same in every case, so it reveals nothing about which addresses have accounts.
-pub async fn resend_verification(db: &Db, keys: &AuthKeys, mailer: &Mailer, email: &str, now: i64) -> Result<(), AppError> {
+pub async fn resend_verification(
+    db: &Db,
+    keys: &AuthKeys,
+    mailer: &Mailer,
+    email: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let email = normalize_email(email)?;
     match user_by_email(db, &email).await? {
-        Some(u) if !u.email_verified => match issue_code(db, keys, mailer, &u.id, &email, &u.name, OtpPurpose::VerifyEmail, now).await {
+        Some(u) if !u.email_verified => match issue_code(
+            db,
+            keys,
+            mailer,
+            &u.id,
+            &email,
+            &u.name,
+            OtpPurpose::VerifyEmail,
+            now,
+        )
+        .await
+        {
             Ok(()) | Err(AppError::RateLimited(_)) => Ok(()),
             Err(e) => Err(e),
         },
@@ -486,17 +708,31 @@ pub async fn resend_verification(db: &Db, keys: &AuthKeys, mailer: &Mailer, emai
 
 /// The signed-in person's own account.
 pub async fn me(db: &Db, user_id: &str) -> Result<Option<crate::auth::MyAccount>, AppError> {
-    Ok(user_by_id(db, user_id).await?.map(|u| crate::auth::MyAccount { name: u.name, email: u.email, role: u.role, email_verified: u.email_verified, admin_offer: false }))
+    Ok(user_by_id(db, user_id)
+        .await?
+        .map(|u| crate::auth::MyAccount {
+            name: u.name,
+            email: u.email,
+            role: u.role,
+            email_verified: u.email_verified,
+            admin_offer: false,
+        }))
 }
 
 pub async fn revoke_session(db: &Db, session_id: &str) -> Result<(), AppError> {
-    db.query("UPDATE type::record('session', $sid) SET revoked = true").bind(("sid", session_id.to_string())).await?.check()?;
+    db.query("UPDATE type::record('session', $sid) SET revoked = true")
+        .bind(("sid", session_id.to_string()))
+        .await?
+        .check()?;
     Ok(())
 }
 
 /// Signs out everywhere: every session of the account.
 pub async fn revoke_all_sessions(db: &Db, user_id: &str) -> Result<(), AppError> {
-    db.query("UPDATE session SET revoked = true WHERE user = type::record('user', $uid)").bind(("uid", user_id.to_string())).await?.check()?;
+    db.query("UPDATE session SET revoked = true WHERE user = type::record('user', $uid)")
+        .bind(("uid", user_id.to_string()))
+        .await?
+        .check()?;
     Ok(())
 }
 

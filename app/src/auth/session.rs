@@ -23,12 +23,19 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 pub fn set_cookies(m: CookieMode, t: &SessionTokens) -> [String; 2] {
     [
         m.cookie(m.access_name(), &t.access, tokens::ACCESS_TOKEN_TTL_SECS),
-        m.cookie(m.refresh_name(), &t.refresh, tokens::REFRESH_ABSOLUTE_TTL_SECS),
+        m.cookie(
+            m.refresh_name(),
+            &t.refresh,
+            tokens::REFRESH_ABSOLUTE_TTL_SECS,
+        ),
     ]
 }
 
 pub fn clear_cookies(m: CookieMode) -> [String; 2] {
-    [m.cookie(m.access_name(), "", 0), m.cookie(m.refresh_name(), "", 0)]
+    [
+        m.cookie(m.access_name(), "", 0),
+        m.cookie(m.refresh_name(), "", 0),
+    ]
 }
 
 pub struct SessionStep {
@@ -37,24 +44,47 @@ pub struct SessionStep {
     pub set_cookies: Vec<String>,
 }
 
-pub async fn resolve(db: &Db, keys: &AuthKeys, m: CookieMode, headers: &HeaderMap, now: i64) -> Result<SessionStep, AppError> {
+pub async fn resolve(
+    db: &Db,
+    keys: &AuthKeys,
+    m: CookieMode,
+    headers: &HeaderMap,
+    now: i64,
+) -> Result<SessionStep, AppError> {
     let access = cookie_value(headers, m.access_name()).filter(|v| !v.is_empty());
     let refresh = cookie_value(headers, m.refresh_name()).filter(|v| !v.is_empty());
     if let Some(a) = &access {
         match service::authenticate(db, keys, a, now).await {
-            Ok(caller) => return Ok(SessionStep { caller: Some(caller), set_cookies: vec![] }),
+            Ok(caller) => {
+                return Ok(SessionStep {
+                    caller: Some(caller),
+                    set_cookies: vec![],
+                })
+            }
             Err(AppError::Unauthorized) => {}
             Err(e) => return Err(e),
         }
     }
     match refresh {
         Some(r) => match service::refresh(db, keys, &r, now).await {
-            Ok(t) => Ok(SessionStep { caller: Some(t.caller.clone()), set_cookies: set_cookies(m, &t).to_vec() }),
-            Err(AppError::Unauthorized) => Ok(SessionStep { caller: None, set_cookies: clear_cookies(m).to_vec() }),
+            Ok(t) => Ok(SessionStep {
+                caller: Some(t.caller.clone()),
+                set_cookies: set_cookies(m, &t).to_vec(),
+            }),
+            Err(AppError::Unauthorized) => Ok(SessionStep {
+                caller: None,
+                set_cookies: clear_cookies(m).to_vec(),
+            }),
             Err(e) => Err(e),
         },
-        None if access.is_some() => Ok(SessionStep { caller: None, set_cookies: clear_cookies(m).to_vec() }),
-        None => Ok(SessionStep { caller: None, set_cookies: vec![] }),
+        None if access.is_some() => Ok(SessionStep {
+            caller: None,
+            set_cookies: clear_cookies(m).to_vec(),
+        }),
+        None => Ok(SessionStep {
+            caller: None,
+            set_cookies: vec![],
+        }),
     }
 }
 
@@ -65,10 +95,19 @@ mod tests {
     #[test]
     fn finds_a_cookie_among_several_headers() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, "a=1; __Host-viva_access=tok.en.x".parse().unwrap());
+        h.append(
+            header::COOKIE,
+            "a=1; __Host-viva_access=tok.en.x".parse().unwrap(),
+        );
         h.append(header::COOKIE, "__Host-viva_refresh=r3".parse().unwrap());
-        assert_eq!(cookie_value(&h, tokens::ACCESS_COOKIE).as_deref(), Some("tok.en.x"));
-        assert_eq!(cookie_value(&h, tokens::REFRESH_COOKIE).as_deref(), Some("r3"));
+        assert_eq!(
+            cookie_value(&h, tokens::ACCESS_COOKIE).as_deref(),
+            Some("tok.en.x")
+        );
+        assert_eq!(
+            cookie_value(&h, tokens::REFRESH_COOKIE).as_deref(),
+            Some("r3")
+        );
         assert_eq!(cookie_value(&h, "missing"), None);
     }
 }

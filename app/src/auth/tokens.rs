@@ -32,10 +32,18 @@ pub struct CookieMode {
 
 impl CookieMode {
     pub fn access_name(self) -> &'static str {
-        if self.secure { ACCESS_COOKIE } else { INSECURE_ACCESS_COOKIE }
+        if self.secure {
+            ACCESS_COOKIE
+        } else {
+            INSECURE_ACCESS_COOKIE
+        }
     }
     pub fn refresh_name(self) -> &'static str {
-        if self.secure { REFRESH_COOKIE } else { INSECURE_REFRESH_COOKIE }
+        if self.secure {
+            REFRESH_COOKIE
+        } else {
+            INSECURE_REFRESH_COOKIE
+        }
     }
     /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/, and (secure mode) `Secure`
     /// with the `__Host-` prefix. `max_age_secs = 0` deletes the cookie.
@@ -78,7 +86,11 @@ pub struct TokenKeys {
 
 impl TokenKeys {
     pub fn new(secret: &[u8], issuer: &str) -> Self {
-        TokenKeys { enc: EncodingKey::from_secret(secret), dec: DecodingKey::from_secret(secret), issuer: issuer.to_string() }
+        TokenKeys {
+            enc: EncodingKey::from_secret(secret),
+            dec: DecodingKey::from_secret(secret),
+            issuer: issuer.to_string(),
+        }
     }
 
     pub fn issue(&self, sub: &str, role: Role, sid: &str, now: i64) -> String {
@@ -91,7 +103,8 @@ impl TokenKeys {
             iss: self.issuer.clone(),
             aud: AUDIENCE.into(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 signing does not fail")
+        encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
+            .expect("HS256 signing does not fail")
     }
 
     /// Checks signature, algorithm, issuer, audience and times against `now` (our clock, so
@@ -103,10 +116,13 @@ impl TokenKeys {
         v.set_issuer(&[&self.issuer]);
         v.set_audience(&[AUDIENCE]);
         v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        let data = decode::<AccessClaims>(token, &self.dec, &v).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let data = decode::<AccessClaims>(token, &self.dec, &v)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
         let c = data.claims;
         if c.iat > now + CLOCK_LEEWAY_SECS || c.exp - c.iat > ACCESS_TOKEN_TTL_SECS {
-            return Err(TokenError::Invalid("issued in the future or for too long".into()));
+            return Err(TokenError::Invalid(
+                "issued in the future or for too long".into(),
+            ));
         }
         if now >= c.exp {
             return Err(TokenError::Expired);
@@ -125,7 +141,10 @@ pub fn new_refresh_token() -> (String, String) {
 }
 
 pub fn refresh_token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A stored refresh token of a session family.
@@ -164,7 +183,6 @@ pub fn refresh_decision(s: &RefreshState, now: i64) -> RefreshDecision {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,7 +195,16 @@ mod tests {
         let k = TokenKeys::new(KEY, ISS);
         let t = k.issue("user:1", Role::Admin, "sess:9", 1_000);
         let c = k.verify(&t, 1_000 + 60).unwrap();
-        assert_eq!((c.sub.as_str(), c.role, c.sid.as_str(), c.iss.as_str(), c.aud.as_str()), ("user:1", Role::Admin, "sess:9", ISS, AUDIENCE));
+        assert_eq!(
+            (
+                c.sub.as_str(),
+                c.role,
+                c.sid.as_str(),
+                c.iss.as_str(),
+                c.aud.as_str()
+            ),
+            ("user:1", Role::Admin, "sess:9", ISS, AUDIENCE)
+        );
         assert_eq!(c.exp - c.iat, 15 * 60);
     }
 
@@ -186,7 +213,10 @@ mod tests {
         let k = TokenKeys::new(KEY, ISS);
         let t = k.issue("user:1", Role::User, "s", 1_000);
         assert!(k.verify(&t, 1_000 + ACCESS_TOKEN_TTL_SECS - 1).is_ok());
-        assert_eq!(k.verify(&t, 1_000 + ACCESS_TOKEN_TTL_SECS), Err(TokenError::Expired));
+        assert_eq!(
+            k.verify(&t, 1_000 + ACCESS_TOKEN_TTL_SECS),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]
@@ -194,25 +224,73 @@ mod tests {
         let k = TokenKeys::new(KEY, ISS);
         let t = k.issue("user:1", Role::User, "s", 1_000);
         // Another installation's key.
-        assert!(matches!(TokenKeys::new(b"another key, another installation", ISS).verify(&t, 1_001), Err(TokenError::Invalid(_))));
+        assert!(matches!(
+            TokenKeys::new(b"another key, another installation", ISS).verify(&t, 1_001),
+            Err(TokenError::Invalid(_))
+        ));
         // Another issuer.
-        assert!(matches!(TokenKeys::new(KEY, "https://evil.example").verify(&t, 1_001), Err(TokenError::Invalid(_))));
+        assert!(matches!(
+            TokenKeys::new(KEY, "https://evil.example").verify(&t, 1_001),
+            Err(TokenError::Invalid(_))
+        ));
         // A changed payload (role raised to admin) with the old signature.
         let parts: Vec<&str> = t.split('.').collect();
-        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap().replace("\"user\"", "\"admin\"");
-        let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(payload), parts[2]);
-        assert!(matches!(k.verify(&forged, 1_001), Err(TokenError::Invalid(_))));
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).unwrap())
+            .unwrap()
+            .replace("\"user\"", "\"admin\"");
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(payload),
+            parts[2]
+        );
+        assert!(matches!(
+            k.verify(&forged, 1_001),
+            Err(TokenError::Invalid(_))
+        ));
         // alg=none.
-        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            parts[1]
+        );
         assert!(k.verify(&none, 1_001).is_err());
         // Wrong audience, correctly signed.
-        let claims = AccessClaims { sub: "user:1".into(), role: Role::User, sid: "s".into(), iat: 1_000, exp: 1_900, iss: ISS.into(), aud: "other-app".into() };
-        let other = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(KEY)).unwrap();
-        assert!(matches!(k.verify(&other, 1_001), Err(TokenError::Invalid(_))));
+        let claims = AccessClaims {
+            sub: "user:1".into(),
+            role: Role::User,
+            sid: "s".into(),
+            iat: 1_000,
+            exp: 1_900,
+            iss: ISS.into(),
+            aud: "other-app".into(),
+        };
+        let other = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(KEY),
+        )
+        .unwrap();
+        assert!(matches!(
+            k.verify(&other, 1_001),
+            Err(TokenError::Invalid(_))
+        ));
         // Signed by us but valid for a day: refused.
-        let long = AccessClaims { aud: AUDIENCE.into(), exp: 1_000 + 86_400, ..claims };
-        let long = encode(&Header::new(Algorithm::HS256), &long, &EncodingKey::from_secret(KEY)).unwrap();
-        assert!(matches!(k.verify(&long, 1_001), Err(TokenError::Invalid(_))));
+        let long = AccessClaims {
+            aud: AUDIENCE.into(),
+            exp: 1_000 + 86_400,
+            ..claims
+        };
+        let long = encode(
+            &Header::new(Algorithm::HS256),
+            &long,
+            &EncodingKey::from_secret(KEY),
+        )
+        .unwrap();
+        assert!(matches!(
+            k.verify(&long, 1_001),
+            Err(TokenError::Invalid(_))
+        ));
     }
 
     #[test]
@@ -228,15 +306,50 @@ mod tests {
 
     #[test]
     fn refresh_rotation_reuse_and_lifetimes() {
-        let s = RefreshState { family_created_at: 0, last_used_at: 0, rotated: false, revoked: false };
+        let s = RefreshState {
+            family_created_at: 0,
+            last_used_at: 0,
+            rotated: false,
+            revoked: false,
+        };
         assert_eq!(refresh_decision(&s, 10), RefreshDecision::Rotate);
-        assert_eq!(refresh_decision(&RefreshState { rotated: true, ..s.clone() }, 10), RefreshDecision::ReuseDetected);
-        assert_eq!(refresh_decision(&RefreshState { revoked: true, ..s.clone() }, 10), RefreshDecision::Revoked);
-        assert_eq!(refresh_decision(&s, REFRESH_IDLE_TTL_SECS), RefreshDecision::IdleExpired);
+        assert_eq!(
+            refresh_decision(
+                &RefreshState {
+                    rotated: true,
+                    ..s.clone()
+                },
+                10
+            ),
+            RefreshDecision::ReuseDetected
+        );
+        assert_eq!(
+            refresh_decision(
+                &RefreshState {
+                    revoked: true,
+                    ..s.clone()
+                },
+                10
+            ),
+            RefreshDecision::Revoked
+        );
+        assert_eq!(
+            refresh_decision(&s, REFRESH_IDLE_TTL_SECS),
+            RefreshDecision::IdleExpired
+        );
         // Used every day: idle never runs out, the absolute limit still does.
-        let busy = RefreshState { last_used_at: REFRESH_ABSOLUTE_TTL_SECS - 60, ..s };
-        assert_eq!(refresh_decision(&busy, REFRESH_ABSOLUTE_TTL_SECS - 1), RefreshDecision::Rotate);
-        assert_eq!(refresh_decision(&busy, REFRESH_ABSOLUTE_TTL_SECS), RefreshDecision::AbsoluteExpired);
+        let busy = RefreshState {
+            last_used_at: REFRESH_ABSOLUTE_TTL_SECS - 60,
+            ..s
+        };
+        assert_eq!(
+            refresh_decision(&busy, REFRESH_ABSOLUTE_TTL_SECS - 1),
+            RefreshDecision::Rotate
+        );
+        assert_eq!(
+            refresh_decision(&busy, REFRESH_ABSOLUTE_TTL_SECS),
+            RefreshDecision::AbsoluteExpired
+        );
     }
 
     #[test]
@@ -244,13 +357,27 @@ mod tests {
         let m = CookieMode { secure: true };
         let c = m.cookie(m.access_name(), "abc", ACCESS_TOKEN_TTL_SECS);
         assert!(c.starts_with("__Host-viva_access=abc;"));
-        for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age=900"] {
+        for attr in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=900",
+        ] {
             assert!(c.contains(attr), "{c} lacks {attr}");
         }
-        assert!(!c.contains("Domain="), "__Host- cookies must not name a domain");
+        assert!(
+            !c.contains("Domain="),
+            "__Host- cookies must not name a domain"
+        );
         // The operator's explicit plain-HTTP mode: no Secure and so no __Host- prefix, the rest kept.
         let m = CookieMode { secure: false };
         let c = m.cookie(m.refresh_name(), "r", 10);
-        assert!(c.starts_with("viva_refresh=r;") && c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"));
+        assert!(
+            c.starts_with("viva_refresh=r;")
+                && c.contains("HttpOnly")
+                && c.contains("SameSite=Strict")
+                && !c.contains("Secure")
+        );
     }
 }

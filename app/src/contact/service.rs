@@ -12,7 +12,10 @@ pub async fn store(db: &Db, input: ContactInput) -> Result<(), AppError> {
 }
 
 pub async fn count(db: &Db) -> Result<i64, AppError> {
-    let mut r = db.query("RETURN count(SELECT id FROM contact_message)").await?.check()?;
+    let mut r = db
+        .query("RETURN count(SELECT id FROM contact_message)")
+        .await?
+        .check()?;
     Ok(r.take::<Option<i64>>(0)?.unwrap_or(0))
 }
 
@@ -24,13 +27,26 @@ mod tests {
     #[tokio::test]
     async fn stores_valid_messages_and_keeps_surrealql_as_text() {
         let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
+        let db = crate::db::connect(
+            &format!("surrealkv://{}", dir.path().join("db").display()),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         let sneaky = "'); DELETE contact_message; --  and more text";
-        let input = validate(ContactInput { name: "Eve".into(), email: "eve@example.org".into(), message: sneaky.into() }).unwrap();
+        let input = validate(ContactInput {
+            name: "Eve".into(),
+            email: "eve@example.org".into(),
+            message: sneaky.into(),
+        })
+        .unwrap();
         store(&db, input.clone()).await.unwrap();
         store(&db, input).await.unwrap();
         assert_eq!(count(&db).await.unwrap(), 2);
-        let mut r = db.query("SELECT VALUE message FROM contact_message").await.unwrap();
+        let mut r = db
+            .query("SELECT VALUE message FROM contact_message")
+            .await
+            .unwrap();
         let msgs: Vec<String> = r.take(0).unwrap();
         assert!(msgs.iter().all(|m| m == sneaky.trim()));
     }

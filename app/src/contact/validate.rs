@@ -27,7 +27,9 @@ pub fn validate(input: ContactInput) -> Result<ContactInput, AppError> {
         return bad("Please enter your name.".into());
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return bad(format!("Your name can be at most {MAX_NAME_CHARS} characters."));
+        return bad(format!(
+            "Your name can be at most {MAX_NAME_CHARS} characters."
+        ));
     }
     if name.chars().any(|c| c.is_control()) {
         return bad("Your name contains characters that are not allowed.".into());
@@ -37,17 +39,27 @@ pub fn validate(input: ContactInput) -> Result<ContactInput, AppError> {
     }
     let len = message.chars().count();
     if len < MIN_MESSAGE_CHARS {
-        return bad(format!("Your message is too short: write at least {MIN_MESSAGE_CHARS} characters."));
+        return bad(format!(
+            "Your message is too short: write at least {MIN_MESSAGE_CHARS} characters."
+        ));
     }
     if len > MAX_MESSAGE_CHARS {
-        return bad(format!("Your message is {len} characters; the limit is {MAX_MESSAGE_CHARS}."));
+        return bad(format!(
+            "Your message is {len} characters; the limit is {MAX_MESSAGE_CHARS}."
+        ));
     }
-    Ok(ContactInput { name, email, message })
+    Ok(ContactInput {
+        name,
+        email,
+        message,
+    })
 }
 
 /// A practical check: one @, something before it, a dotted domain after it, no spaces or controls.
 pub fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && local.len() <= 64
         && !domain.contains('@')
@@ -63,26 +75,44 @@ mod tests {
     use super::*;
 
     fn input(name: &str, email: &str, message: &str) -> ContactInput {
-        ContactInput { name: name.into(), email: email.into(), message: message.into() }
+        ContactInput {
+            name: name.into(),
+            email: email.into(),
+            message: message.into(),
+        }
     }
 
     #[test]
     fn accepts_and_trims_a_normal_message() {
-        let ok = validate(input("  Ada ", " ada@example.org ", "  Hello there, a question.  ")).unwrap();
-        assert_eq!(ok, input("Ada", "ada@example.org", "Hello there, a question."));
+        let ok = validate(input(
+            "  Ada ",
+            " ada@example.org ",
+            "  Hello there, a question.  ",
+        ))
+        .unwrap();
+        assert_eq!(
+            ok,
+            input("Ada", "ada@example.org", "Hello there, a question.")
+        );
     }
 
     #[test]
     fn names_the_field_that_is_wrong() {
         let cases = [
             (input("", "a@b.co", "long enough message"), "name"),
-            (input(&"x".repeat(101), "a@b.co", "long enough message"), "at most 100"),
+            (
+                input(&"x".repeat(101), "a@b.co", "long enough message"),
+                "at most 100",
+            ),
             (input("A", "not-an-email", "long enough message"), "e-mail"),
             (input("A", "a@b", "long enough message"), "e-mail"),
             (input("A", "a b@c.org", "long enough message"), "e-mail"),
             (input("A", "a@b.co", "short"), "at least 10"),
             (input("A", "a@b.co", &"y".repeat(5001)), "limit is 5000"),
-            (input("A\u{0007}", "a@b.co", "long enough message"), "not allowed"),
+            (
+                input("A\u{0007}", "a@b.co", "long enough message"),
+                "not allowed",
+            ),
         ];
         for (i, want) in cases {
             let err = validate(i.clone()).unwrap_err();

@@ -27,14 +27,23 @@ struct File {
 }
 
 pub fn pairs() -> Vec<Pair> {
-    toml::from_str::<File>(PAIRS_TOML).expect("the calibration set parses").pair
+    toml::from_str::<File>(PAIRS_TOML)
+        .expect("the calibration set parses")
+        .pair
 }
 
 impl Pair {
     /// The evaluation requests for the strong and the weak answer.
     pub fn requests(&self) -> (EvalRequest, EvalRequest) {
-        let kind = Kind::from_slug(&self.kind).unwrap_or_else(|| panic!("{}: unknown kind {}", self.id, self.kind));
-        let r = |a: &str| EvalRequest { question: self.question.clone(), kind, key_points: self.key_points.clone(), answer: a.to_string(), delivery: None };
+        let kind = Kind::from_slug(&self.kind)
+            .unwrap_or_else(|| panic!("{}: unknown kind {}", self.id, self.kind));
+        let r = |a: &str| EvalRequest {
+            question: self.question.clone(),
+            kind,
+            key_points: self.key_points.clone(),
+            answer: a.to_string(),
+            delivery: None,
+        };
         (r(&self.strong), r(&self.weak))
     }
 }
@@ -47,7 +56,10 @@ pub fn accuracy(sim: &dyn Similarity) -> (usize, usize, Vec<String>) {
         let (s, w) = p.requests();
         let (s, w) = (evaluate_with(&s, sim), evaluate_with(&w, sim));
         if s.scores.overall <= w.scores.overall {
-            misses.push(format!("{} ({}): strong {:?} weak {:?}", p.id, p.weakness, s.scores, w.scores));
+            misses.push(format!(
+                "{} ({}): strong {:?} weak {:?}",
+                p.id, p.weakness, s.scores, w.scores
+            ));
         }
     }
     (all.len() - misses.len(), all.len(), misses)

@@ -44,14 +44,30 @@ impl Embedder {
                 return Err(EmbedError::Missing(dir.join(f)));
             }
         }
-        let bad = |why: String| EmbedError::Load { dir: dir.to_path_buf(), why };
-        let config: Config = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad(e.to_string()))?).map_err(|e| bad(format!("config.json: {e}")))?;
-        let tokenizer = WordPiece::from_vocab(&std::fs::read_to_string(dir.join("vocab.txt")).map_err(|e| bad(e.to_string()))?).map_err(bad)?;
+        let bad = |why: String| EmbedError::Load {
+            dir: dir.to_path_buf(),
+            why,
+        };
+        let config: Config = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad(e.to_string()))?,
+        )
+        .map_err(|e| bad(format!("config.json: {e}")))?;
+        let tokenizer = WordPiece::from_vocab(
+            &std::fs::read_to_string(dir.join("vocab.txt")).map_err(|e| bad(e.to_string()))?,
+        )
+        .map_err(bad)?;
         let device = Device::Cpu;
-        let weights = std::fs::read(dir.join("model.safetensors")).map_err(|e| bad(e.to_string()))?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device).map_err(|e| bad(e.to_string()))?;
+        let weights =
+            std::fs::read(dir.join("model.safetensors")).map_err(|e| bad(e.to_string()))?;
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+            .map_err(|e| bad(e.to_string()))?;
         let model = BertModel::load(vb, &config).map_err(|e| bad(e.to_string()))?;
-        Ok(Embedder { model, tokenizer, device, dir: dir.to_path_buf() })
+        Ok(Embedder {
+            model,
+            tokenizer,
+            device,
+            dir: dir.to_path_buf(),
+        })
     }
 
     pub fn tokenizer(&self) -> &WordPiece {
@@ -62,7 +78,10 @@ impl Embedder {
     /// batches of `BATCH`, so short ones are not padded to the longest: padding a whole answer's
     /// passages to its longest was most of the work (1,124 → 308 ms median per evaluation).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let ids: Vec<Vec<u32>> = texts.iter().map(|t| self.tokenizer.encode(t, MAX_TOKENS)).collect();
+        let ids: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(t, MAX_TOKENS))
+            .collect();
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
         let mut out = vec![Vec::new(); ids.len()];
@@ -83,14 +102,22 @@ impl Embedder {
         let mut flat_ids = Vec::with_capacity(ids.len() * len);
         let mut flat_mask = Vec::with_capacity(ids.len() * len);
         for row in ids {
-            flat_ids.extend(row.iter().copied().chain(std::iter::repeat(self.tokenizer.pad).take(len - row.len())));
-            flat_mask.extend(std::iter::repeat(1u32).take(row.len()).chain(std::iter::repeat(0).take(len - row.len())));
+            flat_ids.extend(
+                row.iter()
+                    .copied()
+                    .chain(std::iter::repeat(self.tokenizer.pad).take(len - row.len())),
+            );
+            flat_mask.extend(
+                std::iter::repeat(1u32)
+                    .take(row.len())
+                    .chain(std::iter::repeat(0).take(len - row.len())),
+            );
         }
         let input = Tensor::from_vec(flat_ids, (ids.len(), len), &self.device)?;
         let mask = Tensor::from_vec(flat_mask, (ids.len(), len), &self.device)?;
         let types = input.zeros_like()?;
         let hidden = self.model.forward(&input, &types, Some(&mask))?; // (batch, len, dim)
-        // Mean over the real tokens, then unit length.
+                                                                       // Mean over the real tokens, then unit length.
         let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&m)?.sum(1)?;
         let counts = m.sum(1)?;
@@ -116,7 +143,11 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 /// with sentences alone (attention grows with the square of a passage's length).
 fn passages(answer: &str) -> Vec<String> {
     let s = sentences(answer);
-    let mut out: Vec<String> = if s.len() > 1 { s } else { vec![answer.to_string()] };
+    let mut out: Vec<String> = if s.len() > 1 {
+        s
+    } else {
+        vec![answer.to_string()]
+    };
     out.truncate(40);
     out
 }
@@ -130,7 +161,14 @@ impl Similarity for Embedder {
         match self.embed(&texts) {
             Ok(v) => {
                 let (pv, rv) = v.split_at(ps.len());
-                rv.iter().map(|r| pv.iter().map(|p| cosine(p, r)).fold(f32::MIN, f32::max).max(0.0)).collect()
+                rv.iter()
+                    .map(|r| {
+                        pv.iter()
+                            .map(|p| cosine(p, r))
+                            .fold(f32::MIN, f32::max)
+                            .max(0.0)
+                    })
+                    .collect()
             }
             Err(e) => {
                 tracing::error!(%e, "embedding failed; using the lexical measure for this answer");

@@ -37,7 +37,10 @@ pub struct Lexical;
 impl Similarity for Lexical {
     fn similarities(&self, answer: &str, references: &[&str]) -> Vec<f32> {
         let a = content_stems(answer);
-        references.iter().map(|r| coverage(&a, &content_stems(r))).collect()
+        references
+            .iter()
+            .map(|r| coverage(&a, &content_stems(r)))
+            .collect()
     }
     fn is_lexical(&self) -> bool {
         true
@@ -52,7 +55,10 @@ pub fn coverage(answer: &[String], reference: &[String]) -> f32 {
     if refs.is_empty() {
         return 0.0;
     }
-    let hit = refs.iter().filter(|r| answer.iter().any(|a| stems_match(a, r))).count();
+    let hit = refs
+        .iter()
+        .filter(|r| answer.iter().any(|a| stems_match(a, r)))
+        .count();
     hit as f32 / refs.len() as f32
 }
 
@@ -75,19 +81,50 @@ pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
     let (lexical, q_sim, all_sim) = (sim.is_lexical(), sims[0], sims[refs.len() - 1]);
     let kp_sims = &sims[1..refs.len() - 1];
     let covered_threshold = if lexical { 0.4 } else { 0.55 };
-    let relevance_raw = if lexical { (0.35 * q_sim + 0.65 * all_sim) / 0.4 } else { (0.5 * q_sim + 0.5 * all_sim - 0.15) / 0.45 };
+    let relevance_raw = if lexical {
+        (0.35 * q_sim + 0.65 * all_sim) / 0.4
+    } else {
+        (0.5 * q_sim + 0.5 * all_sim - 0.15) / 0.45
+    };
     let relevance = pct(relevance_raw.clamp(0.0, 1.0).powf(0.7));
-    let credit: Vec<f32> = kp_sims.iter().map(|s| (s / covered_threshold).min(1.0)).collect();
-    let completeness = if credit.is_empty() { relevance } else { pct(credit.iter().sum::<f32>() / credit.len() as f32) };
-    let covered: Vec<String> = req.key_points.iter().zip(kp_sims).filter(|(_, s)| **s >= covered_threshold).map(|(k, _)| k.clone()).collect();
-    let missed: Vec<String> = req.key_points.iter().zip(kp_sims).filter(|(_, s)| **s < covered_threshold).map(|(k, _)| k.clone()).collect();
+    let credit: Vec<f32> = kp_sims
+        .iter()
+        .map(|s| (s / covered_threshold).min(1.0))
+        .collect();
+    let completeness = if credit.is_empty() {
+        relevance
+    } else {
+        pct(credit.iter().sum::<f32>() / credit.len() as f32)
+    };
+    let covered: Vec<String> = req
+        .key_points
+        .iter()
+        .zip(kp_sims)
+        .filter(|(_, s)| **s >= covered_threshold)
+        .map(|(k, _)| k.clone())
+        .collect();
+    let missed: Vec<String> = req
+        .key_points
+        .iter()
+        .zip(kp_sims)
+        .filter(|(_, s)| **s < covered_threshold)
+        .map(|(k, _)| k.clone())
+        .collect();
 
     let structure = structure_score(req.kind, &signals, n_words);
     let specificity = specificity_score(&signals, n_words);
     let clarity = clarity_score(answer, &signals, n_words);
     let delivery = req.delivery.as_ref().map(delivery_score);
 
-    let mut scores = Scores { relevance, structure, specificity, clarity, completeness, delivery, overall: 0 };
+    let mut scores = Scores {
+        relevance,
+        structure,
+        specificity,
+        clarity,
+        completeness,
+        delivery,
+        overall: 0,
+    };
     scores.overall = overall(req.kind, &scores);
     if n_words < SHORT_ANSWER_WORDS {
         scores.overall = scores.overall.min(SHORT_ANSWER_CAP);
@@ -141,9 +178,21 @@ struct Weights {
 impl Weights {
     fn for_kind(kind: Kind) -> Weights {
         if kind.wants_story() {
-            Weights { relevance: 0.2, structure: 0.2, specificity: 0.2, clarity: 0.15, completeness: 0.25 }
+            Weights {
+                relevance: 0.2,
+                structure: 0.2,
+                specificity: 0.2,
+                clarity: 0.15,
+                completeness: 0.25,
+            }
         } else {
-            Weights { relevance: 0.25, structure: 0.15, specificity: 0.15, clarity: 0.15, completeness: 0.3 }
+            Weights {
+                relevance: 0.25,
+                structure: 0.15,
+                specificity: 0.15,
+                clarity: 0.15,
+                completeness: 0.3,
+            }
         }
     }
 }
@@ -172,57 +221,364 @@ pub struct Signals {
 }
 
 const SITUATION: &[&str] = &[
-    "when i was", "at my last", "at my previous", "in my previous", "in my last", "in my current", "at my current", "last year", "years ago",
-    "months ago", "a while ago", "we were", "we had", "our team", "the team", "at the time", "there was", "i was working", "while working",
-    "i worked", "i joined", "one time", "once,", "the situation", "the context", "in my first", "during my", "on a project", "a project",
-    "a client", "a customer", "a patient", "a student", "a colleague", "my manager",
+    "when i was",
+    "at my last",
+    "at my previous",
+    "in my previous",
+    "in my last",
+    "in my current",
+    "at my current",
+    "last year",
+    "years ago",
+    "months ago",
+    "a while ago",
+    "we were",
+    "we had",
+    "our team",
+    "the team",
+    "at the time",
+    "there was",
+    "i was working",
+    "while working",
+    "i worked",
+    "i joined",
+    "one time",
+    "once,",
+    "the situation",
+    "the context",
+    "in my first",
+    "during my",
+    "on a project",
+    "a project",
+    "a client",
+    "a customer",
+    "a patient",
+    "a student",
+    "a colleague",
+    "my manager",
 ];
 const TASK: &[&str] = &[
-    "my role", "my job was", "my task", "i was responsible", "i was asked", "i needed to", "i had to", "the goal", "our goal", "the aim",
-    "objective", "responsible for", "deadline", "we needed to", "needed to", "the challenge", "the problem was", "my responsibility", "i owned",
-    "was tasked", "i was in charge",
+    "my role",
+    "my job was",
+    "my task",
+    "i was responsible",
+    "i was asked",
+    "i needed to",
+    "i had to",
+    "the goal",
+    "our goal",
+    "the aim",
+    "objective",
+    "responsible for",
+    "deadline",
+    "we needed to",
+    "needed to",
+    "the challenge",
+    "the problem was",
+    "my responsibility",
+    "i owned",
+    "was tasked",
+    "i was in charge",
 ];
 const RESULT: &[&str] = &[
-    "as a result", "result", "outcome", "in the end", "ended up", "which meant", "led to", "reduced", "increased", "improved", "grew", "saved",
-    "cut ", "dropped", "fell", "rose", "delivered", "launched", "shipped", "on time", "percent", "%", "achieved", "resolved", "went from",
-    "signed", "closed the", "won", "promoted", "recovered", "succeeded", "successful", "the feedback", "thanked", "renewed", "passed",
+    "as a result",
+    "result",
+    "outcome",
+    "in the end",
+    "ended up",
+    "which meant",
+    "led to",
+    "reduced",
+    "increased",
+    "improved",
+    "grew",
+    "saved",
+    "cut ",
+    "dropped",
+    "fell",
+    "rose",
+    "delivered",
+    "launched",
+    "shipped",
+    "on time",
+    "percent",
+    "%",
+    "achieved",
+    "resolved",
+    "went from",
+    "signed",
+    "closed the",
+    "won",
+    "promoted",
+    "recovered",
+    "succeeded",
+    "successful",
+    "the feedback",
+    "thanked",
+    "renewed",
+    "passed",
 ];
 const REFLECTION: &[&str] = &[
-    "learned", "learnt", "lesson", "next time", "differently", "since then", "taught me", "now i always", "i now", "takeaway", "in hindsight",
-    "looking back", "i realised", "i realized",
+    "learned",
+    "learnt",
+    "lesson",
+    "next time",
+    "differently",
+    "since then",
+    "taught me",
+    "now i always",
+    "i now",
+    "takeaway",
+    "in hindsight",
+    "looking back",
+    "i realised",
+    "i realized",
 ];
 const OUTCOME_WORDS: &[&str] = &[
-    "reduced", "increased", "improved", "grew", "saved", "cut", "dropped", "fell", "rose", "delivered", "launched", "shipped", "achieved",
-    "resolved", "doubled", "halved", "tripled", "won", "closed", "recovered", "raised", "lowered", "shortened", "boosted", "retained",
+    "reduced",
+    "increased",
+    "improved",
+    "grew",
+    "saved",
+    "cut",
+    "dropped",
+    "fell",
+    "rose",
+    "delivered",
+    "launched",
+    "shipped",
+    "achieved",
+    "resolved",
+    "doubled",
+    "halved",
+    "tripled",
+    "won",
+    "closed",
+    "recovered",
+    "raised",
+    "lowered",
+    "shortened",
+    "boosted",
+    "retained",
 ];
 const GENERIC: &[&str] = &[
-    "team player", "hard worker", "hard-working", "people person", "passionate", "go above and beyond", "outside the box", "detail-oriented",
-    "detail oriented", "perfectionist", "i always", "i never", "everyone", "in general", "generally", "usually", "typically", "best practices",
-    "best practice", "it depends on the situation", "i believe that", "i would say", "things like that", "stuff like that", "and so on",
-    "at the end of the day", "synergy", "very important", "really important", "the key is", "good communication", "communicate well",
-    "i try to", "i would just", "i would probably", "whatever it takes",
+    "team player",
+    "hard worker",
+    "hard-working",
+    "people person",
+    "passionate",
+    "go above and beyond",
+    "outside the box",
+    "detail-oriented",
+    "detail oriented",
+    "perfectionist",
+    "i always",
+    "i never",
+    "everyone",
+    "in general",
+    "generally",
+    "usually",
+    "typically",
+    "best practices",
+    "best practice",
+    "it depends on the situation",
+    "i believe that",
+    "i would say",
+    "things like that",
+    "stuff like that",
+    "and so on",
+    "at the end of the day",
+    "synergy",
+    "very important",
+    "really important",
+    "the key is",
+    "good communication",
+    "communicate well",
+    "i try to",
+    "i would just",
+    "i would probably",
+    "whatever it takes",
 ];
-const FILLERS: &[&str] = &["um", "uh", "er", "erm", "hmm", "you know", "i mean", "basically", "actually", "like,", "so yeah", "you see"];
+const FILLERS: &[&str] = &[
+    "um",
+    "uh",
+    "er",
+    "erm",
+    "hmm",
+    "you know",
+    "i mean",
+    "basically",
+    "actually",
+    "like,",
+    "so yeah",
+    "you see",
+];
 const HEDGES: &[&str] = &[
-    "i think", "i guess", "maybe", "probably", "sort of", "kind of", "i suppose", "perhaps", "not sure", "i'm not sure", "might be",
-    "or something", "somehow", "a bit", "i feel like",
+    "i think",
+    "i guess",
+    "maybe",
+    "probably",
+    "sort of",
+    "kind of",
+    "i suppose",
+    "perhaps",
+    "not sure",
+    "i'm not sure",
+    "might be",
+    "or something",
+    "somehow",
+    "a bit",
+    "i feel like",
 ];
-const REASONS: &[&str] = &["because", "so that", "which means", "this means", "that means", "since ", "therefore", "the reason", "in order to", "which lets", "which allows"];
-const EXAMPLE: &[&str] = &["for example", "for instance", "e.g.", "such as", "in my last", "in my previous", "we used", "i used", "at my", "once ", "last year", "imagine"];
+const REASONS: &[&str] = &[
+    "because",
+    "so that",
+    "which means",
+    "this means",
+    "that means",
+    "since ",
+    "therefore",
+    "the reason",
+    "in order to",
+    "which lets",
+    "which allows",
+];
+const EXAMPLE: &[&str] = &[
+    "for example",
+    "for instance",
+    "e.g.",
+    "such as",
+    "in my last",
+    "in my previous",
+    "we used",
+    "i used",
+    "at my",
+    "once ",
+    "last year",
+    "imagine",
+];
 const TRADEOFF: &[&str] = &[
-    "trade-off", "tradeoff", "trade off", "however", "on the other hand", "downside", "drawback", "depends on", "whereas", "the cost", "instead of",
-    "rather than", "at the expense", "pros and cons", "risk", "but ", "unless", "versus", " vs ",
+    "trade-off",
+    "tradeoff",
+    "trade off",
+    "however",
+    "on the other hand",
+    "downside",
+    "drawback",
+    "depends on",
+    "whereas",
+    "the cost",
+    "instead of",
+    "rather than",
+    "at the expense",
+    "pros and cons",
+    "risk",
+    "but ",
+    "unless",
+    "versus",
+    " vs ",
 ];
-const SEQUENCE: &[&str] = &["first", "second", "third", "then ", "next,", "finally", "after that", "step", "lastly", "to start", "to begin"];
+const SEQUENCE: &[&str] = &[
+    "first",
+    "second",
+    "third",
+    "then ",
+    "next,",
+    "finally",
+    "after that",
+    "step",
+    "lastly",
+    "to start",
+    "to begin",
+];
 const IRREGULAR_ACTIONS: &[&str] = &[
-    "built", "wrote", "set", "ran", "met", "led", "made", "took", "spoke", "sat", "chose", "brought", "began", "put", "sent", "told", "gave",
-    "found", "drew", "kept", "held", "taught", "sought", "rewrote", "rebuilt", "went", "did", "paid", "split", "cut", "shut", "won",
-    "proposed", "created", "organised", "organized", "called", "asked", "worked", "started", "decided", "reached", "pulled", "pushed",
-    "reviewed", "tested", "measured", "mapped", "broke", "dug", "stepped", "wrote", "drafted", "ran", "set up", "walked", "listened",
+    "built",
+    "wrote",
+    "set",
+    "ran",
+    "met",
+    "led",
+    "made",
+    "took",
+    "spoke",
+    "sat",
+    "chose",
+    "brought",
+    "began",
+    "put",
+    "sent",
+    "told",
+    "gave",
+    "found",
+    "drew",
+    "kept",
+    "held",
+    "taught",
+    "sought",
+    "rewrote",
+    "rebuilt",
+    "went",
+    "did",
+    "paid",
+    "split",
+    "cut",
+    "shut",
+    "won",
+    "proposed",
+    "created",
+    "organised",
+    "organized",
+    "called",
+    "asked",
+    "worked",
+    "started",
+    "decided",
+    "reached",
+    "pulled",
+    "pushed",
+    "reviewed",
+    "tested",
+    "measured",
+    "mapped",
+    "broke",
+    "dug",
+    "stepped",
+    "wrote",
+    "drafted",
+    "ran",
+    "set up",
+    "walked",
+    "listened",
 ];
 const NUMBER_WORDS: &[&str] = &[
-    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "thirty", "forty",
-    "fifty", "hundred", "hundreds", "thousand", "thousands", "million", "millions", "billion", "dozen", "half", "double", "twice", "percent",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "fifteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "dozen",
+    "half",
+    "double",
+    "twice",
+    "percent",
 ];
 
 fn count_phrases(hay: &str, list: &[&str]) -> usize {
@@ -235,11 +591,20 @@ fn count_phrase(hay: &str, phrase: &str) -> usize {
     let mut from = 0;
     while let Some(pos) = hay[from..].find(phrase) {
         let at = from + pos;
-        let starts_word = at == 0 || !hay[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric());
+        let starts_word = at == 0
+            || !hay[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric());
         let first_is_word = phrase.chars().next().is_some_and(|c| c.is_alphanumeric());
         let last_is_word = phrase.chars().last().is_some_and(|c| c.is_alphanumeric());
         let end = at + phrase.len();
-        let ends_word = !last_is_word || end >= hay.len() || !hay[end..].chars().next().is_some_and(|c| c.is_alphanumeric());
+        let ends_word = !last_is_word
+            || end >= hay.len()
+            || !hay[end..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric());
         if (starts_word || !first_is_word) && ends_word {
             n += 1;
         }
@@ -260,7 +625,10 @@ impl Signals {
             task: count_phrases(&lower, TASK) > 0,
             result: count_phrases(&lower, RESULT) > 0,
             reflection: count_phrases(&lower, REFLECTION) > 0,
-            outcomes: ws.iter().filter(|w| OUTCOME_WORDS.contains(&w.as_str())).count(),
+            outcomes: ws
+                .iter()
+                .filter(|w| OUTCOME_WORDS.contains(&w.as_str()))
+                .count(),
             generic: count_phrases(&lower, GENERIC),
             fillers: count_phrases(&lower, FILLERS) + filler_likes(&ws),
             hedges: count_phrases(&lower, HEDGES),
@@ -274,11 +642,34 @@ impl Signals {
         for (i, w) in ws.iter().enumerate() {
             if w == "i" || w == "we" {
                 let mut j = i + 1;
-                if ws.get(j).is_some_and(|x| matches!(x.as_str(), "then" | "also" | "quickly" | "immediately" | "personally" | "first" | "finally")) {
+                if ws.get(j).is_some_and(|x| {
+                    matches!(
+                        x.as_str(),
+                        "then"
+                            | "also"
+                            | "quickly"
+                            | "immediately"
+                            | "personally"
+                            | "first"
+                            | "finally"
+                    )
+                }) {
                     j += 1;
                 }
                 if let Some(v) = ws.get(j) {
-                    let is_action = (v.ends_with("ed") && v.len() > 4 && !matches!(v.as_str(), "needed" | "wanted" | "liked" | "loved" | "hoped" | "tried" | "used" | "seemed"))
+                    let is_action = (v.ends_with("ed")
+                        && v.len() > 4
+                        && !matches!(
+                            v.as_str(),
+                            "needed"
+                                | "wanted"
+                                | "liked"
+                                | "loved"
+                                | "hoped"
+                                | "tried"
+                                | "used"
+                                | "seemed"
+                        ))
                         || IRREGULAR_ACTIONS.contains(&v.as_str());
                     if is_action {
                         s.actions += 1;
@@ -289,12 +680,23 @@ impl Signals {
                 }
             }
         }
-        s.numbers = ws.iter().filter(|w| w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.as_str())).count() + lower.matches('%').count();
+        s.numbers = ws
+            .iter()
+            .filter(|w| w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.as_str()))
+            .count()
+            + lower.matches('%').count();
         // Named things: capitalised words that do not open a sentence (and are not "I").
         for sentence in sentences(answer) {
             for (i, raw) in sentence.split_whitespace().enumerate() {
-                let w: String = raw.chars().filter(|c| c.is_alphanumeric() || *c == '-' || *c == '+' || *c == '#').collect();
-                if i > 0 && w.len() > 1 && w.chars().next().is_some_and(|c| c.is_uppercase()) && !matches!(w.as_str(), "I" | "I'm" | "I've" | "I'd") {
+                let w: String = raw
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '+' || *c == '#')
+                    .collect();
+                if i > 0
+                    && w.len() > 1
+                    && w.chars().next().is_some_and(|c| c.is_uppercase())
+                    && !matches!(w.as_str(), "I" | "I'm" | "I've" | "I'd")
+                {
                     s.named += 1;
                 }
             }
@@ -316,8 +718,32 @@ fn filler_likes(ws: &[String]) -> usize {
         .enumerate()
         .filter(|(i, w)| {
             w.as_str() == "like"
-                && !(*i > 0 && matches!(ws[i - 1].as_str(), "would" | "i" | "we" | "they" | "you" | "feel" | "felt" | "look" | "looks" | "looked" | "sounds" | "seem" | "seems" | "things" | "something" | "anything" | "just" | "more" | "much"))
-                && !ws.get(i + 1).is_some_and(|n| n == "to" || n == "this" || n == "that" || n == "it")
+                && !(*i > 0
+                    && matches!(
+                        ws[i - 1].as_str(),
+                        "would"
+                            | "i"
+                            | "we"
+                            | "they"
+                            | "you"
+                            | "feel"
+                            | "felt"
+                            | "look"
+                            | "looks"
+                            | "looked"
+                            | "sounds"
+                            | "seem"
+                            | "seems"
+                            | "things"
+                            | "something"
+                            | "anything"
+                            | "just"
+                            | "more"
+                            | "much"
+                    ))
+                && !ws
+                    .get(i + 1)
+                    .is_some_and(|n| n == "to" || n == "this" || n == "that" || n == "it")
         })
         .count()
         .saturating_sub(0)
@@ -333,7 +759,11 @@ fn structure_score(kind: Kind, s: &Signals, n_words: usize) -> u8 {
         + 20.0 * s.example as u8 as f32
         + 20.0 * s.tradeoff as u8 as f32
         + (8.0 * s.sequence as f32).min(20.0)
-        + if n_words >= 60 { 20.0 } else { 20.0 * n_words as f32 / 60.0 };
+        + if n_words >= 60 {
+            20.0
+        } else {
+            20.0 * n_words as f32 / 60.0
+        };
     let raw = match kind {
         Kind::Behavioural | Kind::Situational => story.max(0.8 * reasoning),
         Kind::CultureFit | Kind::RoleSpecific => story.max(reasoning),
@@ -397,12 +827,18 @@ fn outline(req: &EvalRequest) -> Vec<String> {
     let kp = &req.key_points;
     let mut out = Vec::new();
     if req.kind.wants_story() {
-        out.push("Situation: one or two sentences of context — where you were, what was at stake.".to_string());
+        out.push(
+            "Situation: one or two sentences of context — where you were, what was at stake."
+                .to_string(),
+        );
         out.push("Task: what you personally had to achieve, and by when.".to_string());
         for k in kp {
             out.push(format!("Action: {}", sentence_case(k)));
         }
-        out.push("Result: what changed, with a number if you have one (time, money, quality, people).".to_string());
+        out.push(
+            "Result: what changed, with a number if you have one (time, money, quality, people)."
+                .to_string(),
+        );
         out.push("Reflection: what you learned and what you do differently now.".to_string());
     } else {
         out.push("Open with a direct answer in one sentence.".to_string());
@@ -436,20 +872,43 @@ fn write_feedback(e: &mut Evaluation, req: &EvalRequest, s: &Signals, n_words: u
     // Strengths: what is genuinely good, most convincing first.
     let mut strengths: Vec<(u8, String)> = Vec::new();
     if sc.relevance >= 65 {
-        strengths.push((sc.relevance, "You answered the question that was asked and stayed on it.".into()));
+        strengths.push((
+            sc.relevance,
+            "You answered the question that was asked and stayed on it.".into(),
+        ));
     }
     if sc.completeness >= 60 && !e.covered.is_empty() {
-        strengths.push((sc.completeness, format!("You covered {} of the {} points interviewers look for, including {}.", e.covered.len(), req.key_points.len(), lower_first(&e.covered[0]))));
+        strengths.push((
+            sc.completeness,
+            format!(
+                "You covered {} of the {} points interviewers look for, including {}.",
+                e.covered.len(),
+                req.key_points.len(),
+                lower_first(&e.covered[0])
+            ),
+        ));
     }
     if story && s.result && s.situation && sc.structure >= 65 {
-        strengths.push((sc.structure, "Your story has a clear shape: context, what you did, and how it ended.".into()));
+        strengths.push((
+            sc.structure,
+            "Your story has a clear shape: context, what you did, and how it ended.".into(),
+        ));
     } else if !story && sc.structure >= 65 {
-        strengths.push((sc.structure, "Your explanation is well organised, with reasons and an example.".into()));
+        strengths.push((
+            sc.structure,
+            "Your explanation is well organised, with reasons and an example.".into(),
+        ));
     }
     if s.numbers > 0 && sc.specificity >= 55 {
-        strengths.push((sc.specificity, "Concrete figures make your impact easy to believe.".into()));
+        strengths.push((
+            sc.specificity,
+            "Concrete figures make your impact easy to believe.".into(),
+        ));
     } else if s.own_actions >= 2 && sc.specificity >= 55 {
-        strengths.push((sc.specificity, "You made your own part clear with \"I\" statements about what you did.".into()));
+        strengths.push((
+            sc.specificity,
+            "You made your own part clear with \"I\" statements about what you did.".into(),
+        ));
     }
     if sc.clarity >= 80 && n_words >= THIN_ANSWER_WORDS {
         strengths.push((sc.clarity, "Clear, direct sentences without filler.".into()));
@@ -474,16 +933,30 @@ fn write_feedback(e: &mut Evaluation, req: &EvalRequest, s: &Signals, n_words: u
     }
     if !e.missed.is_empty() && sc.completeness < 80 {
         let list: Vec<String> = e.missed.iter().take(3).map(|m| lower_first(m)).collect();
-        todo.push((sc.completeness, format!("Cover what you left out: {}.", list.join("; "))));
+        todo.push((
+            sc.completeness,
+            format!("Cover what you left out: {}.", list.join("; ")),
+        ));
     }
     if story && !s.result {
         todo.push((sc.structure.min(40), "Say how it ended: the result, ideally with a number (time saved, % improved, people helped), and what you learned.".into()));
     } else if story && !s.situation {
-        todo.push((sc.structure, "Set the scene first: one or two sentences on where you were and what was at stake.".into()));
+        todo.push((
+            sc.structure,
+            "Set the scene first: one or two sentences on where you were and what was at stake."
+                .into(),
+        ));
     } else if !story && !s.example && sc.structure < 70 {
-        todo.push((sc.structure, "Back your explanation with a short example from your own work.".into()));
+        todo.push((
+            sc.structure,
+            "Back your explanation with a short example from your own work.".into(),
+        ));
     } else if !story && !s.tradeoff && sc.structure < 80 {
-        todo.push((sc.structure + 5, "Name the trade-offs: what your approach costs and when you would choose differently.".into()));
+        todo.push((
+            sc.structure + 5,
+            "Name the trade-offs: what your approach costs and when you would choose differently."
+                .into(),
+        ));
     }
     if sc.specificity < 55 {
         let hint = if s.generic > 0 {
@@ -494,13 +967,17 @@ fn write_feedback(e: &mut Evaluation, req: &EvalRequest, s: &Signals, n_words: u
         todo.push((sc.specificity, hint.into()));
     }
     if s.actions > 0 && s.own_actions * 2 < s.actions {
-        todo.push((50, "Say \"I\", not only \"we\": interviewers need to hear what you did yourself.".into()));
+        todo.push((
+            50,
+            "Say \"I\", not only \"we\": interviewers need to hear what you did yourself.".into(),
+        ));
     }
     if sc.clarity < 70 {
         let hint = if s.fillers >= 3 {
             format!("Cut the fillers (\"um\", \"like\", \"you know\": {} here). A short pause sounds more confident.", s.fillers)
         } else if s.hedges >= 3 {
-            "Drop the hedges (\"I think\", \"maybe\", \"sort of\") and state what you did.".to_string()
+            "Drop the hedges (\"I think\", \"maybe\", \"sort of\") and state what you did."
+                .to_string()
         } else {
             "Use shorter sentences: one idea each.".to_string()
         };
@@ -521,13 +998,24 @@ fn write_feedback(e: &mut Evaluation, req: &EvalRequest, s: &Signals, n_words: u
     }
     todo.sort_by(|a, b| a.0.cmp(&b.0));
     let mut seen = std::collections::HashSet::new();
-    e.improvements = todo.into_iter().map(|(_, t)| t).filter(|t| seen.insert(t.clone())).take(4).collect();
-
-    let weakest = [("relevance", sc.relevance), ("structure", sc.structure), ("specificity", sc.specificity), ("clarity", sc.clarity), ("completeness", sc.completeness)]
+    e.improvements = todo
         .into_iter()
-        .min_by_key(|(_, v)| *v)
-        .map(|(k, _)| k)
-        .unwrap_or("structure");
+        .map(|(_, t)| t)
+        .filter(|t| seen.insert(t.clone()))
+        .take(4)
+        .collect();
+
+    let weakest = [
+        ("relevance", sc.relevance),
+        ("structure", sc.structure),
+        ("specificity", sc.specificity),
+        ("clarity", sc.clarity),
+        ("completeness", sc.completeness),
+    ]
+    .into_iter()
+    .min_by_key(|(_, v)| *v)
+    .map(|(k, _)| k)
+    .unwrap_or("structure");
     e.next_step = match weakest {
         "relevance" => "Practise restating the question in your first sentence, then answer it directly.".into(),
         "structure" if story => "Practise three stories from your work in the STAR shape — situation, task, action, result — out loud, two minutes each.".into(),

@@ -17,7 +17,10 @@ pub struct Evaluator {
 
 impl std::fmt::Debug for Evaluator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Evaluator").field("hosted", &self.hosted).field("embedder", &self.embedder.as_ref().map(|e| e.dir.clone())).finish()
+        f.debug_struct("Evaluator")
+            .field("hosted", &self.hosted)
+            .field("embedder", &self.embedder.as_ref().map(|e| e.dir.clone()))
+            .finish()
     }
 }
 
@@ -31,7 +34,9 @@ impl Evaluator {
     }
 
     pub async fn evaluate(&self, req: &EvalRequest) -> Evaluation {
-        let Some(h) = &self.hosted else { return self.embedded(req).await };
+        let Some(h) = &self.hosted else {
+            return self.embedded(req).await;
+        };
         match evaluate_hosted(h, req).await {
             Ok(e) => e,
             Err(why) => {
@@ -45,7 +50,9 @@ impl Evaluator {
 
     /// The embedded engine, off the async threads when it runs the model.
     async fn embedded(&self, req: &EvalRequest) -> Evaluation {
-        let Some(model) = self.embedder.clone() else { return engine::evaluate(req) };
+        let Some(model) = self.embedder.clone() else {
+            return engine::evaluate(req);
+        };
         let r = req.clone();
         match tokio::task::spawn_blocking(move || engine::evaluate_with(&r, model.as_ref())).await {
             Ok(e) => e,

@@ -50,7 +50,10 @@ impl Hosted {
 
     /// The host answers go to, for the privacy page.
     pub fn host(&self) -> String {
-        url::Url::parse(&self.base_url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| self.base_url.clone())
+        url::Url::parse(&self.base_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| self.base_url.clone())
     }
 }
 
@@ -114,7 +117,10 @@ fn user_prompt(req: &EvalRequest) -> String {
 }
 
 fn client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 pub(crate) async fn evaluate_hosted(h: &Hosted, req: &EvalRequest) -> Result<Evaluation, String> {
@@ -125,10 +131,12 @@ pub(crate) async fn evaluate_hosted(h: &Hosted, req: &EvalRequest) -> Result<Eva
             tokio::time::sleep(HOSTED_BACKOFF * 2u32.pow(attempt - 1)).await;
         }
         match call(&client, h, req).await {
-            Ok(text) => return parse_reply(&text, req).map(|mut e| {
-                e.engine = h.name();
-                e
-            }),
+            Ok(text) => {
+                return parse_reply(&text, req).map(|mut e| {
+                    e.engine = h.name();
+                    e
+                })
+            }
             // Retry what may pass on a second try: timeouts, connection errors, 429 and 5xx.
             Err(Failure::Retry(why)) => last = why,
             Err(Failure::Final(why)) => return Err(why),
@@ -153,7 +161,10 @@ async fn call(client: &reqwest::Client, h: &Hosted, req: &EvalRequest) -> Result
                 "messages": [ { "role": "system", "content": SYSTEM }, { "role": "user", "content": user_prompt(req) } ],
                 "response_format": { "type": "json_schema", "json_schema": { "name": "evaluation", "strict": true, "schema": schema() } }
             });
-            let mut b = client.post(format!("{base}/chat/completions")).header("content-type", "application/json").body(body.to_string());
+            let mut b = client
+                .post(format!("{base}/chat/completions"))
+                .header("content-type", "application/json")
+                .body(body.to_string());
             if let Some(k) = &h.api_key {
                 b = b.header("authorization", format!("Bearer {k}"));
             }
@@ -180,21 +191,37 @@ async fn call(client: &reqwest::Client, h: &Hosted, req: &EvalRequest) -> Result
             b
         }
     };
-    let res = builder.send().await.map_err(|e| Failure::Retry(if e.is_timeout() { "timed out".into() } else { "could not connect".into() }))?;
+    let res = builder.send().await.map_err(|e| {
+        Failure::Retry(if e.is_timeout() {
+            "timed out".into()
+        } else {
+            "could not connect".into()
+        })
+    })?;
     let status = res.status();
-    let text = res.text().await.map_err(|_| Failure::Retry("the reply was cut off".into()))?;
+    let text = res
+        .text()
+        .await
+        .map_err(|_| Failure::Retry("the reply was cut off".into()))?;
     if status.as_u16() == 429 || status.is_server_error() {
         return Err(Failure::Retry(format!("HTTP {}", status.as_u16())));
     }
     if !status.is_success() {
         return Err(Failure::Final(format!("HTTP {}", status.as_u16())));
     }
-    let v: Value = serde_json::from_str(&text).map_err(|_| Failure::Final("the reply was not JSON".into()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|_| Failure::Final("the reply was not JSON".into()))?;
     let content = match h.protocol {
-        Protocol::OpenAi => v.pointer("/choices/0/message/content").and_then(Value::as_str),
-        Protocol::Gemini => v.pointer("/candidates/0/content/parts/0/text").and_then(Value::as_str),
+        Protocol::OpenAi => v
+            .pointer("/choices/0/message/content")
+            .and_then(Value::as_str),
+        Protocol::Gemini => v
+            .pointer("/candidates/0/content/parts/0/text")
+            .and_then(Value::as_str),
     };
-    content.map(str::to_string).ok_or_else(|| Failure::Final("the reply had no answer in it".into()))
+    content
+        .map(str::to_string)
+        .ok_or_else(|| Failure::Final("the reply had no answer in it".into()))
 }
 
 fn clean(list: Vec<String>) -> Vec<String> {
@@ -209,24 +236,63 @@ fn clean(list: Vec<String>) -> Vec<String> {
 pub fn parse_reply(text: &str, req: &EvalRequest) -> Result<Evaluation, String> {
     // Some servers wrap JSON in a Markdown fence even when asked not to.
     let t = text.trim();
-    let t = t.strip_prefix("```json").or_else(|| t.strip_prefix("```")).map(|s| s.trim_end_matches("```")).unwrap_or(t).trim();
-    let r: Reply = serde_json::from_str(t).map_err(|e| format!("its JSON did not match the schema: {e}"))?;
-    let mut scores = [r.relevance, r.structure, r.specificity, r.clarity, r.completeness].into_iter();
+    let t = t
+        .strip_prefix("```json")
+        .or_else(|| t.strip_prefix("```"))
+        .map(|s| s.trim_end_matches("```"))
+        .unwrap_or(t)
+        .trim();
+    let r: Reply =
+        serde_json::from_str(t).map_err(|e| format!("its JSON did not match the schema: {e}"))?;
+    let mut scores = [
+        r.relevance,
+        r.structure,
+        r.specificity,
+        r.clarity,
+        r.completeness,
+    ]
+    .into_iter();
     let mut next = || -> Result<u8, String> {
         let v = scores.next().unwrap_or(-1);
-        if (0..=100).contains(&v) { Ok(v as u8) } else { Err(format!("a score of {v} is outside 0–100")) }
+        if (0..=100).contains(&v) {
+            Ok(v as u8)
+        } else {
+            Err(format!("a score of {v} is outside 0–100"))
+        }
     };
-    let (relevance, structure, specificity, clarity, completeness) = (next()?, next()?, next()?, next()?, next()?);
+    let (relevance, structure, specificity, clarity, completeness) =
+        (next()?, next()?, next()?, next()?, next()?);
     if r.next_step.trim().is_empty() {
         return Err("it gave no next step".into());
     }
     let delivery = req.delivery.as_ref().map(engine::delivery_score);
-    let mut s = Scores { relevance, structure, specificity, clarity, completeness, delivery, overall: 0 };
+    let mut s = Scores {
+        relevance,
+        structure,
+        specificity,
+        clarity,
+        completeness,
+        delivery,
+        overall: 0,
+    };
     s.overall = engine::overall(req.kind, &s);
     // Key points: only those of the question (a model may paraphrase or invent).
-    let known = |list: Vec<String>| -> Vec<String> { list.into_iter().filter(|k| req.key_points.iter().any(|p| p.eq_ignore_ascii_case(k.trim()))).collect() };
+    let known = |list: Vec<String>| -> Vec<String> {
+        list.into_iter()
+            .filter(|k| {
+                req.key_points
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(k.trim()))
+            })
+            .collect()
+    };
     let covered = known(r.covered);
-    let missed: Vec<String> = req.key_points.iter().filter(|k| !covered.iter().any(|c| c.eq_ignore_ascii_case(k))).cloned().collect();
+    let missed: Vec<String> = req
+        .key_points
+        .iter()
+        .filter(|k| !covered.iter().any(|c| c.eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect();
     let _ = r.missed;
     Ok(Evaluation {
         scores: s,

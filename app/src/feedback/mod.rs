@@ -21,7 +21,6 @@ pub mod text;
 #[cfg(feature = "ssr")]
 pub mod wordpiece;
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::interview::model::Kind;

@@ -3,20 +3,204 @@
 
 /// Words that carry no topic: dropped before texts are compared.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
-    "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does",
-    "doing", "down", "during", "each", "either", "else", "even", "ever", "every", "few", "for", "from", "further", "get",
-    "got", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i",
-    "if", "in", "into", "is", "it", "its", "itself", "just", "let", "me", "might", "more", "most", "much", "must", "my",
-    "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "our", "ours",
-    "ourselves", "out", "over", "own", "quite", "rather", "really", "same", "she", "should", "so", "some", "such",
-    "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "thing", "things",
-    "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "was", "way", "we", "were", "what",
-    "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours",
-    "yourself", "yourselves", "tell", "describe", "explain", "walk", "give", "example", "time", "how", "would", "you",
-    "im", "ive", "id", "ill", "weve", "youre", "theyre", "dont", "didnt", "wasnt", "isnt", "its", "lot", "lots", "well",
-    "yes", "okay", "ok", "um", "uh", "er", "like", "yeah", "kind", "sort", "basically", "actually", "maybe", "probably",
-    "think", "guess", "mean", "know", "say", "said", "make", "made", "go", "going", "went", "want", "wanted",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "either",
+    "else",
+    "even",
+    "ever",
+    "every",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "let",
+    "me",
+    "might",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "quite",
+    "rather",
+    "really",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "us",
+    "very",
+    "was",
+    "way",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "tell",
+    "describe",
+    "explain",
+    "walk",
+    "give",
+    "example",
+    "time",
+    "how",
+    "would",
+    "you",
+    "im",
+    "ive",
+    "id",
+    "ill",
+    "weve",
+    "youre",
+    "theyre",
+    "dont",
+    "didnt",
+    "wasnt",
+    "isnt",
+    "its",
+    "lot",
+    "lots",
+    "well",
+    "yes",
+    "okay",
+    "ok",
+    "um",
+    "uh",
+    "er",
+    "like",
+    "yeah",
+    "kind",
+    "sort",
+    "basically",
+    "actually",
+    "maybe",
+    "probably",
+    "think",
+    "guess",
+    "mean",
+    "know",
+    "say",
+    "said",
+    "make",
+    "made",
+    "go",
+    "going",
+    "went",
+    "want",
+    "wanted",
 ];
 
 pub fn is_stopword(w: &str) -> bool {
@@ -84,10 +268,11 @@ pub fn stem(word: &str) -> String {
     }
     let w = w.replace("yz", "ys").replace("iz", "is");
     const SUFFIXES: &[&str] = &[
-        "izations", "isations", "ization", "isation", "fulness", "iveness", "ational", "ements", "ement", "ments", "ment",
-        "ations", "ation", "ings", "ing", "ities", "ity", "ness", "ables", "able", "ibly", "ible", "ally", "fully", "ful",
-        "ised", "ized", "ises", "izes", "ise", "ize", "ists", "ist", "isms", "ism", "ives", "ive", "ers", "er", "ied",
-        "ies", "ed", "ly", "es", "s", "e",
+        "izations", "isations", "ization", "isation", "fulness", "iveness", "ational", "ements",
+        "ement", "ments", "ment", "ations", "ation", "ings", "ing", "ities", "ity", "ness",
+        "ables", "able", "ibly", "ible", "ally", "fully", "ful", "ised", "ized", "ises", "izes",
+        "ise", "ize", "ists", "ist", "isms", "ism", "ives", "ive", "ers", "er", "ied", "ies", "ed",
+        "ly", "es", "s", "e",
     ];
     for suf in SUFFIXES {
         if let Some(base) = w.strip_suffix(suf) {
@@ -95,7 +280,10 @@ pub fn stem(word: &str) -> String {
                 let mut b = base.to_string();
                 // "stopped" → "stopp" → "stop"
                 let bytes = b.as_bytes();
-                if bytes.len() >= 4 && bytes[bytes.len() - 1] == bytes[bytes.len() - 2] && !matches!(bytes[bytes.len() - 1], b'l' | b's' | b'z') {
+                if bytes.len() >= 4
+                    && bytes[bytes.len() - 1] == bytes[bytes.len() - 2]
+                    && !matches!(bytes[bytes.len() - 1], b'l' | b's' | b'z')
+                {
                     b.pop();
                 }
                 return b;
@@ -107,7 +295,11 @@ pub fn stem(word: &str) -> String {
 
 /// The stems of the content words of a text, in order (stopwords and 1-letter words dropped).
 pub fn content_stems(text: &str) -> Vec<String> {
-    words(text).into_iter().filter(|w| w.chars().count() > 1 && !is_stopword(w)).map(|w| stem(&w)).collect()
+    words(text)
+        .into_iter()
+        .filter(|w| w.chars().count() > 1 && !is_stopword(w))
+        .map(|w| stem(&w))
+        .collect()
 }
 
 /// Whether two stems name the same idea: equal, or one a prefix (≥ 5 letters) of the other.
@@ -134,13 +326,24 @@ mod tests {
 
     #[test]
     fn words_are_lower_case_and_keep_contractions_whole() {
-        assert_eq!(words("I didn't ship it, Bob's API v2!"), ["i", "didnt", "ship", "it", "bobs", "api", "v2"]);
+        assert_eq!(
+            words("I didn't ship it, Bob's API v2!"),
+            ["i", "didnt", "ship", "it", "bobs", "api", "v2"]
+        );
     }
 
     #[test]
     fn sentences_split_at_ends_but_not_at_decimals() {
         let s = sentences("Latency fell from 2.5 s to 0.8 s. Users noticed! Did they? yes");
-        assert_eq!(s, ["Latency fell from 2.5 s to 0.8 s.", "Users noticed!", "Did they?", "yes"]);
+        assert_eq!(
+            s,
+            [
+                "Latency fell from 2.5 s to 0.8 s.",
+                "Users noticed!",
+                "Did they?",
+                "yes"
+            ]
+        );
     }
 
     #[test]
@@ -150,12 +353,21 @@ mod tests {
         assert!(stems_match(&stem("managed"), &stem("management")));
         assert_eq!(stem("prioritised"), stem("prioritized"));
         assert_eq!(stem("stopped"), "stop");
-        assert!(stems_match(&stem("analysis"), &stem("analysing")) || stem("analysis") == stem("analysing"), "{} {}", stem("analysis"), stem("analysing"));
+        assert!(
+            stems_match(&stem("analysis"), &stem("analysing"))
+                || stem("analysis") == stem("analysing"),
+            "{} {}",
+            stem("analysis"),
+            stem("analysing")
+        );
         assert_ne!(stem("cat"), stem("category"));
     }
 
     #[test]
     fn content_stems_drop_stopwords() {
-        assert_eq!(content_stems("Tell me about the time you tested it"), ["test"]);
+        assert_eq!(
+            content_stems("Tell me about the time you tested it"),
+            ["test"]
+        );
     }
 }

@@ -22,9 +22,24 @@ pub struct WordPiece {
 impl WordPiece {
     /// From the text of a `vocab.txt`: one token per line, the id is the line number.
     pub fn from_vocab(text: &str) -> Result<WordPiece, String> {
-        let vocab: HashMap<String, u32> = text.lines().enumerate().map(|(i, t)| (t.to_string(), i as u32)).collect();
-        let id = |t: &str| vocab.get(t).copied().ok_or_else(|| format!("the vocabulary has no {t} token"));
-        Ok(WordPiece { unk: id("[UNK]")?, cls: id("[CLS]")?, sep: id("[SEP]")?, pad: id("[PAD]")?, vocab })
+        let vocab: HashMap<String, u32> = text
+            .lines()
+            .enumerate()
+            .map(|(i, t)| (t.to_string(), i as u32))
+            .collect();
+        let id = |t: &str| {
+            vocab
+                .get(t)
+                .copied()
+                .ok_or_else(|| format!("the vocabulary has no {t} token"))
+        };
+        Ok(WordPiece {
+            unk: id("[UNK]")?,
+            cls: id("[CLS]")?,
+            sep: id("[SEP]")?,
+            pad: id("[PAD]")?,
+            vocab,
+        })
     }
 
     /// Token ids with `[CLS]` … `[SEP]`, at most `max_len` in all.
@@ -54,7 +69,11 @@ impl WordPiece {
             let mut found = None;
             while start < end {
                 let piece: String = chars[start..end].iter().collect();
-                let key = if start > 0 { format!("##{piece}") } else { piece };
+                let key = if start > 0 {
+                    format!("##{piece}")
+                } else {
+                    piece
+                };
                 if let Some(id) = self.vocab.get(&key) {
                     found = Some(*id);
                     break;
@@ -101,7 +120,11 @@ fn basic_tokens(text: &str) -> Vec<String> {
     }
     let mut out = Vec::new();
     for word in cleaned.split_whitespace() {
-        let lowered: String = word.to_lowercase().nfd().filter(|c| !is_combining_mark(*c)).collect();
+        let lowered: String = word
+            .to_lowercase()
+            .nfd()
+            .filter(|c| !is_combining_mark(*c))
+            .collect();
         let mut cur = String::new();
         for c in lowered.chars() {
             if is_punctuation(c) {
@@ -130,16 +153,44 @@ mod tests {
     use super::*;
 
     fn vocab() -> WordPiece {
-        let words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "i", "led", "the", "migration", "to", "post", "##gre", "##s", "##q", "##l", ",", "cafe", ".", "un", "##believ", "##able"];
+        let words = [
+            "[PAD]",
+            "[UNK]",
+            "[CLS]",
+            "[SEP]",
+            "i",
+            "led",
+            "the",
+            "migration",
+            "to",
+            "post",
+            "##gre",
+            "##s",
+            "##q",
+            "##l",
+            ",",
+            "cafe",
+            ".",
+            "un",
+            "##believ",
+            "##able",
+        ];
         WordPiece::from_vocab(&words.join("\n")).unwrap()
     }
 
     #[test]
     fn splits_words_punctuation_and_word_pieces() {
         let v = vocab();
-        assert_eq!(v.encode("I led the migration to PostgreSQL, café.", 64), vec![2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 3]);
+        assert_eq!(
+            v.encode("I led the migration to PostgreSQL, café.", 64),
+            vec![2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 3]
+        );
         assert_eq!(v.encode("Unbelievable", 64), vec![2, 17, 18, 19, 3]);
-        assert_eq!(v.encode("zzz", 64), vec![2, 1, 3], "an unknown word is [UNK]");
+        assert_eq!(
+            v.encode("zzz", 64),
+            vec![2, 1, 3],
+            "an unknown word is [UNK]"
+        );
     }
 
     #[test]

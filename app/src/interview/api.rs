@@ -38,10 +38,20 @@ pub async fn upload_resume(data: server_fn::codec::MultipartData) -> Result<Resu
     use super::resume::{ResumeError, MAX_RESUME_BYTES};
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &RESUME_UPLOADS, &uid, ctx.clock.now()).await?;
-    let mut parts = data.into_inner().ok_or_else(|| AppError::BadRequest("Send the resume as a multipart form upload.".into()))?;
-    let unreadable = |e: String| AppError::BadRequest(format!("The upload could not be read ({e}). Try again with a PDF of at most 5 MB."));
+    let mut parts = data.into_inner().ok_or_else(|| {
+        AppError::BadRequest("Send the resume as a multipart form upload.".into())
+    })?;
+    let unreadable = |e: String| {
+        AppError::BadRequest(format!(
+            "The upload could not be read ({e}). Try again with a PDF of at most 5 MB."
+        ))
+    };
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(mut field) = parts.next_field().await.map_err(|e| unreadable(e.to_string()))? {
+    while let Some(mut field) = parts
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.to_string()))?
+    {
         if field.name() != Some("resume") {
             continue;
         }
@@ -50,12 +60,15 @@ pub async fn upload_resume(data: server_fn::codec::MultipartData) -> Result<Resu
         while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(e.to_string()))? {
             buf.extend_from_slice(&chunk);
             if buf.len() > MAX_RESUME_BYTES {
-                return Err(AppError::BadRequest(ResumeError::TooLarge(buf.len()).to_string()));
+                return Err(AppError::BadRequest(
+                    ResumeError::TooLarge(buf.len()).to_string(),
+                ));
             }
         }
         file = Some((name, buf));
     }
-    let (name, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose your resume (a PDF file) to upload.".into()))?;
+    let (name, bytes) = file
+        .ok_or_else(|| AppError::BadRequest("Choose your resume (a PDF file) to upload.".into()))?;
     let info = super::service::save_resume(&ctx.db, &uid, &name, bytes, ctx.clock.now()).await?;
     Ok(info)
 }
@@ -94,16 +107,38 @@ pub async fn get_interview(id: String) -> Result<InterviewView, AppError> {
 }
 
 #[server(endpoint = "interview/answer")]
-pub async fn submit_answer(id: String, position: u32, answer: String) -> Result<AnswerOutcome, AppError> {
+pub async fn submit_answer(
+    id: String,
+    position: u32,
+    answer: String,
+) -> Result<AnswerOutcome, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &ANSWERS, &uid, ctx.clock.now()).await?;
-    super::service::answer(&ctx.db, &ctx.evaluator, &uid, &id, position, &answer, None, ctx.clock.now()).await
+    super::service::answer(
+        &ctx.db,
+        &ctx.evaluator,
+        &uid,
+        &id,
+        position,
+        &answer,
+        None,
+        ctx.clock.now(),
+    )
+    .await
 }
 
 #[server(endpoint = "interview/skip")]
 pub async fn skip_question(id: String, position: u32) -> Result<(), AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::skip(&ctx.db, &ctx.evaluator, &uid, &id, position, ctx.clock.now()).await
+    super::service::skip(
+        &ctx.db,
+        &ctx.evaluator,
+        &uid,
+        &id,
+        position,
+        ctx.clock.now(),
+    )
+    .await
 }
 
 #[server(endpoint = "interview/retry")]
@@ -137,14 +172,29 @@ pub async fn get_history() -> Result<History, AppError> {
 #[server(endpoint = "interview/engine")]
 pub async fn evaluation_engine() -> Result<EngineInfo, AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
-    Ok(EngineInfo { name: ctx.evaluator.name(), hosted_host: ctx.evaluator.hosted.as_ref().map(|h| h.host()) })
+    Ok(EngineInfo {
+        name: ctx.evaluator.name(),
+        hosted_host: ctx.evaluator.hosted.as_ref().map(|h| h.host()),
+    })
 }
 
 /// Named limits per account: interviews started (each plans and stores up to 15 questions),
 /// and answers submitted (each is evaluated on the server).
 #[cfg(feature = "ssr")]
-pub const INTERVIEW_STARTS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "interview_start_account", max: 30, window_secs: 3600 };
+pub const INTERVIEW_STARTS: crate::ratelimit::Limit = crate::ratelimit::Limit {
+    action: "interview_start_account",
+    max: 30,
+    window_secs: 3600,
+};
 #[cfg(feature = "ssr")]
-pub const RESUME_UPLOADS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "resume_upload_account", max: 20, window_secs: 3600 };
+pub const RESUME_UPLOADS: crate::ratelimit::Limit = crate::ratelimit::Limit {
+    action: "resume_upload_account",
+    max: 20,
+    window_secs: 3600,
+};
 #[cfg(feature = "ssr")]
-pub const ANSWERS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "answer_account", max: 240, window_secs: 3600 };
+pub const ANSWERS: crate::ratelimit::Limit = crate::ratelimit::Limit {
+    action: "answer_account",
+    max: 240,
+    window_secs: 3600,
+};

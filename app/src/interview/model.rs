@@ -42,7 +42,11 @@ pub const ROLES: &[(&str, &str)] = &[
 ];
 
 pub fn role_label(slug: &str) -> &'static str {
-    ROLES.iter().find(|(s, _)| *s == slug).map(|(_, l)| *l).unwrap_or("Unknown role")
+    ROLES
+        .iter()
+        .find(|(s, _)| *s == slug)
+        .map(|(_, l)| *l)
+        .unwrap_or("Unknown role")
 }
 
 pub fn check_role(slug: &str) -> Result<&'static str, AppError> {
@@ -50,7 +54,12 @@ pub fn check_role(slug: &str) -> Result<&'static str, AppError> {
         .iter()
         .find(|(s, _)| *s == slug)
         .map(|(s, _)| *s)
-        .ok_or_else(|| AppError::BadRequest(format!("Unknown role \"{}\": choose one of the roles in the list.", slug.chars().take(40).collect::<String>())))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Unknown role \"{}\": choose one of the roles in the list.",
+                slug.chars().take(40).collect::<String>()
+            ))
+        })
 }
 
 /// Guesses the bank role from what someone typed as their job ("Senior backend developer").
@@ -90,24 +99,63 @@ pub fn role_from_job_title(title: &str) -> &'static str {
         ("developer", "software-engineer"),
         ("programmer", "software-engineer"),
     ];
-    HINTS.iter().find(|(k, _)| t.contains(k)).map(|(_, r)| *r).unwrap_or("general")
+    HINTS
+        .iter()
+        .find(|(k, _)| t.contains(k))
+        .map(|(_, r)| *r)
+        .unwrap_or("general")
 }
 
 /// Competencies a question can train (the slugs the data files use).
 pub const COMPETENCIES: &[&str] = &[
-    "communication", "collaboration", "leadership", "problem-solving", "conflict-resolution", "adaptability", "ownership",
-    "prioritisation", "stakeholder-management", "customer-focus", "analytical-thinking", "technical-depth", "system-design",
-    "coding", "debugging", "quality", "data-analysis", "statistics", "machine-learning", "product-sense", "user-research",
-    "design-craft", "planning", "risk-management", "negotiation", "persuasion", "empathy", "patient-care", "teaching",
-    "financial-analysis", "ethics-compliance", "learning-agility", "time-management", "decision-making", "mentoring",
-    "resilience", "creativity", "attention-to-detail", "business-acumen",
+    "communication",
+    "collaboration",
+    "leadership",
+    "problem-solving",
+    "conflict-resolution",
+    "adaptability",
+    "ownership",
+    "prioritisation",
+    "stakeholder-management",
+    "customer-focus",
+    "analytical-thinking",
+    "technical-depth",
+    "system-design",
+    "coding",
+    "debugging",
+    "quality",
+    "data-analysis",
+    "statistics",
+    "machine-learning",
+    "product-sense",
+    "user-research",
+    "design-craft",
+    "planning",
+    "risk-management",
+    "negotiation",
+    "persuasion",
+    "empathy",
+    "patient-care",
+    "teaching",
+    "financial-analysis",
+    "ethics-compliance",
+    "learning-agility",
+    "time-management",
+    "decision-making",
+    "mentoring",
+    "resilience",
+    "creativity",
+    "attention-to-detail",
+    "business-acumen",
 ];
 
 /// "problem-solving" → "Problem solving".
 pub fn competency_label(slug: &str) -> String {
     let s = slug.replace('-', " ");
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// Kinds of question: (slug, label).
@@ -132,7 +180,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Behavioural, Kind::Situational, Kind::Technical, Kind::RoleSpecific, Kind::CultureFit, Kind::SystemDesign];
+    pub const ALL: [Kind; 6] = [
+        Kind::Behavioural,
+        Kind::Situational,
+        Kind::Technical,
+        Kind::RoleSpecific,
+        Kind::CultureFit,
+        Kind::SystemDesign,
+    ];
 
     pub fn slug(self) -> &'static str {
         KINDS[self as usize].0
@@ -148,7 +203,10 @@ impl Kind {
 
     /// Questions about the candidate's own past, where a STAR story is the expected shape.
     pub fn wants_story(self) -> bool {
-        matches!(self, Kind::Behavioural | Kind::Situational | Kind::CultureFit)
+        matches!(
+            self,
+            Kind::Behavioural | Kind::Situational | Kind::CultureFit
+        )
     }
 }
 
@@ -195,16 +253,25 @@ mod tests {
     fn kinds_round_trip_through_their_slugs() {
         for k in Kind::ALL {
             assert_eq!(Kind::from_slug(k.slug()), Some(k));
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.slug()));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.slug())
+            );
         }
         assert_eq!(Kind::from_slug("gossip"), None);
     }
 
     #[test]
     fn job_titles_map_to_bank_roles() {
-        assert_eq!(role_from_job_title("Senior Backend Developer"), "backend-engineer");
+        assert_eq!(
+            role_from_job_title("Senior Backend Developer"),
+            "backend-engineer"
+        );
         assert_eq!(role_from_job_title("Registered Nurse (ICU)"), "nurse");
-        assert_eq!(role_from_job_title("Software Engineer II"), "software-engineer");
+        assert_eq!(
+            role_from_job_title("Software Engineer II"),
+            "software-engineer"
+        );
         assert_eq!(role_from_job_title("HR business partner"), "hr");
         assert_eq!(role_from_job_title("Astronaut"), "general");
     }

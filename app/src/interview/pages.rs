@@ -104,7 +104,14 @@ pub fn InterviewPage() -> impl IntoView {
     let retry = ServerAction::<RetryQuestion>::new();
     let finish = ServerAction::<FinishInterview>::new();
     let state = Resource::new(
-        move || (id(), answer.version().get(), skip.version().get(), retry.version().get()),
+        move || {
+            (
+                id(),
+                answer.version().get(),
+                skip.version().get(),
+                retry.version().get(),
+            )
+        },
         |(id, ..)| get_interview(id),
     );
     view! {
@@ -135,12 +142,23 @@ fn Runner(
         Some(c) => format!("{} interview · {c}", v.role_label()),
         None => format!("{} interview", v.role_label()),
     };
-    let current = v.current.and_then(|p| v.items.iter().find(|i| i.position == p).cloned());
-    let last_score = answer.value().get().and_then(|r| r.ok()).and_then(|o| match o {
-        AnswerOutcome::Evaluated(s) => Some(s),
-        _ => None,
-    });
-    let answered: Vec<Item> = v.items.iter().filter(|i| i.status.done()).cloned().collect();
+    let current = v
+        .current
+        .and_then(|p| v.items.iter().find(|i| i.position == p).cloned());
+    let last_score = answer
+        .value()
+        .get()
+        .and_then(|r| r.ok())
+        .and_then(|o| match o {
+            AnswerOutcome::Evaluated(s) => Some(s),
+            _ => None,
+        });
+    let answered: Vec<Item> = v
+        .items
+        .iter()
+        .filter(|i| i.status.done())
+        .cloned()
+        .collect();
     let progress_text = match &current {
         Some(c) => format!("Question {} of {total}", c.position + 1),
         None => format!("{done} of {total} done"),
@@ -229,7 +247,14 @@ fn Runner(
 }
 
 #[component]
-fn QuestionCard(id: String, item: Item, timer: Option<u32>, voice: bool, answer: ServerAction<SubmitAnswer>, skip: ServerAction<SkipQuestion>) -> impl IntoView {
+fn QuestionCard(
+    id: String,
+    item: Item,
+    timer: Option<u32>,
+    voice: bool,
+    answer: ServerAction<SubmitAnswer>,
+    skip: ServerAction<SkipQuestion>,
+) -> impl IntoView {
     let follow_up = item.status == ItemStatus::FollowUp;
     let (chars, set_chars) = signal(0usize);
     let id2 = id.clone();
@@ -275,7 +300,10 @@ fn QuestionCard(id: String, item: Item, timer: Option<u32>, voice: bool, answer:
 fn Countdown(secs: u32) -> impl IntoView {
     let (left, set_left) = signal(secs);
     Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || set_left.update(|l| *l = l.saturating_sub(1)), std::time::Duration::from_secs(1)) {
+        if let Ok(handle) = set_interval_with_handle(
+            move || set_left.update(|l| *l = l.saturating_sub(1)),
+            std::time::Duration::from_secs(1),
+        ) {
             on_cleanup(move || handle.clear());
         }
     });
@@ -306,11 +334,16 @@ pub fn ReportPage() -> impl IntoView {
 
 /// `data:` URL of the report's Markdown, for a download link that works without JavaScript.
 fn markdown_href(r: &Report) -> String {
-    let md = report_markdown(r, &format_utc(r.finished_at.unwrap_or(r.interview.created_at)));
+    let md = report_markdown(
+        r,
+        &format_utc(r.finished_at.unwrap_or(r.interview.created_at)),
+    );
     let mut out = String::from("data:text/markdown;charset=utf-8,");
     for b in md.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -320,7 +353,10 @@ fn markdown_href(r: &Report) -> String {
 #[component]
 fn ReportView(r: Report) -> impl IntoView {
     let iv = r.interview.clone();
-    let bars: Vec<(&'static str, u8)> = DIMENSIONS.iter().filter_map(|(k, l)| r.scores.get(k).map(|v| (*l, v))).collect();
+    let bars: Vec<(&'static str, u8)> = DIMENSIONS
+        .iter()
+        .filter_map(|(k, l)| r.scores.get(k).map(|v| (*l, v)))
+        .collect();
     let href = markdown_href(&r);
     let file = format!("viva-report-{}.md", iv.id);
     let print = move |_| {
@@ -427,15 +463,36 @@ fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoV
         .into_any();
     }
     // Trends: finished sessions with scores, oldest first.
-    let mut scored: Vec<&SessionSummary> = h.sessions.iter().filter(|s| s.scores.is_some()).collect();
+    let mut scored: Vec<&SessionSummary> =
+        h.sessions.iter().filter(|s| s.scores.is_some()).collect();
     scored.reverse();
     let series: Vec<(&'static str, Vec<u8>)> = DIMENSIONS
         .iter()
-        .filter(|(k, _)| *k != "delivery" || scored.iter().any(|s| s.scores.as_ref().and_then(|x| x.delivery).is_some()))
-        .map(|(k, l)| (*l, scored.iter().filter_map(|s| s.scores.as_ref().and_then(|x| x.get(k))).collect()))
+        .filter(|(k, _)| {
+            *k != "delivery"
+                || scored
+                    .iter()
+                    .any(|s| s.scores.as_ref().and_then(|x| x.delivery).is_some())
+        })
+        .map(|(k, l)| {
+            (
+                *l,
+                scored
+                    .iter()
+                    .filter_map(|s| s.scores.as_ref().and_then(|x| x.get(k)))
+                    .collect(),
+            )
+        })
         .collect();
-    let overall: Vec<u8> = scored.iter().filter_map(|s| s.scores.as_ref().map(|x| x.overall)).collect();
-    let last_role = h.sessions.first().map(|s| s.role.clone()).unwrap_or_else(|| "general".into());
+    let overall: Vec<u8> = scored
+        .iter()
+        .filter_map(|s| s.scores.as_ref().map(|x| x.overall))
+        .collect();
+    let last_role = h
+        .sessions
+        .first()
+        .map(|s| s.role.clone())
+        .unwrap_or_else(|| "general".into());
     view! {
         <section class="card" aria-labelledby="trend-title">
             <h2 id="trend-title">"Your scores over time"</h2>
@@ -501,8 +558,19 @@ pub fn ProfilePage() -> impl IntoView {
     let save = ServerAction::<SaveProfile>::new();
     let remove = ServerAction::<DeleteResume>::new();
     // Uploads go as multipart form data; before hydration the form posts the same request.
-    let upload = Action::new_local(|data: &web_form::FormData| upload_resume(web_form::into_multipart(data)));
-    let profile = Resource::new(move || (save.version().get(), remove.version().get(), upload.version().get()), |_| get_profile());
+    let upload = Action::new_local(|data: &web_form::FormData| {
+        upload_resume(web_form::into_multipart(data))
+    });
+    let profile = Resource::new(
+        move || {
+            (
+                save.version().get(),
+                remove.version().get(),
+                upload.version().get(),
+            )
+        },
+        |_| get_profile(),
+    );
     let on_upload = move |ev: leptos::ev::SubmitEvent| {
         if let Some(data) = web_form::form_data(&ev) {
             ev.prevent_default();

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use super::bank::Question;
 use super::model::Kind;
-use crate::feedback::text::content_stems;
 use crate::feedback::engine::coverage;
+use crate::feedback::text::content_stems;
 
 /// What the planner needs to know.
 #[derive(Clone, Debug, Default)]
@@ -44,11 +44,32 @@ pub struct Planned {
 
 /// The default mix when no kinds are chosen, by role family.
 fn default_kinds(role: &str) -> Vec<Kind> {
-    let technical = matches!(role, "software-engineer" | "frontend-engineer" | "backend-engineer" | "data-analyst" | "data-scientist" | "financial-analyst");
+    let technical = matches!(
+        role,
+        "software-engineer"
+            | "frontend-engineer"
+            | "backend-engineer"
+            | "data-analyst"
+            | "data-scientist"
+            | "financial-analyst"
+    );
     if technical {
-        vec![Kind::Behavioural, Kind::Technical, Kind::Situational, Kind::RoleSpecific, Kind::SystemDesign, Kind::CultureFit]
+        vec![
+            Kind::Behavioural,
+            Kind::Technical,
+            Kind::Situational,
+            Kind::RoleSpecific,
+            Kind::SystemDesign,
+            Kind::CultureFit,
+        ]
     } else {
-        vec![Kind::Behavioural, Kind::Situational, Kind::RoleSpecific, Kind::CultureFit, Kind::Technical]
+        vec![
+            Kind::Behavioural,
+            Kind::Situational,
+            Kind::RoleSpecific,
+            Kind::CultureFit,
+            Kind::Technical,
+        ]
     }
 }
 
@@ -66,12 +87,24 @@ fn jitter(seed: u64, id: &str) -> f32 {
 }
 
 pub fn plan(bank: &[Question], input: &PlanInput) -> Vec<Planned> {
-    let kinds = if input.kinds.is_empty() { default_kinds(&input.role) } else { input.kinds.clone() };
-    let jd_stems = input.job_description.as_deref().map(content_stems).unwrap_or_default();
+    let kinds = if input.kinds.is_empty() {
+        default_kinds(&input.role)
+    } else {
+        input.kinds.clone()
+    };
+    let jd_stems = input
+        .job_description
+        .as_deref()
+        .map(content_stems)
+        .unwrap_or_default();
     let count = input.count.max(1);
 
     // Personalised questions: up to a third of the interview, when there are skills to name.
-    let n_personal = if input.skills.is_empty() || !input.focus.is_empty() { 0 } else { (count / 3).clamp(1, 3) };
+    let n_personal = if input.skills.is_empty() || !input.focus.is_empty() {
+        0
+    } else {
+        (count / 3).clamp(1, 3)
+    };
     let personal = personalised(input, &kinds, n_personal);
 
     // Rank the bank.
@@ -80,7 +113,11 @@ pub fn plan(bank: &[Question], input: &PlanInput) -> Vec<Planned> {
         .filter(|q| kinds.contains(&q.kind))
         .filter(|q| q.roles.iter().any(|r| *r == input.role || r == "general"))
         .map(|q| {
-            let mut score = if q.roles.iter().any(|r| *r == input.role) { 3.0 } else { 1.0 };
+            let mut score = if q.roles.iter().any(|r| *r == input.role) {
+                3.0
+            } else {
+                1.0
+            };
             if input.role == "general" {
                 score = 3.0;
             }
@@ -111,7 +148,12 @@ pub fn plan(bank: &[Question], input: &PlanInput) -> Vec<Planned> {
     while picked.len() < want_bank && round < count * kinds.len() + 1 {
         let slot = round % kinds.len();
         let kind = kinds[slot];
-        if let Some((i, (_, q))) = ranked.iter().enumerate().skip(cursor[slot]).find(|(_, (_, q))| q.kind == kind && !picked.iter().any(|p| p.id == q.id)) {
+        if let Some((i, (_, q))) = ranked
+            .iter()
+            .enumerate()
+            .skip(cursor[slot])
+            .find(|(_, (_, q))| q.kind == kind && !picked.iter().any(|p| p.id == q.id))
+        {
             cursor[slot] = i + 1;
             picked.push(q);
         } else {
@@ -144,14 +186,31 @@ pub fn plan(bank: &[Question], input: &PlanInput) -> Vec<Planned> {
 
 /// Questions that name the candidate's own skills, company and job description.
 fn personalised(input: &PlanInput, kinds: &[Kind], n: usize) -> Vec<Planned> {
-    let company = input.company.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let company = input
+        .company
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
     // Templates in order of preference, limited to the kinds asked for. A technical template
     // also serves an interview of only system-design or role-specific questions.
-    let technical_label = [Kind::Technical, Kind::RoleSpecific, Kind::SystemDesign].into_iter().find(|k| kinds.contains(k));
-    let templates: Vec<(Kind, Kind)> = [Kind::Behavioural, Kind::Technical, Kind::Situational, Kind::CultureFit]
+    let technical_label = [Kind::Technical, Kind::RoleSpecific, Kind::SystemDesign]
         .into_iter()
-        .filter_map(|t| if t == Kind::Technical { technical_label.map(|l| (t, l)) } else { kinds.contains(&t).then_some((t, t)) })
-        .collect();
+        .find(|k| kinds.contains(k));
+    let templates: Vec<(Kind, Kind)> = [
+        Kind::Behavioural,
+        Kind::Technical,
+        Kind::Situational,
+        Kind::CultureFit,
+    ]
+    .into_iter()
+    .filter_map(|t| {
+        if t == Kind::Technical {
+            technical_label.map(|l| (t, l))
+        } else {
+            kinds.contains(&t).then_some((t, t))
+        }
+    })
+    .collect();
     if templates.is_empty() {
         return Vec::new();
     }
@@ -208,7 +267,14 @@ fn personalised(input: &PlanInput, kinds: &[Kind], n: usize) -> Vec<Planned> {
             ),
         };
         let competencies = competencies.iter().map(|c| c.to_string()).collect();
-        out.push(Planned { bank_id: None, text, kind, competencies, key_points, personalised: true });
+        out.push(Planned {
+            bank_id: None,
+            text,
+            kind,
+            competencies,
+            key_points,
+            personalised: true,
+        });
     }
     out
 }
@@ -219,7 +285,13 @@ mod tests {
     use crate::interview::bank;
 
     fn input(role: &str, count: usize) -> PlanInput {
-        PlanInput { role: role.into(), difficulty: 2, count, seed: 7, ..Default::default() }
+        PlanInput {
+            role: role.into(),
+            difficulty: 2,
+            count,
+            seed: 7,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -231,8 +303,15 @@ mod tests {
             let ids: HashSet<_> = p.iter().filter_map(|q| q.bank_id.clone()).collect();
             assert_eq!(ids.len(), 8, "{role}: repeated question");
             for q in &p {
-                let bq = b.iter().find(|x| Some(&x.id) == q.bank_id.as_ref()).unwrap();
-                assert!(bq.roles.iter().any(|r| r == role || r == "general"), "{role} got {}", bq.id);
+                let bq = b
+                    .iter()
+                    .find(|x| Some(&x.id) == q.bank_id.as_ref())
+                    .unwrap();
+                assert!(
+                    bq.roles.iter().any(|r| r == role || r == "general"),
+                    "{role} got {}",
+                    bq.id
+                );
             }
         }
     }
@@ -243,8 +322,13 @@ mod tests {
         let mut i = input("backend-engineer", 6);
         i.kinds = vec![Kind::Technical, Kind::SystemDesign];
         let p = plan(&b, &i);
-        assert!(p.iter().all(|q| matches!(q.kind, Kind::Technical | Kind::SystemDesign)));
-        assert!(p.iter().filter(|q| q.kind == Kind::SystemDesign).count() >= 2, "kinds were not mixed");
+        assert!(p
+            .iter()
+            .all(|q| matches!(q.kind, Kind::Technical | Kind::SystemDesign)));
+        assert!(
+            p.iter().filter(|q| q.kind == Kind::SystemDesign).count() >= 2,
+            "kinds were not mixed"
+        );
     }
 
     #[test]
@@ -254,7 +338,12 @@ mod tests {
         let mut i = input("nurse", 5);
         i.recent = first.iter().filter_map(|q| q.bank_id.clone()).collect();
         let second = plan(&b, &i);
-        assert!(second.iter().all(|q| !i.recent.contains(q.bank_id.as_ref().unwrap())), "a recent question came back");
+        assert!(
+            second
+                .iter()
+                .all(|q| !i.recent.contains(q.bank_id.as_ref().unwrap())),
+            "a recent question came back"
+        );
     }
 
     #[test]
@@ -264,7 +353,11 @@ mod tests {
         i.kinds = vec![Kind::Technical];
         i.job_description = Some("You will own our caching layer: cache invalidation, Redis, TTLs, cache stampede protection, and cache hit rates.".into());
         let p = plan(&b, &i);
-        assert!(p.iter().any(|q| q.text.to_lowercase().contains("cach")), "{:?}", p.iter().map(|q| &q.text).collect::<Vec<_>>());
+        assert!(
+            p.iter().any(|q| q.text.to_lowercase().contains("cach")),
+            "{:?}",
+            p.iter().map(|q| &q.text).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -278,7 +371,9 @@ mod tests {
         let personal: Vec<_> = p.iter().filter(|q| q.personalised).collect();
         assert_eq!(personal.len(), 2);
         assert!(personal[0].text.contains("Tableau"));
-        assert!(personal.iter().all(|q| q.key_points.len() >= 3 && q.bank_id.is_none()));
+        assert!(personal
+            .iter()
+            .all(|q| q.key_points.len() >= 3 && q.bank_id.is_none()));
         assert!(!p[0].personalised, "the opener comes from the bank");
     }
 
@@ -288,7 +383,10 @@ mod tests {
         let mut i = input("general", 5);
         i.focus = vec!["conflict-resolution".into()];
         let p = plan(&b, &i);
-        let hits = p.iter().filter(|q| q.competencies.contains(&"conflict-resolution".to_string())).count();
+        let hits = p
+            .iter()
+            .filter(|q| q.competencies.contains(&"conflict-resolution".to_string()))
+            .count();
         assert!(hits >= 3, "{hits} of 5 target the competency");
     }
 

@@ -79,7 +79,9 @@ pub fn check_unpacked_size(bytes: &[u8]) -> Result<u64, ResumeError> {
         if bytes.get(start) == Some(&b'\n') {
             start += 1;
         }
-        let end = find(&bytes[start..], b"endstream").map(|e| start + e).unwrap_or(bytes.len());
+        let end = find(&bytes[start..], b"endstream")
+            .map(|e| start + e)
+            .unwrap_or(bytes.len());
         let data = &bytes[start..end];
         if data.first() == Some(&0x78) {
             let budget = MAX_UNPACKED_BYTES - total;
@@ -146,7 +148,9 @@ pub fn tidy_text(text: &str) -> String {
 /// malformed file, not a crash.
 #[cfg(feature = "ssr")]
 pub async fn extract(bytes: Vec<u8>) -> Result<String, ResumeError> {
-    let job = tokio::task::spawn_blocking(move || std::panic::catch_unwind(|| extract_blocking(&bytes)).unwrap_or(Err(ResumeError::Malformed)));
+    let job = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(|| extract_blocking(&bytes)).unwrap_or(Err(ResumeError::Malformed))
+    });
     match tokio::time::timeout(PARSE_TIMEOUT, job).await {
         Ok(Ok(r)) => r,
         Ok(Err(_)) => Err(ResumeError::Malformed),

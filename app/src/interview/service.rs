@@ -34,7 +34,10 @@ struct BankRow {
 /// Returns how many questions it wrote (0 when nothing changed).
 pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
     let fingerprint = bank::fingerprint();
-    let mut r = db.query("SELECT VALUE fingerprint FROM ONLY bank_state:main").await?.check()?;
+    let mut r = db
+        .query("SELECT VALUE fingerprint FROM ONLY bank_state:main")
+        .await?
+        .check()?;
     let stored: Option<String> = r.take(0)?;
     if stored.as_deref() == Some(fingerprint.as_str()) {
         return Ok(0);
@@ -77,7 +80,11 @@ pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
 
 /// Live questions for a role (its own and general ones) of the given kinds.
 async fn candidates(db: &Db, role: &str, kinds: &[Kind]) -> Result<Vec<Question>, AppError> {
-    let kinds: Vec<String> = if kinds.is_empty() { Kind::ALL.iter().map(|k| k.slug().to_string()).collect() } else { kinds.iter().map(|k| k.slug().to_string()).collect() };
+    let kinds: Vec<String> = if kinds.is_empty() {
+        Kind::ALL.iter().map(|k| k.slug().to_string()).collect()
+    } else {
+        kinds.iter().map(|k| k.slug().to_string()).collect()
+    };
     let mut r = db
         .query(
             "SELECT record::id(id) AS id, text, roles, kind, difficulty, competencies, key_points FROM question
@@ -105,7 +112,10 @@ async fn candidates(db: &Db, role: &str, kinds: &[Kind]) -> Result<Vec<Question>
 }
 
 pub async fn bank_size(db: &Db) -> Result<i64, AppError> {
-    let mut r = db.query("RETURN count(SELECT id FROM question WHERE retired = false)").await?.check()?;
+    let mut r = db
+        .query("RETURN count(SELECT id FROM question WHERE retired = false)")
+        .await?
+        .check()?;
     Ok(r.take::<Option<i64>>(0)?.unwrap_or(0))
 }
 
@@ -152,15 +162,29 @@ pub async fn load_profile(db: &Db, uid: &str) -> Result<Profile, AppError> {
         skills: row.skills.unwrap_or_default(),
         job_title: row.job_title,
         experience: row.experience,
-        resume: row.resume.map(|r| ResumeInfo { file_name: r.file_name, bytes: r.bytes as u64, uploaded_at: r.uploaded_at, characters: r.characters as u64, skills: r.skills }),
+        resume: row.resume.map(|r| ResumeInfo {
+            file_name: r.file_name,
+            bytes: r.bytes as u64,
+            uploaded_at: r.uploaded_at,
+            characters: r.characters as u64,
+            skills: r.skills,
+        }),
     })
 }
 
 /// Reads a resume PDF, keeps its text and the skills found in it (adding them to the
 /// profile's skills), replacing any earlier resume. Nothing is stored when the PDF is refused.
-pub async fn save_resume(db: &Db, uid: &str, file_name: &str, bytes: Vec<u8>, now: i64) -> Result<ResumeInfo, AppError> {
+pub async fn save_resume(
+    db: &Db,
+    uid: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    now: i64,
+) -> Result<ResumeInfo, AppError> {
     let size = bytes.len() as i64;
-    let text = super::resume::extract(bytes).await.map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let text = super::resume::extract(bytes)
+        .await
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let found = super::skills::extract_skills(&text);
     let profile = load_profile(db, uid).await?;
     let mut skills = profile.skills.clone();
@@ -169,8 +193,16 @@ pub async fn save_resume(db: &Db, uid: &str, file_name: &str, bytes: Vec<u8>, no
             skills.push(s.clone());
         }
     }
-    let name: String = file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
-    let name = if name.trim().is_empty() { "resume.pdf".to_string() } else { name };
+    let name: String = file_name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .take(120)
+        .collect();
+    let name = if name.trim().is_empty() {
+        "resume.pdf".to_string()
+    } else {
+        name
+    };
     db.query(
         "BEGIN TRANSACTION;
          UPSERT type::record('resume', $uid) SET user = type::record('user', $uid), file_name = $name, bytes = $size, text = $text,
@@ -191,13 +223,22 @@ pub async fn save_resume(db: &Db, uid: &str, file_name: &str, bytes: Vec<u8>, no
     .bind(("skills", skills))
     .await?
     .check()?;
-    Ok(ResumeInfo { file_name: name, bytes: size as u64, uploaded_at: now, characters: text.chars().count() as u64, skills: found })
+    Ok(ResumeInfo {
+        file_name: name,
+        bytes: size as u64,
+        uploaded_at: now,
+        characters: text.chars().count() as u64,
+        skills: found,
+    })
 }
 
 /// Deletes the resume's record (its text and skills list). Skills already copied into the
 /// profile stay there until the person edits them.
 pub async fn delete_resume(db: &Db, uid: &str) -> Result<(), AppError> {
-    db.query("DELETE type::record('resume', $uid)").bind(("uid", uid.to_string())).await?.check()?;
+    db.query("DELETE type::record('resume', $uid)")
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
     Ok(())
 }
 
@@ -227,7 +268,11 @@ pub async fn check_quota(_db: &Db, _uid: &str) -> Result<(), AppError> {
 }
 
 async fn require_verified(db: &Db, uid: &str) -> Result<(), AppError> {
-    let mut r = db.query("SELECT VALUE email_verified FROM ONLY type::record('user', $uid)").bind(("uid", uid.to_string())).await?.check()?;
+    let mut r = db
+        .query("SELECT VALUE email_verified FROM ONLY type::record('user', $uid)")
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
     match r.take::<Option<bool>>(0)? {
         Some(true) => Ok(()),
         Some(false) => Err(AppError::BadRequest("Confirm your e-mail address before starting an interview: enter the code we sent you on the confirmation page.".into())),
@@ -253,7 +298,10 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
     let profile = load_profile(db, uid).await?;
     let bank = candidates(db, &setup.role, &setup.kinds).await?;
     if bank.is_empty() {
-        return Err(AppError::internal("interview start", "the question bank is empty"));
+        return Err(AppError::internal(
+            "interview start",
+            "the question bank is empty",
+        ));
     }
     // Recently asked bank questions.
     let mut r = db
@@ -262,7 +310,11 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
         .bind(("since", now - RECENT_DAYS * 86_400))
         .await?
         .check()?;
-    let recent: HashSet<String> = r.take::<Vec<Option<String>>>(0)?.into_iter().flatten().collect();
+    let recent: HashSet<String> = r
+        .take::<Vec<Option<String>>>(0)?
+        .into_iter()
+        .flatten()
+        .collect();
 
     // Skills: what the person listed, then what the job description names.
     let mut skills = profile.skills.clone();
@@ -274,7 +326,9 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
         }
     }
     let id = new_id();
-    let seed = id.bytes().fold(now as u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+    let seed = id
+        .bytes()
+        .fold(now as u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
     let planned = plan(
         &bank,
         &PlanInput {
@@ -290,15 +344,19 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
             seed,
         },
     );
-    let items: Vec<NewItem> = planned.into_iter().enumerate().map(|(i, p): (usize, Planned)| NewItem {
-        position: i as i64,
-        bank_id: p.bank_id,
-        text: p.text,
-        kind: p.kind.slug().to_string(),
-        competencies: p.competencies,
-        key_points: p.key_points,
-        personalised: p.personalised,
-    }).collect();
+    let items: Vec<NewItem> = planned
+        .into_iter()
+        .enumerate()
+        .map(|(i, p): (usize, Planned)| NewItem {
+            position: i as i64,
+            bank_id: p.bank_id,
+            text: p.text,
+            kind: p.kind.slug().to_string(),
+            competencies: p.competencies,
+            key_points: p.key_points,
+            personalised: p.personalised,
+        })
+        .collect();
     let n = items.len() as i64;
     db.query(
         "BEGIN TRANSACTION;
@@ -333,7 +391,11 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
 /// A quick warm-up: three easy-to-medium questions for the person's role, no setup.
 pub async fn warm_up(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
     let profile = load_profile(db, uid).await?;
-    let role = profile.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&profile.job_title).to_string());
+    let role = profile
+        .target_roles
+        .first()
+        .cloned()
+        .unwrap_or_else(|| role_from_job_title(&profile.job_title).to_string());
     let setup = Setup {
         role,
         kinds: vec![Kind::Behavioural, Kind::Situational, Kind::CultureFit],
@@ -351,14 +413,20 @@ pub async fn warm_up(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
 fn new_id() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..20).map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)])).collect()
+    (0..20)
+        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)]))
+        .collect()
 }
 
 /// An interview id as people send it: 20 lower-case letters and digits (else 404).
 /// An interview id as the app makes them (20 lowercase letters and digits); anything else is
 /// a 404 without a query.
 pub(crate) fn check_id(id: &str) -> Result<(), AppError> {
-    if id.len() == 20 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+    if id.len() == 20
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -431,11 +499,18 @@ fn view(iv: &InterviewRow, items: &[ItemRow]) -> InterviewView {
             follow_up: it.follow_up.clone(),
             follow_up_answer: it.follow_up_answer.clone(),
             attempts: it.attempts as u32,
-            evaluation: it.evaluation.as_deref().and_then(|e| serde_json::from_str(e).ok()),
+            evaluation: it
+                .evaluation
+                .as_deref()
+                .and_then(|e| serde_json::from_str(e).ok()),
         })
         .collect();
     let finished = iv.status == "finished";
-    let current = if finished { None } else { items.iter().find(|i| !i.status.done()).map(|i| i.position) };
+    let current = if finished {
+        None
+    } else {
+        items.iter().find(|i| !i.status.done()).map(|i| i.position)
+    };
     InterviewView {
         id: iv.id.clone(),
         role: iv.role.clone(),
@@ -457,7 +532,12 @@ pub async fn get(db: &Db, uid: &str, id: &str) -> Result<InterviewView, AppError
 // ---------------------------------------------------------------------------------------
 // Answering
 
-async fn evaluate(ev: &Evaluator, item: &ItemRow, answer: &str, delivery: Option<DeliveryStats>) -> Evaluation {
+async fn evaluate(
+    ev: &Evaluator,
+    item: &ItemRow,
+    answer: &str,
+    delivery: Option<DeliveryStats>,
+) -> Evaluation {
     ev.evaluate(&EvalRequest {
         question: item.text.clone(),
         kind: Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural),
@@ -473,11 +553,18 @@ async fn evaluate(ev: &Evaluator, item: &ItemRow, answer: &str, delivery: Option
 async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<ItemRow, AppError> {
     let (iv, items) = load(db, uid, id).await?;
     if iv.status == "finished" {
-        return Err(AppError::BadRequest("This interview is finished. Start a new one to practise again.".into()));
+        return Err(AppError::BadRequest(
+            "This interview is finished. Start a new one to practise again.".into(),
+        ));
     }
-    let item = items.into_iter().find(|i| i.position == position as i64).ok_or(AppError::NotFound)?;
+    let item = items
+        .into_iter()
+        .find(|i| i.position == position as i64)
+        .ok_or(AppError::NotFound)?;
     if ItemStatus::from_slug(&item.status).done() {
-        return Err(AppError::BadRequest("This question is already answered. Choose \"Try again\" to answer it afresh.".into()));
+        return Err(AppError::BadRequest(
+            "This question is already answered. Choose \"Try again\" to answer it afresh.".into(),
+        ));
     }
     Ok(item)
 }
@@ -486,7 +573,16 @@ async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<Ite
 /// question; otherwise the answer is evaluated. `delivery`: what the audio of a spoken
 /// answer told us.
 #[allow(clippy::too_many_arguments)]
-pub async fn answer(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, text: &str, delivery: Option<DeliveryStats>, now: i64) -> Result<AnswerOutcome, AppError> {
+pub async fn answer(
+    db: &Db,
+    ev: &Evaluator,
+    uid: &str,
+    id: &str,
+    position: u32,
+    text: &str,
+    delivery: Option<DeliveryStats>,
+    now: i64,
+) -> Result<AnswerOutcome, AppError> {
     let text = super::validate::validate_answer(text)?;
     let item = current_item(db, uid, id, position).await?;
     let kind = Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural);
@@ -494,12 +590,38 @@ pub async fn answer(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32,
     if status == ItemStatus::Pending {
         if let Some(thin) = engine::thin_answer(kind, &text) {
             let question = engine::follow_up_question(thin, kind);
-            update_item(db, uid, id, position, &item.status, "follow-up", Some(text), Some(question.clone()), None, None, None).await?;
+            update_item(
+                db,
+                uid,
+                id,
+                position,
+                &item.status,
+                "follow-up",
+                Some(text),
+                Some(question.clone()),
+                None,
+                None,
+                None,
+            )
+            .await?;
             return Ok(AnswerOutcome::FollowUp(question));
         }
         let eval = evaluate(ev, &item, &text, delivery.clone()).await;
         let score = eval.scores.overall;
-        update_item(db, uid, id, position, &item.status, "answered", Some(text), None, None, Some(eval), Some(now)).await?;
+        update_item(
+            db,
+            uid,
+            id,
+            position,
+            &item.status,
+            "answered",
+            Some(text),
+            None,
+            None,
+            Some(eval),
+            Some(now),
+        )
+        .await?;
         Ok(AnswerOutcome::Evaluated(score))
     } else {
         // The answer to the follow-up: judged together with the first answer (and, when the
@@ -511,22 +633,68 @@ pub async fn answer(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32,
         };
         let eval = evaluate(ev, &item, &format!("{first}\n\n{text}"), delivery).await;
         let score = eval.scores.overall;
-        update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), Some(text), Some(eval), Some(now)).await?;
+        update_item(
+            db,
+            uid,
+            id,
+            position,
+            &item.status,
+            "answered",
+            Some(first),
+            item.follow_up.clone(),
+            Some(text),
+            Some(eval),
+            Some(now),
+        )
+        .await?;
         Ok(AnswerOutcome::Evaluated(score))
     }
 }
 
 /// Skips the current question; skipping a follow-up evaluates the first answer alone.
-pub async fn skip(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, now: i64) -> Result<(), AppError> {
+pub async fn skip(
+    db: &Db,
+    ev: &Evaluator,
+    uid: &str,
+    id: &str,
+    position: u32,
+    now: i64,
+) -> Result<(), AppError> {
     let item = current_item(db, uid, id, position).await?;
     if item.status == "follow-up" {
         let first = item.answer.clone().unwrap_or_default();
         // A spoken first answer keeps its delivery score.
         let delivery = crate::voice::service::delivery_for(db, uid, id, position, "answer").await?;
         let eval = evaluate(ev, &item, &first, delivery).await;
-        update_item(db, uid, id, position, &item.status, "answered", Some(first), item.follow_up.clone(), None, Some(eval), Some(now)).await
+        update_item(
+            db,
+            uid,
+            id,
+            position,
+            &item.status,
+            "answered",
+            Some(first),
+            item.follow_up.clone(),
+            None,
+            Some(eval),
+            Some(now),
+        )
+        .await
     } else {
-        update_item(db, uid, id, position, &item.status, "skipped", None, None, None, None, Some(now)).await
+        update_item(
+            db,
+            uid,
+            id,
+            position,
+            &item.status,
+            "skipped",
+            None,
+            None,
+            None,
+            None,
+            Some(now),
+        )
+        .await
     }
 }
 
@@ -534,11 +702,18 @@ pub async fn skip(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, n
 pub async fn retry(db: &Db, uid: &str, id: &str, position: u32) -> Result<(), AppError> {
     let (iv, items) = load(db, uid, id).await?;
     if iv.status == "finished" {
-        return Err(AppError::BadRequest("This interview is finished. Start a new one to practise again.".into()));
+        return Err(AppError::BadRequest(
+            "This interview is finished. Start a new one to practise again.".into(),
+        ));
     }
-    let item = items.into_iter().find(|i| i.position == position as i64).ok_or(AppError::NotFound)?;
+    let item = items
+        .into_iter()
+        .find(|i| i.position == position as i64)
+        .ok_or(AppError::NotFound)?;
     if !ItemStatus::from_slug(&item.status).done() {
-        return Err(AppError::BadRequest("This question has not been answered yet.".into()));
+        return Err(AppError::BadRequest(
+            "This question has not been answered yet.".into(),
+        ));
     }
     db.query(
         "UPDATE interview_item SET status = 'pending', answer = NONE, follow_up = NONE, follow_up_answer = NONE, evaluation = NONE,
@@ -572,7 +747,10 @@ async fn update_item(
     eval: Option<Evaluation>,
     at: Option<i64>,
 ) -> Result<(), AppError> {
-    let eval_json = eval.map(|e| serde_json::to_string(&e)).transpose().map_err(|e| AppError::internal("evaluation json", e))?;
+    let eval_json = eval
+        .map(|e| serde_json::to_string(&e))
+        .transpose()
+        .map_err(|e| AppError::internal("evaluation json", e))?;
     let mut r = db
         .query(
             "UPDATE interview_item SET status = $status, answer = $answer, follow_up = $fu, follow_up_answer = $fua, evaluation = $eval,
@@ -594,7 +772,9 @@ async fn update_item(
         .check()?;
     let changed: Vec<i64> = r.take(0)?;
     if changed.is_empty() {
-        return Err(AppError::BadRequest("This question changed in another window. Reload the page to see where you are.".into()));
+        return Err(AppError::BadRequest(
+            "This question changed in another window. Reload the page to see where you are.".into(),
+        ));
     }
     Ok(())
 }
@@ -608,7 +788,11 @@ pub fn session_scores(evals: &[&Evaluation]) -> Option<Scores> {
         return None;
     }
     let avg = |f: &dyn Fn(&Scores) -> Option<u8>| -> Option<u8> {
-        let v: Vec<u32> = evals.iter().filter_map(|e| f(&e.scores)).map(u32::from).collect();
+        let v: Vec<u32> = evals
+            .iter()
+            .filter_map(|e| f(&e.scores))
+            .map(u32::from)
+            .collect();
         (!v.is_empty()).then(|| (v.iter().sum::<u32>() as f32 / v.len() as f32).round() as u8)
     };
     Some(Scores {
@@ -629,8 +813,15 @@ pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppErr
         return Ok(());
     }
     let v = view(&iv, &items);
-    let evals: Vec<&Evaluation> = v.items.iter().filter_map(|i| i.evaluation.as_ref()).collect();
-    let scores = session_scores(&evals).map(|s| serde_json::to_string(&s)).transpose().map_err(|e| AppError::internal("scores json", e))?;
+    let evals: Vec<&Evaluation> = v
+        .items
+        .iter()
+        .filter_map(|i| i.evaluation.as_ref())
+        .collect();
+    let scores = session_scores(&evals)
+        .map(|s| serde_json::to_string(&s))
+        .transpose()
+        .map_err(|e| AppError::internal("scores json", e))?;
     db.query(
         "BEGIN TRANSACTION;
          UPDATE interview_item SET status = 'skipped', answered_at = $now
@@ -650,7 +841,10 @@ pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppErr
 /// Session-level recommendations from the weakest dimensions and the missed key points.
 pub fn recommendations(v: &InterviewView, scores: &Scores) -> Vec<String> {
     let mut out = Vec::new();
-    let mut dims: Vec<(&str, u8)> = DIMENSIONS.iter().filter_map(|(k, l)| scores.get(k).map(|s| (*l, s))).collect();
+    let mut dims: Vec<(&str, u8)> = DIMENSIONS
+        .iter()
+        .filter_map(|(k, l)| scores.get(k).map(|s| (*l, s)))
+        .collect();
     dims.sort_by_key(|d| d.1);
     for (label, s) in dims.iter().take(2).filter(|d| d.1 < 75) {
         let tip = match *label {
@@ -663,7 +857,11 @@ pub fn recommendations(v: &InterviewView, scores: &Scores) -> Vec<String> {
         };
         out.push(format!("{label} was your weakest area ({s}/100): {tip}."));
     }
-    let skipped = v.items.iter().filter(|i| i.status == ItemStatus::Skipped).count();
+    let skipped = v
+        .items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Skipped)
+        .count();
     if skipped > 0 {
         out.push(format!("You skipped {skipped} question{}. Practise them again: skipping is fine in practice, not in the real interview.", if skipped == 1 { "" } else { "s" }));
     }
@@ -672,7 +870,10 @@ pub fn recommendations(v: &InterviewView, scores: &Scores) -> Vec<String> {
         out.push(format!("{follow_ups} answer{} needed a follow-up question. Aim to give the full story the first time.", if follow_ups == 1 { "" } else { "s" }));
     }
     if out.is_empty() {
-        out.push("A strong session. Raise the difficulty or try a different question type next time.".into());
+        out.push(
+            "A strong session. Raise the difficulty or try a different question type next time."
+                .into(),
+        );
     }
     out
 }
@@ -680,17 +881,40 @@ pub fn recommendations(v: &InterviewView, scores: &Scores) -> Vec<String> {
 pub async fn report(db: &Db, uid: &str, id: &str) -> Result<Report, AppError> {
     let (iv, items) = load(db, uid, id).await?;
     let v = view(&iv, &items);
-    let evals: Vec<&Evaluation> = v.items.iter().filter_map(|i| i.evaluation.as_ref()).collect();
-    let scores = iv.scores.as_deref().and_then(|s| serde_json::from_str(s).ok()).or_else(|| session_scores(&evals)).unwrap_or_default();
+    let evals: Vec<&Evaluation> = v
+        .items
+        .iter()
+        .filter_map(|i| i.evaluation.as_ref())
+        .collect();
+    let scores = iv
+        .scores
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .or_else(|| session_scores(&evals))
+        .unwrap_or_default();
     let mut engines: Vec<String> = evals.iter().map(|e| e.engine.clone()).collect();
     engines.sort();
     engines.dedup();
     if engines.is_empty() {
         engines.push(engine::ENGINE_NAME.into());
     }
-    let recommendations = if evals.is_empty() { vec!["No answers were evaluated. Start a new interview and answer at least one question.".into()] } else { recommendations(&v, &scores) };
+    let recommendations = if evals.is_empty() {
+        vec![
+            "No answers were evaluated. Start a new interview and answer at least one question."
+                .into(),
+        ]
+    } else {
+        recommendations(&v, &scores)
+    };
     let speech = crate::voice::service::reports(db, uid, id).await?;
-    Ok(Report { recommendations, engines, finished_at: iv.finished_at, scores, interview: v, speech })
+    Ok(Report {
+        recommendations,
+        engines,
+        finished_at: iv.finished_at,
+        scores,
+        interview: v,
+        speech,
+    })
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -734,12 +958,21 @@ pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
             finished: h.status == "finished",
             answered: h.answered as u32,
             total: h.total as u32,
-            scores: h.scores.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+            scores: h
+                .scores
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok()),
         })
         .collect();
     let mut acc: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for row in comp_rows {
-        let Some(e) = row.evaluation.as_deref().and_then(|e| serde_json::from_str::<Evaluation>(e).ok()) else { continue };
+        let Some(e) = row
+            .evaluation
+            .as_deref()
+            .and_then(|e| serde_json::from_str::<Evaluation>(e).ok())
+        else {
+            continue;
+        };
         for c in row.competencies {
             let entry = acc.entry(c).or_default();
             entry.0 += e.scores.overall as u32;
@@ -748,10 +981,18 @@ pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
     }
     let mut competencies: Vec<CompetencyScore> = acc
         .into_iter()
-        .map(|(slug, (sum, n))| CompetencyScore { label: competency_label(&slug), average: (sum as f32 / n as f32).round() as u8, answers: n, slug })
+        .map(|(slug, (sum, n))| CompetencyScore {
+            label: competency_label(&slug),
+            average: (sum as f32 / n as f32).round() as u8,
+            answers: n,
+            slug,
+        })
         .collect();
     competencies.sort_by(|a, b| a.average.cmp(&b.average).then(a.slug.cmp(&b.slug)));
-    Ok(History { sessions, competencies })
+    Ok(History {
+        sessions,
+        competencies,
+    })
 }
 
 #[cfg(test)]

@@ -174,7 +174,12 @@ pub struct Report {
 impl Report {
     /// The speech reports of one question, answer first.
     pub fn speech_for(&self, position: u32) -> Vec<(String, crate::voice::model::SpeechReport)> {
-        let mut v: Vec<_> = self.speech.iter().filter(|(p, _, _)| *p == position).map(|(_, part, r)| (part.clone(), r.clone())).collect();
+        let mut v: Vec<_> = self
+            .speech
+            .iter()
+            .filter(|(p, _, _)| *p == position)
+            .map(|(_, part, r)| (part.clone(), r.clone()))
+            .collect();
         v.sort_by_key(|(part, _)| part != "answer");
         v
     }
@@ -225,9 +230,19 @@ pub fn report_markdown(r: &Report, date: &str) -> String {
     if let Some(c) = &iv.company {
         md.push_str(&format!("- Company: {c}\n"));
     }
-    md.push_str(&format!("- Questions answered: {} of {}\n", iv.items.iter().filter(|i| i.status == ItemStatus::Answered).count(), iv.items.len()));
+    md.push_str(&format!(
+        "- Questions answered: {} of {}\n",
+        iv.items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Answered)
+            .count(),
+        iv.items.len()
+    ));
     md.push_str(&format!("- Evaluated by: {}\n\n", r.engines.join(", ")));
-    md.push_str(&format!("## Overall score: {}/100\n\n| Dimension | Score |\n|---|---|\n", r.scores.overall));
+    md.push_str(&format!(
+        "## Overall score: {}/100\n\n| Dimension | Score |\n|---|---|\n",
+        r.scores.overall
+    ));
     for (key, label) in DIMENSIONS {
         if let Some(v) = r.scores.get(key) {
             md.push_str(&format!("| {label} | {v} |\n"));
@@ -240,7 +255,12 @@ pub fn report_markdown(r: &Report, date: &str) -> String {
         }
     }
     for item in &iv.items {
-        md.push_str(&format!("\n## Question {}: {}\n\n*{}*\n\n", item.position + 1, item.text, item.kind.label()));
+        md.push_str(&format!(
+            "\n## Question {}: {}\n\n*{}*\n\n",
+            item.position + 1,
+            item.text,
+            item.kind.label()
+        ));
         match (&item.status, &item.answer) {
             (ItemStatus::Skipped, None) => md.push_str("Skipped.\n"),
             (_, Some(a)) => md.push_str(&format!("**Your answer:**\n\n{}\n", quote(a))),
@@ -262,7 +282,11 @@ pub fn report_markdown(r: &Report, date: &str) -> String {
         }
         if let Some(e) = &item.evaluation {
             md.push_str(&format!("\n**Score: {}/100**\n", e.scores.overall));
-            for (title, list) in [("Strengths", &e.strengths), ("To improve", &e.improvements), ("A strong answer would", &e.outline)] {
+            for (title, list) in [
+                ("Strengths", &e.strengths),
+                ("To improve", &e.improvements),
+                ("A strong answer would", &e.outline),
+            ] {
                 if !list.is_empty() {
                     md.push_str(&format!("\n{title}:\n\n"));
                     for l in list {
@@ -277,7 +301,10 @@ pub fn report_markdown(r: &Report, date: &str) -> String {
 }
 
 fn quote(text: &str) -> String {
-    text.lines().map(|l| format!("> {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("> {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -286,7 +313,15 @@ mod tests {
 
     #[test]
     fn markdown_report_has_scores_answers_and_feedback() {
-        let eval = Evaluation { scores: Scores { overall: 72, ..Default::default() }, strengths: vec!["Clear.".into()], next_step: "Practise STAR.".into(), ..Default::default() };
+        let eval = Evaluation {
+            scores: Scores {
+                overall: 72,
+                ..Default::default()
+            },
+            strengths: vec!["Clear.".into()],
+            next_step: "Practise STAR.".into(),
+            ..Default::default()
+        };
         let item = Item {
             position: 0,
             text: "Why this job?".into(),
@@ -300,13 +335,38 @@ mod tests {
             attempts: 1,
             evaluation: Some(eval),
         };
-        let iv = InterviewView { id: "x".into(), role: "nurse".into(), company: Some("St Mary's".into()), mode: AnswerMode::Text, timer_secs: None, finished: true, created_at: 0, items: vec![item], current: None };
-        let r = Report { interview: iv, scores: Scores { overall: 72, relevance: 80, ..Default::default() }, recommendations: vec!["Add numbers.".into()], engines: vec!["Viva embedded engine".into()], finished_at: Some(0), speech: vec![] };
+        let iv = InterviewView {
+            id: "x".into(),
+            role: "nurse".into(),
+            company: Some("St Mary's".into()),
+            mode: AnswerMode::Text,
+            timer_secs: None,
+            finished: true,
+            created_at: 0,
+            items: vec![item],
+            current: None,
+        };
+        let r = Report {
+            interview: iv,
+            scores: Scores {
+                overall: 72,
+                relevance: 80,
+                ..Default::default()
+            },
+            recommendations: vec!["Add numbers.".into()],
+            engines: vec!["Viva embedded engine".into()],
+            finished_at: Some(0),
+            speech: vec![],
+        };
         let md = report_markdown(&r, "2026-11-25");
         assert!(md.starts_with("# Mock interview report — Nurse"), "{md}");
         assert!(md.contains("| Relevance | 80 |"));
         assert!(md.contains("> Because I love it.\n> Really."));
-        assert!(md.contains("**Score: 72/100**") && md.contains("- Clear.") && md.contains("Next to practise: Practise STAR."));
+        assert!(
+            md.contains("**Score: 72/100**")
+                && md.contains("- Clear.")
+                && md.contains("Next to practise: Practise STAR.")
+        );
         assert!(md.contains("- Add numbers."));
     }
 }

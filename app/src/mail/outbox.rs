@@ -64,7 +64,9 @@ struct DueRow {
 impl Mailer {
     /// `smtp_url`: None keeps every message in the outbox.
     pub fn new(product: &str, from: &str, smtp_url: Option<&str>) -> Result<Mailer, MailerError> {
-        let from: Mailbox = from.parse().map_err(|_| MailerError::BadFrom(from.to_string()))?;
+        let from: Mailbox = from
+            .parse()
+            .map_err(|_| MailerError::BadFrom(from.to_string()))?;
         let smtp = match smtp_url {
             None => None,
             Some(url) => Some(
@@ -74,7 +76,12 @@ impl Mailer {
                     .build(),
             ),
         };
-        Ok(Mailer { product: product.to_string(), from, smtp, wake: Arc::new(Notify::new()) })
+        Ok(Mailer {
+            product: product.to_string(),
+            from,
+            smtp,
+            wake: Arc::new(Notify::new()),
+        })
     }
 
     pub fn delivers(&self) -> bool {
@@ -82,7 +89,13 @@ impl Mailer {
     }
 
     /// Stores a message for delivery (or, without SMTP, for admins to read) and logs it.
-    pub async fn enqueue(&self, db: &Db, to: &str, msg: &Message, now: i64) -> Result<(), AppError> {
+    pub async fn enqueue(
+        &self,
+        db: &Db,
+        to: &str,
+        msg: &Message,
+        now: i64,
+    ) -> Result<(), AppError> {
         let status = if self.delivers() { "pending" } else { "stored" };
         db.query(
             "CREATE outbox SET to = $to, subject = $subject, text = $text, html = $html, created_at = $now,
@@ -148,7 +161,11 @@ impl Mailer {
                     sent += 1;
                 }
                 Err((error, permanent)) => {
-                    let next = if permanent { None } else { retry_delay(attempts) };
+                    let next = if permanent {
+                        None
+                    } else {
+                        retry_delay(attempts)
+                    };
                     let (status, at) = match next {
                         Some(d) => ("pending", now + d),
                         None => ("failed", now),
@@ -171,15 +188,28 @@ impl Mailer {
         Ok(sent)
     }
 
-    async fn send(&self, smtp: &AsyncSmtpTransport<Tokio1Executor>, row: &DueRow) -> Result<(), (String, bool)> {
-        let to: Mailbox = row.to.parse().map_err(|e| (format!("bad recipient: {e}"), true))?;
+    async fn send(
+        &self,
+        smtp: &AsyncSmtpTransport<Tokio1Executor>,
+        row: &DueRow,
+    ) -> Result<(), (String, bool)> {
+        let to: Mailbox = row
+            .to
+            .parse()
+            .map_err(|e| (format!("bad recipient: {e}"), true))?;
         let email = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(row.subject.clone())
-            .multipart(MultiPart::alternative_plain_html(row.text.clone(), row.html.clone()))
+            .multipart(MultiPart::alternative_plain_html(
+                row.text.clone(),
+                row.html.clone(),
+            ))
             .map_err(|e| (format!("could not build the message: {e}"), true))?;
-        smtp.send(email).await.map(|_| ()).map_err(|e| (e.to_string(), e.is_permanent()))
+        smtp.send(email)
+            .await
+            .map(|_| ())
+            .map_err(|e| (e.to_string(), e.is_permanent()))
     }
 
     /// Delivers in the background until the process ends.
@@ -193,7 +223,9 @@ impl Mailer {
                 if let Err(e) = me.deliver_due(&db, clock.now()).await {
                     tracing::warn!(error = %e, "e-mail worker");
                 }
-                let _ = tokio::time::timeout(Duration::from_secs(WORKER_POLL_SECS), me.wake.notified()).await;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(WORKER_POLL_SECS), me.wake.notified())
+                        .await;
             }
         });
     }
@@ -231,8 +263,14 @@ mod tests {
         assert!(Mailer::new("Viva", "Viva <no-reply@example.org>", None).is_ok());
         let e = Mailer::new("Viva", "not an address", None).err().unwrap();
         assert!(e.to_string().contains("Viva <no-reply@example.org>"));
-        let e = Mailer::new("Viva", "a@b.org", Some("http://mail.example.org")).err().unwrap();
+        let e = Mailer::new("Viva", "a@b.org", Some("http://mail.example.org"))
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("smtps://"), "{e}");
-        assert!(Mailer::new("Viva", "a@b.org", Some("smtp://u:p@127.0.0.1:2525")).unwrap().delivers());
+        assert!(
+            Mailer::new("Viva", "a@b.org", Some("smtp://u:p@127.0.0.1:2525"))
+                .unwrap()
+                .delivers()
+        );
     }
 }

@@ -10,7 +10,10 @@ pub struct Message {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 impl Message {
@@ -23,7 +26,11 @@ impl Message {
             paragraphs.iter().map(|p| format!("<p>{}</p>", escape(p))).collect::<String>(),
             escape(product)
         );
-        Message { subject, text, html }
+        Message {
+            subject,
+            text,
+            html,
+        }
     }
 
     /// A one-time code for one purpose.
@@ -66,8 +73,10 @@ impl Message {
             format!("Your {product} password was changed"),
             &[
                 format!("Hello {name},"),
-                "The password of your account was just changed, and every device was signed out.".into(),
-                "If this was not you, reset your password now and tell the site's administrator.".into(),
+                "The password of your account was just changed, and every device was signed out."
+                    .into(),
+                "If this was not you, reset your password now and tell the site's administrator."
+                    .into(),
             ],
         )
     }

@@ -18,4 +18,3 @@ pub fn ActionStatus<O: Clone + Send + Sync + 'static>(
         </div>
     }
 }
-

@@ -37,12 +37,21 @@ pub fn band(v: u8) -> &'static str {
 
 /// Lines over time: each series is (name, points 0–100 in time order).
 #[component]
-pub fn TrendChart(series: Vec<(&'static str, Vec<u8>)>, #[prop(into)] label: String) -> impl IntoView {
+pub fn TrendChart(
+    series: Vec<(&'static str, Vec<u8>)>,
+    #[prop(into)] label: String,
+) -> impl IntoView {
     let n = series.iter().map(|s| s.1.len()).max().unwrap_or(0);
     let (w, h, left, top, bottom) = (560.0f32, 220.0f32, 34.0f32, 10.0f32, 24.0f32);
     let plot_w = w - left - 110.0;
     let plot_h = h - top - bottom;
-    let x = move |i: usize| left + if n <= 1 { plot_w / 2.0 } else { i as f32 * plot_w / (n - 1) as f32 };
+    let x = move |i: usize| {
+        left + if n <= 1 {
+            plot_w / 2.0
+        } else {
+            i as f32 * plot_w / (n - 1) as f32
+        }
+    };
     let y = move |v: u8| top + plot_h * (1.0 - v as f32 / 100.0);
     view! {
         <svg class="chart trend" role="img" aria-label=label viewBox=format!("0 0 {w} {h}") preserveAspectRatio="xMinYMin meet">

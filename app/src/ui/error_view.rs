@@ -18,7 +18,10 @@ pub fn ErrorView(errors: ArcRwSignal<Errors>) -> impl IntoView {
     };
     #[cfg(feature = "ssr")]
     {
-        let status = list().first().map(|e| e.status_code()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let status = list()
+            .first()
+            .map(|e| e.status_code())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             res.set_status(status);
         }

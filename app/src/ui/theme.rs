@@ -73,7 +73,10 @@ pub fn ThemeToggle() -> impl IntoView {
     let on_click = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let next = theme.get_untracked().unwrap_or_else(current_document_theme).toggled();
+            let next = theme
+                .get_untracked()
+                .unwrap_or_else(current_document_theme)
+                .toggled();
             apply_theme(next);
             theme.set(Some(next));
         }

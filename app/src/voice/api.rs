@@ -20,11 +20,18 @@ fn ctx_and_user() -> Result<(crate::server_context::ServerContext, String), AppE
 pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<SegmentAck, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &SEGMENT_UPLOADS, &uid, ctx.clock.now()).await?;
-    let mut parts = data.into_inner().ok_or_else(|| AppError::BadRequest("Send the segment as a multipart form upload.".into()))?;
-    let unreadable = |e: String| AppError::BadRequest(format!("The upload could not be read ({e})."));
+    let mut parts = data.into_inner().ok_or_else(|| {
+        AppError::BadRequest("Send the segment as a multipart form upload.".into())
+    })?;
+    let unreadable =
+        |e: String| AppError::BadRequest(format!("The upload could not be read ({e})."));
     let mut fields = std::collections::HashMap::new();
     let mut audio: Option<Vec<u8>> = None;
-    while let Some(mut field) = parts.next_field().await.map_err(|e| unreadable(e.to_string()))? {
+    while let Some(mut field) = parts
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.to_string()))?
+    {
         let name = field.name().unwrap_or_default().to_string();
         let mut buf = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(e.to_string()))? {
@@ -35,16 +42,51 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
         }
         if name == "audio" {
             audio = Some(buf);
-        } else if matches!(name.as_str(), "interview" | "position" | "seq" | "start" | "end") {
+        } else if matches!(
+            name.as_str(),
+            "interview" | "position" | "seq" | "start" | "end"
+        ) {
             fields.insert(name, String::from_utf8_lossy(&buf).trim().to_string());
         }
     }
-    let get = |k: &str| fields.get(k).cloned().ok_or_else(|| AppError::BadRequest(format!("The upload has no \"{k}\" field.")));
-    let num = |k: &str| -> Result<f64, AppError> { get(k)?.parse::<f64>().map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a number."))) };
-    let int = |k: &str| -> Result<u32, AppError> { get(k)?.parse::<u32>().map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a whole number."))) };
-    let audio = audio.ok_or_else(|| AppError::BadRequest("The upload has no \"audio\" file.".into()))?;
-    let (id, position, seq, start, end) = (get("interview")?, int("position")?, int("seq")?, num("start")?, num("end")?);
-    let ack = super::service::upload(&ctx.db, &uid, &id, position, seq, start, end, audio, ctx.transcriber.enabled(), ctx.clock.now()).await?;
+    let get = |k: &str| {
+        fields
+            .get(k)
+            .cloned()
+            .ok_or_else(|| AppError::BadRequest(format!("The upload has no \"{k}\" field.")))
+    };
+    let num = |k: &str| -> Result<f64, AppError> {
+        get(k)?
+            .parse::<f64>()
+            .map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a number.")))
+    };
+    let int = |k: &str| -> Result<u32, AppError> {
+        get(k)?
+            .parse::<u32>()
+            .map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a whole number.")))
+    };
+    let audio =
+        audio.ok_or_else(|| AppError::BadRequest("The upload has no \"audio\" file.".into()))?;
+    let (id, position, seq, start, end) = (
+        get("interview")?,
+        int("position")?,
+        int("seq")?,
+        num("start")?,
+        num("end")?,
+    );
+    let ack = super::service::upload(
+        &ctx.db,
+        &uid,
+        &id,
+        position,
+        seq,
+        start,
+        end,
+        audio,
+        ctx.transcriber.enabled(),
+        ctx.clock.now(),
+    )
+    .await?;
     if !ack.duplicate {
         ctx.voice_wake.notify_one();
     }
@@ -61,11 +103,27 @@ pub async fn get_voice_status(id: String, position: u32) -> Result<VoiceStatus, 
 /// Hands in the spoken answer once its `count` segments have arrived; `transcript` is what
 /// the person typed when there is no transcriber (or to correct it).
 #[server(endpoint = "voice/hand_in")]
-pub async fn hand_in_voice(id: String, position: u32, count: u32, transcript: Option<String>) -> Result<VoiceStatus, AppError> {
+pub async fn hand_in_voice(
+    id: String,
+    position: u32,
+    count: u32,
+    transcript: Option<String>,
+) -> Result<VoiceStatus, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &crate::interview::ANSWERS, &uid, ctx.clock.now()).await?;
     let typed = transcript.filter(|t| !t.trim().is_empty());
-    let status = super::service::hand_in(&ctx.db, &ctx.evaluator, &uid, &id, position, count, typed, ctx.transcriber.name(), ctx.clock.now()).await?;
+    let status = super::service::hand_in(
+        &ctx.db,
+        &ctx.evaluator,
+        &uid,
+        &id,
+        position,
+        count,
+        typed,
+        ctx.transcriber.name(),
+        ctx.clock.now(),
+    )
+    .await?;
     // Segments that were gathering for a shared transcription pass go now (a worker busy at
     // this moment finds the permit `notify_one` leaves).
     ctx.voice_wake.notify_waiters();
@@ -75,4 +133,8 @@ pub async fn hand_in_voice(id: String, position: u32, count: u32, transcript: Op
 
 /// Uploads per account per hour (a 15-question interview of long answers stays well inside).
 #[cfg(feature = "ssr")]
-pub const SEGMENT_UPLOADS: crate::ratelimit::Limit = crate::ratelimit::Limit { action: "voice_segment_account", max: 1200, window_secs: 3600 };
+pub const SEGMENT_UPLOADS: crate::ratelimit::Limit = crate::ratelimit::Limit {
+    action: "voice_segment_account",
+    max: 1200,
+    window_secs: 3600,
+};

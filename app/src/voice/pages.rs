@@ -57,14 +57,30 @@ pub fn SpeechView(s: super::model::SpeechReport, follow_up: bool) -> impl IntoVi
     let mut pieces = Vec::new();
     let mut at = 0;
     for (a, b, _) in &s.fillers {
-        if *a >= at && *b <= s.transcript.len() && s.transcript.is_char_boundary(*a) && s.transcript.is_char_boundary(*b) {
+        if *a >= at
+            && *b <= s.transcript.len()
+            && s.transcript.is_char_boundary(*a)
+            && s.transcript.is_char_boundary(*b)
+        {
             pieces.push((s.transcript[at..*a].to_string(), false));
             pieces.push((s.transcript[*a..*b].to_string(), true));
             at = *b;
         }
     }
-    pieces.push((s.transcript[at.min(s.transcript.len())..].to_string(), false));
-    let transcript = pieces.into_iter().map(|(t, filler)| if filler { view! { <mark class="filler">{t}</mark> }.into_any() } else { t.into_any() }).collect_view();
+    pieces.push((
+        s.transcript[at.min(s.transcript.len())..].to_string(),
+        false,
+    ));
+    let transcript = pieces
+        .into_iter()
+        .map(|(t, filler)| {
+            if filler {
+                view! { <mark class="filler">{t}</mark> }.into_any()
+            } else {
+                t.into_any()
+            }
+        })
+        .collect_view();
     view! {
         <div class="speech-report">
             <h3>{if follow_up { "How the follow-up sounded" } else { "How it sounded" }}</h3>

@@ -13,8 +13,19 @@ use crate::AppError;
 
 /// A query about one part (answer or follow-up) of one answer in someone's interview, with
 /// `$id`, `$uid`, `$pos` and `$part` bound.
-fn on_answer<'d>(db: &'d Db, uid: &str, id: &str, position: u32, part: &str, sql: &'d str) -> surrealdb::method::Query<'d, surrealdb::engine::any::Any> {
-    db.query(sql).bind(("id", id.to_string())).bind(("uid", uid.to_string())).bind(("pos", position as i64)).bind(("part", part.to_string()))
+fn on_answer<'d>(
+    db: &'d Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: &str,
+    sql: &'d str,
+) -> surrealdb::method::Query<'d, surrealdb::engine::any::Any> {
+    db.query(sql)
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .bind(("part", part.to_string()))
 }
 
 fn bad(msg: impl Into<String>) -> AppError {
@@ -28,7 +39,12 @@ struct ItemState {
 }
 
 /// The part of the question a recording belongs to now, for the caller's own interview.
-async fn current_part(db: &Db, uid: &str, id: &str, position: u32) -> Result<&'static str, AppError> {
+async fn current_part(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+) -> Result<&'static str, AppError> {
     check_id(id)?;
     let mut r = db
         .query(
@@ -44,12 +60,16 @@ async fn current_part(db: &Db, uid: &str, id: &str, position: u32) -> Result<&'s
     // Someone else's interview and no interview look the same.
     let item = item.ok_or(AppError::NotFound)?;
     if item.interview_status == "finished" {
-        return Err(bad("This interview is finished. Start a new one to practise again."));
+        return Err(bad(
+            "This interview is finished. Start a new one to practise again.",
+        ));
     }
     match item.status.as_str() {
         "pending" => Ok("answer"),
         "follow-up" => Ok("follow-up"),
-        _ => Err(bad("This question is already answered. Choose \"Try again\" to answer it afresh.")),
+        _ => Err(bad(
+            "This question is already answered. Choose \"Try again\" to answer it afresh.",
+        )),
     }
 }
 
@@ -61,7 +81,8 @@ pub fn check_segment(wav: &[u8]) -> Result<f64, AppError> {
     if wav.len() > MAX_SEGMENT_BYTES {
         return Err(bad(format!("The audio segment is {} bytes; the limit is {MAX_SEGMENT_BYTES} (60 s of 16 kHz audio).", wav.len())));
     }
-    let info = voice::wav::info(wav).map_err(|e| bad(format!("The audio segment is not usable: {e}.")))?;
+    let info =
+        voice::wav::info(wav).map_err(|e| bad(format!("The audio segment is not usable: {e}.")))?;
     if info.rate != SEGMENT_RATE || info.channels != 1 || info.bits != 16 || info.float {
         return Err(bad(format!(
             "The audio segment is {} Hz, {} channel(s), {}-bit{}; send 16000 Hz mono 16-bit PCM WAV.",
@@ -76,7 +97,9 @@ pub fn check_segment(wav: &[u8]) -> Result<f64, AppError> {
         return Err(bad("The audio segment holds no samples."));
     }
     if secs > MAX_SEGMENT_SECS {
-        return Err(bad(format!("The audio segment lasts {secs:.1} s; the limit is {MAX_SEGMENT_SECS:.0} s.")));
+        return Err(bad(format!(
+            "The audio segment lasts {secs:.1} s; the limit is {MAX_SEGMENT_SECS:.0} s."
+        )));
     }
     Ok(secs)
 }
@@ -90,12 +113,30 @@ struct PartTotals {
 /// Stores one uploaded segment. A segment that already arrived is acknowledged without being
 /// stored again; nothing is stored for a refused one.
 #[allow(clippy::too_many_arguments)]
-pub async fn upload(db: &Db, uid: &str, id: &str, position: u32, seq: u32, start: f64, end: f64, wav: Vec<u8>, transcribes: bool, now: i64) -> Result<SegmentAck, AppError> {
+pub async fn upload(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    seq: u32,
+    start: f64,
+    end: f64,
+    wav: Vec<u8>,
+    transcribes: bool,
+    now: i64,
+) -> Result<SegmentAck, AppError> {
     let part = current_part(db, uid, id, position).await?;
     if seq >= MAX_SEGMENTS_PER_ANSWER {
-        return Err(bad(format!("An answer holds at most {MAX_SEGMENTS_PER_ANSWER} segments.")));
+        return Err(bad(format!(
+            "An answer holds at most {MAX_SEGMENTS_PER_ANSWER} segments."
+        )));
     }
-    if !(start.is_finite() && end.is_finite() && start >= 0.0 && end > start && end - start <= MAX_SEGMENT_SECS + 1.0) {
+    if !(start.is_finite()
+        && end.is_finite()
+        && start >= 0.0
+        && end > start
+        && end - start <= MAX_SEGMENT_SECS + 1.0)
+    {
         return Err(bad("The segment's start and end times are not valid (seconds, start before end, at most 60 s apart)."));
     }
     let secs = check_segment(&wav)?;
@@ -114,14 +155,22 @@ pub async fn upload(db: &Db, uid: &str, id: &str, position: u32, seq: u32, start
     let existing: Vec<i64> = r.take(1)?;
     let handed_in: Vec<String> = r.take(2)?;
     if !existing.is_empty() {
-        return Ok(SegmentAck { seq, duplicate: true });
+        return Ok(SegmentAck {
+            seq,
+            duplicate: true,
+        });
     }
     if !handed_in.is_empty() {
-        return Err(bad("This answer has already been handed in; its recording is closed."));
+        return Err(bad(
+            "This answer has already been handed in; its recording is closed.",
+        ));
     }
     let totals = totals.unwrap_or(PartTotals { n: 0, secs: 0.0 });
     if totals.secs + secs > MAX_SPEECH_SECS_PER_ANSWER {
-        return Err(bad(format!("An answer holds at most {:.0} minutes of speech.", MAX_SPEECH_SECS_PER_ANSWER / 60.0)));
+        return Err(bad(format!(
+            "An answer holds at most {:.0} minutes of speech.",
+            MAX_SPEECH_SECS_PER_ANSWER / 60.0
+        )));
     }
     let bytes = wav.len() as i64;
     let res = on_answer(db, uid, id, position, part,
@@ -140,9 +189,15 @@ pub async fn upload(db: &Db, uid: &str, id: &str, position: u32, seq: u32, start
     .await?
     .check();
     match res {
-        Ok(_) => Ok(SegmentAck { seq, duplicate: false }),
+        Ok(_) => Ok(SegmentAck {
+            seq,
+            duplicate: false,
+        }),
         // Two copies racing: the unique index let one in; the other is a duplicate.
-        Err(e) if e.to_string().contains("segment_key") => Ok(SegmentAck { seq, duplicate: true }),
+        Err(e) if e.to_string().contains("segment_key") => Ok(SegmentAck {
+            seq,
+            duplicate: true,
+        }),
         Err(e) => Err(e.into()),
     }
 }
@@ -162,7 +217,13 @@ struct AnswerRow {
     error: Option<String>,
 }
 
-async fn segments(db: &Db, uid: &str, id: &str, position: u32, part: &str) -> Result<(Vec<SegRow>, Option<AnswerRow>), AppError> {
+async fn segments(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: &str,
+) -> Result<(Vec<SegRow>, Option<AnswerRow>), AppError> {
     let mut r = on_answer(db, uid, id, position, part,
             "SELECT seq, start_s, end_s, status, transcript FROM voice_segment
                  WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part ORDER BY seq;
@@ -175,22 +236,48 @@ async fn segments(db: &Db, uid: &str, id: &str, position: u32, part: &str) -> Re
 }
 
 fn transcript_of(rows: &[SegRow]) -> String {
-    rows.iter().filter_map(|r| r.transcript.as_deref()).map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
+    rows.iter()
+        .filter_map(|r| r.transcript.as_deref())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Where the current question's spoken answer stands.
-pub async fn status(db: &Db, uid: &str, id: &str, position: u32, transcriber: Option<String>) -> Result<VoiceStatus, AppError> {
+pub async fn status(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    transcriber: Option<String>,
+) -> Result<VoiceStatus, AppError> {
     let part = match current_part(db, uid, id, position).await {
         Ok(p) => p,
         // Answered (perhaps just now, by the transcription worker): nothing left to record.
-        Err(AppError::BadRequest(_)) => return Ok(VoiceStatus { part: String::new(), answer: Some("done".into()), transcriber, ..Default::default() }),
+        Err(AppError::BadRequest(_)) => {
+            return Ok(VoiceStatus {
+                part: String::new(),
+                answer: Some("done".into()),
+                transcriber,
+                ..Default::default()
+            })
+        }
         Err(e) => return Err(e),
     };
     let (rows, answer) = segments(db, uid, id, position, part).await?;
     Ok(VoiceStatus {
         part: part.to_string(),
         transcript: transcript_of(&rows),
-        segments: rows.iter().map(|r| SegmentView { seq: r.seq as u32, start: r.start_s, end: r.end_s, status: r.status.clone() }).collect(),
+        segments: rows
+            .iter()
+            .map(|r| SegmentView {
+                seq: r.seq as u32,
+                start: r.start_s,
+                end: r.end_s,
+                status: r.status.clone(),
+            })
+            .collect(),
         answer: answer.as_ref().map(|a| a.status.clone()),
         error: answer.and_then(|a| a.error),
         transcriber,
@@ -202,12 +289,24 @@ pub async fn status(db: &Db, uid: &str, id: &str, position: u32, transcriber: Op
 /// corrected it); otherwise the answer waits for its transcripts and is evaluated when the
 /// last one is done.
 #[allow(clippy::too_many_arguments)]
-pub async fn hand_in(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, count: u32, typed: Option<String>, transcriber: Option<String>, now: i64) -> Result<VoiceStatus, AppError> {
+pub async fn hand_in(
+    db: &Db,
+    ev: &Evaluator,
+    uid: &str,
+    id: &str,
+    position: u32,
+    count: u32,
+    typed: Option<String>,
+    transcriber: Option<String>,
+    now: i64,
+) -> Result<VoiceStatus, AppError> {
     let transcribes = transcriber.is_some();
     let part = current_part(db, uid, id, position).await?;
     let (rows, _) = segments(db, uid, id, position, part).await?;
     if count == 0 && typed.is_none() {
-        return Err(bad("No speech was recorded. Record your answer again, or type it."));
+        return Err(bad(
+            "No speech was recorded. Record your answer again, or type it.",
+        ));
     }
     let arrived = rows.iter().filter(|r| (r.seq as u32) < count).count() as u32;
     if arrived < count {
@@ -217,7 +316,11 @@ pub async fn hand_in(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32
         let text = crate::interview::validate::validate_answer(&text)?;
         complete(db, ev, uid, id, position, part, &rows, &text, now).await?;
     } else {
-        let status = if transcribes { "transcribing" } else { "needs-transcript" };
+        let status = if transcribes {
+            "transcribing"
+        } else {
+            "needs-transcript"
+        };
         on_answer(db, uid, id, position, part,
             "BEGIN TRANSACTION;
              DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;
@@ -238,10 +341,22 @@ pub async fn hand_in(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32
 }
 
 /// After a transcript arrives: evaluates the handed-in answer if every segment is done.
-pub async fn try_complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, part: &str, now: i64) -> Result<(), AppError> {
+pub async fn try_complete(
+    db: &Db,
+    ev: &Evaluator,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let (rows, answer) = segments(db, uid, id, position, part).await?;
     let Some(answer) = answer else { return Ok(()) };
-    if answer.status != "transcribing" || rows.iter().any(|r| r.status == "queued" || r.status == "transcribing") {
+    if answer.status != "transcribing"
+        || rows
+            .iter()
+            .any(|r| r.status == "queued" || r.status == "transcribing")
+    {
         return Ok(());
     }
     // Claim the completion: the worker that transcribed the last segment and the request
@@ -270,7 +385,15 @@ pub async fn try_complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position
     done
 }
 
-async fn set_answer(db: &Db, uid: &str, id: &str, position: u32, part: &str, status: &str, error: Option<&str>) -> Result<(), AppError> {
+async fn set_answer(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Result<(), AppError> {
     on_answer(db, uid, id, position, part,
         "UPDATE voice_answer SET status = $status, error = $error
          WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part"
@@ -306,7 +429,11 @@ pub fn speech_report(rows: &[(f64, f64)], transcript: &str) -> SpeechReport {
         longest_pause_secs: a.longest_pause_secs(),
         total_pause_secs: a.total_pause_secs(),
         transcript: transcript.to_string(),
-        fillers: a.fillers.iter().map(|f| (f.start, f.end, f.text.clone())).collect(),
+        fillers: a
+            .fillers
+            .iter()
+            .map(|f| (f.start, f.end, f.text.clone()))
+            .collect(),
     }
 }
 
@@ -321,7 +448,13 @@ fn delivery_of(report: &SpeechReport) -> Option<DeliveryStats> {
 }
 
 /// The delivery figures of a handed-in spoken answer (`part`), if it was spoken.
-pub async fn delivery_for(db: &Db, uid: &str, id: &str, position: u32, part: &str) -> Result<Option<DeliveryStats>, AppError> {
+pub async fn delivery_for(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: &str,
+) -> Result<Option<DeliveryStats>, AppError> {
     let mut r = on_answer(db, uid, id, position, part,
             "SELECT VALUE analytics FROM voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid)
                  AND position = $pos AND part = $part AND analytics != NONE"
@@ -329,18 +462,54 @@ pub async fn delivery_for(db: &Db, uid: &str, id: &str, position: u32, part: &st
         .await?
         .check()?;
     let rows: Vec<Option<String>> = r.take(0)?;
-    Ok(rows.into_iter().flatten().next().and_then(|a| serde_json::from_str::<SpeechReport>(&a).ok()).as_ref().and_then(delivery_of))
+    Ok(rows
+        .into_iter()
+        .flatten()
+        .next()
+        .and_then(|a| serde_json::from_str::<SpeechReport>(&a).ok())
+        .as_ref()
+        .and_then(delivery_of))
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, part: &str, rows: &[SegRow], text: &str, now: i64) -> Result<(), AppError> {
-    let report = speech_report(&rows.iter().map(|r| (r.start_s, r.end_s)).collect::<Vec<_>>(), text);
+async fn complete(
+    db: &Db,
+    ev: &Evaluator,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: &str,
+    rows: &[SegRow],
+    text: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let report = speech_report(
+        &rows
+            .iter()
+            .map(|r| (r.start_s, r.end_s))
+            .collect::<Vec<_>>(),
+        text,
+    );
     let delivery = delivery_of(&report);
     // The analytics are stored first (a thin answer's follow-up, or a skip, reads them), as
     // `completing`; `done` only once the answer is in.
-    let analytics = serde_json::to_string(&report).map_err(|e| AppError::internal("speech report json", e))?;
-    store_analytics(db, uid, id, position, part, rows.len(), text, &analytics, now).await?;
-    if let Err(e) = crate::interview::service::answer(db, ev, uid, id, position, text, delivery, now).await {
+    let analytics =
+        serde_json::to_string(&report).map_err(|e| AppError::internal("speech report json", e))?;
+    store_analytics(
+        db,
+        uid,
+        id,
+        position,
+        part,
+        rows.len(),
+        text,
+        &analytics,
+        now,
+    )
+    .await?;
+    if let Err(e) =
+        crate::interview::service::answer(db, ev, uid, id, position, text, delivery, now).await
+    {
         // Not handed in after all: the person can correct the text and try again.
         let msg = match &e {
             AppError::BadRequest(m) => m.clone(),
@@ -353,7 +522,17 @@ async fn complete(db: &Db, ev: &Evaluator, uid: &str, id: &str, position: u32, p
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn store_analytics(db: &Db, uid: &str, id: &str, position: u32, part: &str, count: usize, text: &str, analytics: &str, now: i64) -> Result<(), AppError> {
+async fn store_analytics(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: &str,
+    count: usize,
+    text: &str,
+    analytics: &str,
+    now: i64,
+) -> Result<(), AppError> {
     on_answer(db, uid, id, position, part,
         "DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part;
          CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
@@ -369,7 +548,11 @@ async fn store_analytics(db: &Db, uid: &str, id: &str, position: u32, part: &str
 }
 
 /// Speech reports of an interview's spoken answers, by (position, part).
-pub async fn reports(db: &Db, uid: &str, id: &str) -> Result<Vec<(u32, String, SpeechReport)>, AppError> {
+pub async fn reports(
+    db: &Db,
+    uid: &str,
+    id: &str,
+) -> Result<Vec<(u32, String, SpeechReport)>, AppError> {
     #[derive(Debug, Clone, SurrealValue)]
     struct Row {
         position: i64,
@@ -384,7 +567,16 @@ pub async fn reports(db: &Db, uid: &str, id: &str) -> Result<Vec<(u32, String, S
         .await?
         .check()?;
     let rows: Vec<Row> = r.take(0)?;
-    Ok(rows.into_iter().filter_map(|r| Some((r.position as u32, r.part, serde_json::from_str(r.analytics.as_deref()?).ok()?))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some((
+                r.position as u32,
+                r.part,
+                serde_json::from_str(r.analytics.as_deref()?).ok()?,
+            ))
+        })
+        .collect())
 }
 
 /// Deletes a question's recordings (its answer is being answered afresh).
@@ -408,8 +600,15 @@ mod tests {
     #[tokio::test]
     async fn audio_goes_with_its_interview_and_its_account() {
         let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
-        crate::interview::service::sync_bank(&db, 1_000).await.unwrap();
+        let db = crate::db::connect(
+            &format!("surrealkv://{}", dir.path().join("db").display()),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        crate::interview::service::sync_bank(&db, 1_000)
+            .await
+            .unwrap();
         db.query(
             "CREATE user:ann SET email = 'ann@example.org', name = 'Ann', password_hash = 'x', role = 'user', job_role = 'Nurse',
                  experience = 'mid', email_verified = true, disabled = false, terms_version = '1', terms_accepted_at = 0, age_confirmed_at = 0, created_at = 0",
@@ -420,24 +619,55 @@ mod tests {
         .unwrap();
         let wav = voice::wav::encode_i16(16_000, &vec![300i16; 8_000]);
         let count = |db: Db| async move {
-            let mut r = db.query("RETURN array::len((SELECT VALUE id FROM voice_segment))").await.unwrap();
+            let mut r = db
+                .query("RETURN array::len((SELECT VALUE id FROM voice_segment))")
+                .await
+                .unwrap();
             let n: Option<i64> = r.take(0).unwrap();
             n.unwrap_or(-1)
         };
         let mut ids = Vec::new();
         for _ in 0..2 {
-            let id = crate::interview::service::warm_up(&db, "ann", 1_000).await.unwrap();
+            let id = crate::interview::service::warm_up(&db, "ann", 1_000)
+                .await
+                .unwrap();
             for seq in 0..2 {
-                let ack = upload(&db, "ann", &id, 0, seq, seq as f64, seq as f64 + 0.5, wav.clone(), false, 1_001).await.unwrap();
+                let ack = upload(
+                    &db,
+                    "ann",
+                    &id,
+                    0,
+                    seq,
+                    seq as f64,
+                    seq as f64 + 0.5,
+                    wav.clone(),
+                    false,
+                    1_001,
+                )
+                .await
+                .unwrap();
                 assert!(!ack.duplicate);
             }
             ids.push(id);
         }
         assert_eq!(count(db.clone()).await, 4);
-        db.query("DELETE type::record('interview', $id)").bind(("id", ids[0].clone())).await.unwrap().check().unwrap();
-        assert_eq!(count(db.clone()).await, 2, "deleting an interview deletes its audio");
+        db.query("DELETE type::record('interview', $id)")
+            .bind(("id", ids[0].clone()))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+        assert_eq!(
+            count(db.clone()).await,
+            2,
+            "deleting an interview deletes its audio"
+        );
         db.query("DELETE user:ann").await.unwrap().check().unwrap();
-        assert_eq!(count(db.clone()).await, 0, "deleting an account deletes its audio");
+        assert_eq!(
+            count(db.clone()).await,
+            0,
+            "deleting an account deletes its audio"
+        );
     }
 
     #[test]
@@ -450,7 +680,10 @@ mod tests {
         };
         assert!(msg(check_segment(&[])).contains("empty"));
         assert!(msg(check_segment(b"PK\x03\x04 a zip")).contains("not a WAV"));
-        assert!(msg(check_segment(&voice::wav::encode_i16(48_000, &[0; 480]))).contains("send 16000 Hz mono"));
+        assert!(
+            msg(check_segment(&voice::wav::encode_i16(48_000, &[0; 480])))
+                .contains("send 16000 Hz mono")
+        );
         assert!(msg(check_segment(&voice::wav::encode_i16(16_000, &[]))).contains("no samples"));
         let long = voice::wav::encode_i16(16_000, &vec![0i16; 16_000 * 61]);
         assert!(msg(check_segment(&long)).contains("the limit is 1921024"));
@@ -461,7 +694,10 @@ mod tests {
 
     #[test]
     fn the_timeline_of_a_restarted_recording_keeps_increasing() {
-        let r = speech_report(&[(0.5, 3.0), (4.0, 6.0), (0.4, 2.0)], "one two three four five six");
+        let r = speech_report(
+            &[(0.5, 3.0), (4.0, 6.0), (0.4, 2.0)],
+            "one two three four five six",
+        );
         assert_eq!(r.segments, vec![(0.5, 3.0), (4.0, 6.0), (7.0, 8.6)]);
         assert_eq!(r.pauses.len(), 2);
         assert!((r.speaking_secs - 6.1).abs() < 1e-9);

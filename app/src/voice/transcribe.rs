@@ -60,7 +60,10 @@ impl Transcriber {
     /// gets one request per segment.
     pub async fn transcribe_many(&self, wavs: Vec<Vec<u8>>) -> Vec<Result<String, String>> {
         match self {
-            Transcriber::None => wavs.iter().map(|_| Err("no transcriber is configured".into())).collect(),
+            Transcriber::None => wavs
+                .iter()
+                .map(|_| Err("no transcriber is configured".into()))
+                .collect(),
             Transcriber::Hosted(h) => {
                 let mut out = Vec::with_capacity(wavs.len());
                 for wav in &wavs {
@@ -71,13 +74,31 @@ impl Transcriber {
             Transcriber::Local(w) => {
                 let (w, n) = (w.clone(), wavs.len());
                 let run = tokio::task::spawn_blocking(move || {
-                    let decoded: Vec<Result<Vec<f32>, String>> = wavs.iter().map(|b| voice::wav::decode(b).map(|a| a.samples).map_err(|e| e.to_string())).collect();
-                    let good: Vec<&[f32]> = decoded.iter().filter_map(|d| d.as_ref().ok().map(Vec::as_slice)).collect();
-                    let mut texts = w.transcribe_many(&good).map_err(|e| e.to_string())?.into_iter();
-                    Ok::<_, String>(decoded.iter().map(|d| match d {
-                        Ok(_) => Ok(texts.next().unwrap_or_default()),
-                        Err(e) => Err(e.clone()),
-                    }).collect::<Vec<_>>())
+                    let decoded: Vec<Result<Vec<f32>, String>> = wavs
+                        .iter()
+                        .map(|b| {
+                            voice::wav::decode(b)
+                                .map(|a| a.samples)
+                                .map_err(|e| e.to_string())
+                        })
+                        .collect();
+                    let good: Vec<&[f32]> = decoded
+                        .iter()
+                        .filter_map(|d| d.as_ref().ok().map(Vec::as_slice))
+                        .collect();
+                    let mut texts = w
+                        .transcribe_many(&good)
+                        .map_err(|e| e.to_string())?
+                        .into_iter();
+                    Ok::<_, String>(
+                        decoded
+                            .iter()
+                            .map(|d| match d {
+                                Ok(_) => Ok(texts.next().unwrap_or_default()),
+                                Err(e) => Err(e.clone()),
+                            })
+                            .collect::<Vec<_>>(),
+                    )
                 })
                 .await
                 .map_err(|e| format!("the transcription task failed: {e}"))
@@ -104,19 +125,33 @@ fn multipart(boundary: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8]))
 }
 
 async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
-    let client = reqwest::Client::builder().timeout(h.timeout).build().map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder()
+        .timeout(h.timeout)
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut last = String::new();
     for attempt in 0..crate::feedback::hosted::HOSTED_ATTEMPTS {
         if attempt > 0 {
-            tokio::time::sleep(crate::feedback::hosted::HOSTED_BACKOFF * 2u32.pow(attempt - 1)).await;
+            tokio::time::sleep(crate::feedback::hosted::HOSTED_BACKOFF * 2u32.pow(attempt - 1))
+                .await;
         }
         let req = match h.protocol {
             Protocol::OpenAi => {
                 let boundary = format!("viva{:016x}", rand::random::<u64>());
-                let body = multipart(&boundary, &[("model", &h.model), ("response_format", "json")], ("file", "segment.wav", wav));
+                let body = multipart(
+                    &boundary,
+                    &[("model", &h.model), ("response_format", "json")],
+                    ("file", "segment.wav", wav),
+                );
                 let mut r = client
-                    .post(format!("{}/audio/transcriptions", h.base_url.trim_end_matches('/')))
-                    .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                    .post(format!(
+                        "{}/audio/transcriptions",
+                        h.base_url.trim_end_matches('/')
+                    ))
+                    .header(
+                        "content-type",
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
                     .body(body);
                 if let Some(k) = &h.api_key {
                     r = r.bearer_auth(k);
@@ -130,7 +165,14 @@ async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
                         { "inline_data": { "mime_type": "audio/wav", "data": base64::engine::general_purpose::STANDARD.encode(wav) } }
                     ]}]
                 });
-                let mut r = client.post(format!("{}/v1beta/models/{}:generateContent", h.base_url.trim_end_matches('/'), h.model)).header("content-type", "application/json").body(body.to_string());
+                let mut r = client
+                    .post(format!(
+                        "{}/v1beta/models/{}:generateContent",
+                        h.base_url.trim_end_matches('/'),
+                        h.model
+                    ))
+                    .header("content-type", "application/json")
+                    .body(body.to_string());
                 if let Some(k) = &h.api_key {
                     r = r.header("x-goog-api-key", k);
                 }
@@ -140,7 +182,11 @@ async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
         let res = match req.send().await {
             Ok(r) => r,
             Err(e) => {
-                last = if e.is_timeout() { "the transcription service did not answer in time".into() } else { format!("could not reach the transcription service: {e}") };
+                last = if e.is_timeout() {
+                    "the transcription service did not answer in time".into()
+                } else {
+                    format!("could not reach the transcription service: {e}")
+                };
                 continue;
             }
         };
@@ -151,16 +197,27 @@ async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
             continue;
         }
         if !status.is_success() {
-            return Err(format!("the transcription service refused the request ({status})"));
+            return Err(format!(
+                "the transcription service refused the request ({status})"
+            ));
         }
-        let v: Value = serde_json::from_str(&body).map_err(|_| "the transcription service sent something that is not JSON".to_string())?;
+        let v: Value = serde_json::from_str(&body)
+            .map_err(|_| "the transcription service sent something that is not JSON".to_string())?;
         let text = match h.protocol {
             Protocol::OpenAi => v["text"].as_str().map(str::to_string),
             Protocol::Gemini => v["candidates"][0]["content"]["parts"]
                 .as_array()
-                .map(|parts| parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join("")),
+                .map(|parts| {
+                    parts
+                        .iter()
+                        .filter_map(|p| p["text"].as_str())
+                        .collect::<Vec<_>>()
+                        .join("")
+                }),
         };
-        return text.map(|t| t.trim().to_string()).ok_or_else(|| "the transcription service's reply has no transcript".to_string());
+        return text
+            .map(|t| t.trim().to_string())
+            .ok_or_else(|| "the transcription service's reply has no transcript".to_string());
     }
     Err(last)
 }
@@ -203,7 +260,10 @@ where
             Ok(_) => return Ok(()),
             Err(e) if is_conflict(&e) && attempt + 1 < CONFLICT_RETRIES => {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt) + rand::random::<u64>() % 10)).await;
+                tokio::time::sleep(Duration::from_millis(
+                    5 * u64::from(attempt) + rand::random::<u64>() % 10,
+                ))
+                .await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -224,11 +284,22 @@ pub struct Workers {
 }
 
 impl Workers {
-    pub fn spawn(db: Db, transcriber: Arc<Transcriber>, evaluator: Arc<Evaluator>, clock: Clock) -> Workers {
+    pub fn spawn(
+        db: Db,
+        transcriber: Arc<Transcriber>,
+        evaluator: Arc<Evaluator>,
+        clock: Clock,
+    ) -> Workers {
         let wake = Arc::new(Notify::new());
         if transcriber.enabled() {
             for _ in 0..WORKERS {
-                let (db, t, ev, clock, wake) = (db.clone(), transcriber.clone(), evaluator.clone(), clock.clone(), wake.clone());
+                let (db, t, ev, clock, wake) = (
+                    db.clone(),
+                    transcriber.clone(),
+                    evaluator.clone(),
+                    clock.clone(),
+                    wake.clone(),
+                );
                 tokio::spawn(async move {
                     loop {
                         match work_once(&db, &t, &ev, &clock).await {
@@ -275,7 +346,12 @@ pub fn ready(handed_in: bool, waiting_since: i64, queued_secs: f64, now: i64) ->
 /// about the same for 3 s of speech as for 25 s, so segments that arrive while someone speaks
 /// wait up to [`GATHER_SECS`] for others of the same answer (and a hand-in takes what is left
 /// at once). False when nothing was ready.
-pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) -> Result<bool, AppError> {
+pub async fn work_once(
+    db: &Db,
+    t: &Transcriber,
+    ev: &Evaluator,
+    clock: &Clock,
+) -> Result<bool, AppError> {
     let now = clock.now();
     const DUE: &str = "status = 'queued' OR (status = 'transcribing' AND lease_until <= $now)";
     const FIELDS: &str = "record::id(id) AS id, record::id(user) AS uid, record::id(interview) AS interview, position, part, attempts, secs, seq";
@@ -297,7 +373,10 @@ pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) 
     let handed_in: Vec<AnswerKey> = r.take(2)?;
     let mut waiting: Vec<Waiting> = Vec::new();
     for w in queued.into_iter().chain(expired) {
-        match waiting.iter_mut().find(|x| x.interview == w.interview && x.position == w.position && x.part == w.part) {
+        match waiting
+            .iter_mut()
+            .find(|x| x.interview == w.interview && x.position == w.position && x.part == w.part)
+        {
             Some(x) => {
                 x.since = x.since.min(w.since);
                 x.secs += w.secs;
@@ -307,7 +386,11 @@ pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) 
     }
     waiting.sort_by_key(|w| w.since);
     for first in waiting {
-        let key = AnswerKey { interview: first.interview.clone(), position: first.position, part: first.part.clone() };
+        let key = AnswerKey {
+            interview: first.interview.clone(),
+            position: first.position,
+            part: first.part.clone(),
+        };
         if !ready(handed_in.contains(&key), first.since, first.secs, now) {
             continue;
         }
@@ -351,7 +434,10 @@ pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) 
             Err(e) => return Err(e.into()),
         };
         claimed.sort_by_key(|c| c.seq);
-        let mine: Vec<Due> = due.into_iter().filter(|d| claimed.iter().any(|c| c.seq == d.seq)).collect();
+        let mine: Vec<Due> = due
+            .into_iter()
+            .filter(|d| claimed.iter().any(|c| c.seq == d.seq))
+            .collect();
         let audio: Vec<Vec<u8>> = claimed.into_iter().map(|c| c.audio.to_vec()).collect();
         if mine.is_empty() {
             continue;
@@ -385,7 +471,16 @@ pub async fn work_once(db: &Db, t: &Transcriber, ev: &Evaluator, clock: &Clock) 
             .await?;
         }
         if settled {
-            super::service::try_complete(db, ev, &mine[0].uid, &first.interview, first.position as u32, &first.part, clock.now()).await?;
+            super::service::try_complete(
+                db,
+                ev,
+                &mine[0].uid,
+                &first.interview,
+                first.position as u32,
+                &first.part,
+                clock.now(),
+            )
+            .await?;
         }
         return Ok(true);
     }
@@ -401,7 +496,12 @@ mod tests {
         let now = 1_000;
         // Just arrived, a few seconds of speech, not handed in: wait.
         assert!(!ready(false, now - 1, 3.0, now));
-        assert!(!ready(false, now - GATHER_SECS + 1, GATHER_SPEECH_SECS - 0.1, now));
+        assert!(!ready(
+            false,
+            now - GATHER_SECS + 1,
+            GATHER_SPEECH_SECS - 0.1,
+            now
+        ));
         // Handed in, or waited long enough, or enough to fill most of a window: go.
         assert!(ready(true, now, 1.0, now));
         assert!(ready(false, now - GATHER_SECS, 1.0, now));
@@ -410,9 +510,15 @@ mod tests {
 
     #[test]
     fn the_multipart_body_carries_the_fields_and_the_file() {
-        let body = multipart("b0", &[("model", "whisper-1")], ("file", "segment.wav", b"RIFFdata"));
+        let body = multipart(
+            "b0",
+            &[("model", "whisper-1")],
+            ("file", "segment.wav", b"RIFFdata"),
+        );
         let text = String::from_utf8_lossy(&body);
-        assert!(text.starts_with("--b0\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"));
+        assert!(text.starts_with(
+            "--b0\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"
+        ));
         assert!(text.contains("name=\"file\"; filename=\"segment.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFFdata\r\n--b0--\r\n"));
     }
 }

@@ -52,14 +52,20 @@ fn read_ct2(path: &Path) -> Result<HashMap<String, Ct2Var>, WhisperError> {
     let bad = |why: &str| WhisperError::Format(path.display().to_string(), why.to_string());
     let mut o = 0usize;
     let take = |o: &mut usize, n: usize| -> Result<&[u8], WhisperError> {
-        let s = b.get(*o..*o + n).ok_or_else(|| bad("the file ends early"))?;
+        let s = b
+            .get(*o..*o + n)
+            .ok_or_else(|| bad("the file ends early"))?;
         *o += n;
         Ok(s)
     };
-    let u32_ = |o: &mut usize| -> Result<u32, WhisperError> { Ok(u32::from_le_bytes(take(o, 4)?.try_into().unwrap())) };
+    let u32_ = |o: &mut usize| -> Result<u32, WhisperError> {
+        Ok(u32::from_le_bytes(take(o, 4)?.try_into().unwrap()))
+    };
     let string = |o: &mut usize| -> Result<String, WhisperError> {
         let n = u16::from_le_bytes(take(o, 2)?.try_into().unwrap()) as usize;
-        Ok(String::from_utf8_lossy(take(o, n)?).trim_end_matches('\0').to_string())
+        Ok(String::from_utf8_lossy(take(o, n)?)
+            .trim_end_matches('\0')
+            .to_string())
     };
     let version = u32_(&mut o)?;
     if !(5..=6).contains(&version) {
@@ -88,7 +94,11 @@ fn read_ct2(path: &Path) -> Result<HashMap<String, Ct2Var>, WhisperError> {
     for _ in 0..aliases {
         let (alias, target) = (string(&mut o)?, string(&mut o)?);
         if let Some(v) = vars.get(&target) {
-            let copy = Ct2Var { dims: v.dims.clone(), dtype: v.dtype, data: v.data.clone() };
+            let copy = Ct2Var {
+                dims: v.dims.clone(),
+                dtype: v.dtype,
+                data: v.data.clone(),
+            };
             vars.insert(alias, copy);
         }
     }
@@ -97,21 +107,35 @@ fn read_ct2(path: &Path) -> Result<HashMap<String, Ct2Var>, WhisperError> {
 
 /// Converts a CTranslate2 Whisper model (and its `tokenizer.json`) into `out_dir` in the
 /// Hugging Face layout: fused attention weights split, names mapped, float16 kept.
-pub fn convert_ct2(model_bin: &Path, tokenizer_json: &Path, out_dir: &Path) -> Result<(), WhisperError> {
+pub fn convert_ct2(
+    model_bin: &Path,
+    tokenizer_json: &Path,
+    out_dir: &Path,
+) -> Result<(), WhisperError> {
     let vars = read_ct2(model_bin)?;
     let bad = |why: String| WhisperError::Format(model_bin.display().to_string(), why);
     let dev = Device::Cpu;
     let tensor = |name: &str| -> Result<Tensor, WhisperError> {
-        let v = vars.get(name).ok_or_else(|| bad(format!("no variable {name}")))?;
+        let v = vars
+            .get(name)
+            .ok_or_else(|| bad(format!("no variable {name}")))?;
         let dtype = match v.dtype {
             0 => DType::F32,
             4 => DType::F16,
             5 => DType::BF16,
-            d => return Err(bad(format!("{name} has data type {d}; only float models are supported"))),
+            d => {
+                return Err(bad(format!(
+                    "{name} has data type {d}; only float models are supported"
+                )))
+            }
         };
         Ok(Tensor::from_raw_buffer(&v.data, dtype, &v.dims, &dev)?)
     };
-    let count = |prefix: &str| (0..).take_while(|i| vars.contains_key(&format!("{prefix}/layer_{i}/ffn/linear_0/weight"))).count();
+    let count = |prefix: &str| {
+        (0..)
+            .take_while(|i| vars.contains_key(&format!("{prefix}/layer_{i}/ffn/linear_0/weight")))
+            .count()
+    };
     let (enc_layers, dec_layers) = (count("encoder"), count("decoder"));
     if enc_layers == 0 || dec_layers == 0 {
         return Err(bad("no encoder or decoder layers".into()));
@@ -125,17 +149,26 @@ pub fn convert_ct2(model_bin: &Path, tokenizer_json: &Path, out_dir: &Path) -> R
         let n = t.dim(0)? / parts;
         (0..parts).map(|i| Ok(t.narrow(0, i * n, n)?)).collect()
     };
-    let linear = |put: &mut dyn FnMut(String, Tensor) -> Result<(), WhisperError>, from: &str, to: &str| -> Result<(), WhisperError> {
+    let linear = |put: &mut dyn FnMut(String, Tensor) -> Result<(), WhisperError>,
+                  from: &str,
+                  to: &str|
+     -> Result<(), WhisperError> {
         put(format!("{to}.weight"), tensor(&format!("{from}/weight"))?)?;
         put(format!("{to}.bias"), tensor(&format!("{from}/bias"))?)
     };
-    let norm = |put: &mut dyn FnMut(String, Tensor) -> Result<(), WhisperError>, from: &str, to: &str| -> Result<(), WhisperError> {
+    let norm = |put: &mut dyn FnMut(String, Tensor) -> Result<(), WhisperError>,
+                from: &str,
+                to: &str|
+     -> Result<(), WhisperError> {
         put(format!("{to}.weight"), tensor(&format!("{from}/gamma"))?)?;
         put(format!("{to}.bias"), tensor(&format!("{from}/beta"))?)
     };
     for (side, layers) in [("encoder", enc_layers), ("decoder", dec_layers)] {
         for i in 0..layers {
-            let (c, h) = (format!("{side}/layer_{i}"), format!("model.{side}.layers.{i}"));
+            let (c, h) = (
+                format!("{side}/layer_{i}"),
+                format!("model.{side}.layers.{i}"),
+            );
             // Self-attention: q, k, v fused in linear_0 (k has no bias).
             let w = split(&tensor(&format!("{c}/self_attention/linear_0/weight"))?, 3)?;
             let b = split(&tensor(&format!("{c}/self_attention/linear_0/bias"))?, 3)?;
@@ -144,37 +177,77 @@ pub fn convert_ct2(model_bin: &Path, tokenizer_json: &Path, out_dir: &Path) -> R
             put(format!("{h}.self_attn.k_proj.weight"), w[1].clone())?;
             put(format!("{h}.self_attn.v_proj.weight"), w[2].clone())?;
             put(format!("{h}.self_attn.v_proj.bias"), b[2].clone())?;
-            linear(&mut put, &format!("{c}/self_attention/linear_1"), &format!("{h}.self_attn.out_proj"))?;
-            norm(&mut put, &format!("{c}/self_attention/layer_norm"), &format!("{h}.self_attn_layer_norm"))?;
+            linear(
+                &mut put,
+                &format!("{c}/self_attention/linear_1"),
+                &format!("{h}.self_attn.out_proj"),
+            )?;
+            norm(
+                &mut put,
+                &format!("{c}/self_attention/layer_norm"),
+                &format!("{h}.self_attn_layer_norm"),
+            )?;
             if side == "decoder" {
                 // Cross-attention: q in linear_0, k and v fused in linear_1, out in linear_2.
-                linear(&mut put, &format!("{c}/attention/linear_0"), &format!("{h}.encoder_attn.q_proj"))?;
+                linear(
+                    &mut put,
+                    &format!("{c}/attention/linear_0"),
+                    &format!("{h}.encoder_attn.q_proj"),
+                )?;
                 let w = split(&tensor(&format!("{c}/attention/linear_1/weight"))?, 2)?;
                 let b = split(&tensor(&format!("{c}/attention/linear_1/bias"))?, 2)?;
                 put(format!("{h}.encoder_attn.k_proj.weight"), w[0].clone())?;
                 put(format!("{h}.encoder_attn.v_proj.weight"), w[1].clone())?;
                 put(format!("{h}.encoder_attn.v_proj.bias"), b[1].clone())?;
-                linear(&mut put, &format!("{c}/attention/linear_2"), &format!("{h}.encoder_attn.out_proj"))?;
-                norm(&mut put, &format!("{c}/attention/layer_norm"), &format!("{h}.encoder_attn_layer_norm"))?;
+                linear(
+                    &mut put,
+                    &format!("{c}/attention/linear_2"),
+                    &format!("{h}.encoder_attn.out_proj"),
+                )?;
+                norm(
+                    &mut put,
+                    &format!("{c}/attention/layer_norm"),
+                    &format!("{h}.encoder_attn_layer_norm"),
+                )?;
             }
             linear(&mut put, &format!("{c}/ffn/linear_0"), &format!("{h}.fc1"))?;
             linear(&mut put, &format!("{c}/ffn/linear_1"), &format!("{h}.fc2"))?;
-            norm(&mut put, &format!("{c}/ffn/layer_norm"), &format!("{h}.final_layer_norm"))?;
+            norm(
+                &mut put,
+                &format!("{c}/ffn/layer_norm"),
+                &format!("{h}.final_layer_norm"),
+            )?;
         }
-        norm(&mut put, &format!("{side}/layer_norm"), &format!("model.{side}.layer_norm"))?;
+        norm(
+            &mut put,
+            &format!("{side}/layer_norm"),
+            &format!("model.{side}.layer_norm"),
+        )?;
     }
     linear(&mut put, "encoder/conv1", "model.encoder.conv1")?;
     linear(&mut put, "encoder/conv2", "model.encoder.conv2")?;
-    put("model.encoder.embed_positions.weight".into(), tensor("encoder/position_encodings/encodings")?)?;
-    put("model.decoder.embed_positions.weight".into(), tensor("decoder/position_encodings/encodings")?)?;
-    put("model.decoder.embed_tokens.weight".into(), tensor("decoder/embeddings/weight")?)?;
+    put(
+        "model.encoder.embed_positions.weight".into(),
+        tensor("encoder/position_encodings/encodings")?,
+    )?;
+    put(
+        "model.decoder.embed_positions.weight".into(),
+        tensor("decoder/position_encodings/encodings")?,
+    )?;
+    put(
+        "model.decoder.embed_tokens.weight".into(),
+        tensor("decoder/embeddings/weight")?,
+    )?;
 
     let dims = |name: &str| vars.get(name).map(|v| v.dims.clone()).unwrap_or_default();
     let emb = dims("decoder/embeddings/weight");
     let conv1 = dims("encoder/conv1/weight");
     let d_model = emb[1];
     let heads = |side: &str| {
-        vars.get(&format!("{side}/num_heads")).filter(|v| v.data.len() >= 2).map(|v| u16::from_le_bytes([v.data[0], v.data[1]]) as usize).unwrap_or(d_model / 64)
+        vars.get(&format!("{side}/num_heads"))
+            .filter(|v| v.data.len() >= 2)
+            .map(|v| u16::from_le_bytes([v.data[0], v.data[1]]) as usize)
+            .unwrap_or(d_model / 64)
     };
     let config = serde_json::json!({
         "model_type": "whisper",
@@ -189,10 +262,16 @@ pub fn convert_ct2(model_bin: &Path, tokenizer_json: &Path, out_dir: &Path) -> R
         "decoder_layers": dec_layers,
         "suppress_tokens": [],
     });
-    std::fs::create_dir_all(out_dir).map_err(|e| WhisperError::Io(out_dir.display().to_string(), e))?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| WhisperError::Io(out_dir.display().to_string(), e))?;
     candle_core::safetensors::save(&out, out_dir.join("model.safetensors"))?;
-    std::fs::write(out_dir.join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).map_err(|e| WhisperError::Io(out_dir.display().to_string(), e))?;
-    std::fs::copy(tokenizer_json, out_dir.join("tokenizer.json")).map_err(|e| WhisperError::Io(tokenizer_json.display().to_string(), e))?;
+    std::fs::write(
+        out_dir.join("config.json"),
+        serde_json::to_vec_pretty(&config).unwrap(),
+    )
+    .map_err(|e| WhisperError::Io(out_dir.display().to_string(), e))?;
+    std::fs::copy(tokenizer_json, out_dir.join("tokenizer.json"))
+        .map_err(|e| WhisperError::Io(tokenizer_json.display().to_string(), e))?;
     Ok(())
 }
 
@@ -206,12 +285,28 @@ pub fn mel_filters(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<f32> {
     let min_log_hz = 1000.0;
     let min_log_mel = min_log_hz / f_sp;
     let logstep = 6.4f64.ln() / 27.0;
-    let hz_to_mel = |f: f64| if f < min_log_hz { f / f_sp } else { min_log_mel + (f / min_log_hz).ln() / logstep };
-    let mel_to_hz = |m: f64| if m < min_log_mel { m * f_sp } else { min_log_hz * ((m - min_log_mel) * logstep).exp() };
+    let hz_to_mel = |f: f64| {
+        if f < min_log_hz {
+            f / f_sp
+        } else {
+            min_log_mel + (f / min_log_hz).ln() / logstep
+        }
+    };
+    let mel_to_hz = |m: f64| {
+        if m < min_log_mel {
+            m * f_sp
+        } else {
+            min_log_hz * ((m - min_log_mel) * logstep).exp()
+        }
+    };
     let bins = n_fft / 2 + 1;
-    let fft_freqs: Vec<f64> = (0..bins).map(|k| k as f64 * sample_rate / n_fft as f64).collect();
+    let fft_freqs: Vec<f64> = (0..bins)
+        .map(|k| k as f64 * sample_rate / n_fft as f64)
+        .collect();
     let (lo, hi) = (hz_to_mel(0.0), hz_to_mel(sample_rate / 2.0));
-    let mel_f: Vec<f64> = (0..n_mels + 2).map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64)).collect();
+    let mel_f: Vec<f64> = (0..n_mels + 2)
+        .map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64))
+        .collect();
     let mut w = vec![0f32; n_mels * bins];
     for m in 0..n_mels {
         let enorm = 2.0 / (mel_f[m + 2] - mel_f[m]);
@@ -249,8 +344,14 @@ impl LogMel {
             }
         }
         let f = mel_filters(wh::SAMPLE_RATE as f64, n, mels);
-        let filters = Tensor::from_vec(f, (mels, bins), &Device::Cpu)?.t()?.contiguous()?;
-        Ok(LogMel { dft: Tensor::from_vec(dft, (n, 2 * bins), &Device::Cpu)?, filters, mels })
+        let filters = Tensor::from_vec(f, (mels, bins), &Device::Cpu)?
+            .t()?
+            .contiguous()?;
+        Ok(LogMel {
+            dft: Tensor::from_vec(dft, (n, 2 * bins), &Device::Cpu)?,
+            filters,
+            mels,
+        })
     }
 
     /// Features of up to 30 s of 16 kHz audio: (1, mels, 3000).
@@ -299,10 +400,18 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn load(path: &Path) -> Result<Tokens, WhisperError> {
-        let text = std::fs::read_to_string(path).map_err(|e| WhisperError::Io(path.display().to_string(), e))?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| WhisperError::Json("tokenizer.json", e.to_string()))?;
-        let vocab = v["model"]["vocab"].as_object().ok_or(WhisperError::Json("tokenizer.json", "no model.vocab".into()))?;
-        let mut pairs: Vec<(u32, String)> = vocab.iter().filter_map(|(t, id)| Some((id.as_u64()? as u32, t.clone()))).collect();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| WhisperError::Io(path.display().to_string(), e))?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| WhisperError::Json("tokenizer.json", e.to_string()))?;
+        let vocab = v["model"]["vocab"].as_object().ok_or(WhisperError::Json(
+            "tokenizer.json",
+            "no model.vocab".into(),
+        ))?;
+        let mut pairs: Vec<(u32, String)> = vocab
+            .iter()
+            .filter_map(|(t, id)| Some((id.as_u64()? as u32, t.clone())))
+            .collect();
         let mut special: HashMap<String, u32> = HashMap::new();
         for a in v["added_tokens"].as_array().into_iter().flatten() {
             if let (Some(id), Some(c)) = (a["id"].as_u64(), a["content"].as_str()) {
@@ -315,10 +424,17 @@ impl Tokens {
         for (id, t) in pairs {
             by_id[id as usize] = t;
         }
-        let need = |name: &str| special.get(name).copied().ok_or(WhisperError::Json("tokenizer.json", format!("no {name} token")));
+        let need = |name: &str| {
+            special.get(name).copied().ok_or(WhisperError::Json(
+                "tokenizer.json",
+                format!("no {name} token"),
+            ))
+        };
         // GPT-2's byte ↔ printable-character table.
         let mut byte_of = HashMap::new();
-        let printable = |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
+        let printable = |b: u32| {
+            (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b)
+        };
         let mut extra = 0;
         for b in 0u32..256 {
             let c = if printable(b) {
@@ -348,7 +464,11 @@ impl Tokens {
             .iter()
             .filter(|id| **id < self.special_from)
             .filter_map(|id| self.by_id.get(*id as usize))
-            .flat_map(|t| t.chars().filter_map(|c| self.byte_of.get(&c).copied()).collect::<Vec<_>>())
+            .flat_map(|t| {
+                t.chars()
+                    .filter_map(|c| self.byte_of.get(&c).copied())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         String::from_utf8_lossy(&bytes).trim().to_string()
     }
@@ -377,15 +497,21 @@ impl std::fmt::Debug for Whisper {
 impl Whisper {
     /// Loads a Hugging Face layout Whisper folder.
     pub fn load(dir: &Path) -> Result<Whisper, WhisperError> {
-        let cfg_text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| WhisperError::Io(dir.join("config.json").display().to_string(), e))?;
-        let config: Config = serde_json::from_str(&cfg_text).map_err(|e| WhisperError::Json("config.json", e.to_string()))?;
+        let cfg_text = std::fs::read_to_string(dir.join("config.json"))
+            .map_err(|e| WhisperError::Io(dir.join("config.json").display().to_string(), e))?;
+        let config: Config = serde_json::from_str(&cfg_text)
+            .map_err(|e| WhisperError::Json("config.json", e.to_string()))?;
         let tokens = Tokens::load(&dir.join("tokenizer.json"))?;
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
-            return Err(WhisperError::Io(weights.display().to_string(), std::io::Error::from(std::io::ErrorKind::NotFound)));
+            return Err(WhisperError::Io(
+                weights.display().to_string(),
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
         }
         // SAFETY: the weights file is memory-mapped read-only; Viva never writes it while running.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], wh::DTYPE, &Device::Cpu)? };
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[weights], wh::DTYPE, &Device::Cpu)? };
         let net = Net::load(&vb, &config)?;
         let english_only = config.vocab_size <= 51864;
         let mel = LogMel::new(config.num_mel_bins)?;
@@ -401,7 +527,14 @@ impl Whisper {
                 _ => "model",
             }
         );
-        Ok(Whisper { net, config, tokens, mel, english_only, name })
+        Ok(Whisper {
+            net,
+            config,
+            tokens,
+            mel,
+            english_only,
+            name,
+        })
     }
 
     /// Transcribes 16 kHz mono audio of any length.
@@ -425,9 +558,16 @@ impl Whisper {
             let speech: usize = window.iter().map(|p| p.len).sum();
             // Speech runs at about 3 words (4 tokens) a second; twice that plus room for each
             // piece's timestamps is the most a window can hold, so a looping model is cut short.
-            let cap = ((speech as f64 / wh::SAMPLE_RATE as f64 * TOKENS_PER_SEC) as usize + 8 + 4 * window.len()).min(MAX_TOKENS);
+            let cap = ((speech as f64 / wh::SAMPLE_RATE as f64 * TOKENS_PER_SEC) as usize
+                + 8
+                + 4 * window.len())
+            .min(MAX_TOKENS);
             for (start, end, text) in self.decode_window(&pcm, cap)? {
-                if let Some(owner) = owner_of(&window, start * wh::SAMPLE_RATE as f64, end * wh::SAMPLE_RATE as f64) {
+                if let Some(owner) = owner_of(
+                    &window,
+                    start * wh::SAMPLE_RATE as f64,
+                    end * wh::SAMPLE_RATE as f64,
+                ) {
                     texts[owner].push(text);
                 }
             }
@@ -437,11 +577,18 @@ impl Whisper {
 
     /// Encodes one window (at most 30 s of samples) and decodes it greedily with timestamps:
     /// the pieces of text heard, each with its start and end in seconds.
-    fn decode_window(&self, pcm: &[f32], max_tokens: usize) -> Result<Vec<(f64, f64, String)>, WhisperError> {
+    fn decode_window(
+        &self,
+        pcm: &[f32],
+        max_tokens: usize,
+    ) -> Result<Vec<(f64, f64, String)>, WhisperError> {
         let mel = self.mel.window(pcm)?;
         // Encode the audio and [`ENCODE_MARGIN_SECS`] of the silence after it, not the whole
         // 30 s: the encoder's cost follows its input's length.
-        let frames = ((pcm.len() as f64 / wh::HOP_LENGTH as f64 + ENCODE_MARGIN_SECS * 100.0) as usize).div_ceil(2) * 2;
+        let frames = ((pcm.len() as f64 / wh::HOP_LENGTH as f64 + ENCODE_MARGIN_SECS * 100.0)
+            as usize)
+            .div_ceil(2)
+            * 2;
         let mel = mel.narrow(2, 0, frames.min(wh::N_FRAMES))?;
         let mut decoding = self.net.encode(&mel)?;
         let t = &self.tokens;
@@ -453,7 +600,11 @@ impl Whisper {
         let prompt = tokens.len();
         let vocab = self.config.vocab_size;
         let ts = t.no_timestamps + 1;
-        let rules = TimestampRules { eot: t.eot, ts, last_allowed: ts + (pcm.len() / (wh::SAMPLE_RATE / 50)) as u32 + 1 };
+        let rules = TimestampRules {
+            eot: t.eot,
+            ts,
+            last_allowed: ts + (pcm.len() / (wh::SAMPLE_RATE / 50)) as u32 + 1,
+        };
         // Never produce special tokens (timestamps are tokens from `ts` on).
         let mut suppress: Vec<bool> = (0..vocab as u32).map(|id| id > t.eot && id < ts).collect();
         for id in &self.config.suppress_tokens {
@@ -471,20 +622,34 @@ impl Whisper {
                 }
             }
             rules.apply(&tokens[prompt..], &mut logits);
-            let next = logits.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(k, _)| k as u32).unwrap_or(t.eot);
+            let next = logits
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(k, _)| k as u32)
+                .unwrap_or(t.eot);
             if next == t.eot {
                 break;
             }
             tokens.push(next);
             // A model stuck repeating itself (the same 1–12 tokens three times) stops there.
             let n = tokens.len();
-            if let Some(k) = (1..=12).find(|&k| n >= prompt + 3 * k && tokens[n - k..] == tokens[n - 2 * k..n - k] && tokens[n - k..] == tokens[n - 3 * k..n - 2 * k]) {
+            if let Some(k) = (1..=12).find(|&k| {
+                n >= prompt + 3 * k
+                    && tokens[n - k..] == tokens[n - 2 * k..n - k]
+                    && tokens[n - k..] == tokens[n - 3 * k..n - 2 * k]
+            }) {
                 tokens.truncate(n - 2 * k);
                 break;
             }
             logits = self.net.step(&mut decoding, &[next])?;
         }
-        Ok(timed_pieces(&tokens[prompt..], ts, pcm.len() as f64 / wh::SAMPLE_RATE as f64, |ids| t.decode(ids)))
+        Ok(timed_pieces(
+            &tokens[prompt..],
+            ts,
+            pcm.len() as f64 / wh::SAMPLE_RATE as f64,
+            |ids| t.decode(ids),
+        ))
     }
 }
 
@@ -522,7 +687,12 @@ pub fn pack(lengths: impl Iterator<Item = usize>, window: usize) -> Vec<Vec<Piec
                 out.push(Vec::new());
                 at = 0;
             }
-            out.last_mut().expect("a window is open").push(Piece { owner, from, len: take, at });
+            out.last_mut().expect("a window is open").push(Piece {
+                owner,
+                from,
+                len: take,
+                at,
+            });
             from += take;
             at += take + gap;
         }
@@ -536,13 +706,22 @@ fn owner_of(window: &[Piece], start: f64, end: f64) -> Option<usize> {
     let overlap = |p: &Piece| (end.min((p.at + p.len) as f64) - start.max(p.at as f64)).max(0.0);
     let distance = |p: &Piece| {
         let mid = (start + end) / 2.0;
-        if mid < p.at as f64 { p.at as f64 - mid } else { (mid - (p.at + p.len) as f64).max(0.0) }
+        if mid < p.at as f64 {
+            p.at as f64 - mid
+        } else {
+            (mid - (p.at + p.len) as f64).max(0.0)
+        }
     };
-    let best = window.iter().max_by(|a, b| overlap(a).total_cmp(&overlap(b)))?;
+    let best = window
+        .iter()
+        .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))?;
     if overlap(best) > 0.0 {
         return Some(best.owner);
     }
-    window.iter().min_by(|a, b| distance(a).total_cmp(&distance(b))).map(|p| p.owner)
+    window
+        .iter()
+        .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+        .map(|p| p.owner)
 }
 
 /// Whisper's rules for decoding with timestamps (as its reference decoder applies them):
@@ -560,11 +739,14 @@ struct TimestampRules {
 impl TimestampRules {
     fn apply(&self, sampled: &[u32], logits: &mut [f32]) {
         let ts = self.ts as usize;
-        let text = |l: &mut [f32], upto: usize| l[..upto].iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
+        let text =
+            |l: &mut [f32], upto: usize| l[..upto].iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
         // Tokens `from..to` (to the end with `usize::MAX`) ruled out.
         let stamps = |l: &mut [f32], from: usize, to: usize| {
             let n = l.len();
-            l[from.min(n)..to.min(n).max(from.min(n))].iter_mut().for_each(|v| *v = f32::NEG_INFINITY)
+            l[from.min(n)..to.min(n).max(from.min(n))]
+                .iter_mut()
+                .for_each(|v| *v = f32::NEG_INFINITY)
         };
         stamps(logits, self.last_allowed as usize + 1, usize::MAX);
         let n = sampled.len();
@@ -584,7 +766,11 @@ impl TimestampRules {
             }
         }
         if let Some(&latest) = sampled.iter().rev().find(|&&id| id >= self.ts) {
-            let floor = if last && !before_last { latest } else { latest + 1 };
+            let floor = if last && !before_last {
+                latest
+            } else {
+                latest + 1
+            };
             stamps(logits, ts, floor as usize);
         }
         // Timestamps together likelier than the best word: a timestamp.
@@ -592,7 +778,10 @@ impl TimestampRules {
         if max.is_finite() {
             let sum = |r: &[f32]| r.iter().map(|v| ((*v - max) as f64).exp()).sum::<f64>();
             let stamp_mass = sum(&logits[ts..]);
-            let best_text = logits[..ts].iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let best_text = logits[..ts]
+                .iter()
+                .cloned()
+                .fold(f32::NEG_INFINITY, f32::max);
             if stamp_mass > 0.0 && stamp_mass.ln() > (best_text - max) as f64 {
                 text(logits, ts);
             }
@@ -602,7 +791,12 @@ impl TimestampRules {
 
 /// The pieces of text in decoded tokens: `(start, end, text)` in seconds, a piece between
 /// two timestamps; text after the last timestamp runs to `window_secs`.
-fn timed_pieces(sampled: &[u32], ts: u32, window_secs: f64, decode: impl Fn(&[u32]) -> String) -> Vec<(f64, f64, String)> {
+fn timed_pieces(
+    sampled: &[u32],
+    ts: u32,
+    window_secs: f64,
+    decode: impl Fn(&[u32]) -> String,
+) -> Vec<(f64, f64, String)> {
     let secs = |id: u32| (id - ts) as f64 * 0.02;
     let (mut out, mut start, mut words) = (Vec::new(), 0.0, Vec::new());
     let flush = |start: f64, end: f64, words: &mut Vec<u32>, out: &mut Vec<(f64, f64, String)>| {
@@ -641,11 +835,23 @@ mod tests {
             let peak = row.iter().cloned().fold(0.0, f32::max);
             assert!(peak > 0.0, "filter {m} is empty");
             // Non-zero weights form one contiguous run (a triangle).
-            let nz: Vec<usize> = row.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(k, _)| k).collect();
-            assert_eq!(nz.last().unwrap() - nz[0] + 1, nz.len(), "filter {m} has a gap");
+            let nz: Vec<usize> = row
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 0.0)
+                .map(|(k, _)| k)
+                .collect();
+            assert_eq!(
+                nz.last().unwrap() - nz[0] + 1,
+                nz.len(),
+                "filter {m} has a gap"
+            );
         }
         // Slaney norm: the first filter (narrow, low) is taller than the last (wide, high).
-        assert!(f[..201].iter().cloned().fold(0.0, f32::max) > f[79 * 201..].iter().cloned().fold(0.0, f32::max));
+        assert!(
+            f[..201].iter().cloned().fold(0.0, f32::max)
+                > f[79 * 201..].iter().cloned().fold(0.0, f32::max)
+        );
         // 1 kHz is where the Slaney scale turns logarithmic: bin 25 (1000 Hz) is covered.
         assert!((0..80).any(|m| f[m * 201 + 25] > 0.0));
     }
@@ -655,41 +861,115 @@ mod tests {
     #[test]
     fn log_mel_puts_a_tone_in_its_band_and_silence_at_the_floor() {
         let mel = LogMel::new(80).unwrap();
-        let pcm: Vec<f32> = (0..SEC).map(|i| 0.5 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / SEC as f32).sin()).collect();
+        let pcm: Vec<f32> = (0..SEC)
+            .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / SEC as f32).sin())
+            .collect();
         let t = mel.window(&pcm).unwrap();
         assert_eq!(t.dims(), &[1, 80, 3000]);
         let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
         let at = |m: usize, f: usize| v[m * 3000 + f];
         // Mid-tone, the loudest band is the one whose filter weighs 1 kHz (bin 25) most.
         let filters = mel_filters(16_000.0, 400, 80);
-        let band = (0..80).max_by(|a, b| filters[a * 201 + 25].total_cmp(&filters[b * 201 + 25])).unwrap();
-        assert_eq!((0..80).max_by(|a, b| at(*a, 50).total_cmp(&at(*b, 50))).unwrap(), band);
+        let band = (0..80)
+            .max_by(|a, b| filters[a * 201 + 25].total_cmp(&filters[b * 201 + 25]))
+            .unwrap();
+        assert_eq!(
+            (0..80)
+                .max_by(|a, b| at(*a, 50).total_cmp(&at(*b, 50)))
+                .unwrap(),
+            band
+        );
         // Values span exactly 8 (log10) from the loudest, scaled by 1/4.
-        let (max, min) = v.iter().fold((f32::MIN, f32::MAX), |(hi, lo), x| (hi.max(*x), lo.min(*x)));
+        let (max, min) = v
+            .iter()
+            .fold((f32::MIN, f32::MAX), |(hi, lo), x| (hi.max(*x), lo.min(*x)));
         assert!((max - min - 2.0).abs() < 1e-4, "{max} {min}");
         // Frames that see only the padding after the tone sit at the floor.
         assert!((0..80).all(|m| (102..3000).all(|f| at(m, f) == min)));
-        assert!(at(band, 101) > min, "the last frame touching the tone still hears it");
+        assert!(
+            at(band, 101) > min,
+            "the last frame touching the tone still hears it"
+        );
     }
 
     #[test]
     fn segments_are_packed_in_order_with_gaps_and_long_ones_are_cut() {
-        let w = pack([3 * SEC, 4 * SEC, 20 * SEC, 70 * SEC, SEC].into_iter(), 30 * SEC);
+        let w = pack(
+            [3 * SEC, 4 * SEC, 20 * SEC, 70 * SEC, SEC].into_iter(),
+            30 * SEC,
+        );
         let gap = (GAP_SECS * SEC as f64) as usize;
         // 3 s + gap + 4 s + gap + 20 s fill the first window; the 70 s segment takes two whole
         // windows and the start of a third, which the last second shares.
         assert_eq!(w.len(), 4);
-        assert_eq!(w[0], vec![
-            Piece { owner: 0, from: 0, len: 3 * SEC, at: 0 },
-            Piece { owner: 1, from: 0, len: 4 * SEC, at: 3 * SEC + gap },
-            Piece { owner: 2, from: 0, len: 20 * SEC, at: 7 * SEC + 2 * gap },
-        ]);
-        assert_eq!(w[1], vec![Piece { owner: 3, from: 0, len: 30 * SEC, at: 0 }]);
-        assert_eq!(w[2], vec![Piece { owner: 3, from: 30 * SEC, len: 30 * SEC, at: 0 }]);
-        assert_eq!(w[3], vec![Piece { owner: 3, from: 60 * SEC, len: 10 * SEC, at: 0 }, Piece { owner: 4, from: 0, len: SEC, at: 10 * SEC + gap }]);
+        assert_eq!(
+            w[0],
+            vec![
+                Piece {
+                    owner: 0,
+                    from: 0,
+                    len: 3 * SEC,
+                    at: 0
+                },
+                Piece {
+                    owner: 1,
+                    from: 0,
+                    len: 4 * SEC,
+                    at: 3 * SEC + gap
+                },
+                Piece {
+                    owner: 2,
+                    from: 0,
+                    len: 20 * SEC,
+                    at: 7 * SEC + 2 * gap
+                },
+            ]
+        );
+        assert_eq!(
+            w[1],
+            vec![Piece {
+                owner: 3,
+                from: 0,
+                len: 30 * SEC,
+                at: 0
+            }]
+        );
+        assert_eq!(
+            w[2],
+            vec![Piece {
+                owner: 3,
+                from: 30 * SEC,
+                len: 30 * SEC,
+                at: 0
+            }]
+        );
+        assert_eq!(
+            w[3],
+            vec![
+                Piece {
+                    owner: 3,
+                    from: 60 * SEC,
+                    len: 10 * SEC,
+                    at: 0
+                },
+                Piece {
+                    owner: 4,
+                    from: 0,
+                    len: SEC,
+                    at: 10 * SEC + gap
+                }
+            ]
+        );
         // Every sample of every segment is placed exactly once, and nothing overflows a window.
         for (owner, len) in [3, 4, 20, 70, 1].iter().enumerate() {
-            assert_eq!(w.iter().flatten().filter(|p| p.owner == owner).map(|p| p.len).sum::<usize>(), len * SEC);
+            assert_eq!(
+                w.iter()
+                    .flatten()
+                    .filter(|p| p.owner == owner)
+                    .map(|p| p.len)
+                    .sum::<usize>(),
+                len * SEC
+            );
         }
         assert!(w.iter().flatten().all(|p| p.at + p.len <= 30 * SEC));
         assert!(pack(std::iter::empty(), 30 * SEC).is_empty());
@@ -699,12 +979,33 @@ mod tests {
     fn a_segment_that_does_not_fit_what_is_left_starts_a_new_window() {
         let w = pack([20 * SEC, 15 * SEC].into_iter(), 30 * SEC);
         assert_eq!(w.len(), 2);
-        assert_eq!(w[1], vec![Piece { owner: 1, from: 0, len: 15 * SEC, at: 0 }]);
+        assert_eq!(
+            w[1],
+            vec![Piece {
+                owner: 1,
+                from: 0,
+                len: 15 * SEC,
+                at: 0
+            }]
+        );
     }
 
     #[test]
     fn text_goes_to_the_segment_it_was_heard_in() {
-        let w = [Piece { owner: 0, from: 0, len: 3 * SEC, at: 0 }, Piece { owner: 1, from: 0, len: 2 * SEC, at: 4 * SEC }];
+        let w = [
+            Piece {
+                owner: 0,
+                from: 0,
+                len: 3 * SEC,
+                at: 0,
+            },
+            Piece {
+                owner: 1,
+                from: 0,
+                len: 2 * SEC,
+                at: 4 * SEC,
+            },
+        ];
         let s = SEC as f64;
         assert_eq!(owner_of(&w, 0.0, 2.9 * s), Some(0));
         assert_eq!(owner_of(&w, 3.8 * s, 6.0 * s), Some(1));
@@ -719,34 +1020,64 @@ mod tests {
     #[test]
     fn timed_tokens_become_pieces_of_text() {
         let ts = 100;
-        let decode = |ids: &[u32]| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let decode = |ids: &[u32]| {
+            ids.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         // <0.00> 1 2 <1.00><1.50> 3 <2.00> 4 (unclosed, runs to the window's end)
         let pieces = timed_pieces(&[100, 1, 2, 150, 175, 3, 200, 4], ts, 30.0, decode);
-        assert_eq!(pieces, vec![(0.0, 1.0, "1,2".to_string()), (1.5, 2.0, "3".to_string()), (2.0, 30.0, "4".to_string())]);
+        assert_eq!(
+            pieces,
+            vec![
+                (0.0, 1.0, "1,2".to_string()),
+                (1.5, 2.0, "3".to_string()),
+                (2.0, 30.0, "4".to_string())
+            ]
+        );
         assert!(timed_pieces(&[100, 150], ts, 30.0, decode).is_empty());
     }
 
     fn allowed(rules: &TimestampRules, sampled: &[u32], logits: &[f32]) -> Vec<usize> {
         let mut l = logits.to_vec();
         rules.apply(sampled, &mut l);
-        l.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, _)| i).collect()
+        l.iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(i, _)| i)
+            .collect()
     }
 
     #[test]
     fn timestamps_open_and_close_pieces_and_never_go_back() {
         // Text tokens 0..10, the end 10, timestamps 20..40 (20 = 0.00 s).
-        let rules = TimestampRules { eot: 10, ts: 20, last_allowed: 35 };
+        let rules = TimestampRules {
+            eot: 10,
+            ts: 20,
+            last_allowed: 35,
+        };
         let flat = vec![0f32; 41];
         // First: a timestamp, no later than the window's end.
         assert_eq!(allowed(&rules, &[], &flat), (20..=35).collect::<Vec<_>>());
         // After the opening timestamp: text or the end, no timestamp.
         assert!(allowed(&rules, &[22], &flat).iter().all(|&i| i < 20));
         // After text, a timestamp later than the last one (or more text).
-        let a = allowed(&rules, &[22, 3], &{ let mut l = vec![0f32; 41]; l[3] = 9.0; l });
+        let a = allowed(&rules, &[22, 3], &{
+            let mut l = vec![0f32; 41];
+            l[3] = 9.0;
+            l
+        });
         assert!(a.contains(&3) && !a.contains(&22) && a.contains(&23) && !a.contains(&36));
         // A piece just closed: the next is a timestamp (≥ the closing one) or the end.
-        let a = allowed(&rules, &[22, 3, 25], &{ let mut l = vec![0f32; 41]; l[10] = 9.0; l });
-        assert!(a.contains(&10) && a.contains(&25) && !a.contains(&24) && a.iter().all(|&i| i >= 10));
+        let a = allowed(&rules, &[22, 3, 25], &{
+            let mut l = vec![0f32; 41];
+            l[10] = 9.0;
+            l
+        });
+        assert!(
+            a.contains(&10) && a.contains(&25) && !a.contains(&24) && a.iter().all(|&i| i >= 10)
+        );
         // Timestamps together likelier than the best word: a timestamp comes next.
         let mut l = vec![0f32; 41];
         l[3] = 1.0;

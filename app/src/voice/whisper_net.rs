@@ -7,7 +7,10 @@
 //! costs one token's work.
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
-use candle_nn::{conv1d, embedding, layer_norm, linear, linear_no_bias, Conv1d, Conv1dConfig, Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{
+    conv1d, embedding, layer_norm, linear, linear_no_bias, Conv1d, Conv1dConfig, Embedding,
+    LayerNorm, Linear, VarBuilder,
+};
 use candle_transformers::models::whisper::Config;
 
 struct Attention {
@@ -32,11 +35,19 @@ impl Attention {
     /// (1, n, d) → (1, heads, n, d / heads), contiguous.
     fn split(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (b, n, d) = x.dims3()?;
-        x.reshape((b, n, self.heads, d / self.heads))?.transpose(1, 2)?.contiguous()
+        x.reshape((b, n, self.heads, d / self.heads))?
+            .transpose(1, 2)?
+            .contiguous()
     }
 
     /// Queries from `x` attend to keys `k` and values `v` (already split into heads).
-    fn attend(&self, x: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> candle_core::Result<Tensor> {
+    fn attend(
+        &self,
+        x: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        mask: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
         let (b, n, d) = x.dims3()?;
         let q = (self.split(&self.q.forward(x)?)? * (1.0 / ((d / self.heads) as f64).sqrt()))?;
         let mut w = q.matmul(&k.t()?)?;
@@ -44,7 +55,8 @@ impl Attention {
             w = w.broadcast_add(m)?;
         }
         let w = candle_nn::ops::softmax_last_dim(&w)?;
-        self.out.forward(&w.matmul(v)?.transpose(1, 2)?.reshape((b, n, d))?)
+        self.out
+            .forward(&w.matmul(v)?.transpose(1, 2)?.reshape((b, n, d))?)
     }
 }
 
@@ -62,7 +74,14 @@ impl Block {
         Ok(Block {
             attn: Attention::load(d, heads, vb.pp("self_attn"))?,
             attn_ln: layer_norm(d, 1e-5, vb.pp("self_attn_layer_norm"))?,
-            cross: if cross { Some((Attention::load(d, heads, vb.pp("encoder_attn"))?, layer_norm(d, 1e-5, vb.pp("encoder_attn_layer_norm"))?)) } else { None },
+            cross: if cross {
+                Some((
+                    Attention::load(d, heads, vb.pp("encoder_attn"))?,
+                    layer_norm(d, 1e-5, vb.pp("encoder_attn_layer_norm"))?,
+                ))
+            } else {
+                None
+            },
             fc1: linear(d, 4 * d, vb.pp("fc1"))?,
             fc2: linear(4 * d, d, vb.pp("fc2"))?,
             mlp_ln: layer_norm(d, 1e-5, vb.pp("final_layer_norm"))?,
@@ -70,7 +89,9 @@ impl Block {
     }
 
     fn mlp(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x + self.fc2.forward(&self.fc1.forward(&self.mlp_ln.forward(x)?)?.gelu_erf()?)?
+        x + self
+            .fc2
+            .forward(&self.fc1.forward(&self.mlp_ln.forward(x)?)?.gelu_erf()?)?
     }
 }
 
@@ -97,16 +118,38 @@ pub struct Decoding {
 impl Net {
     pub fn load(vb: &VarBuilder, cfg: &Config) -> candle_core::Result<Net> {
         let (d, e, dd) = (cfg.d_model, vb.pp("model.encoder"), vb.pp("model.decoder"));
-        let conv = |stride| Conv1dConfig { padding: 1, stride, ..Default::default() };
+        let conv = |stride| Conv1dConfig {
+            padding: 1,
+            stride,
+            ..Default::default()
+        };
         Ok(Net {
             conv1: conv1d(cfg.num_mel_bins, d, 3, conv(1), e.pp("conv1"))?,
             conv2: conv1d(d, d, 3, conv(2), e.pp("conv2"))?,
             enc_pos: e.get((cfg.max_source_positions, d), "embed_positions.weight")?,
-            enc_blocks: (0..cfg.encoder_layers).map(|i| Block::load(d, cfg.encoder_attention_heads, false, e.pp(format!("layers.{i}")))).collect::<Result<_, _>>()?,
+            enc_blocks: (0..cfg.encoder_layers)
+                .map(|i| {
+                    Block::load(
+                        d,
+                        cfg.encoder_attention_heads,
+                        false,
+                        e.pp(format!("layers.{i}")),
+                    )
+                })
+                .collect::<Result<_, _>>()?,
             enc_ln: layer_norm(d, 1e-5, e.pp("layer_norm"))?,
             tokens: embedding(cfg.vocab_size, d, dd.pp("embed_tokens"))?,
             dec_pos: dd.get((cfg.max_target_positions, d), "embed_positions.weight")?,
-            dec_blocks: (0..cfg.decoder_layers).map(|i| Block::load(d, cfg.decoder_attention_heads, true, dd.pp(format!("layers.{i}")))).collect::<Result<_, _>>()?,
+            dec_blocks: (0..cfg.decoder_layers)
+                .map(|i| {
+                    Block::load(
+                        d,
+                        cfg.decoder_attention_heads,
+                        true,
+                        dd.pp(format!("layers.{i}")),
+                    )
+                })
+                .collect::<Result<_, _>>()?,
             dec_ln: layer_norm(d, 1e-5, dd.pp("layer_norm"))?,
         })
     }
@@ -119,7 +162,10 @@ impl Net {
         let mut x = x.broadcast_add(&self.enc_pos.narrow(0, 0, n)?)?;
         for b in &self.enc_blocks {
             let h = b.attn_ln.forward(&x)?;
-            let (k, v) = (b.attn.split(&b.attn.k.forward(&h)?)?, b.attn.split(&b.attn.v.forward(&h)?)?);
+            let (k, v) = (
+                b.attn.split(&b.attn.k.forward(&h)?)?,
+                b.attn.split(&b.attn.v.forward(&h)?)?,
+            );
             x = (&x + b.attn.attend(&h, &k, &v, None)?)?;
             x = b.mlp(&x)?;
         }
@@ -128,11 +174,21 @@ impl Net {
             .dec_blocks
             .iter()
             .map(|b| {
-                let (a, _) = b.cross.as_ref().expect("decoder blocks attend to the audio");
-                Ok((a.split(&a.k.forward(&audio)?)?, a.split(&a.v.forward(&audio)?)?))
+                let (a, _) = b
+                    .cross
+                    .as_ref()
+                    .expect("decoder blocks attend to the audio");
+                Ok((
+                    a.split(&a.k.forward(&audio)?)?,
+                    a.split(&a.v.forward(&audio)?)?,
+                ))
             })
             .collect::<candle_core::Result<_>>()?;
-        Ok(Decoding { past: vec![None; self.dec_blocks.len()], cross, len: 0 })
+        Ok(Decoding {
+            past: vec![None; self.dec_blocks.len()],
+            cross,
+            len: 0,
+        })
     }
 
     /// Feeds tokens (the prompt, then one at a time) and returns the logits after the last.
@@ -140,32 +196,48 @@ impl Net {
         let n = ids.len();
         let dev = Device::Cpu;
         let input = Tensor::new(ids, &dev)?.unsqueeze(0)?;
-        let mut x = self.tokens.forward(&input)?.broadcast_add(&self.dec_pos.narrow(0, state.len, n)?)?;
+        let mut x = self
+            .tokens
+            .forward(&input)?
+            .broadcast_add(&self.dec_pos.narrow(0, state.len, n)?)?;
         // New tokens see everything before them and not what follows.
         let mask = if n > 1 {
             let (past, total) = (state.len, state.len + n);
-            let m: Vec<f32> = (0..n).flat_map(|i| (0..total).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 })).collect();
+            let m: Vec<f32> = (0..n)
+                .flat_map(|i| {
+                    (0..total).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 })
+                })
+                .collect();
             Some(Tensor::from_vec(m, (n, total), &dev)?)
         } else {
             None
         };
         for (i, b) in self.dec_blocks.iter().enumerate() {
             let h = b.attn_ln.forward(&x)?;
-            let (k, v) = (b.attn.split(&b.attn.k.forward(&h)?)?, b.attn.split(&b.attn.v.forward(&h)?)?);
+            let (k, v) = (
+                b.attn.split(&b.attn.k.forward(&h)?)?,
+                b.attn.split(&b.attn.v.forward(&h)?)?,
+            );
             let (k, v) = match state.past[i].take() {
                 Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
                 None => (k, v),
             };
             x = (&x + b.attn.attend(&h, &k, &v, mask.as_ref())?)?;
             state.past[i] = Some((k, v));
-            let (a, ln) = b.cross.as_ref().expect("decoder blocks attend to the audio");
+            let (a, ln) = b
+                .cross
+                .as_ref()
+                .expect("decoder blocks attend to the audio");
             let (ck, cv) = &state.cross[i];
             x = (&x + a.attend(&ln.forward(&x)?, ck, cv, None)?)?;
             x = b.mlp(&x)?;
         }
         state.len += n;
         let last = self.dec_ln.forward(&x.i((.., n - 1..n, ..))?)?.squeeze(0)?;
-        last.matmul(&self.tokens.embeddings().t()?)?.squeeze(0)?.to_dtype(DType::F32)?.to_vec1()
+        last.matmul(&self.tokens.embeddings().t()?)?
+            .squeeze(0)?
+            .to_dtype(DType::F32)?
+            .to_vec1()
     }
 
     /// How many tokens a decoding can hold.

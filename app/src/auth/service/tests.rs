@@ -7,7 +7,12 @@ const PW: &str = "tangerine-Velvet-harbour-42";
 
 async fn fresh() -> (tempfile::TempDir, Db, AuthKeys) {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
+    let db = crate::db::connect(
+        &format!("surrealkv://{}", dir.path().join("db").display()),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     (dir, db, AuthKeys::new(KEY, "http://127.0.0.1:3000"))
 }
 
@@ -50,7 +55,10 @@ async fn last_code(db: &Db, to: &str) -> String {
 }
 
 async fn count(db: &Db, table: &str) -> i64 {
-    let mut r = db.query(format!("RETURN count(SELECT id FROM {table})")).await.unwrap();
+    let mut r = db
+        .query(format!("RETURN count(SELECT id FROM {table})"))
+        .await
+        .unwrap();
     r.take::<Option<i64>>(0).unwrap().unwrap()
 }
 
@@ -63,7 +71,9 @@ async fn signed_up_and_verified(db: &Db, keys: &AuthKeys, email: &str) {
 #[tokio::test]
 async fn sign_up_emails_a_code_that_verifies_the_address() {
     let (_d, db, keys) = fresh().await;
-    sign_up(&db, &keys, &m(), input(" Ada@Example.org "), 1_000).await.unwrap();
+    sign_up(&db, &keys, &m(), input(" Ada@Example.org "), 1_000)
+        .await
+        .unwrap();
     let (subject, text) = last_mail(&db, "ada@example.org").await;
     assert!(subject.ends_with("is your Viva code"), "{subject}");
     let code = &subject[..6];
@@ -74,8 +84,13 @@ async fn sign_up_emails_a_code_that_verifies_the_address() {
     assert_eq!(hashes.len(), 1);
     assert!(!hashes[0].contains(code));
 
-    verify_email(&db, &keys, "ada@example.org", code, 1_060).await.unwrap();
-    let mut r = db.query("SELECT VALUE email_verified FROM user WHERE email = 'ada@example.org'").await.unwrap();
+    verify_email(&db, &keys, "ada@example.org", code, 1_060)
+        .await
+        .unwrap();
+    let mut r = db
+        .query("SELECT VALUE email_verified FROM user WHERE email = 'ada@example.org'")
+        .await
+        .unwrap();
     assert_eq!(r.take::<Vec<bool>>(0).unwrap(), vec![true]);
     // The code works once.
     let mut r = db.query("SELECT VALUE used FROM otp").await.unwrap();
@@ -85,8 +100,20 @@ async fn sign_up_emails_a_code_that_verifies_the_address() {
 #[tokio::test]
 async fn a_taken_address_answers_like_a_new_one_and_tells_its_owner() {
     let (_d, db, keys) = fresh().await;
-    sign_up(&db, &keys, &m(), input("ada@example.org"), 1_000).await.unwrap();
-    let again = sign_up(&db, &keys, &m(), SignUpInput { name: "Mallory".into(), ..input("ADA@example.org") }, 1_100).await;
+    sign_up(&db, &keys, &m(), input("ada@example.org"), 1_000)
+        .await
+        .unwrap();
+    let again = sign_up(
+        &db,
+        &keys,
+        &m(),
+        SignUpInput {
+            name: "Mallory".into(),
+            ..input("ADA@example.org")
+        },
+        1_100,
+    )
+    .await;
     assert_eq!(again, Ok(()));
     assert_eq!(count(&db, "user").await, 1);
     let (subject, _) = last_mail(&db, "ada@example.org").await;
@@ -98,14 +125,59 @@ async fn bad_sign_up_input_is_refused_with_a_reason_and_nothing_is_stored() {
     let (_d, db, keys) = fresh().await;
     let cases: Vec<(SignUpInput, &str)> = vec![
         (input("not-an-email"), "valid e-mail"),
-        (input(&format!("{}@example.org", "a".repeat(300))), "valid e-mail"),
-        (SignUpInput { password: "password1".into(), ..input("a@example.org") }, "too easy to guess"),
-        (SignUpInput { password: "short".into(), ..input("a@example.org") }, "at least 8"),
-        (SignUpInput { name: "".into(), ..input("a@example.org") }, "your name"),
-        (SignUpInput { name: "x".repeat(101), ..input("a@example.org") }, "your name"),
-        (SignUpInput { age_confirmed: false, ..input("a@example.org") }, "16 or older"),
-        (SignUpInput { accept_terms: false, ..input("a@example.org") }, "terms"),
-        (SignUpInput { referral_code: Some("'; DELETE user; --".into()), ..input("a@example.org") }, "referral code"),
+        (
+            input(&format!("{}@example.org", "a".repeat(300))),
+            "valid e-mail",
+        ),
+        (
+            SignUpInput {
+                password: "password1".into(),
+                ..input("a@example.org")
+            },
+            "too easy to guess",
+        ),
+        (
+            SignUpInput {
+                password: "short".into(),
+                ..input("a@example.org")
+            },
+            "at least 8",
+        ),
+        (
+            SignUpInput {
+                name: "".into(),
+                ..input("a@example.org")
+            },
+            "your name",
+        ),
+        (
+            SignUpInput {
+                name: "x".repeat(101),
+                ..input("a@example.org")
+            },
+            "your name",
+        ),
+        (
+            SignUpInput {
+                age_confirmed: false,
+                ..input("a@example.org")
+            },
+            "16 or older",
+        ),
+        (
+            SignUpInput {
+                accept_terms: false,
+                ..input("a@example.org")
+            },
+            "terms",
+        ),
+        (
+            SignUpInput {
+                referral_code: Some("'; DELETE user; --".into()),
+                ..input("a@example.org")
+            },
+            "referral code",
+        ),
     ];
     for (i, want) in cases {
         let e = sign_up(&db, &keys, &m(), i, 1_000).await.unwrap_err();
@@ -115,43 +187,104 @@ async fn bad_sign_up_input_is_refused_with_a_reason_and_nothing_is_stored() {
     assert_eq!(count(&db, "user").await, 0);
     assert_eq!(count(&db, "outbox").await, 0);
     // SurrealQL in a name is just text.
-    sign_up(&db, &keys, &m(), SignUpInput { name: "Robert'); DELETE user; --".into(), ..input("bobby@example.org") }, 1_000).await.unwrap();
+    sign_up(
+        &db,
+        &keys,
+        &m(),
+        SignUpInput {
+            name: "Robert'); DELETE user; --".into(),
+            ..input("bobby@example.org")
+        },
+        1_000,
+    )
+    .await
+    .unwrap();
     assert_eq!(count(&db, "user").await, 1);
 }
 
 #[tokio::test]
 async fn five_wrong_codes_lock_the_code() {
     let (_d, db, keys) = fresh().await;
-    sign_up(&db, &keys, &m(), input("ada@example.org"), 1_000).await.unwrap();
+    sign_up(&db, &keys, &m(), input("ada@example.org"), 1_000)
+        .await
+        .unwrap();
     let right = last_code(&db, "ada@example.org").await;
-    let wrong = if right == "000000" { "111111" } else { "000000" };
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     let mut messages = vec![];
     for _ in 0..5 {
-        messages.push(verify_email(&db, &keys, "ada@example.org", wrong, 1_010).await.unwrap_err().to_string());
+        messages.push(
+            verify_email(&db, &keys, "ada@example.org", wrong, 1_010)
+                .await
+                .unwrap_err()
+                .to_string(),
+        );
     }
     assert_eq!(messages[0], "That code is not right. 4 tries left.");
     assert!(messages[4].contains("Too many wrong codes"), "{messages:?}");
-    let e = verify_email(&db, &keys, "ada@example.org", &right, 1_020).await.unwrap_err();
+    let e = verify_email(&db, &keys, "ada@example.org", &right, 1_020)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("Too many wrong codes"), "{e}");
     // The locked code holds no cooldown: a new one goes out at once, and works.
     let (uid,): (String,) = {
-        let mut r = db.query("SELECT VALUE record::id(id) FROM user").await.unwrap();
+        let mut r = db
+            .query("SELECT VALUE record::id(id) FROM user")
+            .await
+            .unwrap();
         (r.take::<Vec<String>>(0).unwrap().remove(0),)
     };
-    issue_code(&db, &keys, &m(), &uid, "ada@example.org", "Ada", OtpPurpose::VerifyEmail, 1_030).await.unwrap();
+    issue_code(
+        &db,
+        &keys,
+        &m(),
+        &uid,
+        "ada@example.org",
+        "Ada",
+        OtpPurpose::VerifyEmail,
+        1_030,
+    )
+    .await
+    .unwrap();
     // While that code still works, another one must wait out the cooldown.
-    let e = issue_code(&db, &keys, &m(), &uid, "ada@example.org", "Ada", OtpPurpose::VerifyEmail, 1_040).await.unwrap_err();
+    let e = issue_code(
+        &db,
+        &keys,
+        &m(),
+        &uid,
+        "ada@example.org",
+        "Ada",
+        OtpPurpose::VerifyEmail,
+        1_040,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e, AppError::RateLimited(50));
     let fresh_code = last_code(&db, "ada@example.org").await;
-    verify_email(&db, &keys, "ada@example.org", &fresh_code, 1_070).await.unwrap();
+    verify_email(&db, &keys, "ada@example.org", &fresh_code, 1_070)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn codes_expire_after_ten_minutes() {
     let (_d, db, keys) = fresh().await;
-    sign_up(&db, &keys, &m(), input("ada@example.org"), 1_000).await.unwrap();
+    sign_up(&db, &keys, &m(), input("ada@example.org"), 1_000)
+        .await
+        .unwrap();
     let code = last_code(&db, "ada@example.org").await;
-    let e = verify_email(&db, &keys, "ada@example.org", &code, 1_000 + otp::OTP_TTL_SECS).await.unwrap_err();
+    let e = verify_email(
+        &db,
+        &keys,
+        "ada@example.org",
+        &code,
+        1_000 + otp::OTP_TTL_SECS,
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("expired"), "{e}");
 }
 
@@ -159,8 +292,19 @@ async fn codes_expire_after_ten_minutes() {
 async fn sign_in_failures_look_the_same_for_unknown_and_known_addresses() {
     let (_d, db, keys) = fresh().await;
     signed_up_and_verified(&db, &keys, "ada@example.org").await;
-    let unknown = sign_in(&db, &keys, "nobody@example.org", PW, "test", 2_000).await.unwrap_err();
-    let wrong_pw = sign_in(&db, &keys, "ada@example.org", "Wrong-password-99", "test", 2_000).await.unwrap_err();
+    let unknown = sign_in(&db, &keys, "nobody@example.org", PW, "test", 2_000)
+        .await
+        .unwrap_err();
+    let wrong_pw = sign_in(
+        &db,
+        &keys,
+        "ada@example.org",
+        "Wrong-password-99",
+        "test",
+        2_000,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(unknown, wrong_pw);
     assert_eq!(unknown.to_string(), SIGN_IN_FAILED);
     assert_eq!(count(&db, "session").await, 0);
@@ -171,22 +315,48 @@ async fn sessions_refresh_rotate_and_a_reused_token_revokes_the_family() {
     let (_d, db, keys) = fresh().await;
     signed_up_and_verified(&db, &keys, "ada@example.org").await;
     let t0 = 2_000;
-    let s = sign_in(&db, &keys, "ADA@example.org", PW, "Firefox", t0).await.unwrap();
-    assert_eq!(authenticate(&db, &keys, &s.access, t0 + 1).await.unwrap(), s.caller);
+    let s = sign_in(&db, &keys, "ADA@example.org", PW, "Firefox", t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        authenticate(&db, &keys, &s.access, t0 + 1).await.unwrap(),
+        s.caller
+    );
 
     // After 15 minutes the access token is refused; the refresh token renews it.
     let later = t0 + tokens::ACCESS_TOKEN_TTL_SECS + 5;
-    assert_eq!(authenticate(&db, &keys, &s.access, later).await, Err(AppError::Unauthorized));
+    assert_eq!(
+        authenticate(&db, &keys, &s.access, later).await,
+        Err(AppError::Unauthorized)
+    );
     let s2 = refresh(&db, &keys, &s.refresh, later).await.unwrap();
     assert_ne!(s2.refresh, s.refresh);
     assert_eq!(s2.caller.session_id, s.caller.session_id);
-    authenticate(&db, &keys, &s2.access, later + 1).await.unwrap();
+    authenticate(&db, &keys, &s2.access, later + 1)
+        .await
+        .unwrap();
 
     // The old refresh token comes back: someone copied it. The whole family is revoked.
-    assert_eq!(refresh(&db, &keys, &s.refresh, later + 2).await.unwrap_err(), AppError::Unauthorized);
-    assert_eq!(authenticate(&db, &keys, &s2.access, later + 3).await, Err(AppError::Unauthorized));
-    assert_eq!(refresh(&db, &keys, &s2.refresh, later + 4).await.unwrap_err(), AppError::Unauthorized);
-    let mut r = db.query("SELECT VALUE kind FROM audit_event WHERE kind = 'refresh_token_reuse'").await.unwrap();
+    assert_eq!(
+        refresh(&db, &keys, &s.refresh, later + 2)
+            .await
+            .unwrap_err(),
+        AppError::Unauthorized
+    );
+    assert_eq!(
+        authenticate(&db, &keys, &s2.access, later + 3).await,
+        Err(AppError::Unauthorized)
+    );
+    assert_eq!(
+        refresh(&db, &keys, &s2.refresh, later + 4)
+            .await
+            .unwrap_err(),
+        AppError::Unauthorized
+    );
+    let mut r = db
+        .query("SELECT VALUE kind FROM audit_event WHERE kind = 'refresh_token_reuse'")
+        .await
+        .unwrap();
     assert_eq!(r.take::<Vec<String>>(0).unwrap().len(), 1);
 }
 
@@ -194,8 +364,12 @@ async fn sessions_refresh_rotate_and_a_reused_token_revokes_the_family() {
 async fn sign_out_everywhere_and_disabled_accounts_end_sessions() {
     let (_d, db, keys) = fresh().await;
     signed_up_and_verified(&db, &keys, "ada@example.org").await;
-    let a = sign_in(&db, &keys, "ada@example.org", PW, "laptop", 2_000).await.unwrap();
-    let b = sign_in(&db, &keys, "ada@example.org", PW, "phone", 2_001).await.unwrap();
+    let a = sign_in(&db, &keys, "ada@example.org", PW, "laptop", 2_000)
+        .await
+        .unwrap();
+    let b = sign_in(&db, &keys, "ada@example.org", PW, "phone", 2_001)
+        .await
+        .unwrap();
     revoke_session(&db, &a.caller.session_id).await.unwrap();
     assert!(authenticate(&db, &keys, &a.access, 2_002).await.is_err());
     authenticate(&db, &keys, &b.access, 2_002).await.unwrap();
@@ -203,24 +377,53 @@ async fn sign_out_everywhere_and_disabled_accounts_end_sessions() {
     assert!(authenticate(&db, &keys, &b.access, 2_003).await.is_err());
     assert!(refresh(&db, &keys, &b.refresh, 2_003).await.is_err());
 
-    let c = sign_in(&db, &keys, "ada@example.org", PW, "laptop", 2_010).await.unwrap();
-    db.query("UPDATE user SET disabled = true").await.unwrap().check().unwrap();
+    let c = sign_in(&db, &keys, "ada@example.org", PW, "laptop", 2_010)
+        .await
+        .unwrap();
+    db.query("UPDATE user SET disabled = true")
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
     assert!(authenticate(&db, &keys, &c.access, 2_011).await.is_err());
     assert!(refresh(&db, &keys, &c.refresh, 2_011).await.is_err());
-    assert_eq!(sign_in(&db, &keys, "ada@example.org", PW, "laptop", 2_012).await.unwrap_err(), AppError::Forbidden);
+    assert_eq!(
+        sign_in(&db, &keys, "ada@example.org", PW, "laptop", 2_012)
+            .await
+            .unwrap_err(),
+        AppError::Forbidden
+    );
 }
 
 #[tokio::test]
 async fn the_idle_and_absolute_refresh_limits_hold() {
     let (_d, db, keys) = fresh().await;
     signed_up_and_verified(&db, &keys, "ada@example.org").await;
-    let s = sign_in(&db, &keys, "ada@example.org", PW, "x", 2_000).await.unwrap();
-    assert!(refresh(&db, &keys, &s.refresh, 2_000 + tokens::REFRESH_IDLE_TTL_SECS).await.is_err());
-    let mut s = sign_in(&db, &keys, "ada@example.org", PW, "x", 3_000).await.unwrap();
+    let s = sign_in(&db, &keys, "ada@example.org", PW, "x", 2_000)
+        .await
+        .unwrap();
+    assert!(refresh(
+        &db,
+        &keys,
+        &s.refresh,
+        2_000 + tokens::REFRESH_IDLE_TTL_SECS
+    )
+    .await
+    .is_err());
+    let mut s = sign_in(&db, &keys, "ada@example.org", PW, "x", 3_000)
+        .await
+        .unwrap();
     let mut t = 3_000;
     while t + 6 * 86_400 < 3_000 + tokens::REFRESH_ABSOLUTE_TTL_SECS {
         t += 6 * 86_400;
         s = refresh(&db, &keys, &s.refresh, t).await.unwrap();
     }
-    assert!(refresh(&db, &keys, &s.refresh, 3_000 + tokens::REFRESH_ABSOLUTE_TTL_SECS).await.is_err());
+    assert!(refresh(
+        &db,
+        &keys,
+        &s.refresh,
+        3_000 + tokens::REFRESH_ABSOLUTE_TTL_SECS
+    )
+    .await
+    .is_err());
 }

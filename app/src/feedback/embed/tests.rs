@@ -8,7 +8,10 @@ use crate::interview::model::Kind;
 
 fn model() -> Option<Embedder> {
     let Some(dir) = std::env::var_os("VIVA_MODELS_DIR") else {
-        assert!(std::env::var("VIVA_REQUIRE_MODELS").is_err(), "VIVA_REQUIRE_MODELS is set but VIVA_MODELS_DIR is not");
+        assert!(
+            std::env::var("VIVA_REQUIRE_MODELS").is_err(),
+            "VIVA_REQUIRE_MODELS is set but VIVA_MODELS_DIR is not"
+        );
         eprintln!("skipped: set VIVA_MODELS_DIR to a folder filled by `viva models fetch`");
         return None;
     };
@@ -20,10 +23,34 @@ fn the_tokenizer_matches_the_reference_ids() {
     let Some(m) = model() else { return };
     // Ids from the Hugging Face `tokenizers` library with the package's tokenizer.json.
     let cases: &[(&str, &[u32])] = &[
-        ("I led the migration to PostgreSQL, cutting p99 latency by 40%.", &[101, 1045, 2419, 1996, 9230, 2000, 2695, 17603, 2015, 4160, 2140, 1010, 6276, 1052, 2683, 2683, 2397, 9407, 2011, 2871, 1003, 1012, 102]),
-        ("Café naïve résumé — don't stop! Übermäßig “quoted” text…", &[101, 7668, 15743, 13746, 1517, 2123, 1005, 1056, 2644, 999, 19169, 2863, 19310, 8004, 1523, 9339, 1524, 3793, 1529, 102]),
-        ("Tell me about a time you resolved a conflict within your team.", &[101, 2425, 2033, 2055, 1037, 2051, 2017, 10395, 1037, 4736, 2306, 2115, 2136, 1012, 102]),
-        ("数据 analysis with pandas/NumPy & SQL (2019–2023)", &[101, 100, 100, 4106, 2007, 25462, 2015, 1013, 16371, 8737, 2100, 1004, 29296, 1006, 10476, 1516, 16798, 2509, 1007, 102]),
+        (
+            "I led the migration to PostgreSQL, cutting p99 latency by 40%.",
+            &[
+                101, 1045, 2419, 1996, 9230, 2000, 2695, 17603, 2015, 4160, 2140, 1010, 6276, 1052,
+                2683, 2683, 2397, 9407, 2011, 2871, 1003, 1012, 102,
+            ],
+        ),
+        (
+            "Café naïve résumé — don't stop! Übermäßig “quoted” text…",
+            &[
+                101, 7668, 15743, 13746, 1517, 2123, 1005, 1056, 2644, 999, 19169, 2863, 19310,
+                8004, 1523, 9339, 1524, 3793, 1529, 102,
+            ],
+        ),
+        (
+            "Tell me about a time you resolved a conflict within your team.",
+            &[
+                101, 2425, 2033, 2055, 1037, 2051, 2017, 10395, 1037, 4736, 2306, 2115, 2136, 1012,
+                102,
+            ],
+        ),
+        (
+            "数据 analysis with pandas/NumPy & SQL (2019–2023)",
+            &[
+                101, 100, 100, 4106, 2007, 25462, 2015, 1013, 16371, 8737, 2100, 1004, 29296, 1006,
+                10476, 1516, 16798, 2509, 1007, 102,
+            ],
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(m.tokenizer().encode(text, MAX_TOKENS), *want, "{text}");
@@ -33,7 +60,13 @@ fn the_tokenizer_matches_the_reference_ids() {
 #[test]
 fn embeddings_are_unit_vectors_that_put_paraphrases_together() {
     let Some(m) = model() else { return };
-    let v = m.embed(&["I cut our build time from 20 minutes to 5 by caching dependencies.", "I made the CI pipeline four times faster.", "My favourite food is fresh pasta with basil."]).unwrap();
+    let v = m
+        .embed(&[
+            "I cut our build time from 20 minutes to 5 by caching dependencies.",
+            "I made the CI pipeline four times faster.",
+            "My favourite food is fresh pasta with basil.",
+        ])
+        .unwrap();
     assert_eq!(v[0].len(), 384);
     for e in &v {
         assert!((cosine(e, e) - 1.0).abs() < 1e-4);
@@ -48,20 +81,38 @@ fn with_the_model_relevance_is_semantic_and_calibration_holds() {
     let req = |answer: &str| EvalRequest {
         question: "How do you handle a disagreement with a colleague?".into(),
         kind: Kind::Behavioural,
-        key_points: vec!["listening to the other person's view".into(), "finding common ground".into(), "the outcome".into()],
+        key_points: vec![
+            "listening to the other person's view".into(),
+            "finding common ground".into(),
+            "the outcome".into(),
+        ],
         answer: answer.into(),
         delivery: None,
     };
     // No shared words with the key points, same meaning.
     let on = engine::evaluate_with(&req("When a teammate and I clashed over a design, I first heard out her reasons, then we agreed on what mattered most to both of us, and we shipped a compromise that users liked."), &m);
-    let off = engine::evaluate_with(&req("I enjoy hiking in the mountains on weekends and I am learning to play the guitar."), &m);
-    assert_eq!(on.note, None, "no lexical-fallback note when the model is loaded");
-    assert!(on.scores.relevance > off.scores.relevance + 30, "{:?} vs {:?}", on.scores, off.scores);
+    let off = engine::evaluate_with(
+        &req("I enjoy hiking in the mountains on weekends and I am learning to play the guitar."),
+        &m,
+    );
+    assert_eq!(
+        on.note, None,
+        "no lexical-fallback note when the model is loaded"
+    );
+    assert!(
+        on.scores.relevance > off.scores.relevance + 30,
+        "{:?} vs {:?}",
+        on.scores,
+        off.scores
+    );
 
     let (wins, total, misses) = crate::feedback::calibration::accuracy(&m);
     for miss in &misses {
         println!("  miss {miss}");
     }
-    println!("calibration with embeddings: {wins}/{total} = {:.1} %", wins as f32 * 100.0 / total as f32);
+    println!(
+        "calibration with embeddings: {wins}/{total} = {:.1} %",
+        wins as f32 * 100.0 / total as f32
+    );
     assert!(wins as f32 / total as f32 >= 0.9, "{wins}/{total}");
 }

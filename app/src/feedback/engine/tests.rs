@@ -2,11 +2,22 @@ use super::*;
 use crate::interview::model::Kind;
 
 fn req(kind: Kind, question: &str, key_points: &[&str], answer: &str) -> EvalRequest {
-    EvalRequest { question: question.into(), kind, key_points: key_points.iter().map(|s| s.to_string()).collect(), answer: answer.into(), delivery: None }
+    EvalRequest {
+        question: question.into(),
+        kind,
+        key_points: key_points.iter().map(|s| s.to_string()).collect(),
+        answer: answer.into(),
+        delivery: None,
+    }
 }
 
 const Q: &str = "Tell me about a time you improved a slow process.";
-const KP: &[&str] = &["what the process was and why its slowness mattered", "how you measured the problem", "the change you made", "the measurable improvement"];
+const KP: &[&str] = &[
+    "what the process was and why its slowness mattered",
+    "how you measured the problem",
+    "the change you made",
+    "the measurable improvement",
+];
 const STAR: &str = "At my last company, the monthly billing run took three days and delayed invoices to 400 customers. \
     I was responsible for the billing service, so my task was to bring it under a day before the next quarter. \
     I measured each stage with tracing and found that 80% of the time went on one query that ran per customer. \
@@ -34,8 +45,13 @@ fn structure_rewards_the_full_story_over_a_fragment() {
 
 #[test]
 fn specificity_counts_numbers_names_and_own_actions_and_penalises_cliches() {
-    let concrete = Signals::read("I cut the p95 latency of our Checkout API from 900 ms to 250 ms using Redis and Grafana.");
-    assert!(concrete.numbers >= 3 && concrete.named >= 3 && concrete.own_actions == 1, "{concrete:?}");
+    let concrete = Signals::read(
+        "I cut the p95 latency of our Checkout API from 900 ms to 250 ms using Redis and Grafana.",
+    );
+    assert!(
+        concrete.numbers >= 3 && concrete.named >= 3 && concrete.own_actions == 1,
+        "{concrete:?}"
+    );
     let vague = "I am a team player and a hard worker. I always communicate well and I try to follow best practices in general, which is really important to everyone.";
     let e_vague = evaluate(&req(Kind::Behavioural, Q, KP, vague));
     let e_star = evaluate(&req(Kind::Behavioural, Q, KP, STAR));
@@ -46,12 +62,23 @@ fn specificity_counts_numbers_names_and_own_actions_and_penalises_cliches() {
 #[test]
 fn key_points_are_reported_covered_or_missed() {
     let e = evaluate(&req(Kind::Behavioural, Q, KP, STAR));
-    assert!(e.covered.iter().any(|k| k.contains("measured")), "covered {:?} missed {:?}", e.covered, e.missed);
+    assert!(
+        e.covered.iter().any(|k| k.contains("measured")),
+        "covered {:?} missed {:?}",
+        e.covered,
+        e.missed
+    );
     assert!(e.covered.len() >= 2, "covered {:?}", e.covered);
     let off = evaluate(&req(Kind::Behavioural, Q, KP, "My favourite hobby is sailing on the lake with my family during the summer holidays, we love the quiet and the fresh air there."));
     assert_eq!(off.covered.len(), 0, "{:?}", off.covered);
     assert!(off.scores.relevance < 30, "{:?}", off.scores);
-    assert!(off.improvements.iter().any(|t| t.contains("Answer the question")), "{:?}", off.improvements);
+    assert!(
+        off.improvements
+            .iter()
+            .any(|t| t.contains("Answer the question")),
+        "{:?}",
+        off.improvements
+    );
 }
 
 #[test]
@@ -60,8 +87,17 @@ fn clarity_drops_with_fillers_and_hedges() {
         and I guess we sort of fixed it, maybe, you know, by like changing stuff, um, basically.";
     let e = evaluate(&req(Kind::Behavioural, Q, KP, rambling));
     assert!(e.scores.clarity < 40, "{:?}", e.scores);
-    assert!(e.improvements.iter().any(|t| t.contains("fillers")), "{:?}", e.improvements);
-    assert!(evaluate(&req(Kind::Behavioural, Q, KP, STAR)).scores.clarity >= 80);
+    assert!(
+        e.improvements.iter().any(|t| t.contains("fillers")),
+        "{:?}",
+        e.improvements
+    );
+    assert!(
+        evaluate(&req(Kind::Behavioural, Q, KP, STAR))
+            .scores
+            .clarity
+            >= 80
+    );
 }
 
 #[test]
@@ -70,30 +106,56 @@ fn feedback_names_the_missing_result_and_outlines_a_strong_answer() {
         I was asked to speed it up. I mapped every step in a spreadsheet, I wrote a Python script that pulled the data from our CRM, \
         and I scheduled it to run every Monday morning before the team meeting started.";
     let e = evaluate(&req(Kind::Behavioural, Q, KP, no_result));
-    assert!(e.improvements.iter().any(|t| t.starts_with("Say how it ended")), "{:?}", e.improvements);
+    assert!(
+        e.improvements
+            .iter()
+            .any(|t| t.starts_with("Say how it ended")),
+        "{:?}",
+        e.improvements
+    );
     assert!(e.outline.first().unwrap().starts_with("Situation"));
-    assert!(e.outline.iter().any(|l| l.contains("How you measured the problem")), "{:?}", e.outline);
+    assert!(
+        e.outline
+            .iter()
+            .any(|l| l.contains("How you measured the problem")),
+        "{:?}",
+        e.outline
+    );
     assert!(!e.next_step.is_empty());
     assert_eq!(e.engine, ENGINE_NAME);
-    assert!(e.note.as_deref().is_some_and(|n| n.contains("vocabulary")), "the lexical fallback must say it is one");
+    assert!(
+        e.note.as_deref().is_some_and(|n| n.contains("vocabulary")),
+        "the lexical fallback must say it is one"
+    );
 }
 
 #[test]
 fn very_short_answers_are_capped_and_get_a_follow_up() {
     let e = evaluate(&req(Kind::Behavioural, Q, KP, "I made the process faster."));
     assert!(e.scores.overall <= SHORT_ANSWER_CAP, "{:?}", e.scores);
-    assert_eq!(thin_answer(Kind::Behavioural, "I made the process faster."), Some(Thin::TooShort));
+    assert_eq!(
+        thin_answer(Kind::Behavioural, "I made the process faster."),
+        Some(Thin::TooShort)
+    );
     assert_eq!(thin_answer(Kind::Behavioural, STAR), None);
     let no_result = "At my last job the weekly report took a whole day to build by hand. I was asked to speed it up. \
         I mapped every step, I wrote a script that pulled the data from the CRM, and I scheduled it to run every Monday morning.";
-    assert_eq!(thin_answer(Kind::Behavioural, no_result), Some(Thin::NoResult));
+    assert_eq!(
+        thin_answer(Kind::Behavioural, no_result),
+        Some(Thin::NoResult)
+    );
     assert!(follow_up_question(Thin::NoResult, Kind::Behavioural).contains("turn out"));
 }
 
 #[test]
 fn technical_answers_are_judged_on_reasoning_not_story() {
     let q = "What is a database index and when would you not add one?";
-    let kp = ["an index is a sorted structure such as a B-tree that speeds up lookups", "indexes slow down writes and use storage", "choose columns used in filters and joins", "low-selectivity columns gain little"];
+    let kp = [
+        "an index is a sorted structure such as a B-tree that speeds up lookups",
+        "indexes slow down writes and use storage",
+        "choose columns used in filters and joins",
+        "low-selectivity columns gain little",
+    ];
     let good = "An index is a separate sorted structure, usually a B-tree, that lets the database find rows without scanning the whole table. \
         It speeds up lookups on the columns you filter and join on. However, every insert and update has to maintain the index, so writes get slower and it uses storage. \
         For example, on a write-heavy events table we dropped two unused indexes and insert throughput rose by about 30%. \
@@ -102,20 +164,40 @@ fn technical_answers_are_judged_on_reasoning_not_story() {
     let g = evaluate(&req(Kind::Technical, q, &kp, good));
     let b = evaluate(&req(Kind::Technical, q, &kp, bad));
     assert!(g.scores.structure >= 70, "{:?}", g.scores);
-    assert!(g.scores.overall > b.scores.overall + 15, "good {:?} bad {:?}", g.scores, b.scores);
+    assert!(
+        g.scores.overall > b.scores.overall + 15,
+        "good {:?} bad {:?}",
+        g.scores,
+        b.scores
+    );
 }
 
 #[test]
 fn delivery_rewards_a_comfortable_pace() {
-    let calm = DeliveryStats { speaking_secs: 90.0, words_per_minute: 140.0, pauses_over_2_5s: 0, longest_pause_secs: 1.2, fillers: 1 };
-    let rushed = DeliveryStats { words_per_minute: 210.0, pauses_over_2_5s: 3, fillers: 12, ..calm.clone() };
+    let calm = DeliveryStats {
+        speaking_secs: 90.0,
+        words_per_minute: 140.0,
+        pauses_over_2_5s: 0,
+        longest_pause_secs: 1.2,
+        fillers: 1,
+    };
+    let rushed = DeliveryStats {
+        words_per_minute: 210.0,
+        pauses_over_2_5s: 3,
+        fillers: 12,
+        ..calm.clone()
+    };
     assert!(delivery_score(&calm) >= 90);
     assert!(delivery_score(&rushed) < 50);
     let mut r = req(Kind::Behavioural, Q, KP, STAR);
     r.delivery = Some(rushed);
     let e = evaluate(&r);
     assert!(e.scores.delivery.is_some());
-    assert!(e.improvements.iter().any(|t| t.contains("Slow down")), "{:?}", e.improvements);
+    assert!(
+        e.improvements.iter().any(|t| t.contains("Slow down")),
+        "{:?}",
+        e.improvements
+    );
 }
 
 #[test]
@@ -130,10 +212,20 @@ fn scoring_is_deterministic() {
 #[test]
 fn calibration_strong_answers_outrank_weak_ones() {
     let (wins, total, misses) = crate::feedback::calibration::accuracy(&Lexical);
-    assert!(total >= 60, "the calibration set needs at least 60 pairs, has {total}");
-    println!("calibration: strong > weak in {wins}/{total} pairs = {:.1} %", wins as f32 * 100.0 / total as f32);
+    assert!(
+        total >= 60,
+        "the calibration set needs at least 60 pairs, has {total}"
+    );
+    println!(
+        "calibration: strong > weak in {wins}/{total} pairs = {:.1} %",
+        wins as f32 * 100.0 / total as f32
+    );
     for m in &misses {
         println!("  miss {m}");
     }
-    assert!(wins as f32 / total as f32 >= 0.9, "calibration accuracy below 90 %:\n{}", misses.join("\n"));
+    assert!(
+        wins as f32 / total as f32 >= 0.9,
+        "calibration accuracy below 90 %:\n{}",
+        misses.join("\n")
+    );
 }

@@ -28,7 +28,9 @@ async fn serve(answers: Vec<Answer>) -> Local {
     tokio::spawn(async move {
         let mut n = 0usize;
         loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             let answer = answers[n.min(answers.len() - 1)].clone();
             n += 1;
             let log = log.clone();
@@ -36,7 +38,9 @@ async fn serve(answers: Vec<Answer>) -> Local {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 8192];
                 let (head, body) = loop {
-                    let Ok(k) = sock.read(&mut chunk).await else { return };
+                    let Ok(k) = sock.read(&mut chunk).await else {
+                        return;
+                    };
                     if k == 0 {
                         return;
                     }
@@ -46,15 +50,24 @@ async fn serve(answers: Vec<Answer>) -> Local {
                         let head = text[..end].to_string();
                         let len: usize = head
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
                             .unwrap_or(0);
                         if buf.len() >= end + 4 + len {
-                            break (head, String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string());
+                            break (
+                                head,
+                                String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string(),
+                            );
                         }
                     }
                 };
                 let (line, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
-                log.lock().unwrap().push((line.to_string(), headers.to_ascii_lowercase(), body));
+                log.lock()
+                    .unwrap()
+                    .push((line.to_string(), headers.to_ascii_lowercase(), body));
                 match answer {
                     Answer::Hang => tokio::time::sleep(Duration::from_secs(30)).await,
                     Answer::Json(status, body) => {
@@ -96,68 +109,138 @@ fn gemini_body(text: &str) -> String {
     json!({ "candidates": [ { "content": { "role": "model", "parts": [ { "text": text } ] }, "finishReason": "STOP" } ] }).to_string()
 }
 
-fn engine_at(protocol: Protocol, url: &str, timeout_ms: u64) -> crate::feedback::evaluator::Evaluator {
-    crate::feedback::evaluator::Evaluator { embedder: None, hosted: Some(Hosted { protocol, base_url: url.to_string(), api_key: Some("sk-test".into()), model: "test-model".into(), timeout: Duration::from_millis(timeout_ms) }) }
+fn engine_at(
+    protocol: Protocol,
+    url: &str,
+    timeout_ms: u64,
+) -> crate::feedback::evaluator::Evaluator {
+    crate::feedback::evaluator::Evaluator {
+        embedder: None,
+        hosted: Some(Hosted {
+            protocol,
+            base_url: url.to_string(),
+            api_key: Some("sk-test".into()),
+            model: "test-model".into(),
+            timeout: Duration::from_millis(timeout_ms),
+        }),
+    }
 }
 
 #[tokio::test]
 async fn openai_compatible_reply_becomes_an_evaluation() {
     let local = serve(vec![Answer::Json(200, openai_body(&reply_json(80)))]).await;
-    let e = engine_at(Protocol::OpenAi, &format!("{}/v1", local.url), 5_000).evaluate(&req()).await;
+    let e = engine_at(Protocol::OpenAi, &format!("{}/v1", local.url), 5_000)
+        .evaluate(&req())
+        .await;
     assert_eq!(e.engine, "OpenAI-compatible: test-model");
     assert_eq!(e.note, None);
-    assert_eq!((e.scores.relevance, e.scores.structure, e.scores.clarity), (80, 70, 90));
-    assert_eq!(e.scores.overall, engine::overall(Kind::Behavioural, &e.scores));
-    assert_eq!(e.covered, vec!["the outcome"], "invented key points are dropped");
+    assert_eq!(
+        (e.scores.relevance, e.scores.structure, e.scores.clarity),
+        (80, 70, 90)
+    );
+    assert_eq!(
+        e.scores.overall,
+        engine::overall(Kind::Behavioural, &e.scores)
+    );
+    assert_eq!(
+        e.covered,
+        vec!["the outcome"],
+        "invented key points are dropped"
+    );
     assert_eq!(e.missed.len(), 2);
     let seen = local.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
-    assert!(seen[0].0.starts_with("POST /v1/chat/completions "), "{}", seen[0].0);
+    assert!(
+        seen[0].0.starts_with("POST /v1/chat/completions "),
+        "{}",
+        seen[0].0
+    );
     assert!(seen[0].1.contains("authorization: bearer sk-test"));
     let body: Value = serde_json::from_str(&seen[0].2).unwrap();
     assert_eq!(body["model"], "test-model");
     assert_eq!(body["response_format"]["type"], "json_schema");
-    assert!(body["messages"][1]["content"].as_str().unwrap().contains("the conflict and its stakes"));
+    assert!(body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("the conflict and its stakes"));
 }
 
 #[tokio::test]
 async fn gemini_reply_becomes_an_evaluation() {
-    let local = serve(vec![Answer::Json(200, gemini_body(&format!("```json\n{}\n```", reply_json(64))))]).await;
-    let e = engine_at(Protocol::Gemini, &local.url, 5_000).evaluate(&req()).await;
+    let local = serve(vec![Answer::Json(
+        200,
+        gemini_body(&format!("```json\n{}\n```", reply_json(64))),
+    )])
+    .await;
+    let e = engine_at(Protocol::Gemini, &local.url, 5_000)
+        .evaluate(&req())
+        .await;
     assert_eq!(e.engine, "Gemini: test-model");
     assert_eq!(e.scores.relevance, 64);
     let seen = local.seen.lock().unwrap().clone();
-    assert!(seen[0].0.starts_with("POST /v1beta/models/test-model:generateContent "), "{}", seen[0].0);
+    assert!(
+        seen[0]
+            .0
+            .starts_with("POST /v1beta/models/test-model:generateContent "),
+        "{}",
+        seen[0].0
+    );
     assert!(seen[0].1.contains("x-goog-api-key: sk-test"));
     let body: Value = serde_json::from_str(&seen[0].2).unwrap();
-    assert_eq!(body["generationConfig"]["responseMimeType"], "application/json");
+    assert_eq!(
+        body["generationConfig"]["responseMimeType"],
+        "application/json"
+    );
     assert!(body["generationConfig"]["responseSchema"]["additionalProperties"].is_null());
 }
 
 #[tokio::test]
 async fn malformed_or_out_of_range_replies_fall_back_to_the_embedded_engine() {
-    for (content, why) in [("{\"relevance\": 80", "did not match the schema"), (reply_json(250).as_str(), "outside 0–100"), ("I think it was a good answer!", "did not match the schema")] {
+    for (content, why) in [
+        ("{\"relevance\": 80", "did not match the schema"),
+        (reply_json(250).as_str(), "outside 0–100"),
+        ("I think it was a good answer!", "did not match the schema"),
+    ] {
         let local = serve(vec![Answer::Json(200, openai_body(content))]).await;
-        let e = engine_at(Protocol::OpenAi, &local.url, 5_000).evaluate(&req()).await;
+        let e = engine_at(Protocol::OpenAi, &local.url, 5_000)
+            .evaluate(&req())
+            .await;
         assert_eq!(e.engine, engine::ENGINE_NAME);
         let note = e.note.unwrap();
-        assert!(note.contains("OpenAI-compatible: test-model could not evaluate") && note.contains(why), "{note}");
-        assert_eq!(local.seen.lock().unwrap().len(), 1, "a bad reply is not retried");
+        assert!(
+            note.contains("OpenAI-compatible: test-model could not evaluate") && note.contains(why),
+            "{note}"
+        );
+        assert_eq!(
+            local.seen.lock().unwrap().len(),
+            1,
+            "a bad reply is not retried"
+        );
     }
     let local = serve(vec![Answer::Json(200, "<html>not json</html>".into())]).await;
-    let e = engine_at(Protocol::Gemini, &local.url, 5_000).evaluate(&req()).await;
+    let e = engine_at(Protocol::Gemini, &local.url, 5_000)
+        .evaluate(&req())
+        .await;
     assert!(e.note.unwrap().contains("not JSON"));
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_and_client_errors_are_not() {
-    let local = serve(vec![Answer::Json(503, "{}".into()), Answer::Json(200, openai_body(&reply_json(77)))]).await;
-    let e = engine_at(Protocol::OpenAi, &local.url, 5_000).evaluate(&req()).await;
+    let local = serve(vec![
+        Answer::Json(503, "{}".into()),
+        Answer::Json(200, openai_body(&reply_json(77))),
+    ])
+    .await;
+    let e = engine_at(Protocol::OpenAi, &local.url, 5_000)
+        .evaluate(&req())
+        .await;
     assert_eq!(e.scores.relevance, 77);
     assert_eq!(local.seen.lock().unwrap().len(), 2);
 
     let local = serve(vec![Answer::Json(401, "{\"error\":\"bad key\"}".into())]).await;
-    let e = engine_at(Protocol::OpenAi, &local.url, 5_000).evaluate(&req()).await;
+    let e = engine_at(Protocol::OpenAi, &local.url, 5_000)
+        .evaluate(&req())
+        .await;
     assert!(e.note.unwrap().contains("HTTP 401"));
     assert_eq!(local.seen.lock().unwrap().len(), 1);
 }
@@ -165,7 +248,9 @@ async fn server_errors_are_retried_and_client_errors_are_not() {
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_after_every_attempt() {
     let local = serve(vec![Answer::Hang]).await;
-    let e = engine_at(Protocol::OpenAi, &local.url, 200).evaluate(&req()).await;
+    let e = engine_at(Protocol::OpenAi, &local.url, 200)
+        .evaluate(&req())
+        .await;
     assert_eq!(e.engine, engine::ENGINE_NAME);
     assert!(e.note.unwrap().contains("timed out"));
     assert_eq!(local.seen.lock().unwrap().len(), HOSTED_ATTEMPTS as usize);

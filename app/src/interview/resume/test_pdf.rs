@@ -7,7 +7,9 @@ use lopdf::{dictionary, Document, Object, Stream};
 pub fn pdf(lines: &[&str], text: bool) -> Document {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+    let font_id = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
     let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
     let mut ops = Vec::new();
     for (i, line) in lines.iter().enumerate() {
@@ -19,13 +21,23 @@ pub fn pdf(lines: &[&str], text: bool) -> Document {
             ops.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
             ops.push(Operation::new("ET", vec![]));
         } else {
-            ops.push(Operation::new("re", vec![60.into(), y.into(), (line.len() as i64 * 5).into(), 10.into()]));
+            ops.push(Operation::new(
+                "re",
+                vec![
+                    60.into(),
+                    y.into(),
+                    (line.len() as i64 * 5).into(),
+                    10.into(),
+                ],
+            ));
             ops.push(Operation::new("f", vec![]));
         }
     }
     let content = Content { operations: ops };
     let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-    let page_id = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => content_id });
+    let page_id = doc.add_object(
+        dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => content_id },
+    );
     doc.objects.insert(pages_id, Object::Dictionary(dictionary! {
         "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1, "Resources" => resources_id,
         "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],

@@ -8,7 +8,6 @@ use lopdf::Object;
 use super::test_pdf::{bytes, pdf, RESUME};
 use super::*;
 
-
 #[test]
 fn a_text_pdf_gives_its_text_and_skills() {
     let text = extract_blocking(&bytes(pdf(RESUME, true))).unwrap();
@@ -16,19 +15,31 @@ fn a_text_pdf_gives_its_text_and_skills() {
     assert!(text.contains("PostgreSQL"), "{text}");
     let skills = crate::interview::skills::extract_skills(&text);
     for s in ["PostgreSQL", "Rust", "Kafka", "Kubernetes"] {
-        assert!(skills.contains(&s.to_string()), "{s} missing from {skills:?}");
+        assert!(
+            skills.contains(&s.to_string()),
+            "{s} missing from {skills:?}"
+        );
     }
 }
 
 #[test]
 fn an_image_only_pdf_is_called_a_scan() {
-    assert_eq!(extract_blocking(&bytes(pdf(RESUME, false))), Err(ResumeError::NoText));
+    assert_eq!(
+        extract_blocking(&bytes(pdf(RESUME, false))),
+        Err(ResumeError::NoText)
+    );
 }
 
 #[test]
 fn a_password_protected_pdf_is_refused_with_its_reason() {
     let mut doc = pdf(RESUME, true);
-    doc.trailer.set("ID", Object::Array(vec![Object::string_literal("0123456789abcdef"), Object::string_literal("0123456789abcdef")]));
+    doc.trailer.set(
+        "ID",
+        Object::Array(vec![
+            Object::string_literal("0123456789abcdef"),
+            Object::string_literal("0123456789abcdef"),
+        ]),
+    );
     let version = lopdf::EncryptionVersion::V1 {
         document: &doc,
         owner_password: "owner-secret",
@@ -44,12 +55,24 @@ fn a_password_protected_pdf_is_refused_with_its_reason() {
 #[test]
 fn non_pdfs_are_recognised_by_content_not_name() {
     assert_eq!(check_bytes(b""), Err(ResumeError::Empty));
-    assert_eq!(check_bytes(b"PK\x03\x04\x14\x00\x00\x00word/document.xml"), Err(ResumeError::Zip));
-    assert_eq!(check_bytes(b"\x89PNG\r\n\x1a\n...."), Err(ResumeError::NotPdf));
-    assert_eq!(check_bytes(b"Just some text pretending to be a resume.pdf"), Err(ResumeError::NotPdf));
+    assert_eq!(
+        check_bytes(b"PK\x03\x04\x14\x00\x00\x00word/document.xml"),
+        Err(ResumeError::Zip)
+    );
+    assert_eq!(
+        check_bytes(b"\x89PNG\r\n\x1a\n...."),
+        Err(ResumeError::NotPdf)
+    );
+    assert_eq!(
+        check_bytes(b"Just some text pretending to be a resume.pdf"),
+        Err(ResumeError::NotPdf)
+    );
     let mut big = b"%PDF-1.7\n".to_vec();
     big.resize(MAX_RESUME_BYTES + 1, b' ');
-    assert_eq!(check_bytes(&big), Err(ResumeError::TooLarge(MAX_RESUME_BYTES + 1)));
+    assert_eq!(
+        check_bytes(&big),
+        Err(ResumeError::TooLarge(MAX_RESUME_BYTES + 1))
+    );
     assert!(ResumeError::TooLarge(1).to_string().contains("5 MB"));
 }
 
@@ -58,7 +81,10 @@ fn a_truncated_pdf_is_malformed_not_a_crash() {
     let b = bytes(pdf(RESUME, true));
     let cut = &b[..b.len() / 3];
     assert_eq!(extract_blocking(cut), Err(ResumeError::Malformed));
-    assert_eq!(extract_blocking(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF"), Err(ResumeError::Malformed));
+    assert_eq!(
+        extract_blocking(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF"),
+        Err(ResumeError::Malformed)
+    );
 }
 
 #[test]
@@ -72,7 +98,9 @@ fn a_decompression_bomb_is_stopped_before_parsing() {
     let packed = z.finish().unwrap();
     assert!(packed.len() < MAX_RESUME_BYTES);
     let mut file = b"%PDF-1.5\n4 0 obj\n<< /Length ".to_vec();
-    file.extend_from_slice(format!("{} /Filter /FlateDecode >>\nstream\n", packed.len()).as_bytes());
+    file.extend_from_slice(
+        format!("{} /Filter /FlateDecode >>\nstream\n", packed.len()).as_bytes(),
+    );
     file.extend_from_slice(&packed);
     file.extend_from_slice(b"\nendstream\nendobj\n%%EOF\n");
     assert_eq!(check_unpacked_size(&file), Err(ResumeError::Bomb));
@@ -84,13 +112,22 @@ fn a_decompression_bomb_is_stopped_before_parsing() {
 
 #[test]
 fn text_is_tidied_and_capped() {
-    assert_eq!(tidy_text("  Priya   Raman \n\n\n\nBackend\tengineer\u{7}\n"), "Priya Raman\n\nBackend engineer");
-    assert_eq!(tidy_text(&"a".repeat(MAX_TEXT_CHARS + 10)).len(), MAX_TEXT_CHARS);
+    assert_eq!(
+        tidy_text("  Priya   Raman \n\n\n\nBackend\tengineer\u{7}\n"),
+        "Priya Raman\n\nBackend engineer"
+    );
+    assert_eq!(
+        tidy_text(&"a".repeat(MAX_TEXT_CHARS + 10)).len(),
+        MAX_TEXT_CHARS
+    );
 }
 
 #[tokio::test]
 async fn extraction_runs_off_the_async_threads() {
     let text = extract(bytes(pdf(RESUME, true))).await.unwrap();
     assert!(text.contains("Finch Ltd"));
-    assert_eq!(extract(b"not a pdf".to_vec()).await, Err(ResumeError::NotPdf));
+    assert_eq!(
+        extract(b"not a pdf".to_vec()).await,
+        Err(ResumeError::NotPdf)
+    );
 }

@@ -2,7 +2,12 @@ use super::*;
 
 async fn fresh() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::db::connect(&format!("surrealkv://{}", dir.path().join("db").display()), &Default::default()).await.unwrap();
+    let db = crate::db::connect(
+        &format!("surrealkv://{}", dir.path().join("db").display()),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     sync_bank(&db, 1_000).await.unwrap();
     (dir, db)
 }
@@ -22,7 +27,17 @@ async fn user(db: &Db, id: &str, verified: bool) {
 }
 
 fn setup(role: &str, count: u8) -> Setup {
-    Setup { role: role.into(), kinds: vec![], difficulty: 2, count, company: None, job_description: None, mode: AnswerMode::Text, timer_secs: None, focus: vec![] }
+    Setup {
+        role: role.into(),
+        kinds: vec![],
+        difficulty: 2,
+        count,
+        company: None,
+        job_description: None,
+        mode: AnswerMode::Text,
+        timer_secs: None,
+        focus: vec![],
+    }
 }
 
 const STRONG: &str = "At my last company our nightly data import took six hours and often failed, which left 300 analysts without fresh numbers. \
@@ -35,11 +50,18 @@ async fn the_bank_loads_once_and_reloads_only_when_it_changes() {
     let (_d, db) = fresh().await;
     let n = bank_size(&db).await.unwrap();
     assert!(n >= 500, "{n}");
-    assert_eq!(sync_bank(&db, 2_000).await.unwrap(), 0, "an unchanged bank is not written again");
+    assert_eq!(
+        sync_bank(&db, 2_000).await.unwrap(),
+        0,
+        "an unchanged bank is not written again"
+    );
     // A changed fingerprint (an edited file) reloads everything and retires what disappeared.
     db.query("UPDATE bank_state:main SET fingerprint = 'old'; CREATE question:gone SET text = 'x', roles = ['general'], kind = 'behavioural', difficulty = 1, competencies = [], key_points = [], retired = false").await.unwrap().check().unwrap();
     assert_eq!(sync_bank(&db, 3_000).await.unwrap() as i64, n);
-    let mut r = db.query("SELECT VALUE retired FROM ONLY question:gone").await.unwrap();
+    let mut r = db
+        .query("SELECT VALUE retired FROM ONLY question:gone")
+        .await
+        .unwrap();
     assert_eq!(r.take::<Option<bool>>(0).unwrap(), Some(true));
     assert_eq!(bank_size(&db).await.unwrap(), n);
 }
@@ -48,28 +70,87 @@ async fn the_bank_loads_once_and_reloads_only_when_it_changes() {
 async fn an_interview_runs_from_start_to_report_and_history() {
     let (_d, db) = fresh().await;
     user(&db, "ann", true).await;
-    let id = start(&db, "ann", setup("backend-engineer", 3), 10_000).await.unwrap();
+    let id = start(&db, "ann", setup("backend-engineer", 3), 10_000)
+        .await
+        .unwrap();
     let v = get(&db, "ann", &id).await.unwrap();
     assert_eq!(v.items.len(), 3);
     assert_eq!(v.current, Some(0));
     assert!(!v.finished);
 
     // A thin answer gets exactly one follow-up; its answer is judged with the first.
-    match answer(&db, &Evaluator::default(), "ann", &id, 0, "I fixed it quickly.", None, 10_010).await.unwrap() {
+    match answer(
+        &db,
+        &Evaluator::default(),
+        "ann",
+        &id,
+        0,
+        "I fixed it quickly.",
+        None,
+        10_010,
+    )
+    .await
+    .unwrap()
+    {
         AnswerOutcome::FollowUp(q) => assert!(q.len() > 20),
         other => panic!("expected a follow-up, got {other:?}"),
     }
     let v = get(&db, "ann", &id).await.unwrap();
     assert_eq!(v.items[0].status, ItemStatus::FollowUp);
-    assert_eq!(v.current, Some(0), "still on the question until the follow-up is answered");
-    assert!(matches!(answer(&db, &Evaluator::default(), "ann", &id, 0, STRONG, None, 10_020).await.unwrap(), AnswerOutcome::Evaluated(_)));
+    assert_eq!(
+        v.current,
+        Some(0),
+        "still on the question until the follow-up is answered"
+    );
+    assert!(matches!(
+        answer(
+            &db,
+            &Evaluator::default(),
+            "ann",
+            &id,
+            0,
+            STRONG,
+            None,
+            10_020
+        )
+        .await
+        .unwrap(),
+        AnswerOutcome::Evaluated(_)
+    ));
     // Answering it again is refused with a message; retry makes it answerable again.
-    let again = answer(&db, &Evaluator::default(), "ann", &id, 0, STRONG, None, 10_021).await.unwrap_err();
+    let again = answer(
+        &db,
+        &Evaluator::default(),
+        "ann",
+        &id,
+        0,
+        STRONG,
+        None,
+        10_021,
+    )
+    .await
+    .unwrap_err();
     assert!(again.to_string().contains("already answered"), "{again}");
 
     // A strong answer is evaluated at once; the third question is skipped.
-    assert!(matches!(answer(&db, &Evaluator::default(), "ann", &id, 1, STRONG, None, 10_030).await.unwrap(), AnswerOutcome::Evaluated(_)));
-    skip(&db, &Evaluator::default(), "ann", &id, 2, 10_040).await.unwrap();
+    assert!(matches!(
+        answer(
+            &db,
+            &Evaluator::default(),
+            "ann",
+            &id,
+            1,
+            STRONG,
+            None,
+            10_030
+        )
+        .await
+        .unwrap(),
+        AnswerOutcome::Evaluated(_)
+    ));
+    skip(&db, &Evaluator::default(), "ann", &id, 2, 10_040)
+        .await
+        .unwrap();
     let v = get(&db, "ann", &id).await.unwrap();
     assert_eq!(v.current, None);
     assert_eq!(v.items[0].follow_up_answer.as_deref(), Some(STRONG));
@@ -78,7 +159,18 @@ async fn an_interview_runs_from_start_to_report_and_history() {
 
     retry(&db, "ann", &id, 2).await.unwrap();
     assert_eq!(get(&db, "ann", &id).await.unwrap().current, Some(2));
-    answer(&db, &Evaluator::default(), "ann", &id, 2, STRONG, None, 10_050).await.unwrap();
+    answer(
+        &db,
+        &Evaluator::default(),
+        "ann",
+        &id,
+        2,
+        STRONG,
+        None,
+        10_050,
+    )
+    .await
+    .unwrap();
 
     finish(&db, "ann", &id, 10_100).await.unwrap();
     let rep = report(&db, "ann", &id).await.unwrap();
@@ -86,12 +178,28 @@ async fn an_interview_runs_from_start_to_report_and_history() {
     assert!(rep.scores.overall > 0);
     assert!(!rep.recommendations.is_empty());
     assert_eq!(rep.engines, vec![engine::ENGINE_NAME.to_string()]);
-    assert!(answer(&db, &Evaluator::default(), "ann", &id, 2, STRONG, None, 10_200).await.unwrap_err().to_string().contains("finished"));
+    assert!(answer(
+        &db,
+        &Evaluator::default(),
+        "ann",
+        &id,
+        2,
+        STRONG,
+        None,
+        10_200
+    )
+    .await
+    .unwrap_err()
+    .to_string()
+    .contains("finished"));
 
     let h = history(&db, "ann").await.unwrap();
     assert_eq!(h.sessions.len(), 1);
     assert_eq!(h.sessions[0].answered, 3);
-    assert_eq!(h.sessions[0].scores.as_ref().map(|s| s.overall), Some(rep.scores.overall));
+    assert_eq!(
+        h.sessions[0].scores.as_ref().map(|s| s.overall),
+        Some(rep.scores.overall)
+    );
     assert!(!h.competencies.is_empty());
 }
 
@@ -102,57 +210,177 @@ async fn nobody_reads_or_changes_another_persons_interview() {
     user(&db, "bob", true).await;
     let id = start(&db, "ann", setup("nurse", 3), 10_000).await.unwrap();
     assert_eq!(get(&db, "bob", &id).await.unwrap_err(), AppError::NotFound);
-    assert_eq!(report(&db, "bob", &id).await.unwrap_err(), AppError::NotFound);
-    assert_eq!(answer(&db, &Evaluator::default(), "bob", &id, 0, STRONG, None, 10_001).await.unwrap_err(), AppError::NotFound);
-    assert_eq!(skip(&db, &Evaluator::default(), "bob", &id, 0, 10_001).await.unwrap_err(), AppError::NotFound);
-    assert_eq!(finish(&db, "bob", &id, 10_001).await.unwrap_err(), AppError::NotFound);
-    assert_eq!(retry(&db, "bob", &id, 0).await.unwrap_err(), AppError::NotFound);
+    assert_eq!(
+        report(&db, "bob", &id).await.unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(
+        answer(
+            &db,
+            &Evaluator::default(),
+            "bob",
+            &id,
+            0,
+            STRONG,
+            None,
+            10_001
+        )
+        .await
+        .unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(
+        skip(&db, &Evaluator::default(), "bob", &id, 0, 10_001)
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(
+        finish(&db, "bob", &id, 10_001).await.unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(
+        retry(&db, "bob", &id, 0).await.unwrap_err(),
+        AppError::NotFound
+    );
     assert!(history(&db, "bob").await.unwrap().sessions.is_empty());
     // Nothing of Bob's attempts reached Ann's interview.
     let v = get(&db, "ann", &id).await.unwrap();
-    assert!(v.items.iter().all(|i| i.status == ItemStatus::Pending && i.answer.is_none()));
+    assert!(v
+        .items
+        .iter()
+        .all(|i| i.status == ItemStatus::Pending && i.answer.is_none()));
     assert!(!v.finished);
     // Malformed ids are simply not found.
-    assert_eq!(get(&db, "ann", "'; DELETE interview; --").await.unwrap_err(), AppError::NotFound);
+    assert_eq!(
+        get(&db, "ann", "'; DELETE interview; --")
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
 }
 
 #[tokio::test]
 async fn unverified_accounts_cannot_start_and_bad_answers_store_nothing() {
     let (_d, db) = fresh().await;
     user(&db, "eve", false).await;
-    let e = start(&db, "eve", setup("sales", 3), 10_000).await.unwrap_err();
+    let e = start(&db, "eve", setup("sales", 3), 10_000)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("Confirm your e-mail"), "{e}");
-    let mut r = db.query("RETURN count(SELECT id FROM interview)").await.unwrap();
+    let mut r = db
+        .query("RETURN count(SELECT id FROM interview)")
+        .await
+        .unwrap();
     assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
 
     user(&db, "ann", true).await;
     let id = start(&db, "ann", setup("sales", 3), 10_000).await.unwrap();
-    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 0, "   ", None, 1).await.unwrap_err().status_code(), 400);
-    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 0, &"x".repeat(20_000), None, 1).await.unwrap_err().status_code(), 400);
-    assert_eq!(answer(&db, &Evaluator::default(), "ann", &id, 7, STRONG, None, 1).await.unwrap_err(), AppError::NotFound);
+    assert_eq!(
+        answer(&db, &Evaluator::default(), "ann", &id, 0, "   ", None, 1)
+            .await
+            .unwrap_err()
+            .status_code(),
+        400
+    );
+    assert_eq!(
+        answer(
+            &db,
+            &Evaluator::default(),
+            "ann",
+            &id,
+            0,
+            &"x".repeat(20_000),
+            None,
+            1
+        )
+        .await
+        .unwrap_err()
+        .status_code(),
+        400
+    );
+    assert_eq!(
+        answer(&db, &Evaluator::default(), "ann", &id, 7, STRONG, None, 1)
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
     let v = get(&db, "ann", &id).await.unwrap();
-    assert!(v.items.iter().all(|i| i.answer.is_none()), "a refused answer was half-stored");
+    assert!(
+        v.items.iter().all(|i| i.answer.is_none()),
+        "a refused answer was half-stored"
+    );
 }
 
 #[tokio::test]
 async fn recent_questions_are_not_repeated_and_profiles_round_trip() {
     let (_d, db) = fresh().await;
     user(&db, "ann", true).await;
-    save_profile(&db, "ann", ProfileForm { background: "Ten years in logistics.".into(), target_role: "data-analyst".into(), target_companies: "Acme, Globex".into(), skills: "SQL, Tableau".into() }, 5).await.unwrap();
+    save_profile(
+        &db,
+        "ann",
+        ProfileForm {
+            background: "Ten years in logistics.".into(),
+            target_role: "data-analyst".into(),
+            target_companies: "Acme, Globex".into(),
+            skills: "SQL, Tableau".into(),
+        },
+        5,
+    )
+    .await
+    .unwrap();
     let p = load_profile(&db, "ann").await.unwrap();
     assert_eq!(p.target_roles, vec!["data-analyst"]);
     assert_eq!(p.skills, vec!["SQL", "Tableau"]);
     assert_eq!(p.job_title, "Backend developer");
-    let bad = save_profile(&db, "ann", ProfileForm { target_role: "wizard".into(), ..Default::default() }, 6).await.unwrap_err();
+    let bad = save_profile(
+        &db,
+        "ann",
+        ProfileForm {
+            target_role: "wizard".into(),
+            ..Default::default()
+        },
+        6,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(bad.status_code(), 400);
-    assert_eq!(load_profile(&db, "ann").await.unwrap().skills, vec!["SQL", "Tableau"], "a refused profile changed nothing");
+    assert_eq!(
+        load_profile(&db, "ann").await.unwrap().skills,
+        vec!["SQL", "Tableau"],
+        "a refused profile changed nothing"
+    );
 
-    let a = start(&db, "ann", setup("data-analyst", 6), 10_000).await.unwrap();
-    let b = start(&db, "ann", setup("data-analyst", 6), 10_100).await.unwrap();
-    let first: HashSet<String> = get(&db, "ann", &a).await.unwrap().items.iter().filter(|i| !i.personalised).map(|i| i.text.clone()).collect();
+    let a = start(&db, "ann", setup("data-analyst", 6), 10_000)
+        .await
+        .unwrap();
+    let b = start(&db, "ann", setup("data-analyst", 6), 10_100)
+        .await
+        .unwrap();
+    let first: HashSet<String> = get(&db, "ann", &a)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|i| !i.personalised)
+        .map(|i| i.text.clone())
+        .collect();
     let second = get(&db, "ann", &b).await.unwrap();
-    assert!(second.items.iter().filter(|i| !i.personalised).all(|i| !first.contains(&i.text)), "a recent question was asked again");
-    assert!(second.items.iter().any(|i| i.personalised && (i.text.contains("SQL") || i.text.contains("Tableau"))), "no personalised question");
+    assert!(
+        second
+            .items
+            .iter()
+            .filter(|i| !i.personalised)
+            .all(|i| !first.contains(&i.text)),
+        "a recent question was asked again"
+    );
+    assert!(
+        second
+            .items
+            .iter()
+            .any(|i| i.personalised && (i.text.contains("SQL") || i.text.contains("Tableau"))),
+        "no personalised question"
+    );
     // The warm-up uses the profile's target role.
     let w = warm_up(&db, "ann", 10_200).await.unwrap();
     assert_eq!(get(&db, "ann", &w).await.unwrap().role, "data-analyst");
@@ -163,22 +391,51 @@ async fn a_resume_is_read_replaced_and_deleted_and_a_refused_one_stores_nothing(
     use crate::interview::resume::test_pdf::{bytes, pdf, RESUME};
     let (_d, db) = fresh().await;
     user(&db, "ann", true).await;
-    save_profile(&db, "ann", ProfileForm { skills: "Figma".into(), ..Default::default() }, 5).await.unwrap();
+    save_profile(
+        &db,
+        "ann",
+        ProfileForm {
+            skills: "Figma".into(),
+            ..Default::default()
+        },
+        5,
+    )
+    .await
+    .unwrap();
 
     // Refused: a scan, and a ZIP. Nothing is stored.
-    let e = save_resume(&db, "ann", "scan.pdf", bytes(pdf(RESUME, false)), 10).await.unwrap_err();
+    let e = save_resume(&db, "ann", "scan.pdf", bytes(pdf(RESUME, false)), 10)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("scanned image"), "{e}");
-    let e = save_resume(&db, "ann", "cv.pdf", b"PK\x03\x04 word/document.xml".to_vec(), 10).await.unwrap_err();
+    let e = save_resume(
+        &db,
+        "ann",
+        "cv.pdf",
+        b"PK\x03\x04 word/document.xml".to_vec(),
+        10,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status_code(), 400);
     assert!(load_profile(&db, "ann").await.unwrap().resume.is_none());
 
-    let info = save_resume(&db, "ann", "Priya CV.pdf", bytes(pdf(RESUME, true)), 20).await.unwrap();
+    let info = save_resume(&db, "ann", "Priya CV.pdf", bytes(pdf(RESUME, true)), 20)
+        .await
+        .unwrap();
     assert_eq!(info.file_name, "Priya CV.pdf");
     assert!(info.skills.contains(&"PostgreSQL".to_string()));
     let p = load_profile(&db, "ann").await.unwrap();
-    assert_eq!(p.resume.as_ref().map(|r| r.file_name.as_str()), Some("Priya CV.pdf"));
+    assert_eq!(
+        p.resume.as_ref().map(|r| r.file_name.as_str()),
+        Some("Priya CV.pdf")
+    );
     assert_eq!(p.skills[0], "Figma", "typed skills stay first");
-    assert!(p.skills.contains(&"Kafka".to_string()), "found skills join the profile: {:?}", p.skills);
+    assert!(
+        p.skills.contains(&"Kafka".to_string()),
+        "found skills join the profile: {:?}",
+        p.skills
+    );
 
     // Replaced: one resume per person.
     save_resume(&db, "ann", "second.pdf", bytes(pdf(&["Ann Example - Teacher", "Lesson planning, safeguarding and classroom management for ten years in primary schools."], true)), 30).await.unwrap();
@@ -190,6 +447,9 @@ async fn a_resume_is_read_replaced_and_deleted_and_a_refused_one_stores_nothing(
     // Deleted: really gone from the database.
     delete_resume(&db, "ann").await.unwrap();
     assert!(load_profile(&db, "ann").await.unwrap().resume.is_none());
-    let mut r = db.query("RETURN count(SELECT id FROM resume)").await.unwrap();
+    let mut r = db
+        .query("RETURN count(SELECT id FROM resume)")
+        .await
+        .unwrap();
     assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
 }
