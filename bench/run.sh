@@ -75,7 +75,7 @@ echo >> "$out"
 "$CARGO_TARGET_DIR/release/examples/eval_cost" >> "$out"
 
 # 5. sign-in load (behind a proxy, so X-Forwarded-For names the client).
-"$VIVA_BIN" --addr 127.0.0.1:3913 --data-dir "$data/b" --behind-proxy --log warn & spid=$!
+"$VIVA_BIN" --addr 127.0.0.1:3913 --data-dir "$data/b" --trusted-proxy 127.0.0.1 --log warn & spid=$!
 until curl -sf -o /dev/null http://127.0.0.1:3913/readyz; do sleep 0.01; done
 load="$CARGO_TARGET_DIR/release/examples/signin_load"
 {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 const bin = process.env.VIVA_BIN ?? join(__dirname, '..', 'target', 'release', 'viva');
 const port = Number(process.env.VIVA_E2E_PORT ?? 3917);
 const dataDir = mkdtempSync(join(tmpdir(), 'viva-e2e-'));
+// The tests read the administrator setup token the server writes there (workers inherit this).
+process.env.VIVA_E2E_DATA_DIR = dataDir;
 export const baseURL = `http://127.0.0.1:${port}`;
 // Local servers that speak the real protocols the app talks to (see servers/README.md).
 const smtpPort = 3925, mailApiPort = 3926, oidcPort = 3927;
@@ -52,8 +54,9 @@ export default defineConfig({
       command: [
         `"${bin}" --addr 127.0.0.1:${port} --data-dir "${dataDir}"`,
         `--smtp-url smtp://127.0.0.1:${smtpPort}`,
-        // Rate limits count the address in X-Forwarded-For (see newUser in tests/helpers/account.ts).
-        '--behind-proxy',
+        // The tests stand in for a local proxy: rate limits count the address in X-Forwarded-For
+        // (see newUser in tests/helpers/account.ts).
+        '--trusted-proxy 127.0.0.1',
         // The sentence-embedding model, when .ci/run fetched it (relevance by meaning).
         process.env.VIVA_MODELS_DIR ? `--models-dir "${process.env.VIVA_MODELS_DIR}"` : '',
         `--oidc-issuer http://127.0.0.1:${oidcPort} --oidc-client-id viva --oidc-client-secret viva-secret --oidc-name "Test SSO"`,

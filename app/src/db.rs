@@ -3,7 +3,7 @@
 //! schema migrations applied at start-up, each once.
 
 use surrealdb::engine::any::{self, Any};
-use surrealdb::opt::auth::Root;
+use surrealdb::opt::auth::{Database, Root};
 use surrealdb::types::SurrealValue;
 use surrealdb::Surreal;
 
@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "voice_queue",
         sql: include_str!("../migrations/0005_voice_queue.surql"),
     },
+    Migration {
+        version: 6,
+        name: "security",
+        sql: include_str!("../migrations/0006_security.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +84,8 @@ pub enum DbError {
     Query(#[from] surrealdb::Error),
 }
 
-/// Credentials for a remote SurrealDB server (root user). Not used by embedded engines.
+/// Credentials for a remote SurrealDB server: a user of Viva's database (recommended: it can
+/// reach nothing else on the server), or a root user. Not used by embedded engines.
 #[derive(Debug, Clone, Default)]
 pub struct DbAuth {
     pub user: Option<String>,
@@ -108,16 +114,27 @@ pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
         })?;
     if !is_embedded(url) {
         if let (Some(user), Some(pass)) = (&auth.user, &auth.pass) {
-            db.signin(Root {
+            let scoped = Database {
+                namespace: NAMESPACE.into(),
+                database: DATABASE.into(),
                 username: user.clone(),
                 password: pass.clone(),
-            })
-            .await
-            .map_err(|source| DbError::SignIn {
-                url: url.to_string(),
-                user: user.clone(),
-                source,
-            })?;
+            };
+            if db.signin(scoped).await.is_err() {
+                db.signin(Root {
+                    username: user.clone(),
+                    password: pass.clone(),
+                })
+                .await
+                .map_err(|source| DbError::SignIn {
+                    url: url.to_string(),
+                    user: user.clone(),
+                    source,
+                })?;
+                tracing::warn!(
+                    "signed in to {url} as the root user {user}: Viva can then reach every namespace on that server. Define a user of Viva's database only (DEFINE USER viva ON DATABASE … ROLES OWNER in namespace {NAMESPACE}, database {DATABASE}; see the README) and use it instead"
+                );
+            }
         }
     }
     db.use_ns(NAMESPACE).use_db(DATABASE).await?;

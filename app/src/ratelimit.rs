@@ -36,8 +36,7 @@ pub const CODE_CHECK_PER_IP: Limit = Limit {
     max: 30,
     window_secs: 900,
 };
-/// Codes e-mailed to one account (verification, reset, changes) per hour. With 5 tries per
-/// code this bounds guessing at 25 tries per account per hour.
+/// Codes a signed-in account asks for (changing its password or address) per hour.
 pub const CODE_SEND_PER_ACCOUNT: Limit = Limit {
     action: "code_send_account",
     max: 5,
@@ -46,6 +45,40 @@ pub const CODE_SEND_PER_ACCOUNT: Limit = Limit {
 pub const CODE_SEND_PER_IP: Limit = Limit {
     action: "code_send_ip",
     max: 20,
+    window_secs: 3600,
+};
+/// Codes one requester (client address) may have e-mailed to one address per hour, for the
+/// forms anyone can use (resend a verification code, reset a password); above it, a 429.
+pub const CODE_SEND_PER_REQUESTER: Limit = Limit {
+    action: "code_send_requester",
+    max: 5,
+    window_secs: 3600,
+};
+/// Codes one address receives per hour from everyone together. Above it the answer still
+/// says "sent" (it must not tell a stranger anything) but nothing is sent: strangers cannot
+/// spend the owner's own budget, which is per requester. With 5 tries per code this bounds
+/// guessing at 100 tries per address per hour.
+pub const CODE_SEND_PER_ADDRESS: Limit = Limit {
+    action: "code_send_address",
+    max: 20,
+    window_secs: 3600,
+};
+/// Contact-form messages: per client address, and from everyone together (a flood of
+/// anonymous messages must not fill the database or the operator's inbox).
+pub const CONTACT_PER_IP: Limit = Limit {
+    action: "contact_ip",
+    max: 5,
+    window_secs: 3600,
+};
+pub const CONTACT_ALL: Limit = Limit {
+    action: "contact_all",
+    max: 100,
+    window_secs: 3600,
+};
+/// Tries of the administrator setup token per client address.
+pub const ADMIN_SETUP_PER_IP: Limit = Limit {
+    action: "admin_setup_ip",
+    max: 10,
     window_secs: 3600,
 };
 
@@ -94,6 +127,15 @@ pub async fn hit(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<(), AppE
     }
     // Still contended after every retry: this key is being hammered. Refuse, do not fail.
     Err(AppError::RateLimited(1))
+}
+
+/// Like [`hit`], but a spent budget is an answer (`false`), not an error.
+pub async fn allowed(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<bool, AppError> {
+    match hit(db, limit, key, now).await {
+        Ok(()) => Ok(true),
+        Err(AppError::RateLimited(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Counters of windows that have ended are no longer needed.

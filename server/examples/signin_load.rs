@@ -5,7 +5,7 @@
 //! dummy argon2id verify and the equal-time floor) and prints one Markdown table row.
 //! MODE `one-ip`: every request from one address, so the per-IP limit answers 429 after the
 //! first few. MODE `many-ips`: each request from its own address (the server must run with
-//! `--behind-proxy`; X-Forwarded-For names the address), so each one reaches the password
+//! `--trusted-proxy 127.0.0.1`; X-Forwarded-For names the address), so each one reaches the password
 //! check: the CPU-bound ceiling.
 
 use std::{
@@ -55,6 +55,7 @@ async fn main() {
                     let res = client
                         .post(format!("{base}/api/auth/sign_in"))
                         .header("accept", "application/json")
+                        .header("origin", base.as_str())
                         .header("x-forwarded-for", ip)
                         .form(&[
                             ("email", email.as_str()),

@@ -141,10 +141,29 @@ pub struct ServeArgs {
     /// The product name shown in e-mails [default: Viva].
     #[arg(long, env = "VIVA_PRODUCT_NAME", value_name = "NAME")]
     pub product_name: Option<String>,
-    /// The site is behind a reverse proxy: take the client address from the last
-    /// X-Forwarded-For entry (for rate limits). Only set this when a proxy always sets it.
-    #[arg(long, env = "VIVA_BEHIND_PROXY")]
-    pub behind_proxy: bool,
+    /// Reverse proxies in front of Viva, as addresses or blocks (127.0.0.1, 10.0.0.0/8, ::1),
+    /// comma-separated or repeated. Only for requests from these peers is the client address
+    /// (for rate limits) read from X-Forwarded-For; the proxy must set that header.
+    #[arg(
+        long,
+        env = "VIVA_TRUSTED_PROXY",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxy: Vec<String>,
+    /// Development only: print every e-mail, one-time codes included, to the log. Anyone who
+    /// reads the log can then use others' codes; never use it on a site other people use.
+    #[arg(long, env = "VIVA_PRINT_MAIL")]
+    pub print_mail: bool,
+    /// Bearer token for /metrics and the details of /readyz [default: generated on first
+    /// start into DATA_DIR/metrics-token].
+    #[arg(
+        long,
+        env = "VIVA_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
     /// Google sign-in: the OAuth client id (with --google-client-secret). Redirect URI to
     /// register: PUBLIC_URL/auth/oidc/google/callback.
     #[arg(long, env = "VIVA_GOOGLE_CLIENT_ID", value_name = "ID")]
@@ -269,7 +288,9 @@ struct FileConfig {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     product_name: Option<String>,
-    behind_proxy: Option<bool>,
+    trusted_proxy: Option<Vec<String>>,
+    print_mail: Option<bool>,
+    metrics_token: Option<String>,
     allow_insecure_http: Option<bool>,
     google_client_id: Option<String>,
     google_client_secret: Option<String>,
@@ -318,7 +339,10 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
     pub product_name: String,
-    pub behind_proxy: bool,
+    /// Peers whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<crate::net::Cidr>,
+    pub print_mail: bool,
+    pub metrics_token: Option<String>,
     pub allow_insecure_http: bool,
     /// Configured sign-in providers (none by default).
     pub oidc: Vec<app::auth::oidc::Provider>,
@@ -492,6 +516,28 @@ impl Settings {
                 "--max-body-bytes must be at least 1024".into(),
             ));
         }
+        let trusted = if args.trusted_proxy.is_empty() {
+            file.trusted_proxy.unwrap_or_default()
+        } else {
+            args.trusted_proxy
+        };
+        let trusted_proxies = trusted
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| {
+                t.parse::<crate::net::Cidr>()
+                    .map_err(|e| ConfigError::Invalid(format!("--trusted-proxy: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let metrics_token = args
+            .metrics_token
+            .or(file.metrics_token)
+            .filter(|t| !t.trim().is_empty());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::Invalid(
+                "--metrics-token must be at least 16 characters".into(),
+            ));
+        }
         let models_dir = args
             .models_dir
             .or(file.models_dir)
@@ -526,7 +572,9 @@ impl Settings {
                 .product_name
                 .or(file.product_name)
                 .unwrap_or_else(|| app::PRODUCT_NAME.into()),
-            behind_proxy: args.behind_proxy || file.behind_proxy.unwrap_or(false),
+            trusted_proxies,
+            print_mail: args.print_mail || file.print_mail.unwrap_or(false),
+            metrics_token,
             allow_insecure_http: args.allow_insecure_http
                 || file.allow_insecure_http.unwrap_or(false),
             oidc: providers(

@@ -32,9 +32,22 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub security: Arc<Security>,
     pub instance_id: String,
-    /// Take the client address from X-Forwarded-For (the operator said a proxy sets it).
-    pub behind_proxy: bool,
+    /// Peers whose X-Forwarded-For names the client (`--trusted-proxy`).
+    pub trusted_proxies: Arc<Vec<crate::net::Cidr>>,
+    /// Origins a state-changing request may come from: the public URL's (and, when the public
+    /// URL was not set, the loopback names of the bound port).
+    pub origins: Arc<Vec<String>>,
+    /// Bearer token for /metrics and the details of /readyz.
+    pub metrics_token: Arc<String>,
+    /// Set once the "proxy without --trusted-proxy" warning was logged.
+    pub proxy_warned: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// Named limits of the connection handling.
+/// A client must send a request's whole header within this time, or the connection closes.
+pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// The longest a request may take (a hosted evaluation with its retries fits well inside).
+pub const REQUEST_TIMEOUT_SECS: u64 = 180;
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
@@ -95,6 +108,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             .layer(middleware::from_fn_with_state(state.security.clone(), security_headers))
             .layer(CompressionLayer::new().gzip(true).br(true))
             .layer(middleware::from_fn(server_fn_error_status))
+            .layer(middleware::from_fn(request_timeout))
+            .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
             .layer(middleware::from_fn_with_state(state.clone(), session_step))
             .layer(middleware::from_fn_with_state(max_body_bytes, body_limit)),
     )
@@ -160,12 +175,39 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// True when the request carries the operations token (`Authorization: Bearer TOKEN`).
+fn has_ops_token(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    use subtle_eq::eq;
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| eq(given.trim().as_bytes(), token.as_bytes()))
+}
+
+/// Constant-time comparison of two byte strings (no early exit on the first difference).
+mod subtle_eq {
+    pub fn eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
 /// Ready: the database answers. 503 otherwise, so a load balancer stops sending traffic.
-async fn readyz(State(s): State<AppState>) -> Response {
+/// Anyone sees the status; the details (migrations, installation id, version) need the
+/// operations token.
+async fn readyz(State(s): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     let db_ok = tokio::time::timeout(Duration::from_secs(2), app::db::ping(&s.ctx.db))
         .await
         .map(|r| r.is_ok())
         .unwrap_or(false);
+    let status = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    if !has_ops_token(&headers, &s.metrics_token) {
+        return (status, Json(serde_json::json!({ "status": if db_ok { "ready" } else { "database not answering" } }))).into_response();
+    }
     let versions = app::db::applied_migrations(&s.ctx.db)
         .await
         .map(|v| v.iter().map(|m| m.version).collect::<Vec<_>>())
@@ -177,15 +219,14 @@ async fn readyz(State(s): State<AppState>) -> Response {
         "instance": s.instance_id,
         "version": env!("CARGO_PKG_VERSION"),
     });
-    let status = if db_ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
     (status, Json(body)).into_response()
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
+/// Prometheus text, for whoever has the operations token.
+async fn metrics(State(s): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if !has_ops_token(&headers, &s.metrics_token) {
+        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "Metrics need the operations token: Authorization: Bearer TOKEN (--metrics-token, or the file metrics-token in the data directory).").into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -303,7 +344,7 @@ async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -
     if sessionless(req.uri().path()) {
         return next.run(req).await;
     }
-    let ip = client_ip(&req, s.behind_proxy);
+    let ip = client_ip(&req, &s);
     req.extensions_mut()
         .insert(app::server_context::ClientIp(ip));
     let now = s.ctx.clock.now();
@@ -514,27 +555,99 @@ fn page_guard(path: &str, caller: Option<&app::auth::service::Caller>) -> PageGu
     }
 }
 
-/// The client's address: the TCP peer, or behind a proxy the last X-Forwarded-For entry (the
-/// one the operator's proxy added; earlier entries come from the client and can be forged).
-fn client_ip(req: &Request, behind_proxy: bool) -> String {
-    if behind_proxy {
-        if let Some(last) = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .last()
-        {
-            return last.to_string();
-        }
-    }
-    req.extensions()
+/// The client's address for rate limits: the TCP peer, or what a trusted proxy says. Warns
+/// once when the site is public (https) but requests come from a loopback proxy that nobody
+/// declared: then every client shares one address, and one person's failures limit everyone.
+fn client_ip(req: &Request, s: &AppState) -> String {
+    let Some(peer) = req
+        .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".into();
+    };
+    if s.trusted_proxies.is_empty()
+        && s.security.https
+        && peer.is_loopback()
+        && !s
+            .proxy_warned
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(
+            "requests for the https public URL arrive from {peer}, a local proxy: without --trusted-proxy {peer} every client counts as that one address for rate limits (one person's failed sign-ins slow everyone down). Set --trusted-proxy and have the proxy set X-Forwarded-For"
+        );
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    crate::net::client_ip(peer, forwarded, &s.trusted_proxies).to_string()
+}
+
+/// The origin (`scheme://host[:port]`, lower case, default ports left out) of a URL.
+pub fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let scheme = scheme.to_ascii_lowercase();
+    let host = match (scheme.as_str(), host.rsplit_once(':')) {
+        ("http", Some((h, "80"))) | ("https", Some((h, "443"))) => h.to_string(),
+        _ => host,
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Refuses state-changing requests made by other sites (login CSRF included: SameSite keeps
+/// cookies from being sent cross-site, not from being set). A request that is not GET, HEAD
+/// or OPTIONS must come from one of the site's own origins: its `Origin` header must match;
+/// without one, `Sec-Fetch-Site` must say same-origin (or none: typed by the person); with
+/// neither, only a request no plain HTML form can make (a non-form content type) passes.
+async fn same_origin_only(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || req.uri().path().starts_with("/__test/")
+    {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let verdict = if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        s.origins.iter().any(|o| *o == origin_of(origin))
+    } else if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        matches!(site, "same-origin" | "none")
+    } else {
+        let ct = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let form_like = ct.is_empty()
+            || ct.starts_with("application/x-www-form-urlencoded")
+            || ct.starts_with("multipart/form-data")
+            || ct.starts_with("text/plain");
+        !form_like
+    };
+    if verdict {
+        return next.run(req).await;
+    }
+    tracing::warn!(path = %req.uri().path(), origin = ?h.get(header::ORIGIN), "cross-site request refused");
+    let err = AppError::BadRequest("This request came from another site, so it was refused. Open this site's own page and try again.".into());
+    (StatusCode::FORBIDDEN, Json(err)).into_response()
+}
+
+/// Ends a request that takes longer than [`REQUEST_TIMEOUT_SECS`] with 503.
+async fn request_timeout(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(Duration::from_secs(REQUEST_TIMEOUT_SECS), next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The request took too long and was stopped. Please try again.",
+        )
+            .into_response(),
+    }
 }
 
 /// Test builds only: `POST /__test/clock/advance?secs=N` moves the server's clock.
@@ -584,6 +697,38 @@ async fn server_fn_error_status(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_compare_without_default_ports_or_case() {
+        assert_eq!(
+            origin_of("https://Viva.Example.org:443/path"),
+            "https://viva.example.org"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+        assert_eq!(origin_of("http://[::1]:80"), "http://[::1]");
+        assert_ne!(
+            origin_of("https://viva.example.org.evil.test"),
+            "https://viva.example.org"
+        );
+        assert!(has_ops_token(
+            &[(
+                header::AUTHORIZATION,
+                HeaderValue::from_static("Bearer abc")
+            )]
+            .into_iter()
+            .collect(),
+            "abc"
+        ));
+        assert!(!has_ops_token(
+            &[(
+                header::AUTHORIZATION,
+                HeaderValue::from_static("Bearer abd")
+            )]
+            .into_iter()
+            .collect(),
+            "abc"
+        ));
+    }
 
     #[test]
     fn csp_allows_only_self_and_the_nonce() {

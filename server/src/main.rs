@@ -6,6 +6,7 @@ mod config;
 mod http;
 mod metrics;
 mod models;
+mod net;
 mod secrets;
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
@@ -156,12 +157,25 @@ impl StartError {
     }
 }
 
+/// The file in the data directory with the operations token, when none is configured.
+const METRICS_TOKEN_FILE: &str = "metrics-token";
+
+/// Files this process creates (database, keys, tokens) are for its owner alone.
+fn private_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-mode mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 async fn serve(settings: Settings) -> Result<(), StartError> {
+    private_files();
     let data_err = |source| StartError::DataDir {
         dir: settings.data_dir.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(&settings.data_dir).map_err(data_err)?;
+    secrets::prepare_data_dir(&settings.data_dir).map_err(data_err)?;
     // Proves the directory is writable before anything else is started.
     let probe = settings.data_dir.join(".write-test");
     std::fs::write(&probe, b"ok").map_err(data_err)?;
@@ -173,6 +187,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         pass: settings.db_pass.clone(),
     };
     let db = app::db::connect(&settings.db, &auth).await?;
+    secrets::tighten_tree(&settings.data_dir).map_err(data_err)?;
     let instance_id = app::db::instance_id(&db).await?;
     // The question bank ships inside the binary; it is (re)loaded when its files changed.
     app::interview::service::sync_bank(&db, app::clock::Clock::default().now()).await?;
@@ -194,12 +209,24 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         &settings.product_name,
         &settings.mail_from_for(&public_url),
         settings.smtp_url.as_deref(),
-    )?;
+    )?
+    .printing(settings.print_mail);
+    if settings.print_mail {
+        tracing::warn!("--print-mail: every e-mail, one-time codes included, is printed to this log. For development only: anyone who reads the log can use these codes");
+    }
     if mailer.delivers() {
         mailer.spawn_worker(db.clone(), clock.clone());
-    } else {
-        tracing::info!("no SMTP server set up (--smtp-url): e-mails are kept in the outbox at /admin/outbox and printed here");
+    } else if !settings.print_mail {
+        tracing::warn!("no SMTP server set up (--smtp-url): e-mails, sign-up codes included, stay in the outbox and reach nobody. Set --smtp-url (or, on your own machine, --print-mail)");
     }
+    admin_setup(&db, &settings.data_dir, clock.now())
+        .await
+        .map_err(data_err)?;
+    let metrics_token = match &settings.metrics_token {
+        Some(t) => t.clone(),
+        None => secrets::load_or_create_token(&settings.data_dir, METRICS_TOKEN_FILE)
+            .map_err(data_err)?,
+    };
     spawn_sweeper(db.clone(), clock.clone());
     if let Some(h) = &settings.hosted_engine {
         tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
@@ -253,7 +280,14 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             transcriber,
             voice_wake: voice_workers.wake,
         },
-        behind_proxy: settings.behind_proxy,
+        trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
+        origins: Arc::new(allowed_origins(
+            &public_url,
+            settings.public_url.is_none(),
+            bound,
+        )),
+        metrics_token: Arc::new(metrics_token),
+        proxy_warned: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         site: site.clone(),
         metrics: Arc::new(metrics::Metrics::default()),
         security: Arc::new(http::Security {
@@ -272,26 +306,16 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         "Viva is listening on http://{bound} (public URL {public_url})"
     );
 
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-        })
-        .await
-    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(accept_loop(listener, app, stop_rx));
     shutdown_signal().await;
     tracing::info!(
         "shutting down: no new connections; letting requests in flight finish (up to {} s)",
         settings.shutdown_timeout_secs
     );
-    let _ = stop_tx.send(());
+    let _ = stop_tx.send(true);
     match tokio::time::timeout(Duration::from_secs(settings.shutdown_timeout_secs), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => return Err(StartError::Serve(e)),
+        Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(StartError::Serve(std::io::Error::other(e))),
         Err(_) => tracing::warn!("requests still running after the shutdown timeout were cut off"),
     }
@@ -299,6 +323,109 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     drop(db);
     tokio::time::sleep(Duration::from_millis(100)).await;
     tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Origins that may send state-changing requests: the public URL's; when the operator did not
+/// set one (a local install), also the other loopback names of the bound port, so that
+/// http://localhost:3000 works as well as http://127.0.0.1:3000.
+fn allowed_origins(public_url: &str, derived: bool, bound: std::net::SocketAddr) -> Vec<String> {
+    let mut out = vec![http::origin_of(public_url)];
+    if derived && bound.ip().is_loopback() {
+        let p = bound.port();
+        out.extend([
+            format!("http://127.0.0.1:{p}"),
+            format!("http://localhost:{p}"),
+            format!("http://[::1]:{p}"),
+        ]);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Serves HTTP/1.1 connections until `stop` turns true, then lets each finish its requests.
+/// Every connection gets [`http::HEADER_READ_TIMEOUT_SECS`] to send each request header (a
+/// client that trickles headers to hold connections open is cut off).
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        let (sock, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    tracing::warn!(error = %e, "accept");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let app = app.clone();
+        let mut stop = stop.clone();
+        conns.spawn(async move {
+            let svc = hyper::service::service_fn(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    tower::ServiceExt::oneshot(app.clone(), req)
+                },
+            );
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(http::HEADER_READ_TIMEOUT_SECS))
+                .serve_connection(TokioIo::new(sock), svc)
+                .with_upgrades();
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+        // Forget connections that have ended.
+        while conns.try_join_next().is_some() {}
+    }
+    while conns.join_next().await.is_some() {}
+}
+
+/// With nobody administering this installation, the one-time setup token waits in the data
+/// directory (0600) for the operator; the log says where, never what it is.
+async fn admin_setup(
+    db: &app::db::Db,
+    data_dir: &std::path::Path,
+    now: i64,
+) -> std::io::Result<()> {
+    use app::admin::service::{register_setup_token, Setup, SETUP_TOKEN_FILE};
+    let path = data_dir.join(SETUP_TOKEN_FILE);
+    if app::admin::service::has_admin(db)
+        .await
+        .map_err(std::io::Error::other)?
+    {
+        let _ = std::fs::remove_file(&path);
+        return Ok(());
+    }
+    let token = secrets::load_or_create_token(data_dir, SETUP_TOKEN_FILE)?;
+    match register_setup_token(db, &token, now).await.map_err(std::io::Error::other)? {
+        Setup::HasAdmin => {
+            let _ = std::fs::remove_file(&path);
+        }
+        Setup::Ready => tracing::warn!(
+            "nobody administers this installation yet: sign up, confirm your address, and enter the setup token from {} on your dashboard (or run `viva admin create`)",
+            path.display()
+        ),
+        Setup::ElsewhereMade => tracing::warn!(
+            "nobody administers this installation yet: the setup token is in the data directory of the node that started first (or run `viva admin create`)"
+        ),
+    }
     Ok(())
 }
 
@@ -349,7 +476,7 @@ async fn load_whisper(dir: &std::path::Path) -> Option<Arc<app::voice::whisper::
     }
 }
 
-/// Removes ended rate-limit windows now and then.
+/// Removes ended rate-limit windows and contact messages past retention now and then.
 fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -357,6 +484,9 @@ fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
             tick.tick().await;
             if let Err(e) = app::ratelimit::sweep(&db, clock.now()).await {
                 tracing::warn!(error = %e, "rate-limit sweep");
+            }
+            if let Err(e) = app::contact::service::sweep(&db, clock.now()).await {
+                tracing::warn!(error = %e, "contact-message retention sweep");
             }
         }
     });
@@ -391,11 +521,12 @@ async fn admin_command(
     settings: Settings,
     action: config::AdminAction,
 ) -> Result<String, StartError> {
+    private_files();
     let auth = app::db::DbAuth {
         user: settings.db_user.clone(),
         pass: settings.db_pass.clone(),
     };
-    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+    secrets::prepare_data_dir(&settings.data_dir).map_err(|source| StartError::DataDir {
         dir: settings.data_dir.display().to_string(),
         source,
     })?;

@@ -19,7 +19,7 @@ async fn me(v: &Viva, jar: &str) -> serde_json::Value {
 #[tokio::test]
 async fn sign_up_verify_sign_in_and_out_over_http() {
     let v = Viva::start(&[]).await;
-    let mark = v.log_len();
+    let mark = v.mail_mark();
     assert!(ok(&v.sign_up("ada@example.org", "Ada Lovelace").await));
     let code = v.code_for("ada@example.org", mark).await;
 
@@ -170,8 +170,7 @@ async fn tampered_and_foreign_tokens_are_refused() {
 async fn disabled_accounts_lose_their_sessions_and_cannot_sign_in() {
     let v = Viva::start(&[]).await;
     let admin = v.account("root@example.org", "Root").await;
-    let res = post(&v, "/api/admin/claim", &admin).send().await.unwrap();
-    assert!(ok(&res), "{}", res.status());
+    v.make_admin(&admin).await;
     let user = v.account("bob@example.org", "Bob").await;
     let users = json(
         post(&v, "/api/admin/users", &admin)
@@ -211,7 +210,7 @@ async fn disabled_accounts_lose_their_sessions_and_cannot_sign_in() {
 async fn password_reset_by_code_ends_every_session() {
     let v = Viva::start(&[]).await;
     let jar = v.account("ada@example.org", "Ada").await;
-    let mark = v.log_len();
+    let mark = v.mail_mark();
     let res = post(&v, "/api/auth/request_reset", "")
         .form(&[("email", "ada@example.org")])
         .send()
@@ -220,7 +219,8 @@ async fn password_reset_by_code_ends_every_session() {
     assert_eq!(res.status(), 200);
     let code = v.code_for("ada@example.org", mark).await;
     let new_pw = "copper-Meadow-lantern-907";
-    // A weak new password is refused with a reason, and the code still works afterwards.
+    // A weak new password is refused with a reason (before the code is tried), and the code
+    // still works afterwards.
     let res = post(&v, "/api/auth/reset_password", "")
         .form(&[
             ("email", "ada@example.org"),
@@ -364,8 +364,17 @@ async fn known_and_unknown_addresses_get_the_same_answers_in_the_same_time() {
         taken.0,
         fresh.0
     );
-    v.wait_log(|l| l.contains("ada@example.org") && l.contains("Someone tried"))
-        .await;
+    assert!(
+        v.mail
+            .wait_for("ada@example.org", 0)
+            .await
+            .subject
+            .contains("Someone tried")
+            || v.mail
+                .to("ada@example.org")
+                .iter()
+                .any(|m| m.subject.contains("Someone tried"))
+    );
 }
 
 #[tokio::test]
@@ -417,7 +426,7 @@ async fn sign_in_attempts_on_one_account_are_limited_with_the_wait_named() {
 #[tokio::test]
 async fn five_wrong_codes_lock_the_code() {
     let v = Viva::start(&[]).await;
-    let mark = v.log_len();
+    let mark = v.mail_mark();
     v.sign_up("ada@example.org", "Ada").await;
     let code = v.code_for("ada@example.org", mark).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -431,8 +440,13 @@ async fn five_wrong_codes_lock_the_code() {
         assert_eq!(res.status(), 400);
         messages.push(json(res).await["BadRequest"].as_str().unwrap().to_string());
     }
-    assert!(messages[0].contains("4 tries left"), "{messages:?}");
-    assert!(messages[4].contains("Ask for a new code"), "{messages:?}");
+    // Anyone can reach this form: every failure reads the same (nothing about tries left).
+    assert!(
+        messages
+            .iter()
+            .all(|m| m == &messages[0] && m.contains("ask for a new code")),
+        "{messages:?}"
+    );
     let res = post(&v, "/api/auth/verify_email", "")
         .form(&[("email", "ada@example.org"), ("code", code.as_str())])
         .send()
@@ -445,7 +459,7 @@ async fn five_wrong_codes_lock_the_code() {
     );
     // Codes expire after ten minutes too: a new one, then eleven minutes.
     v.advance(61).await;
-    let mark = v.log_len();
+    let mark = v.mail_mark();
     post(&v, "/api/auth/resend_code", "")
         .form(&[("email", "ada@example.org")])
         .send()
@@ -462,7 +476,7 @@ async fn five_wrong_codes_lock_the_code() {
     assert!(json(res).await["BadRequest"]
         .as_str()
         .unwrap()
-        .contains("expired"));
+        .contains("did not work"));
 }
 
 #[tokio::test]
@@ -484,7 +498,7 @@ async fn plain_http_on_a_public_address_needs_the_explicit_setting() {
     );
     let v = Viva::start(&["--public-url", "http://viva.lan", "--allow-insecure-http"]).await;
     v.wait_log(|l| l.contains("without the Secure flag")).await;
-    let mark = v.log_len();
+    let mark = v.mail_mark();
     v.sign_up("ada@example.org", "Ada").await;
     let code = v.code_for("ada@example.org", mark).await;
     post(&v, "/api/auth/verify_email", "")

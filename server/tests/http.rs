@@ -12,7 +12,19 @@ async fn health_and_readiness() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "ok");
 
-    let ready: serde_json::Value = json(client().get(v.url("/readyz")).send().await.unwrap()).await;
+    // Anyone sees the status; the details need the operations token.
+    let public: serde_json::Value =
+        json(client().get(v.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!(public, serde_json::json!({ "status": "ready" }));
+    let ready: serde_json::Value = json(
+        client()
+            .get(v.url("/readyz"))
+            .bearer_auth(v.ops_token())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(ready["database"], true);
     assert_eq!(
         ready["migrations"],
@@ -105,6 +117,7 @@ async fn oversized_bodies_are_refused() {
     let v = Viva::start(&["--max-body-bytes", "4096"]).await;
     let res = client()
         .post(v.url("/api/contact"))
+        .header("origin", v.origin())
         .header("content-type", "application/x-www-form-urlencoded")
         .body(vec![b'a'; 10_000])
         .send()
@@ -119,6 +132,7 @@ async fn server_functions_answer_bad_input_with_400_and_a_reason() {
     let form = |pairs: &[(&str, &str)]| {
         client()
             .post(v.url("/api/contact"))
+            .header("origin", v.origin())
             .header("accept", "application/json")
             .form(pairs)
     };
@@ -218,8 +232,13 @@ async fn metrics_count_requests() {
     for _ in 0..3 {
         client().get(v.url("/healthz")).send().await.unwrap();
     }
+    // Metrics are for the operator only.
+    let res = client().get(v.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(!res.text().await.unwrap().contains("viva_http"));
     let text = client()
         .get(v.url("/metrics"))
+        .bearer_auth(v.ops_token())
         .send()
         .await
         .unwrap()
@@ -240,7 +259,15 @@ async fn data_and_migrations_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap().to_string();
     let first = Viva::start_in(&dir, &[]).await;
-    let a: serde_json::Value = json(client().get(first.url("/readyz")).send().await.unwrap()).await;
+    let a: serde_json::Value = json(
+        client()
+            .get(first.url("/readyz"))
+            .bearer_auth(first.ops_token())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let status = first.stop().await;
     assert!(
         status.success(),
@@ -248,8 +275,15 @@ async fn data_and_migrations_survive_a_restart() {
     );
 
     let second = Viva::start_in(&dir, &[]).await;
-    let b: serde_json::Value =
-        json(client().get(second.url("/readyz")).send().await.unwrap()).await;
+    let b: serde_json::Value = json(
+        client()
+            .get(second.url("/readyz"))
+            .bearer_auth(second.ops_token())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(
         a["instance"], b["instance"],
         "the installation id changed: data was lost"

@@ -275,7 +275,7 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
     );
 
     // An account that has not confirmed its address cannot start.
-    let mark = v.log_len();
+    let mark = v.mail_mark();
     v.sign_up("new@example.org", "New").await;
     let _ = v.code_for("new@example.org", mark).await;
     let unconfirmed = v.sign_in("new@example.org").await;

@@ -83,12 +83,20 @@ pub async fn admin_outbox() -> Result<Vec<OutboxItem>, AppError> {
     crate::mail::outbox::list(&ctx.db, 100).await
 }
 
-/// Signed in, verified, and nobody is admin yet (a fresh install): become the admin.
+/// Signed in, verified, nobody is admin yet (a fresh install), and the setup token from the
+/// server's data directory: become the admin.
 #[server(endpoint = "admin/claim")]
-pub async fn claim_admin() -> Result<(), AppError> {
+pub async fn claim_admin(token: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let me = crate::server_context::require_caller()?;
-    super::service::claim_first_admin(&ctx.db, &me.user_id, ctx.clock.now()).await?;
+    crate::ratelimit::hit(
+        &ctx.db,
+        &crate::ratelimit::ADMIN_SETUP_PER_IP,
+        &crate::server_context::client_ip(),
+        ctx.clock.now(),
+    )
+    .await?;
+    super::service::claim_first_admin(&ctx.db, &me.user_id, &token, ctx.clock.now()).await?;
     leptos_axum::redirect("/admin");
     Ok(())
 }

@@ -144,7 +144,7 @@ pub fn AdminOutboxPage() -> impl IntoView {
         <Title text="Outbox"/>
         <h1>"Outbox"</h1>
         <AdminNav/>
-        <p class="muted">"Every e-mail this site sent or is keeping. Without an SMTP server (--smtp-url) e-mails stay here as stored, so you can read codes to people who cannot receive them."</p>
+        <p class="muted">"Every e-mail this site sent or is keeping. One-time codes are masked, and what was sent is not kept. Without an SMTP server (--smtp-url) e-mails stay here as stored and reach nobody."</p>
         <Suspense fallback=|| view! { <p>"Loading e-mails…"</p> }>
             {move || mails.get().map(|r| match r {
                 Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
@@ -161,7 +161,11 @@ pub fn AdminOutboxPage() -> impl IntoView {
                                 </summary>
                                 <p class="muted">{format!("Written {}; {} attempt(s)", format_utc(m.created_at), m.attempts)}
                                     {m.last_error.clone().map(|e| format!("; last error: {e}")).unwrap_or_default()}</p>
-                                <pre class="mail-text">{m.text.clone()}</pre>
+                                {if m.text.is_empty() {
+                                    view! { <p class="muted">"Sent: its text is not kept."</p> }.into_any()
+                                } else {
+                                    view! { <pre class="mail-text">{m.text.clone()}</pre> }.into_any()
+                                }}
                             </details>
                         </li>
                     }).collect_view()}

@@ -120,25 +120,104 @@ pub async fn set_disabled(
     .await
 }
 
-/// On a fresh install, the first verified account may make itself admin, once.
-pub async fn claim_first_admin(db: &Db, user_id: &str, now: i64) -> Result<(), AppError> {
+/// The file in the data directory that holds the one-time administrator setup token.
+pub const SETUP_TOKEN_FILE: &str = "admin-setup-token";
+
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where the administrator setup stands at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// Someone administers this installation: no token is needed (remove any left over).
+    HasAdmin,
+    /// This node's token is the live one.
+    Ready,
+    /// Another node made the live token (several nodes on one database).
+    ElsewhereMade,
+}
+
+/// At start-up with no admin: registers this node's setup token unless one is registered.
+pub async fn register_setup_token(db: &Db, token: &str, now: i64) -> Result<Setup, AppError> {
+    if has_admin(db).await? {
+        return Ok(Setup::HasAdmin);
+    }
+    let mut r = db
+        .query(
+            "IF record::exists(type::record('admin_setup', 'token')) = false {
+                 CREATE type::record('admin_setup', 'token') SET hash = $h, created_at = $now;
+             };
+             SELECT VALUE hash FROM type::record('admin_setup', 'token');",
+        )
+        .bind(("h", token_hash(token)))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    let live: Vec<String> = r.take(1)?;
+    Ok(if live.first() == Some(&token_hash(token)) {
+        Setup::Ready
+    } else {
+        Setup::ElsewhereMade
+    })
+}
+
+/// A verified account with the setup token (from the server's data directory) becomes the
+/// first admin, while nobody is. Without the token nobody can: a stranger who signs up before
+/// the operator gains nothing. The token works once.
+pub async fn claim_first_admin(
+    db: &Db,
+    user_id: &str,
+    token: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    if has_admin(db).await? {
+        return Err(AppError::Forbidden);
+    }
+    let user = crate::auth::service::user_by_id(db, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if !user.email_verified || user.disabled {
+        return Err(bad(
+            "Confirm your e-mail address first, then enter the setup token.",
+        ));
+    }
     let mut r = db
         .query(
             "BEGIN TRANSACTION;
              IF count(SELECT id FROM user WHERE role = 'admin') > 0 { THROW 'taken' };
-             UPDATE type::record('user', $id) SET role = 'admin' WHERE email_verified = true AND disabled = false;
+             IF (SELECT VALUE hash FROM type::record('admin_setup', 'token'))[0] != $h { THROW 'wrong token' };
+             LET $changed = (UPDATE type::record('user', $id) SET role = 'admin' WHERE email_verified = true AND disabled = false RETURN VALUE record::id(id));
+             IF array::len($changed) = 0 { THROW 'not eligible' };
+             DELETE type::record('admin_setup', 'token');
              COMMIT TRANSACTION;",
         )
         .bind(("id", user_id.to_string()))
+        .bind(("h", token_hash(token)))
         .await?;
     if !r.take_errors().is_empty() {
-        return Err(AppError::Forbidden);
+        if has_admin(db).await? {
+            return Err(AppError::Forbidden);
+        }
+        audit(
+            db,
+            "admin_setup_failure",
+            Some(user_id),
+            "wrong setup token",
+            now,
+        )
+        .await?;
+        return Err(bad(format!("That setup token is not right. It is in the file {SETUP_TOKEN_FILE} in the server's data directory.")));
     }
     audit(
         db,
         "role_changed",
         Some(user_id),
-        "to admin: first account of the install",
+        "to admin: with the setup token",
         now,
     )
     .await
@@ -281,9 +360,13 @@ mod tests {
         assert!(set_role(&db, me, me, "superuser", 2).await.is_err());
         // Nobody can claim the first-admin offer any more.
         assert!(matches!(
-            claim_first_admin(&db, me, 3).await,
+            claim_first_admin(&db, me, "any", 3).await,
             Err(AppError::Forbidden)
         ));
+        assert_eq!(
+            register_setup_token(&db, "token", 3).await.unwrap(),
+            Setup::HasAdmin
+        );
         let log = audit_log(&db, "role_changed").await.unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].email.as_deref(), Some("root@example.org"));

@@ -4,11 +4,12 @@
 use surrealdb::types::SurrealValue;
 
 use super::api::SessionInfo;
-use super::otp::{self, OtpCheck, OtpPurpose};
+use super::otp::OtpPurpose;
 use super::password;
 use super::service::{
-    audit, bad, check_code, hash_password, issue_code, normalize_email, revoke_all_sessions,
-    user_by_email, user_by_id, verify_password, AuthKeys,
+    audit, bad, check_code, greeting, hash_password, issue_code, normalize_email,
+    revoke_all_sessions, user_by_email, user_by_id, verify_password, AuthKeys, Delivery,
+    PUBLIC_CODE_FAILED,
 };
 use crate::{
     db::Db,
@@ -34,8 +35,9 @@ pub async fn request_password_reset(
                 mailer,
                 &u.id,
                 &email,
-                &u.name,
+                greeting(&u),
                 OtpPurpose::ResetPassword,
+                Delivery::Send,
                 now,
             )
             .await
@@ -48,7 +50,9 @@ pub async fn request_password_reset(
     Ok(())
 }
 
-/// Completes a reset with the code; every session of the account ends.
+/// Completes a reset with the code; every session of the account ends. One path for every
+/// address: the new password is judged the same way for all (without the account's name), and
+/// every failed code reads the same, so nothing tells whether the address has an account.
 pub async fn reset_password(
     db: &Db,
     keys: &AuthKeys,
@@ -59,14 +63,18 @@ pub async fn reset_password(
     now: i64,
 ) -> Result<(), AppError> {
     let email = normalize_email(email)?;
+    if super::otp::normalize_input(code).is_none() {
+        return Err(bad("Enter the 6-digit code from the e-mail."));
+    }
+    password::check_policy(new_password, &[&email]).map_err(bad)?;
     let Some(user) = user_by_email(db, &email).await? else {
-        return Err(bad(OtpCheck::Wrong {
-            remaining: otp::OTP_MAX_ATTEMPTS - 1,
-        }
-        .message()));
+        return Err(bad(PUBLIC_CODE_FAILED));
     };
-    password::check_policy(new_password, &[&email, &user.name]).map_err(bad)?;
-    check_code(db, keys, &user.id, OtpPurpose::ResetPassword, code, now).await?;
+    match check_code(db, keys, &user.id, OtpPurpose::ResetPassword, code, now).await {
+        Ok(sent_to) if sent_to == email => {}
+        Ok(_) | Err(AppError::BadRequest(_)) => return Err(bad(PUBLIC_CODE_FAILED)),
+        Err(e) => return Err(e),
+    }
     let hash = hash_password(new_password.to_string()).await?;
     // A reset also proves the address: the code arrived there.
     db.query("UPDATE type::record('user', $id) SET password_hash = $h, email_verified = true")
@@ -87,7 +95,7 @@ pub async fn reset_password(
         .enqueue(
             db,
             &email,
-            &Message::password_changed(&mailer.product, &user.name),
+            &Message::password_changed(&mailer.product, Some(&user.name)),
             now,
         )
         .await
@@ -126,8 +134,9 @@ pub async fn start_password_change(
         mailer,
         &user.id,
         &user.email,
-        &user.name,
+        greeting(&user),
         OtpPurpose::ChangePassword,
+        Delivery::Send,
         now,
     )
     .await
@@ -148,7 +157,11 @@ pub async fn finish_password_change(
         .await?
         .ok_or(AppError::Unauthorized)?;
     password::check_policy(new_password, &[&user.email, &user.name]).map_err(bad)?;
-    check_code(db, keys, &user.id, OtpPurpose::ChangePassword, code, now).await?;
+    if check_code(db, keys, &user.id, OtpPurpose::ChangePassword, code, now).await? != user.email {
+        return Err(bad(
+            "Your e-mail address changed since the code was sent. Start again.",
+        ));
+    }
     let hash = hash_password(new_password.to_string()).await?;
     db.query("UPDATE type::record('user', $id) SET password_hash = $h")
         .bind(("id", user.id.clone()))
@@ -168,14 +181,16 @@ pub async fn finish_password_change(
         .enqueue(
             db,
             &user.email,
-            &Message::password_changed(&mailer.product, &user.name),
+            &Message::password_changed(&mailer.product, greeting(&user)),
             now,
         )
         .await
 }
 
 /// Step 1 of a change of e-mail: the current password; the code goes to the NEW address,
-/// which proves it belongs to the person. A taken address gets the same answer (and no code).
+/// which proves it belongs to the person. The code is bound to that address, and the pending
+/// address changes only together with its code (so an earlier code can never confirm a later
+/// address). A taken address gets the same answer (its code is stored, never sent).
 pub async fn start_email_change(
     db: &Db,
     keys: &AuthKeys,
@@ -190,67 +205,74 @@ pub async fn start_email_change(
     if new_email == user.email {
         return Err(bad("That is already your e-mail address."));
     }
-    db.query("UPDATE type::record('user', $id) SET pending_email = $e")
-        .bind(("id", user.id.clone()))
-        .bind(("e", new_email.clone()))
-        .await?
-        .check()?;
-    if user_by_email(db, &new_email).await?.is_some() {
-        return Ok(());
-    }
+    let delivery = if user_by_email(db, &new_email).await?.is_some() {
+        Delivery::StoreOnly
+    } else {
+        Delivery::Send
+    };
+    // Mail to an address not yet proved carries no name typed by the account's owner.
     issue_code(
         db,
         keys,
         mailer,
         &user.id,
         &new_email,
-        &user.name,
+        None,
         OtpPurpose::ChangeEmail,
+        delivery,
         now,
     )
     .await
 }
 
-#[derive(Debug, SurrealValue)]
-struct Pending {
-    pending_email: Option<String>,
-}
-
-/// Step 2: the code from the new address. The old address is told.
+/// Step 2: the code from the new address. The address the code was sent to becomes the
+/// account's; every other session of the account ends; the old address is told.
 pub async fn finish_email_change(
     db: &Db,
     keys: &AuthKeys,
     mailer: &Mailer,
     user_id: &str,
+    session_id: &str,
     code: &str,
     now: i64,
 ) -> Result<String, AppError> {
     let user = user_by_id(db, user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
+    let new_email = check_code(db, keys, &user.id, OtpPurpose::ChangeEmail, code, now).await?;
     let mut r = db
-        .query("SELECT pending_email FROM ONLY type::record('user', $id)")
-        .bind(("id", user.id.clone()))
-        .await?
-        .check()?;
-    let pending: Option<Pending> = r.take(0)?;
-    let Some(new_email) = pending.and_then(|p| p.pending_email) else {
-        return Err(bad(
-            "Start again: enter your new address and your password.",
-        ));
-    };
-    check_code(db, keys, &user.id, OtpPurpose::ChangeEmail, code, now).await?;
-    let updated = db
-        .query("UPDATE type::record('user', $id) SET email = $e, pending_email = NONE, email_verified = true")
+        .query(
+            "BEGIN TRANSACTION;
+             LET $changed = (UPDATE type::record('user', $id) SET email = $e, pending_email = NONE, email_verified = true
+                 WHERE pending_email = $e RETURN VALUE record::id(id));
+             IF array::len($changed) = 0 { THROW 'not pending' };
+             UPDATE session SET revoked = true WHERE user = type::record('user', $id) AND record::id(id) != $sid;
+             COMMIT TRANSACTION;",
+        )
         .bind(("id", user.id.clone()))
         .bind(("e", new_email.clone()))
-        .await?
-        .check();
-    if updated.is_err() {
-        return Err(bad("That address now belongs to another account."));
+        .bind(("sid", session_id.to_string()))
+        .await?;
+    let errors = r.take_errors();
+    if !errors.is_empty() {
+        let not_pending = errors
+            .values()
+            .any(|e| e.to_string().contains("not pending"));
+        return Err(bad(if not_pending {
+            "Start again: enter your new address and your password."
+        } else {
+            "That address now belongs to another account."
+        }));
     }
-    audit(db, "email_changed", Some(&user.id), "", now).await?;
-    let notice = Message::new_notice(&mailer.product, &user.name, &new_email);
+    audit(
+        db,
+        "email_changed",
+        Some(&user.id),
+        "other sessions ended",
+        now,
+    )
+    .await?;
+    let notice = Message::new_notice(&mailer.product, greeting(&user), &new_email);
     mailer.enqueue(db, &user.email, &notice, now).await?;
     Ok(new_email)
 }

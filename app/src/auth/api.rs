@@ -167,12 +167,17 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
 #[server(endpoint = "auth/verify_email")]
 pub async fn verify_email(email: String, code: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
+    let started = std::time::Instant::now();
     limit(
         &crate::ratelimit::CODE_CHECK_PER_IP,
         &crate::server_context::client_ip(),
     )
     .await?;
-    super::service::verify_email(&ctx.db, &ctx.keys, &email, &code, ctx.clock.now()).await?;
+    equal_time(
+        started,
+        super::service::verify_email(&ctx.db, &ctx.keys, &email, &code, ctx.clock.now()).await,
+    )
+    .await?;
     leptos_axum::redirect("/signin?verified=1");
     Ok(())
 }
@@ -183,12 +188,9 @@ pub async fn verify_email(email: String, code: String) -> Result<(), AppError> {
 pub async fn resend_code(email: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let started = std::time::Instant::now();
-    limit(
-        &crate::ratelimit::CODE_SEND_PER_IP,
-        &crate::server_context::client_ip(),
-    )
-    .await?;
-    limit(&crate::ratelimit::CODE_SEND_PER_ACCOUNT, &email_key(&email)).await?;
+    if !code_budget(&email).await? {
+        return equal_time(started, Ok(())).await;
+    }
     equal_time(
         started,
         super::service::resend_verification(
@@ -199,6 +201,29 @@ pub async fn resend_code(email: String) -> Result<(), AppError> {
             ctx.clock.now(),
         )
         .await,
+    )
+    .await
+}
+
+/// The e-mail budget of the public code forms: per client address (429 when spent), per
+/// requester and address (429), and per address from everyone (`false`: answer as if sent,
+/// send nothing — someone else spent it, and the answer must not say whose address it is).
+#[cfg(feature = "ssr")]
+async fn code_budget(email: &str) -> Result<bool, AppError> {
+    let ctx = crate::server_context::ServerContext::get()?;
+    let ip = crate::server_context::client_ip();
+    let address = email_key(email);
+    limit(&crate::ratelimit::CODE_SEND_PER_IP, &ip).await?;
+    limit(
+        &crate::ratelimit::CODE_SEND_PER_REQUESTER,
+        &format!("{address}|{ip}"),
+    )
+    .await?;
+    crate::ratelimit::allowed(
+        &ctx.db,
+        &crate::ratelimit::CODE_SEND_PER_ADDRESS,
+        &address,
+        ctx.clock.now(),
     )
     .await
 }
@@ -285,12 +310,9 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
 pub async fn request_reset(email: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
     let started = std::time::Instant::now();
-    limit(
-        &crate::ratelimit::CODE_SEND_PER_IP,
-        &crate::server_context::client_ip(),
-    )
-    .await?;
-    limit(&crate::ratelimit::CODE_SEND_PER_ACCOUNT, &email_key(&email)).await?;
+    if !code_budget(&email).await? {
+        return equal_time(started, Ok(())).await;
+    }
     equal_time(
         started,
         super::account::request_password_reset(
@@ -309,19 +331,24 @@ pub async fn request_reset(email: String) -> Result<(), AppError> {
 #[server(endpoint = "auth/reset_password")]
 pub async fn reset_password(email: String, code: String, password: String) -> Result<(), AppError> {
     let ctx = crate::server_context::ServerContext::get()?;
+    let started = std::time::Instant::now();
     limit(
         &crate::ratelimit::CODE_CHECK_PER_IP,
         &crate::server_context::client_ip(),
     )
     .await?;
-    super::account::reset_password(
-        &ctx.db,
-        &ctx.keys,
-        &ctx.mailer,
-        &email,
-        &code,
-        &password,
-        ctx.clock.now(),
+    equal_time(
+        started,
+        super::account::reset_password(
+            &ctx.db,
+            &ctx.keys,
+            &ctx.mailer,
+            &email,
+            &code,
+            &password,
+            ctx.clock.now(),
+        )
+        .await,
     )
     .await?;
     set_cookies(&super::session::clear_cookies(ctx.cookie_mode()));
@@ -407,6 +434,7 @@ pub async fn finish_email_change(code: String) -> Result<String, AppError> {
         &ctx.keys,
         &ctx.mailer,
         &c.user_id,
+        &c.session_id,
         &code,
         ctx.clock.now(),
     )

@@ -1,6 +1,6 @@
 //! E-mail one-time codes: 6 digits from the OS CSPRNG, stored only as an HMAC bound to one
-//! account and one purpose, valid 10 minutes, single use, locked after 5 wrong tries, with a
-//! cooldown between sends.
+//! account, one purpose and the address the code was sent to, valid 10 minutes, single use,
+//! locked after 5 tries, with a cooldown between sends.
 
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -44,10 +44,17 @@ pub fn generate_code() -> String {
 }
 
 /// What is stored instead of the code: HMAC-SHA256 under the server key over account,
-/// purpose and code. A database leak alone does not reveal codes.
-pub fn code_hash(key: &[u8], account_id: &str, purpose: OtpPurpose, code: &str) -> String {
+/// purpose, the address the code was e-mailed to, and the code. A database leak alone does not
+/// reveal codes, and a code proves control of exactly the address it went to.
+pub fn code_hash(
+    key: &[u8],
+    account_id: &str,
+    purpose: OtpPurpose,
+    sent_to: &str,
+    code: &str,
+) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    for part in [account_id, purpose.as_str(), code] {
+    for part in [account_id, purpose.as_str(), sent_to, code] {
         mac.update(&(part.len() as u32).to_be_bytes());
         mac.update(part.as_bytes());
     }
@@ -119,22 +126,27 @@ impl OtpCheck {
     }
 }
 
-/// Decides on an attempt. The caller stores the new state: `attempts + 1` unless accepted,
-/// `used = true` when accepted — in one transaction with the check.
-pub fn check(state: &OtpState, now: i64, candidate_hash: &str) -> OtpCheck {
+/// Whether a stored code may still be tried at all (before its try is counted).
+pub fn usable(state: &OtpState, now: i64) -> Result<(), OtpCheck> {
     if state.used {
-        return OtpCheck::AlreadyUsed;
+        return Err(OtpCheck::AlreadyUsed);
     }
     if now >= state.expires_at {
-        return OtpCheck::Expired;
+        return Err(OtpCheck::Expired);
     }
     if state.attempts >= OTP_MAX_ATTEMPTS {
-        return OtpCheck::Locked;
+        return Err(OtpCheck::Locked);
     }
-    if bool::from(state.hash.as_bytes().ct_eq(candidate_hash.as_bytes())) {
+    Ok(())
+}
+
+/// The outcome of a try that was counted first (`attempts_after` includes it): only a counted
+/// try is compared, so parallel guesses never get more than [`OTP_MAX_ATTEMPTS`] comparisons.
+pub fn after_counted_try(stored_hash: &str, candidate_hash: &str, attempts_after: u32) -> OtpCheck {
+    if bool::from(stored_hash.as_bytes().ct_eq(candidate_hash.as_bytes())) {
         return OtpCheck::Accepted;
     }
-    match OTP_MAX_ATTEMPTS - state.attempts - 1 {
+    match OTP_MAX_ATTEMPTS.saturating_sub(attempts_after) {
         0 => OtpCheck::Locked,
         remaining => OtpCheck::Wrong { remaining },
     }
@@ -164,19 +176,35 @@ mod tests {
     }
 
     #[test]
-    fn a_code_is_bound_to_its_account_and_purpose() {
-        let h = code_hash(KEY, "user:1", OtpPurpose::VerifyEmail, "123456");
+    fn a_code_is_bound_to_its_account_purpose_and_address() {
+        let h = code_hash(KEY, "user:1", OtpPurpose::VerifyEmail, "a@x.org", "123456");
         assert_eq!(
             h,
-            code_hash(KEY, "user:1", OtpPurpose::VerifyEmail, "123456")
+            code_hash(KEY, "user:1", OtpPurpose::VerifyEmail, "a@x.org", "123456")
         );
         assert_ne!(
             h,
-            code_hash(KEY, "user:2", OtpPurpose::VerifyEmail, "123456")
+            code_hash(KEY, "user:2", OtpPurpose::VerifyEmail, "a@x.org", "123456")
         );
         assert_ne!(
             h,
-            code_hash(KEY, "user:1", OtpPurpose::ResetPassword, "123456")
+            code_hash(
+                KEY,
+                "user:1",
+                OtpPurpose::ResetPassword,
+                "a@x.org",
+                "123456"
+            )
+        );
+        assert_ne!(
+            h,
+            code_hash(
+                KEY,
+                "user:1",
+                OtpPurpose::VerifyEmail,
+                "victim@x.org",
+                "123456"
+            )
         );
         assert_ne!(
             h,
@@ -184,6 +212,7 @@ mod tests {
                 b"another key of thirty-two bytes!",
                 "user:1",
                 OtpPurpose::VerifyEmail,
+                "a@x.org",
                 "123456"
             )
         );
@@ -191,35 +220,45 @@ mod tests {
     }
 
     #[test]
-    fn five_wrong_tries_lock_the_code_even_for_the_right_one() {
-        let right = code_hash(KEY, "u", OtpPurpose::VerifyEmail, "111111");
-        let wrong = code_hash(KEY, "u", OtpPurpose::VerifyEmail, "222222");
+    fn five_counted_tries_lock_the_code_even_for_the_right_one() {
+        let right = code_hash(KEY, "u", OtpPurpose::VerifyEmail, "u@x.org", "111111");
+        let wrong = code_hash(KEY, "u", OtpPurpose::VerifyEmail, "u@x.org", "222222");
         let mut s = OtpState::new(right.clone(), 1000);
         for expected_left in [4, 3, 2, 1] {
+            assert_eq!(usable(&s, 1001), Ok(()));
+            s.attempts += 1;
             assert_eq!(
-                check(&s, 1001, &wrong),
+                after_counted_try(&s.hash, &wrong, s.attempts),
                 OtpCheck::Wrong {
                     remaining: expected_left
                 }
             );
-            s.attempts += 1;
         }
-        assert_eq!(check(&s, 1001, &wrong), OtpCheck::Locked);
         s.attempts += 1;
-        assert_eq!(check(&s, 1001, &right), OtpCheck::Locked);
+        assert_eq!(
+            after_counted_try(&s.hash, &wrong, s.attempts),
+            OtpCheck::Locked
+        );
+        assert_eq!(
+            usable(&s, 1001),
+            Err(OtpCheck::Locked),
+            "no sixth try, not even with the right code"
+        );
+        // The right code on the fifth counted try still works.
+        assert_eq!(
+            after_counted_try(&s.hash, &right, OTP_MAX_ATTEMPTS),
+            OtpCheck::Accepted
+        );
     }
 
     #[test]
     fn codes_expire_after_ten_minutes_and_work_once() {
-        let right = code_hash(KEY, "u", OtpPurpose::VerifyEmail, "111111");
-        let mut s = OtpState::new(right.clone(), 1000);
-        assert_eq!(
-            check(&s, 1000 + OTP_TTL_SECS - 1, &right),
-            OtpCheck::Accepted
-        );
-        assert_eq!(check(&s, 1000 + OTP_TTL_SECS, &right), OtpCheck::Expired);
+        let right = code_hash(KEY, "u", OtpPurpose::VerifyEmail, "u@x.org", "111111");
+        let mut s = OtpState::new(right, 1000);
+        assert_eq!(usable(&s, 1000 + OTP_TTL_SECS - 1), Ok(()));
+        assert_eq!(usable(&s, 1000 + OTP_TTL_SECS), Err(OtpCheck::Expired));
         s.used = true;
-        assert_eq!(check(&s, 1001, &right), OtpCheck::AlreadyUsed);
+        assert_eq!(usable(&s, 1001), Err(OtpCheck::AlreadyUsed));
     }
 
     #[test]

@@ -128,8 +128,12 @@ pub fn DashboardPage() -> impl IntoView {
                         {m.admin_offer.then(|| view! {
                             <div class="card notice">
                                 <h2>"You are the first person here"</h2>
-                                <p>"Nobody administers this installation yet. As its first account you can become its administrator: you will manage people, read the audit log and the outbox."</p>
-                                <ActionForm action=claim><button type="submit" class="button">"Become the administrator"</button></ActionForm>
+                                <p>"Nobody administers this installation yet. If you run it, you can become its administrator: you will manage people, read the audit log and the outbox. Enter the setup token from the file "<code>"admin-setup-token"</code>" in the server's data directory (its path is in the server's log)."</p>
+                                <ActionForm action=claim>
+                                    <label for="setup-token">"Setup token"</label>
+                                    <input id="setup-token" name="token" type="password" autocomplete="off" required/>
+                                    <button type="submit" class="button">"Become the administrator"</button>
+                                </ActionForm>
                                 <ActionStatus value=claim.value()/>
                             </div>
                         })}

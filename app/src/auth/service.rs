@@ -23,11 +23,13 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_JOB_ROLE_CHARS: usize = 100;
 pub const MAX_REFERRAL_CHARS: usize = 32;
 
-/// The keys of one installation: access-token signing and one-time-code hashing.
+/// The keys of one installation: access-token signing, one-time-code hashing, and the key
+/// that derives a refresh token's successor.
 #[derive(Clone)]
 pub struct AuthKeys {
     pub tokens: TokenKeys,
     pub otp_key: Vec<u8>,
+    pub refresh_key: Vec<u8>,
 }
 
 impl AuthKeys {
@@ -43,6 +45,7 @@ impl AuthKeys {
         AuthKeys {
             tokens: TokenKeys::new(&derive(b"viva access token v1"), issuer),
             otp_key: derive(b"viva one-time code v1"),
+            refresh_key: derive(b"viva refresh successor v1"),
         }
     }
 }
@@ -131,6 +134,47 @@ pub(crate) fn role_of(s: &str) -> Role {
     }
 }
 
+/// A person's name as typed at sign-up or in the profile: not empty, not too long, no control
+/// characters, and no web addresses (names are shown to others and greet people in e-mail).
+pub fn check_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim().to_string();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(bad(format!(
+            "Please enter your name (at most {MAX_NAME_CHARS} characters)."
+        )));
+    }
+    if looks_like_link(&name) {
+        return Err(bad("A name cannot contain a web address or an e-mail address. Please enter just your name."));
+    }
+    Ok(name)
+}
+
+/// True when text holds something a mail program would turn into a link: a scheme, `www.`,
+/// an `@`, or a word like `example.com` (letters after the last dot).
+pub fn looks_like_link(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") || lower.contains('@') {
+        return true;
+    }
+    let domain_like = |word: &str| {
+        let word = word.trim_end_matches(['.', '/']);
+        if word.contains('/') && word.contains('.') {
+            return true;
+        }
+        let Some((host, tld)) = word.rsplit_once('.') else {
+            return false;
+        };
+        let host_ends_in_name = host.chars().last().is_some_and(char::is_alphanumeric);
+        host_ends_in_name && tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+    };
+    lower
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')'))
+        .any(domain_like)
+}
+
 /// Lower-cased, trimmed, checked e-mail address.
 pub fn normalize_email(s: &str) -> Result<String, AppError> {
     let e = s.trim().to_lowercase();
@@ -213,15 +257,7 @@ pub async fn sign_up(
     now: i64,
 ) -> Result<(), AppError> {
     let email = normalize_email(&input.email)?;
-    let name = input.name.trim().to_string();
-    if name.is_empty()
-        || name.chars().count() > MAX_NAME_CHARS
-        || name.chars().any(char::is_control)
-    {
-        return Err(bad(format!(
-            "Please enter your name (at most {MAX_NAME_CHARS} characters)."
-        )));
-    }
+    let name = check_name(&input.name)?;
     let job_role = input.job_role.trim().to_string();
     if job_role.is_empty()
         || job_role.chars().count() > MAX_JOB_ROLE_CHARS
@@ -265,7 +301,7 @@ pub async fn sign_up(
             .enqueue(
                 db,
                 &email,
-                &Message::sign_up_attempt(&mailer.product, &existing.name),
+                &Message::sign_up_attempt(&mailer.product, greeting(&existing)),
                 now,
             )
             .await?;
@@ -299,32 +335,52 @@ pub async fn sign_up(
         created?;
     }
     audit(db, "sign_up", Some(&id), "", now).await?;
+    // The address is not confirmed yet: the e-mail carries no text the signer typed.
     issue_code(
         db,
         keys,
         mailer,
         &id,
         &email,
-        &name,
+        None,
         OtpPurpose::VerifyEmail,
+        Delivery::Send,
         now,
     )
     .await
 }
 
-/// Makes a new code for a purpose (replacing older ones) and e-mails it.
+/// The name to greet an account with in e-mail: only once its owner proved the address, so
+/// a stranger cannot put words into mail to someone else's address.
+pub(crate) fn greeting(user: &UserRow) -> Option<&str> {
+    user.email_verified.then_some(user.name.as_str())
+}
+
+/// Whether a new code is e-mailed, or only stored (the address belongs to another account, and
+/// the answer must not say so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Send,
+    StoreOnly,
+}
+
+/// Makes a new code for a purpose, bound to the address it goes to, and e-mails it. In the
+/// same transaction: older codes for the purpose die, and for a change of address the pending
+/// address becomes `sent_to` (so the pending address and its one live code always agree).
+#[allow(clippy::too_many_arguments)]
 pub async fn issue_code(
     db: &Db,
     keys: &AuthKeys,
     mailer: &Mailer,
     user_id: &str,
-    email: &str,
-    name: &str,
+    sent_to: &str,
+    name: Option<&str>,
     purpose: OtpPurpose,
+    delivery: Delivery,
     now: i64,
 ) -> Result<(), AppError> {
     // The cooldown holds only while the last code still works: after it was used, locked by
-    // wrong tries, or expired, a new one goes out at once (CODE_SEND_PER_ACCOUNT still caps them).
+    // wrong tries, or expired, a new one goes out at once (the send limits still cap them).
     let mut r = db
         .query("SELECT VALUE created_at FROM otp WHERE user = type::record('user', $uid) AND purpose = $purpose
                 AND used = false AND attempts < $max AND expires_at > $now ORDER BY created_at DESC LIMIT 1")
@@ -337,43 +393,51 @@ pub async fn issue_code(
     let last: Option<i64> = r.take(0)?;
     otp::resend_allowed(last, now).map_err(|wait| AppError::RateLimited(wait as u64))?;
     let code = otp::generate_code();
-    let hash = otp::code_hash(&keys.otp_key, user_id, purpose, &code);
+    let hash = otp::code_hash(&keys.otp_key, user_id, purpose, sent_to, &code);
     let state = OtpState::new(hash, now);
     db.query(
         "BEGIN TRANSACTION;
          DELETE otp WHERE user = type::record('user', $uid) AND purpose = $purpose;
-         CREATE otp SET user = type::record('user', $uid), purpose = $purpose, hash = $hash, created_at = $now,
+         CREATE otp SET user = type::record('user', $uid), purpose = $purpose, hash = $hash, sent_to = $to, created_at = $now,
              expires_at = $expires, attempts = 0, used = false;
+         IF $purpose = 'change_email' { UPDATE type::record('user', $uid) SET pending_email = $to };
          COMMIT TRANSACTION;",
     )
     .bind(("uid", user_id.to_string()))
     .bind(("purpose", purpose.as_str()))
     .bind(("hash", state.hash))
+    .bind(("to", sent_to.to_string()))
     .bind(("now", now))
     .bind(("expires", state.expires_at))
     .await?
     .check()?;
-    mailer
-        .enqueue(
-            db,
-            email,
-            &Message::code(&mailer.product, name, purpose, &code),
-            now,
-        )
-        .await
+    if delivery == Delivery::Send {
+        mailer
+            .enqueue(
+                db,
+                sent_to,
+                &Message::code(&mailer.product, name, purpose, &code),
+                now,
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, SurrealValue)]
 struct OtpRow {
     id: String,
     hash: String,
+    sent_to: Option<String>,
     created_at: i64,
     expires_at: i64,
     attempts: i64,
     used: bool,
 }
 
-/// Checks a code typed by the person; counts wrong tries; a code works once.
+/// Checks a code typed by the person. Every try is counted first, atomically and only while
+/// the code is live; only a counted try is compared. A code works once. Returns the address
+/// the code was sent to.
 pub async fn check_code(
     db: &Db,
     keys: &AuthKeys,
@@ -381,12 +445,12 @@ pub async fn check_code(
     purpose: OtpPurpose,
     input: &str,
     now: i64,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     let Some(code) = otp::normalize_input(input) else {
         return Err(bad("Enter the 6-digit code from the e-mail."));
     };
     let mut r = db
-        .query("SELECT record::id(id) AS id, hash, created_at, expires_at, attempts, used FROM otp WHERE user = type::record('user', $uid) AND purpose = $purpose ORDER BY created_at DESC LIMIT 1")
+        .query("SELECT record::id(id) AS id, hash, sent_to, created_at, expires_at, attempts, used FROM otp WHERE user = type::record('user', $uid) AND purpose = $purpose ORDER BY created_at DESC LIMIT 1")
         .bind(("uid", user_id.to_string()))
         .bind(("purpose", purpose.as_str()))
         .await?
@@ -401,35 +465,48 @@ pub async fn check_code(
         attempts: row.attempts as u32,
         used: row.used,
     };
-    let outcome = otp::check(
-        &state,
-        now,
-        &otp::code_hash(&keys.otp_key, user_id, purpose, &code),
-    );
-    let update = match outcome {
-        OtpCheck::Accepted => "UPDATE type::record('otp', $id) SET used = true WHERE used = false AND attempts = $seen RETURN VALUE record::id(id)",
-        OtpCheck::Wrong { .. } | OtpCheck::Locked if state.attempts < otp::OTP_MAX_ATTEMPTS => {
-            "UPDATE type::record('otp', $id) SET attempts = attempts + 1 WHERE used = false AND attempts = $seen RETURN VALUE record::id(id)"
-        }
-        _ => "RETURN []",
-    };
+    if let Err(why) = otp::usable(&state, now) {
+        return Err(bad(why.message()));
+    }
+    // Count the try; a try that cannot be counted (the code was used, locked or expired by a
+    // parallel request) is not compared at all.
     let mut r = db
-        .query(update)
-        .bind(("id", row.id))
-        .bind(("seen", row.attempts))
+        .query("UPDATE type::record('otp', $id) SET attempts += 1 WHERE used = false AND attempts < $max AND expires_at > $now RETURN VALUE attempts")
+        .bind(("id", row.id.clone()))
+        .bind(("max", otp::OTP_MAX_ATTEMPTS as i64))
+        .bind(("now", now))
         .await?
         .check()?;
-    let changed: Vec<String> = r.take(0)?;
-    if outcome == OtpCheck::Accepted {
-        if changed.is_empty() {
-            // Another request used or counted this code at the same moment.
-            return Err(bad(OtpCheck::AlreadyUsed.message()));
+    let counted: Vec<i64> = r.take(0)?;
+    let Some(&attempts_after) = counted.first() else {
+        return Err(bad(OtpCheck::Locked.message()));
+    };
+    let Some(sent_to) = row.sent_to else {
+        return Err(bad(OtpCheck::Expired.message()));
+    };
+    let candidate = otp::code_hash(&keys.otp_key, user_id, purpose, &sent_to, &code);
+    match otp::after_counted_try(&state.hash, &candidate, attempts_after as u32) {
+        OtpCheck::Accepted => {
+            let mut r = db.query("UPDATE type::record('otp', $id) SET used = true WHERE used = false RETURN VALUE record::id(id)").bind(("id", row.id)).await?.check()?;
+            let used: Vec<String> = r.take(0)?;
+            if used.is_empty() {
+                // Another request used this code at the same moment.
+                return Err(bad(OtpCheck::AlreadyUsed.message()));
+            }
+            Ok(sent_to)
         }
-        return Ok(());
+        outcome => {
+            audit(db, "otp_failure", Some(user_id), purpose.as_str(), now).await?;
+            Err(bad(outcome.message()))
+        }
     }
-    audit(db, "otp_failure", Some(user_id), purpose.as_str(), now).await?;
-    Err(bad(outcome.message()))
 }
+
+/// The one answer to every failed code in the flows anyone can reach without signing in
+/// (confirming an address, resetting a password): it never tells whether the address has an
+/// account, is confirmed, or has a code, nor how many tries are left.
+pub const PUBLIC_CODE_FAILED: &str =
+    "That code did not work. Check the newest e-mail from us, or ask for a new code.";
 
 /// Verifies the address of a new account with the e-mailed code.
 pub async fn verify_email(
@@ -440,17 +517,19 @@ pub async fn verify_email(
     now: i64,
 ) -> Result<(), AppError> {
     let email = normalize_email(email)?;
-    let Some(user) = user_by_email(db, &email).await? else {
-        // Same answer as a wrong code: does not reveal whether the address has an account.
-        return Err(bad(OtpCheck::Wrong {
-            remaining: otp::OTP_MAX_ATTEMPTS - 1,
-        }
-        .message()));
-    };
-    if user.email_verified {
-        return Ok(());
+    if otp::normalize_input(code).is_none() {
+        return Err(bad("Enter the 6-digit code from the e-mail."));
     }
-    check_code(db, keys, &user.id, OtpPurpose::VerifyEmail, code, now).await?;
+    // One path for every address: unknown, confirmed and unconfirmed ones all need a live code
+    // sent to this very address, and every failure reads the same.
+    let Some(user) = user_by_email(db, &email).await? else {
+        return Err(bad(PUBLIC_CODE_FAILED));
+    };
+    match check_code(db, keys, &user.id, OtpPurpose::VerifyEmail, code, now).await {
+        Ok(sent_to) if sent_to == email => {}
+        Ok(_) | Err(AppError::BadRequest(_)) => return Err(bad(PUBLIC_CODE_FAILED)),
+        Err(e) => return Err(e),
+    }
     db.query("UPDATE type::record('user', $id) SET email_verified = true")
         .bind(("id", user.id.clone()))
         .await?
@@ -553,13 +632,21 @@ struct RefreshRow {
     session: String,
     user: String,
     rotated: bool,
+    rotated_at: Option<i64>,
     revoked: bool,
     family_created_at: i64,
     last_used_at: i64,
 }
 
-/// Exchanges a refresh token for new tokens. A token that was already exchanged revokes its
-/// whole session family (it was copied), and the event is logged.
+/// Tries of a refresh that met a concurrent one on the same token (the store refuses one of
+/// two transactions; the loser reads again and finds the token just rotated).
+const REFRESH_RACE_RETRIES: u32 = 8;
+
+/// Exchanges a refresh token for new tokens. The successor is derived from the token itself,
+/// so requests that raced with the same token within [`tokens::REFRESH_GRACE_SECS`] all get the
+/// same successor (a page that fires several requests at once stays signed in). A token that
+/// was exchanged longer ago than that revokes its whole session family (it was copied), and
+/// the event is logged.
 pub async fn refresh(
     db: &Db,
     keys: &AuthKeys,
@@ -567,78 +654,107 @@ pub async fn refresh(
     now: i64,
 ) -> Result<SessionTokens, AppError> {
     let hash = tokens::refresh_token_hash(token);
-    let mut r = db
-        .query(
-            "SELECT record::id(id) AS id, record::id(session) AS session, record::id(session.user) AS user, rotated,
-                session.revoked AS revoked, session.created_at AS family_created_at, session.last_used_at AS last_used_at
-             FROM refresh_token WHERE hash = $hash LIMIT 1",
-        )
-        .bind(("hash", hash))
-        .await?
-        .check()?;
-    let Some(row): Option<RefreshRow> = r.take(0)? else {
-        return Err(AppError::Unauthorized);
-    };
-    let state = RefreshState {
-        family_created_at: row.family_created_at,
-        last_used_at: row.last_used_at,
-        rotated: row.rotated,
-        revoked: row.revoked,
-    };
-    match tokens::refresh_decision(&state, now) {
-        RefreshDecision::Rotate => {}
-        RefreshDecision::ReuseDetected => {
-            revoke_session(db, &row.session).await?;
-            audit(
-                db,
-                "refresh_token_reuse",
-                Some(&row.user),
-                &format!("session {} revoked", row.session),
-                now,
+    let successor = tokens::successor_token(&keys.refresh_key, token);
+    for attempt in 0..REFRESH_RACE_RETRIES {
+        let mut r = db
+            .query(
+                "SELECT record::id(id) AS id, record::id(session) AS session, record::id(session.user) AS user, rotated, rotated_at,
+                    session.revoked AS revoked, session.created_at AS family_created_at, session.last_used_at AS last_used_at
+                 FROM refresh_token WHERE hash = $hash LIMIT 1",
             )
-            .await?;
+            .bind(("hash", hash.clone()))
+            .await?
+            .check()?;
+        let Some(row): Option<RefreshRow> = r.take(0)? else {
+            return Err(AppError::Unauthorized);
+        };
+        let state = RefreshState {
+            family_created_at: row.family_created_at,
+            last_used_at: row.last_used_at,
+            rotated: row.rotated,
+            rotated_at: row.rotated_at,
+            revoked: row.revoked,
+        };
+        let rotate = match tokens::refresh_decision(&state, now) {
+            RefreshDecision::Rotate => true,
+            RefreshDecision::JustRotated => false,
+            RefreshDecision::ReuseDetected => {
+                revoke_session(db, &row.session).await?;
+                audit(
+                    db,
+                    "refresh_token_reuse",
+                    Some(&row.user),
+                    &format!("session {} revoked", row.session),
+                    now,
+                )
+                .await?;
+                return Err(AppError::Unauthorized);
+            }
+            _ => return Err(AppError::Unauthorized),
+        };
+        let Some(user) = user_by_id(db, &row.user).await? else {
+            return Err(AppError::Unauthorized);
+        };
+        if user.disabled {
             return Err(AppError::Unauthorized);
         }
-        _ => return Err(AppError::Unauthorized),
+        if rotate {
+            let res = db
+                .query(
+                    "BEGIN TRANSACTION;
+                     LET $claimed = (UPDATE type::record('refresh_token', $id) SET rotated = true, rotated_at = $now WHERE rotated = false RETURN VALUE record::id(id));
+                     IF array::len($claimed) = 0 { THROW 'already rotated' };
+                     CREATE refresh_token SET hash = $nh, session = type::record('session', $sid), created_at = $now, rotated = false;
+                     UPDATE type::record('session', $sid) SET last_used_at = $now;
+                     COMMIT TRANSACTION;",
+                )
+                .bind(("id", row.id.clone()))
+                .bind(("nh", tokens::refresh_token_hash(&successor)))
+                .bind(("sid", row.session.clone()))
+                .bind(("now", now))
+                .await;
+            let failed = match res {
+                Ok(mut r) => !r.take_errors().is_empty(),
+                Err(_) => true,
+            };
+            if failed {
+                // Another request rotated this token at the same moment (or the store made one of
+                // us step back): read again; within the grace window it is the same successor.
+                let wait = (1 + rand::random::<u64>() % 5) * u64::from(attempt + 1);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                continue;
+            }
+        } else if !successor_exists(db, &successor).await? {
+            // Rotated by a request whose transaction is not visible yet: read again shortly.
+            tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt + 1))).await;
+            continue;
+        }
+        let caller = Caller {
+            user_id: user.id,
+            role: role_of(&user.role),
+            session_id: row.session,
+        };
+        let access = keys
+            .tokens
+            .issue(&caller.user_id, caller.role, &caller.session_id, now);
+        return Ok(SessionTokens {
+            access,
+            refresh: successor,
+            caller,
+        });
     }
-    let Some(user) = user_by_id(db, &row.user).await? else {
-        return Err(AppError::Unauthorized);
-    };
-    if user.disabled {
-        return Err(AppError::Unauthorized);
-    }
-    let (new_token, new_hash) = tokens::new_refresh_token();
+    // Still contended after every retry: refuse this request only, without touching the session.
+    Err(AppError::RateLimited(1))
+}
+
+async fn successor_exists(db: &Db, successor: &str) -> Result<bool, AppError> {
     let mut r = db
-        .query(
-            "BEGIN TRANSACTION;
-             LET $claimed = (UPDATE type::record('refresh_token', $id) SET rotated = true WHERE rotated = false RETURN VALUE record::id(id));
-             IF array::len($claimed) = 0 { THROW 'already rotated' };
-             CREATE refresh_token SET hash = $nh, session = type::record('session', $sid), created_at = $now, rotated = false;
-             UPDATE type::record('session', $sid) SET last_used_at = $now;
-             COMMIT TRANSACTION;",
-        )
-        .bind(("id", row.id.clone()))
-        .bind(("nh", new_hash))
-        .bind(("sid", row.session.clone()))
-        .bind(("now", now))
-        .await?;
-    if !r.take_errors().is_empty() {
-        // Two refreshes raced with the same token: the other one won; this one is a replay.
-        return Err(AppError::Unauthorized);
-    }
-    let caller = Caller {
-        user_id: user.id,
-        role: role_of(&user.role),
-        session_id: row.session,
-    };
-    let access = keys
-        .tokens
-        .issue(&caller.user_id, caller.role, &caller.session_id, now);
-    Ok(SessionTokens {
-        access,
-        refresh: new_token,
-        caller,
-    })
+        .query("SELECT VALUE record::id(id) FROM refresh_token WHERE hash = $h LIMIT 1")
+        .bind(("h", tokens::refresh_token_hash(successor)))
+        .await?
+        .check()?;
+    let ids: Vec<String> = r.take(0)?;
+    Ok(!ids.is_empty())
 }
 
 #[derive(Debug, SurrealValue)]
@@ -693,8 +809,9 @@ pub async fn resend_verification(
             mailer,
             &u.id,
             &email,
-            &u.name,
+            None,
             OtpPurpose::VerifyEmail,
+            Delivery::Send,
             now,
         )
         .await

@@ -14,6 +14,9 @@ use super::Role;
 pub const ACCESS_TOKEN_TTL_SECS: i64 = 15 * 60;
 pub const REFRESH_IDLE_TTL_SECS: i64 = 7 * 24 * 3600;
 pub const REFRESH_ABSOLUTE_TTL_SECS: i64 = 30 * 24 * 3600;
+/// Requests that present a refresh token this long after it was exchanged get the same
+/// successor (parallel requests of one page race); later, the token counts as stolen.
+pub const REFRESH_GRACE_SECS: i64 = 30;
 /// Clock skew tolerated on `iat`.
 pub const CLOCK_LEEWAY_SECS: i64 = 30;
 
@@ -140,6 +143,17 @@ pub fn new_refresh_token() -> (String, String) {
     (token, hash)
 }
 
+/// The token that replaces `token` when it is exchanged: an HMAC of it under the installation's
+/// key, so every request that exchanges the same token gets the same successor without the
+/// server keeping any secret in the database.
+pub fn successor_token(key: &[u8], token: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"successor of ");
+    mac.update(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
 pub fn refresh_token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
@@ -152,8 +166,9 @@ pub fn refresh_token_hash(token: &str) -> String {
 pub struct RefreshState {
     pub family_created_at: i64,
     pub last_used_at: i64,
-    /// Already exchanged for a newer token.
+    /// Already exchanged for a newer token, and when.
     pub rotated: bool,
+    pub rotated_at: Option<i64>,
     /// The family was signed out or revoked.
     pub revoked: bool,
 }
@@ -162,6 +177,8 @@ pub struct RefreshState {
 pub enum RefreshDecision {
     /// Issue a new access token and a new refresh token; mark this one rotated.
     Rotate,
+    /// Exchanged within the grace window: answer with the same successor, rotate nothing.
+    JustRotated,
     /// A rotated token came back: it was stolen or replayed. Revoke the whole family and log it.
     ReuseDetected,
     Revoked,
@@ -173,7 +190,10 @@ pub fn refresh_decision(s: &RefreshState, now: i64) -> RefreshDecision {
     if s.revoked {
         RefreshDecision::Revoked
     } else if s.rotated {
-        RefreshDecision::ReuseDetected
+        match s.rotated_at {
+            Some(t) if now - t <= REFRESH_GRACE_SECS && now >= t => RefreshDecision::JustRotated,
+            _ => RefreshDecision::ReuseDetected,
+        }
     } else if now >= s.family_created_at + REFRESH_ABSOLUTE_TTL_SECS {
         RefreshDecision::AbsoluteExpired
     } else if now >= s.last_used_at + REFRESH_IDLE_TTL_SECS {
@@ -189,6 +209,18 @@ mod tests {
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
     const ISS: &str = "https://viva.example.org";
+
+    #[test]
+    fn a_successor_is_the_same_for_the_same_token_and_unrelated_to_others() {
+        let a = successor_token(KEY, "token-a");
+        assert_eq!(a, successor_token(KEY, "token-a"));
+        assert_ne!(a, successor_token(KEY, "token-b"));
+        assert_ne!(
+            a,
+            successor_token(b"another key of thirty-two bytes!", "token-a")
+        );
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
+    }
 
     #[test]
     fn access_tokens_round_trip_with_all_claims() {
@@ -310,6 +342,7 @@ mod tests {
             family_created_at: 0,
             last_used_at: 0,
             rotated: false,
+            rotated_at: None,
             revoked: false,
         };
         assert_eq!(refresh_decision(&s, 10), RefreshDecision::Rotate);
@@ -321,6 +354,20 @@ mod tests {
                 },
                 10
             ),
+            RefreshDecision::ReuseDetected
+        );
+        // A parallel request within the grace window gets the successor; a replay later is theft.
+        let just = RefreshState {
+            rotated: true,
+            rotated_at: Some(100),
+            ..s.clone()
+        };
+        assert_eq!(
+            refresh_decision(&just, 100 + REFRESH_GRACE_SECS),
+            RefreshDecision::JustRotated
+        );
+        assert_eq!(
+            refresh_decision(&just, 101 + REFRESH_GRACE_SECS),
             RefreshDecision::ReuseDetected
         );
         assert_eq!(

@@ -1,11 +1,34 @@
 use super::ContactInput;
 use crate::{db::Db, AppError};
 
-pub async fn store(db: &Db, input: ContactInput) -> Result<(), AppError> {
-    db.query("CREATE contact_message SET name = $name, email = $email, message = $message, created_at = time::now()")
+/// Contact messages are kept this long, then deleted (the operator has read and answered them
+/// by then; anything worth keeping longer belongs in their own support tool).
+pub const CONTACT_RETENTION_SECS: i64 = 180 * 24 * 3600;
+
+/// Stores a message, counted against the per-address and the global limit first (a refused
+/// message is not stored at all). Older messages past retention go at the same time.
+pub async fn store(
+    db: &Db,
+    input: ContactInput,
+    client_ip: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    crate::ratelimit::hit(db, &crate::ratelimit::CONTACT_PER_IP, client_ip, now).await?;
+    crate::ratelimit::hit(db, &crate::ratelimit::CONTACT_ALL, "all", now).await?;
+    db.query("CREATE contact_message SET name = $name, email = $email, message = $message, created_at = time::now(), received_at = $now")
         .bind(("name", input.name))
         .bind(("email", input.email))
         .bind(("message", input.message))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    sweep(db, now).await
+}
+
+/// Deletes messages older than [`CONTACT_RETENTION_SECS`].
+pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
+    db.query("DELETE contact_message WHERE received_at < $cutoff")
+        .bind(("cutoff", now - CONTACT_RETENTION_SECS))
         .await?
         .check()?;
     Ok(())
@@ -40,8 +63,8 @@ mod tests {
             message: sneaky.into(),
         })
         .unwrap();
-        store(&db, input.clone()).await.unwrap();
-        store(&db, input).await.unwrap();
+        store(&db, input.clone(), "10.0.0.1", 1_000).await.unwrap();
+        store(&db, input, "10.0.0.1", 1_000).await.unwrap();
         assert_eq!(count(&db).await.unwrap(), 2);
         let mut r = db
             .query("SELECT VALUE message FROM contact_message")
@@ -49,5 +72,53 @@ mod tests {
             .unwrap();
         let msgs: Vec<String> = r.take(0).unwrap();
         assert!(msgs.iter().all(|m| m == sneaky.trim()));
+    }
+
+    #[tokio::test]
+    async fn messages_are_limited_per_address_and_kept_for_the_retention_period_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(
+            &format!("surrealkv://{}", dir.path().join("db").display()),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        let input = validate(ContactInput {
+            name: "Eve".into(),
+            email: "eve@example.org".into(),
+            message: "A question about my data, please.".into(),
+        })
+        .unwrap();
+        let limit = crate::ratelimit::CONTACT_PER_IP.max;
+        for _ in 0..limit {
+            store(&db, input.clone(), "10.0.0.1", 1_000).await.unwrap();
+        }
+        assert!(matches!(
+            store(&db, input.clone(), "10.0.0.1", 1_001).await,
+            Err(AppError::RateLimited(_))
+        ));
+        assert_eq!(
+            count(&db).await.unwrap(),
+            limit,
+            "a refused message is not stored"
+        );
+        // Kept until the retention period ends, then removed with the next message.
+        store(
+            &db,
+            input.clone(),
+            "10.0.0.2",
+            1_000 + CONTACT_RETENTION_SECS - 1,
+        )
+        .await
+        .unwrap();
+        assert_eq!(count(&db).await.unwrap(), limit + 1);
+        store(&db, input, "10.0.0.3", 1_001 + CONTACT_RETENTION_SECS)
+            .await
+            .unwrap();
+        assert_eq!(
+            count(&db).await.unwrap(),
+            2,
+            "messages past retention are gone"
+        );
     }
 }

@@ -40,6 +40,8 @@ pub struct Mailer {
     from: Mailbox,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     wake: Arc<Notify>,
+    /// Development mode (`--print-mail`): whole e-mails, codes included, go to the log.
+    print: bool,
 }
 
 /// How long to wait before the next try after `attempts` failed ones; None: give up.
@@ -81,14 +83,23 @@ impl Mailer {
             from,
             smtp,
             wake: Arc::new(Notify::new()),
+            print: false,
         })
+    }
+
+    /// Development mode: print every e-mail, one-time codes included, to the log. Never for
+    /// a site other people use: anyone who reads the log could use their codes.
+    pub fn printing(mut self, print: bool) -> Mailer {
+        self.print = print;
+        self
     }
 
     pub fn delivers(&self) -> bool {
         self.smtp.is_some()
     }
 
-    /// Stores a message for delivery (or, without SMTP, for admins to read) and logs it.
+    /// Stores a message for delivery (or, without SMTP, for admins to see) and logs its id,
+    /// never its content (unless in development mode).
     pub async fn enqueue(
         &self,
         db: &Db,
@@ -97,23 +108,30 @@ impl Mailer {
         now: i64,
     ) -> Result<(), AppError> {
         let status = if self.delivers() { "pending" } else { "stored" };
-        db.query(
-            "CREATE outbox SET to = $to, subject = $subject, text = $text, html = $html, created_at = $now,
-                status = $status, attempts = 0, next_attempt_at = $now, lease_until = NONE, last_error = NONE",
-        )
+        let mut r = db
+            .query(
+                "CREATE outbox SET to = $to, subject = $subject, text = $text, html = $html, created_at = $now,
+                    status = $status, attempts = 0, next_attempt_at = $now, lease_until = NONE, last_error = NONE
+                 RETURN VALUE record::id(id)",
+            )
         .bind(("to", to.to_string()))
         .bind(("subject", msg.subject.clone()))
         .bind(("text", msg.text.clone()))
         .bind(("html", msg.html.clone()))
         .bind(("now", now))
-        .bind(("status", status))
-        .await?
-        .check()?;
+            .bind(("status", status))
+            .await?
+            .check()?;
+        let ids: Vec<String> = r.take(0)?;
+        let id = ids.first().cloned().unwrap_or_default();
+        if self.print {
+            tracing::warn!(message = %id, "development mode (--print-mail): e-mail to {to}, \"{}\":\n{}", msg.subject, msg.text);
+        }
         if self.delivers() {
-            tracing::info!(to, subject = %msg.subject, "e-mail queued");
+            tracing::info!(message = %id, "e-mail queued");
             self.wake.notify_one();
         } else {
-            tracing::info!(to, subject = %msg.subject, "e-mail kept in the outbox (no SMTP server is set up; admins read it at /admin/outbox):\n{}", msg.text);
+            tracing::info!(message = %id, "e-mail kept in the outbox: no SMTP server is set up (--smtp-url)");
         }
         Ok(())
     }
@@ -152,12 +170,13 @@ impl Mailer {
             let attempts = row.attempts + 1;
             match self.send(smtp, &row).await {
                 Ok(()) => {
-                    db.query("UPDATE type::record('outbox', $id) SET status = 'sent', attempts = $a, lease_until = NONE, last_error = NONE")
+                    // What was sent is not kept: codes and personal text leave the database.
+                    db.query("UPDATE type::record('outbox', $id) SET status = 'sent', attempts = $a, lease_until = NONE, last_error = NONE, text = '', html = ''")
                         .bind(("id", row.id.clone()))
                         .bind(("a", attempts))
                         .await?
                         .check()?;
-                    tracing::info!(to = %row.to, subject = %row.subject, attempts, "e-mail sent");
+                    tracing::info!(message = %row.id, attempts, "e-mail sent");
                     sent += 1;
                 }
                 Err((error, permanent)) => {
@@ -181,7 +200,7 @@ impl Mailer {
                     .bind(("err", error.clone()))
                     .await?
                     .check()?;
-                    tracing::warn!(to = %row.to, attempts, status, error, "e-mail not sent");
+                    tracing::warn!(message = %row.id, attempts, status, error, "e-mail not sent");
                 }
             }
         }
@@ -231,7 +250,8 @@ impl Mailer {
     }
 }
 
-/// The newest messages, for admins.
+/// The newest messages, for admins: one-time codes masked (an admin must not be able to use
+/// someone else's code), bodies of sent messages already blank.
 pub async fn list(db: &Db, limit: usize) -> Result<Vec<crate::admin::OutboxItem>, AppError> {
     let mut r = db
         .query(
@@ -241,7 +261,11 @@ pub async fn list(db: &Db, limit: usize) -> Result<Vec<crate::admin::OutboxItem>
         .bind(("limit", limit as i64))
         .await?
         .check()?;
-    Ok(r.take(0)?)
+    let mut items: Vec<crate::admin::OutboxItem> = r.take(0)?;
+    for m in &mut items {
+        m.text = super::mask_codes(&m.text);
+    }
+    Ok(items)
 }
 
 #[cfg(test)]

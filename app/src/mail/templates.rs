@@ -16,6 +16,14 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// "Hello Ada," for an account whose owner proved the address; "Hello," otherwise.
+fn hello(name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("Hello {n},"),
+        None => "Hello,".into(),
+    }
+}
+
 impl Message {
     fn new(product: &str, subject: String, paragraphs: &[String]) -> Message {
         let text = paragraphs.join("\n\n") + &format!("\n\n— {product}\n");
@@ -33,8 +41,9 @@ impl Message {
         }
     }
 
-    /// A one-time code for one purpose.
-    pub fn code(product: &str, name: &str, purpose: OtpPurpose, code: &str) -> Message {
+    /// A one-time code for one purpose. The code is in the body only (subjects are shown in
+    /// notifications and lists, and logged by mail servers), on a line of its own.
+    pub fn code(product: &str, name: Option<&str>, purpose: OtpPurpose, code: &str) -> Message {
         let what = match purpose {
             OtpPurpose::VerifyEmail => "confirm your e-mail address",
             OtpPurpose::ResetPassword => "choose a new password",
@@ -44,22 +53,24 @@ impl Message {
         };
         Message::new(
             product,
-            format!("{code} is your {product} code"),
+            format!("Your {product} code"),
             &[
-                format!("Hello {name},"),
-                format!("Your code to {what} is {code}. It works once, for 10 minutes."),
+                hello(name),
+                format!("Your code to {what}:"),
+                code.to_string(),
+                "It works once, for 10 minutes.".into(),
                 "If you did not ask for it, you can ignore this e-mail: nothing changes without the code.".into(),
             ],
         )
     }
 
     /// Sent to the owner of an address when someone tries to sign up with it again.
-    pub fn sign_up_attempt(product: &str, name: &str) -> Message {
+    pub fn sign_up_attempt(product: &str, name: Option<&str>) -> Message {
         Message::new(
             product,
             format!("Someone tried to create a {product} account with your address"),
             &[
-                format!("Hello {name},"),
+                hello(name),
                 "Someone just tried to create an account with this e-mail address, which already has one. No new account was created.".into(),
                 "If it was you, sign in instead, or reset your password if you have forgotten it.".into(),
             ],
@@ -67,12 +78,12 @@ impl Message {
     }
 
     /// Sent after a password reset or change, so an owner notices one they did not make.
-    pub fn password_changed(product: &str, name: &str) -> Message {
+    pub fn password_changed(product: &str, name: Option<&str>) -> Message {
         Message::new(
             product,
             format!("Your {product} password was changed"),
             &[
-                format!("Hello {name},"),
+                hello(name),
                 "The password of your account was just changed, and every device was signed out."
                     .into(),
                 "If this was not you, reset your password now and tell the site's administrator."
@@ -82,17 +93,41 @@ impl Message {
     }
 
     /// Sent to the OLD address when the account's address changes.
-    pub fn new_notice(product: &str, name: &str, new_email: &str) -> Message {
+    pub fn new_notice(product: &str, name: Option<&str>, new_email: &str) -> Message {
         Message::new(
             product,
             format!("Your {product} e-mail address was changed"),
             &[
-                format!("Hello {name},"),
-                format!("The e-mail address of your account was changed to {new_email}. E-mails will go there from now on."),
+                hello(name),
+                format!("The e-mail address of your account was changed to {new_email}. E-mails will go there from now on, and every other device was signed out."),
                 "If this was not you, reply to the site's administrator at once.".into(),
             ],
         )
     }
+}
+
+/// A message's text with every one-time code (a run of exactly six digits) replaced by dots,
+/// for people who may read the outbox but must not use others' codes.
+pub fn mask_codes(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_digit()) {
+            let run = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if run == 6 {
+                out.push_str("••••••");
+                i += run;
+                continue;
+            }
+            out.extend(&chars[i..i + run]);
+            i += run;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -100,16 +135,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn code_mail_has_the_code_in_subject_and_body_and_escapes_names() {
-        let m = Message::code("Viva", "<Ada>", OtpPurpose::VerifyEmail, "042917");
-        assert!(m.subject.starts_with("042917"));
-        assert!(m.text.contains("042917") && m.text.contains("10 minutes"));
+    fn code_mail_has_the_code_in_the_body_only_and_greets_only_proved_names() {
+        let m = Message::code("Viva", Some("<Ada>"), OtpPurpose::VerifyEmail, "042917");
+        assert!(!m.subject.contains("042917"), "{}", m.subject);
+        assert!(m.text.lines().any(|l| l == "042917") && m.text.contains("10 minutes"));
         assert!(m.html.contains("&lt;Ada&gt;") && !m.html.contains("<Ada>"));
+        let anonymous = Message::code("Viva", None, OtpPurpose::VerifyEmail, "042917");
+        assert!(anonymous.text.starts_with("Hello,\n"), "{}", anonymous.text);
+    }
+
+    #[test]
+    fn codes_are_masked_and_other_numbers_kept() {
+        assert_eq!(
+            mask_codes("Your code:\n\n042917\n\nIt works for 10 minutes."),
+            "Your code:\n\n••••••\n\nIt works for 10 minutes."
+        );
+        assert_eq!(mask_codes("call 1234567 or 12345"), "call 1234567 or 12345");
     }
 
     #[test]
     fn the_product_name_comes_from_settings() {
-        let m = Message::sign_up_attempt("Acme Interviews", "Ada");
+        let m = Message::sign_up_attempt("Acme Interviews", Some("Ada"));
         assert!(m.subject.contains("Acme Interviews") && m.text.ends_with("— Acme Interviews\n"));
         assert!(!m.text.contains("Viva"));
     }

@@ -1,6 +1,8 @@
 //! Starts the real `viva` binary for a test and stops it afterwards; account helpers.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::{process::Stdio, time::Duration};
 
 use tokio::{
@@ -14,11 +16,16 @@ pub struct Viva {
     child: Option<Child>,
     base: String,
     _data: Option<tempfile::TempDir>,
+    data_dir: String,
+    /// The public URL the server was given, if any: browsers send it as their `Origin`.
+    public_url: Option<String>,
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The local SMTP server this server delivers to (unless a test set up its own mail).
+    pub mail: smtp::SmtpSink,
 }
 
 impl Viva {
-    /// A server with a fresh temporary data directory.
+    /// A server with a fresh temporary data directory, delivering e-mail to a local SMTP sink.
     pub async fn start(extra: &[&str]) -> Viva {
         let data = tempfile::tempdir().unwrap();
         let mut v = Viva::start_in(data.path().to_str().unwrap(), extra).await;
@@ -26,8 +33,21 @@ impl Viva {
         v
     }
 
+    /// A server with no SMTP server at all (e-mails stay in the outbox).
+    pub async fn start_without_mail(extra: &[&str]) -> Viva {
+        let data = tempfile::tempdir().unwrap();
+        let mut v = Viva::launch(data.path().to_str().unwrap(), extra, None).await;
+        v._data = Some(data);
+        v
+    }
+
     /// A server on a given data directory (to test restarts).
     pub async fn start_in(data_dir: &str, extra: &[&str]) -> Viva {
+        let sink = smtp::SmtpSink::start().await;
+        Viva::launch(data_dir, extra, Some(sink)).await
+    }
+
+    async fn launch(data_dir: &str, extra: &[&str], mail: Option<smtp::SmtpSink>) -> Viva {
         let mut cmd = Command::new(BIN);
         cmd.args([
             "--addr",
@@ -37,15 +57,20 @@ impl Viva {
             "--log-format",
             "json",
         ])
-        .args(extra)
-        .env_remove("LEPTOS_SITE_ROOT")
-        // Speech recognition only where a test asks for it (--whisper-model): loading the
-        // model in every test server would cost each a second and 150 MB.
-        .env("VIVA_WHISPER_MODEL", "/nonexistent/viva-test-no-whisper")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .args(extra);
+        if let Some(s) = &mail {
+            if !extra.contains(&"--smtp-url") {
+                cmd.args(["--smtp-url", &s.url()]);
+            }
+        }
+        cmd.env_remove("LEPTOS_SITE_ROOT")
+            // Speech recognition only where a test asks for it (--whisper-model): loading the
+            // model in every test server would cost each a second and 150 MB.
+            .env("VIVA_WHISPER_MODEL", "/nonexistent/viva-test-no-whisper")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
         let mut child = cmd.spawn().expect("start viva");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
@@ -74,12 +99,37 @@ impl Viva {
                 sink.lock().unwrap().push(line);
             }
         });
+        // Without SMTP the sink is still there (empty), so tests can assert nothing was sent.
+        let mail = match mail {
+            Some(s) => s,
+            None => smtp::SmtpSink::start().await,
+        };
         Viva {
             child: Some(child),
             base,
             _data: None,
+            data_dir: data_dir.to_string(),
             log,
+            mail,
         }
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(&self.data_dir)
+    }
+
+    /// The server process's id (to read its memory and CPU time from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child
+            .as_ref()
+            .and_then(|c| c.id())
+            .expect("server running")
+    }
+
+    /// Every log line so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 
     /// Waits up to 10 s for a log line that matches, and returns it.
@@ -95,6 +145,22 @@ impl Viva {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The site's origin, as a browser sends it in `Origin`: the public URL's when one was
+    /// given, else the address the server listens on.
+    pub fn origin(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| self.base.trim_end_matches('/').to_string())
+    }
+
+    /// The address the server listens on (host:port).
+    pub fn listen_addr(&self) -> String {
+        self.base
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string()
     }
 
     /// Sends SIGTERM and waits for the exit.
@@ -161,11 +227,13 @@ pub async fn json(res: reqwest::Response) -> serde_json::Value {
 
 pub const PW: &str = "tangerine-Velvet-harbour-42";
 
-/// A form POST to a server function, as a browser without JavaScript sends it, asking for JSON.
+/// A form POST to a server function, as a browser without JavaScript sends it from the site's
+/// own page (with its `Origin`), asking for JSON.
 pub fn post(v: &Viva, path: &str, jar: &str) -> reqwest::RequestBuilder {
     let b = client()
         .post(v.url(path))
-        .header("accept", "application/json");
+        .header("accept", "application/json")
+        .header("origin", v.origin());
     if jar.is_empty() {
         b
     } else {
@@ -205,15 +273,16 @@ impl Viva {
         );
     }
 
-    /// The newest code e-mailed to an address, read from the outbox lines in the log.
+    /// How many e-mails the local SMTP server has received (a mark for `code_for`).
+    pub fn mail_mark(&self) -> usize {
+        self.mail.len()
+    }
+
+    /// The code in the first e-mail to an address received after `after` (a `mail_mark`).
     pub async fn code_for(&self, email: &str, after: usize) -> String {
-        let line = self
-            .wait_log_after(after, |l| {
-                l.contains(email) && l.contains("is your Viva code")
-            })
-            .await;
-        let i = line.find(" is your Viva code").unwrap();
-        line[i - 6..i].to_string()
+        let m = self.mail.wait_for(email, after).await;
+        smtp::code_in(&m.text)
+            .unwrap_or_else(|| panic!("no code in the e-mail to {email}: {}", m.text))
     }
 
     pub fn log_len(&self) -> usize {
@@ -269,9 +338,40 @@ impl Viva {
         cookie_header(&set_cookies(&res))
     }
 
+    /// The administrator setup token the server left in its data directory.
+    pub fn setup_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("admin-setup-token"))
+            .expect("a setup token in the data directory")
+            .trim()
+            .to_string()
+    }
+
+    /// Makes a signed-in, confirmed account the first admin, with the setup token.
+    pub async fn make_admin(&self, jar: &str) {
+        let res = post(self, "/api/admin/claim", jar)
+            .form(&[("token", self.setup_token())])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "claim failed: {status}: {}",
+            res.text().await.unwrap()
+        );
+    }
+
+    /// The operations token (for /metrics and the details of /readyz).
+    pub fn ops_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("metrics-token"))
+            .expect("a metrics token in the data directory")
+            .trim()
+            .to_string()
+    }
+
     /// Signs up, verifies with the e-mailed code, signs in; returns the cookie header.
     pub async fn account(&self, email: &str, name: &str) -> String {
-        let mark = self.log_len();
+        let mark = self.mail_mark();
         let res = self.sign_up(email, name).await;
         assert!(
             res.status().is_success() || res.status().is_redirection(),
