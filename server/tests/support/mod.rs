@@ -10,7 +10,11 @@ use tokio::{
     process::{Child, Command},
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_viva");
+/// The binary under test: this build's, or another one named by `VIVA_TEST_BIN` (to show that
+/// a test fails on an earlier version).
+fn bin() -> String {
+    std::env::var("VIVA_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_viva").to_string())
+}
 
 pub struct Viva {
     child: Option<Child>,
@@ -48,7 +52,7 @@ impl Viva {
     }
 
     async fn launch(data_dir: &str, extra: &[&str], mail: Option<smtp::SmtpSink>) -> Viva {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.args([
             "--addr",
             "127.0.0.1:0",
@@ -104,11 +108,17 @@ impl Viva {
             Some(s) => s,
             None => smtp::SmtpSink::start().await,
         };
+        let public_url = extra
+            .iter()
+            .position(|a| *a == "--public-url")
+            .and_then(|i| extra.get(i + 1))
+            .map(|u| u.trim_end_matches('/').to_string());
         Viva {
             child: Some(child),
             base,
             _data: None,
             data_dir: data_dir.to_string(),
+            public_url,
             log,
             mail,
         }
@@ -186,7 +196,7 @@ pub struct Exit {
 
 /// Runs `viva` with arguments that should make it exit by itself.
 pub async fn run_to_exit(args: &[&str]) -> Exit {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
