@@ -92,6 +92,12 @@ pub struct DbAuth {
     pub pass: Option<String>,
 }
 
+/// Whether a query failed only because a concurrent transaction wrote the same record first
+/// (SurrealKV refuses one of the two); running it again is safe and expected.
+pub fn is_conflict(e: &surrealdb::Error) -> bool {
+    e.to_string().contains("can be retried")
+}
+
 /// Whether a database URL names an embedded engine (data in this process) or a server.
 pub fn is_embedded(url: &str) -> bool {
     ["mem:", "memory", "surrealkv:", "file:", "rocksdb:"]

@@ -111,7 +111,7 @@ pub async fn hit(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<(), AppE
             .and_then(|r| r.check());
         let mut r = match res {
             Ok(r) => r,
-            Err(e) if e.to_string().contains("can be retried") => {
+            Err(e) if crate::db::is_conflict(&e) => {
                 let wait = (1 + rand::random::<u64>() % 4) * u64::from(attempt + 1);
                 tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                 continue;

@@ -470,14 +470,13 @@ pub async fn check_code(
     }
     // Count the try; a try that cannot be counted (the code was used, locked or expired by a
     // parallel request) is not compared at all.
-    let mut r = db
-        .query("UPDATE type::record('otp', $id) SET attempts += 1 WHERE used = false AND attempts < $max AND expires_at > $now RETURN VALUE attempts")
-        .bind(("id", row.id.clone()))
-        .bind(("max", otp::OTP_MAX_ATTEMPTS as i64))
-        .bind(("now", now))
-        .await?
-        .check()?;
-    let counted: Vec<i64> = r.take(0)?;
+    let counted: Vec<i64> = update_otp(
+        db,
+        "UPDATE type::record('otp', $id) SET attempts += 1 WHERE used = false AND attempts < $max AND expires_at > $now RETURN VALUE attempts",
+        &row.id,
+        now,
+    )
+    .await?;
     let Some(&attempts_after) = counted.first() else {
         return Err(bad(OtpCheck::Locked.message()));
     };
@@ -487,8 +486,7 @@ pub async fn check_code(
     let candidate = otp::code_hash(&keys.otp_key, user_id, purpose, &sent_to, &code);
     match otp::after_counted_try(&state.hash, &candidate, attempts_after as u32) {
         OtpCheck::Accepted => {
-            let mut r = db.query("UPDATE type::record('otp', $id) SET used = true WHERE used = false RETURN VALUE record::id(id)").bind(("id", row.id)).await?.check()?;
-            let used: Vec<String> = r.take(0)?;
+            let used: Vec<String> = update_otp(db, "UPDATE type::record('otp', $id) SET used = true WHERE used = false RETURN VALUE record::id(id)", &row.id, now).await?;
             if used.is_empty() {
                 // Another request used this code at the same moment.
                 return Err(bad(OtpCheck::AlreadyUsed.message()));
@@ -500,6 +498,37 @@ pub async fn check_code(
             Err(bad(outcome.message()))
         }
     }
+}
+
+/// Tries of a code update that met a concurrent write to the same code (the store refuses one of
+/// two transactions; the loser tries again and then sees the winner's count).
+const OTP_CONFLICT_RETRIES: u32 = 12;
+
+/// A conditional update of one code, run again when it met a concurrent one.
+async fn update_otp<T: SurrealValue>(
+    db: &Db,
+    sql: &'static str,
+    id: &str,
+    now: i64,
+) -> Result<Vec<T>, AppError> {
+    for attempt in 1..=OTP_CONFLICT_RETRIES {
+        let res = db
+            .query(sql)
+            .bind(("id", id.to_string()))
+            .bind(("max", otp::OTP_MAX_ATTEMPTS as i64))
+            .bind(("now", now))
+            .await
+            .and_then(|r| r.check());
+        match res {
+            Ok(mut r) => return Ok(r.take(0)?),
+            Err(e) if crate::db::is_conflict(&e) && attempt < OTP_CONFLICT_RETRIES => {
+                let wait = (1 + rand::random::<u64>() % 4) * u64::from(attempt);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::RateLimited(1))
 }
 
 /// The one answer to every failed code in the flows anyone can reach without signing in

@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 
 use crate::feedback::evaluator::Evaluator;
 use crate::feedback::hosted::{Hosted, Protocol};
-use crate::{clock::Clock, db::Db, AppError};
+use crate::{clock::Clock, db::is_conflict, db::Db, AppError};
 
 /// Workers per app node (each runs one transcription at a time).
 pub const WORKERS: usize = 2;
@@ -238,11 +238,6 @@ struct Due {
 struct Claimed {
     seq: i64,
     audio: surrealdb::types::Bytes,
-}
-
-/// Whether the store refused a write because another transaction wrote the same record.
-fn is_conflict(e: &surrealdb::Error) -> bool {
-    e.to_string().contains("can be retried")
 }
 
 /// Tries of a write that meets a concurrent one.
