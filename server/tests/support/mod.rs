@@ -97,6 +97,14 @@ impl Viva {
         format!("{}{}", self.base, path)
     }
 
+    /// The server's process id (to read its memory and CPU time in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child
+            .as_ref()
+            .and_then(|c| c.id())
+            .expect("viva is running")
+    }
+
     /// Sends SIGTERM and waits for the exit.
     pub async fn stop(mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().unwrap();
