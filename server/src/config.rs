@@ -46,6 +46,19 @@ pub enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// What the server runs in its own child processes; not for people.
+    #[command(hide = true)]
+    Internal {
+        #[command(subcommand)]
+        action: InternalAction,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum InternalAction {
+    /// Read a resume PDF on stdin, within memory and CPU limits, and print its text as JSON
+    /// (app::interview::resume::child).
+    ExtractPdf,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -802,5 +815,22 @@ mod tests {
             s.mail_from_for("http://127.0.0.1:3000"),
             "Acme <no-reply@localhost.localdomain>"
         );
+    }
+
+    #[test]
+    fn the_resume_reader_command_is_hidden_and_takes_the_apps_arguments() {
+        use clap::CommandFactory;
+        let cli = Cli::try_parse_from(
+            std::iter::once("viva").chain(app::interview::resume::child::CHILD_ARGS),
+        )
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Internal {
+                action: InternalAction::ExtractPdf
+            })
+        ));
+        let help = Cli::command().render_long_help().to_string();
+        assert!(!help.contains("internal"), "{help}");
     }
 }

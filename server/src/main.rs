@@ -22,6 +22,10 @@ const EXIT_FAILURE: u8 = 1;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (args, admin) = match cli.command {
+        // First, before anything starts: the resume reader limits itself and reads stdin.
+        Some(Command::Internal {
+            action: config::InternalAction::ExtractPdf,
+        }) => return app::interview::resume::child::main(),
         Some(Command::Serve(args)) => (args, None),
         Some(Command::Models {
             action: config::ModelsAction::Fetch(serve),

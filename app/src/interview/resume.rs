@@ -1,6 +1,8 @@
-//! Resumes: a PDF checked by its content (not its name), guarded against decompression bombs,
-//! its text extracted in pure Rust (pdf-extract on lopdf) on a blocking thread with a time
-//! limit. Every refusal says what is wrong and what to do.
+//! Resumes: a PDF checked by its content (not its name), its text extracted in pure Rust
+//! (pdf-extract on lopdf). The parsing runs in a child process (`viva internal extract-pdf`,
+//! see [`child`]) with its own memory and CPU limits, a deadline and a cap on how many run at
+//! once, so a decompression bomb or a PDF that takes forever costs the server nothing it can't
+//! spare. Every refusal says what is wrong and what to do.
 
 use std::io::Read;
 use std::time::Duration;
@@ -13,14 +15,21 @@ pub const UPLOAD_PATH: &str = "/api/interview/resume";
 pub const UPLOAD_BODY_BYTES: usize = MAX_RESUME_BYTES + 64 * 1024;
 /// What all of a PDF's compressed streams may unpack to, together.
 pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
-/// How long text extraction may take.
+/// How long text extraction may take; then its process is killed.
 pub const PARSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Extractions running at once (each may use up to [`child::MAX_CHILD_MEMORY`]), and how
+/// long an upload waits for a turn before it is told to try again.
+pub const MAX_CONCURRENT_EXTRACTIONS: usize = 2;
+pub const EXTRACTION_QUEUE_WAIT: Duration = Duration::from_secs(5);
+/// What a busy server asks the uploader to wait, in seconds.
+pub const BUSY_RETRY_SECS: u64 = 60;
 /// Extracted text kept (the rest of a very long document is dropped).
 pub const MAX_TEXT_CHARS: usize = 50_000;
 /// Fewer letters and digits than this: the PDF is treated as a scan with no text layer.
 pub const MIN_TEXT_CHARS: usize = 80;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a resume was refused. Crosses from the extracting child to the server as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum ResumeError {
     #[error("The file is empty. Choose your resume as a PDF file.")]
     Empty,
@@ -30,7 +39,9 @@ pub enum ResumeError {
     Zip,
     #[error("This file is not a PDF. Save or export your resume as PDF and upload that.")]
     NotPdf,
-    #[error("This PDF unpacks to more than 64 MB, which no resume needs; it may be damaged or built to overload servers. Export your resume to PDF again and upload that.")]
+    /// Its streams unpack past [`MAX_UNPACKED_BYTES`], or reading it ran out of the memory or
+    /// CPU time the extracting process may use.
+    #[error("This PDF unpacks to more than the 64 MB Viva reads for a resume; no resume needs that much, so it may be damaged or built to overload servers. Export your resume to PDF again (or print it to PDF) and upload that.")]
     Bomb,
     #[error("This PDF is protected by a password. Save an unprotected copy (print to PDF) and upload that.")]
     Encrypted,
@@ -40,6 +51,14 @@ pub enum ResumeError {
     NoText,
     #[error("Reading this PDF took longer than 10 seconds. Export a simpler PDF and try again.")]
     TooSlow,
+    /// Every extraction slot stayed taken for [`EXTRACTION_QUEUE_WAIT`].
+    #[error("Viva is busy reading other resumes. Try again in a minute.")]
+    Busy,
+    /// The extracting process could not be run or gave no answer; the detail is logged.
+    #[error(
+        "Something went wrong on our side while reading this PDF. Please try again in a moment."
+    )]
+    Failed,
 }
 
 /// The checks that need no parsing: size and what the bytes are.
@@ -62,7 +81,9 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), ResumeError> {
 }
 
 /// Adds up what every zlib-compressed stream of the file unpacks to, stopping as soon as the
-/// total passes [`MAX_UNPACKED_BYTES`]. Works on the raw bytes, before any PDF parser runs.
+/// total passes [`MAX_UNPACKED_BYTES`]. Works on the raw bytes, before any PDF parser runs, so
+/// a plain bomb is refused early; it sees only streams that start with a zlib header, one layer
+/// deep. [`check_decoded_size`] counts the rest, and the child's limits bound everything.
 pub fn check_unpacked_size(bytes: &[u8]) -> Result<u64, ResumeError> {
     let mut total: u64 = 0;
     let mut i = 0;
@@ -104,8 +125,31 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Parses the PDF and returns its text, whitespace tidied. Blocking: call it on a blocking
-/// thread (see [`extract`]).
+/// Adds up what the document's filtered streams decode to through lopdf's own decoders (the
+/// ones pdf-extract reads them with: Flate whatever its header, LZW, ASCII85, and any chain of
+/// them), refusing as soon as the total passes [`MAX_UNPACKED_BYTES`]. Each stream is decoded
+/// whole, so this runs only where memory is capped (the extracting child).
+pub fn check_decoded_size(doc: &lopdf::Document) -> Result<u64, ResumeError> {
+    let mut total: u64 = 0;
+    for object in doc.objects.values() {
+        let lopdf::Object::Stream(stream) = object else {
+            continue;
+        };
+        match stream.filters() {
+            Ok(filters) if !filters.is_empty() => {}
+            _ => continue,
+        }
+        // A filter lopdf can't decode (an image's DCT, say) is never unpacked by pdf-extract either.
+        total += stream.decompressed_content().map_or(0, |d| d.len() as u64);
+        if total > MAX_UNPACKED_BYTES {
+            return Err(ResumeError::Bomb);
+        }
+    }
+    Ok(total)
+}
+
+/// Parses the PDF and returns its text, whitespace tidied. Blocking, and bounded only by the
+/// process it runs in: the server calls it in the extracting child (see [`extract`]).
 pub fn extract_blocking(bytes: &[u8]) -> Result<String, ResumeError> {
     check_bytes(bytes)?;
     check_unpacked_size(bytes)?;
@@ -116,6 +160,7 @@ pub fn extract_blocking(bytes: &[u8]) -> Result<String, ResumeError> {
     if doc.is_encrypted() && doc.decrypt("").is_err() {
         return Err(ResumeError::Encrypted);
     }
+    check_decoded_size(&doc)?;
     drop(doc);
     let text = pdf_extract::extract_text_from_mem(bytes).map_err(|_| ResumeError::Malformed)?;
     let tidy = tidy_text(&text);
@@ -144,19 +189,42 @@ pub fn tidy_text(text: &str) -> String {
     out.trim().chars().take(MAX_TEXT_CHARS).collect()
 }
 
-/// [`extract_blocking`] on a blocking thread, within [`PARSE_TIMEOUT`]; a parser panic is a
-/// malformed file, not a crash.
-#[cfg(feature = "ssr")]
+/// Extraction slots; see [`MAX_CONCURRENT_EXTRACTIONS`].
+static EXTRACTIONS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_EXTRACTIONS);
+
+/// The text of a resume PDF: checked here, then read by [`extract_blocking`] in a child process
+/// with capped memory and CPU, killed at [`PARSE_TIMEOUT`]; at most
+/// [`MAX_CONCURRENT_EXTRACTIONS`] at once, and [`ResumeError::Busy`] after waiting
+/// [`EXTRACTION_QUEUE_WAIT`] for a turn.
 pub async fn extract(bytes: Vec<u8>) -> Result<String, ResumeError> {
-    let job = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(|| extract_blocking(&bytes)).unwrap_or(Err(ResumeError::Malformed))
-    });
+    check_bytes(&bytes)?;
+    let Ok(Ok(_turn)) = tokio::time::timeout(EXTRACTION_QUEUE_WAIT, EXTRACTIONS.acquire()).await
+    else {
+        return Err(ResumeError::Busy);
+    };
+    run(bytes).await
+}
+
+#[cfg(not(test))]
+async fn run(bytes: Vec<u8>) -> Result<String, ResumeError> {
+    child::run(bytes, PARSE_TIMEOUT).await
+}
+
+/// This crate's unit tests have no `viva` binary to start, so there the same work runs on a
+/// blocking thread; the child is tested through the binary (server/tests/resume.rs).
+#[cfg(test)]
+async fn run(bytes: Vec<u8>) -> Result<String, ResumeError> {
+    let job = tokio::task::spawn_blocking(move || child::answer_for(&bytes));
     match tokio::time::timeout(PARSE_TIMEOUT, job).await {
-        Ok(Ok(r)) => r,
+        Ok(Ok(child::Answer::Text(text))) => Ok(text),
+        Ok(Ok(child::Answer::Error(e))) => Err(e),
         Ok(Err(_)) => Err(ResumeError::Malformed),
         Err(_) => Err(ResumeError::TooSlow),
     }
 }
+
+pub mod child;
 
 #[cfg(test)]
 pub(crate) mod test_pdf;

@@ -182,9 +182,13 @@ pub async fn save_resume(
     now: i64,
 ) -> Result<ResumeInfo, AppError> {
     let size = bytes.len() as i64;
-    let text = super::resume::extract(bytes)
-        .await
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    use super::resume::{ResumeError, BUSY_RETRY_SECS};
+    let text = super::resume::extract(bytes).await.map_err(|e| match e {
+        ResumeError::Busy => AppError::RateLimited(BUSY_RETRY_SECS),
+        // The detail was logged where it happened.
+        ResumeError::Failed => AppError::Internal,
+        e => AppError::BadRequest(e.to_string()),
+    })?;
     let found = super::skills::extract_skills(&text);
     let profile = load_profile(db, uid).await?;
     let mut skills = profile.skills.clone();

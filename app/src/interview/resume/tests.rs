@@ -1,10 +1,11 @@
-//! Resume checks on PDFs made here with lopdf (text, image-only, password-protected), a
-//! decompression bomb, a ZIP and other non-PDFs.
+//! Resume checks on PDFs made here with lopdf (text, image-only, password-protected),
+//! decompression bombs, a ZIP and other non-PDFs; the extracting child's answers.
 
 use std::io::Write;
 
-use lopdf::Object;
+use lopdf::{dictionary, Object, Stream};
 
+use super::child::{answer_for, read_answer, Answer, MAX_ANSWER_BYTES};
 use super::test_pdf::{bytes, pdf, RESUME};
 use super::*;
 
@@ -129,5 +130,105 @@ async fn extraction_runs_off_the_async_threads() {
     assert_eq!(
         extract(b"not a pdf".to_vec()).await,
         Err(ResumeError::NotPdf)
+    );
+}
+
+/// `n` MB of zeros, deflated (zlib).
+fn zlib_zeros(mb: usize) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..mb {
+        z.write_all(&zeros).unwrap();
+    }
+    z.finish().unwrap()
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(data).unwrap();
+    z.finish().unwrap()
+}
+
+/// The resume PDF with one more stream, `content` under `filter` (a name or an array).
+fn with_stream(filter: Object, content: Vec<u8>) -> Vec<u8> {
+    let mut doc = pdf(RESUME, true);
+    doc.add_object(
+        Stream::new(dictionary! { "Filter" => filter }, content).with_compression(false),
+    );
+    bytes(doc)
+}
+
+#[test]
+fn bombs_the_raw_scan_cannot_see_are_counted_as_lopdf_decodes_them() {
+    let flate = || Object::Name(b"FlateDecode".to_vec());
+    // Deflated twice: the outer layer (what the raw scan inflates) is small.
+    let twice = with_stream(Object::Array(vec![flate(), flate()]), zlib(&zlib_zeros(80)));
+    // A zlib header that does not start with 0x78: lopdf falls back to raw deflate after it.
+    let mut junk_header = zlib_zeros(80);
+    junk_header[..2].copy_from_slice(b"  ");
+    let junk_header = with_stream(flate(), junk_header);
+    for file in [twice, junk_header] {
+        assert!(file.len() < 1024 * 1024);
+        assert!(
+            check_unpacked_size(&file).unwrap() < MAX_UNPACKED_BYTES,
+            "the raw scan is not what stops these"
+        );
+        assert_eq!(extract_blocking(&file), Err(ResumeError::Bomb));
+    }
+    // An ordinary PDF's streams decode to little and pass.
+    let normal = lopdf::Document::load_mem(&bytes(pdf(RESUME, true))).unwrap();
+    assert!(check_decoded_size(&normal).unwrap() < 64 * 1024);
+}
+
+#[test]
+fn the_childs_answer_reaches_the_server_as_it_was_given() {
+    use std::os::unix::process::ExitStatusExt;
+    let ok = std::process::ExitStatus::from_raw(0);
+    let text = match answer_for(&bytes(pdf(RESUME, true))) {
+        Answer::Text(t) => t,
+        other => panic!("{other:?}"),
+    };
+    let json = serde_json::to_vec(&Answer::Text(text.clone())).unwrap();
+    assert!(
+        json.starts_with(br#"{"text":"Priya Raman"#),
+        "{}",
+        String::from_utf8_lossy(&json)
+    );
+    assert_eq!(read_answer(&json, ok), Ok(text));
+    for e in [
+        ResumeError::NoText,
+        ResumeError::TooLarge(7),
+        ResumeError::Bomb,
+    ] {
+        let json = serde_json::to_vec(&Answer::Error(e.clone())).unwrap();
+        assert_eq!(read_answer(&json, ok), Err(e));
+    }
+    assert_eq!(
+        serde_json::to_string(&answer_for(b"not a pdf")).unwrap(),
+        r#"{"error":"NotPdf"}"#
+    );
+    // Killed by a signal (SIGABRT from a failed allocation, SIGXCPU, SIGKILL): too much to unpack.
+    for signal in [6, 9, 24] {
+        assert_eq!(
+            read_answer(b"", std::process::ExitStatus::from_raw(signal)),
+            Err(ResumeError::Bomb)
+        );
+    }
+    // No usable answer: our fault, not the file's.
+    assert_eq!(
+        read_answer(b"", std::process::ExitStatus::from_raw(3 << 8)),
+        Err(ResumeError::Failed)
+    );
+    assert_eq!(read_answer(b"{\"text\":", ok), Err(ResumeError::Failed));
+}
+
+#[test]
+fn the_longest_text_fits_in_the_answer_the_server_reads() {
+    let worst = tidy_text(&"\"\u{1F600}".repeat(MAX_TEXT_CHARS));
+    let json = serde_json::to_vec(&Answer::Text(worst)).unwrap();
+    assert!(
+        json.len() as u64 <= MAX_ANSWER_BYTES,
+        "{} > {MAX_ANSWER_BYTES}",
+        json.len()
     );
 }
