@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "voice_queue",
         sql: include_str!("../migrations/0005_voice_queue.surql"),
     },
+    Migration {
+        version: 7,
+        name: "oidc_login",
+        sql: include_str!("../migrations/0007_oidc_login.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -349,7 +349,7 @@ async fn load_whisper(dir: &std::path::Path) -> Option<Arc<app::voice::whisper::
     }
 }
 
-/// Removes ended rate-limit windows now and then.
+/// Removes ended rate-limit windows and abandoned provider sign-ins now and then.
 fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -357,6 +357,9 @@ fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
             tick.tick().await;
             if let Err(e) = app::ratelimit::sweep(&db, clock.now()).await {
                 tracing::warn!(error = %e, "rate-limit sweep");
+            }
+            if let Err(e) = app::auth::oidc::sweep(&db, clock.now()).await {
+                tracing::warn!(error = %e, "sign-in sweep");
             }
         }
     });
