@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "security",
         sql: include_str!("../migrations/0006_security.surql"),
     },
+    Migration {
+        version: 7,
+        name: "oidc_login",
+        sql: include_str!("../migrations/0007_oidc_login.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -391,11 +391,15 @@ struct OidcStartQuery {
     next: Option<String>,
 }
 
-/// Sends the browser to the provider, with a cookie that ties the login to this browser.
+/// Sends the browser to the provider, with a cookie that ties the login to this browser. A
+/// signed-in browser (our page sent it here, so its session cookie came along) may link the
+/// provider login to its account. Limited per client address (the session step set it).
 async fn oidc_start(
     State(s): State<AppState>,
     axum::extract::Path(provider): axum::extract::Path<String>,
     axum::extract::Query(q): axum::extract::Query<OidcStartQuery>,
+    caller: Option<axum::Extension<app::auth::service::Caller>>,
+    ip: Option<axum::Extension<app::server_context::ClientIp>>,
 ) -> Response {
     use app::auth::oidc;
     let Some(p) = s.ctx.oidc.iter().find(|p| p.id == provider) else {
@@ -406,18 +410,24 @@ async fn oidc_start(
             .into_response();
     };
     let next = app::auth::safe_next(q.next.as_deref());
-    match oidc::start(&s.ctx.db, p, &s.ctx.public_url, &next, s.ctx.clock.now()).await {
+    let link_user = caller.as_ref().map(|c| c.user_id.as_str());
+    let ip = ip.map_or_else(
+        || "unknown".to_string(),
+        |axum::Extension(app::server_context::ClientIp(ip))| ip,
+    );
+    match oidc::start(
+        &s.ctx.db,
+        p,
+        &s.ctx.public_url,
+        &next,
+        link_user,
+        &ip,
+        s.ctx.clock.now(),
+    )
+    .await
+    {
         Ok((url, state)) => {
-            let secure = if s.ctx.insecure_cookies {
-                ""
-            } else {
-                "; Secure"
-            };
-            let cookie = format!(
-                "{}={state}; Max-Age={}; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax",
-                oidc::STATE_COOKIE,
-                oidc::LOGIN_TTL_SECS
-            );
+            let cookie = oidc::state_cookie(s.ctx.cookie_mode(), &state, oidc::LOGIN_TTL_SECS);
             let mut res = axum::response::Redirect::to(&url).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().append(header::SET_COOKIE, v);
@@ -459,7 +469,8 @@ async fn oidc_callback(
             why.chars().take(80).collect::<String>()
         )));
     };
-    let cookie_state = app::auth::session::cookie_value(&headers, oidc::STATE_COOKIE);
+    let cookie_state =
+        app::auth::session::cookie_value(&headers, oidc::state_cookie_name(s.ctx.cookie_mode()));
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -494,15 +505,7 @@ async fn oidc_callback(
             )
                 .into_response();
             let mode = s.ctx.cookie_mode();
-            let secure = if s.ctx.insecure_cookies {
-                ""
-            } else {
-                "; Secure"
-            };
-            let clear_state = format!(
-                "{}=; Max-Age=0; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax",
-                oidc::STATE_COOKIE
-            );
+            let clear_state = oidc::state_cookie(mode, "", 0);
             for c in app::auth::session::set_cookies(mode, &tokens)
                 .iter()
                 .chain(std::iter::once(&clear_state))
@@ -524,12 +527,17 @@ fn oidc_problem(e: AppError) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in problem · Viva</title></head>\
          <body><h1>We could not sign you in</h1><p role=\"alert\">{msg}</p><p><a href=\"/signin\">Back to sign in</a></p></body></html>"
     );
-    (
+    let mut res = (
         e.status_code(),
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         body,
     )
-        .into_response()
+        .into_response();
+    if let AppError::RateLimited(secs) = e {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
 }
 
 enum PageGuard {

@@ -480,7 +480,8 @@ async fn load_whisper(dir: &std::path::Path) -> Option<Arc<app::voice::whisper::
     }
 }
 
-/// Removes ended rate-limit windows and contact messages past retention now and then.
+/// Removes ended rate-limit windows, contact messages past retention and abandoned provider
+/// sign-ins now and then.
 fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -491,6 +492,9 @@ fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
             }
             if let Err(e) = app::contact::service::sweep(&db, clock.now()).await {
                 tracing::warn!(error = %e, "contact-message retention sweep");
+            }
+            if let Err(e) = app::auth::oidc::sweep(&db, clock.now()).await {
+                tracing::warn!(error = %e, "sign-in sweep");
             }
         }
     });

@@ -111,6 +111,7 @@ async fn upload(
     ];
     let (ct, body) = multipart(&fields, audio);
     post(v, "/api/voice/segment", jar)
+        .header("origin", v.url(""))
         .header("content-type", ct)
         .body(body)
         .send()
@@ -311,13 +312,13 @@ async fn segments_are_stored_once_for_their_owner_and_bad_ones_are_refused() {
     assert_eq!(st["answer"], serde_json::Value::Null);
 }
 
+/// What the transcription server was sent: each request's line and body.
+type Sent = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A transcription server on loopback speaking the OpenAI (`/v1/audio/transcriptions`,
 /// multipart) or Gemini (`generateContent`, audio inline in base64) wire format: answers each
 /// request with the next line of `texts`, and records what it was sent.
-async fn transcription_server(
-    texts: Vec<&'static str>,
-    gemini: bool,
-) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+async fn transcription_server(texts: Vec<&'static str>, gemini: bool) -> (String, Sent) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -371,9 +372,10 @@ async fn transcription_server(
                     && body.windows(4).any(|w| w == b"RIFF")
                     && text_body.contains("whisper-1")
             };
-            log.lock()
-                .unwrap()
-                .push(head.lines().next().unwrap_or_default().to_string());
+            log.lock().unwrap().push((
+                head.lines().next().unwrap_or_default().to_string(),
+                body.to_vec(),
+            ));
             let text = texts.get(n % texts.len()).copied().unwrap_or("");
             n += 1;
             let reply = if gemini {
@@ -547,6 +549,93 @@ async fn segments_wait_for_more_of_their_answer_and_go_together_after_the_gather
         "the segments were not transcribed after the gathering time"
     );
     assert_eq!(seen.lock().unwrap().len(), 3);
+}
+
+/// A 16 kHz mono 16-bit WAV of `samples` with a `junk` chunk of `junk_len` bytes before its
+/// data, as a client may send one.
+fn wav_with_junk(samples: &[i16], junk_len: usize) -> Vec<u8> {
+    let plain = voice::wav::encode_i16(16_000, samples);
+    let mut w = plain[..36].to_vec();
+    w.extend_from_slice(b"junk");
+    w.extend_from_slice(&(junk_len as u32).to_le_bytes());
+    w.resize(w.len() + junk_len, 0);
+    w.extend_from_slice(&plain[36..]);
+    let riff = (w.len() - 8) as u32;
+    w[4..8].copy_from_slice(&riff.to_le_bytes());
+    w
+}
+
+#[tokio::test]
+async fn only_the_audio_of_a_segment_is_kept_and_a_file_of_mostly_padding_is_refused() {
+    let (url, seen) = transcription_server(vec!["Hello there."], false).await;
+    let v = Viva::start(&[
+        "--stt-provider",
+        "openai",
+        "--stt-url",
+        &url,
+        "--stt-model",
+        "whisper-1",
+    ])
+    .await;
+    let jar = v.account("ann@example.org", "Ann").await;
+    let id = voice_interview(&v, &jar).await;
+
+    // 1.9 MB of padding around one sample: refused, with what to send instead; nothing stored.
+    let padded = wav_with_junk(&[5], 1_900_000);
+    assert!(
+        padded.len() <= app::voice::model::MAX_SEGMENT_BYTES,
+        "the test file must pass the size limit"
+    );
+    let r = upload(&v, &jar, &id, 0, 0.0, 0.5, &padded).await;
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("Only 2 of the audio segment's") && text.contains("send a plain WAV file"),
+        "{text}"
+    );
+    assert!(status(&v, &jar, &id).await["segments"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // A second of audio with a little metadata: accepted, and what is kept (and so what the
+    // transcriber is sent) is a fresh 44-byte header and the samples, nothing else.
+    let samples: Vec<i16> = (0..16_000)
+        .map(|i| ((i % 64) * 200 - 6_400) as i16)
+        .collect();
+    let r = upload(&v, &jar, &id, 0, 0.0, 1.0, &wav_with_junk(&samples, 300)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let st = json(
+        post(&v, "/api/voice/hand_in", &jar)
+            .header("origin", v.url(""))
+            .form(&[("id", id.as_str()), ("position", "0"), ("count", "1")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(st["transcriber"].is_string(), "{st}");
+    let mut sent = None;
+    for _ in 0..100 {
+        if let Some((_, body)) = seen.lock().unwrap().first() {
+            sent = Some(body.clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let body = sent.expect("the segment was not sent for transcription within 10 s");
+    let start = body
+        .windows(4)
+        .position(|w| w == b"RIFF")
+        .expect("a WAV in the upload");
+    // The file is the last part: it ends where the closing boundary begins.
+    let end = body
+        .windows(4)
+        .rposition(|w| w == b"\r\n--")
+        .expect("the end of the file part");
+    let stored = &body[start..end];
+    assert_eq!(stored.len(), voice::wav::HEADER_LEN + 2 * samples.len());
+    assert_eq!(stored, voice::wav::encode_i16(16_000, &samples).as_slice());
 }
 
 /// The Whisper model `viva models fetch` prepared, when this run has one (`.ci/run` does,

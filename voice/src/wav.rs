@@ -192,29 +192,47 @@ pub fn decode(bytes: &[u8]) -> Result<Audio, WavError> {
     })
 }
 
-/// Length of the header `encode_16k` writes.
+/// Length of the header `encode_i16` and `canonical` write.
 pub const HEADER_LEN: usize = 44;
 
-/// A mono 16-bit PCM WAV file at `rate`.
-pub fn encode_i16(rate: u32, samples: &[i16]) -> Vec<u8> {
-    let data_len = samples.len() * 2;
+/// The 44-byte header of a plain WAV file: RIFF, a 16-byte format chunk, the data chunk's head.
+fn header(format: u16, channels: u16, rate: u32, bits: u16, data_len: usize) -> Vec<u8> {
+    let block = channels * (bits / 8);
     let mut out = Vec::with_capacity(HEADER_LEN + data_len);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&((36 + data_len) as u32).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&format.to_le_bytes());
+    out.extend_from_slice(&channels.to_le_bytes());
     out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes()); // bytes per second
-    out.extend_from_slice(&2u16.to_le_bytes()); // block align
-    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(&(rate * block as u32).to_le_bytes()); // bytes per second
+    out.extend_from_slice(&block.to_le_bytes());
+    out.extend_from_slice(&bits.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&(data_len as u32).to_le_bytes());
+    out
+}
+
+/// A mono 16-bit PCM WAV file at `rate`.
+pub fn encode_i16(rate: u32, samples: &[i16]) -> Vec<u8> {
+    let mut out = header(1, 1, rate, 16, samples.len() * 2);
     for s in samples {
         out.extend_from_slice(&s.to_le_bytes());
     }
     out
+}
+
+/// The same audio as a plain WAV file: a fresh 44-byte header and the whole sample frames,
+/// nothing else. Other chunks (metadata, padding, whatever a client put there) and a torn last
+/// frame are left out, so what is kept is as large as the audio, not as the upload.
+pub fn canonical(bytes: &[u8]) -> Result<(WavInfo, Vec<u8>), WavError> {
+    let (info, enc, data) = parse(bytes)?;
+    let len = info.frames * (info.bits / 8) as usize * info.channels as usize;
+    let format = if enc == Encoding::Float32 { 3 } else { 1 };
+    let mut out = header(format, info.channels, info.rate, info.bits, len);
+    out.extend_from_slice(&data[..len]);
+    Ok((info, out))
 }
 
 /// Float samples in [-1, 1] to 16-bit integers.
@@ -314,6 +332,31 @@ mod tests {
             decode(&cut),
             Err(WavError::Truncated) | Err(WavError::NoFormat)
         ));
+    }
+
+    #[test]
+    fn canonical_keeps_the_audio_and_drops_every_other_chunk() {
+        let plain = encode_i16(16_000, &[1, -2, 3]);
+        assert_eq!(
+            canonical(&plain).unwrap().1,
+            plain,
+            "a plain file stays as it is"
+        );
+        // Junk between the format and the data, a torn last frame, a chunk after the data.
+        let mut junk = plain[..36].to_vec();
+        junk.extend_from_slice(b"junk\x05\x00\x00\x00abcde\x00");
+        junk.extend_from_slice(b"data\x07\x00\x00\x00");
+        junk.extend_from_slice(&plain[44..]);
+        junk.extend_from_slice(&[9, 0]); // the torn frame's byte and the pad byte
+        junk.extend_from_slice(b"LIST\x04\x00\x00\x00INFO");
+        let (info, out) = canonical(&junk).unwrap();
+        assert_eq!(info.frames, 3);
+        assert_eq!(out, plain);
+        // Float stereo keeps its format, in the plain 16-byte format chunk.
+        let f = float_wav(44_100, 2, &[0.5, 0.1, -0.2, -0.4], true);
+        let (_, out) = canonical(&f).unwrap();
+        assert_eq!(out.len(), HEADER_LEN + 16);
+        assert_eq!(decode(&out).unwrap(), decode(&f).unwrap());
     }
 
     #[test]

@@ -2,7 +2,15 @@
 //! the provider found by discovery from its issuer URL, ID tokens checked against its JWKS.
 //! Google and LinkedIn are presets (client id and secret are enough); any other provider is
 //! one issuer URL. The login in progress is kept in the database (nodes keep no state) and
-//! bound to the browser by a short-lived cookie.
+//! bound to the browser by a short-lived cookie. An address alone links a provider login to an
+//! existing account only when the provider is Google; otherwise the person links it while
+//! signed in to that account.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
+};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{jwk::JwkSet, Algorithm, DecodingKey, Validation};
@@ -12,14 +20,47 @@ use sha2::{Digest, Sha256};
 use surrealdb::types::SurrealValue;
 
 use super::service::{audit, new_id, start_session, user_by_email, SessionTokens};
-use crate::{db::Db, AppError};
+use super::tokens::CookieMode;
+use crate::{db::Db, ratelimit::Limit, AppError};
 
 /// Named limits.
 pub const LOGIN_TTL_SECS: i64 = 600;
 pub const HTTP_TIMEOUT_SECS: u64 = 10;
+/// How long a provider's discovery document and keys are reused before they are fetched
+/// again. An ID token signed with a key id that is not among them fetches the keys at once
+/// (the provider rotated them).
+pub const METADATA_TTL: Duration = Duration::from_secs(3600);
+/// Sign-ins started per client address: each writes a row and may ask the provider.
+pub const STARTS_PER_IP: Limit = Limit {
+    action: "oidc_start_ip",
+    max: 20,
+    window_secs: 600,
+};
+/// The issuer whose `email_verified` is enough to link to an account by its address.
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 /// The cookie that ties a login in progress to the browser that started it. SameSite=Lax:
-/// it must come back on the provider's top-level redirect to us.
-pub const STATE_COOKIE: &str = "viva_oidc_state";
+/// it must come back on the provider's top-level redirect to us. `__Host-`: set only by this
+/// host, over HTTPS, for the whole site (the prefix requires `Path=/`).
+pub const STATE_COOKIE: &str = "__Host-viva_oidc_state";
+/// Its name when the operator serves plain HTTP on purpose (the prefix requires `Secure`).
+pub const INSECURE_STATE_COOKIE: &str = "viva_oidc_state";
+
+pub fn state_cookie_name(m: CookieMode) -> &'static str {
+    if m.secure {
+        STATE_COOKIE
+    } else {
+        INSECURE_STATE_COOKIE
+    }
+}
+
+/// The state cookie's `Set-Cookie` value; `max_age_secs = 0` deletes it.
+pub fn state_cookie(m: CookieMode, value: &str, max_age_secs: i64) -> String {
+    let secure = if m.secure { "; Secure" } else { "" };
+    format!(
+        "{}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly{secure}; SameSite=Lax",
+        state_cookie_name(m)
+    )
+}
 
 /// One configured provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +79,7 @@ impl Provider {
         Provider {
             id: "google".into(),
             label: "Google".into(),
-            issuer: "https://accounts.google.com".into(),
+            issuer: GOOGLE_ISSUER.into(),
             client_id: client_id.into(),
             client_secret: client_secret.into(),
         }
@@ -57,9 +98,16 @@ impl Provider {
     fn redirect_uri(&self, public_url: &str) -> String {
         format!("{public_url}/auth/oidc/{}/callback", self.id)
     }
+
+    /// Whether its `email_verified` is proof enough to sign in to an existing account with that
+    /// address. Google's is (it is the authority for Gmail and checks other addresses); other
+    /// issuers may let their users set any address.
+    fn vouches_for_addresses(&self) -> bool {
+        self.issuer == GOOGLE_ISSUER
+    }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct Discovery {
     issuer: String,
     authorization_endpoint: String,
@@ -129,11 +177,42 @@ async fn get_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|e| provider_error(what, e))
 }
 
-async fn discover(client: &reqwest::Client, p: &Provider) -> Result<Discovery, AppError> {
+/// Provider metadata by URL, with when it was fetched. Shared by the requests of this node
+/// (it is public; each node keeps its own).
+type Cache<T> = Mutex<HashMap<String, (Instant, Arc<T>)>>;
+
+fn discovery_cache() -> &'static Cache<Discovery> {
+    static CACHE: OnceLock<Cache<Discovery>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn keys_cache() -> &'static Cache<JwkSet> {
+    static CACHE: OnceLock<Cache<JwkSet>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn cached<T>(cache: &Cache<T>, url: &str) -> Option<Arc<T>> {
+    let map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    map.get(url)
+        .filter(|(at, _)| at.elapsed() < METADATA_TTL)
+        .map(|(_, v)| v.clone())
+}
+
+fn remember<T>(cache: &Cache<T>, url: &str, value: Arc<T>) {
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    map.retain(|_, (at, _)| at.elapsed() < METADATA_TTL);
+    map.insert(url.to_string(), (Instant::now(), value));
+}
+
+/// The provider's discovery document, fetched at most once per [`METADATA_TTL`].
+async fn discover(client: &reqwest::Client, p: &Provider) -> Result<Arc<Discovery>, AppError> {
     let url = format!(
         "{}/.well-known/openid-configuration",
         p.issuer.trim_end_matches('/')
     );
+    if let Some(d) = cached(discovery_cache(), &url) {
+        return Ok(d);
+    }
     let d: Discovery = get_json(client, &url, "discovery").await?;
     if d.issuer.trim_end_matches('/') != p.issuer.trim_end_matches('/') {
         return Err(provider_error(
@@ -141,7 +220,35 @@ async fn discover(client: &reqwest::Client, p: &Provider) -> Result<Discovery, A
             format!("issuer {} is not {}", d.issuer, p.issuer),
         ));
     }
+    let d = Arc::new(d);
+    remember(discovery_cache(), &url, d.clone());
     Ok(d)
+}
+
+/// The provider's signing keys, fetched at most once per [`METADATA_TTL`] unless `kid` is
+/// not among them.
+async fn signing_keys(
+    client: &reqwest::Client,
+    d: &Discovery,
+    kid: Option<&str>,
+) -> Result<Arc<JwkSet>, AppError> {
+    if let Some(keys) = cached(keys_cache(), &d.jwks_uri) {
+        if kid.is_none_or(|k| keys.find(k).is_some()) {
+            return Ok(keys);
+        }
+    }
+    let keys: Arc<JwkSet> = Arc::new(get_json(client, &d.jwks_uri, "keys").await?);
+    remember(keys_cache(), &d.jwks_uri, keys.clone());
+    Ok(keys)
+}
+
+/// Logins nobody finished in time: they can no longer be finished.
+pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
+    db.query("DELETE oidc_login WHERE created_at < $cutoff")
+        .bind(("cutoff", now - LOGIN_TTL_SECS))
+        .await?
+        .check()?;
+    Ok(())
 }
 
 fn random_token() -> String {
@@ -154,25 +261,33 @@ pub fn pkce_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// Starts a login: returns the provider's authorization URL and the state for the cookie.
+/// Starts a login for the client at `ip`: returns the provider's authorization URL and the
+/// state for the cookie. `link_user` is the account this browser is signed in to, if any: the
+/// login may link to it (see [`finish`]).
 pub async fn start(
     db: &Db,
     p: &Provider,
     public_url: &str,
     next: &str,
+    link_user: Option<&str>,
+    ip: &str,
     now: i64,
 ) -> Result<(String, String), AppError> {
+    crate::ratelimit::hit(db, &STARTS_PER_IP, ip, now).await?;
     let client = http()?;
     let d = discover(&client, p).await?;
+    sweep(db, now).await?;
     let (state, nonce, verifier) = (random_token(), random_token(), random_token());
     db.query(
-        "CREATE oidc_login SET state = $state, provider = $provider, nonce = $nonce, verifier = $verifier, next = $next, created_at = $now",
+        "CREATE oidc_login SET state = $state, provider = $provider, nonce = $nonce, verifier = $verifier, next = $next,
+            link_user = $link_user, created_at = $now",
     )
     .bind(("state", state.clone()))
     .bind(("provider", p.id.clone()))
     .bind(("nonce", nonce.clone()))
     .bind(("verifier", verifier.clone()))
     .bind(("next", next.to_string()))
+    .bind(("link_user", link_user.map(str::to_string)))
     .bind(("now", now))
     .await?
     .check()?;
@@ -196,6 +311,8 @@ struct LoginRow {
     nonce: String,
     verifier: String,
     next: String,
+    /// The account the browser that started the login was signed in to.
+    link_user: Option<String>,
     created_at: i64,
 }
 
@@ -217,6 +334,11 @@ fn refused(msg: &str) -> AppError {
 /// Finishes a login on the provider's redirect back: checks state (against the cookie too),
 /// exchanges the code with the PKCE verifier, checks the ID token, finds or creates the
 /// account, starts a session. Returns the session and where to go next.
+///
+/// A first login with an address that already has an account links to it only with proof
+/// that the person owns that account: they started the login signed in to it, or the
+/// provider is Google. Anyone else (a provider that lets its users type any address) is
+/// sent to sign in with the password first.
 #[allow(clippy::too_many_arguments)]
 pub async fn finish(
     db: &Db,
@@ -282,6 +404,24 @@ pub async fn finish(
             };
             let email = super::service::normalize_email(&email)?;
             let uid = match user_by_email(db, &email).await? {
+                Some(u) if login.link_user.as_deref() == Some(u.id.as_str()) => {
+                    audit(
+                        db,
+                        "oidc_linked",
+                        Some(&u.id),
+                        &format!("{}; while signed in", p.id),
+                        now,
+                    )
+                    .await?;
+                    u.id
+                }
+                Some(_) if !p.vouches_for_addresses() => {
+                    return Err(AppError::BadRequest(format!(
+                        "An account with this e-mail address already exists here. To use {label} with it, sign in with your password first \
+                         (or reset the password if you have none), then choose \"Continue with {label}\" under Account and security.",
+                        label = p.label
+                    )));
+                }
                 Some(u) if u.email_verified => {
                     audit(db, "oidc_linked", Some(&u.id), &p.id, now).await?;
                     u.id
@@ -347,7 +487,7 @@ async fn verify_id_token(
             format!("algorithm {:?} is not RS256", header.alg),
         ));
     }
-    let jwks: JwkSet = get_json(client, &d.jwks_uri, "keys").await?;
+    let jwks = signing_keys(client, d, header.kid.as_deref()).await?;
     let jwk = match &header.kid {
         Some(kid) => jwks.find(kid),
         None => jwks.keys.first(),
@@ -485,5 +625,43 @@ mod tests {
         assert!(c.email_verified.yes());
         let c: IdClaims = serde_json::from_str(r#"{"sub":"1"}"#).unwrap();
         assert!(!c.email_verified.yes());
+    }
+
+    #[test]
+    fn only_google_links_by_address_alone() {
+        assert!(Provider::google("id", "s").vouches_for_addresses());
+        assert!(!Provider::linkedin("id", "s").vouches_for_addresses());
+        let sso = Provider {
+            id: "google".into(),
+            label: "Google".into(),
+            issuer: "https://sso.example.org".into(),
+            client_id: "a".into(),
+            client_secret: "b".into(),
+        };
+        assert!(
+            !sso.vouches_for_addresses(),
+            "trust follows the issuer, not the id"
+        );
+    }
+
+    #[test]
+    fn the_state_cookie_is_host_only_when_secure() {
+        let c = state_cookie(CookieMode { secure: true }, "st", LOGIN_TTL_SECS);
+        assert!(c.starts_with("__Host-viva_oidc_state=st;"), "{c}");
+        for attr in [
+            "Path=/;",
+            "Secure",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Max-Age=600",
+        ] {
+            assert!(c.contains(attr), "{c} lacks {attr}");
+        }
+        assert!(!c.contains("Domain="));
+        let c = state_cookie(CookieMode { secure: false }, "", 0);
+        assert!(
+            c.starts_with("viva_oidc_state=;") && !c.contains("Secure") && c.contains("Path=/;"),
+            "{c}"
+        );
     }
 }

@@ -315,5 +315,28 @@ pub fn AccountPage() -> impl IntoView {
                 None => ().into_any(),
             }}
         </section>
+        <LinkProviders/>
+    }
+}
+
+/// Links a provider login to this account: started here, signed in, the login may use an
+/// address that already has an account (see `oidc::finish`). Nothing when none is set up.
+#[component]
+fn LinkProviders() -> impl IntoView {
+    let list = Resource::new(|| (), |_| providers());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || list.get().and_then(Result::ok).filter(|l| !l.is_empty()).map(|l| view! {
+                <section class="card" aria-labelledby="providers-title">
+                    <h2 id="providers-title">"Sign in with another service"</h2>
+                    <p>"Link a service to this account: afterwards its button on the sign-in page signs you in here."</p>
+                    <div class="button-row">
+                        {l.into_iter().map(|p| view! {
+                            <a class="button secondary" rel="external" href=format!("/auth/oidc/{}/start?next=/account", p.id)>{format!("Continue with {}", p.label)}</a>
+                        }).collect_view()}
+                    </div>
+                </section>
+            })}
+        </Suspense>
     }
 }

@@ -116,11 +116,30 @@ fn user_prompt(req: &EvalRequest) -> String {
     p
 }
 
-fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+/// A client for hosted engines. It follows no redirect: a redirected request would carry the
+/// API key (and the answer) to wherever the redirect points.
+pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// What to say about a redirect answer: where it pointed, and which setting to correct.
+pub(crate) fn redirect_refused(res: &reqwest::Response, setting: &str) -> String {
+    let to: String = res
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("elsewhere")
+        .chars()
+        .take(200)
+        .collect();
+    format!(
+        "answered with a redirect (HTTP {} to {to}), which Viva does not follow: it would carry the API key there. Set {setting} to the address that answers",
+        res.status().as_u16()
+    )
 }
 
 pub(crate) async fn evaluate_hosted(h: &Hosted, req: &EvalRequest) -> Result<Evaluation, String> {
@@ -199,6 +218,12 @@ async fn call(client: &reqwest::Client, h: &Hosted, req: &EvalRequest) -> Result
         })
     })?;
     let status = res.status();
+    if status.is_redirection() {
+        return Err(Failure::Final(format!(
+            "it {}",
+            redirect_refused(&res, "--llm-url")
+        )));
+    }
     let text = res
         .text()
         .await
@@ -308,4 +333,4 @@ pub fn parse_reply(text: &str, req: &EvalRequest) -> Result<Evaluation, String> 
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

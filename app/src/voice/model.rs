@@ -8,6 +8,11 @@ pub const SEGMENT_RATE: u32 = 16_000;
 pub const MAX_SEGMENT_SECS: f64 = 60.0;
 /// Largest segment file: 60 s of audio plus room for the header.
 pub const MAX_SEGMENT_BYTES: usize = 2 * SEGMENT_RATE as usize * 60 + 1024;
+/// A segment file is its audio and little else: the rest (header, metadata chunks) may take
+/// at most this share of the file or `MAX_SEGMENT_OVERHEAD` bytes, whichever is more. Only
+/// the audio is stored; this stops uploads that are mostly padding.
+pub const MIN_AUDIO_SHARE: f64 = 0.9;
+pub const MAX_SEGMENT_OVERHEAD: usize = 1024;
 /// Largest upload request (the segment and its form fields).
 pub const UPLOAD_BODY_BYTES: usize = MAX_SEGMENT_BYTES + 8 * 1024;
 /// Segments and seconds of speech one answer (or one follow-up answer) may hold.

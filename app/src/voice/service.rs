@@ -73,16 +73,18 @@ async fn current_part(
     }
 }
 
-/// Checks a segment file: a 16 kHz mono 16-bit WAV of at most 60 s.
-pub fn check_segment(wav: &[u8]) -> Result<f64, AppError> {
+/// Checks a segment file: a 16 kHz mono 16-bit WAV of at most 60 s, mostly audio. Returns
+/// its length in seconds and the file to store: the audio under a fresh header, any other
+/// chunk dropped.
+pub fn check_segment(wav: &[u8]) -> Result<(f64, Vec<u8>), AppError> {
     if wav.is_empty() {
         return Err(bad("The audio segment is empty."));
     }
     if wav.len() > MAX_SEGMENT_BYTES {
         return Err(bad(format!("The audio segment is {} bytes; the limit is {MAX_SEGMENT_BYTES} (60 s of 16 kHz audio).", wav.len())));
     }
-    let info =
-        voice::wav::info(wav).map_err(|e| bad(format!("The audio segment is not usable: {e}.")))?;
+    let (info, plain) = voice::wav::canonical(wav)
+        .map_err(|e| bad(format!("The audio segment is not usable: {e}.")))?;
     if info.rate != SEGMENT_RATE || info.channels != 1 || info.bits != 16 || info.float {
         return Err(bad(format!(
             "The audio segment is {} Hz, {} channel(s), {}-bit{}; send 16000 Hz mono 16-bit PCM WAV.",
@@ -96,12 +98,21 @@ pub fn check_segment(wav: &[u8]) -> Result<f64, AppError> {
     if info.frames == 0 {
         return Err(bad("The audio segment holds no samples."));
     }
+    let audio = plain.len() - voice::wav::HEADER_LEN;
+    if wav.len() - audio > MAX_SEGMENT_OVERHEAD
+        && (audio as f64) < MIN_AUDIO_SHARE * wav.len() as f64
+    {
+        return Err(bad(format!(
+            "Only {audio} of the audio segment's {} bytes are audio; send a plain WAV file (a 44-byte header and the samples, no other chunks).",
+            wav.len()
+        )));
+    }
     if secs > MAX_SEGMENT_SECS {
         return Err(bad(format!(
             "The audio segment lasts {secs:.1} s; the limit is {MAX_SEGMENT_SECS:.0} s."
         )));
     }
-    Ok(secs)
+    Ok((secs, plain))
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -139,7 +150,7 @@ pub async fn upload(
     {
         return Err(bad("The segment's start and end times are not valid (seconds, start before end, at most 60 s apart)."));
     }
-    let secs = check_segment(&wav)?;
+    let (secs, wav) = check_segment(&wav)?;
     let mut r = on_answer(db, uid, id, position, part,
         "SELECT count() AS n, <float> math::sum(secs) AS secs FROM voice_segment
              WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND part = $part GROUP ALL;
@@ -673,8 +684,10 @@ mod tests {
     #[test]
     fn segment_files_are_checked_for_format_length_and_size() {
         let ok = voice::wav::encode_i16(16_000, &vec![100i16; 16_000]);
-        assert!((check_segment(&ok).unwrap() - 1.0).abs() < 1e-9);
-        let msg = |r: Result<f64, AppError>| match r {
+        let (secs, stored) = check_segment(&ok).unwrap();
+        assert!((secs - 1.0).abs() < 1e-9);
+        assert_eq!(stored, ok);
+        let msg = |r: Result<(f64, Vec<u8>), AppError>| match r {
             Err(AppError::BadRequest(m)) => m,
             other => panic!("{other:?}"),
         };
@@ -690,6 +703,21 @@ mod tests {
         let mut lying = voice::wav::encode_i16(16_000, &vec![0i16; 16_000 * 30]);
         lying[24..28].copy_from_slice(&8_000u32.to_le_bytes()); // 30 s of samples claiming 8 kHz = 60 s, and the wrong rate
         assert!(msg(check_segment(&lying)).contains("8000 Hz"));
+        // Mostly padding: refused. A little metadata is fine, and is not kept.
+        let with_chunk = |junk: usize, samples: usize| {
+            let plain = voice::wav::encode_i16(16_000, &vec![7i16; samples]);
+            let mut w = plain[..36].to_vec();
+            w.extend_from_slice(b"junk");
+            w.extend_from_slice(&(junk as u32).to_le_bytes());
+            w.resize(w.len() + junk, 0);
+            w.extend_from_slice(&plain[36..]);
+            (w, plain)
+        };
+        assert!(msg(check_segment(&with_chunk(1_900_000, 1).0))
+            .contains("Only 2 of the audio segment's 1900054 bytes are audio"));
+        assert!(msg(check_segment(&with_chunk(4_000, 16_000).0)).contains("are audio"));
+        let (w, plain) = with_chunk(600, 160);
+        assert_eq!(check_segment(&w).unwrap().1, plain);
     }
 
     #[test]

@@ -125,10 +125,7 @@ fn multipart(boundary: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8]))
 }
 
 async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
-    let client = reqwest::Client::builder()
-        .timeout(h.timeout)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = crate::feedback::hosted::client(h.timeout)?;
     let mut last = String::new();
     for attempt in 0..crate::feedback::hosted::HOSTED_ATTEMPTS {
         if attempt > 0 {
@@ -191,6 +188,12 @@ async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
             }
         };
         let status = res.status();
+        if status.is_redirection() {
+            return Err(format!(
+                "the transcription service {}",
+                crate::feedback::hosted::redirect_refused(&res, "--stt-url")
+            ));
+        }
         let body = res.text().await.unwrap_or_default();
         if status.is_server_error() || status.as_u16() == 429 {
             last = format!("the transcription service answered {status}");
@@ -501,6 +504,50 @@ mod tests {
         assert!(ready(true, now, 1.0, now));
         assert!(ready(false, now - GATHER_SECS, 1.0, now));
         assert!(ready(false, now, GATHER_SPEECH_SECS, now));
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_so_the_key_and_the_audio_go_nowhere_else() {
+        use crate::feedback::hosted::tests::{serve, Answer};
+        for protocol in [Protocol::OpenAi, Protocol::Gemini] {
+            let elsewhere = serve(vec![Answer::Json(200, r#"{"text":"hello"}"#.into())]).await;
+            let local = serve(vec![Answer::Redirect(
+                307,
+                format!("{}/v1/audio/transcriptions", elsewhere.url),
+            )])
+            .await;
+            let h = Hosted {
+                protocol,
+                base_url: local.url.clone(),
+                api_key: Some("sk-test".into()),
+                model: "m".into(),
+                timeout: Duration::from_secs(5),
+            };
+            let res = hosted(&h, &voice::wav::encode_i16(16_000, &[0; 160])).await;
+            let reached = elsewhere.seen.lock().unwrap().clone();
+            assert!(
+                !reached
+                    .iter()
+                    .any(|(_, head, _)| head.contains("authorization:")
+                        || head.contains("x-goog-api-key:")),
+                "{protocol:?}: the key was sent to the redirect's target: {reached:?}"
+            );
+            assert!(
+                reached.is_empty(),
+                "{protocol:?}: the redirect was followed"
+            );
+            let err = res.unwrap_err();
+            assert!(
+                err.starts_with("the transcription service answered with a redirect (HTTP 307")
+                    && err.contains("Set --stt-url"),
+                "{err}"
+            );
+            assert_eq!(
+                local.seen.lock().unwrap().len(),
+                1,
+                "a redirect is not retried"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The hosted engines against a local HTTP server that speaks their wire formats (a real
-//! socket, real HTTP/1.1): good replies, malformed JSON, out-of-range scores, errors, timeouts.
+//! socket, real HTTP/1.1): good replies, malformed JSON, out-of-range scores, errors, timeouts,
+//! redirects. The transcription tests use the same server.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,17 +11,19 @@ use crate::interview::model::Kind;
 
 /// What the local server answers to each request, in order (the last one repeats).
 #[derive(Clone)]
-enum Answer {
+pub(crate) enum Answer {
     Json(u16, String),
+    /// A redirect (status, Location) with an empty body.
+    Redirect(u16, String),
     Hang,
 }
 
-struct Local {
-    url: String,
-    seen: Arc<Mutex<Vec<(String, String, String)>>>, // (request line, headers, body)
+pub(crate) struct Local {
+    pub url: String,
+    pub seen: Arc<Mutex<Vec<(String, String, String)>>>, // (request line, headers, body)
 }
 
-async fn serve(answers: Vec<Answer>) -> Local {
+pub(crate) async fn serve(answers: Vec<Answer>) -> Local {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -72,6 +75,10 @@ async fn serve(answers: Vec<Answer>) -> Local {
                     Answer::Hang => tokio::time::sleep(Duration::from_secs(30)).await,
                     Answer::Json(status, body) => {
                         let res = format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                        let _ = sock.write_all(res.as_bytes()).await;
+                    }
+                    Answer::Redirect(status, to) => {
+                        let res = format!("HTTP/1.1 {status} X\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
                         let _ = sock.write_all(res.as_bytes()).await;
                     }
                 }
@@ -254,4 +261,49 @@ async fn a_server_that_never_answers_times_out_after_every_attempt() {
     assert_eq!(e.engine, engine::ENGINE_NAME);
     assert!(e.note.unwrap().contains("timed out"));
     assert_eq!(local.seen.lock().unwrap().len(), HOSTED_ATTEMPTS as usize);
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_key_goes_nowhere_else() {
+    for (protocol, path) in [
+        (Protocol::OpenAi, "/chat/completions"),
+        (
+            Protocol::Gemini,
+            "/v1beta/models/test-model:generateContent",
+        ),
+    ] {
+        let elsewhere = serve(vec![Answer::Json(200, openai_body(&reply_json(80)))]).await;
+        let local = serve(vec![Answer::Redirect(
+            307,
+            format!("{}{path}", elsewhere.url),
+        )])
+        .await;
+        let e = engine_at(protocol, &local.url, 5_000)
+            .evaluate(&req())
+            .await;
+        let reached = elsewhere.seen.lock().unwrap().clone();
+        assert!(
+            !reached
+                .iter()
+                .any(|(_, head, _)| head.contains("authorization:")
+                    || head.contains("x-goog-api-key:")),
+            "{protocol:?}: the key was sent to the redirect's target: {reached:?}"
+        );
+        assert!(
+            reached.is_empty(),
+            "{protocol:?}: the redirect was followed"
+        );
+        assert_eq!(e.engine, engine::ENGINE_NAME);
+        let note = e.note.unwrap();
+        assert!(
+            note.contains(&format!("redirect (HTTP 307 to {}{path})", elsewhere.url))
+                && note.contains("Set --llm-url"),
+            "{note}"
+        );
+        assert_eq!(
+            local.seen.lock().unwrap().len(),
+            1,
+            "a redirect is not retried"
+        );
+    }
 }
