@@ -127,9 +127,9 @@ pub fn DashboardPage() -> impl IntoView {
                             {if m.email_verified { "" } else { " (address not confirmed yet)" }}</p>
                         {m.admin_offer.then(|| view! {
                             <div class="card notice">
-                                <h2>"You are the first person here"</h2>
+                                <h2>"Set up administration"</h2>
                                 <p>"Nobody administers this installation yet. If you run it, you can become its administrator: you will manage people, read the audit log and the outbox. Enter the setup token from the file "<code>"admin-setup-token"</code>" in the server's data directory (its path is in the server's log)."</p>
-                                <ActionForm action=claim>
+                                <ActionForm action=claim attr:class="form">
                                     <label for="setup-token">"Setup token"</label>
                                     <input id="setup-token" name="token" type="password" autocomplete="off" required/>
                                     <button type="submit" class="button">"Become the administrator"</button>
