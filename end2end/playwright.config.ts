@@ -7,8 +7,9 @@ import { join } from 'node:path';
 // and a fresh data directory. `.ci/run` sets VIVA_BIN; the default is the usual target dir.
 const bin = process.env.VIVA_BIN ?? join(__dirname, '..', 'target', 'release', 'viva');
 const port = Number(process.env.VIVA_E2E_PORT ?? 3917);
-const dataDir = mkdtempSync(join(tmpdir(), 'viva-e2e-'));
-// The tests read the administrator setup token the server writes there (workers inherit this).
+// Made once by the runner; its workers load this file again and must find the same folder
+// (the tests read the administrator setup token the server writes there).
+const dataDir = process.env.VIVA_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'viva-e2e-'));
 process.env.VIVA_E2E_DATA_DIR = dataDir;
 export const baseURL = `http://127.0.0.1:${port}`;
 // Local servers that speak the real protocols the app talks to (see servers/README.md).

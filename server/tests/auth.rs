@@ -6,15 +6,7 @@ mod support;
 
 use std::time::Instant;
 
-use support::{client, cookie_header, json, post, set_cookies, Viva, PW};
-
-fn ok(res: &reqwest::Response) -> bool {
-    res.status().is_success() || res.status().is_redirection()
-}
-
-async fn me(v: &Viva, jar: &str) -> serde_json::Value {
-    json(post(v, "/api/auth/me", jar).send().await.unwrap()).await
-}
+use support::{client, cookie_header, json, me, ok, post, set_cookies, Viva, PW};
 
 #[tokio::test]
 async fn sign_up_verify_sign_in_and_out_over_http() {

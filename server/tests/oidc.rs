@@ -12,7 +12,7 @@ use std::{
 use jsonwebtoken::{jwk::Jwk, Algorithm, EncodingKey, Header};
 use reqwest::Url;
 use serde_json::{json, Value};
-use support::{client, cookie_header, json, post, set_cookies, Viva};
+use support::{client, cookie_header, json, me, post, set_cookies, Viva};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The provider's signing key, made for these tests only (`openssl genpkey -algorithm RSA`).
@@ -274,17 +274,6 @@ async fn via_provider(
         .send()
         .await
         .unwrap()
-}
-
-async fn me(v: &Viva, jar: &str) -> Value {
-    json(
-        post(v, "/api/auth/me", jar)
-            .header("origin", v.url(""))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
 }
 
 /// Moves the server's clock to the start of a rate-limit window of `secs`, so a test's

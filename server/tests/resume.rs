@@ -117,7 +117,6 @@ async fn upload(v: &Viva, jar: &str, file: &[u8]) -> reqwest::Response {
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     post(v, "/api/interview/resume", jar)
-        .header("origin", v.url(""))
         .header(
             "content-type",
             format!("multipart/form-data; boundary={boundary}"),
@@ -257,7 +256,6 @@ async fn bombs_the_raw_scan_misses_are_refused_without_the_server_growing() {
     assert_work_stopped(&v).await;
     let profile = json(
         post(&v, "/api/interview/profile", &jar)
-            .header("origin", v.url(""))
             .send()
             .await
             .unwrap(),

@@ -8,15 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{client, json, post, set_cookies, smtp::code_in, Viva, PW};
-
-fn ok(res: &reqwest::Response) -> bool {
-    res.status().is_success() || res.status().is_redirection()
-}
-
-async fn me(v: &Viva, jar: &str) -> serde_json::Value {
-    json(post(v, "/api/auth/me", jar).send().await.unwrap()).await
-}
+use support::{client, json, me, ok, post, set_cookies, smtp::code_in, Viva, PW};
 
 /// Item 1: a code proves control of exactly the address it was sent to.
 #[tokio::test]

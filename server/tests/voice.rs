@@ -111,7 +111,6 @@ async fn upload(
     ];
     let (ct, body) = multipart(&fields, audio);
     post(v, "/api/voice/segment", jar)
-        .header("origin", v.url(""))
         .header("content-type", ct)
         .body(body)
         .send()
@@ -607,7 +606,6 @@ async fn only_the_audio_of_a_segment_is_kept_and_a_file_of_mostly_padding_is_ref
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let st = json(
         post(&v, "/api/voice/hand_in", &jar)
-            .header("origin", v.url(""))
             .form(&[("id", id.as_str()), ("position", "0"), ("count", "1")])
             .send()
             .await

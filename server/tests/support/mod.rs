@@ -229,6 +229,16 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// A 2xx or 3xx answer (server functions redirect after success).
+pub fn ok(res: &reqwest::Response) -> bool {
+    res.status().is_success() || res.status().is_redirection()
+}
+
+/// `auth/me` for a cookie jar: the account as JSON, or null when signed out.
+pub async fn me(v: &Viva, jar: &str) -> serde_json::Value {
+    json(post(v, "/api/auth/me", jar).send().await.unwrap()).await
+}
+
 /// The body as JSON; panics with the body when it is not.
 pub async fn json(res: reqwest::Response) -> serde_json::Value {
     let text = res.text().await.unwrap();
