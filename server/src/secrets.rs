@@ -119,7 +119,7 @@ fn encode_hex(b: &[u8]) -> String {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.len() < 32 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || s.len() < 32 || !s.is_ascii() {
         return None;
     }
     (0..s.len())

@@ -12,7 +12,7 @@ use std::{
 use jsonwebtoken::{jwk::Jwk, Algorithm, EncodingKey, Header};
 use reqwest::Url;
 use serde_json::{json, Value};
-use support::{client, cookie_header, json, me, post, set_cookies, Viva};
+use support::{client, cookie_header, me, set_cookies, Viva};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The provider's signing key, made for these tests only (`openssl genpkey -algorithm RSA`).

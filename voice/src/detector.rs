@@ -173,7 +173,7 @@ mod tests {
             .max_by(|a, b| rows[*a][energy].total_cmp(&rows[*b][energy]))
             .unwrap();
         assert!(loudest == 30 || loudest == 31, "loudest at {loudest}");
-        let short_max = N + 2 * 1 + 1; // short window, feature `energy_over_floor`, max
+        let short_max = N + 2 + 1; // short window, feature `energy_over_floor`, max
         assert!(rows[loudest + 3][short_max] >= rows[loudest][energy] - 1e-3);
         assert!(rows[loudest + 3][energy] < rows[loudest][energy]);
     }

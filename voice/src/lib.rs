@@ -11,6 +11,8 @@ pub mod ffi;
 pub mod resample;
 pub mod segmenter;
 pub mod wav;
+// Generated weights keep the digits numpy printed.
+#[allow(clippy::excessive_precision)]
 mod weights;
 
 use std::collections::VecDeque;

@@ -105,12 +105,10 @@ impl Embedder {
             flat_ids.extend(
                 row.iter()
                     .copied()
-                    .chain(std::iter::repeat(self.tokenizer.pad).take(len - row.len())),
+                    .chain(std::iter::repeat_n(self.tokenizer.pad, len - row.len())),
             );
             flat_mask.extend(
-                std::iter::repeat(1u32)
-                    .take(row.len())
-                    .chain(std::iter::repeat(0).take(len - row.len())),
+                std::iter::repeat_n(1u32, row.len()).chain(std::iter::repeat_n(0, len - row.len())),
             );
         }
         let input = Tensor::from_vec(flat_ids, (ids.len(), len), &self.device)?;

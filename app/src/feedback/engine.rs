@@ -913,7 +913,7 @@ fn write_feedback(e: &mut Evaluation, req: &EvalRequest, s: &Signals, n_words: u
     if sc.clarity >= 80 && n_words >= THIN_ANSWER_WORDS {
         strengths.push((sc.clarity, "Clear, direct sentences without filler.".into()));
     }
-    strengths.sort_by(|a, b| b.0.cmp(&a.0));
+    strengths.sort_by_key(|s| std::cmp::Reverse(s.0));
     e.strengths = strengths.into_iter().take(3).map(|(_, t)| t).collect();
     if e.strengths.is_empty() {
         e.strengths.push(if n_words >= SHORT_ANSWER_WORDS {
@@ -996,7 +996,7 @@ fn write_feedback(e: &mut Evaluation, req: &EvalRequest, s: &Signals, n_words: u
             todo.push((d, hint));
         }
     }
-    todo.sort_by(|a, b| a.0.cmp(&b.0));
+    todo.sort_by_key(|t| t.0);
     let mut seen = std::collections::HashSet::new();
     e.improvements = todo
         .into_iter()

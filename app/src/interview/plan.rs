@@ -113,7 +113,7 @@ pub fn plan(bank: &[Question], input: &PlanInput) -> Vec<Planned> {
         .filter(|q| kinds.contains(&q.kind))
         .filter(|q| q.roles.iter().any(|r| *r == input.role || r == "general"))
         .map(|q| {
-            let mut score = if q.roles.iter().any(|r| *r == input.role) {
+            let mut score = if q.roles.contains(&input.role) {
                 3.0
             } else {
                 1.0

@@ -129,9 +129,10 @@ pub fn validate_answer(text: &str) -> Result<String, AppError> {
     Ok(t.to_string())
 }
 
-pub fn validate_profile(
-    f: ProfileForm,
-) -> Result<(String, Vec<String>, Vec<String>, Vec<String>), AppError> {
+/// A checked profile: background, target roles, target companies, skills.
+pub type CheckedProfile = (String, Vec<String>, Vec<String>, Vec<String>);
+
+pub fn validate_profile(f: ProfileForm) -> Result<CheckedProfile, AppError> {
     let background = optional_text(
         Some(f.background),
         MAX_BACKGROUND_CHARS,

@@ -449,7 +449,7 @@ pub fn speech_report(rows: &[(f64, f64)], transcript: &str) -> SpeechReport {
 }
 
 fn delivery_of(report: &SpeechReport) -> Option<DeliveryStats> {
-    (report.speaking_secs > 0.0).then(|| DeliveryStats {
+    (report.speaking_secs > 0.0).then_some(DeliveryStats {
         speaking_secs: report.speaking_secs as f32,
         words_per_minute: report.words_per_minute as f32,
         pauses_over_2_5s: report.long_pauses,

@@ -85,11 +85,7 @@ impl Viva {
                 log.lock().unwrap().push(line.clone());
                 if let Some(i) = line.find("listening on http://") {
                     let rest = &line[i + "listening on ".len()..];
-                    return rest
-                        .split(|c: char| c == ' ' || c == '"')
-                        .next()
-                        .unwrap()
-                        .to_string();
+                    return rest.split([' ', '"']).next().unwrap().to_string();
                 }
             }
             panic!("viva exited before listening");
