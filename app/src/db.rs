@@ -103,6 +103,30 @@ pub fn is_conflict(e: &surrealdb::Error) -> bool {
     e.to_string().contains("can be retried")
 }
 
+/// Tries of a write that meets a concurrent write to the same record.
+pub const CONFLICT_RETRIES: u32 = 12;
+
+/// Runs a query (made afresh by `run` each time) again after a short random wait while it fails
+/// only because a concurrent transaction wrote the same record first. `None` when it was still
+/// contended after every try: callers refuse that one request rather than fail it.
+pub async fn retry_conflicts<T, F, Fut>(mut run: F) -> Result<Option<T>, surrealdb::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, surrealdb::Error>>,
+{
+    for attempt in 1..=CONFLICT_RETRIES {
+        match run().await {
+            Ok(v) => return Ok(Some(v)),
+            Err(e) if is_conflict(&e) => {
+                let wait = (1 + rand::random::<u64>() % 4) * u64::from(attempt);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
 /// Whether a database URL names an embedded engine (data in this process) or a server.
 pub fn is_embedded(url: &str) -> bool {
     ["mem:", "memory", "surrealkv:", "file:", "rocksdb:"]

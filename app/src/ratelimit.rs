@@ -93,40 +93,32 @@ struct Counter {
     count: i64,
 }
 
-/// Tries of a counter update that met a concurrent one (the store refuses one of two
-/// transactions writing the same counter at once; the loser tries again).
-const CONFLICT_RETRIES: u32 = 12;
-
 /// Counts one attempt; refuses it with "try again in N s" once the window's budget is spent.
 pub async fn hit(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<(), AppError> {
     let (start, left) = window(limit, now);
     // The record id carries the whole key, so the upsert is one atomic step per attempt.
     let id = format!("{}|{}|{}", limit.action, key, start);
-    for attempt in 0..CONFLICT_RETRIES {
-        let res = db
-            .query("UPSERT type::record('rate_limit', $id) SET count += 1, expires_at = $exp RETURN count")
-            .bind(("id", id.clone()))
-            .bind(("exp", start + limit.window_secs))
-            .await
-            .and_then(|r| r.check());
-        let mut r = match res {
-            Ok(r) => r,
-            Err(e) if crate::db::is_conflict(&e) => {
-                let wait = (1 + rand::random::<u64>() % 4) * u64::from(attempt + 1);
-                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let row: Option<Counter> = r.take(0)?;
-        let count = row.map(|c| c.count).unwrap_or(1);
-        if count > limit.max {
-            return Err(AppError::RateLimited(left.max(1) as u64));
-        }
-        return Ok(());
-    }
+    let (id, exp) = (&id, start + limit.window_secs);
+    let answered = crate::db::retry_conflicts(|| async move {
+        db.query(
+            "UPSERT type::record('rate_limit', $id) SET count += 1, expires_at = $exp RETURN count",
+        )
+        .bind(("id", id.clone()))
+        .bind(("exp", exp))
+        .await
+        .and_then(|r| r.check())
+    })
+    .await?;
     // Still contended after every retry: this key is being hammered. Refuse, do not fail.
-    Err(AppError::RateLimited(1))
+    let Some(mut r) = answered else {
+        return Err(AppError::RateLimited(1));
+    };
+    let row: Option<Counter> = r.take(0)?;
+    let count = row.map(|c| c.count).unwrap_or(1);
+    if count > limit.max {
+        return Err(AppError::RateLimited(left.max(1) as u64));
+    }
+    Ok(())
 }
 
 /// Like [`hit`], but a spent budget is an answer (`false`), not an error.

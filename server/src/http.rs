@@ -175,21 +175,15 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// True when the request carries the operations token (`Authorization: Bearer TOKEN`).
+/// True when the request carries the operations token (`Authorization: Bearer TOKEN`),
+/// compared in constant time.
 fn has_ops_token(headers: &axum::http::HeaderMap, token: &str) -> bool {
-    use subtle_eq::eq;
+    use subtle::ConstantTimeEq;
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| eq(given.trim().as_bytes(), token.as_bytes()))
-}
-
-/// Constant-time comparison of two byte strings (no early exit on the first difference).
-mod subtle_eq {
-    pub fn eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
+        .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())))
 }
 
 /// Ready: the database answers. 503 otherwise, so a load balancer stops sending traffic.

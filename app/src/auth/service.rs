@@ -500,35 +500,27 @@ pub async fn check_code(
     }
 }
 
-/// Tries of a code update that met a concurrent write to the same code (the store refuses one of
-/// two transactions; the loser tries again and then sees the winner's count).
-const OTP_CONFLICT_RETRIES: u32 = 12;
-
-/// A conditional update of one code, run again when it met a concurrent one.
+/// A conditional update of one code, run again when it met a concurrent one (the loser then
+/// sees the winner's count).
 async fn update_otp<T: SurrealValue>(
     db: &Db,
     sql: &'static str,
     id: &str,
     now: i64,
 ) -> Result<Vec<T>, AppError> {
-    for attempt in 1..=OTP_CONFLICT_RETRIES {
-        let res = db
-            .query(sql)
+    let answered = crate::db::retry_conflicts(|| async move {
+        db.query(sql)
             .bind(("id", id.to_string()))
             .bind(("max", otp::OTP_MAX_ATTEMPTS as i64))
             .bind(("now", now))
             .await
-            .and_then(|r| r.check());
-        match res {
-            Ok(mut r) => return Ok(r.take(0)?),
-            Err(e) if crate::db::is_conflict(&e) && attempt < OTP_CONFLICT_RETRIES => {
-                let wait = (1 + rand::random::<u64>() % 4) * u64::from(attempt);
-                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
+            .and_then(|r| r.check())
+    })
+    .await?;
+    match answered {
+        Some(mut r) => Ok(r.take(0)?),
+        None => Err(AppError::RateLimited(1)),
     }
-    Err(AppError::RateLimited(1))
 }
 
 /// The one answer to every failed code in the flows anyone can reach without signing in

@@ -243,28 +243,21 @@ struct Claimed {
     audio: surrealdb::types::Bytes,
 }
 
-/// Tries of a write that meets a concurrent one.
-const CONFLICT_RETRIES: u32 = 8;
-
 /// Runs a write, again after a short pause when it met a concurrent one (a worker's result
 /// must land, or its segments would wait out their lease).
 async fn with_retries<R>(query: impl Fn() -> R) -> Result<(), AppError>
 where
     R: std::future::IntoFuture<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
 {
-    let mut attempt = 0;
-    loop {
-        match query().await.and_then(|r| r.check()) {
-            Ok(_) => return Ok(()),
-            Err(e) if is_conflict(&e) && attempt + 1 < CONFLICT_RETRIES => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(
-                    5 * u64::from(attempt) + rand::random::<u64>() % 10,
-                ))
-                .await;
-            }
-            Err(e) => return Err(e.into()),
-        }
+    let query = &query;
+    match crate::db::retry_conflicts(|| async move { query().await.and_then(|r| r.check()) })
+        .await?
+    {
+        Some(_) => Ok(()),
+        None => Err(AppError::internal(
+            "transcription write",
+            "still meeting concurrent writes after every retry",
+        )),
     }
 }
 
