@@ -97,10 +97,66 @@ pub struct DbAuth {
     pub pass: Option<String>,
 }
 
+/// What kind of failure a database error is: the one place that tells them apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A concurrent transaction wrote the same record first; running it again is safe.
+    Conflict,
+    /// A unique index (named) refused a second record with the same key.
+    Duplicate(&'static str),
+    /// A `THROW` in the query, with its message.
+    Thrown(String),
+    /// Anything else: a fault to log and answer with a 500.
+    Other,
+}
+
+/// The unique indexes of the schema, so that a violation names one of them.
+pub const UNIQUE_INDEXES: &[&str] = &[
+    "user_email",
+    "refresh_token_hash",
+    "oidc_login_state",
+    "oidc_identity_subject",
+    "profile_user",
+    "resume_user",
+    "item_position",
+    "segment_key",
+    "voice_answer_key",
+];
+
+/// Classifies a database error. SurrealDB 3 reports a transaction conflict as a structured
+/// query error; a unique-index violation and a thrown error carry their detail only in their
+/// message, which is read here and nowhere else.
+pub fn classify(e: &surrealdb::Error) -> Fault {
+    use surrealdb::types::QueryError;
+    if e.query_details() == Some(&QueryError::TransactionConflict) {
+        return Fault::Conflict;
+    }
+    let msg = e.to_string();
+    if msg.contains("can be retried") {
+        return Fault::Conflict;
+    }
+    if e.is_thrown() {
+        return Fault::Thrown(
+            msg.trim_start_matches("An error occurred: ")
+                .trim()
+                .to_string(),
+        );
+    }
+    if msg.contains("already contains") {
+        if let Some(ix) = UNIQUE_INDEXES
+            .iter()
+            .find(|ix| msg.contains(&format!("index `{ix}`")) || msg.contains(&format!("index {ix}")))
+        {
+            return Fault::Duplicate(ix);
+        }
+    }
+    Fault::Other
+}
+
 /// Whether a query failed only because a concurrent transaction wrote the same record first
 /// (SurrealKV refuses one of the two); running it again is safe and expected.
 pub fn is_conflict(e: &surrealdb::Error) -> bool {
-    e.to_string().contains("can be retried")
+    classify(e) == Fault::Conflict
 }
 
 /// Tries of a write that meets a concurrent write to the same record.
@@ -261,12 +317,7 @@ pub async fn instance_id(db: &Db) -> Result<String, DbError> {
 
 /// FNV-1a, enough to notice that a migration file changed.
 fn checksum(s: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", crate::ids::fnv1a(0, s.as_bytes()))
 }
 
 #[cfg(test)]
@@ -337,5 +388,32 @@ mod tests {
     fn checksum_notices_a_change() {
         assert_ne!(checksum("a"), checksum("b"));
         assert_eq!(checksum("same"), checksum("same"));
+    }
+
+    #[test]
+    fn every_unique_index_of_the_schema_is_known_by_name() {
+        for m in MIGRATIONS {
+            let name = m.name;
+            for line in m.sql.lines().filter(|l| l.contains("UNIQUE") && l.contains("DEFINE INDEX")) {
+                let ix = line.split_whitespace().nth(2).unwrap();
+                assert!(UNIQUE_INDEXES.contains(&ix), "{name}: unique index {ix} is not in UNIQUE_INDEXES");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_are_classified_by_kind_not_guessed() {
+        let (_dir, db) = fresh().await;
+        let add = || {
+            db.query("CREATE user SET email = 'a@example.org', name = 'A', password_hash = 'x', role = 'user', job_role = 'Nurse', experience = 'mid',
+                 email_verified = true, disabled = false, terms_version = '1', terms_accepted_at = 0, age_confirmed_at = 0, created_at = 0")
+        };
+        add().await.unwrap().check().unwrap();
+        let e = add().await.unwrap().check().unwrap_err();
+        assert_eq!(classify(&e), Fault::Duplicate("user_email"), "{e}");
+        let e = db.query("THROW 'wrong token'").await.unwrap().check().unwrap_err();
+        assert_eq!(classify(&e), Fault::Thrown("wrong token".into()), "{e}");
+        let e = db.query("SELECT * FROM type::record('user', 1, 2)").await.and_then(|r| r.check()).unwrap_err();
+        assert_eq!(classify(&e), Fault::Other, "{e}");
     }
 }

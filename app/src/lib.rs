@@ -1,10 +1,14 @@
 //! Viva: the Leptos application. Each feature lives in its own folder (components, `api.rs`
 //! with its server functions, and an ssr-only `service.rs`); `ui/` holds the shell.
 
+pub mod address;
 pub mod admin;
 pub mod contact;
 pub mod error;
+#[macro_use]
+pub mod slug;
 pub mod feedback;
+pub mod ids;
 pub mod interview;
 pub mod ui;
 pub mod voice;
@@ -19,7 +23,7 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod ratelimit;
 #[cfg(feature = "ssr")]
-pub mod server_context;
+pub mod request;
 
 pub use error::AppError;
 pub use ui::{shell, App};

@@ -139,6 +139,13 @@ pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Answers (typed or spoken) handed in, per account: each one is evaluated.
+pub const ANSWERS: Limit = Limit {
+    action: "answer_account",
+    max: 240,
+    window_secs: 3600,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::{server_context::ServerContext, shell, App, AppError};
+use app::{shell, App, AppError};
 use axum::{
     body::{to_bytes, Body},
     extract::{FromRef, Request, State},
@@ -27,7 +27,7 @@ use crate::{assets::Site, metrics::Metrics};
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub ctx: ServerContext,
+    pub ctx: Contexts,
     pub site: Site,
     pub metrics: Arc<Metrics>,
     pub security: Arc<Security>,
@@ -41,6 +41,36 @@ pub struct AppState {
     pub metrics_token: Arc<String>,
     /// Set once the "proxy without --trusted-proxy" warning was logged.
     pub proxy_warned: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What the app's features read from the server, each piece its own Leptos context (see
+/// `app::request::expect`). This crate is the one place that knows every feature.
+#[derive(Clone)]
+pub struct Contexts {
+    pub db: app::db::Db,
+    pub clock: app::clock::Clock,
+    pub site: app::request::Site,
+    pub auth: app::auth::AuthState,
+    pub mailer: app::mail::Mailer,
+    pub evaluator: Arc<app::feedback::evaluator::Evaluator>,
+    pub voice: app::voice::VoiceState,
+}
+
+impl Contexts {
+    /// Provides every piece for one request.
+    pub fn provide(&self) {
+        provide_context(self.db.clone());
+        provide_context(self.clock.clone());
+        provide_context(self.site.clone());
+        provide_context(self.auth.clone());
+        provide_context(self.mailer.clone());
+        provide_context(self.evaluator.clone());
+        provide_context(self.voice.clone());
+    }
+
+    pub fn cookie_mode(&self) -> app::auth::tokens::CookieMode {
+        app::auth::cookie_mode(&self.site)
+    }
 }
 
 /// Named limits of the connection handling.
@@ -77,7 +107,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             &state,
             routes,
             move || {
-                provide_context(ctx.clone());
+                ctx.provide();
                 // Use the nonce the security middleware put in the CSP header.
                 if let Some(parts) = use_context::<http::request::Parts>() {
                     if let Some(n) = parts.extensions.get::<CspNonce>() {
@@ -242,7 +272,7 @@ async fn static_or_not_found(State(s): State<AppState>, req: Request) -> Respons
     let opts = s.leptos_options.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
         move || {
-            provide_context(ctx.clone());
+            ctx.provide();
             if let Some(parts) = use_context::<http::request::Parts>() {
                 if let Some(n) = parts.extensions.get::<CspNonce>() {
                     provide_context(leptos::nonce::Nonce::from_value(n.0.clone()));
@@ -340,11 +370,11 @@ async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -
     }
     let ip = client_ip(&req, &s);
     req.extensions_mut()
-        .insert(app::server_context::ClientIp(ip));
+        .insert(app::request::ClientIp(ip));
     let now = s.ctx.clock.now();
     let step = match app::auth::session::resolve(
         &s.ctx.db,
-        &s.ctx.keys,
+        &s.ctx.auth.keys,
         s.ctx.cookie_mode(),
         req.headers(),
         now,
@@ -393,10 +423,10 @@ async fn oidc_start(
     axum::extract::Path(provider): axum::extract::Path<String>,
     axum::extract::Query(q): axum::extract::Query<OidcStartQuery>,
     caller: Option<axum::Extension<app::auth::service::Caller>>,
-    ip: Option<axum::Extension<app::server_context::ClientIp>>,
+    ip: Option<axum::Extension<app::request::ClientIp>>,
 ) -> Response {
     use app::auth::oidc;
-    let Some(p) = s.ctx.oidc.iter().find(|p| p.id == provider) else {
+    let Some(p) = s.ctx.auth.oidc.iter().find(|p| p.id == provider) else {
         return (
             StatusCode::NOT_FOUND,
             "This sign-in provider is not set up here.",
@@ -407,12 +437,12 @@ async fn oidc_start(
     let link_user = caller.as_ref().map(|c| c.user_id.as_str());
     let ip = ip.map_or_else(
         || "unknown".to_string(),
-        |axum::Extension(app::server_context::ClientIp(ip))| ip,
+        |axum::Extension(app::request::ClientIp(ip))| ip,
     );
     match oidc::start(
         &s.ctx.db,
         p,
-        &s.ctx.public_url,
+        &s.ctx.site.public_url,
         &next,
         link_user,
         &ip,
@@ -449,7 +479,7 @@ async fn oidc_callback(
     headers: axum::http::HeaderMap,
 ) -> Response {
     use app::auth::oidc;
-    let Some(p) = s.ctx.oidc.iter().find(|p| p.id == provider) else {
+    let Some(p) = s.ctx.auth.oidc.iter().find(|p| p.id == provider) else {
         return (
             StatusCode::NOT_FOUND,
             "This sign-in provider is not set up here.",
@@ -472,9 +502,9 @@ async fn oidc_callback(
     let now = s.ctx.clock.now();
     match oidc::finish(
         &s.ctx.db,
-        &s.ctx.keys,
+        &s.ctx.auth.keys,
         p,
-        &s.ctx.public_url,
+        &s.ctx.site.public_url,
         &code,
         &state,
         cookie_state.as_deref(),

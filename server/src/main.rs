@@ -250,10 +250,14 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             None => app::voice::transcribe::Transcriber::None,
         },
     });
+    // Voice answers are handed in at interview practice's desk (voice sits below it).
+    let desk: Arc<dyn app::voice::AnswerDesk> = Arc::new(app::interview::desk::Desk {
+        evaluator: evaluator.clone(),
+    });
     let voice_workers = app::voice::transcribe::Workers::spawn(
         db.clone(),
         transcriber.clone(),
-        evaluator.clone(),
+        desk.clone(),
         clock.clone(),
     );
 
@@ -272,17 +276,24 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         .and_then(|p| p.parse().ok());
     let state = http::AppState {
         leptos_options,
-        ctx: app::server_context::ServerContext {
+        ctx: http::Contexts {
             db: db.clone(),
-            public_url: public_url.clone(),
-            keys: app::auth::service::AuthKeys::new(&signing_key, &public_url),
+            site: app::request::Site {
+                public_url: public_url.clone(),
+                insecure_cookies,
+            },
+            auth: app::auth::AuthState {
+                keys: app::auth::service::AuthKeys::new(&signing_key, &public_url),
+                oidc: Arc::new(settings.oidc.clone()),
+            },
             clock,
             mailer,
-            insecure_cookies,
-            oidc: Arc::new(settings.oidc.clone()),
             evaluator,
-            transcriber,
-            voice_wake: voice_workers.wake,
+            voice: app::voice::VoiceState {
+                transcriber,
+                wake: voice_workers.wake,
+                desk,
+            },
         },
         trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
         origins: Arc::new(allowed_origins(

@@ -5,6 +5,34 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
+/// (ssr) What the account server functions read from the server's contexts.
+#[cfg(feature = "ssr")]
+struct Ctx {
+    db: crate::db::Db,
+    clock: crate::clock::Clock,
+    keys: super::service::AuthKeys,
+    mailer: crate::mail::Mailer,
+    site: crate::request::Site,
+}
+
+#[cfg(feature = "ssr")]
+impl Ctx {
+    fn get() -> Result<Ctx, AppError> {
+        use crate::request::expect;
+        Ok(Ctx {
+            db: expect()?,
+            clock: expect()?,
+            keys: expect::<super::AuthState>()?.keys,
+            mailer: expect()?,
+            site: expect()?,
+        })
+    }
+
+    fn cookie_mode(&self) -> super::tokens::CookieMode {
+        super::cookie_mode(&self.site)
+    }
+}
+
 /// The sign-up form as the browser sends it (checkboxes are present or absent).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignUpForm {
@@ -109,7 +137,7 @@ async fn equal_time<T>(started: std::time::Instant, result: T) -> T {
 
 #[cfg(feature = "ssr")]
 async fn limit(l: &crate::ratelimit::Limit, key: &str) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
+    let ctx = Ctx::get()?;
     crate::ratelimit::hit(&ctx.db, l, key, ctx.clock.now()).await
 }
 
@@ -123,11 +151,11 @@ fn email_key(email: &str) -> String {
 #[server(endpoint = "auth/sign_up")]
 pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
     use super::service::{self, Experience, SignUpInput};
-    let ctx = crate::server_context::ServerContext::get()?;
+    let ctx = Ctx::get()?;
     let started = std::time::Instant::now();
     limit(
         &crate::ratelimit::SIGN_UP_PER_IP,
-        &crate::server_context::client_ip(),
+        &crate::request::client_ip(),
     )
     .await?;
     let experience = match form.experience.as_str() {
@@ -166,11 +194,11 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
 /// Public. Confirms the address with the e-mailed code.
 #[server(endpoint = "auth/verify_email")]
 pub async fn verify_email(email: String, code: String) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
+    let ctx = Ctx::get()?;
     let started = std::time::Instant::now();
     limit(
         &crate::ratelimit::CODE_CHECK_PER_IP,
-        &crate::server_context::client_ip(),
+        &crate::request::client_ip(),
     )
     .await?;
     equal_time(
@@ -186,7 +214,7 @@ pub async fn verify_email(email: String, code: String) -> Result<(), AppError> {
 /// an unverified account.
 #[server(endpoint = "auth/resend_code")]
 pub async fn resend_code(email: String) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
+    let ctx = Ctx::get()?;
     let started = std::time::Instant::now();
     if !code_budget(&email).await? {
         return equal_time(started, Ok(())).await;
@@ -210,8 +238,8 @@ pub async fn resend_code(email: String) -> Result<(), AppError> {
 /// send nothing — someone else spent it, and the answer must not say whose address it is).
 #[cfg(feature = "ssr")]
 async fn code_budget(email: &str) -> Result<bool, AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    let ip = crate::server_context::client_ip();
+    let ctx = Ctx::get()?;
+    let ip = crate::request::client_ip();
     let address = email_key(email);
     limit(&crate::ratelimit::CODE_SEND_PER_IP, &ip).await?;
     limit(
@@ -235,10 +263,10 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
+    let ctx = Ctx::get()?;
     limit(
         &crate::ratelimit::SIGN_IN_PER_IP,
-        &crate::server_context::client_ip(),
+        &crate::request::client_ip(),
     )
     .await?;
     limit(&crate::ratelimit::SIGN_IN_PER_ACCOUNT, &email_key(&email)).await?;
@@ -259,8 +287,8 @@ pub async fn sign_in(
 /// Signed in. Ends this session.
 #[server(endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    if let Some(c) = crate::server_context::caller() {
+    let ctx = Ctx::get()?;
+    if let Some(c) = super::caller() {
         super::service::revoke_session(&ctx.db, &c.session_id).await?;
         super::service::audit(&ctx.db, "sign_out", Some(&c.user_id), "", ctx.clock.now()).await?;
     }
@@ -272,8 +300,8 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Signed in. Ends every session of the account, on every device.
 #[server(endpoint = "auth/sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    let c = crate::server_context::require_caller()?;
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
     super::service::revoke_all_sessions(&ctx.db, &c.user_id).await?;
     super::service::audit(
         &ctx.db,
@@ -291,8 +319,8 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
 /// Anyone: the signed-in person's own account, or None.
 #[server(endpoint = "auth/me")]
 pub async fn me() -> Result<Option<MyAccount>, AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    match crate::server_context::caller() {
+    let ctx = Ctx::get()?;
+    match super::caller() {
         Some(c) => {
             let mut me = super::service::me(&ctx.db, &c.user_id).await?;
             if let Some(m) = me.as_mut() {
@@ -308,7 +336,7 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
 /// Public. E-mails a code to reset the password; the same answer for any address.
 #[server(endpoint = "auth/request_reset")]
 pub async fn request_reset(email: String) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
+    let ctx = Ctx::get()?;
     let started = std::time::Instant::now();
     if !code_budget(&email).await? {
         return equal_time(started, Ok(())).await;
@@ -330,11 +358,11 @@ pub async fn request_reset(email: String) -> Result<(), AppError> {
 /// Public. Sets a new password with the e-mailed code; every session ends.
 #[server(endpoint = "auth/reset_password")]
 pub async fn reset_password(email: String, code: String, password: String) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
+    let ctx = Ctx::get()?;
     let started = std::time::Instant::now();
     limit(
         &crate::ratelimit::CODE_CHECK_PER_IP,
-        &crate::server_context::client_ip(),
+        &crate::request::client_ip(),
     )
     .await?;
     equal_time(
@@ -359,8 +387,8 @@ pub async fn reset_password(email: String, code: String, password: String) -> Re
 /// Signed in. Checks the current password and e-mails a code to change it.
 #[server(endpoint = "auth/start_password_change")]
 pub async fn start_password_change(current_password: String) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    let c = crate::server_context::require_caller()?;
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
     limit(&crate::ratelimit::CODE_SEND_PER_ACCOUNT, &c.user_id).await?;
     super::account::start_password_change(
         &ctx.db,
@@ -376,11 +404,11 @@ pub async fn start_password_change(current_password: String) -> Result<(), AppEr
 /// Signed in. Sets the new password with the code; every session ends (sign in again).
 #[server(endpoint = "auth/finish_password_change")]
 pub async fn finish_password_change(code: String, new_password: String) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    let c = crate::server_context::require_caller()?;
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
     limit(
         &crate::ratelimit::CODE_CHECK_PER_IP,
-        &crate::server_context::client_ip(),
+        &crate::request::client_ip(),
     )
     .await?;
     super::account::finish_password_change(
@@ -404,8 +432,8 @@ pub async fn start_email_change(
     current_password: String,
     new_email: String,
 ) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    let c = crate::server_context::require_caller()?;
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
     limit(&crate::ratelimit::CODE_SEND_PER_ACCOUNT, &c.user_id).await?;
     super::account::start_email_change(
         &ctx.db,
@@ -422,11 +450,11 @@ pub async fn start_email_change(
 /// Signed in. Confirms the new address with its code; returns it.
 #[server(endpoint = "auth/finish_email_change")]
 pub async fn finish_email_change(code: String) -> Result<String, AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    let c = crate::server_context::require_caller()?;
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
     limit(
         &crate::ratelimit::CODE_CHECK_PER_IP,
-        &crate::server_context::client_ip(),
+        &crate::request::client_ip(),
     )
     .await?;
     super::account::finish_email_change(
@@ -444,16 +472,16 @@ pub async fn finish_email_change(code: String) -> Result<String, AppError> {
 /// Signed in. The account's active sessions.
 #[server(endpoint = "auth/sessions")]
 pub async fn sessions() -> Result<Vec<SessionInfo>, AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    let c = crate::server_context::require_caller()?;
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
     super::account::list_sessions(&ctx.db, &c.user_id, &c.session_id).await
 }
 
 /// Signed in. Ends one of the account's own sessions.
 #[server(endpoint = "auth/revoke_session")]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    let c = crate::server_context::require_caller()?;
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
     super::account::revoke_own_session(&ctx.db, &c.user_id, &id, ctx.clock.now()).await
 }
 
@@ -467,8 +495,8 @@ pub struct ProviderButton {
 /// Public. The configured sign-in providers (none unless the operator set some up).
 #[server(endpoint = "auth/providers")]
 pub async fn providers() -> Result<Vec<ProviderButton>, AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
-    Ok(ctx
+    let auth: super::AuthState = crate::request::expect()?;
+    Ok(auth
         .oidc
         .iter()
         .map(|p| ProviderButton {

@@ -40,3 +40,44 @@ impl Role {
         }
     }
 }
+
+/// (ssr) What accounts need from the server, provided as one Leptos context: the keys of this
+/// installation and the configured sign-in providers.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct AuthState {
+    pub keys: service::AuthKeys,
+    pub oidc: std::sync::Arc<Vec<oidc::Provider>>,
+}
+
+/// (ssr) Cookie attributes for this site: `Secure` and `__Host-` unless the operator serves
+/// plain HTTP on purpose.
+#[cfg(feature = "ssr")]
+pub fn cookie_mode(site: &crate::request::Site) -> tokens::CookieMode {
+    tokens::CookieMode {
+        secure: !site.insecure_cookies,
+    }
+}
+
+/// (ssr) The signed-in caller of this request, put there by the server's session middleware.
+#[cfg(feature = "ssr")]
+pub fn caller() -> Option<service::Caller> {
+    crate::request::extension::<service::Caller>()
+}
+
+/// (ssr) The caller, or 401.
+#[cfg(feature = "ssr")]
+pub fn require_caller() -> Result<service::Caller, crate::AppError> {
+    caller().ok_or(crate::AppError::Unauthorized)
+}
+
+/// (ssr) An admin caller, or 401 (not signed in) / 403 (signed in, not an admin). The role is
+/// the account's current one, read when the session was checked.
+#[cfg(feature = "ssr")]
+pub fn require_admin() -> Result<service::Caller, crate::AppError> {
+    let c = require_caller()?;
+    if c.role != Role::Admin {
+        return Err(crate::AppError::Forbidden);
+    }
+    Ok(c)
+}

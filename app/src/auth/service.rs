@@ -2,7 +2,6 @@
 //! tokens, sign-out, the audit log. Every function takes `now` from the caller's clock.
 //! Messages are chosen so that no answer reveals whether an e-mail address has an account.
 
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use surrealdb::types::SurrealValue;
 
@@ -120,11 +119,7 @@ pub(crate) fn bad(msg: impl Into<String>) -> AppError {
     AppError::BadRequest(msg.into())
 }
 
-pub(crate) fn new_id() -> String {
-    let mut b = [0u8; 16];
-    rand::rng().fill_bytes(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+pub(crate) use crate::ids::new_id;
 
 pub(crate) fn role_of(s: &str) -> Role {
     if s == "admin" {
@@ -175,16 +170,7 @@ pub fn looks_like_link(text: &str) -> bool {
         .any(domain_like)
 }
 
-/// Lower-cased, trimmed, checked e-mail address.
-pub fn normalize_email(s: &str) -> Result<String, AppError> {
-    let e = s.trim().to_lowercase();
-    if e.chars().count() > 254 || !crate::contact::looks_like_email(&e) {
-        return Err(bad(
-            "Please enter a valid e-mail address, like name@example.org.",
-        ));
-    }
-    Ok(e)
-}
+pub use crate::address::normalize_email;
 
 pub(crate) async fn hash_password(pw: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || password::hash(&pw))

@@ -7,13 +7,9 @@ use crate::AppError;
 /// browser checked.
 #[server(endpoint = "contact")]
 pub async fn send_contact_message(input: ContactInput) -> Result<(), AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
+    let db: crate::db::Db = crate::request::expect()?;
+    let clock: crate::clock::Clock = crate::request::expect()?;
     let input = super::validate(input)?;
-    super::service::store(
-        &ctx.db,
-        input,
-        &crate::server_context::client_ip(),
-        ctx.clock.now(),
-    )
+    super::service::store(&db, input, &crate::request::client_ip(), clock.now())
     .await
 }

@@ -8,7 +8,7 @@ mod validate;
 
 pub use api::{send_contact_message, SendContactMessage};
 pub use validate::{
-    looks_like_email, validate, ContactInput, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
+    validate, ContactInput, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
     MIN_MESSAGE_CHARS,
 };
 

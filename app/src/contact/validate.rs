@@ -6,7 +6,7 @@ use crate::AppError;
 
 /// Named limits of the contact form, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
-pub const MAX_EMAIL_CHARS: usize = 254;
+pub use crate::address::MAX_EMAIL_CHARS;
 pub const MIN_MESSAGE_CHARS: usize = 10;
 pub const MAX_MESSAGE_CHARS: usize = 5000;
 
@@ -34,7 +34,7 @@ pub fn validate(input: ContactInput) -> Result<ContactInput, AppError> {
     if name.chars().any(|c| c.is_control()) {
         return bad("Your name contains characters that are not allowed.".into());
     }
-    if email.chars().count() > MAX_EMAIL_CHARS || !looks_like_email(&email) {
+    if email.chars().count() > MAX_EMAIL_CHARS || !crate::address::looks_like_email(&email) {
         return bad("Please enter a valid e-mail address, like name@example.org.".into());
     }
     let len = message.chars().count();
@@ -53,21 +53,6 @@ pub fn validate(input: ContactInput) -> Result<ContactInput, AppError> {
         email,
         message,
     })
-}
-
-/// A practical check: one @, something before it, a dotted domain after it, no spaces or controls.
-pub fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && local.len() <= 64
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]

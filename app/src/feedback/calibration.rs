@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::engine::{evaluate_with, Similarity};
 use super::EvalRequest;
-use crate::interview::model::Kind;
+use super::Kind;
 
 pub const PAIRS_TOML: &str = include_str!("../../data/calibration/pairs.toml");
 
@@ -35,8 +35,10 @@ pub fn pairs() -> Vec<Pair> {
 impl Pair {
     /// The evaluation requests for the strong and the weak answer.
     pub fn requests(&self) -> (EvalRequest, EvalRequest) {
-        let kind = Kind::from_slug(&self.kind)
-            .unwrap_or_else(|| panic!("{}: unknown kind {}", self.id, self.kind));
+        let kind = self
+            .kind
+            .parse::<Kind>()
+            .unwrap_or_else(|e| panic!("{}: {e}", self.id));
         let r = |a: &str| EvalRequest {
             question: self.question.clone(),
             kind,

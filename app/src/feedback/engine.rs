@@ -8,7 +8,7 @@
 
 use super::text::{content_stems, mean_sentence_words, sentences, stems_match, words};
 use super::{DeliveryStats, EvalRequest, Evaluation, Scores};
-use crate::interview::model::Kind;
+use super::Kind;
 
 pub const ENGINE_NAME: &str = "Viva embedded engine";
 pub const LEXICAL_NOTE: &str =

@@ -23,7 +23,11 @@ pub mod wordpiece;
 
 use serde::{Deserialize, Serialize};
 
-use crate::interview::model::Kind;
+mod kind;
+pub use kind::Kind;
+
+/// Answers longer than this are refused (about 25 minutes of speech).
+pub const MAX_ANSWER_CHARS: usize = 8_000;
 
 /// Scores 0–100 on each dimension, and overall.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

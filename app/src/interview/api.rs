@@ -7,9 +7,23 @@ use super::types::*;
 use crate::AppError;
 
 #[cfg(feature = "ssr")]
-fn ctx_and_user() -> Result<(crate::server_context::ServerContext, String), AppError> {
-    let caller = crate::server_context::require_caller()?;
-    let ctx = crate::server_context::ServerContext::get()?;
+struct Ctx {
+    db: crate::db::Db,
+    clock: crate::clock::Clock,
+    evaluator: std::sync::Arc<crate::feedback::evaluator::Evaluator>,
+}
+
+/// (ssr) What the interview server functions read from the server's contexts, and the
+/// signed-in caller's id (or 401).
+#[cfg(feature = "ssr")]
+fn ctx_and_user() -> Result<(Ctx, String), AppError> {
+    use crate::request::expect;
+    let caller = crate::auth::require_caller()?;
+    let ctx = Ctx {
+        db: expect()?,
+        clock: expect()?,
+        evaluator: expect()?,
+    };
     Ok((ctx, caller.user_id))
 }
 
@@ -113,7 +127,7 @@ pub async fn submit_answer(
     answer: String,
 ) -> Result<AnswerOutcome, AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    crate::ratelimit::hit(&ctx.db, &ANSWERS, &uid, ctx.clock.now()).await?;
+    crate::ratelimit::hit(&ctx.db, &crate::ratelimit::ANSWERS, &uid, ctx.clock.now()).await?;
     super::service::answer(
         &ctx.db,
         &ctx.evaluator,
@@ -171,10 +185,11 @@ pub async fn get_history() -> Result<History, AppError> {
 /// Who evaluates answers on this installation (public: the privacy page says it).
 #[server(endpoint = "interview/engine")]
 pub async fn evaluation_engine() -> Result<EngineInfo, AppError> {
-    let ctx = crate::server_context::ServerContext::get()?;
+    let evaluator: std::sync::Arc<crate::feedback::evaluator::Evaluator> =
+        crate::request::expect()?;
     Ok(EngineInfo {
-        name: ctx.evaluator.name(),
-        hosted_host: ctx.evaluator.hosted.as_ref().map(|h| h.host()),
+        name: evaluator.name(),
+        hosted_host: evaluator.hosted.as_ref().map(|h| h.host()),
     })
 }
 
@@ -192,9 +207,4 @@ pub const RESUME_UPLOADS: crate::ratelimit::Limit = crate::ratelimit::Limit {
     max: 20,
     window_secs: 3600,
 };
-#[cfg(feature = "ssr")]
-pub const ANSWERS: crate::ratelimit::Limit = crate::ratelimit::Limit {
-    action: "answer_account",
-    max: 240,
-    window_secs: 3600,
-};
+

@@ -159,7 +159,7 @@ mod tests {
         }
         for k in Kind::ALL {
             assert!(
-                bank.iter().filter(|q| q.kind == k).count() >= 20,
+                bank.iter().filter(|q| q.kind == *k).count() >= 20,
                 "kind {k:?} is thin"
             );
         }

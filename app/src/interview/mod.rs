@@ -8,6 +8,8 @@
 mod api;
 #[cfg(any(feature = "ssr", test))]
 pub mod bank;
+#[cfg(feature = "ssr")]
+pub mod desk;
 pub mod model;
 mod pages;
 #[cfg(any(feature = "ssr", test))]

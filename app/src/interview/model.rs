@@ -1,15 +1,13 @@
 //! The vocabulary of interviews, shared by browser and server: roles, question kinds,
 //! answer modes, and the named limits of setting one up.
 
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
 /// Named limits of an interview's setup and answers.
 pub const MIN_QUESTIONS: u8 = 3;
 pub const MAX_QUESTIONS: u8 = 15;
-/// Answers longer than this are refused (about 25 minutes of speech).
-pub const MAX_ANSWER_CHARS: usize = 8_000;
+pub use crate::feedback::MAX_ANSWER_CHARS;
 /// A pasted job description longer than this is refused.
 pub const MAX_JOB_DESCRIPTION_CHARS: usize = 20_000;
 pub const MAX_COMPANY_CHARS: usize = 100;
@@ -158,81 +156,15 @@ pub fn competency_label(slug: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Kinds of question: (slug, label).
-pub const KINDS: &[(&str, &str)] = &[
-    ("behavioural", "Behavioural"),
-    ("situational", "Situational"),
-    ("technical", "Technical"),
-    ("role-specific", "Role-specific"),
-    ("culture-fit", "Culture fit"),
-    ("system-design", "System design"),
-];
+pub use crate::feedback::Kind;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Behavioural,
-    Situational,
-    Technical,
-    RoleSpecific,
-    CultureFit,
-    SystemDesign,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 6] = [
-        Kind::Behavioural,
-        Kind::Situational,
-        Kind::Technical,
-        Kind::RoleSpecific,
-        Kind::CultureFit,
-        Kind::SystemDesign,
-    ];
-
-    pub fn slug(self) -> &'static str {
-        KINDS[self as usize].0
-    }
-
-    pub fn label(self) -> &'static str {
-        KINDS[self as usize].1
-    }
-
-    pub fn from_slug(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.slug() == s)
-    }
-
-    /// Questions about the candidate's own past, where a STAR story is the expected shape.
-    pub fn wants_story(self) -> bool {
-        matches!(
-            self,
-            Kind::Behavioural | Kind::Situational | Kind::CultureFit
-        )
-    }
-}
-
-/// How the candidate answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum AnswerMode {
-    #[default]
-    Text,
-    Voice,
-}
-
-impl AnswerMode {
-    pub fn slug(self) -> &'static str {
-        match self {
-            AnswerMode::Text => "text",
-            AnswerMode::Voice => "voice",
-        }
-    }
-
-    pub fn from_slug(s: &str) -> Option<AnswerMode> {
-        match s {
-            "text" => Some(AnswerMode::Text),
-            "voice" => Some(AnswerMode::Voice),
-            _ => None,
-        }
+crate::slug_enum! {
+    /// How the candidate answers.
+    #[derive(Default)]
+    pub enum AnswerMode {
+        #[default]
+        Text = "text",
+        Voice = "voice",
     }
 }
 
@@ -251,14 +183,14 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_through_their_slugs() {
-        for k in Kind::ALL {
-            assert_eq!(Kind::from_slug(k.slug()), Some(k));
+        for &k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>().ok(), Some(k));
             assert_eq!(
                 serde_json::to_string(&k).unwrap(),
-                format!("\"{}\"", k.slug())
+                format!("\"{}\"", k.as_str())
             );
         }
-        assert_eq!(Kind::from_slug("gossip"), None);
+        assert_eq!("gossip".parse::<Kind>().ok(), None);
     }
 
     #[test]

@@ -54,8 +54,8 @@ pub fn PracticePage() -> impl IntoView {
                                 <select id="s-role" name="setup[role]">{role_options(role.clone())}</select>
                                 <fieldset>
                                     <legend>"Question types (none ticked: a balanced mix)"</legend>
-                                    {KINDS.iter().map(|(slug, label)| view! {
-                                        <label class="check"><input type="checkbox" name="setup[kinds][]" value=*slug/>" " {*label}</label>
+                                    {Kind::ALL.iter().map(|k| view! {
+                                        <label class="check"><input type="checkbox" name="setup[kinds][]" value=k.as_str()/>" " {k.label()}</label>
                                     }).collect_view()}
                                 </fieldset>
                                 <fieldset>
@@ -394,7 +394,7 @@ fn ReportView(r: Report) -> impl IntoView {
 }
 
 #[component]
-fn ItemReport(it: Item, speech: Vec<(String, crate::voice::model::SpeechReport)>) -> impl IntoView {
+fn ItemReport(it: Item, speech: Vec<(crate::voice::model::Part, crate::voice::model::SpeechReport)>) -> impl IntoView {
     let heading = format!("Question {}: {}", it.position + 1, it.text);
     let eval: Option<Evaluation> = it.evaluation.clone();
     view! {
@@ -405,7 +405,7 @@ fn ItemReport(it: Item, speech: Vec<(String, crate::voice::model::SpeechReport)>
                 Some(a) => view! { <h3>"Your answer"</h3><blockquote>{a.clone()}</blockquote> }.into_any(),
                 None => view! { <p class="muted">"Skipped."</p> }.into_any(),
             }}
-            {speech.into_iter().map(|(part, s)| view! { <crate::voice::SpeechView s follow_up=part == "follow-up"/> }).collect_view()}
+            {speech.into_iter().map(|(part, s)| view! { <crate::voice::SpeechView s follow_up=part == crate::voice::model::Part::FollowUp/> }).collect_view()}
             {it.follow_up.clone().map(|f| view! {
                 <h3>"Follow-up"</h3><p>{f}</p>
                 <blockquote>{it.follow_up_answer.clone().unwrap_or_else(|| "(skipped)".into())}</blockquote>

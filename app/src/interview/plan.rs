@@ -75,11 +75,7 @@ fn default_kinds(role: &str) -> Vec<Kind> {
 
 /// A stable pseudo-random number from the seed and an id (FNV-1a then a mix).
 fn jitter(seed: u64, id: &str) -> f32 {
-    let mut h: u64 = 0xcbf29ce484222325 ^ seed;
-    for b in id.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
+    let mut h = crate::ids::fnv1a(seed, id.as_bytes());
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51afd7ed558ccd);
     h ^= h >> 33;

@@ -23,7 +23,7 @@ struct BankRow {
     id: String,
     text: String,
     roles: Vec<String>,
-    kind: String,
+    kind: Kind,
     difficulty: i64,
     competencies: Vec<String>,
     key_points: Vec<String>,
@@ -49,7 +49,7 @@ pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
             id: q.id.clone(),
             text: q.text.clone(),
             roles: q.roles.clone(),
-            kind: q.kind.slug().to_string(),
+            kind: q.kind,
             difficulty: q.difficulty as i64,
             competencies: q.competencies.clone(),
             key_points: q.key_points.clone(),
@@ -80,10 +80,10 @@ pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
 
 /// Live questions for a role (its own and general ones) of the given kinds.
 async fn candidates(db: &Db, role: &str, kinds: &[Kind]) -> Result<Vec<Question>, AppError> {
-    let kinds: Vec<String> = if kinds.is_empty() {
-        Kind::ALL.iter().map(|k| k.slug().to_string()).collect()
+    let kinds: Vec<Kind> = if kinds.is_empty() {
+        Kind::ALL.to_vec()
     } else {
-        kinds.iter().map(|k| k.slug().to_string()).collect()
+        kinds.to_vec()
     };
     let mut r = db
         .query(
@@ -99,7 +99,7 @@ async fn candidates(db: &Db, role: &str, kinds: &[Kind]) -> Result<Vec<Question>
         .into_iter()
         .filter_map(|b| {
             Some(Question {
-                kind: Kind::from_slug(&b.kind)?,
+                kind: b.kind,
                 id: b.id,
                 text: b.text,
                 roles: b.roles,
@@ -289,7 +289,7 @@ struct NewItem {
     position: i64,
     bank_id: Option<String>,
     text: String,
-    kind: String,
+    kind: Kind,
     competencies: Vec<String>,
     key_points: Vec<String>,
     personalised: bool,
@@ -355,7 +355,7 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
             position: i as i64,
             bank_id: p.bank_id,
             text: p.text,
-            kind: p.kind.slug().to_string(),
+            kind: p.kind,
             competencies: p.competencies,
             key_points: p.key_points,
             personalised: p.personalised,
@@ -377,11 +377,11 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
     .bind(("id", id.clone()))
     .bind(("uid", uid.to_string()))
     .bind(("role", setup.role))
-    .bind(("kinds", setup.kinds.iter().map(|k| k.slug().to_string()).collect::<Vec<_>>()))
+    .bind(("kinds", setup.kinds.clone()))
     .bind(("difficulty", setup.difficulty as i64))
     .bind(("company", setup.company))
     .bind(("jd", setup.job_description))
-    .bind(("mode", setup.mode.slug()))
+    .bind(("mode", setup.mode))
     .bind(("timer", setup.timer_secs.map(|t| t as i64)))
     .bind(("focus", setup.focus))
     .bind(("n", n))
@@ -414,28 +414,7 @@ pub async fn warm_up(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
     start(db, uid, setup, now).await
 }
 
-fn new_id() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    (0..20)
-        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)]))
-        .collect()
-}
-
-/// An interview id as people send it: 20 lower-case letters and digits (else 404).
-/// An interview id as the app makes them (20 lowercase letters and digits); anything else is
-/// a 404 without a query.
-pub(crate) fn check_id(id: &str) -> Result<(), AppError> {
-    if id.len() == 20
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
+pub(crate) use crate::ids::{check_id, new_id};
 
 // ---------------------------------------------------------------------------------------
 // Reading an interview
@@ -445,23 +424,23 @@ struct InterviewRow {
     id: String,
     role: String,
     company: Option<String>,
-    mode: String,
+    mode: AnswerMode,
     timer_secs: Option<i64>,
-    status: String,
+    status: InterviewStatus,
     created_at: i64,
     finished_at: Option<i64>,
     scores: Option<String>,
 }
 
 #[derive(Debug, Clone, SurrealValue)]
-struct ItemRow {
+pub(crate) struct ItemRow {
     position: i64,
     text: String,
-    kind: String,
+    kind: Kind,
     competencies: Vec<String>,
     key_points: Vec<String>,
     personalised: bool,
-    status: String,
+    pub(crate) status: ItemStatus,
     answer: Option<String>,
     follow_up: Option<String>,
     follow_up_answer: Option<String>,
@@ -495,10 +474,10 @@ fn view(iv: &InterviewRow, items: &[ItemRow]) -> InterviewView {
         .map(|it| Item {
             position: it.position as u32,
             text: it.text.clone(),
-            kind: Kind::from_slug(&it.kind).unwrap_or(Kind::Behavioural),
+            kind: it.kind,
             competencies: it.competencies.clone(),
             personalised: it.personalised,
-            status: ItemStatus::from_slug(&it.status),
+            status: it.status,
             answer: it.answer.clone(),
             follow_up: it.follow_up.clone(),
             follow_up_answer: it.follow_up_answer.clone(),
@@ -509,7 +488,7 @@ fn view(iv: &InterviewRow, items: &[ItemRow]) -> InterviewView {
                 .and_then(|e| serde_json::from_str(e).ok()),
         })
         .collect();
-    let finished = iv.status == "finished";
+    let finished = iv.status == InterviewStatus::Finished;
     let current = if finished {
         None
     } else {
@@ -519,7 +498,7 @@ fn view(iv: &InterviewRow, items: &[ItemRow]) -> InterviewView {
         id: iv.id.clone(),
         role: iv.role.clone(),
         company: iv.company.clone(),
-        mode: AnswerMode::from_slug(&iv.mode).unwrap_or_default(),
+        mode: iv.mode,
         timer_secs: iv.timer_secs.map(|t| t as u32),
         finished,
         created_at: iv.created_at,
@@ -544,7 +523,7 @@ async fn evaluate(
 ) -> Evaluation {
     ev.evaluate(&EvalRequest {
         question: item.text.clone(),
-        kind: Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural),
+        kind: item.kind,
         key_points: item.key_points.clone(),
         answer: answer.to_string(),
         delivery,
@@ -554,9 +533,9 @@ async fn evaluate(
 
 /// The item the person may act on now, or a clear 400 when the interview is over or the
 /// question is not the current one.
-async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<ItemRow, AppError> {
+pub(crate) async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<ItemRow, AppError> {
     let (iv, items) = load(db, uid, id).await?;
-    if iv.status == "finished" {
+    if iv.status == InterviewStatus::Finished {
         return Err(AppError::BadRequest(
             "This interview is finished. Start a new one to practise again.".into(),
         ));
@@ -565,7 +544,7 @@ async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<Ite
         .into_iter()
         .find(|i| i.position == position as i64)
         .ok_or(AppError::NotFound)?;
-    if ItemStatus::from_slug(&item.status).done() {
+    if item.status.done() {
         return Err(AppError::BadRequest(
             "This question is already answered. Choose \"Try again\" to answer it afresh.".into(),
         ));
@@ -589,8 +568,8 @@ pub async fn answer(
 ) -> Result<AnswerOutcome, AppError> {
     let text = super::validate::validate_answer(text)?;
     let item = current_item(db, uid, id, position).await?;
-    let kind = Kind::from_slug(&item.kind).unwrap_or(Kind::Behavioural);
-    let status = ItemStatus::from_slug(&item.status);
+    let kind = item.kind;
+    let status = item.status;
     if status == ItemStatus::Pending {
         if let Some(thin) = engine::thin_answer(kind, &text) {
             let question = engine::follow_up_question(thin, kind);
@@ -599,8 +578,8 @@ pub async fn answer(
                 uid,
                 id,
                 position,
-                &item.status,
-                "follow-up",
+                item.status,
+                ItemStatus::FollowUp,
                 Some(text),
                 Some(question.clone()),
                 None,
@@ -617,8 +596,8 @@ pub async fn answer(
             uid,
             id,
             position,
-            &item.status,
-            "answered",
+            item.status,
+            ItemStatus::Answered,
             Some(text),
             None,
             None,
@@ -633,7 +612,7 @@ pub async fn answer(
         let first = item.answer.clone().unwrap_or_default();
         let delivery = match delivery {
             Some(d) => Some(d),
-            None => crate::voice::service::delivery_for(db, uid, id, position, "answer").await?,
+            None => crate::voice::service::delivery_for(db, &spoken(uid, id, position)).await?,
         };
         let eval = evaluate(ev, &item, &format!("{first}\n\n{text}"), delivery).await;
         let score = eval.scores.overall;
@@ -642,8 +621,8 @@ pub async fn answer(
             uid,
             id,
             position,
-            &item.status,
-            "answered",
+            item.status,
+            ItemStatus::Answered,
             Some(first),
             item.follow_up.clone(),
             Some(text),
@@ -665,18 +644,18 @@ pub async fn skip(
     now: i64,
 ) -> Result<(), AppError> {
     let item = current_item(db, uid, id, position).await?;
-    if item.status == "follow-up" {
+    if item.status == ItemStatus::FollowUp {
         let first = item.answer.clone().unwrap_or_default();
         // A spoken first answer keeps its delivery score.
-        let delivery = crate::voice::service::delivery_for(db, uid, id, position, "answer").await?;
+        let delivery = crate::voice::service::delivery_for(db, &spoken(uid, id, position)).await?;
         let eval = evaluate(ev, &item, &first, delivery).await;
         update_item(
             db,
             uid,
             id,
             position,
-            &item.status,
-            "answered",
+            item.status,
+            ItemStatus::Answered,
             Some(first),
             item.follow_up.clone(),
             None,
@@ -690,8 +669,8 @@ pub async fn skip(
             uid,
             id,
             position,
-            &item.status,
-            "skipped",
+            item.status,
+            ItemStatus::Skipped,
             None,
             None,
             None,
@@ -702,10 +681,20 @@ pub async fn skip(
     }
 }
 
+/// The first (spoken) answer to question `position` of `uid`'s interview `id`.
+fn spoken(uid: &str, id: &str, position: u32) -> crate::voice::AnswerRef {
+    crate::voice::AnswerRef {
+        user: uid.to_string(),
+        interview: id.to_string(),
+        position,
+        part: crate::voice::model::Part::Answer,
+    }
+}
+
 /// Clears an answered or skipped question so it can be answered afresh.
 pub async fn retry(db: &Db, uid: &str, id: &str, position: u32) -> Result<(), AppError> {
     let (iv, items) = load(db, uid, id).await?;
-    if iv.status == "finished" {
+    if iv.status == InterviewStatus::Finished {
         return Err(AppError::BadRequest(
             "This interview is finished. Start a new one to practise again.".into(),
         ));
@@ -714,18 +703,17 @@ pub async fn retry(db: &Db, uid: &str, id: &str, position: u32) -> Result<(), Ap
         .into_iter()
         .find(|i| i.position == position as i64)
         .ok_or(AppError::NotFound)?;
-    if !ItemStatus::from_slug(&item.status).done() {
+    if !item.status.done() {
         return Err(AppError::BadRequest(
             "This question has not been answered yet.".into(),
         ));
     }
+    // The earlier answer's recordings go with it (first: a new recording must not meet them).
+    crate::voice::service::delete_for_item(db, uid, id, position).await?;
     db.query(
         "UPDATE interview_item SET status = 'pending', answer = NONE, follow_up = NONE, follow_up_answer = NONE, evaluation = NONE,
              answered_at = NONE, attempts = attempts + 1
-         WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;
-         -- The earlier answer's recordings go with it.
-         DELETE voice_segment WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;
-         DELETE voice_answer WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;",
+         WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos;",
     )
     .bind(("id", id.to_string()))
     .bind(("uid", uid.to_string()))
@@ -743,8 +731,8 @@ async fn update_item(
     uid: &str,
     id: &str,
     position: u32,
-    was: &str,
-    status: &str,
+    was: ItemStatus,
+    status: ItemStatus,
     answer: Option<String>,
     follow_up: Option<String>,
     follow_up_answer: Option<String>,
@@ -762,7 +750,7 @@ async fn update_item(
              WHERE interview = type::record('interview', $id) AND user = type::record('user', $uid) AND position = $pos AND status = $was
              RETURN VALUE position",
         )
-        .bind(("status", status.to_string()))
+        .bind(("status", status))
         .bind(("answer", answer))
         .bind(("fu", follow_up))
         .bind(("fua", follow_up_answer))
@@ -771,7 +759,7 @@ async fn update_item(
         .bind(("id", id.to_string()))
         .bind(("uid", uid.to_string()))
         .bind(("pos", position as i64))
-        .bind(("was", was.to_string()))
+        .bind(("was", was))
         .await?
         .check()?;
     let changed: Vec<i64> = r.take(0)?;
@@ -813,7 +801,7 @@ pub fn session_scores(evals: &[&Evaluation]) -> Option<Scores> {
 /// Ends the interview (questions not reached count as skipped) and stores its scores.
 pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppError> {
     let (iv, items) = load(db, uid, id).await?;
-    if iv.status == "finished" {
+    if iv.status == InterviewStatus::Finished {
         return Ok(());
     }
     let v = view(&iv, &items);
@@ -926,7 +914,7 @@ struct HistoryRow {
     id: String,
     role: String,
     created_at: i64,
-    status: String,
+    status: InterviewStatus,
     scores: Option<String>,
     answered: i64,
     total: i64,
@@ -959,7 +947,7 @@ pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
             id: h.id,
             role: h.role,
             created_at: h.created_at,
-            finished: h.status == "finished",
+            finished: h.status == InterviewStatus::Finished,
             answered: h.answered as u32,
             total: h.total as u32,
             scores: h

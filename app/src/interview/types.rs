@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{role_label, AnswerMode, Kind};
 use crate::feedback::{Evaluation, Scores, DIMENSIONS};
+use crate::voice::model::Part;
 
 /// Named limits of the profile.
 pub const MAX_BACKGROUND_CHARS: usize = 4_000;
@@ -78,32 +79,25 @@ pub struct Setup {
     pub focus: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ItemStatus {
-    Pending,
-    FollowUp,
-    Answered,
-    Skipped,
+crate::slug_enum! {
+    /// Whether an interview can still be answered.
+    pub enum InterviewStatus {
+        Active = "active",
+        Finished = "finished",
+    }
+}
+
+crate::slug_enum! {
+    /// Where one question of an interview stands.
+    pub enum ItemStatus {
+        Pending = "pending",
+        FollowUp = "follow-up",
+        Answered = "answered",
+        Skipped = "skipped",
+    }
 }
 
 impl ItemStatus {
-    pub fn slug(self) -> &'static str {
-        match self {
-            ItemStatus::Pending => "pending",
-            ItemStatus::FollowUp => "follow-up",
-            ItemStatus::Answered => "answered",
-            ItemStatus::Skipped => "skipped",
-        }
-    }
-    pub fn from_slug(s: &str) -> ItemStatus {
-        match s {
-            "follow-up" => ItemStatus::FollowUp,
-            "answered" => ItemStatus::Answered,
-            "skipped" => ItemStatus::Skipped,
-            _ => ItemStatus::Pending,
-        }
-    }
     pub fn done(self) -> bool {
         matches!(self, ItemStatus::Answered | ItemStatus::Skipped)
     }
@@ -166,21 +160,21 @@ pub struct Report {
     pub recommendations: Vec<String>,
     pub engines: Vec<String>,
     pub finished_at: Option<i64>,
-    /// Speech analytics of spoken answers: (question position, `answer` or `follow-up`, report).
+    /// Speech analytics of spoken answers: (question position, part, report).
     #[serde(default)]
-    pub speech: Vec<(u32, String, crate::voice::model::SpeechReport)>,
+    pub speech: Vec<(u32, Part, crate::voice::model::SpeechReport)>,
 }
 
 impl Report {
     /// The speech reports of one question, answer first.
-    pub fn speech_for(&self, position: u32) -> Vec<(String, crate::voice::model::SpeechReport)> {
+    pub fn speech_for(&self, position: u32) -> Vec<(Part, crate::voice::model::SpeechReport)> {
         let mut v: Vec<_> = self
             .speech
             .iter()
             .filter(|(p, _, _)| *p == position)
-            .map(|(_, part, r)| (part.clone(), r.clone()))
+            .map(|(_, part, r)| (*part, r.clone()))
             .collect();
-        v.sort_by_key(|(part, _)| part != "answer");
+        v.sort_by_key(|(part, _)| *part != Part::Answer);
         v
     }
 }
@@ -272,7 +266,7 @@ pub fn report_markdown(r: &Report, date: &str) -> String {
         for (part, s) in r.speech_for(item.position) {
             md.push_str(&format!(
                 "\n*Spoken{}: {:.0} s of speech, {:.0} words per minute (comfortable: 120–160), {} pause(s), longest {:.1} s, {} filler(s).*\n",
-                if part == "follow-up" { " follow-up" } else { "" },
+                if part == Part::FollowUp { " follow-up" } else { "" },
                 s.speaking_secs,
                 s.words_per_minute,
                 s.pauses.len(),

@@ -40,7 +40,7 @@ pub fn validate_setup(f: SetupForm) -> Result<Setup, AppError> {
         .map(str::trim)
         .filter(|k| !k.is_empty())
     {
-        let Some(kind) = Kind::from_slug(k) else {
+        let Ok(kind) = k.parse::<Kind>() else {
             return bad(format!(
                 "Unknown question type \"{}\".",
                 k.chars().take(30).collect::<String>()
@@ -70,7 +70,7 @@ pub fn validate_setup(f: SetupForm) -> Result<Setup, AppError> {
     )?;
     let mode = match f.mode.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
         None => AnswerMode::Text,
-        Some(m) => AnswerMode::from_slug(m).ok_or_else(|| {
+        Some(m) => m.parse::<AnswerMode>().map_err(|_| {
             AppError::BadRequest("Choose how you will answer: text or voice.".into())
         })?,
     };

@@ -7,9 +7,23 @@ use super::model::*;
 use crate::AppError;
 
 #[cfg(feature = "ssr")]
-fn ctx_and_user() -> Result<(crate::server_context::ServerContext, String), AppError> {
-    let caller = crate::server_context::require_caller()?;
-    let ctx = crate::server_context::ServerContext::get()?;
+struct Ctx {
+    db: crate::db::Db,
+    clock: crate::clock::Clock,
+    voice: super::VoiceState,
+}
+
+/// (ssr) What the voice server functions read from the server's contexts, and the
+/// signed-in caller's id (or 401).
+#[cfg(feature = "ssr")]
+fn ctx_and_user() -> Result<(Ctx, String), AppError> {
+    use crate::request::expect;
+    let caller = crate::auth::require_caller()?;
+    let ctx = Ctx {
+        db: expect()?,
+        clock: expect()?,
+        voice: expect()?,
+    };
     Ok((ctx, caller.user_id))
 }
 
@@ -76,19 +90,22 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
     );
     let ack = super::service::upload(
         &ctx.db,
+        ctx.voice.desk.as_ref(),
         &uid,
         &id,
         position,
-        seq,
-        start,
-        end,
-        audio,
-        ctx.transcriber.enabled(),
+        Segment {
+            seq,
+            start,
+            end,
+            wav: audio,
+        },
+        ctx.voice.transcriber.enabled(),
         ctx.clock.now(),
     )
     .await?;
     if !ack.duplicate {
-        ctx.voice_wake.notify_one();
+        ctx.voice.wake.notify_one();
     }
     Ok(ack)
 }
@@ -97,7 +114,15 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
 #[server(endpoint = "voice/status")]
 pub async fn get_voice_status(id: String, position: u32) -> Result<VoiceStatus, AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::status(&ctx.db, &uid, &id, position, ctx.transcriber.name()).await
+    super::service::status(
+        &ctx.db,
+        ctx.voice.desk.as_ref(),
+        &uid,
+        &id,
+        position,
+        ctx.voice.transcriber.name(),
+    )
+    .await
 }
 
 /// Hands in the spoken answer once its `count` segments have arrived; `transcript` is what
@@ -110,24 +135,24 @@ pub async fn hand_in_voice(
     transcript: Option<String>,
 ) -> Result<VoiceStatus, AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    crate::ratelimit::hit(&ctx.db, &crate::interview::ANSWERS, &uid, ctx.clock.now()).await?;
+    crate::ratelimit::hit(&ctx.db, &crate::ratelimit::ANSWERS, &uid, ctx.clock.now()).await?;
     let typed = transcript.filter(|t| !t.trim().is_empty());
     let status = super::service::hand_in(
         &ctx.db,
-        &ctx.evaluator,
+        ctx.voice.desk.as_ref(),
         &uid,
         &id,
         position,
         count,
         typed,
-        ctx.transcriber.name(),
+        ctx.voice.transcriber.name(),
         ctx.clock.now(),
     )
     .await?;
     // Segments that were gathering for a shared transcription pass go now (a worker busy at
     // this moment finds the permit `notify_one` leaves).
-    ctx.voice_wake.notify_waiters();
-    ctx.voice_wake.notify_one();
+    ctx.voice.wake.notify_waiters();
+    ctx.voice.wake.notify_one();
     Ok(status)
 }
 

@@ -20,3 +20,66 @@ mod whisper_net;
 
 pub use api::*;
 pub use pages::{SpeechView, VoiceRecorder};
+
+#[cfg(feature = "ssr")]
+pub use desk::{AnswerDesk, AnswerRef, BoxFuture, VoiceState};
+
+#[cfg(feature = "ssr")]
+mod desk {
+    use std::sync::Arc;
+
+    use super::model::Part;
+    use crate::db::Db;
+    use crate::feedback::DeliveryStats;
+    use crate::AppError;
+
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+    /// One part of one question of someone's interview: what a recording belongs to.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct AnswerRef {
+        pub user: String,
+        pub interview: String,
+        pub position: u32,
+        pub part: Part,
+    }
+
+    /// Questions and answers belong to interview practice, which sits above voice: it gives
+    /// voice this desk (wired by the server crate) to ask which part of a question a recording
+    /// answers and to hand a transcript in. Voice never reads interview tables itself.
+    pub trait AnswerDesk: Send + Sync {
+        /// The part of question `position` of `user`'s interview `interview` that is open for
+        /// an answer: 404 when there is no such question of theirs, 400 when it is answered or
+        /// the interview is finished.
+        fn open_part<'a>(
+            &'a self,
+            db: &'a Db,
+            user: &'a str,
+            interview: &'a str,
+            position: u32,
+        ) -> BoxFuture<'a, Result<Part, AppError>>;
+
+        /// The text as an answer would be stored (trimmed), or why it cannot be one.
+        fn check_answer(&self, text: &str) -> Result<String, AppError>;
+
+        /// Hands the transcript in as the answer, with what the audio told of its delivery.
+        fn hand_in<'a>(
+            &'a self,
+            db: &'a Db,
+            answer: &'a AnswerRef,
+            text: &'a str,
+            delivery: Option<DeliveryStats>,
+            now: i64,
+        ) -> BoxFuture<'a, Result<(), AppError>>;
+    }
+
+    /// What voice answers need from the server, provided as one Leptos context.
+    #[derive(Clone)]
+    pub struct VoiceState {
+        /// Who transcribes spoken answers (possibly nobody).
+        pub transcriber: Arc<super::transcribe::Transcriber>,
+        /// Wakes the transcription workers when a segment arrives.
+        pub wake: Arc<tokio::sync::Notify>,
+        pub desk: Arc<dyn AnswerDesk>,
+    }
+}

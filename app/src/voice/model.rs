@@ -21,6 +21,53 @@ pub const MAX_SPEECH_SECS_PER_ANSWER: f64 = 900.0;
 /// Where the browser posts segments (multipart: interview, position, seq, start, end, audio).
 pub const UPLOAD_PATH: &str = "/api/voice/segment";
 
+crate::slug_enum! {
+    /// Which part of a question a recording answers.
+    pub enum Part {
+        Answer = "answer",
+        FollowUp = "follow-up",
+    }
+}
+
+crate::slug_enum! {
+    /// Where one stored segment stands.
+    pub enum SegmentStatus {
+        /// Waiting for a transcription worker.
+        Queued = "queued",
+        /// A worker holds it (under a lease).
+        Transcribing = "transcribing",
+        Done = "done",
+        /// Every attempt failed; the person types what they said.
+        Failed = "failed",
+        /// Kept without a transcriber: the person types what they said.
+        Untranscribed = "untranscribed",
+    }
+}
+
+crate::slug_enum! {
+    /// Where a handed-in spoken answer stands.
+    pub enum AnswerStatus {
+        /// Waiting for its segments' transcripts.
+        Transcribing = "transcribing",
+        /// Being evaluated.
+        Completing = "completing",
+        /// The person must type (or correct) the transcript.
+        NeedsTranscript = "needs-transcript",
+        Done = "done",
+        Failed = "failed",
+    }
+}
+
+/// (ssr) One uploaded speech segment: its number in the answer, its place on the recording's
+/// timeline (s), and the WAV file.
+#[cfg(feature = "ssr")]
+pub struct Segment {
+    pub seq: u32,
+    pub start: f64,
+    pub end: f64,
+    pub wav: Vec<u8>,
+}
+
 /// The server's answer to an uploaded segment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SegmentAck {
@@ -35,19 +82,17 @@ pub struct SegmentView {
     pub seq: u32,
     pub start: f64,
     pub end: f64,
-    /// `queued`, `transcribing`, `done`, `failed` or `untranscribed` (no transcriber).
-    pub status: String,
+    pub status: SegmentStatus,
 }
 
 /// Where the spoken answer to the current question stands.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct VoiceStatus {
-    /// `answer` or `follow-up`: which part of the question the segments belong to.
-    pub part: String,
+    /// Which part of the question the segments belong to (none: the question is answered).
+    pub part: Option<Part>,
     pub segments: Vec<SegmentView>,
-    /// The handed-in answer: `transcribing`, `completing` (being evaluated),
-    /// `needs-transcript`, `done` or `failed`.
-    pub answer: Option<String>,
+    /// The handed-in answer, if it was handed in.
+    pub answer: Option<AnswerStatus>,
     /// Who transcribes (`None`: nobody; the person types what they said).
     pub transcriber: Option<String>,
     /// What was said so far (the segments transcribed, in order).

@@ -6,12 +6,13 @@
 
 use leptos::prelude::*;
 
-use crate::interview::model::MAX_ANSWER_CHARS;
+use super::model::Part;
+use crate::feedback::MAX_ANSWER_CHARS;
 
 /// The recorder for question `position` of interview `id` (`follow_up`: answering its follow-up).
 #[component]
 pub fn VoiceRecorder(id: String, position: u32, follow_up: bool) -> impl IntoView {
-    let part = if follow_up { "follow-up" } else { "answer" };
+    let part = if follow_up { Part::FollowUp } else { Part::Answer }.as_str();
     view! {
         <viva-recorder class="card voice" role="region" aria-labelledby="voice-title"
             data-interview=id data-position=position.to_string() data-part=part data-max-chars=MAX_ANSWER_CHARS.to_string()></viva-recorder>

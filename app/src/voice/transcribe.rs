@@ -15,8 +15,9 @@ use serde_json::{json, Value};
 use surrealdb::types::SurrealValue;
 use tokio::sync::Notify;
 
-use crate::feedback::evaluator::Evaluator;
 use crate::feedback::hosted::{Hosted, Protocol};
+use super::model::{AnswerStatus, Part, SegmentStatus};
+use super::AnswerDesk;
 use crate::{clock::Clock, db::is_conflict, db::Db, AppError};
 
 /// Workers per app node (each runs one transcription at a time).
@@ -231,7 +232,7 @@ struct Due {
     uid: String,
     interview: String,
     position: i64,
-    part: String,
+    part: Part,
     attempts: i64,
     secs: f64,
     seq: i64,
@@ -278,22 +279,22 @@ impl Workers {
     pub fn spawn(
         db: Db,
         transcriber: Arc<Transcriber>,
-        evaluator: Arc<Evaluator>,
+        desk: Arc<dyn AnswerDesk>,
         clock: Clock,
     ) -> Workers {
         let wake = Arc::new(Notify::new());
         if transcriber.enabled() {
             for _ in 0..WORKERS {
-                let (db, t, ev, clock, wake) = (
+                let (db, t, desk, clock, wake) = (
                     db.clone(),
                     transcriber.clone(),
-                    evaluator.clone(),
+                    desk.clone(),
                     clock.clone(),
                     wake.clone(),
                 );
                 tokio::spawn(async move {
                     loop {
-                        match work_once(&db, &t, &ev, &clock).await {
+                        match work_once(&db, &t, desk.as_ref(), &clock).await {
                             Ok(true) => continue,
                             Ok(false) => {}
                             Err(e) => tracing::warn!(error = %e, "transcription worker"),
@@ -314,7 +315,7 @@ impl Workers {
 struct Waiting {
     interview: String,
     position: i64,
-    part: String,
+    part: Part,
     since: i64,
     secs: f64,
 }
@@ -323,7 +324,7 @@ struct Waiting {
 struct AnswerKey {
     interview: String,
     position: i64,
-    part: String,
+    part: Part,
 }
 
 /// Whether an answer's queued segments are worth a transcription pass now: it was handed in
@@ -340,22 +341,25 @@ pub fn ready(handed_in: bool, waiting_since: i64, queued_secs: f64, now: i64) ->
 pub async fn work_once(
     db: &Db,
     t: &Transcriber,
-    ev: &Evaluator,
+    desk: &dyn AnswerDesk,
     clock: &Clock,
 ) -> Result<bool, AppError> {
     let now = clock.now();
-    const DUE: &str = "status = 'queued' OR (status = 'transcribing' AND lease_until <= $now)";
+    const DUE: &str = "status = $queued OR (status = $transcribing AND lease_until <= $now)";
     const FIELDS: &str = "record::id(id) AS id, record::id(user) AS uid, record::id(interview) AS interview, position, part, attempts, secs, seq";
     // Queued segments and those whose lease ran out, each an index range (segment_queue);
     // then the answers someone handed in and waits for.
     let mut r = db
         .query(
             "SELECT record::id(interview) AS interview, position, part, math::min(created_at) AS since, math::sum(secs) AS secs
-             FROM voice_segment WHERE status = 'queued' GROUP BY interview, position, part;
+             FROM voice_segment WHERE status = $queued GROUP BY interview, position, part;
              SELECT record::id(interview) AS interview, position, part, math::min(created_at) AS since, math::sum(secs) AS secs
-             FROM voice_segment WHERE status = 'transcribing' AND lease_until <= $now GROUP BY interview, position, part;
-             SELECT record::id(interview) AS interview, position, part FROM voice_answer WHERE status = 'transcribing';",
+             FROM voice_segment WHERE status = $transcribing AND lease_until <= $now GROUP BY interview, position, part;
+             SELECT record::id(interview) AS interview, position, part FROM voice_answer WHERE status = $handed_in;",
         )
+        .bind(("queued", SegmentStatus::Queued))
+        .bind(("transcribing", SegmentStatus::Transcribing))
+        .bind(("handed_in", AnswerStatus::Transcribing))
         .bind(("now", now))
         .await?
         .check()?;
@@ -380,7 +384,7 @@ pub async fn work_once(
         let key = AnswerKey {
             interview: first.interview.clone(),
             position: first.position,
-            part: first.part.clone(),
+            part: first.part,
         };
         if !ready(handed_in.contains(&key), first.since, first.secs, now) {
             continue;
@@ -392,7 +396,9 @@ pub async fn work_once(
             ))
             .bind(("interview", first.interview.clone()))
             .bind(("position", first.position))
-            .bind(("part", first.part.clone()))
+            .bind(("part", first.part))
+            .bind(("queued", SegmentStatus::Queued))
+            .bind(("transcribing", SegmentStatus::Transcribing))
             .bind(("now", now))
             .await?
             .check()?;
@@ -407,14 +413,16 @@ pub async fn work_once(
         let seqs: Vec<i64> = due.iter().map(|d| d.seq).collect();
         let claim = db
             .query(format!(
-                "UPDATE voice_segment SET status = 'transcribing', lease_until = $lease, attempts = attempts + 1
+                "UPDATE voice_segment SET status = $transcribing, lease_until = $lease, attempts = attempts + 1
                  WHERE interview = type::record('interview', $interview) AND position = $position AND part = $part AND seq IN $seqs AND ({DUE})
                  RETURN seq, audio"
             ))
             .bind(("interview", first.interview.clone()))
             .bind(("position", first.position))
-            .bind(("part", first.part.clone()))
+            .bind(("part", first.part))
             .bind(("seqs", seqs))
+            .bind(("queued", SegmentStatus::Queued))
+            .bind(("transcribing", SegmentStatus::Transcribing))
             .bind(("now", now))
             .bind(("lease", now + LEASE_SECS))
             .await
@@ -440,17 +448,17 @@ pub async fn work_once(
         let mut settled = false;
         for (d, result) in mine.iter().zip(results) {
             let (status, text, error) = match result {
-                Ok(text) => ("done", Some(text), None),
+                Ok(text) => (SegmentStatus::Done, Some(text), None),
                 Err(e) if d.attempts + 1 < ATTEMPTS => {
                     tracing::warn!(segment = %d.id, error = %e, "transcription failed; will retry");
-                    ("queued", None, Some(e))
+                    (SegmentStatus::Queued, None, Some(e))
                 }
                 Err(e) => {
                     tracing::warn!(segment = %d.id, error = %e, "transcription failed");
-                    ("failed", None, Some(e))
+                    (SegmentStatus::Failed, None, Some(e))
                 }
             };
-            settled |= status != "queued";
+            settled |= status != SegmentStatus::Queued;
             let (id, text, error) = (d.id.clone(), text.clone(), error.clone());
             with_retries(|| {
                 db.query("UPDATE type::record('voice_segment', $id) SET status = $status, transcript = $text, error = $error, lease_until = 0")
@@ -462,16 +470,13 @@ pub async fn work_once(
             .await?;
         }
         if settled {
-            super::service::try_complete(
-                db,
-                ev,
-                &mine[0].uid,
-                &first.interview,
-                first.position as u32,
-                &first.part,
-                clock.now(),
-            )
-            .await?;
+            let answer = super::AnswerRef {
+                user: mine[0].uid.clone(),
+                interview: first.interview.clone(),
+                position: first.position as u32,
+                part: first.part,
+            };
+            super::service::try_complete(db, desk, &answer, clock.now()).await?;
         }
         return Ok(true);
     }

@@ -453,3 +453,83 @@ async fn a_resume_is_read_replaced_and_deleted_and_a_refused_one_stores_nothing(
         .unwrap();
     assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
 }
+
+#[tokio::test]
+async fn audio_goes_with_its_interview_and_its_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::db::connect(
+        &format!("surrealkv://{}", dir.path().join("db").display()),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    sync_bank(&db, 1_000)
+        .await
+        .unwrap();
+    db.query(
+        "CREATE user:ann SET email = 'ann@example.org', name = 'Ann', password_hash = 'x', role = 'user', job_role = 'Nurse',
+             experience = 'mid', email_verified = true, disabled = false, terms_version = '1', terms_accepted_at = 0, age_confirmed_at = 0, created_at = 0",
+    )
+    .await
+    .unwrap()
+    .check()
+    .unwrap();
+    let wav = voice::wav::encode_i16(16_000, &vec![300i16; 8_000]);
+    let count = |db: Db| async move {
+        let mut r = db
+            .query("RETURN array::len((SELECT VALUE id FROM voice_segment))")
+            .await
+            .unwrap();
+        let n: Option<i64> = r.take(0).unwrap();
+        n.unwrap_or(-1)
+    };
+    let desk = super::super::desk::Desk {
+        evaluator: std::sync::Arc::new(crate::feedback::evaluator::Evaluator::default()),
+    };
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = warm_up(&db, "ann", 1_000)
+            .await
+            .unwrap();
+        for seq in 0..2 {
+            let ack = crate::voice::service::upload(
+                &db,
+                &desk,
+                "ann",
+                &id,
+                0,
+                crate::voice::model::Segment {
+                    seq,
+                    start: seq as f64,
+                    end: seq as f64 + 0.5,
+                    wav: wav.clone(),
+                },
+                false,
+                1_001,
+            )
+            .await
+            .unwrap();
+            assert!(!ack.duplicate);
+        }
+        ids.push(id);
+    }
+    assert_eq!(count(db.clone()).await, 4);
+    db.query("DELETE type::record('interview', $id)")
+        .bind(("id", ids[0].clone()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    assert_eq!(
+        count(db.clone()).await,
+        2,
+        "deleting an interview deletes its audio"
+    );
+    db.query("DELETE user:ann").await.unwrap().check().unwrap();
+    assert_eq!(
+        count(db.clone()).await,
+        0,
+        "deleting an account deletes its audio"
+    );
+}
+
