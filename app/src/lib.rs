@@ -10,6 +10,7 @@ pub mod slug;
 pub mod feedback;
 pub mod ids;
 pub mod interview;
+pub mod shell;
 pub mod ui;
 pub mod voice;
 
@@ -18,7 +19,6 @@ pub mod auth;
 pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod db;
-#[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod ratelimit;
@@ -26,7 +26,7 @@ pub mod ratelimit;
 pub mod request;
 
 pub use error::AppError;
-pub use ui::{shell, App};
+pub use shell::{shell, App};
 
 /// The product's name as shown to people.
 pub const PRODUCT_NAME: &str = "Viva";

@@ -419,9 +419,9 @@ async fn admin_setup(
     data_dir: &std::path::Path,
     now: i64,
 ) -> std::io::Result<()> {
-    use app::admin::service::{register_setup_token, Setup, SETUP_TOKEN_FILE};
+    use app::auth::people::{register_setup_token, Setup, SETUP_TOKEN_FILE};
     let path = data_dir.join(SETUP_TOKEN_FILE);
-    if app::admin::service::has_admin(db)
+    if app::auth::people::has_admin(db)
         .await
         .map_err(std::io::Error::other)?
     {
@@ -563,11 +563,11 @@ async fn admin_command(
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            app::admin::service::create_admin(&db, &email, &name, &password, now).await?;
+            app::auth::people::create_admin(&db, &email, &name, &password, now).await?;
             Ok(format!("{email} is now an admin account; sign in with it."))
         }
         config::AdminAction::Promote { email } => {
-            app::admin::service::promote(&db, &email, now).await?;
+            app::auth::people::promote(&db, &email, now).await?;
             Ok(format!("{email} is now an admin."))
         }
     }

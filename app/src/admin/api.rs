@@ -1,7 +1,7 @@
 //! Admin server functions: each starts with `require_admin()`.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+
 
 use crate::AppError;
 
@@ -22,51 +22,16 @@ impl Ctx {
         })
     }
 }
-#[cfg(feature = "ssr")]
-use surrealdb::types::SurrealValue;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(SurrealValue))]
-pub struct UserSummary {
-    pub id: String,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    pub email_verified: bool,
-    pub disabled: bool,
-    pub created_at: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub kind: String,
-    /// The account concerned, when there is one.
-    pub email: Option<String>,
-    pub detail: String,
-    pub at: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(SurrealValue))]
-pub struct OutboxItem {
-    pub id: String,
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub created_at: i64,
-    /// stored (no SMTP server), pending, sending, sent or failed.
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: i64,
-    pub last_error: Option<String>,
-}
+pub use crate::auth::{AuditEntry, UserSummary};
+pub use crate::mail::OutboxItem;
 
 /// Admin. People on this installation, newest first, optionally matching a search.
 #[server(endpoint = "admin/users")]
 pub async fn admin_users(search: String) -> Result<Vec<UserSummary>, AppError> {
     let ctx = Ctx::get()?;
     crate::auth::require_admin()?;
-    super::service::list_users(&ctx.db, &search).await
+    crate::auth::people::list_users(&ctx.db, &search).await
 }
 
 /// Admin. Makes an account a user or an admin.
@@ -74,7 +39,7 @@ pub async fn admin_users(search: String) -> Result<Vec<UserSummary>, AppError> {
 pub async fn admin_set_role(user_id: String, role: String) -> Result<(), AppError> {
     let ctx = Ctx::get()?;
     let me = crate::auth::require_admin()?;
-    super::service::set_role(&ctx.db, &me.user_id, &user_id, &role, ctx.clock.now()).await
+    crate::auth::people::set_role(&ctx.db, &me.user_id, &user_id, &role, ctx.clock.now()).await
 }
 
 /// Admin. Disables (signing it out everywhere) or enables an account.
@@ -82,7 +47,7 @@ pub async fn admin_set_role(user_id: String, role: String) -> Result<(), AppErro
 pub async fn admin_set_disabled(user_id: String, disabled: bool) -> Result<(), AppError> {
     let ctx = Ctx::get()?;
     let me = crate::auth::require_admin()?;
-    super::service::set_disabled(&ctx.db, &me.user_id, &user_id, disabled, ctx.clock.now()).await
+    crate::auth::people::set_disabled(&ctx.db, &me.user_id, &user_id, disabled, ctx.clock.now()).await
 }
 
 /// Admin. The newest security events, optionally of one kind.
@@ -90,7 +55,7 @@ pub async fn admin_set_disabled(user_id: String, disabled: bool) -> Result<(), A
 pub async fn admin_audit(kind: String) -> Result<Vec<AuditEntry>, AppError> {
     let ctx = Ctx::get()?;
     crate::auth::require_admin()?;
-    super::service::audit_log(&ctx.db, &kind).await
+    crate::auth::people::audit_log(&ctx.db, &kind).await
 }
 
 /// Admin. The newest e-mails and their delivery state.
@@ -101,20 +66,3 @@ pub async fn admin_outbox() -> Result<Vec<OutboxItem>, AppError> {
     crate::mail::outbox::list(&ctx.db, 100).await
 }
 
-/// Signed in, verified, nobody is admin yet (a fresh install), and the setup token from the
-/// server's data directory: become the admin.
-#[server(endpoint = "admin/claim")]
-pub async fn claim_admin(token: String) -> Result<(), AppError> {
-    let ctx = Ctx::get()?;
-    let me = crate::auth::require_caller()?;
-    crate::ratelimit::hit(
-        &ctx.db,
-        &crate::ratelimit::ADMIN_SETUP_PER_IP,
-        &crate::request::client_ip(),
-        ctx.clock.now(),
-    )
-    .await?;
-    super::service::claim_first_admin(&ctx.db, &me.user_id, &token, ctx.clock.now()).await?;
-    leptos_axum::redirect("/admin");
-    Ok(())
-}

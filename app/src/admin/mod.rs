@@ -3,8 +3,6 @@
 
 mod api;
 mod pages;
-#[cfg(feature = "ssr")]
-pub mod service;
 
 pub use api::*;
 pub use pages::{AdminAuditPage, AdminOutboxPage, AdminUsersPage};

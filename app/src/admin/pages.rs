@@ -57,15 +57,16 @@ pub fn AdminUsersPage() -> impl IntoView {
                             <th scope="col">"Status"</th><th scope="col">"Joined"</th><th scope="col">"Actions"</th></tr></thead>
                         <tbody>
                         {list.into_iter().map(|u| {
-                            let other_role = if u.role == "admin" { "user" } else { "admin" };
-                            let role_label = if u.role == "admin" { format!("Make {} a user", u.name) } else { format!("Make {} an admin", u.name) };
+                            let is_admin = u.role == crate::auth::Role::Admin;
+                            let other_role = if is_admin { crate::auth::Role::User } else { crate::auth::Role::Admin }.as_str();
+                            let role_label = if is_admin { format!("Make {} a user", u.name) } else { format!("Make {} an admin", u.name) };
                             let disable_label = if u.disabled { format!("Enable {}", u.name) } else { format!("Disable {}", u.name) };
                             let (role_id, access_id) = (u.id.clone(), u.id.clone());
                             view! {
                                 <tr>
                                     <td>{u.name.clone()}</td>
                                     <td>{u.email.clone()}</td>
-                                    <td>{u.role.clone()}</td>
+                                    <td>{u.role.as_str()}</td>
                                     <td>{if u.disabled { "disabled" } else if u.email_verified { "active" } else { "unconfirmed" }}</td>
                                     <td>{format_utc(u.created_at)}</td>
                                     <td class="actions">
@@ -73,7 +74,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                             <input type="hidden" name="user_id" value=role_id/>
                                             <input type="hidden" name="role" value=other_role/>
                                             <button type="submit" class="button small secondary" aria-label=role_label>
-                                                {if u.role == "admin" { "Make user" } else { "Make admin" }}
+                                                {if is_admin { "Make user" } else { "Make admin" }}
                                             </button>
                                         </ActionForm>
                                         <ActionForm action=set_disabled attr:class="inline">
@@ -156,7 +157,7 @@ pub fn AdminOutboxPage() -> impl IntoView {
                             <details>
                                 <summary>
                                     <strong>{m.subject.clone()}</strong>" to "{m.to.clone()}
-                                    <span class=format!("badge {}", m.status)>{m.status.clone()}</span>
+                                    <span class=format!("badge {}", m.status)>{m.status.as_str()}</span>
                                     <span class="muted">{format_utc(m.created_at)}</span>
                                 </summary>
                                 <p class="muted">{format!("Written {}; {} attempt(s)", format_utc(m.created_at), m.attempts)}

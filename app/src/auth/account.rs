@@ -253,16 +253,16 @@ pub async fn finish_email_change(
         .bind(("e", new_email.clone()))
         .bind(("sid", session_id.to_string()))
         .await?;
-    let errors = r.take_errors();
-    if !errors.is_empty() {
-        let not_pending = errors
-            .values()
-            .any(|e| e.to_string().contains("not pending"));
-        return Err(bad(if not_pending {
-            "Start again: enter your new address and your password."
-        } else {
-            "That address now belongs to another account."
-        }));
+    if let Some(e) = r.take_errors().into_values().next() {
+        return Err(match crate::db::classify(&e) {
+            crate::db::Fault::Thrown(_) => {
+                bad("Start again: enter your new address and your password.")
+            }
+            crate::db::Fault::Duplicate("user_email") => {
+                bad("That address now belongs to another account.")
+            }
+            _ => e.into(),
+        });
     }
     audit(
         db,

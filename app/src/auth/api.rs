@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use surrealdb::types::SurrealValue;
 
 /// (ssr) What the account server functions read from the server's contexts.
 #[cfg(feature = "ssr")]
@@ -46,12 +48,33 @@ pub struct SignUpForm {
     pub referral_code: Option<String>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(SurrealValue))]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: super::Role,
+    pub email_verified: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub kind: String,
+    /// The account concerned, when there is one.
+    pub email: Option<String>,
+    pub detail: String,
+    pub at: i64,
+}
+
 /// What the signed-in person sees of their own account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyAccount {
     pub name: String,
     pub email: String,
-    pub role: String,
+    pub role: super::Role,
     pub email_verified: bool,
     /// True on a fresh install until someone is admin: the dashboard offers the role.
     pub admin_offer: bool,
@@ -325,7 +348,7 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
             let mut me = super::service::me(&ctx.db, &c.user_id).await?;
             if let Some(m) = me.as_mut() {
                 m.admin_offer =
-                    m.email_verified && !crate::admin::service::has_admin(&ctx.db).await?;
+                    m.email_verified && !super::people::has_admin(&ctx.db).await?;
             }
             Ok(me)
         }
@@ -530,4 +553,22 @@ mod tests {
             "ada%2Bcv%40example.org"
         );
     }
+}
+
+/// Signed in, verified, nobody is admin yet (a fresh install), and the setup token from the
+/// server's data directory: become the admin.
+#[server(endpoint = "admin/claim")]
+pub async fn claim_admin(token: String) -> Result<(), AppError> {
+    let ctx = Ctx::get()?;
+    let me = super::require_caller()?;
+    crate::ratelimit::hit(
+        &ctx.db,
+        &crate::ratelimit::ADMIN_SETUP_PER_IP,
+        &crate::request::client_ip(),
+        ctx.clock.now(),
+    )
+    .await?;
+    super::people::claim_first_admin(&ctx.db, &me.user_id, &token, ctx.clock.now()).await?;
+    leptos_axum::redirect("/admin");
+    Ok(())
 }

@@ -14,6 +14,8 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
+pub mod people;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -22,22 +24,12 @@ pub mod tokens;
 
 pub use api::*;
 pub use pages::{AccountPage, DashboardPage, ResetPage, SignInPage, SignUpPage, VerifyPage};
-use serde::{Deserialize, Serialize};
 
-/// What an account may do. Checked on the server in every server function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
+crate::slug_enum! {
+    /// What an account may do. Checked on the server in every server function.
+    pub enum Role {
+        User = "user",
+        Admin = "admin",
     }
 }
 

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use surrealdb::types::SurrealValue;
 
-use super::service::{audit, new_id, start_session, user_by_email, SessionTokens};
+use super::service::{audit, start_session, user_by_email, SessionTokens};
 use super::tokens::CookieMode;
 use crate::{db::Db, ratelimit::Limit, AppError};
 
@@ -536,19 +536,26 @@ async fn create_user(db: &Db, email: &str, name: &str, now: i64) -> Result<Strin
     } else {
         name
     };
-    let id = new_id();
-    db.query(
-        "CREATE type::record('user', $id) SET email = $email, name = $name, password_hash = '!', role = 'user',
-            job_role = '', experience = 'mid', email_verified = true, disabled = false, terms_version = $terms,
-            terms_accepted_at = $now, age_confirmed_at = $now, referral_code = NONE, created_at = $now",
+    let id = super::service::insert_user(
+        db,
+        super::service::NewUser {
+            email: email.to_string(),
+            name,
+            password_hash: "!".into(),
+            role: super::Role::User,
+            job_role: String::new(),
+            experience: "mid".into(),
+            email_verified: true,
+            referral_code: None,
+        },
+        now,
     )
-    .bind(("id", id.clone()))
-    .bind(("email", email.to_string()))
-    .bind(("name", name))
-    .bind(("terms", super::service::TERMS_VERSION))
-    .bind(("now", now))
     .await?
-    .check()?;
+    .ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "{email} already has an account: sign in with your password, then link this provider on your account page."
+        ))
+    })?;
     audit(db, "sign_up", Some(&id), "oidc", now).await?;
     Ok(id)
 }

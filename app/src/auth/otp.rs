@@ -4,7 +4,7 @@
 
 use hmac::{Hmac, Mac};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
+
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -14,25 +14,26 @@ pub const OTP_TTL_SECS: i64 = 10 * 60;
 pub const OTP_MAX_ATTEMPTS: u32 = 5;
 pub const OTP_RESEND_COOLDOWN_SECS: i64 = 60;
 
-/// What a code may be used for; a code made for one purpose never works for another.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OtpPurpose {
-    VerifyEmail,
-    ResetPassword,
-    ChangeEmail,
-    ChangePassword,
-    DeleteAccount,
+crate::slug_enum! {
+    /// What a one-time code is for; a code works only for the purpose it was sent for.
+    pub enum OtpPurpose {
+        VerifyEmail = "verify_email",
+        ResetPassword = "reset_password",
+        ChangeEmail = "change_email",
+        ChangePassword = "change_password",
+        DeleteAccount = "delete_account",
+    }
 }
 
 impl OtpPurpose {
-    pub fn as_str(self) -> &'static str {
+    /// What the code lets the person do, as the e-mail says it: "Your code to …".
+    pub fn mail_phrase(self) -> &'static str {
         match self {
-            OtpPurpose::VerifyEmail => "verify_email",
-            OtpPurpose::ResetPassword => "reset_password",
-            OtpPurpose::ChangeEmail => "change_email",
-            OtpPurpose::ChangePassword => "change_password",
-            OtpPurpose::DeleteAccount => "delete_account",
+            OtpPurpose::VerifyEmail => "confirm your e-mail address",
+            OtpPurpose::ResetPassword => "choose a new password",
+            OtpPurpose::ChangeEmail => "change your e-mail address",
+            OtpPurpose::ChangePassword => "change your password",
+            OtpPurpose::DeleteAccount => "delete your account",
         }
     }
 }

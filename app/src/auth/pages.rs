@@ -115,7 +115,7 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| me());
-    let claim = ServerAction::<crate::admin::ClaimAdmin>::new();
+    let claim = ServerAction::<super::ClaimAdmin>::new();
     view! {
         <Title text="Dashboard"/>
         <Suspense fallback=|| view! { <p>"Loading your account…"</p> }>
@@ -146,7 +146,7 @@ pub fn DashboardPage() -> impl IntoView {
                             <li><A href="/history">"History and progress"</A></li>
                             <li><A href="/profile">"Your profile"</A></li>
                             <li><A href="/account">"Account and security"</A></li>
-                            {(m.role == "admin").then(|| view! { <li><A href="/admin">"Administration"</A></li> })}
+                            {(m.role == super::Role::Admin).then(|| view! { <li><A href="/admin">"Administration"</A></li> })}
                         </ul>
                         <SignOutButtons/>
                     </section>

@@ -107,7 +107,7 @@ pub(crate) struct UserRow {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub email_verified: bool,
     pub disabled: bool,
 }
@@ -121,13 +121,6 @@ pub(crate) fn bad(msg: impl Into<String>) -> AppError {
 
 pub(crate) use crate::ids::new_id;
 
-pub(crate) fn role_of(s: &str) -> Role {
-    if s == "admin" {
-        Role::Admin
-    } else {
-        Role::User
-    }
-}
 
 /// A person's name as typed at sign-up or in the profile: not empty, not too long, no control
 /// characters, and no web addresses (names are shown to others and greet people in e-mail).
@@ -171,6 +164,75 @@ pub fn looks_like_link(text: &str) -> bool {
 }
 
 pub use crate::address::normalize_email;
+
+/// What sign-up asked about someone's work, for their practice profile, and whether their
+/// address is confirmed.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct WorkInfo {
+    pub job_role: String,
+    pub experience: String,
+    pub email_verified: bool,
+}
+
+/// The [`WorkInfo`] of an account (`None`: no such account).
+pub async fn work_info(db: &Db, uid: &str) -> Result<Option<WorkInfo>, AppError> {
+    let mut r = db
+        .query("SELECT job_role, experience, email_verified FROM ONLY type::record('user', $uid)")
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    Ok(r.take(0)?)
+}
+
+/// A new account: what differs between signing up, a sign-in provider and `viva admin
+/// create-admin`. Everything else (terms accepted now, enabled) is the same for all three.
+pub(crate) struct NewUser {
+    pub email: String,
+    pub name: String,
+    /// `!` for an account without a password (provider sign-in).
+    pub password_hash: String,
+    pub role: Role,
+    pub job_role: String,
+    pub experience: String,
+    pub email_verified: bool,
+    pub referral_code: Option<String>,
+}
+
+/// Creates an account: its id, or `None` when the address already has one (the unique index
+/// decides, so two sign-ups racing for one address make one account). The one place a `user`
+/// row is made.
+pub(crate) async fn insert_user(
+    db: &Db,
+    u: NewUser,
+    now: i64,
+) -> Result<Option<String>, AppError> {
+    let id = new_id();
+    let res = db
+        .query(
+        "CREATE type::record('user', $id) SET email = $email, name = $name, password_hash = $hash, role = $role,
+            job_role = $job_role, experience = $experience, email_verified = $verified, disabled = false,
+            terms_version = $terms, terms_accepted_at = $now, age_confirmed_at = $now, referral_code = $referral,
+            created_at = $now",
+    )
+    .bind(("id", id.clone()))
+    .bind(("email", u.email))
+    .bind(("name", u.name))
+    .bind(("hash", u.password_hash))
+    .bind(("role", u.role))
+    .bind(("job_role", u.job_role))
+    .bind(("experience", u.experience))
+    .bind(("verified", u.email_verified))
+    .bind(("terms", TERMS_VERSION))
+    .bind(("now", now))
+    .bind(("referral", u.referral_code))
+    .await?
+    .check();
+    match res {
+        Ok(_) => Ok(Some(id)),
+        Err(e) if crate::db::classify(&e) == crate::db::Fault::Duplicate("user_email") => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
 
 pub(crate) async fn hash_password(pw: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || password::hash(&pw))
@@ -294,32 +356,23 @@ pub async fn sign_up(
         audit(db, "sign_up_existing_address", Some(&existing.id), "", now).await?;
         return Ok(());
     }
-    let id = new_id();
-    let created = db
-        .query(
-            "CREATE type::record('user', $id) SET email = $email, name = $name, password_hash = $hash, role = 'user',
-                job_role = $job_role, experience = $experience, email_verified = false, disabled = false,
-                terms_version = $terms, terms_accepted_at = $now, age_confirmed_at = $now, referral_code = $referral,
-                created_at = $now",
-        )
-        .bind(("id", id.clone()))
-        .bind(("email", email.clone()))
-        .bind(("name", name.clone()))
-        .bind(("hash", hash))
-        .bind(("job_role", job_role))
-        .bind(("experience", input.experience.as_str()))
-        .bind(("terms", TERMS_VERSION))
-        .bind(("now", now))
-        .bind(("referral", referral))
-        .await?
-        .check();
-    if created.is_err() {
-        // Lost a race with a sign-up for the same address (unique index): answer the same.
-        if user_by_email(db, &email).await?.is_some() {
-            return Ok(());
-        }
-        created?;
-    }
+    let created = insert_user(
+        db,
+        NewUser {
+            email: email.clone(),
+            name: name.clone(),
+            password_hash: hash,
+            role: Role::User,
+            job_role,
+            experience: input.experience.as_str().to_string(),
+            email_verified: false,
+            referral_code: referral,
+        },
+        now,
+    )
+    .await?;
+    // Lost a race with a sign-up for the same address (unique index): answer the same.
+    let Some(id) = created else { return Ok(()) };
     audit(db, "sign_up", Some(&id), "", now).await?;
     // The address is not confirmed yet: the e-mail carries no text the signer typed.
     issue_code(
@@ -402,7 +455,7 @@ pub async fn issue_code(
             .enqueue(
                 db,
                 sent_to,
-                &Message::code(&mailer.product, name, purpose, &code),
+                &Message::code(&mailer.product, name, purpose.mail_phrase(), &code),
                 now,
             )
             .await?;
@@ -620,7 +673,7 @@ pub(crate) async fn start_session(
     audit(db, "sign_in", Some(&user.id), how, now).await?;
     let caller = Caller {
         user_id: user.id.clone(),
-        role: role_of(&user.role),
+        role: user.role,
         session_id,
     };
     let access = keys
@@ -720,9 +773,18 @@ pub async fn refresh(
                 .bind(("sid", row.session.clone()))
                 .bind(("now", now))
                 .await;
-            let failed = match res {
-                Ok(mut r) => !r.take_errors().is_empty(),
-                Err(_) => true,
+            // Only "someone rotated it first" (the THROW, or the store's conflict) means read
+            // again; any other failure is a fault.
+            let error = match res {
+                Ok(mut r) => r.take_errors().into_values().next(),
+                Err(e) => Some(e),
+            };
+            let failed = match error {
+                None => false,
+                Some(e) => match crate::db::classify(&e) {
+                    crate::db::Fault::Thrown(_) | crate::db::Fault::Conflict => true,
+                    _ => return Err(e.into()),
+                },
             };
             if failed {
                 // Another request rotated this token at the same moment (or the store made one of
@@ -738,7 +800,7 @@ pub async fn refresh(
         }
         let caller = Caller {
             user_id: user.id,
-            role: role_of(&user.role),
+            role: user.role,
             session_id: row.session,
         };
         let access = keys
@@ -767,7 +829,7 @@ async fn successor_exists(db: &Db, successor: &str) -> Result<bool, AppError> {
 #[derive(Debug, SurrealValue)]
 struct LiveRow {
     live: bool,
-    role: String,
+    role: Role,
 }
 
 /// Checks an access token and that its session and account are still live. The role is read
@@ -792,7 +854,7 @@ pub async fn authenticate(
     match row {
         Some(LiveRow { live: true, role }) => Ok(Caller {
             user_id: claims.sub,
-            role: role_of(&role),
+            role,
             session_id: claims.sid,
         }),
         _ => Err(AppError::Unauthorized),

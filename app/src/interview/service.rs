@@ -128,8 +128,6 @@ struct ProfileRow {
     target_roles: Option<Vec<String>>,
     target_companies: Option<Vec<String>>,
     skills: Option<Vec<String>>,
-    job_title: String,
-    experience: String,
     resume: Option<ResumeRow>,
 }
 
@@ -147,21 +145,24 @@ pub async fn load_profile(db: &Db, uid: &str) -> Result<Profile, AppError> {
         .query(
             "LET $p = (SELECT * FROM profile WHERE user = type::record('user', $uid) LIMIT 1)[0];
              LET $r = (SELECT file_name, bytes, uploaded_at, string::len(text) AS characters, skills FROM resume WHERE user = type::record('user', $uid) LIMIT 1)[0];
-             SELECT $p.background AS background, $p.target_roles AS target_roles, $p.target_companies AS target_companies,
-                    $p.skills AS skills, job_role AS job_title, experience, $r AS resume FROM ONLY type::record('user', $uid);",
+             RETURN { background: $p.background, target_roles: $p.target_roles, target_companies: $p.target_companies,
+                    skills: $p.skills, resume: $r };",
         )
         .bind(("uid", uid.to_string()))
         .await?
         .check()?;
     let row: Option<ProfileRow> = r.take(2)?;
-    let row = row.ok_or(AppError::Unauthorized)?;
+    let row = row.ok_or_else(|| AppError::internal("profile", "no row"))?;
+    let work = crate::auth::service::work_info(db, uid)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     Ok(Profile {
         background: row.background.unwrap_or_default(),
         target_roles: row.target_roles.unwrap_or_default(),
         target_companies: row.target_companies.unwrap_or_default(),
         skills: row.skills.unwrap_or_default(),
-        job_title: row.job_title,
-        experience: row.experience,
+        job_title: work.job_role,
+        experience: work.experience,
         resume: row.resume.map(|r| ResumeInfo {
             file_name: r.file_name,
             bytes: r.bytes as u64,
@@ -272,12 +273,10 @@ pub async fn check_quota(_db: &Db, _uid: &str) -> Result<(), AppError> {
 }
 
 async fn require_verified(db: &Db, uid: &str) -> Result<(), AppError> {
-    let mut r = db
-        .query("SELECT VALUE email_verified FROM ONLY type::record('user', $uid)")
-        .bind(("uid", uid.to_string()))
+    match crate::auth::service::work_info(db, uid)
         .await?
-        .check()?;
-    match r.take::<Option<bool>>(0)? {
+        .map(|w| w.email_verified)
+    {
         Some(true) => Ok(()),
         Some(false) => Err(AppError::BadRequest("Confirm your e-mail address before starting an interview: enter the code we sent you on the confirmation page.".into())),
         None => Err(AppError::Unauthorized),

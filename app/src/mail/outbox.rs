@@ -12,6 +12,7 @@ use surrealdb::types::SurrealValue;
 use tokio::sync::Notify;
 
 use super::Message;
+use super::{OutboxItem, OutboxStatus};
 use crate::{clock::Clock, db::Db, AppError};
 
 /// Named limits of delivery.
@@ -107,7 +108,11 @@ impl Mailer {
         msg: &Message,
         now: i64,
     ) -> Result<(), AppError> {
-        let status = if self.delivers() { "pending" } else { "stored" };
+        let status = if self.delivers() {
+            OutboxStatus::Pending
+        } else {
+            OutboxStatus::Stored
+        };
         let mut r = db
             .query(
                 "CREATE outbox SET to = $to, subject = $subject, text = $text, html = $html, created_at = $now,
@@ -142,9 +147,11 @@ impl Mailer {
         let mut r = db
             .query(
                 "SELECT record::id(id) AS id, to, subject, text, html, attempts FROM outbox
-                 WHERE (status = 'pending' AND next_attempt_at <= $now) OR (status = 'sending' AND lease_until <= $now)
+                 WHERE (status = $pending AND next_attempt_at <= $now) OR (status = $sending AND lease_until <= $now)
                  ORDER BY next_attempt_at LIMIT 50",
             )
+            .bind(("pending", OutboxStatus::Pending))
+            .bind(("sending", OutboxStatus::Sending))
             .bind(("now", now))
             .await?
             .check()?;
@@ -154,10 +161,12 @@ impl Mailer {
             // Claim it: only one worker (of possibly several nodes) sends each message.
             let mut r = db
                 .query(
-                    "UPDATE type::record('outbox', $id) SET status = 'sending', lease_until = $lease
-                     WHERE (status = 'pending' AND next_attempt_at <= $now) OR (status = 'sending' AND lease_until <= $now)
+                    "UPDATE type::record('outbox', $id) SET status = $sending, lease_until = $lease
+                     WHERE (status = $pending AND next_attempt_at <= $now) OR (status = $sending AND lease_until <= $now)
                      RETURN VALUE record::id(id)",
                 )
+                .bind(("pending", OutboxStatus::Pending))
+                .bind(("sending", OutboxStatus::Sending))
                 .bind(("id", row.id.clone()))
                 .bind(("now", now))
                 .bind(("lease", now + SEND_LEASE_SECS))
@@ -171,7 +180,8 @@ impl Mailer {
             match self.send(smtp, &row).await {
                 Ok(()) => {
                     // What was sent is not kept: codes and personal text leave the database.
-                    db.query("UPDATE type::record('outbox', $id) SET status = 'sent', attempts = $a, lease_until = NONE, last_error = NONE, text = '', html = ''")
+                    db.query("UPDATE type::record('outbox', $id) SET status = $sent, attempts = $a, lease_until = NONE, last_error = NONE, text = '', html = ''")
+                        .bind(("sent", OutboxStatus::Sent))
                         .bind(("id", row.id.clone()))
                         .bind(("a", attempts))
                         .await?
@@ -186,8 +196,8 @@ impl Mailer {
                         retry_delay(attempts)
                     };
                     let (status, at) = match next {
-                        Some(d) => ("pending", now + d),
-                        None => ("failed", now),
+                        Some(d) => (OutboxStatus::Pending, now + d),
+                        None => (OutboxStatus::Failed, now),
                     };
                     db.query(
                         "UPDATE type::record('outbox', $id) SET status = $status, attempts = $a, next_attempt_at = $at,
@@ -200,7 +210,7 @@ impl Mailer {
                     .bind(("err", error.clone()))
                     .await?
                     .check()?;
-                    tracing::warn!(message = %row.id, attempts, status, error, "e-mail not sent");
+                    tracing::warn!(message = %row.id, attempts, status = %status, error, "e-mail not sent");
                 }
             }
         }
@@ -252,7 +262,7 @@ impl Mailer {
 
 /// The newest messages, for admins: one-time codes masked (an admin must not be able to use
 /// someone else's code), bodies of sent messages already blank.
-pub async fn list(db: &Db, limit: usize) -> Result<Vec<crate::admin::OutboxItem>, AppError> {
+pub async fn list(db: &Db, limit: usize) -> Result<Vec<OutboxItem>, AppError> {
     let mut r = db
         .query(
             "SELECT record::id(id) AS id, to, subject, text, created_at, status, attempts, next_attempt_at, last_error
@@ -261,7 +271,7 @@ pub async fn list(db: &Db, limit: usize) -> Result<Vec<crate::admin::OutboxItem>
         .bind(("limit", limit as i64))
         .await?
         .check()?;
-    let mut items: Vec<crate::admin::OutboxItem> = r.take(0)?;
+    let mut items: Vec<OutboxItem> = r.take(0)?;
     for m in &mut items {
         m.text = super::mask_codes(&m.text);
     }

@@ -1,12 +1,14 @@
-//! Administration: the people on this installation, their roles and access, the security
-//! audit log and the e-mail outbox. Callers are checked in the server functions.
+//! (ssr) People on this installation as administrators manage them: listing, roles, access,
+//! the first administrator (setup token), and the security audit log. Accounts own these
+//! tables; the admin pages call in here. Callers are checked in the server functions.
 
 use surrealdb::types::SurrealValue;
 
 use super::api::{AuditEntry, UserSummary};
-use crate::auth::password;
-use crate::auth::service::{
-    audit, bad, hash_password, new_id, normalize_email, revoke_all_sessions, user_by_email,
+use super::password;
+use super::Role;
+use super::service::{
+    audit, bad, hash_password, normalize_email, revoke_all_sessions, user_by_email,
 };
 use crate::{db::Db, AppError};
 
@@ -36,7 +38,8 @@ pub async fn list_users(db: &Db, search: &str) -> Result<Vec<UserSummary>, AppEr
 
 async fn admin_count(db: &Db) -> Result<i64, AppError> {
     let mut r = db
-        .query("RETURN count(SELECT id FROM user WHERE role = 'admin' AND disabled = false)")
+        .query("RETURN count(SELECT id FROM user WHERE role = $admin AND disabled = false)")
+        .bind(("admin", Role::Admin))
         .await?
         .check()?;
     Ok(r.take::<Option<i64>>(0)?.unwrap_or(0))
@@ -54,10 +57,10 @@ pub async fn set_role(
     role: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    if !matches!(role, "user" | "admin") {
+    let Ok(role) = role.parse::<Role>() else {
         return Err(bad("A role is either user or admin."));
-    }
-    if role == "user" && actor == user_id && admin_count(db).await? <= 1 {
+    };
+    if role == Role::User && actor == user_id && admin_count(db).await? <= 1 {
         return Err(bad(
             "You are the only admin: make someone else admin first.",
         ));
@@ -65,7 +68,7 @@ pub async fn set_role(
     let mut r = db
         .query("UPDATE type::record('user', $id) SET role = $role RETURN VALUE record::id(id)")
         .bind(("id", user_id.to_string()))
-        .bind(("role", role.to_string()))
+        .bind(("role", role))
         .await?
         .check()?;
     let done: Vec<String> = r.take(0)?;
@@ -178,7 +181,7 @@ pub async fn claim_first_admin(
     if has_admin(db).await? {
         return Err(AppError::Forbidden);
     }
-    let user = crate::auth::service::user_by_id(db, user_id)
+    let user = super::service::user_by_id(db, user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
     if !user.email_verified || user.disabled {
@@ -189,18 +192,27 @@ pub async fn claim_first_admin(
     let mut r = db
         .query(
             "BEGIN TRANSACTION;
-             IF count(SELECT id FROM user WHERE role = 'admin') > 0 { THROW 'taken' };
+             IF count(SELECT id FROM user WHERE role = $admin) > 0 { THROW 'taken' };
              IF (SELECT VALUE hash FROM type::record('admin_setup', 'token'))[0] != $h { THROW 'wrong token' };
-             LET $changed = (UPDATE type::record('user', $id) SET role = 'admin' WHERE email_verified = true AND disabled = false RETURN VALUE record::id(id));
+             LET $changed = (UPDATE type::record('user', $id) SET role = $admin WHERE email_verified = true AND disabled = false RETURN VALUE record::id(id));
              IF array::len($changed) = 0 { THROW 'not eligible' };
              DELETE type::record('admin_setup', 'token');
              COMMIT TRANSACTION;",
         )
         .bind(("id", user_id.to_string()))
         .bind(("h", token_hash(token)))
+        .bind(("admin", Role::Admin))
         .await?;
-    if !r.take_errors().is_empty() {
-        if has_admin(db).await? {
+    // Only the query's own refusals mean "no"; any other failure is a fault (a 500, logged).
+    let refused = match r.take_errors().into_values().next() {
+        None => None,
+        Some(e) => match crate::db::classify(&e) {
+            crate::db::Fault::Thrown(why) => Some(why),
+            _ => return Err(e.into()),
+        },
+    };
+    if let Some(why) = refused {
+        if why.contains("taken") || has_admin(db).await? {
             return Err(AppError::Forbidden);
         }
         audit(
@@ -263,7 +275,7 @@ pub async fn create_admin(
 ) -> Result<(), AppError> {
     let email = normalize_email(email)?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > crate::auth::service::MAX_NAME_CHARS {
+    if name.is_empty() || name.chars().count() > super::service::MAX_NAME_CHARS {
         return Err(bad("Give a name (at most 100 characters)."));
     }
     if user_by_email(db, &email).await?.is_some() {
@@ -273,20 +285,22 @@ pub async fn create_admin(
     }
     password::check_policy(pw, &[&email, name]).map_err(bad)?;
     let hash = hash_password(pw.to_string()).await?;
-    let id = new_id();
-    db.query(
-        "CREATE type::record('user', $id) SET email = $email, name = $name, password_hash = $hash, role = 'admin',
-            job_role = '', experience = 'mid', email_verified = true, disabled = false, terms_version = $terms,
-            terms_accepted_at = $now, age_confirmed_at = $now, referral_code = NONE, created_at = $now",
+    let id = super::service::insert_user(
+        db,
+        super::service::NewUser {
+            email,
+            name: name.to_string(),
+            password_hash: hash,
+            role: Role::Admin,
+            job_role: String::new(),
+            experience: "mid".into(),
+            email_verified: true,
+            referral_code: None,
+        },
+        now,
     )
-    .bind(("id", id.clone()))
-    .bind(("email", email))
-    .bind(("name", name.to_string()))
-    .bind(("hash", hash))
-    .bind(("terms", crate::auth::service::TERMS_VERSION))
-    .bind(("now", now))
     .await?
-    .check()?;
+    .ok_or_else(|| bad("That address already has an account: use `viva admin promote`."))?;
     audit(
         db,
         "role_changed",
@@ -303,8 +317,9 @@ pub async fn promote(db: &Db, email: &str, now: i64) -> Result<(), AppError> {
     let user = user_by_email(db, &email)
         .await?
         .ok_or_else(|| bad(format!("No account has the address {email}.")))?;
-    db.query("UPDATE type::record('user', $id) SET role = 'admin'")
+    db.query("UPDATE type::record('user', $id) SET role = $admin")
         .bind(("id", user.id.clone()))
+        .bind(("admin", Role::Admin))
         .await?
         .check()?;
     audit(
@@ -346,7 +361,7 @@ mod tests {
         .unwrap();
         let users = list_users(&db, "").await.unwrap();
         let me = &users[0].id;
-        assert_eq!(users[0].role, "admin");
+        assert_eq!(users[0].role, crate::auth::Role::Admin);
         assert!(set_role(&db, me, me, "user", 2)
             .await
             .unwrap_err()

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{theme::ThemeToggle, ErrorView};
+use crate::ui::{theme::ThemeToggle, ErrorView};
 
 /// Header with navigation, the page, and a footer. Errors raised by a page are caught here
 /// and shown in place of the page, with the layout still around them.
@@ -29,7 +29,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     <li><A href="/dashboard">"Dashboard"</A></li>
                                     <li><A href="/practice">"Practise"</A></li>
                                     <li><A href="/history">"Progress"</A></li>
-                                    {(m.role == "admin").then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
+                                    {(m.role == crate::auth::Role::Admin).then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
                                 }.into_any(),
                                 _ => view! { <li><A href="/signin">"Sign in"</A></li> }.into_any(),
                             }}

@@ -1,0 +1,70 @@
+//! The application shell: the document, the routes and layout, and the pages that belong to
+//! no feature (landing, privacy notice). It sits above every feature and is the one module
+//! of the app that knows them all.
+
+mod home;
+mod layout;
+mod privacy;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document rendered on the server around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                // Runs before first paint so the page never flashes the wrong theme.
+                <script nonce=nonce>{crate::ui::theme::EARLY_THEME_SCRIPT}</script>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/viva.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Viva".to_string() } else { format!("{page} · Viva") }/>
+        <Router>
+            <layout::Layout>
+                <Routes fallback=crate::ui::NotFound>
+                    <Route path=path!("/") view=home::HomePage/>
+                    <Route path=path!("/privacy") view=privacy::PrivacyPage/>
+                    <Route path=path!("/contact") view=crate::contact::ContactPage/>
+                    <Route path=path!("/signup") view=crate::auth::SignUpPage/>
+                    <Route path=path!("/verify") view=crate::auth::VerifyPage/>
+                    <Route path=path!("/signin") view=crate::auth::SignInPage/>
+                    <Route path=path!("/dashboard") view=crate::auth::DashboardPage/>
+                    <Route path=path!("/reset") view=crate::auth::ResetPage/>
+                    <Route path=path!("/account") view=crate::auth::AccountPage/>
+                    <Route path=path!("/practice") view=crate::interview::PracticePage/>
+                    <Route path=path!("/interview/:id") view=crate::interview::InterviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/interview/:id/report") view=crate::interview::ReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/history") view=crate::interview::HistoryPage/>
+                    <Route path=path!("/profile") view=crate::interview::ProfilePage/>
+                    <Route path=path!("/admin") view=crate::admin::AdminUsersPage/>
+                    <Route path=path!("/admin/audit") view=crate::admin::AdminAuditPage/>
+                    <Route path=path!("/admin/outbox") view=crate::admin::AdminOutboxPage/>
+                </Routes>
+            </layout::Layout>
+        </Router>
+    }
+}

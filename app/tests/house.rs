@@ -1,0 +1,114 @@
+//! The house rule: features depend one way. ARCHITECTURE.md lists the modules of `app/src` in
+//! order, lowest first; a module may use (`crate::…`) only modules listed before it. This test
+//! reads the sources and fails when a use points up or sideways (an import cycle coming back).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Items of the crate root every module may use.
+const ROOT_ITEMS: &[(&str, &str)] = &[
+    ("AppError", "error"),
+    ("VERSION", ""),
+    ("PRODUCT_NAME", ""),
+    ("slug_enum", "slug"),
+    ("slug_surreal", "slug"),
+];
+
+fn order() -> Vec<String> {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
+        .expect("ARCHITECTURE.md");
+    let start = doc.find("<!-- house order -->").expect("ARCHITECTURE.md marks the order with <!-- house order -->");
+    let block = &doc[start..];
+    let open = block.find("```").unwrap() + 3;
+    let close = open + block[open..].find("```").unwrap();
+    block[open..close]
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The code of a file without its test module (tests may reach anything they set up).
+fn code(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    if name == "tests.rs" || path.components().any(|c| c.as_os_str() == "tests") {
+        return None;
+    }
+    let src = std::fs::read_to_string(path).ok()?;
+    Some(match src.find("#[cfg(test)]\nmod tests") {
+        Some(i) => src[..i].to_string(),
+        None => src,
+    })
+}
+
+/// The top-level modules a piece of code names through `crate::`.
+fn uses(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + 7..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for part in group[..end].split(',') {
+                let name: String = part.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                out.push(name);
+            }
+        } else {
+            out.push(rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
+        }
+    }
+    out
+}
+
+#[test]
+fn features_depend_one_way_in_the_documented_order() {
+    let order = order();
+    let rank: BTreeMap<&str, usize> = order.iter().enumerate().map(|(i, m)| (m.as_str(), i)).collect();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut wrong = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).unwrap();
+        let module = rel.components().next().unwrap().as_os_str().to_str().unwrap().trim_end_matches(".rs").to_string();
+        if module == "lib" {
+            continue;
+        }
+        let Some(&mine) = rank.get(module.as_str()) else {
+            wrong.push(format!("{module} (app/src/{}) is not in the order in ARCHITECTURE.md", rel.display()));
+            continue;
+        };
+        let Some(code) = code(f) else { continue };
+        for used in uses(&code) {
+            let target = ROOT_ITEMS.iter().find(|(item, _)| *item == used).map(|(_, m)| m.to_string()).unwrap_or(used.clone());
+            if target.is_empty() || target == module {
+                continue;
+            }
+            match rank.get(target.as_str()) {
+                Some(&theirs) if theirs < mine => {}
+                Some(_) => wrong.push(format!("app/src/{} ({module}) uses {target}, which is not below it", rel.display())),
+                None => wrong.push(format!("app/src/{} uses crate::{used}, which is not in the order", rel.display())),
+            }
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert!(wrong.is_empty(), "the house order is broken:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_check_sees_a_use_that_points_up() {
+    assert_eq!(uses("use crate::{db::Db, AppError};\nlet x = crate::voice::model::Part::Answer;"), ["db", "AppError", "voice"]);
+}
