@@ -1,5 +1,11 @@
 //! The one error type of the app layer. It crosses the wire to the browser typed (server
 //! functions return `Result<T, AppError>`), and the error boundary renders it.
+//!
+//! On the wire every error has one JSON shape, the same for the Rust client and for
+//! `public/voice/recorder.js`:
+//! `{"kind": "rate_limited", "message": "Too many attempts. Try again in 42 s.", "retry_after": 42}`
+//! — `kind` (one of [`ErrorKind`]), `message` (for people), `retry_after` (seconds; only for
+//! `rate_limited`).
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -7,6 +13,7 @@ use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", try_from = "WireError")]
 pub enum AppError {
     /// The input was wrong; the message says what to change.
     #[error("{0}")]
@@ -28,7 +35,77 @@ pub enum AppError {
     Transport(String),
 }
 
+crate::slug_enum! {
+    /// What kind of error it is, as the browser reads it.
+    pub enum ErrorKind {
+        BadRequest = "bad_request",
+        Unauthorized = "unauthorized",
+        Forbidden = "forbidden",
+        NotFound = "not_found",
+        RateLimited = "rate_limited",
+        Internal = "internal",
+        Transport = "transport",
+    }
+}
+
+/// The JSON shape of an error on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireError {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl From<AppError> for WireError {
+    fn from(e: AppError) -> WireError {
+        WireError {
+            kind: e.kind(),
+            message: e.to_string(),
+            retry_after: match e {
+                AppError::RateLimited(s) => Some(s),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl TryFrom<WireError> for AppError {
+    type Error = String;
+    fn try_from(w: WireError) -> Result<AppError, String> {
+        Ok(match w.kind {
+            ErrorKind::BadRequest => AppError::BadRequest(w.message),
+            ErrorKind::Unauthorized => AppError::Unauthorized,
+            ErrorKind::Forbidden => AppError::Forbidden,
+            ErrorKind::NotFound => AppError::NotFound,
+            ErrorKind::RateLimited => AppError::RateLimited(
+                w.retry_after
+                    .ok_or("a rate_limited error without retry_after")?,
+            ),
+            ErrorKind::Internal => AppError::Internal,
+            ErrorKind::Transport => AppError::Transport(
+                w.message
+                    .strip_prefix("Could not reach the server: ")
+                    .unwrap_or(&w.message)
+                    .to_string(),
+            ),
+        })
+    }
+}
+
 impl AppError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AppError::BadRequest(_) => ErrorKind::BadRequest,
+            AppError::Unauthorized => ErrorKind::Unauthorized,
+            AppError::Forbidden => ErrorKind::Forbidden,
+            AppError::NotFound => ErrorKind::NotFound,
+            AppError::RateLimited(_) => ErrorKind::RateLimited,
+            AppError::Internal => ErrorKind::Internal,
+            AppError::Transport(_) => ErrorKind::Transport,
+        }
+    }
+
     pub fn status_code(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -108,5 +185,30 @@ mod tests {
         let back: AppError = serde_json::from_str(&s).unwrap();
         assert_eq!(back, e);
         assert_eq!(back.to_string(), "Too many attempts. Try again in 42 s.");
+    }
+
+    #[test]
+    fn every_error_has_one_json_shape_with_a_human_message() {
+        let v: serde_json::Value = serde_json::to_value(AppError::RateLimited(42)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"kind": "rate_limited", "message": "Too many attempts. Try again in 42 s.", "retry_after": 42})
+        );
+        let v: serde_json::Value = serde_json::to_value(AppError::Unauthorized).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"kind": "unauthorized", "message": "Please sign in to continue."})
+        );
+        for e in [
+            AppError::BadRequest("Type at most 10 characters.".into()),
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::Internal,
+            AppError::Transport("timed out".into()),
+        ] {
+            let s = serde_json::to_string(&e).unwrap();
+            assert_eq!(serde_json::from_str::<AppError>(&s).unwrap(), e, "{s}");
+        }
+        assert!(serde_json::from_str::<AppError>(r#"{"kind":"oops","message":"x"}"#).is_err());
     }
 }

@@ -1,7 +1,7 @@
 import { test, expect, chromium, Page } from '@playwright/test';
 import { join } from 'node:path';
 import { watchProblems, cspViolations, hydrated, recordCsp } from './helpers/page';
-import { newUser } from './helpers/account';
+import { newUser, signIn } from './helpers/account';
 
 // Spoken answers in real Chromium, with a labelled clip as the microphone (three utterances
 // in 20 s, ../shared/audio/dev/clip00.wav). The detector runs in the page's AudioWorklet;
@@ -147,5 +147,25 @@ test('a reload while a segment waits on the device loses nothing: it is sent whe
   const rec = page.getByRole('region', { name: 'Answer out loud' });
   await expect(rec.getByText('1 segment of speech captured, 1 uploaded.')).toBeVisible({ timeout: 20_000 });
   expect(await serverSegments(page, id)).toEqual([0]);
+  await browser.close();
+});
+
+test('signed out mid-answer: the recording stays on the device, the page says why, and it is sent after signing in again', async () => {
+  test.setTimeout(90_000);
+  const browser = await launch('clip');
+  const { page, email } = await newUser(browser, 'voicesignout');
+  const id = await startVoiceInterview(page);
+  const url = page.url();
+  // The session ends (cookies gone) before the first segment is sent: the server answers 401.
+  await page.context().clearCookies();
+  const rec = page.getByRole('region', { name: 'Answer out loud' });
+  await rec.getByRole('button', { name: 'Start recording' }).click();
+  await expect(rec.getByText(/Please sign in to continue\. Your recording is kept on this device: sign in again/)).toBeVisible({ timeout: 20_000 });
+  await expect(rec.getByText(/^[123] segments? of speech captured, 0 uploaded\.$/)).toBeVisible();
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/dashboard/);
+  await page.goto(url);
+  await hydrated(page);
+  await expect.poll(async () => (await serverSegments(page, id)).length, { timeout: 30_000 }).toBeGreaterThan(0);
   await browser.close();
 });

@@ -52,12 +52,17 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const STATE = { queued: 'uploaded, waiting to be transcribed', transcribing: 'uploaded, transcribing', done: 'uploaded, transcribed', failed: 'uploaded, could not be transcribed', untranscribed: 'uploaded' };
 let wasmBytes = null;
 
+// Server errors have one JSON shape: { kind, message, retry_after? } (app/src/error.rs).
+function errorMessage(data, status) {
+  return (data && typeof data.message === 'string' && data.message) || `The server answered ${status}.`;
+}
+
 async function post(url, fields) {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) body.set(k, String(v));
   const r = await fetch(url, { method: 'POST', body, credentials: 'same-origin', headers: { Accept: 'application/json' } });
   const data = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(Object.values(data)[0] || `The server answered ${r.status}.`);
+  if (!r.ok) throw new Error(errorMessage(data, r.status));
   return data;
 }
 
@@ -218,17 +223,26 @@ class Recorder {
           backoff = 500;
           continue;
         }
+        const data = r ? await r.json().catch(() => ({})) : {};
+        if (r && (r.status === 401 || r.status === 404)) {
+          // Signed out (or signed in as someone else) meanwhile: the recording stays on this
+          // device and is sent once the owner is signed in again and reopens the question.
+          this.say('error', `${errorMessage(data, r.status)} Your recording is kept on this device: sign in again and reopen this question to send it.`);
+          break;
+        }
         if (r && r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
           // The server will never take this one (e.g. the question was answered meanwhile).
-          const data = await r.json().catch(() => ({}));
           await dropPending(it.key);
           this.segments.delete(it.seq);
           this.render();
-          this.say('error', Object.values(data)[0] || `A segment was refused (${r.status}).`);
+          this.say('error', errorMessage(data, r.status));
           continue;
         }
-        this.say('net', `Connection lost: retrying in ${Math.round(backoff / 1000) || 1} s. Your recording is kept on this device.`);
-        await sleep(backoff);
+        const wait = r && r.status === 429 && data.retry_after ? data.retry_after * 1000 : backoff;
+        this.say('net', r && r.status === 429
+          ? `${errorMessage(data, r.status)} Your recording is kept on this device.`
+          : `Connection lost: retrying in ${Math.round(wait / 1000) || 1} s. Your recording is kept on this device.`);
+        await sleep(wait);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
       this.pumping = null;

@@ -89,7 +89,7 @@ fn main() {
         );
     }
     println!("\n| kind | questions |\n|---|---|");
-    for k in Kind::ALL {
+    for &k in Kind::ALL {
         println!(
             "| {} | {} |",
             k.label(),

@@ -25,7 +25,7 @@ async fn sign_up_verify_sign_in_and_out_over_http() {
         .unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(
-        json(res).await["BadRequest"],
+        json(res).await["message"],
         "The e-mail address or password is not right."
     );
 
@@ -223,7 +223,7 @@ async fn password_reset_by_code_ends_every_session() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(json(res).await["BadRequest"]
+    assert!(json(res).await["message"]
         .as_str()
         .unwrap()
         .contains("guess"));
@@ -388,7 +388,7 @@ async fn sign_in_attempts_on_one_account_are_limited_with_the_wait_named() {
     }
     assert_eq!(&statuses[..10], &[400; 10]);
     assert_eq!(statuses[10], 429);
-    let secs = last["RateLimited"]
+    let secs = last["retry_after"]
         .as_u64()
         .expect("a RateLimited error with seconds");
     assert!(secs > 0 && secs <= 900, "{secs}");
@@ -430,7 +430,7 @@ async fn five_wrong_codes_lock_the_code() {
             .await
             .unwrap();
         assert_eq!(res.status(), 400);
-        messages.push(json(res).await["BadRequest"].as_str().unwrap().to_string());
+        messages.push(json(res).await["message"].as_str().unwrap().to_string());
     }
     // Anyone can reach this form: every failure reads the same (nothing about tries left).
     assert!(
@@ -465,7 +465,7 @@ async fn five_wrong_codes_lock_the_code() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(json(res).await["BadRequest"]
+    assert!(json(res).await["message"]
         .as_str()
         .unwrap()
         .contains("did not work"));

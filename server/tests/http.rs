@@ -141,7 +141,7 @@ async fn server_functions_answer_bad_input_with_400_and_a_reason() {
     assert_eq!(res.status(), 400);
     let err = json(res).await;
     assert!(
-        err["BadRequest"]
+        err["message"]
             .as_str()
             .unwrap()
             .contains("could not be read"),
@@ -160,7 +160,7 @@ async fn server_functions_answer_bad_input_with_400_and_a_reason() {
     assert_eq!(res.status(), 400);
     let err = json(res).await;
     assert!(
-        err["BadRequest"].as_str().unwrap().contains("e-mail"),
+        err["message"].as_str().unwrap().contains("e-mail"),
         "{err}"
     );
 
@@ -362,4 +362,38 @@ async fn start_up_problems_exit_non_zero_and_name_the_fix() {
     ] {
         assert!(out.stdout.contains(flag), "--help does not document {flag}");
     }
+}
+
+/// Every error reaches the browser in one shape, with a message people can read (the recorder
+/// used to show the first value of an externally tagged enum: "U" for Unauthorized).
+#[tokio::test]
+async fn errors_have_one_json_shape_with_a_message() {
+    let v = Viva::start(&[]).await;
+    // A server fn that needs a signed-in caller.
+    let res = client()
+        .post(v.url("/api/voice/status"))
+        .header("origin", v.origin())
+        .header("accept", "application/json")
+        .form(&[("id", "abcdefghij0123456789"), ("position", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        json(res).await,
+        serde_json::json!({"kind": "unauthorized", "message": "Please sign in to continue."})
+    );
+    // The segment upload route, refused before the multipart decoder runs.
+    let res = client()
+        .post(v.url(app::voice::model::UPLOAD_PATH))
+        .header("origin", v.origin())
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x--\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let err = json(res).await;
+    assert_eq!(err["kind"], "unauthorized", "{err}");
+    assert_eq!(err["message"], "Please sign in to continue.", "{err}");
 }

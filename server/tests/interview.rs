@@ -203,7 +203,7 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
         assert_eq!(res.status(), 400, "{want}");
         let body = json(res).await;
         assert!(
-            body["BadRequest"]
+            body["message"]
                 .as_str()
                 .unwrap_or_default()
                 .contains(want),
@@ -244,7 +244,7 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
             .unwrap();
         assert_eq!(res.status(), 400);
         assert!(
-            json(res).await["BadRequest"]
+            json(res).await["message"]
                 .as_str()
                 .unwrap()
                 .contains(want),
@@ -290,7 +290,7 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
     )
     .await;
     assert_eq!(res.status(), 400);
-    assert!(json(res).await["BadRequest"]
+    assert!(json(res).await["message"]
         .as_str()
         .unwrap()
         .contains("Confirm your e-mail"));

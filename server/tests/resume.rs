@@ -194,7 +194,7 @@ async fn refusal(res: reqwest::Response) -> String {
     let status = res.status();
     let body = json(res).await;
     assert_eq!(status, 400, "{body}");
-    body["BadRequest"].as_str().unwrap_or_default().to_string()
+    body["message"].as_str().unwrap_or_default().to_string()
 }
 
 #[tokio::test]

@@ -546,7 +546,7 @@ async fn names_with_links_are_refused_and_unconfirmed_addresses_are_not_greeted_
     ] {
         let res = v.sign_up("target@example.org", name).await;
         assert_eq!(res.status(), 400, "{name}");
-        assert!(json(res).await["BadRequest"]
+        assert!(json(res).await["message"]
             .as_str()
             .unwrap()
             .contains("web address"));
