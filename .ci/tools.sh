@@ -13,6 +13,11 @@ log() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
 
 need_browser="${1:-}"   # pass "--browser" to also install Chromium and the Playwright deps
 
+for c in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$c"; then
+    rustup component add "$c"
+  fi
+done
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

@@ -62,6 +62,13 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+impl Migration {
+    /// Its file in app/migrations, e.g. `0002_accounts.surql`.
+    pub fn file_name(&self) -> String {
+        format!("{:04}_{}.surql", self.version, self.name)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("could not open the database at {url}: {source}. Check that the address is right, that a SurrealDB server answers there, or that the data directory is writable")]
@@ -83,6 +90,8 @@ pub enum DbError {
         name: &'static str,
         source: surrealdb::Error,
     },
+    #[error("app/migrations/{file} was changed after it was applied to this database (migration {version}). A released migration is never edited: restore the file as it was and put the change in a new migration")]
+    MigrationChanged { file: String, version: i64 },
     #[error("{0} is missing from the database")]
     Missing(&'static str),
     #[error("database query failed: {0}")]
@@ -94,7 +103,7 @@ pub enum DbError {
 #[derive(Debug, Clone, Default)]
 pub struct DbAuth {
     pub user: Option<String>,
-    pub pass: Option<String>,
+    pub pass: Option<crate::secret::Secret>,
 }
 
 /// What kind of failure a database error is: the one place that tells them apart.
@@ -209,12 +218,12 @@ pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
                 namespace: NAMESPACE.into(),
                 database: DATABASE.into(),
                 username: user.clone(),
-                password: pass.clone(),
+                password: pass.expose().to_string(),
             };
             if db.signin(scoped).await.is_err() {
                 db.signin(Root {
                     username: user.clone(),
-                    password: pass.clone(),
+                    password: pass.expose().to_string(),
                 })
                 .await
                 .map_err(|source| DbError::SignIn {
@@ -259,11 +268,10 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>, DbError> {
     for m in MIGRATIONS {
         if let Some(prev) = applied.iter().find(|a| a.version == m.version) {
             if prev.checksum != checksum(m.sql) {
-                tracing::warn!(
-                    version = m.version,
-                    name = m.name,
-                    "migration changed after it was applied; keeping the applied schema"
-                );
+                return Err(DbError::MigrationChanged {
+                    file: m.file_name(),
+                    version: m.version,
+                });
             }
             continue;
         }
@@ -415,5 +423,31 @@ mod tests {
         assert_eq!(classify(&e), Fault::Thrown("wrong token".into()), "{e}");
         let e = db.query("SELECT * FROM type::record('user', 1, 2)").await.and_then(|r| r.check()).unwrap_err();
         assert_eq!(classify(&e), Fault::Other, "{e}");
+    }
+
+    #[test]
+    fn every_migration_names_its_file() {
+        for m in MIGRATIONS {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(m.file_name());
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), m.sql, "{}", path.display());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_changed_migration_stops_the_start_naming_its_file() {
+        let (_dir, db) = fresh().await;
+        db.query("UPDATE migration SET checksum = 'edited' WHERE version = 2")
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+        let e = migrate(&db).await.unwrap_err();
+        assert!(
+            matches!(&e, DbError::MigrationChanged { version: 2, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("app/migrations/0002_accounts.surql"), "{e}");
     }
 }

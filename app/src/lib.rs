@@ -9,6 +9,7 @@ pub mod error;
 pub mod slug;
 pub mod feedback;
 pub mod ids;
+pub mod secret;
 pub mod interview;
 pub mod shell;
 pub mod ui;
@@ -22,6 +23,8 @@ pub mod db;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod ratelimit;
+#[cfg(feature = "ssr")]
+pub mod outbound;
 #[cfg(feature = "ssr")]
 pub mod request;
 

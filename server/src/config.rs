@@ -341,7 +341,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub db: String,
     pub db_user: Option<String>,
-    pub db_pass: Option<String>,
+    pub db_pass: Option<app::secret::Secret>,
     /// None: the address is only known once bound (port 0); derived from it then.
     pub public_url: Option<String>,
     pub site_root: Option<PathBuf>,
@@ -432,7 +432,7 @@ fn hosted_engine(
     Ok(Some(Hosted {
         protocol,
         base_url,
-        api_key: key.filter(|k| !k.is_empty()),
+        api_key: key.filter(|k| !k.is_empty()).map(Into::into),
         model,
         timeout,
     }))
@@ -469,7 +469,7 @@ fn providers(
             if !(issuer.starts_with("https://") || issuer.starts_with("http://127.0.0.1") || issuer.starts_with("http://localhost")) {
                 return Err(ConfigError::Invalid(format!("--oidc-issuer {issuer:?} must be an https:// URL")));
             }
-            out.push(Provider { id: "sso".into(), label: name.unwrap_or_else(|| "Single sign-on".into()), issuer: issuer.trim_end_matches('/').into(), client_id: id, client_secret: secret });
+            out.push(Provider { id: "sso".into(), label: name.unwrap_or_else(|| "Single sign-on".into()), issuer: issuer.trim_end_matches('/').into(), client_id: id, client_secret: secret.into() });
         }
         _ => return Err(ConfigError::Invalid("--oidc-issuer, --oidc-client-id and --oidc-client-secret go together: give all three or none".into())),
     }
@@ -566,7 +566,7 @@ impl Settings {
             data_dir,
             db,
             db_user: args.db_user.or(file.db_user),
-            db_pass: args.db_pass.or(file.db_pass),
+            db_pass: args.db_pass.or(file.db_pass).map(Into::into),
             public_url,
             site_root: args.site_root.or(file.site_root),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
@@ -832,5 +832,30 @@ mod tests {
         ));
         let help = Cli::command().render_long_help().to_string();
         assert!(!help.contains("internal"), "{help}");
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    /// Settings are logged and debug-printed in places; the secrets in them never show.
+    #[test]
+    fn debug_output_of_the_settings_holds_no_secret() {
+        let s = Settings::resolve(ServeArgs {
+            db_pass: Some("db-pass-123".into()),
+            llm_provider: Some("openai".into()),
+            llm_model: Some("m".into()),
+            llm_api_key: Some("sk-llm-456".into()),
+            oidc_issuer: Some("https://sso.example.org/".into()),
+            oidc_client_id: Some("viva".into()),
+            oidc_client_secret: Some("client-secret-789".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in ["db-pass-123", "sk-llm-456", "client-secret-789"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 }

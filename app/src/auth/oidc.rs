@@ -71,7 +71,7 @@ pub struct Provider {
     pub label: String,
     pub issuer: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: crate::secret::Secret,
 }
 
 impl Provider {
@@ -147,12 +147,8 @@ impl EmailVerified {
     }
 }
 
-fn http() -> Result<reqwest::Client, AppError> {
-    reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(HTTP_TIMEOUT_SECS))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| AppError::internal("oidc http client", e))
+fn http() -> Result<&'static reqwest::Client, AppError> {
+    crate::outbound::client().map_err(|e| AppError::internal("oidc http client", e))
 }
 
 fn provider_error(what: &str, e: impl std::fmt::Display) -> AppError {
@@ -167,6 +163,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T, AppError> {
     let res = client
         .get(url)
+        .timeout(std::time::Duration::from_secs(HTTP_TIMEOUT_SECS))
         .send()
         .await
         .map_err(|e| provider_error(what, e))?;
@@ -275,7 +272,7 @@ pub async fn start(
 ) -> Result<(String, String), AppError> {
     crate::ratelimit::hit(db, &STARTS_PER_IP, ip, now).await?;
     let client = http()?;
-    let d = discover(&client, p).await?;
+    let d = discover(client, p).await?;
     sweep(db, now).await?;
     let (state, nonce, verifier) = (random_token(), random_token(), random_token());
     db.query(
@@ -363,7 +360,7 @@ pub async fn finish(
         return Err(refused("This sign-in took too long."));
     }
     let client = http()?;
-    let d = discover(&client, p).await?;
+    let d = discover(client, p).await?;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -372,9 +369,10 @@ pub async fn finish(
     ];
     let res = client
         .post(&d.token_endpoint)
-        .basic_auth(&p.client_id, Some(&p.client_secret))
+        .basic_auth(&p.client_id, Some(p.client_secret.expose()))
         .header("accept", "application/json")
         .form(&form)
+        .timeout(std::time::Duration::from_secs(HTTP_TIMEOUT_SECS))
         .send()
         .await
         .map_err(|e| provider_error("token", e))?;
@@ -389,7 +387,7 @@ pub async fn finish(
     let tokens: TokenResponse =
         serde_json::from_slice(&res.bytes().await.map_err(|e| provider_error("token", e))?)
             .map_err(|e| provider_error("token", e))?;
-    let claims = verify_id_token(&client, &d, p, &tokens.id_token, &login.nonce).await?;
+    let claims = verify_id_token(client, &d, p, &tokens.id_token, &login.nonce).await?;
 
     let email = claims
         .email

@@ -14,8 +14,7 @@ use super::{EvalRequest, Evaluation, Scores};
 /// Named limits of a call to a hosted engine.
 pub const HOSTED_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts per evaluation (the first and this many minus one retries, with backoff).
-pub const HOSTED_ATTEMPTS: u32 = 3;
-pub const HOSTED_BACKOFF: Duration = Duration::from_millis(500);
+pub use crate::outbound::{ATTEMPTS as HOSTED_ATTEMPTS, BACKOFF as HOSTED_BACKOFF};
 /// Lists longer than this in a reply are cut (a reply is feedback, not an essay).
 const MAX_LIST: usize = 6;
 const MAX_ITEM_CHARS: usize = 400;
@@ -33,7 +32,7 @@ pub struct Hosted {
     /// e.g. `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` (Ollama),
     /// `https://generativelanguage.googleapis.com`.
     pub base_url: String,
-    pub api_key: Option<String>,
+    pub api_key: Option<crate::secret::Secret>,
     pub model: String,
     /// Per request; [`HOSTED_TIMEOUT`] unless the operator sets another.
     pub timeout: Duration,
@@ -116,52 +115,24 @@ fn user_prompt(req: &EvalRequest) -> String {
     p
 }
 
-/// A client for hosted engines. It follows no redirect: a redirected request would carry the
-/// API key (and the answer) to wherever the redirect points.
-pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| e.to_string())
-}
-
-/// What to say about a redirect answer: where it pointed, and which setting to correct.
-pub(crate) fn redirect_refused(res: &reqwest::Response, setting: &str) -> String {
-    let to: String = res
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("elsewhere")
-        .chars()
-        .take(200)
-        .collect();
-    format!(
-        "answered with a redirect (HTTP {} to {to}), which Viva does not follow: it would carry the API key there. Set {setting} to the address that answers",
-        res.status().as_u16()
-    )
-}
+pub(crate) use crate::outbound::redirect_refused;
 
 pub(crate) async fn evaluate_hosted(h: &Hosted, req: &EvalRequest) -> Result<Evaluation, String> {
-    let client = client(h.timeout)?;
-    let mut last = String::new();
-    for attempt in 0..HOSTED_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(HOSTED_BACKOFF * 2u32.pow(attempt - 1)).await;
+    use crate::outbound::Attempt;
+    let client = crate::outbound::client()?;
+    // Retry what may pass on a second try: timeouts, connection errors, 429 and 5xx.
+    let text = crate::outbound::with_retries(|| async {
+        match call(client, h, req).await {
+            Ok(text) => Attempt::Done(text),
+            Err(Failure::Retry(why)) => Attempt::Retry(why),
+            Err(Failure::Final(why)) => Attempt::Fail(why),
         }
-        match call(&client, h, req).await {
-            Ok(text) => {
-                return parse_reply(&text, req).map(|mut e| {
-                    e.engine = h.name();
-                    e
-                })
-            }
-            // Retry what may pass on a second try: timeouts, connection errors, 429 and 5xx.
-            Err(Failure::Retry(why)) => last = why,
-            Err(Failure::Final(why)) => return Err(why),
-        }
-    }
-    Err(last)
+    })
+    .await?;
+    parse_reply(&text, req).map(|mut e| {
+        e.engine = h.name();
+        e
+    })
 }
 
 enum Failure {
@@ -185,7 +156,7 @@ async fn call(client: &reqwest::Client, h: &Hosted, req: &EvalRequest) -> Result
                 .header("content-type", "application/json")
                 .body(body.to_string());
             if let Some(k) = &h.api_key {
-                b = b.header("authorization", format!("Bearer {k}"));
+                b = b.header("authorization", format!("Bearer {}", k.expose()));
             }
             b
         }
@@ -205,12 +176,12 @@ async fn call(client: &reqwest::Client, h: &Hosted, req: &EvalRequest) -> Result
                 .header("content-type", "application/json")
                 .body(body.to_string());
             if let Some(k) = &h.api_key {
-                b = b.header("x-goog-api-key", k);
+                b = b.header("x-goog-api-key", k.expose());
             }
             b
         }
     };
-    let res = builder.send().await.map_err(|e| {
+    let res = builder.timeout(h.timeout).send().await.map_err(|e| {
         Failure::Retry(if e.is_timeout() {
             "timed out".into()
         } else {

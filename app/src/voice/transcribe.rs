@@ -126,13 +126,9 @@ fn multipart(boundary: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8]))
 }
 
 async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
-    let client = crate::feedback::hosted::client(h.timeout)?;
-    let mut last = String::new();
-    for attempt in 0..crate::feedback::hosted::HOSTED_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(crate::feedback::hosted::HOSTED_BACKOFF * 2u32.pow(attempt - 1))
-                .await;
-        }
+    use crate::outbound::Attempt;
+    let client = crate::outbound::client()?;
+    crate::outbound::with_retries(|| async {
         let req = match h.protocol {
             Protocol::OpenAi => {
                 let boundary = format!("viva{:016x}", rand::random::<u64>());
@@ -152,7 +148,7 @@ async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
                     )
                     .body(body);
                 if let Some(k) = &h.api_key {
-                    r = r.bearer_auth(k);
+                    r = r.bearer_auth(k.expose());
                 }
                 r
             }
@@ -172,41 +168,42 @@ async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
                     .header("content-type", "application/json")
                     .body(body.to_string());
                 if let Some(k) = &h.api_key {
-                    r = r.header("x-goog-api-key", k);
+                    r = r.header("x-goog-api-key", k.expose());
                 }
                 r
             }
         };
-        let res = match req.send().await {
+        let res = match req.timeout(h.timeout).send().await {
             Ok(r) => r,
             Err(e) => {
-                last = if e.is_timeout() {
+                return Attempt::Retry(if e.is_timeout() {
                     "the transcription service did not answer in time".into()
                 } else {
                     format!("could not reach the transcription service: {e}")
-                };
-                continue;
+                });
             }
         };
         let status = res.status();
         if status.is_redirection() {
-            return Err(format!(
+            return Attempt::Fail(format!(
                 "the transcription service {}",
-                crate::feedback::hosted::redirect_refused(&res, "--stt-url")
+                crate::outbound::redirect_refused(&res, "--stt-url")
             ));
         }
         let body = res.text().await.unwrap_or_default();
         if status.is_server_error() || status.as_u16() == 429 {
-            last = format!("the transcription service answered {status}");
-            continue;
+            return Attempt::Retry(format!("the transcription service answered {status}"));
         }
         if !status.is_success() {
-            return Err(format!(
+            return Attempt::Fail(format!(
                 "the transcription service refused the request ({status})"
             ));
         }
-        let v: Value = serde_json::from_str(&body)
-            .map_err(|_| "the transcription service sent something that is not JSON".to_string())?;
+        let Ok(v) = serde_json::from_str::<Value>(&body) else {
+            return Attempt::Fail(
+                "the transcription service sent something that is not JSON".into(),
+            );
+        };
         let text = match h.protocol {
             Protocol::OpenAi => v["text"].as_str().map(str::to_string),
             Protocol::Gemini => v["candidates"][0]["content"]["parts"]
@@ -219,11 +216,12 @@ async fn hosted(h: &Hosted, wav: &[u8]) -> Result<String, String> {
                         .join("")
                 }),
         };
-        return text
-            .map(|t| t.trim().to_string())
-            .ok_or_else(|| "the transcription service's reply has no transcript".to_string());
-    }
-    Err(last)
+        match text {
+            Some(t) => Attempt::Done(t.trim().to_string()),
+            None => Attempt::Fail("the transcription service's reply has no transcript".into()),
+        }
+    })
+    .await
 }
 
 #[derive(Debug, Clone, SurrealValue)]
