@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "oidc_login",
         sql: include_str!("../migrations/0007_oidc_login.surql"),
     },
+    Migration {
+        version: 8,
+        name: "objects",
+        sql: include_str!("../migrations/0008_objects.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -152,14 +157,33 @@ pub fn classify(e: &surrealdb::Error) -> Fault {
         );
     }
     if msg.contains("already contains") {
-        if let Some(ix) = UNIQUE_INDEXES
-            .iter()
-            .find(|ix| msg.contains(&format!("index `{ix}`")) || msg.contains(&format!("index {ix}")))
-        {
+        if let Some(ix) = UNIQUE_INDEXES.iter().find(|ix| {
+            msg.contains(&format!("index `{ix}`")) || msg.contains(&format!("index {ix}"))
+        }) {
             return Fault::Duplicate(ix);
         }
     }
     Fault::Other
+}
+
+/// A stored object (scores, an evaluation, speech analytics) as its type. One that does not
+/// decode (a renamed field, a damaged row) is a logged fault naming `what`, never a silent
+/// empty value.
+pub fn decode<T: serde::de::DeserializeOwned>(
+    what: &str,
+    v: serde_json::Value,
+) -> Result<T, crate::AppError> {
+    serde_json::from_value(v)
+        .map_err(|e| crate::AppError::internal(&format!("stored {what} does not decode"), e))
+}
+
+/// A value to store as an object.
+pub fn encode<T: serde::Serialize>(
+    what: &str,
+    v: &T,
+) -> Result<serde_json::Value, crate::AppError> {
+    serde_json::to_value(v)
+        .map_err(|e| crate::AppError::internal(&format!("{what} does not encode"), e))
 }
 
 /// Whether a query failed only because a concurrent transaction wrote the same record first
@@ -192,11 +216,26 @@ where
     Ok(None)
 }
 
+/// The database URLs Viva takes, by their start, and whether each is an embedded engine (data
+/// in this process) or a server.
+pub const URL_SCHEMES: &[(&str, bool)] = &[
+    ("surrealkv://", true),
+    ("mem://", true),
+    ("memory", true),
+    ("ws://", false),
+    ("wss://", false),
+];
+
+/// Whether a database URL is one Viva can use.
+pub fn is_known_url(url: &str) -> bool {
+    URL_SCHEMES.iter().any(|(p, _)| url.starts_with(p))
+}
+
 /// Whether a database URL names an embedded engine (data in this process) or a server.
 pub fn is_embedded(url: &str) -> bool {
-    ["mem:", "memory", "surrealkv:", "file:", "rocksdb:"]
+    URL_SCHEMES
         .iter()
-        .any(|p| url.starts_with(p))
+        .any(|(p, embedded)| *embedded && url.starts_with(p))
 }
 
 /// Opens the database, signs in when it is a server, selects Viva's namespace and database,
@@ -402,9 +441,16 @@ mod tests {
     fn every_unique_index_of_the_schema_is_known_by_name() {
         for m in MIGRATIONS {
             let name = m.name;
-            for line in m.sql.lines().filter(|l| l.contains("UNIQUE") && l.contains("DEFINE INDEX")) {
+            for line in m
+                .sql
+                .lines()
+                .filter(|l| l.contains("UNIQUE") && l.contains("DEFINE INDEX"))
+            {
                 let ix = line.split_whitespace().nth(2).unwrap();
-                assert!(UNIQUE_INDEXES.contains(&ix), "{name}: unique index {ix} is not in UNIQUE_INDEXES");
+                assert!(
+                    UNIQUE_INDEXES.contains(&ix),
+                    "{name}: unique index {ix} is not in UNIQUE_INDEXES"
+                );
             }
         }
     }
@@ -419,9 +465,18 @@ mod tests {
         add().await.unwrap().check().unwrap();
         let e = add().await.unwrap().check().unwrap_err();
         assert_eq!(classify(&e), Fault::Duplicate("user_email"), "{e}");
-        let e = db.query("THROW 'wrong token'").await.unwrap().check().unwrap_err();
+        let e = db
+            .query("THROW 'wrong token'")
+            .await
+            .unwrap()
+            .check()
+            .unwrap_err();
         assert_eq!(classify(&e), Fault::Thrown("wrong token".into()), "{e}");
-        let e = db.query("SELECT * FROM type::record('user', 1, 2)").await.and_then(|r| r.check()).unwrap_err();
+        let e = db
+            .query("SELECT * FROM type::record('user', 1, 2)")
+            .await
+            .and_then(|r| r.check())
+            .unwrap_err();
         assert_eq!(classify(&e), Fault::Other, "{e}");
     }
 
@@ -431,7 +486,12 @@ mod tests {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("migrations")
                 .join(m.file_name());
-            assert_eq!(std::fs::read_to_string(&path).unwrap(), m.sql, "{}", path.display());
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                m.sql,
+                "{}",
+                path.display()
+            );
         }
     }
 
@@ -448,6 +508,33 @@ mod tests {
             matches!(&e, DbError::MigrationChanged { version: 2, .. }),
             "{e}"
         );
-        assert!(e.to_string().contains("app/migrations/0002_accounts.surql"), "{e}");
+        assert!(
+            e.to_string().contains("app/migrations/0002_accounts.surql"),
+            "{e}"
+        );
+    }
+
+    /// Rows from before 0008 held JSON text; the migration turns them into objects.
+    #[tokio::test]
+    async fn json_text_columns_become_objects() {
+        let (_dir, db) = fresh().await;
+        db.query(
+            "DEFINE FIELD OVERWRITE scores ON interview TYPE option<string>;
+             CREATE interview:old CONTENT { user: user:ann, role: 'nurse', kinds: [], difficulty: 2, question_count: 3,
+                 company: NONE, job_description: NONE, mode: 'text', timer_secs: NONE, focus: [], status: 'finished',
+                 created_at: 0, finished_at: 1, scores: '{\"relevance\":70,\"overall\":66}' };",
+        )
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+        let m = MIGRATIONS.iter().find(|m| m.name == "objects").unwrap();
+        db.query(m.sql).await.unwrap().check().unwrap();
+        let mut r = db
+            .query("SELECT VALUE scores FROM ONLY interview:old")
+            .await
+            .unwrap();
+        let v: Option<serde_json::Value> = r.take(0).unwrap();
+        assert_eq!(v, Some(serde_json::json!({"relevance": 70, "overall": 66})));
     }
 }

@@ -44,7 +44,13 @@ mod tests {
     fn ids_are_checked_by_shape() {
         assert!(check_id("abcdefghij0123456789").is_ok());
         assert!(check_id(&"a1".repeat(16)).is_ok());
-        for bad in ["", "short", "ABCDEFGHIJ0123456789", "abcdefghij012345678!", &"a".repeat(33)] {
+        for bad in [
+            "",
+            "short",
+            "ABCDEFGHIJ0123456789",
+            "abcdefghij012345678!",
+            &"a".repeat(33),
+        ] {
             assert_eq!(check_id(bad), Err(crate::AppError::NotFound), "{bad}");
         }
     }

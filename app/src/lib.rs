@@ -9,8 +9,8 @@ pub mod error;
 pub mod slug;
 pub mod feedback;
 pub mod ids;
-pub mod secret;
 pub mod interview;
+pub mod secret;
 pub mod shell;
 pub mod ui;
 pub mod voice;
@@ -22,9 +22,9 @@ pub mod clock;
 pub mod db;
 pub mod mail;
 #[cfg(feature = "ssr")]
-pub mod ratelimit;
-#[cfg(feature = "ssr")]
 pub mod outbound;
+#[cfg(feature = "ssr")]
+pub mod ratelimit;
 #[cfg(feature = "ssr")]
 pub mod request;
 

@@ -90,6 +90,9 @@ mod tests {
         })
         .await;
         assert_eq!((r, tries), (Err("refused".into()), 1));
-        assert!(std::ptr::eq(client().unwrap(), client().unwrap()), "one client per process");
+        assert!(
+            std::ptr::eq(client().unwrap(), client().unwrap()),
+            "one client per process"
+        );
     }
 }

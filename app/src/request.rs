@@ -39,3 +39,68 @@ pub fn client_ip() -> String {
         .map(|ip| ip.0)
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// One field of a multipart upload.
+pub struct Field {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// What a multipart upload may hold, and what to tell the sender when it does not.
+pub struct UploadRules<'a> {
+    /// The fields read; others are skipped unread.
+    pub fields: &'a [&'a str],
+    /// The most one field may hold.
+    pub max_field_bytes: usize,
+    /// Said when the request is not a multipart upload.
+    pub not_multipart: &'a str,
+    /// Added to "The upload could not be read (…)."
+    pub unreadable_hint: &'a str,
+    /// Said when a field grows past `max_field_bytes` (given the bytes read so far).
+    pub too_large: &'a (dyn Fn(usize) -> String + Sync),
+}
+
+/// Reads the wanted fields of a multipart upload, each within its size limit: the one loop
+/// every upload server function uses.
+pub async fn read_multipart(
+    data: server_fn::codec::MultipartData,
+    rules: &UploadRules<'_>,
+) -> Result<Vec<Field>, AppError> {
+    let bad = |m: String| AppError::BadRequest(m);
+    let mut parts = data
+        .into_inner()
+        .ok_or_else(|| bad(rules.not_multipart.to_string()))?;
+    let unreadable = |e: String| {
+        let hint = rules.unreadable_hint;
+        bad(format!(
+            "The upload could not be read ({e}).{}{hint}",
+            if hint.is_empty() { "" } else { " " }
+        ))
+    };
+    let mut out = Vec::new();
+    while let Some(mut field) = parts
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.to_string()))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        if !rules.fields.contains(&name.as_str()) {
+            continue;
+        }
+        let file_name = field.file_name().map(str::to_string);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(e.to_string()))? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > rules.max_field_bytes {
+                return Err(bad((rules.too_large)(bytes.len())));
+            }
+        }
+        out.push(Field {
+            name,
+            file_name,
+            bytes,
+        });
+    }
+    Ok(out)
+}

@@ -74,12 +74,11 @@ macro_rules! slug_surreal {
             fn into_value(self) -> ::surrealdb::types::Value {
                 ::surrealdb::types::SurrealValue::into_value(self.as_str().to_string())
             }
-            fn from_value(
-                v: ::surrealdb::types::Value,
-            ) -> Result<Self, ::surrealdb::types::Error> {
+            fn from_value(v: ::surrealdb::types::Value) -> Result<Self, ::surrealdb::types::Error> {
                 let s = <String as ::surrealdb::types::SurrealValue>::from_value(v)?;
-                s.parse()
-                    .map_err(|e: $crate::slug::UnknownSlug| ::surrealdb::types::Error::internal(e.to_string()))
+                s.parse().map_err(|e: $crate::slug::UnknownSlug| {
+                    ::surrealdb::types::Error::internal(e.to_string())
+                })
             }
         }
     };
@@ -105,7 +104,10 @@ mod tests {
             let json = serde_json::to_string(c).unwrap();
             assert_eq!(serde_json::from_str::<Colour>(&json).unwrap(), *c);
         }
-        assert_eq!(serde_json::to_string(&Colour::DarkBlue).unwrap(), "\"dark-blue\"");
+        assert_eq!(
+            serde_json::to_string(&Colour::DarkBlue).unwrap(),
+            "\"dark-blue\""
+        );
         let e = "purple".parse::<Colour>().unwrap_err();
         assert_eq!(e.to_string(), "unknown Colour \"purple\"");
         assert!(serde_json::from_str::<Colour>("\"Red\"").is_err());

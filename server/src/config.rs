@@ -503,8 +503,7 @@ impl Settings {
             .db
             .or(file.db)
             .unwrap_or_else(|| format!("surrealkv://{}", data_dir.join("db").display()));
-        let known = ["surrealkv://", "mem://", "memory", "ws://", "wss://"];
-        if !known.iter().any(|p| db.starts_with(p)) {
+        if !app::db::is_known_url(&db) {
             return Err(ConfigError::Invalid(format!(
                 "--db {db:?} is not a database URL Viva can use: give surrealkv://PATH, mem:// or ws://HOST:PORT"
             )));

@@ -57,8 +57,14 @@ pub struct Contexts {
 }
 
 impl Contexts {
-    /// Provides every piece for one request.
+    /// Provides every piece for one request, and the CSP nonce the security middleware put in
+    /// the request (so the hydration and theme scripts may run).
     pub fn provide(&self) {
+        if let Some(parts) = use_context::<http::request::Parts>() {
+            if let Some(n) = parts.extensions.get::<CspNonce>() {
+                provide_context(leptos::nonce::Nonce::from_value(n.0.clone()));
+            }
+        }
         provide_context(self.db.clone());
         provide_context(self.clock.clone());
         provide_context(self.site.clone());
@@ -106,15 +112,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || {
-                ctx.provide();
-                // Use the nonce the security middleware put in the CSP header.
-                if let Some(parts) = use_context::<http::request::Parts>() {
-                    if let Some(n) = parts.extensions.get::<CspNonce>() {
-                        provide_context(leptos::nonce::Nonce::from_value(n.0.clone()));
-                    }
-                }
-            },
+            move || ctx.provide(),
             move || shell(opts.clone()),
         )
         .route("/healthz", get(healthz))
@@ -271,14 +269,7 @@ async fn static_or_not_found(State(s): State<AppState>, req: Request) -> Respons
     let ctx = s.ctx.clone();
     let opts = s.leptos_options.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
-        move || {
-            ctx.provide();
-            if let Some(parts) = use_context::<http::request::Parts>() {
-                if let Some(n) = parts.extensions.get::<CspNonce>() {
-                    provide_context(leptos::nonce::Nonce::from_value(n.0.clone()));
-                }
-            }
-        },
+        move || ctx.provide(),
         move || shell(opts.clone()),
     );
     let mut res = handler(req).await.into_response();
@@ -369,8 +360,7 @@ async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -
         return next.run(req).await;
     }
     let ip = client_ip(&req, &s);
-    req.extensions_mut()
-        .insert(app::request::ClientIp(ip));
+    req.extensions_mut().insert(app::request::ClientIp(ip));
     let now = s.ctx.clock.now();
     let step = match app::auth::session::resolve(
         &s.ctx.db,
@@ -573,13 +563,10 @@ enum PageGuard {
 /// Pages for signed-in people send others to sign in; admin pages answer 403 to non-admins.
 /// (Their server functions check the caller too; this makes the page's status honest.)
 fn page_guard(path: &str, caller: Option<&app::auth::service::Caller>) -> PageGuard {
-    let admin_page = path == "/admin" || path.starts_with("/admin/");
-    let member_page = admin_page
-        || matches!(
-            path,
-            "/dashboard" | "/account" | "/practice" | "/history" | "/profile"
-        )
-        || path.starts_with("/interview/");
+    use app::shell::{page_access, Access};
+    let access = page_access(path);
+    let admin_page = access == Access::Admin;
+    let member_page = access != Access::Public;
     match caller {
         None if member_page => PageGuard::SignInFirst,
         Some(c) if admin_page && c.role != app::auth::Role::Admin => PageGuard::Forbidden,

@@ -159,10 +159,7 @@ async fn server_functions_answer_bad_input_with_400_and_a_reason() {
     .unwrap();
     assert_eq!(res.status(), 400);
     let err = json(res).await;
-    assert!(
-        err["message"].as_str().unwrap().contains("e-mail"),
-        "{err}"
-    );
+    assert!(err["message"].as_str().unwrap().contains("e-mail"), "{err}");
 
     // Valid.
     let res = form(&[

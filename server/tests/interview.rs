@@ -203,10 +203,7 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
         assert_eq!(res.status(), 400, "{want}");
         let body = json(res).await;
         assert!(
-            body["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains(want),
+            body["message"].as_str().unwrap_or_default().contains(want),
             "{body} should say {want}"
         );
     }
@@ -244,10 +241,7 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
             .unwrap();
         assert_eq!(res.status(), 400);
         assert!(
-            json(res).await["message"]
-                .as_str()
-                .unwrap()
-                .contains(want),
+            json(res).await["message"].as_str().unwrap().contains(want),
             "{want}"
         );
     }

@@ -356,7 +356,7 @@ async fn extractions_beyond_the_cap_are_told_to_try_again() {
     statuses.sort();
     eprintln!("three at once: {statuses:?}, at most {most} readers running");
     assert_eq!(statuses, [400, 400, 429]);
-    assert_eq!(busy.unwrap()["RateLimited"], 60);
+    assert_eq!(busy.unwrap()["retry_after"], 60);
     assert!((1..=2).contains(&most), "{most} readers ran at once");
     assert_eq!(children(v.pid()), []);
 }

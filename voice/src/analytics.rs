@@ -5,8 +5,14 @@
 pub const LONG_PAUSE: f64 = 2.5;
 /// Gaps shorter than this (s) between segments are breaths, not pauses.
 pub const MIN_PAUSE: f64 = 0.3;
-/// The comfortable pace for an interview answer, words per minute.
+/// The comfortable pace for an interview answer, words per minute: the one band the
+/// analytics, the evaluator, the pages and the report all use.
 pub const PACE_BAND: (f64, f64) = (120.0, 160.0);
+
+/// The band as people read it: "120–160".
+pub fn pace_band_text() -> String {
+    format!("{:.0}–{:.0}", PACE_BAND.0, PACE_BAND.1)
+}
 
 /// Fillers, multi-word ones first so "you know" is found before "know" could matter.
 pub const FILLERS: &[&str] = &[

@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 
-
 use crate::AppError;
 
 /// (ssr) What the admin server functions read from the server's contexts.
@@ -47,7 +46,8 @@ pub async fn admin_set_role(user_id: String, role: String) -> Result<(), AppErro
 pub async fn admin_set_disabled(user_id: String, disabled: bool) -> Result<(), AppError> {
     let ctx = Ctx::get()?;
     let me = crate::auth::require_admin()?;
-    crate::auth::people::set_disabled(&ctx.db, &me.user_id, &user_id, disabled, ctx.clock.now()).await
+    crate::auth::people::set_disabled(&ctx.db, &me.user_id, &user_id, disabled, ctx.clock.now())
+        .await
 }
 
 /// Admin. The newest security events, optionally of one kind.
@@ -65,4 +65,3 @@ pub async fn admin_outbox() -> Result<Vec<OutboxItem>, AppError> {
     crate::auth::require_admin()?;
     crate::mail::outbox::list(&ctx.db, 100).await
 }
-

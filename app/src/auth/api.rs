@@ -347,8 +347,7 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
         Some(c) => {
             let mut me = super::service::me(&ctx.db, &c.user_id).await?;
             if let Some(m) = me.as_mut() {
-                m.admin_offer =
-                    m.email_verified && !super::people::has_admin(&ctx.db).await?;
+                m.admin_offer = m.email_verified && !super::people::has_admin(&ctx.db).await?;
             }
             Ok(me)
         }

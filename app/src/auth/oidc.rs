@@ -55,11 +55,8 @@ pub fn state_cookie_name(m: CookieMode) -> &'static str {
 
 /// The state cookie's `Set-Cookie` value; `max_age_secs = 0` deletes it.
 pub fn state_cookie(m: CookieMode, value: &str, max_age_secs: i64) -> String {
-    let secure = if m.secure { "; Secure" } else { "" };
-    format!(
-        "{}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly{secure}; SameSite=Lax",
-        state_cookie_name(m)
-    )
+    // Lax: the provider's redirect back to us is a cross-site top-level navigation.
+    m.cookie_same_site(state_cookie_name(m), value, max_age_secs, "Lax")
 }
 
 /// One configured provider.

@@ -6,10 +6,10 @@ use surrealdb::types::SurrealValue;
 
 use super::api::{AuditEntry, UserSummary};
 use super::password;
-use super::Role;
 use super::service::{
     audit, bad, hash_password, normalize_email, revoke_all_sessions, user_by_email,
 };
+use super::Role;
 use crate::{db::Db, AppError};
 
 /// Named limits.

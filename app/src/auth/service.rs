@@ -121,7 +121,6 @@ pub(crate) fn bad(msg: impl Into<String>) -> AppError {
 
 pub(crate) use crate::ids::new_id;
 
-
 /// A person's name as typed at sign-up or in the profile: not empty, not too long, no control
 /// characters, and no web addresses (names are shown to others and greet people in e-mail).
 pub fn check_name(name: &str) -> Result<String, AppError> {
@@ -201,11 +200,7 @@ pub(crate) struct NewUser {
 /// Creates an account: its id, or `None` when the address already has one (the unique index
 /// decides, so two sign-ups racing for one address make one account). The one place a `user`
 /// row is made.
-pub(crate) async fn insert_user(
-    db: &Db,
-    u: NewUser,
-    now: i64,
-) -> Result<Option<String>, AppError> {
+pub(crate) async fn insert_user(db: &Db, u: NewUser, now: i64) -> Result<Option<String>, AppError> {
     let id = new_id();
     let res = db
         .query(
@@ -773,8 +768,7 @@ pub async fn refresh(
                 .bind(("sid", row.session.clone()))
                 .bind(("now", now))
                 .await;
-            // Only "someone rotated it first" (the THROW, or the store's conflict) means read
-            // again; any other failure is a fault.
+            // Only "someone rotated it first" means read again; any other failure is a fault.
             let error = match res {
                 Ok(mut r) => r.take_errors().into_values().next(),
                 Err(e) => Some(e),
@@ -782,7 +776,11 @@ pub async fn refresh(
             let failed = match error {
                 None => false,
                 Some(e) => match crate::db::classify(&e) {
-                    crate::db::Fault::Thrown(_) | crate::db::Fault::Conflict => true,
+                    // The THROW, the store's conflict, or the successor (the same for both
+                    // requests) already stored by the other.
+                    crate::db::Fault::Thrown(_)
+                    | crate::db::Fault::Conflict
+                    | crate::db::Fault::Duplicate("refresh_token_hash") => true,
                     _ => return Err(e.into()),
                 },
             };

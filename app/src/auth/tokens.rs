@@ -51,8 +51,20 @@ impl CookieMode {
     /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/, and (secure mode) `Secure`
     /// with the `__Host-` prefix. `max_age_secs = 0` deletes the cookie.
     pub fn cookie(self, name: &str, value: &str, max_age_secs: i64) -> String {
+        self.cookie_same_site(name, value, max_age_secs, "Strict")
+    }
+
+    /// The one rule for every cookie Viva sets: HttpOnly, Path=/, `Secure` unless the operator
+    /// serves plain HTTP on purpose, and the given SameSite.
+    pub fn cookie_same_site(
+        self,
+        name: &str,
+        value: &str,
+        max_age_secs: i64,
+        same_site: &str,
+    ) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
-        format!("{name}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly{secure}; SameSite=Strict")
+        format!("{name}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly{secure}; SameSite={same_site}")
     }
 }
 /// The audience of access tokens: this web app, nothing else.

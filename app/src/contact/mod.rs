@@ -8,8 +8,7 @@ mod validate;
 
 pub use api::{send_contact_message, SendContactMessage};
 pub use validate::{
-    validate, ContactInput, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
-    MIN_MESSAGE_CHARS,
+    validate, ContactInput, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MIN_MESSAGE_CHARS,
 };
 
 use leptos::prelude::*;

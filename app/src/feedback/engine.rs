@@ -7,8 +7,8 @@
 //! the evaluation says so in its note).
 
 use super::text::{content_stems, mean_sentence_words, sentences, stems_match, words};
-use super::{DeliveryStats, EvalRequest, Evaluation, Scores};
 use super::Kind;
+use super::{DeliveryStats, EvalRequest, Evaluation, Scores};
 
 pub const ENGINE_NAME: &str = "Viva embedded engine";
 pub const LEXICAL_NOTE: &str =
@@ -19,8 +19,11 @@ pub const SHORT_ANSWER_WORDS: usize = 15;
 pub const SHORT_ANSWER_CAP: u8 = 30;
 /// Below this many words an answer is called thin (and may get a follow-up question).
 pub const THIN_ANSWER_WORDS: usize = 40;
-/// The band of a comfortable speaking pace, in words per minute.
-pub const PACE_BAND: (f32, f32) = (120.0, 160.0);
+/// The band of a comfortable speaking pace, in words per minute (the voice crate's).
+pub const PACE_BAND: (f32, f32) = (
+    voice::analytics::PACE_BAND.0 as f32,
+    voice::analytics::PACE_BAND.1 as f32,
+);
 
 /// How similar in meaning a text is to a reference, 0–1. The embedded engine uses sentence
 /// embeddings when available and falls back to [`Lexical`].

@@ -48,28 +48,45 @@ pub struct Scores {
     pub overall: u8,
 }
 
-/// The dimensions, for charts and tables: (key, label).
-pub const DIMENSIONS: &[(&str, &str)] = &[
-    ("relevance", "Relevance"),
-    ("structure", "Structure"),
-    ("specificity", "Specificity"),
-    ("clarity", "Clarity"),
-    ("completeness", "Completeness"),
-    ("delivery", "Delivery"),
-];
+crate::slug_enum! {
+    /// A dimension an answer is scored on.
+    pub enum Dimension {
+        Relevance = "relevance",
+        Structure = "structure",
+        Specificity = "specificity",
+        Clarity = "clarity",
+        Completeness = "completeness",
+        /// Pace, pauses and fillers: spoken answers only.
+        Delivery = "delivery",
+    }
+}
+
+impl Dimension {
+    pub fn label(self) -> &'static str {
+        match self {
+            Dimension::Relevance => "Relevance",
+            Dimension::Structure => "Structure",
+            Dimension::Specificity => "Specificity",
+            Dimension::Clarity => "Clarity",
+            Dimension::Completeness => "Completeness",
+            Dimension::Delivery => "Delivery",
+        }
+    }
+}
+
+/// The dimensions, in the order charts and tables show them.
+pub const DIMENSIONS: &[Dimension] = Dimension::ALL;
 
 impl Scores {
-    /// A dimension's score by its key in [`DIMENSIONS`] (`None` for delivery without voice).
-    pub fn get(&self, key: &str) -> Option<u8> {
-        match key {
-            "relevance" => Some(self.relevance),
-            "structure" => Some(self.structure),
-            "specificity" => Some(self.specificity),
-            "clarity" => Some(self.clarity),
-            "completeness" => Some(self.completeness),
-            "delivery" => self.delivery,
-            "overall" => Some(self.overall),
-            _ => None,
+    /// A dimension's score (`None` for delivery without voice).
+    pub fn get(&self, d: Dimension) -> Option<u8> {
+        match d {
+            Dimension::Relevance => Some(self.relevance),
+            Dimension::Structure => Some(self.structure),
+            Dimension::Specificity => Some(self.specificity),
+            Dimension::Clarity => Some(self.clarity),
+            Dimension::Completeness => Some(self.completeness),
+            Dimension::Delivery => self.delivery,
         }
     }
 }

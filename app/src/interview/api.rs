@@ -52,37 +52,23 @@ pub async fn upload_resume(data: server_fn::codec::MultipartData) -> Result<Resu
     use super::resume::{ResumeError, MAX_RESUME_BYTES};
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &RESUME_UPLOADS, &uid, ctx.clock.now()).await?;
-    let mut parts = data.into_inner().ok_or_else(|| {
-        AppError::BadRequest("Send the resume as a multipart form upload.".into())
-    })?;
-    let unreadable = |e: String| {
-        AppError::BadRequest(format!(
-            "The upload could not be read ({e}). Try again with a PDF of at most 5 MB."
-        ))
-    };
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(mut field) = parts
-        .next_field()
-        .await
-        .map_err(|e| unreadable(e.to_string()))?
-    {
-        if field.name() != Some("resume") {
-            continue;
-        }
-        let name = field.file_name().unwrap_or("resume.pdf").to_string();
-        let mut buf = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(e.to_string()))? {
-            buf.extend_from_slice(&chunk);
-            if buf.len() > MAX_RESUME_BYTES {
-                return Err(AppError::BadRequest(
-                    ResumeError::TooLarge(buf.len()).to_string(),
-                ));
-            }
-        }
-        file = Some((name, buf));
-    }
-    let (name, bytes) = file
+    let fields = crate::request::read_multipart(
+        data,
+        &crate::request::UploadRules {
+            fields: &["resume"],
+            max_field_bytes: MAX_RESUME_BYTES,
+            not_multipart: "Send the resume as a multipart form upload.",
+            unreadable_hint: "Try again with a PDF of at most 5 MB.",
+            too_large: &|n| ResumeError::TooLarge(n).to_string(),
+        },
+    )
+    .await?;
+    let file = fields
+        .into_iter()
+        .last()
         .ok_or_else(|| AppError::BadRequest("Choose your resume (a PDF file) to upload.".into()))?;
+    let name = file.file_name.unwrap_or_else(|| "resume.pdf".into());
+    let bytes = file.bytes;
     let info = super::service::save_resume(&ctx.db, &uid, &name, bytes, ctx.clock.now()).await?;
     Ok(info)
 }
@@ -207,4 +193,3 @@ pub const RESUME_UPLOADS: crate::ratelimit::Limit = crate::ratelimit::Limit {
     max: 20,
     window_secs: 3600,
 };
-

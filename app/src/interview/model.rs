@@ -1,7 +1,6 @@
 //! The vocabulary of interviews, shared by browser and server: roles, question kinds,
 //! answer modes, and the named limits of setting one up.
 
-
 use crate::AppError;
 
 /// Named limits of an interview's setup and answers.

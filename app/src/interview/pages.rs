@@ -355,7 +355,7 @@ fn ReportView(r: Report) -> impl IntoView {
     let iv = r.interview.clone();
     let bars: Vec<(&'static str, u8)> = DIMENSIONS
         .iter()
-        .filter_map(|(k, l)| r.scores.get(k).map(|v| (*l, v)))
+        .filter_map(|&d| r.scores.get(d).map(|v| (d.label(), v)))
         .collect();
     let href = markdown_href(&r);
     let file = format!("viva-report-{}.md", iv.id);
@@ -394,7 +394,10 @@ fn ReportView(r: Report) -> impl IntoView {
 }
 
 #[component]
-fn ItemReport(it: Item, speech: Vec<(crate::voice::model::Part, crate::voice::model::SpeechReport)>) -> impl IntoView {
+fn ItemReport(
+    it: Item,
+    speech: Vec<(crate::voice::model::Part, crate::voice::model::SpeechReport)>,
+) -> impl IntoView {
     let heading = format!("Question {}: {}", it.position + 1, it.text);
     let eval: Option<Evaluation> = it.evaluation.clone();
     view! {
@@ -411,7 +414,7 @@ fn ItemReport(it: Item, speech: Vec<(crate::voice::model::Part, crate::voice::mo
                 <blockquote>{it.follow_up_answer.clone().unwrap_or_else(|| "(skipped)".into())}</blockquote>
             })}
             {eval.map(|e| {
-                let bars: Vec<(&'static str, u8)> = DIMENSIONS.iter().filter_map(|(k, l)| e.scores.get(k).map(|v| (*l, v))).collect();
+                let bars: Vec<(&'static str, u8)> = DIMENSIONS.iter().filter_map(|&d| e.scores.get(d).map(|v| (d.label(), v))).collect();
                 view! {
                     <p class=format!("score-line {}", band(e.scores.overall))>{format!("Score {}/100", e.scores.overall)}</p>
                     <ScoreBars scores=bars label=format!("Scores for question {}", it.position + 1)/>
@@ -468,18 +471,18 @@ fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoV
     scored.reverse();
     let series: Vec<(&'static str, Vec<u8>)> = DIMENSIONS
         .iter()
-        .filter(|(k, _)| {
-            *k != "delivery"
+        .filter(|&&d| {
+            d != crate::feedback::Dimension::Delivery
                 || scored
                     .iter()
                     .any(|s| s.scores.as_ref().and_then(|x| x.delivery).is_some())
         })
-        .map(|(k, l)| {
+        .map(|&d| {
             (
-                *l,
+                d.label(),
                 scored
                     .iter()
-                    .filter_map(|s| s.scores.as_ref().and_then(|x| x.get(k)))
+                    .filter_map(|s| s.scores.as_ref().and_then(|x| x.get(d)))
                     .collect(),
             )
         })

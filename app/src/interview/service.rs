@@ -428,7 +428,7 @@ struct InterviewRow {
     status: InterviewStatus,
     created_at: i64,
     finished_at: Option<i64>,
-    scores: Option<String>,
+    scores: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -444,7 +444,7 @@ pub(crate) struct ItemRow {
     follow_up: Option<String>,
     follow_up_answer: Option<String>,
     attempts: i64,
-    evaluation: Option<String>,
+    evaluation: Option<serde_json::Value>,
 }
 
 async fn load(db: &Db, uid: &str, id: &str) -> Result<(InterviewRow, Vec<ItemRow>), AppError> {
@@ -467,33 +467,36 @@ async fn load(db: &Db, uid: &str, id: &str) -> Result<(InterviewRow, Vec<ItemRow
     Ok((iv, items))
 }
 
-fn view(iv: &InterviewRow, items: &[ItemRow]) -> InterviewView {
+fn view(iv: &InterviewRow, items: &[ItemRow]) -> Result<InterviewView, AppError> {
     let items: Vec<Item> = items
         .iter()
-        .map(|it| Item {
-            position: it.position as u32,
-            text: it.text.clone(),
-            kind: it.kind,
-            competencies: it.competencies.clone(),
-            personalised: it.personalised,
-            status: it.status,
-            answer: it.answer.clone(),
-            follow_up: it.follow_up.clone(),
-            follow_up_answer: it.follow_up_answer.clone(),
-            attempts: it.attempts as u32,
-            evaluation: it
-                .evaluation
-                .as_deref()
-                .and_then(|e| serde_json::from_str(e).ok()),
+        .map(|it| -> Result<Item, AppError> {
+            Ok(Item {
+                position: it.position as u32,
+                text: it.text.clone(),
+                kind: it.kind,
+                competencies: it.competencies.clone(),
+                personalised: it.personalised,
+                status: it.status,
+                answer: it.answer.clone(),
+                follow_up: it.follow_up.clone(),
+                follow_up_answer: it.follow_up_answer.clone(),
+                attempts: it.attempts as u32,
+                evaluation: it
+                    .evaluation
+                    .clone()
+                    .map(|e| crate::db::decode("evaluation", e))
+                    .transpose()?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, AppError>>()?;
     let finished = iv.status == InterviewStatus::Finished;
     let current = if finished {
         None
     } else {
         items.iter().find(|i| !i.status.done()).map(|i| i.position)
     };
-    InterviewView {
+    Ok(InterviewView {
         id: iv.id.clone(),
         role: iv.role.clone(),
         company: iv.company.clone(),
@@ -503,12 +506,12 @@ fn view(iv: &InterviewRow, items: &[ItemRow]) -> InterviewView {
         created_at: iv.created_at,
         items,
         current,
-    }
+    })
 }
 
 pub async fn get(db: &Db, uid: &str, id: &str) -> Result<InterviewView, AppError> {
     let (iv, items) = load(db, uid, id).await?;
-    Ok(view(&iv, &items))
+    view(&iv, &items)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -532,7 +535,12 @@ async fn evaluate(
 
 /// The item the person may act on now, or a clear 400 when the interview is over or the
 /// question is not the current one.
-pub(crate) async fn current_item(db: &Db, uid: &str, id: &str, position: u32) -> Result<ItemRow, AppError> {
+pub(crate) async fn current_item(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+) -> Result<ItemRow, AppError> {
     let (iv, items) = load(db, uid, id).await?;
     if iv.status == InterviewStatus::Finished {
         return Err(AppError::BadRequest(
@@ -739,9 +747,8 @@ async fn update_item(
     at: Option<i64>,
 ) -> Result<(), AppError> {
     let eval_json = eval
-        .map(|e| serde_json::to_string(&e))
-        .transpose()
-        .map_err(|e| AppError::internal("evaluation json", e))?;
+        .map(|e| crate::db::encode("evaluation", &e))
+        .transpose()?;
     let mut r = db
         .query(
             "UPDATE interview_item SET status = $status, answer = $answer, follow_up = $fu, follow_up_answer = $fua, evaluation = $eval,
@@ -803,16 +810,15 @@ pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppErr
     if iv.status == InterviewStatus::Finished {
         return Ok(());
     }
-    let v = view(&iv, &items);
+    let v = view(&iv, &items)?;
     let evals: Vec<&Evaluation> = v
         .items
         .iter()
         .filter_map(|i| i.evaluation.as_ref())
         .collect();
     let scores = session_scores(&evals)
-        .map(|s| serde_json::to_string(&s))
-        .transpose()
-        .map_err(|e| AppError::internal("scores json", e))?;
+        .map(|s| crate::db::encode("scores", &s))
+        .transpose()?;
     db.query(
         "BEGIN TRANSACTION;
          UPDATE interview_item SET status = 'skipped', answered_at = $now
@@ -832,21 +838,25 @@ pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppErr
 /// Session-level recommendations from the weakest dimensions and the missed key points.
 pub fn recommendations(v: &InterviewView, scores: &Scores) -> Vec<String> {
     let mut out = Vec::new();
-    let mut dims: Vec<(&str, u8)> = DIMENSIONS
+    use crate::feedback::Dimension;
+    let mut dims: Vec<(Dimension, u8)> = DIMENSIONS
         .iter()
-        .filter_map(|(k, l)| scores.get(k).map(|s| (*l, s)))
+        .filter_map(|&d| scores.get(d).map(|s| (d, s)))
         .collect();
     dims.sort_by_key(|d| d.1);
-    for (label, s) in dims.iter().take(2).filter(|d| d.1 < 75) {
-        let tip = match *label {
-            "Relevance" => "restate the question in your first sentence and answer it before adding context",
-            "Structure" => "shape behavioural answers as situation, task, action, result — and always say how it ended",
-            "Specificity" => "bring numbers, names of tools and concrete outcomes; prepare five achievements with a figure each",
-            "Clarity" => "use short sentences and replace fillers with a brief pause",
-            "Completeness" => "before answering, list the three or four points the interviewer is probably looking for",
-            _ => "practise out loud at 120–160 words a minute",
+    for &(d, s) in dims.iter().take(2).filter(|d| d.1 < 75) {
+        let tip = match d {
+            Dimension::Relevance => "restate the question in your first sentence and answer it before adding context".to_string(),
+            Dimension::Structure => "shape behavioural answers as situation, task, action, result — and always say how it ended".into(),
+            Dimension::Specificity => "bring numbers, names of tools and concrete outcomes; prepare five achievements with a figure each".into(),
+            Dimension::Clarity => "use short sentences and replace fillers with a brief pause".into(),
+            Dimension::Completeness => "before answering, list the three or four points the interviewer is probably looking for".into(),
+            Dimension::Delivery => format!("practise out loud at {} words a minute", voice::analytics::pace_band_text()),
         };
-        out.push(format!("{label} was your weakest area ({s}/100): {tip}."));
+        out.push(format!(
+            "{} was your weakest area ({s}/100): {tip}.",
+            d.label()
+        ));
     }
     let skipped = v
         .items
@@ -871,18 +881,16 @@ pub fn recommendations(v: &InterviewView, scores: &Scores) -> Vec<String> {
 
 pub async fn report(db: &Db, uid: &str, id: &str) -> Result<Report, AppError> {
     let (iv, items) = load(db, uid, id).await?;
-    let v = view(&iv, &items);
+    let v = view(&iv, &items)?;
     let evals: Vec<&Evaluation> = v
         .items
         .iter()
         .filter_map(|i| i.evaluation.as_ref())
         .collect();
-    let scores = iv
-        .scores
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .or_else(|| session_scores(&evals))
-        .unwrap_or_default();
+    let scores = match iv.scores.clone() {
+        Some(s) => crate::db::decode("scores", s)?,
+        None => session_scores(&evals).unwrap_or_default(),
+    };
     let mut engines: Vec<String> = evals.iter().map(|e| e.engine.clone()).collect();
     engines.sort();
     engines.dedup();
@@ -914,7 +922,7 @@ struct HistoryRow {
     role: String,
     created_at: i64,
     status: InterviewStatus,
-    scores: Option<String>,
+    scores: Option<serde_json::Value>,
     answered: i64,
     total: i64,
 }
@@ -922,7 +930,7 @@ struct HistoryRow {
 #[derive(Debug, Clone, SurrealValue)]
 struct CompetencyRow {
     competencies: Vec<String>,
-    evaluation: Option<String>,
+    evaluation: Option<serde_json::Value>,
 }
 
 /// Every interview (newest first, at most 200) and the competencies, weakest first.
@@ -942,25 +950,27 @@ pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
     let comp_rows: Vec<CompetencyRow> = r.take(1)?;
     let sessions = rows
         .into_iter()
-        .map(|h| SessionSummary {
-            id: h.id,
-            role: h.role,
-            created_at: h.created_at,
-            finished: h.status == InterviewStatus::Finished,
-            answered: h.answered as u32,
-            total: h.total as u32,
-            scores: h
-                .scores
-                .as_deref()
-                .and_then(|s| serde_json::from_str(s).ok()),
+        .map(|h| -> Result<SessionSummary, AppError> {
+            Ok(SessionSummary {
+                id: h.id,
+                role: h.role,
+                created_at: h.created_at,
+                finished: h.status == InterviewStatus::Finished,
+                answered: h.answered as u32,
+                total: h.total as u32,
+                scores: h
+                    .scores
+                    .map(|s| crate::db::decode("scores", s))
+                    .transpose()?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, AppError>>()?;
     let mut acc: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for row in comp_rows {
         let Some(e) = row
             .evaluation
-            .as_deref()
-            .and_then(|e| serde_json::from_str::<Evaluation>(e).ok())
+            .map(|e| crate::db::decode::<Evaluation>("evaluation", e))
+            .transpose()?
         else {
             continue;
         };

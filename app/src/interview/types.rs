@@ -237,9 +237,9 @@ pub fn report_markdown(r: &Report, date: &str) -> String {
         "## Overall score: {}/100\n\n| Dimension | Score |\n|---|---|\n",
         r.scores.overall
     ));
-    for (key, label) in DIMENSIONS {
-        if let Some(v) = r.scores.get(key) {
-            md.push_str(&format!("| {label} | {v} |\n"));
+    for &d in DIMENSIONS {
+        if let Some(v) = r.scores.get(d) {
+            md.push_str(&format!("| {} | {v} |\n", d.label()));
         }
     }
     if !r.recommendations.is_empty() {
@@ -265,10 +265,11 @@ pub fn report_markdown(r: &Report, date: &str) -> String {
         }
         for (part, s) in r.speech_for(item.position) {
             md.push_str(&format!(
-                "\n*Spoken{}: {:.0} s of speech, {:.0} words per minute (comfortable: 120–160), {} pause(s), longest {:.1} s, {} filler(s).*\n",
+                "\n*Spoken{}: {:.0} s of speech, {:.0} words per minute (comfortable: {}), {} pause(s), longest {:.1} s, {} filler(s).*\n",
                 if part == Part::FollowUp { " follow-up" } else { "" },
                 s.speaking_secs,
                 s.words_per_minute,
+                voice::analytics::pace_band_text(),
                 s.pauses.len(),
                 s.longest_pause_secs,
                 s.fillers.len()

@@ -1,6 +1,5 @@
 //! The e-mails Viva sends, each as plain text and HTML, with the product name from settings.
 
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
     pub subject: String,
@@ -129,7 +128,12 @@ mod tests {
 
     #[test]
     fn code_mail_has_the_code_in_the_body_only_and_greets_only_proved_names() {
-        let m = Message::code("Viva", Some("<Ada>"), "confirm your e-mail address", "042917");
+        let m = Message::code(
+            "Viva",
+            Some("<Ada>"),
+            "confirm your e-mail address",
+            "042917",
+        );
         assert!(!m.subject.contains("042917"), "{}", m.subject);
         assert!(m.text.lines().any(|l| l == "042917") && m.text.contains("10 minutes"));
         assert!(m.html.contains("&lt;Ada&gt;") && !m.html.contains("<Ada>"));

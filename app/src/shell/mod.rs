@@ -68,3 +68,27 @@ pub fn App() -> impl IntoView {
         </Router>
     }
 }
+
+/// Who may open a page: the server answers others with 303 to /signin (not signed in) or 403
+/// (not an admin) before the page renders; the page's server functions check again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Member,
+    Admin,
+}
+
+/// The access of each route of [`App`], kept next to the routes it guards.
+pub fn page_access(path: &str) -> Access {
+    if path == "/admin" || path.starts_with("/admin/") {
+        Access::Admin
+    } else if matches!(
+        path,
+        "/dashboard" | "/account" | "/practice" | "/history" | "/profile"
+    ) || path.starts_with("/interview/")
+    {
+        Access::Member
+    } else {
+        Access::Public
+    }
+}

@@ -34,33 +34,24 @@ fn ctx_and_user() -> Result<(Ctx, String), AppError> {
 pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<SegmentAck, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &SEGMENT_UPLOADS, &uid, ctx.clock.now()).await?;
-    let mut parts = data.into_inner().ok_or_else(|| {
-        AppError::BadRequest("Send the segment as a multipart form upload.".into())
-    })?;
-    let unreadable =
-        |e: String| AppError::BadRequest(format!("The upload could not be read ({e})."));
     let mut fields = std::collections::HashMap::new();
     let mut audio: Option<Vec<u8>> = None;
-    while let Some(mut field) = parts
-        .next_field()
-        .await
-        .map_err(|e| unreadable(e.to_string()))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        let mut buf = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(e.to_string()))? {
-            buf.extend_from_slice(&chunk);
-            if buf.len() > MAX_SEGMENT_BYTES {
-                return Err(AppError::BadRequest(format!("The audio segment is larger than {MAX_SEGMENT_BYTES} bytes (60 s of 16 kHz audio).")));
-            }
-        }
-        if name == "audio" {
-            audio = Some(buf);
-        } else if matches!(
-            name.as_str(),
-            "interview" | "position" | "seq" | "start" | "end"
-        ) {
-            fields.insert(name, String::from_utf8_lossy(&buf).trim().to_string());
+    let parts = crate::request::read_multipart(
+        data,
+        &crate::request::UploadRules {
+            fields: &["interview", "position", "seq", "start", "end", "audio"],
+            max_field_bytes: MAX_SEGMENT_BYTES,
+            not_multipart: "Send the segment as a multipart form upload.",
+            unreadable_hint: "",
+            too_large: &|_| format!("The audio segment is larger than {MAX_SEGMENT_BYTES} bytes (60 s of 16 kHz audio)."),
+        },
+    )
+    .await?;
+    for f in parts {
+        if f.name == "audio" {
+            audio = Some(f.bytes);
+        } else {
+            fields.insert(f.name, String::from_utf8_lossy(&f.bytes).trim().to_string());
         }
     }
     let get = |k: &str| {

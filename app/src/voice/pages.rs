@@ -12,7 +12,12 @@ use crate::feedback::MAX_ANSWER_CHARS;
 /// The recorder for question `position` of interview `id` (`follow_up`: answering its follow-up).
 #[component]
 pub fn VoiceRecorder(id: String, position: u32, follow_up: bool) -> impl IntoView {
-    let part = if follow_up { Part::FollowUp } else { Part::Answer }.as_str();
+    let part = if follow_up {
+        Part::FollowUp
+    } else {
+        Part::Answer
+    }
+    .as_str();
     view! {
         <viva-recorder class="card voice" role="region" aria-labelledby="voice-title"
             data-interview=id data-position=position.to_string() data-part=part data-max-chars=MAX_ANSWER_CHARS.to_string()></viva-recorder>
@@ -25,13 +30,14 @@ pub fn VoiceRecorder(id: String, position: u32, follow_up: bool) -> impl IntoVie
 #[component]
 pub fn SpeechView(s: super::model::SpeechReport, follow_up: bool) -> impl IntoView {
     use voice::analytics::{LONG_PAUSE, PACE_BAND};
+    let band = voice::analytics::pace_band_text();
     let pace_text = |wpm: f64| {
         if wpm < PACE_BAND.0 {
-            "slower than the comfortable 120–160"
+            format!("slower than the comfortable {band}")
         } else if wpm > PACE_BAND.1 {
-            "faster than the comfortable 120–160"
+            format!("faster than the comfortable {band}")
         } else {
-            "in the comfortable 120–160 range"
+            format!("in the comfortable {band} range")
         }
     };
     let total = s.segments.last().map(|x| x.1).unwrap_or(0.0).max(1.0);

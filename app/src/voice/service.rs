@@ -344,9 +344,12 @@ pub async fn try_complete(
     let (rows, answer) = segments(db, a).await?;
     let Some(answer) = answer else { return Ok(()) };
     if answer.status != AnswerStatus::Transcribing
-        || rows
-            .iter()
-            .any(|r| matches!(r.status, SegmentStatus::Queued | SegmentStatus::Transcribing))
+        || rows.iter().any(|r| {
+            matches!(
+                r.status,
+                SegmentStatus::Queued | SegmentStatus::Transcribing
+            )
+        })
     {
         return Ok(());
     }
@@ -445,14 +448,14 @@ pub async fn delivery_for(db: &Db, a: &AnswerRef) -> Result<Option<DeliveryStats
         )
         .await?
         .check()?;
-    let rows: Vec<Option<String>> = r.take(0)?;
-    Ok(rows
+    let rows: Vec<Option<serde_json::Value>> = r.take(0)?;
+    let report = rows
         .into_iter()
         .flatten()
         .next()
-        .and_then(|a| serde_json::from_str::<SpeechReport>(&a).ok())
-        .as_ref()
-        .and_then(delivery_of))
+        .map(|a| crate::db::decode::<SpeechReport>("speech analytics", a))
+        .transpose()?;
+    Ok(report.as_ref().and_then(delivery_of))
 }
 
 async fn complete(
@@ -473,9 +476,8 @@ async fn complete(
     let delivery = delivery_of(&report);
     // The analytics are stored first (a thin answer's follow-up, or a skip, reads them), as
     // `completing`; `done` only once the answer is in.
-    let analytics =
-        serde_json::to_string(&report).map_err(|e| AppError::internal("speech report json", e))?;
-    store_analytics(db, a, rows.len(), text, &analytics, now).await?;
+    let analytics = crate::db::encode("speech analytics", &report)?;
+    store_analytics(db, a, rows.len(), text, analytics, now).await?;
     if let Err(e) = desk.hand_in(db, a, text, delivery, now).await {
         // Not handed in after all: the person can correct the text and try again.
         let msg = match &e {
@@ -493,7 +495,7 @@ async fn store_analytics(
     a: &AnswerRef,
     count: usize,
     text: &str,
-    analytics: &str,
+    analytics: serde_json::Value,
     now: i64,
 ) -> Result<(), AppError> {
     on_answer(db, &a,
@@ -504,7 +506,7 @@ async fn store_analytics(
     .bind(("count", count as i64))
     .bind(("completing", AnswerStatus::Completing))
     .bind(("text", text.to_string()))
-    .bind(("analytics", analytics.to_string()))
+    .bind(("analytics", analytics))
     .bind(("now", now))
     .await?
     .check()?;
@@ -521,7 +523,7 @@ pub async fn reports(
     struct Row {
         position: i64,
         part: Part,
-        analytics: Option<String>,
+        analytics: Option<serde_json::Value>,
     }
     check_id(id)?;
     let mut r = db
@@ -532,16 +534,15 @@ pub async fn reports(
         .await?
         .check()?;
     let rows: Vec<Row> = r.take(0)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .filter_map(|r| {
-            Some((
-                r.position as u32,
-                r.part,
-                serde_json::from_str(r.analytics.as_deref()?).ok()?,
-            ))
+            let a = r.analytics?;
+            Some(
+                crate::db::decode::<SpeechReport>("speech analytics", a)
+                    .map(|report| (r.position as u32, r.part, report)),
+            )
         })
-        .collect())
+        .collect()
 }
 
 /// Deletes a question's recordings (its answer is being answered afresh).

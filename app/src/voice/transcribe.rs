@@ -15,9 +15,9 @@ use serde_json::{json, Value};
 use surrealdb::types::SurrealValue;
 use tokio::sync::Notify;
 
-use crate::feedback::hosted::{Hosted, Protocol};
 use super::model::{AnswerStatus, Part, SegmentStatus};
 use super::AnswerDesk;
+use crate::feedback::hosted::{Hosted, Protocol};
 use crate::{clock::Clock, db::is_conflict, db::Db, AppError};
 
 /// Workers per app node (each runs one transcription at a time).

@@ -463,9 +463,7 @@ async fn audio_goes_with_its_interview_and_its_account() {
     )
     .await
     .unwrap();
-    sync_bank(&db, 1_000)
-        .await
-        .unwrap();
+    sync_bank(&db, 1_000).await.unwrap();
     db.query(
         "CREATE user:ann SET email = 'ann@example.org', name = 'Ann', password_hash = 'x', role = 'user', job_role = 'Nurse',
              experience = 'mid', email_verified = true, disabled = false, terms_version = '1', terms_accepted_at = 0, age_confirmed_at = 0, created_at = 0",
@@ -488,9 +486,7 @@ async fn audio_goes_with_its_interview_and_its_account() {
     };
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let id = warm_up(&db, "ann", 1_000)
-            .await
-            .unwrap();
+        let id = warm_up(&db, "ann", 1_000).await.unwrap();
         for seq in 0..2 {
             let ack = crate::voice::service::upload(
                 &db,
@@ -533,3 +529,49 @@ async fn audio_goes_with_its_interview_and_its_account() {
     );
 }
 
+/// Evaluations are objects with a type: one that no longer decodes (a renamed field, a damaged
+/// row) is an error, never an answer silently shown without its feedback. Unknown states too.
+#[tokio::test]
+async fn a_stored_evaluation_or_state_that_does_not_decode_is_an_error() {
+    let (_d, db) = fresh().await;
+    user(&db, "ann", true).await;
+    let id = start(&db, "ann", setup("backend-engineer", 3), 10_000)
+        .await
+        .unwrap();
+    let strong = "In my last role our deploys failed weekly. I owned the fix: I added contract tests \
+        and a canary stage, and trained the team. Failures fell from four a month to none in a quarter.";
+    answer(
+        &db,
+        &Evaluator::default(),
+        "ann",
+        &id,
+        0,
+        strong,
+        None,
+        10_010,
+    )
+    .await
+    .unwrap();
+    let v = get(&db, "ann", &id).await.unwrap();
+    let stored = v.items[0].evaluation.clone().expect("an evaluation");
+    assert!(stored.scores.overall > 0);
+    // The evaluation is an object in the database, not text.
+    let mut r = db
+        .query("SELECT VALUE type::is_object(evaluation) FROM interview_item WHERE position = 0")
+        .await
+        .unwrap();
+    assert_eq!(r.take::<Vec<bool>>(0).unwrap(), [true]);
+    db.query("UPDATE interview_item SET evaluation = { grade: 'A' } WHERE position = 0")
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    assert_eq!(get(&db, "ann", &id).await.unwrap_err(), AppError::Internal);
+    // A state the app does not know is an error naming it, not "pending".
+    use surrealdb::types::SurrealValue;
+    let e = ItemStatus::from_value("archived".to_string().into_value()).unwrap_err();
+    assert!(
+        e.to_string().contains("unknown ItemStatus \"archived\""),
+        "{e}"
+    );
+}
