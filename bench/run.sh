@@ -17,7 +17,7 @@ need wrk wrk; need brotli brotli; need curl curl
 DURATION="${BENCH_DURATION:-10s}"; CONNS="${BENCH_CONNS:-32}"; THREADS=2
 mkdir -p bench/out; out=bench/out/results.md
 [ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve first" >&2; exit 1; }
-cargo build --release -q -p server --example bare_axum --example auth_cost --example signin_load --example eval_cost
+cargo build --release -q -p server --example bare_axum --example auth_cost --example signin_load --example eval_cost --features calibration
 bare="$CARGO_TARGET_DIR/release/examples/bare_axum"
 
 data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT

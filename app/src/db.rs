@@ -186,6 +186,23 @@ pub fn encode<T: serde::Serialize>(
         .map_err(|e| crate::AppError::internal(&format!("{what} does not encode"), e))
 }
 
+/// The error that failed a transaction, from the errors of all its statements: SurrealDB
+/// reports the others as "not executed due to a failed transaction".
+pub fn cause(
+    errors: std::collections::HashMap<usize, surrealdb::Error>,
+) -> Option<surrealdb::Error> {
+    let mut errors: Vec<(usize, surrealdb::Error)> = errors.into_iter().collect();
+    errors.sort_by_key(|(i, _)| *i);
+    let cancelled = |e: &surrealdb::Error| {
+        e.to_string()
+            .contains("not executed due to a failed transaction")
+    };
+    match errors.iter().position(|(_, e)| !cancelled(e)) {
+        Some(i) => Some(errors.swap_remove(i).1),
+        None => errors.into_iter().next().map(|(_, e)| e),
+    }
+}
+
 /// Whether a query failed only because a concurrent transaction wrote the same record first
 /// (SurrealKV refuses one of the two); running it again is safe and expected.
 pub fn is_conflict(e: &surrealdb::Error) -> bool {
@@ -472,6 +489,13 @@ mod tests {
             .check()
             .unwrap_err();
         assert_eq!(classify(&e), Fault::Thrown("wrong token".into()), "{e}");
+        // In a transaction every statement reports an error; the cause is the THROW.
+        let mut r = db
+            .query("BEGIN TRANSACTION; CREATE instance:x SET uid = 'x'; THROW 'taken'; CREATE instance:y SET uid = 'y'; COMMIT TRANSACTION;")
+            .await
+            .unwrap();
+        let e = cause(r.take_errors()).expect("an error");
+        assert_eq!(classify(&e), Fault::Thrown("taken".into()), "{e}");
         let e = db
             .query("SELECT * FROM type::record('user', 1, 2)")
             .await

@@ -70,7 +70,7 @@ pub fn fetch(models_dir: &Path) -> Result<Vec<String>, FetchError> {
             let partial = models_dir.join(format!("{}.partial", embed::MODEL_DIR));
             let _ = std::fs::remove_dir_all(&partial);
             std::fs::create_dir_all(&partial).map_err(dir_err)?;
-            for f in embed::FILES.iter().chain(["tokenizer.json"].iter()) {
+            for f in embed::FILES {
                 let src = from.join(f);
                 if !src.is_file() {
                     return Err(FetchError::Incomplete {

@@ -253,7 +253,7 @@ pub async fn finish_email_change(
         .bind(("e", new_email.clone()))
         .bind(("sid", session_id.to_string()))
         .await?;
-    if let Some(e) = r.take_errors().into_values().next() {
+    if let Some(e) = crate::db::cause(r.take_errors()) {
         return Err(match crate::db::classify(&e) {
             crate::db::Fault::Thrown(_) => {
                 bad("Start again: enter your new address and your password.")

@@ -204,7 +204,7 @@ pub async fn claim_first_admin(
         .bind(("admin", Role::Admin))
         .await?;
     // Only the query's own refusals mean "no"; any other failure is a fault (a 500, logged).
-    let refused = match r.take_errors().into_values().next() {
+    let refused = match crate::db::cause(r.take_errors()) {
         None => None,
         Some(e) => match crate::db::classify(&e) {
             crate::db::Fault::Thrown(why) => Some(why),

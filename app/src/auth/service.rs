@@ -770,7 +770,7 @@ pub async fn refresh(
                 .await;
             // Only "someone rotated it first" means read again; any other failure is a fault.
             let error = match res {
-                Ok(mut r) => r.take_errors().into_values().next(),
+                Ok(mut r) => crate::db::cause(r.take_errors()),
                 Err(e) => Some(e),
             };
             let failed = match error {

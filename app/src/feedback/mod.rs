@@ -7,7 +7,9 @@
 //!   falls back to the embedded one; [`embed`] runs all-MiniLM-L6-v2 for relevance.
 //! - [`text`]: words, sentences and stems, shared with the interview planner.
 
-#[cfg(any(feature = "ssr", test))]
+/// The calibration set: in tests and the `eval_cost` example only (feature `calibration`),
+/// never in the binary people run.
+#[cfg(any(test, feature = "calibration"))]
 pub mod calibration;
 #[cfg(feature = "ssr")]
 pub mod embed;
@@ -18,8 +20,6 @@ pub mod evaluator;
 #[cfg(feature = "ssr")]
 pub mod hosted;
 pub mod text;
-#[cfg(feature = "ssr")]
-pub mod wordpiece;
 
 use serde::{Deserialize, Serialize};
 

@@ -167,15 +167,6 @@ crate::slug_enum! {
     }
 }
 
-/// Difficulty: 1 easy, 2 medium, 3 hard.
-pub fn difficulty_label(d: u8) -> &'static str {
-    match d {
-        1 => "Easy",
-        2 => "Medium",
-        _ => "Hard",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,6 +111,7 @@ async fn candidates(db: &Db, role: &str, kinds: &[Kind]) -> Result<Vec<Question>
         .collect())
 }
 
+#[cfg(test)]
 pub async fn bank_size(db: &Db) -> Result<i64, AppError> {
     let mut r = db
         .query("RETURN count(SELECT id FROM question WHERE retired = false)")

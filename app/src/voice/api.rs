@@ -111,7 +111,7 @@ pub async fn get_voice_status(id: String, position: u32) -> Result<VoiceStatus, 
         &uid,
         &id,
         position,
-        ctx.voice.transcriber.name(),
+        &ctx.voice.transcriber,
     )
     .await
 }
@@ -136,7 +136,7 @@ pub async fn hand_in_voice(
         position,
         count,
         typed,
-        ctx.voice.transcriber.name(),
+        &ctx.voice.transcriber,
         ctx.clock.now(),
     )
     .await?;

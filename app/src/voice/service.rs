@@ -6,6 +6,7 @@
 use surrealdb::types::SurrealValue;
 
 use super::model::*;
+use super::transcribe::Transcriber;
 use super::{AnswerDesk, AnswerRef};
 use crate::db::Db;
 use crate::feedback::DeliveryStats;
@@ -244,7 +245,7 @@ pub async fn status(
     uid: &str,
     id: &str,
     position: u32,
-    transcriber: Option<String>,
+    transcriber: &Transcriber,
 ) -> Result<VoiceStatus, AppError> {
     let a = match open_answer(db, desk, uid, id, position).await {
         Ok(a) => a,
@@ -253,7 +254,7 @@ pub async fn status(
             return Ok(VoiceStatus {
                 part: None,
                 answer: Some(AnswerStatus::Done),
-                transcriber,
+                transcriber: transcriber.name(),
                 ..Default::default()
             })
         }
@@ -274,7 +275,7 @@ pub async fn status(
             .collect(),
         answer: answer.as_ref().map(|a| a.status),
         error: answer.and_then(|a| a.error),
-        transcriber,
+        transcriber: transcriber.name(),
     })
 }
 
@@ -291,10 +292,10 @@ pub async fn hand_in(
     position: u32,
     count: u32,
     typed: Option<String>,
-    transcriber: Option<String>,
+    transcriber: &Transcriber,
     now: i64,
 ) -> Result<VoiceStatus, AppError> {
-    let transcribes = transcriber.is_some();
+    let transcribes = transcriber.enabled();
     let a = open_answer(db, desk, uid, id, position).await?;
     let (rows, _) = segments(db, &a).await?;
     if count == 0 && typed.is_none() {

@@ -386,11 +386,12 @@ impl LogMel {
     }
 }
 
-/// Token ids to text (byte-level BPE as GPT-2 and Whisper write it).
+/// The model's tokenizer (`tokenizer.json`, byte-level BPE, read by Hugging Face's
+/// `tokenizers`) and the special tokens decoding needs.
 pub struct Tokens {
-    by_id: Vec<String>,
+    tokenizer: tokenizers::Tokenizer,
+    /// Ids from here on are special (end of text, languages, tasks, timestamps).
     special_from: u32,
-    byte_of: HashMap<char, u8>,
     pub eot: u32,
     pub sot: u32,
     pub no_timestamps: u32,
@@ -400,77 +401,38 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn load(path: &Path) -> Result<Tokens, WhisperError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| WhisperError::Io(path.display().to_string(), e))?;
-        let v: serde_json::Value = serde_json::from_str(&text)
+        let tokenizer = tokenizers::Tokenizer::from_file(path)
             .map_err(|e| WhisperError::Json("tokenizer.json", e.to_string()))?;
-        let vocab = v["model"]["vocab"].as_object().ok_or(WhisperError::Json(
-            "tokenizer.json",
-            "no model.vocab".into(),
-        ))?;
-        let mut pairs: Vec<(u32, String)> = vocab
-            .iter()
-            .filter_map(|(t, id)| Some((id.as_u64()? as u32, t.clone())))
-            .collect();
-        let mut special: HashMap<String, u32> = HashMap::new();
-        for a in v["added_tokens"].as_array().into_iter().flatten() {
-            if let (Some(id), Some(c)) = (a["id"].as_u64(), a["content"].as_str()) {
-                pairs.push((id as u32, c.to_string()));
-                special.insert(c.to_string(), id as u32);
-            }
-        }
-        let size = pairs.iter().map(|p| p.0 as usize + 1).max().unwrap_or(0);
-        let mut by_id = vec![String::new(); size];
-        for (id, t) in pairs {
-            by_id[id as usize] = t;
-        }
         let need = |name: &str| {
-            special.get(name).copied().ok_or(WhisperError::Json(
+            tokenizer.token_to_id(name).ok_or(WhisperError::Json(
                 "tokenizer.json",
                 format!("no {name} token"),
             ))
         };
-        // GPT-2's byte ↔ printable-character table.
-        let mut byte_of = HashMap::new();
-        let printable = |b: u32| {
-            (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b)
-        };
-        let mut extra = 0;
-        for b in 0u32..256 {
-            let c = if printable(b) {
-                b
-            } else {
-                extra += 1;
-                255 + extra
-            };
-            byte_of.insert(char::from_u32(c).unwrap(), b as u8);
-        }
         let eot = need(wh::EOT_TOKEN)?;
         Ok(Tokens {
             special_from: eot,
             eot,
             sot: need(wh::SOT_TOKEN)?,
             no_timestamps: need(wh::NO_TIMESTAMPS_TOKEN)?,
-            transcribe: special.get(wh::TRANSCRIBE_TOKEN).copied(),
-            english: special.get("<|en|>").copied(),
-            by_id,
-            byte_of,
+            transcribe: tokenizer.token_to_id(wh::TRANSCRIBE_TOKEN),
+            english: tokenizer.token_to_id("<|en|>"),
+            tokenizer,
         })
     }
 
     /// Text of the given ids, special tokens left out.
     pub fn decode(&self, ids: &[u32]) -> String {
-        let bytes: Vec<u8> = ids
+        let text: Vec<u32> = ids
             .iter()
-            .filter(|id| **id < self.special_from)
-            .filter_map(|id| self.by_id.get(*id as usize))
-            .flat_map(|t| {
-                t.chars()
-                    .filter_map(|c| self.byte_of.get(&c).copied())
-                    .collect::<Vec<_>>()
-            })
+            .copied()
+            .filter(|id| *id < self.special_from)
             .collect();
-        String::from_utf8_lossy(&bytes).trim().to_string()
+        self.tokenizer
+            .decode(&text, true)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
 }
 

@@ -53,7 +53,7 @@ fn the_tokenizer_matches_the_reference_ids() {
         ),
     ];
     for (text, want) in cases {
-        assert_eq!(m.tokenizer().encode(text, MAX_TOKENS), *want, "{text}");
+        assert_eq!(m.token_ids(text).unwrap(), *want, "{text}");
     }
 }
 

@@ -538,8 +538,11 @@ async fn a_stored_evaluation_or_state_that_does_not_decode_is_an_error() {
     let id = start(&db, "ann", setup("backend-engineer", 3), 10_000)
         .await
         .unwrap();
-    let strong = "In my last role our deploys failed weekly. I owned the fix: I added contract tests \
-        and a canary stage, and trained the team. Failures fell from four a month to none in a quarter.";
+    let strong = "In my last role our deploys failed every week and the team lost a day each time. \
+        I owned the fix: I mapped every failure from the last quarter, added contract tests between the \
+        services, put a canary stage in front of production and trained the six engineers on the new \
+        checks. As a result failures fell from four a month to none within a quarter, and we shipped \
+        twice as often.";
     answer(
         &db,
         &Evaluator::default(),

@@ -1,0 +1,26 @@
+//! Interview pages, one file per route (as Leptos's hackernews example does): set up,
+//! the interview, the report, history with progress, and the profile. Forms are
+//! `ActionForm`s, so they work before hydration.
+
+use leptos::prelude::*;
+
+use super::model::*;
+
+mod history;
+mod interview;
+mod practice;
+mod profile;
+mod report;
+
+pub use history::HistoryPage;
+pub use interview::InterviewPage;
+pub use practice::PracticePage;
+pub use profile::ProfilePage;
+pub use report::ReportPage;
+
+fn role_options(selected: String) -> impl IntoView {
+    ROLES
+        .iter()
+        .map(move |(slug, label)| view! { <option value=*slug selected=*slug == selected>{*label}</option> })
+        .collect_view()
+}

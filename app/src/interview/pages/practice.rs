@@ -1,0 +1,85 @@
+//! /practice: set up an interview (or a quick warm-up).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use super::super::api::*;
+use super::super::model::*;
+use super::role_options;
+use crate::ui::ActionStatus;
+use crate::ui::ErrorNotice;
+
+#[component]
+pub fn PracticePage() -> impl IntoView {
+    let profile = Resource::new(|| (), |_| get_profile());
+    let start = ServerAction::<StartInterview>::new();
+    let warm = ServerAction::<QuickWarmUp>::new();
+    view! {
+        <Title text="Practise"/>
+        <section aria-labelledby="practice-title" class="stack">
+            <h1 id="practice-title">"Practise an interview"</h1>
+            <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
+                {move || Suspend::new(async move {
+                    let p = match profile.await {
+                        Ok(p) => p,
+                        Err(e) => return view! { <ErrorNotice error=e/> }.into_any(),
+                    };
+                    let role = p.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&p.job_title).to_string());
+                    let company = p.target_companies.first().cloned().unwrap_or_default();
+                    view! {
+                        <div class="card warmup">
+                            <h2>"Quick warm-up"</h2>
+                            <p class="muted">{format!("Three easy questions for {}, no setup. About five minutes.", role_label(&role))}</p>
+                            <ActionForm action=warm>
+                                <button type="submit" class="button">"Start a quick warm-up"</button>
+                            </ActionForm>
+                            <ActionStatus value=warm.value()/>
+                        </div>
+                        <div class="card">
+                            <h2>"Set up a mock interview"</h2>
+                            <ActionForm action=start attr:class="form">
+                                <label for="s-role">"Role"</label>
+                                <select id="s-role" name="setup[role]">{role_options(role.clone())}</select>
+                                <fieldset>
+                                    <legend>"Question types (none ticked: a balanced mix)"</legend>
+                                    {Kind::ALL.iter().map(|k| view! {
+                                        <label class="check"><input type="checkbox" name="setup[kinds][]" value=k.as_str()/>" " {k.label()}</label>
+                                    }).collect_view()}
+                                </fieldset>
+                                <fieldset>
+                                    <legend>"Difficulty"</legend>
+                                    <label class="check"><input type="radio" name="setup[difficulty]" value="1"/>" Easy"</label>
+                                    <label class="check"><input type="radio" name="setup[difficulty]" value="2" checked/>" Medium"</label>
+                                    <label class="check"><input type="radio" name="setup[difficulty]" value="3"/>" Hard"</label>
+                                </fieldset>
+                                <label for="s-count">{format!("Number of questions ({MIN_QUESTIONS}–{MAX_QUESTIONS})")}</label>
+                                <input id="s-count" name="setup[count]" type="number" min=MIN_QUESTIONS max=MAX_QUESTIONS value="5" required/>
+                                <label for="s-company">"Company (optional)"</label>
+                                <input id="s-company" name="setup[company]" maxlength=MAX_COMPANY_CHARS value=company/>
+                                <label for="s-jd">"Job description (optional: paste it to get questions that match it)"</label>
+                                <textarea id="s-jd" name="setup[job_description]" rows="5" maxlength=MAX_JOB_DESCRIPTION_CHARS></textarea>
+                                <label for="s-timer">"Timer per question"</label>
+                                <select id="s-timer" name="setup[timer]">
+                                    <option value="">"No timer"</option>
+                                    <option value="60">"1 minute"</option>
+                                    <option value="120">"2 minutes"</option>
+                                    <option value="180">"3 minutes"</option>
+                                    <option value="300">"5 minutes"</option>
+                                </select>
+                                <fieldset>
+                                    <legend>"Answer by"</legend>
+                                    <label class="check"><input type="radio" name="setup[mode]" value="text" checked/>" Typing"</label>
+                                    <label class="check"><input type="radio" name="setup[mode]" value="voice"/>" Speaking (microphone)"</label>
+                                </fieldset>
+                                <button type="submit" class="button">"Start interview"</button>
+                            </ActionForm>
+                            <ActionStatus value=start.value()/>
+                        </div>
+                    }.into_any()
+                })}
+            </Suspense>
+            <p><A href="/profile">"Edit your profile"</A>" · "<A href="/history">"Your history and progress"</A></p>
+        </section>
+    }
+}

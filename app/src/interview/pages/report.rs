@@ -1,0 +1,135 @@
+//! /interview/:id/report: scores, feedback and recommendations, with a Markdown download.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::super::api::*;
+use super::super::types::*;
+use crate::feedback::Evaluation;
+use crate::feedback::DIMENSIONS;
+use crate::ui::chart::band;
+use crate::ui::chart::ScoreBars;
+use crate::ui::time::format_utc;
+use crate::ui::ErrorNotice;
+
+#[component]
+pub fn ReportPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let report = Resource::new(id, get_report);
+    view! {
+        <Title text="Interview report"/>
+        <Suspense fallback=|| view! { <p>"Loading the report…"</p> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Ok(r) => view! { <ReportView r/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `data:` URL of the report's Markdown, for a download link that works without JavaScript.
+fn markdown_href(r: &Report) -> String {
+    let md = report_markdown(
+        r,
+        &format_utc(r.finished_at.unwrap_or(r.interview.created_at)),
+    );
+    let mut out = String::from("data:text/markdown;charset=utf-8,");
+    for b in md.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[component]
+fn ReportView(r: Report) -> impl IntoView {
+    let iv = r.interview.clone();
+    let bars: Vec<(&'static str, u8)> = DIMENSIONS
+        .iter()
+        .filter_map(|&d| r.scores.get(d).map(|v| (d.label(), v)))
+        .collect();
+    let href = markdown_href(&r);
+    let file = format!("viva-report-{}.md", iv.id);
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+        <article class="stack report" aria-labelledby="rep-title">
+            <header class="report-head">
+                <p class="eyebrow">{format!("{} · {}", iv.role_label(), format_utc(r.finished_at.unwrap_or(iv.created_at)))}</p>
+                <h1 id="rep-title">"Interview report"</h1>
+                <p class="muted">{format!("Evaluated by {}", r.engines.join(", "))}</p>
+                {(!iv.finished).then(|| view! { <p class="notice">"This interview is not finished yet; the report shows the answers so far."</p> })}
+            </header>
+            <section class="card overall" aria-labelledby="overall-title">
+                <h2 id="overall-title">"Overall score"</h2>
+                <p class=format!("big-score {}", band(r.scores.overall))><span>{r.scores.overall}</span>" / 100"</p>
+                <ScoreBars scores=bars label=format!("Scores by dimension, overall {}", r.scores.overall)/>
+            </section>
+            <section class="card" aria-labelledby="rec-title">
+                <h2 id="rec-title">"Recommendations"</h2>
+                <ul>{r.recommendations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul>
+            </section>
+            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone() speech=r.speech_for(it.position)/> }).collect_view()}
+            <div class="report-actions no-print">
+                <a class="button" href=href download=file>"Download as Markdown"</a>
+                <button type="button" class="button secondary" on:click=print>"Print"</button>
+                <A href="/practice">"Practise again"</A>
+                <A href="/history">"History and progress"</A>
+            </div>
+        </article>
+    }
+}
+
+#[component]
+fn ItemReport(
+    it: Item,
+    speech: Vec<(crate::voice::model::Part, crate::voice::model::SpeechReport)>,
+) -> impl IntoView {
+    let heading = format!("Question {}: {}", it.position + 1, it.text);
+    let eval: Option<Evaluation> = it.evaluation.clone();
+    view! {
+        <section class="card item-report">
+            <h2>{heading}</h2>
+            <p class="eyebrow">{it.kind.label()}</p>
+            {match &it.answer {
+                Some(a) => view! { <h3>"Your answer"</h3><blockquote>{a.clone()}</blockquote> }.into_any(),
+                None => view! { <p class="muted">"Skipped."</p> }.into_any(),
+            }}
+            {speech.into_iter().map(|(part, s)| view! { <crate::voice::SpeechView s follow_up=part == crate::voice::model::Part::FollowUp/> }).collect_view()}
+            {it.follow_up.clone().map(|f| view! {
+                <h3>"Follow-up"</h3><p>{f}</p>
+                <blockquote>{it.follow_up_answer.clone().unwrap_or_else(|| "(skipped)".into())}</blockquote>
+            })}
+            {eval.map(|e| {
+                let bars: Vec<(&'static str, u8)> = DIMENSIONS.iter().filter_map(|&d| e.scores.get(d).map(|v| (d.label(), v))).collect();
+                view! {
+                    <p class=format!("score-line {}", band(e.scores.overall))>{format!("Score {}/100", e.scores.overall)}</p>
+                    <ScoreBars scores=bars label=format!("Scores for question {}", it.position + 1)/>
+                    <div class="two-col">
+                        <div><h3>"Strengths"</h3><ul>{e.strengths.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul></div>
+                        <div><h3>"To improve"</h3><ul>{e.improvements.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul></div>
+                    </div>
+                    <details>
+                        <summary>"Outline of a strong answer"</summary>
+                        <ol>{e.outline.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ol>
+                    </details>
+                    <p><strong>"Next to practise: "</strong>{e.next_step.clone()}</p>
+                    {e.note.clone().map(|n| view! { <p class="hint">{n}</p> })}
+                }
+            })}
+        </section>
+    }
+}
