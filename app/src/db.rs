@@ -166,6 +166,15 @@ pub fn classify(e: &surrealdb::Error) -> Fault {
     Fault::Other
 }
 
+/// The condition "this row belongs to interview `$id` of account `$uid`", for `concat!` into
+/// the queries of the tables that hang off an interview (bind `$id` and `$uid`).
+#[macro_export]
+macro_rules! of_interview {
+    () => {
+        "interview = type::record('interview', $id) AND user = type::record('user', $uid)"
+    };
+}
+
 /// A stored object (scores, an evaluation, speech analytics) as its type. One that does not
 /// decode (a renamed field, a damaged row) is a logged fault naming `what`, never a silent
 /// empty value.
@@ -491,7 +500,7 @@ mod tests {
         assert_eq!(classify(&e), Fault::Thrown("wrong token".into()), "{e}");
         // In a transaction every statement reports an error; the cause is the THROW.
         let mut r = db
-            .query("BEGIN TRANSACTION; CREATE instance:x SET uid = 'x'; THROW 'taken'; CREATE instance:y SET uid = 'y'; COMMIT TRANSACTION;")
+            .query("BEGIN TRANSACTION; CREATE scratch:x SET a = 1; THROW 'taken'; CREATE scratch:y SET a = 2; COMMIT TRANSACTION;")
             .await
             .unwrap();
         let e = cause(r.take_errors()).expect("an error");

@@ -12,6 +12,7 @@ const ROOT_ITEMS: &[(&str, &str)] = &[
     ("PRODUCT_NAME", ""),
     ("slug_enum", "slug"),
     ("slug_surreal", "slug"),
+    ("of_interview", "db"),
 ];
 
 fn order() -> Vec<String> {

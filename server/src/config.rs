@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -92,10 +92,15 @@ pub enum AdminAction {
     Promote { email: String },
 }
 
-#[derive(Args, Debug, Default, Clone)]
+/// Every setting, declared once: as a flag (clap, with its `VIVA_*` variable) and as a key of
+/// the TOML file (serde, the flag's name with '_' for '-'). Flags and variables win over the
+/// file ([`ServeArgs::over`]).
+#[derive(Args, Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServeArgs {
     /// TOML file with any of the settings below (keys as the long flag names, with '_' for '-').
     #[arg(long, env = "VIVA_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
     /// Address and port to listen on [default: 127.0.0.1:3000]. Use port 0 for any free port.
     #[arg(long, env = "VIVA_ADDR", value_name = "HOST:PORT")]
@@ -243,6 +248,10 @@ pub struct ServeArgs {
     /// Seconds one request to the provider may take [default: 30]; three attempts are made.
     #[arg(long, env = "VIVA_LLM_TIMEOUT", value_name = "SECONDS")]
     pub llm_timeout: Option<u64>,
+    /// Seconds one request to the transcription provider may take [default: 30]; three
+    /// attempts are made.
+    #[arg(long, env = "VIVA_STT_TIMEOUT", value_name = "SECONDS")]
+    pub stt_timeout: Option<u64>,
     /// A Whisper model folder in the Hugging Face layout (config.json, model.safetensors,
     /// tokenizer.json) that transcribes spoken answers on this machine [default:
     /// MODELS_DIR/whisper, which `viva models fetch` fills with tiny.en]. Point it at any
@@ -275,7 +284,7 @@ pub struct ServeArgs {
     pub allow_insecure_http: bool,
 }
 
-#[derive(ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(ValueEnum, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     #[default]
@@ -283,47 +292,31 @@ pub enum LogFormat {
     Json,
 }
 
-/// The same settings as read from a TOML file.
-#[derive(Deserialize, Debug, Default)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    addr: Option<SocketAddr>,
-    data_dir: Option<PathBuf>,
-    db: Option<String>,
-    db_user: Option<String>,
-    db_pass: Option<String>,
-    public_url: Option<String>,
-    site_root: Option<PathBuf>,
-    log_format: Option<LogFormat>,
-    log: Option<String>,
-    max_body_bytes: Option<usize>,
-    shutdown_timeout: Option<u64>,
-    smtp_url: Option<String>,
-    mail_from: Option<String>,
-    product_name: Option<String>,
-    trusted_proxy: Option<Vec<String>>,
-    print_mail: Option<bool>,
-    metrics_token: Option<String>,
-    allow_insecure_http: Option<bool>,
-    google_client_id: Option<String>,
-    google_client_secret: Option<String>,
-    linkedin_client_id: Option<String>,
-    linkedin_client_secret: Option<String>,
-    oidc_issuer: Option<String>,
-    oidc_client_id: Option<String>,
-    oidc_client_secret: Option<String>,
-    oidc_name: Option<String>,
-    models_dir: Option<PathBuf>,
-    llm_provider: Option<String>,
-    llm_url: Option<String>,
-    llm_api_key: Option<String>,
-    llm_model: Option<String>,
-    llm_timeout: Option<u64>,
-    whisper_model: Option<PathBuf>,
-    stt_provider: Option<String>,
-    stt_url: Option<String>,
-    stt_api_key: Option<String>,
-    stt_model: Option<String>,
+impl ServeArgs {
+    /// These settings over `file`'s: each one given here (a flag or a variable) wins; a switch
+    /// is on when either turns it on.
+    pub fn over(self, file: ServeArgs) -> ServeArgs {
+        let config = self.config.clone();
+        let mut merged = serde_json::to_value(file).unwrap_or_default();
+        if let (Some(base), serde_json::Value::Object(mine)) = (
+            merged.as_object_mut(),
+            serde_json::to_value(self).unwrap_or_default(),
+        ) {
+            for (k, v) in mine {
+                let given = match &v {
+                    serde_json::Value::Null | serde_json::Value::Bool(false) => false,
+                    serde_json::Value::Array(a) => !a.is_empty(),
+                    _ => true,
+                };
+                if given {
+                    base.insert(k, v);
+                }
+            }
+        }
+        let mut out: ServeArgs = serde_json::from_value(merged).unwrap_or_default();
+        out.config = config;
+        out
+    }
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -484,34 +477,27 @@ impl Settings {
                     path: path.clone(),
                     source,
                 })?;
-                toml::from_str::<FileConfig>(&text).map_err(|source| ConfigError::Parse {
+                toml::from_str::<ServeArgs>(&text).map_err(|source| ConfigError::Parse {
                     path: path.clone(),
                     source,
                 })?
             }
-            None => FileConfig::default(),
+            None => ServeArgs::default(),
         };
-        let addr = args
-            .addr
-            .or(file.addr)
-            .unwrap_or_else(|| DEFAULT_ADDR.parse().unwrap());
+        let args = args.over(file);
+        let addr = args.addr.unwrap_or_else(|| DEFAULT_ADDR.parse().unwrap());
         let data_dir = args
             .data_dir
-            .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let db = args
             .db
-            .or(file.db)
             .unwrap_or_else(|| format!("surrealkv://{}", data_dir.join("db").display()));
         if !app::db::is_known_url(&db) {
             return Err(ConfigError::Invalid(format!(
                 "--db {db:?} is not a database URL Viva can use: give surrealkv://PATH, mem:// or ws://HOST:PORT"
             )));
         }
-        let public_url = args
-            .public_url
-            .or(file.public_url)
-            .map(|u| u.trim_end_matches('/').to_string());
+        let public_url = args.public_url.map(|u| u.trim_end_matches('/').to_string());
         if let Some(u) = &public_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 return Err(ConfigError::Invalid(format!(
@@ -519,20 +505,13 @@ impl Settings {
                 )));
             }
         }
-        let max_body_bytes = args
-            .max_body_bytes
-            .or(file.max_body_bytes)
-            .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let max_body_bytes = args.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
         if max_body_bytes < 1024 {
             return Err(ConfigError::Invalid(
                 "--max-body-bytes must be at least 1024".into(),
             ));
         }
-        let trusted = if args.trusted_proxy.is_empty() {
-            file.trusted_proxy.unwrap_or_default()
-        } else {
-            args.trusted_proxy
-        };
+        let trusted = args.trusted_proxy;
         let trusted_proxies = trusted
             .iter()
             .filter(|t| !t.trim().is_empty())
@@ -541,22 +520,15 @@ impl Settings {
                     .map_err(|e| ConfigError::Invalid(format!("--trusted-proxy: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let metrics_token = args
-            .metrics_token
-            .or(file.metrics_token)
-            .filter(|t| !t.trim().is_empty());
+        let metrics_token = args.metrics_token.filter(|t| !t.trim().is_empty());
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(ConfigError::Invalid(
                 "--metrics-token must be at least 16 characters".into(),
             ));
         }
-        let models_dir = args
-            .models_dir
-            .or(file.models_dir)
-            .unwrap_or_else(|| data_dir.join("models"));
+        let models_dir = args.models_dir.unwrap_or_else(|| data_dir.join("models"));
         let whisper_model = args
             .whisper_model
-            .or(file.whisper_model)
             .unwrap_or_else(|| models_dir.join("whisper"));
         Ok(Settings {
             models_dir,
@@ -564,62 +536,50 @@ impl Settings {
             addr,
             data_dir,
             db,
-            db_user: args.db_user.or(file.db_user),
-            db_pass: args.db_pass.or(file.db_pass).map(Into::into),
+            db_user: args.db_user,
+            db_pass: args.db_pass.map(Into::into),
             public_url,
-            site_root: args.site_root.or(file.site_root),
-            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
-            log: args.log.or(file.log).unwrap_or_else(|| DEFAULT_LOG.into()),
+            site_root: args.site_root,
+            log_format: args.log_format.unwrap_or_default(),
+            log: args.log.unwrap_or_else(|| DEFAULT_LOG.into()),
             max_body_bytes,
             shutdown_timeout_secs: args
                 .shutdown_timeout
-                .or(file.shutdown_timeout)
                 .unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
-            smtp_url: args
-                .smtp_url
-                .or(file.smtp_url)
-                .filter(|u| !u.trim().is_empty()),
-            mail_from: args.mail_from.or(file.mail_from),
+            smtp_url: args.smtp_url.filter(|u| !u.trim().is_empty()),
+            mail_from: args.mail_from,
             product_name: args
                 .product_name
-                .or(file.product_name)
                 .unwrap_or_else(|| app::PRODUCT_NAME.into()),
             trusted_proxies,
-            print_mail: args.print_mail || file.print_mail.unwrap_or(false),
+            print_mail: args.print_mail,
             metrics_token,
-            allow_insecure_http: args.allow_insecure_http
-                || file.allow_insecure_http.unwrap_or(false),
+            allow_insecure_http: args.allow_insecure_http,
             oidc: providers(
+                (args.google_client_id, args.google_client_secret),
+                (args.linkedin_client_id, args.linkedin_client_secret),
                 (
-                    args.google_client_id.or(file.google_client_id),
-                    args.google_client_secret.or(file.google_client_secret),
+                    args.oidc_issuer,
+                    args.oidc_client_id,
+                    args.oidc_client_secret,
                 ),
-                (
-                    args.linkedin_client_id.or(file.linkedin_client_id),
-                    args.linkedin_client_secret.or(file.linkedin_client_secret),
-                ),
-                (
-                    args.oidc_issuer.or(file.oidc_issuer),
-                    args.oidc_client_id.or(file.oidc_client_id),
-                    args.oidc_client_secret.or(file.oidc_client_secret),
-                ),
-                args.oidc_name.or(file.oidc_name),
+                args.oidc_name,
             )?,
             hosted_stt: hosted_engine(
                 "stt",
-                args.stt_provider.or(file.stt_provider),
-                args.stt_url.or(file.stt_url),
-                args.stt_api_key.or(file.stt_api_key),
-                args.stt_model.or(file.stt_model),
-                args.llm_timeout.or(file.llm_timeout),
+                args.stt_provider,
+                args.stt_url,
+                args.stt_api_key,
+                args.stt_model,
+                args.stt_timeout,
             )?,
             hosted_engine: hosted_engine(
                 "llm",
-                args.llm_provider.or(file.llm_provider),
-                args.llm_url.or(file.llm_url),
-                args.llm_api_key.or(file.llm_api_key),
-                args.llm_model.or(file.llm_model),
-                args.llm_timeout.or(file.llm_timeout),
+                args.llm_provider,
+                args.llm_url,
+                args.llm_api_key,
+                args.llm_model,
+                args.llm_timeout,
             )?,
         })
     }
@@ -856,5 +816,57 @@ mod secret_tests {
         for secret in ["db-pass-123", "sk-llm-456", "client-secret-789"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
+    }
+}
+
+#[cfg(test)]
+mod declared_once_tests {
+    use super::*;
+
+    /// The transcription timeout is its own setting (it used to follow --llm-timeout).
+    #[test]
+    fn the_transcription_timeout_is_its_own_setting() {
+        let s = Settings::resolve(ServeArgs {
+            llm_provider: Some("openai".into()),
+            llm_model: Some("m".into()),
+            llm_timeout: Some(90),
+            stt_provider: Some("openai".into()),
+            stt_model: Some("whisper-1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.hosted_engine.unwrap().timeout.as_secs(), 90);
+        assert_eq!(
+            s.hosted_stt.as_ref().unwrap().timeout,
+            app::feedback::hosted::HOSTED_TIMEOUT
+        );
+        let s = Settings::resolve(ServeArgs {
+            stt_provider: Some("openai".into()),
+            stt_model: Some("whisper-1".into()),
+            stt_timeout: Some(120),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.hosted_stt.unwrap().timeout.as_secs(), 120);
+    }
+
+    /// One declaration serves the flags and the file: flags win, the file fills the rest, a
+    /// switch in either is on, and a key the flags do not have is refused.
+    #[test]
+    fn flags_win_over_the_file_which_fills_the_rest() {
+        let file: ServeArgs = toml::from_str(
+            "product_name = \"Coach\"\nlog = \"debug\"\nprint_mail = true\ntrusted_proxy = [\"10.0.0.0/8\"]",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            log: Some("warn".into()),
+            ..Default::default()
+        };
+        let m = args.over(file);
+        assert_eq!(m.log.as_deref(), Some("warn"));
+        assert_eq!(m.product_name.as_deref(), Some("Coach"));
+        assert!(m.print_mail);
+        assert_eq!(m.trusted_proxy, ["10.0.0.0/8"]);
+        assert!(toml::from_str::<ServeArgs>("colour = \"blue\"").is_err());
     }
 }

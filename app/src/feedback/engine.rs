@@ -402,20 +402,6 @@ const GENERIC: &[&str] = &[
     "i would probably",
     "whatever it takes",
 ];
-const FILLERS: &[&str] = &[
-    "um",
-    "uh",
-    "er",
-    "erm",
-    "hmm",
-    "you know",
-    "i mean",
-    "basically",
-    "actually",
-    "like,",
-    "so yeah",
-    "you see",
-];
 const HEDGES: &[&str] = &[
     "i think",
     "i guess",
@@ -633,7 +619,8 @@ impl Signals {
                 .filter(|w| OUTCOME_WORDS.contains(&w.as_str()))
                 .count(),
             generic: count_phrases(&lower, GENERIC),
-            fillers: count_phrases(&lower, FILLERS) + filler_likes(&ws),
+            // The one filler rule, the same as the speech analytics of a spoken answer.
+            fillers: voice::analytics::fillers(answer).len(),
             hedges: count_phrases(&lower, HEDGES),
             reasons: count_phrases(&lower, REASONS) > 0,
             example: count_phrases(&lower, EXAMPLE) > 0,
@@ -713,43 +700,6 @@ impl Signals {
         }
         s
     }
-}
-
-/// "like" used as a filler: not after a verb of liking or seeming, not "like to".
-fn filler_likes(ws: &[String]) -> usize {
-    ws.iter()
-        .enumerate()
-        .filter(|(i, w)| {
-            w.as_str() == "like"
-                && !(*i > 0
-                    && matches!(
-                        ws[i - 1].as_str(),
-                        "would"
-                            | "i"
-                            | "we"
-                            | "they"
-                            | "you"
-                            | "feel"
-                            | "felt"
-                            | "look"
-                            | "looks"
-                            | "looked"
-                            | "sounds"
-                            | "seem"
-                            | "seems"
-                            | "things"
-                            | "something"
-                            | "anything"
-                            | "just"
-                            | "more"
-                            | "much"
-                    ))
-                && !ws
-                    .get(i + 1)
-                    .is_some_and(|n| n == "to" || n == "this" || n == "that" || n == "it")
-        })
-        .count()
-        .saturating_sub(0)
 }
 
 fn structure_score(kind: Kind, s: &Signals, n_words: usize) -> u8 {

@@ -82,9 +82,11 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
     let ack = super::service::upload(
         &ctx.db,
         ctx.voice.desk.as_ref(),
-        &uid,
-        &id,
-        position,
+        Question {
+            user: &uid,
+            interview: &id,
+            position,
+        },
         Segment {
             seq,
             start,
@@ -108,9 +110,11 @@ pub async fn get_voice_status(id: String, position: u32) -> Result<VoiceStatus, 
     super::service::status(
         &ctx.db,
         ctx.voice.desk.as_ref(),
-        &uid,
-        &id,
-        position,
+        Question {
+            user: &uid,
+            interview: &id,
+            position,
+        },
         &ctx.voice.transcriber,
     )
     .await
@@ -131,9 +135,11 @@ pub async fn hand_in_voice(
     let status = super::service::hand_in(
         &ctx.db,
         ctx.voice.desk.as_ref(),
-        &uid,
-        &id,
-        position,
+        Question {
+            user: &uid,
+            interview: &id,
+            position,
+        },
         count,
         typed,
         &ctx.voice.transcriber,

@@ -58,6 +58,15 @@ crate::slug_enum! {
     }
 }
 
+/// (ssr) A question of someone's interview: whose, which interview, which position.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy, Debug)]
+pub struct Question<'a> {
+    pub user: &'a str,
+    pub interview: &'a str,
+    pub position: u32,
+}
+
 /// (ssr) One uploaded speech segment: its number in the answer, its place on the recording's
 /// timeline (s), and the WAV file.
 #[cfg(feature = "ssr")]

@@ -1,6 +1,11 @@
 //! The accounts service against a real embedded SurrealDB (a temporary directory each).
 
+use surrealdb::types::SurrealValue;
+
+use super::super::otp::{self, OtpPurpose};
+use super::super::tokens;
 use super::*;
+use crate::{db::Db, mail::Mailer};
 
 const KEY: &[u8] = b"a test signing key of 32 bytes!!";
 const PW: &str = "tangerine-Velvet-harbour-42";

@@ -1,4 +1,12 @@
+use std::collections::HashSet;
+
+use super::super::model::*;
+use super::super::types::*;
 use super::*;
+use crate::db::Db;
+use crate::feedback::engine;
+use crate::feedback::evaluator::Evaluator;
+use crate::AppError;
 
 async fn fresh() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
@@ -491,9 +499,11 @@ async fn audio_goes_with_its_interview_and_its_account() {
             let ack = crate::voice::service::upload(
                 &db,
                 &desk,
-                "ann",
-                &id,
-                0,
+                crate::voice::model::Question {
+                    user: "ann",
+                    interview: &id,
+                    position: 0,
+                },
                 crate::voice::model::Segment {
                     seq,
                     start: seq as f64,

@@ -1,0 +1,162 @@
+//! Accounts on the database, one file per concern: `users` (sign-up, lookups, the address),
+//! `codes` (e-mail codes), `sessions` (sign-in, rotating refresh tokens, sign-out), `audit`.
+//! Every function takes `now` from the caller's clock.
+//! Messages are chosen so that no answer reveals whether an e-mail address has an account.
+
+use serde::{Deserialize, Serialize};
+
+use super::tokens::TokenKeys;
+use super::Role;
+use crate::AppError;
+
+/// The version of the terms and privacy policy a person agrees to at sign-up.
+mod audit;
+mod codes;
+mod sessions;
+mod users;
+
+pub use audit::*;
+pub use codes::*;
+pub use sessions::*;
+pub use users::*;
+
+/// The version of the terms and privacy policy a person agrees to at sign-up.
+pub const TERMS_VERSION: &str = "2026-11-24";
+
+/// Named limits of the sign-up form, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+pub const MAX_JOB_ROLE_CHARS: usize = 100;
+
+pub const MAX_REFERRAL_CHARS: usize = 32;
+
+/// The keys of one installation: access-token signing, one-time-code hashing, and the key
+/// that derives a refresh token's successor.
+#[derive(Clone)]
+pub struct AuthKeys {
+    pub tokens: TokenKeys,
+    pub otp_key: Vec<u8>,
+    pub refresh_key: Vec<u8>,
+}
+
+impl AuthKeys {
+    /// Both derived from the installation's signing key, each for its own use.
+    pub fn new(signing_key: &[u8], issuer: &str) -> Self {
+        use hmac::{Hmac, Mac};
+        let derive = |label: &[u8]| {
+            let mut m =
+                <Hmac<sha2::Sha256> as Mac>::new_from_slice(signing_key).expect("any key length");
+            m.update(label);
+            m.finalize().into_bytes().to_vec()
+        };
+        AuthKeys {
+            tokens: TokenKeys::new(&derive(b"viva access token v1"), issuer),
+            otp_key: derive(b"viva one-time code v1"),
+            refresh_key: derive(b"viva refresh successor v1"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Experience {
+    Entry,
+    Junior,
+    Mid,
+    Senior,
+    Lead,
+    Executive,
+}
+
+impl Experience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Experience::Entry => "entry",
+            Experience::Junior => "junior",
+            Experience::Mid => "mid",
+            Experience::Senior => "senior",
+            Experience::Lead => "lead",
+            Experience::Executive => "executive",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignUpInput {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub job_role: String,
+    pub experience: Experience,
+    pub age_confirmed: bool,
+    pub accept_terms: bool,
+    pub referral_code: Option<String>,
+}
+
+/// What a signed-in request carries after its access token and session were checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: String,
+    pub role: Role,
+    pub session_id: String,
+}
+
+/// Tokens to put in the cookies after sign-in or refresh.
+#[derive(Clone, Debug)]
+pub struct SessionTokens {
+    pub access: String,
+    pub refresh: String,
+    pub caller: Caller,
+}
+
+pub(crate) fn bad(msg: impl Into<String>) -> AppError {
+    AppError::BadRequest(msg.into())
+}
+
+pub(crate) use crate::ids::new_id;
+
+/// A person's name as typed at sign-up or in the profile: not empty, not too long, no control
+/// characters, and no web addresses (names are shown to others and greet people in e-mail).
+pub fn check_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim().to_string();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(bad(format!(
+            "Please enter your name (at most {MAX_NAME_CHARS} characters)."
+        )));
+    }
+    if looks_like_link(&name) {
+        return Err(bad("A name cannot contain a web address or an e-mail address. Please enter just your name."));
+    }
+    Ok(name)
+}
+
+/// True when text holds something a mail program would turn into a link: a scheme, `www.`,
+/// an `@`, or a word like `example.com` (letters after the last dot).
+pub fn looks_like_link(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") || lower.contains('@') {
+        return true;
+    }
+    let domain_like = |word: &str| {
+        let word = word.trim_end_matches(['.', '/']);
+        if word.contains('/') && word.contains('.') {
+            return true;
+        }
+        let Some((host, tld)) = word.rsplit_once('.') else {
+            return false;
+        };
+        let host_ends_in_name = host.chars().last().is_some_and(char::is_alphanumeric);
+        host_ends_in_name && tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+    };
+    lower
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')'))
+        .any(domain_like)
+}
+
+pub use crate::address::normalize_email;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! Keeping the question bank table in step with the data files.
+
+use surrealdb::types::SurrealValue;
+
+use super::super::bank::{self, Question};
+use super::super::model::*;
+use crate::db::Db;
+use crate::AppError;
+
+#[derive(Debug, Clone, SurrealValue)]
+pub(super) struct BankRow {
+    pub(super) id: String,
+    pub(super) text: String,
+    pub(super) roles: Vec<String>,
+    pub(super) kind: Kind,
+    pub(super) difficulty: i64,
+    pub(super) competencies: Vec<String>,
+    pub(super) key_points: Vec<String>,
+}
+
+/// Loads the embedded bank into the database when its content changed since the last load
+/// (or was never loaded): upserts every question and retires those no longer in the files.
+/// Returns how many questions it wrote (0 when nothing changed).
+pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
+    let fingerprint = bank::fingerprint();
+    let mut r = db
+        .query("SELECT VALUE fingerprint FROM ONLY bank_state:main")
+        .await?
+        .check()?;
+    let stored: Option<String> = r.take(0)?;
+    if stored.as_deref() == Some(fingerprint.as_str()) {
+        return Ok(0);
+    }
+    let questions = bank::load().map_err(|e| AppError::internal("question bank", e))?;
+    let rows: Vec<BankRow> = questions
+        .iter()
+        .map(|q| BankRow {
+            id: q.id.clone(),
+            text: q.text.clone(),
+            roles: q.roles.clone(),
+            kind: q.kind,
+            difficulty: q.difficulty as i64,
+            competencies: q.competencies.clone(),
+            key_points: q.key_points.clone(),
+        })
+        .collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let n = rows.len();
+    db.query(
+        "BEGIN TRANSACTION;
+         FOR $q IN $rows {
+             UPSERT type::record('question', $q.id) SET text = $q.text, roles = $q.roles, kind = $q.kind,
+                 difficulty = $q.difficulty, competencies = $q.competencies, key_points = $q.key_points, retired = false;
+         };
+         UPDATE question SET retired = true WHERE record::id(id) NOTINSIDE $ids;
+         UPSERT bank_state:main SET fingerprint = $fp, questions = $n, loaded_at = $now;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("rows", rows))
+    .bind(("ids", ids))
+    .bind(("fp", fingerprint))
+    .bind(("n", n as i64))
+    .bind(("now", now))
+    .await?
+    .check()?;
+    tracing::info!(questions = n, "loaded the question bank");
+    Ok(n)
+}
+
+/// Live questions for a role (its own and general ones) of the given kinds.
+pub(super) async fn candidates(
+    db: &Db,
+    role: &str,
+    kinds: &[Kind],
+) -> Result<Vec<Question>, AppError> {
+    let kinds: Vec<Kind> = if kinds.is_empty() {
+        Kind::ALL.to_vec()
+    } else {
+        kinds.to_vec()
+    };
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, text, roles, kind, difficulty, competencies, key_points FROM question
+             WHERE retired = false AND kind INSIDE $kinds AND roles CONTAINSANY $roles",
+        )
+        .bind(("kinds", kinds))
+        .bind(("roles", vec![role.to_string(), "general".to_string()]))
+        .await?
+        .check()?;
+    let rows: Vec<BankRow> = r.take(0)?;
+    Ok(rows
+        .into_iter()
+        .map(|b| Question {
+            kind: b.kind,
+            id: b.id,
+            text: b.text,
+            roles: b.roles,
+            difficulty: b.difficulty as u8,
+            competencies: b.competencies,
+            key_points: b.key_points,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+pub async fn bank_size(db: &Db) -> Result<i64, AppError> {
+    let mut r = db
+        .query("RETURN count(SELECT id FROM question WHERE retired = false)")
+        .await?
+        .check()?;
+    Ok(r.take::<Option<i64>>(0)?.unwrap_or(0))
+}

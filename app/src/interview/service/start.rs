@@ -1,0 +1,162 @@
+//! Starting an interview: checks, planning, storing its questions.
+
+use std::collections::HashSet;
+
+use surrealdb::types::SurrealValue;
+
+use super::super::model::*;
+use super::super::plan::{plan, PlanInput, Planned};
+use super::super::types::*;
+use super::*;
+use crate::db::Db;
+use crate::AppError;
+
+/// The quota hook: one check before an interview starts. Billing fills it in; unlimited now.
+pub async fn check_quota(_db: &Db, _uid: &str) -> Result<(), AppError> {
+    Ok(())
+}
+
+pub(super) async fn require_verified(db: &Db, uid: &str) -> Result<(), AppError> {
+    match crate::auth::service::work_info(db, uid)
+        .await?
+        .map(|w| w.email_verified)
+    {
+        Some(true) => Ok(()),
+        Some(false) => Err(AppError::BadRequest("Confirm your e-mail address before starting an interview: enter the code we sent you on the confirmation page.".into())),
+        None => Err(AppError::Unauthorized),
+    }
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+pub(super) struct NewItem {
+    pub(super) position: i64,
+    pub(super) bank_id: Option<String>,
+    pub(super) text: String,
+    pub(super) kind: Kind,
+    pub(super) competencies: Vec<String>,
+    pub(super) key_points: Vec<String>,
+    pub(super) personalised: bool,
+}
+
+/// Plans and stores a new interview; returns its id.
+pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String, AppError> {
+    require_verified(db, uid).await?;
+    check_quota(db, uid).await?;
+    let profile = load_profile(db, uid).await?;
+    let bank = candidates(db, &setup.role, &setup.kinds).await?;
+    if bank.is_empty() {
+        return Err(AppError::internal(
+            "interview start",
+            "the question bank is empty",
+        ));
+    }
+    // Recently asked bank questions.
+    let mut r = db
+        .query("SELECT VALUE bank_id FROM interview_item WHERE user = type::record('user', $uid) AND bank_id != NONE AND interview.created_at > $since")
+        .bind(("uid", uid.to_string()))
+        .bind(("since", now - RECENT_DAYS * 86_400))
+        .await?
+        .check()?;
+    let recent: HashSet<String> = r
+        .take::<Vec<Option<String>>>(0)?
+        .into_iter()
+        .flatten()
+        .collect();
+
+    // Skills: what the person listed, then what the job description names.
+    let mut skills = profile.skills.clone();
+    if let Some(jd) = &setup.job_description {
+        for s in super::super::skills::extract_skills(jd) {
+            if !skills.iter().any(|k| k.eq_ignore_ascii_case(&s)) {
+                skills.insert(0, s);
+            }
+        }
+    }
+    let id = new_id();
+    let seed = id
+        .bytes()
+        .fold(now as u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+    let planned = plan(
+        &bank,
+        &PlanInput {
+            role: setup.role.clone(),
+            kinds: setup.kinds.clone(),
+            difficulty: setup.difficulty,
+            count: setup.count as usize,
+            company: setup.company.clone(),
+            job_description: setup.job_description.clone(),
+            skills,
+            focus: setup.focus.clone(),
+            recent,
+            seed,
+        },
+    );
+    let items: Vec<NewItem> = planned
+        .into_iter()
+        .enumerate()
+        .map(|(i, p): (usize, Planned)| NewItem {
+            position: i as i64,
+            bank_id: p.bank_id,
+            text: p.text,
+            kind: p.kind,
+            competencies: p.competencies,
+            key_points: p.key_points,
+            personalised: p.personalised,
+        })
+        .collect();
+    let n = items.len() as i64;
+    db.query(
+        "BEGIN TRANSACTION;
+         CREATE type::record('interview', $id) SET user = type::record('user', $uid), role = $role, kinds = $kinds, difficulty = $difficulty,
+             company = $company, job_description = $jd, mode = $mode, timer_secs = $timer, focus = $focus, status = $active,
+             question_count = $n, created_at = $now, finished_at = NONE, scores = NONE;
+         FOR $it IN $items {
+             CREATE interview_item SET interview = type::record('interview', $id), user = type::record('user', $uid), position = $it.position,
+                 bank_id = $it.bank_id, text = $it.text, kind = $it.kind, competencies = $it.competencies, key_points = $it.key_points,
+                 personalised = $it.personalised, status = $pending, attempts = 0;
+         };
+         COMMIT TRANSACTION;",
+    )
+    .bind(("id", id.clone()))
+    .bind(("uid", uid.to_string()))
+    .bind(("role", setup.role))
+    .bind(("kinds", setup.kinds.clone()))
+    .bind(("difficulty", setup.difficulty as i64))
+    .bind(("company", setup.company))
+    .bind(("jd", setup.job_description))
+    .bind(("mode", setup.mode))
+    .bind(("timer", setup.timer_secs.map(|t| t as i64)))
+    .bind(("focus", setup.focus))
+    .bind(("n", n))
+    .bind(("now", now))
+    .bind(("items", items))
+    .bind(("active", InterviewStatus::Active))
+    .bind(("pending", ItemStatus::Pending))
+    .await?
+    .check()?;
+    Ok(id)
+}
+
+/// A quick warm-up: three easy-to-medium questions for the person's role, no setup.
+pub async fn warm_up(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
+    let profile = load_profile(db, uid).await?;
+    let role = profile
+        .target_roles
+        .first()
+        .cloned()
+        .unwrap_or_else(|| role_from_job_title(&profile.job_title).to_string());
+    let setup = Setup {
+        role,
+        kinds: vec![Kind::Behavioural, Kind::Situational, Kind::CultureFit],
+        difficulty: 1,
+        count: WARMUP_QUESTIONS,
+        company: None,
+        job_description: None,
+        mode: AnswerMode::Text,
+        timer_secs: None,
+        focus: Vec::new(),
+    };
+    start(db, uid, setup, now).await
+}
+
+pub(crate) use crate::ids::{check_id, new_id};
