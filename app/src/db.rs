@@ -393,15 +393,22 @@ fn checksum(s: &str) -> String {
     format!("{:016x}", crate::ids::fnv1a(0, s.as_bytes()))
 }
 
+/// (tests) A fresh embedded database in a temporary directory, migrated; the directory lives
+/// as long as the returned guard.
+#[cfg(test)]
+pub async fn temp() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("surrealkv://{}", dir.path().join("db").display());
+    let db = connect(&url, &DbAuth::default()).await.unwrap();
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     async fn fresh() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("surrealkv://{}", dir.path().join("db").display());
-        let db = connect(&url, &DbAuth::default()).await.unwrap();
-        (dir, db)
+        temp().await
     }
 
     #[tokio::test]

@@ -164,13 +164,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_attempts_are_counted_exactly_and_never_fail() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(
-            &format!("surrealkv://{}", dir.path().join("db").display()),
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let (_dir, db) = crate::db::temp().await;
         let l = Limit {
             action: "burst",
             max: 10,
@@ -196,13 +190,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_budget_is_spent_then_refused_then_renewed() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(
-            &format!("surrealkv://{}", dir.path().join("db").display()),
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let (_dir, db) = crate::db::temp().await;
         let l = Limit {
             action: "t",
             max: 3,

@@ -1,7 +1,11 @@
-//! Accounts and security (issue 3). This first part is the pure core the services build on:
-//! password policy and hashing, one-time codes, access and refresh tokens, cookies. Each
-//! function takes `now` (unix seconds) from the caller, so expiry is tested with a moved clock.
-//! Server-only: nothing here is compiled into the browser bundle.
+//! Accounts and security: sign-up, codes, sign-in, sessions, sign-in providers, account
+//! settings, roles and the first administrator. Owns the `user`, `session`, `refresh_token`,
+//! `otp`, `oidc_*`, `admin_setup` and `audit_event` tables; other features call in here.
+//!
+//! Shared by browser and server: `api` (server fns and what they exchange), `pages`, [`Role`].
+//! Server only: the pure core (`password`, `otp`, `tokens`, `session`; each takes `now`, so
+//! expiry is tested with a moved clock), `service` (users, codes, sessions, audit), `account`,
+//! `oidc`, `people`, and [`AuthState`] with the caller of a request.
 
 #[cfg(feature = "ssr")]
 pub mod account;

@@ -577,13 +577,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_started_login_can_be_finished_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(
-            &format!("surrealkv://{}", dir.path().join("db").display()),
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let (_dir, db) = crate::db::temp().await;
         db.query("CREATE oidc_login SET state = 'st', provider = 'sso', nonce = 'n', verifier = 'v', next = '/dashboard', created_at = 5")
             .await
             .unwrap()

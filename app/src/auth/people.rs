@@ -337,14 +337,7 @@ mod tests {
     use super::*;
 
     async fn fresh() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(
-            &format!("surrealkv://{}", dir.path().join("db").display()),
-            &Default::default(),
-        )
-        .await
-        .unwrap();
-        (dir, db)
+        crate::db::temp().await
     }
 
     #[tokio::test]

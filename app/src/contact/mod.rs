@@ -1,5 +1,5 @@
 //! Contact form: anyone can send the operator a message; it is stored in the database
-//! (admins read it once the admin pages exist).
+//! (`contact_message`, owned here).
 
 mod api;
 #[cfg(feature = "ssr")]

@@ -49,13 +49,7 @@ mod tests {
 
     #[tokio::test]
     async fn stores_valid_messages_and_keeps_surrealql_as_text() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(
-            &format!("surrealkv://{}", dir.path().join("db").display()),
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let (_dir, db) = crate::db::temp().await;
         let sneaky = "'); DELETE contact_message; --  and more text";
         let input = validate(ContactInput {
             name: "Eve".into(),
@@ -76,13 +70,7 @@ mod tests {
 
     #[tokio::test]
     async fn messages_are_limited_per_address_and_kept_for_the_retention_period_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(
-            &format!("surrealkv://{}", dir.path().join("db").display()),
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let (_dir, db) = crate::db::temp().await;
         let input = validate(ContactInput {
             name: "Eve".into(),
             email: "eve@example.org".into(),

@@ -1,10 +1,12 @@
-//! Evaluation of answers: scores, written feedback and recommendations. The types here cross
-//! the wire to the browser; the engines run on the server.
+//! Evaluation of answers: the kinds of question, the scored dimensions, written feedback and
+//! recommendations. The types here cross the wire to the browser; the engines run on the
+//! server. Feedback knows no other feature (interview and voice build on it).
 //!
 //! - [`engine`]: the embedded engine — offline, deterministic, pure code (tested natively,
 //!   checked against the calibration set in `app/data/calibration/`).
 //! - [`hosted`]: OpenAI-compatible and Gemini engines; [`evaluator`] picks the engine and
-//!   falls back to the embedded one; [`embed`] runs all-MiniLM-L6-v2 for relevance.
+//!   falls back to the embedded one; [`embed`] runs all-MiniLM-L6-v2 for relevance (its
+//!   tokenizer.json read by Hugging Face's `tokenizers`).
 //! - [`text`]: words, sentences and stems, shared with the interview planner.
 
 /// The calibration set: in tests and the `eval_cost` example only (feature `calibration`),

@@ -3,7 +3,9 @@
 //!
 //! Shared by browser and server: `model` (roles, kinds, limits), `types` (what server fns
 //! take and return), `validate`, `skills`, the pages and `api` (server fns). Server only:
-//! `bank` (the embedded data files), `plan` (choosing questions) and `service` (queries).
+//! `bank` (the embedded data files), `plan` (choosing questions), `service` (queries, one file
+//! per concern), `resume` and `desk` (the answer desk voice answers are handed in at). Owns
+//! `question`, `bank_state`, `profile`, `resume`, `interview` and `interview_item`.
 
 mod api;
 #[cfg(any(feature = "ssr", test))]

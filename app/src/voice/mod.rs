@@ -1,6 +1,8 @@
 //! Voice answers: the browser's detector sends only speech segments (16 kHz mono WAV) to
 //! `api::upload_segment`; the server keeps them, transcribes them off the request path and,
-//! once an answer is handed in and transcribed, evaluates it with its speech analytics.
+//! once an answer is handed in and transcribed, hands the transcript and its speech analytics
+//! to interview practice through [`AnswerDesk`] (voice never reads interview tables). Owns
+//! `voice_segment` and `voice_answer`.
 //!
 //! Shared: `model` (limits, what server fns take and return), `pages` (the recorder panel),
 //! `api` (server fns). Server only: `service` (queries), `transcribe` (engines and workers),

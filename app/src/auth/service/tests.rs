@@ -11,13 +11,7 @@ const KEY: &[u8] = b"a test signing key of 32 bytes!!";
 const PW: &str = "tangerine-Velvet-harbour-42";
 
 async fn fresh() -> (tempfile::TempDir, Db, AuthKeys) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = crate::db::connect(
-        &format!("surrealkv://{}", dir.path().join("db").display()),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+    let (dir, db) = crate::db::temp().await;
     (dir, db, AuthKeys::new(KEY, "http://127.0.0.1:3000"))
 }
 

@@ -9,13 +9,7 @@ use crate::feedback::evaluator::Evaluator;
 use crate::AppError;
 
 async fn fresh() -> (tempfile::TempDir, Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = crate::db::connect(
-        &format!("surrealkv://{}", dir.path().join("db").display()),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+    let (dir, db) = crate::db::temp().await;
     sync_bank(&db, 1_000).await.unwrap();
     (dir, db)
 }
@@ -464,22 +458,8 @@ async fn a_resume_is_read_replaced_and_deleted_and_a_refused_one_stores_nothing(
 
 #[tokio::test]
 async fn audio_goes_with_its_interview_and_its_account() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = crate::db::connect(
-        &format!("surrealkv://{}", dir.path().join("db").display()),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
-    sync_bank(&db, 1_000).await.unwrap();
-    db.query(
-        "CREATE user:ann SET email = 'ann@example.org', name = 'Ann', password_hash = 'x', role = 'user', job_role = 'Nurse',
-             experience = 'mid', email_verified = true, disabled = false, terms_version = '1', terms_accepted_at = 0, age_confirmed_at = 0, created_at = 0",
-    )
-    .await
-    .unwrap()
-    .check()
-    .unwrap();
+    let (_dir, db) = fresh().await;
+    user(&db, "ann", true).await;
     let wav = voice::wav::encode_i16(16_000, &vec![300i16; 8_000]);
     let count = |db: Db| async move {
         let mut r = db
