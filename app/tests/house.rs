@@ -174,3 +174,119 @@ fn the_check_sees_a_use_that_points_up() {
         ["mail", "auth"]
     );
 }
+
+fn owners() -> BTreeMap<String, String> {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
+            .expect("ARCHITECTURE.md");
+    let start = doc
+        .find("<!-- table owners -->")
+        .expect("ARCHITECTURE.md lists table owners under <!-- table owners -->");
+    let block = &doc[start..];
+    let open = block.find("```").unwrap() + 3;
+    let close = open + block[open..].find("```").unwrap();
+    let mut out = BTreeMap::new();
+    for line in block[open..close].lines() {
+        if let Some((module, tables)) = line.split_once(':') {
+            for t in tables.split_whitespace() {
+                out.insert(t.to_string(), module.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The tables a piece of code queries: the name after FROM, UPDATE, CREATE, DELETE, INTO or
+/// UPSERT (and an optional ONLY), bare or as `type::record('table', …)`. A record link in a
+/// condition (`user = type::record('user', $uid)`) is not a query of that table.
+fn tables_named(code: &str, known: &BTreeMap<String, String>) -> Vec<String> {
+    let words: Vec<&str> = code
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if !matches!(
+            *w,
+            "FROM" | "UPDATE" | "CREATE" | "DELETE" | "INTO" | "UPSERT"
+        ) {
+            continue;
+        }
+        let mut k = i + 1;
+        if words.get(k) == Some(&"ONLY") {
+            k += 1;
+        }
+        if words.get(k) == Some(&"type::record") {
+            k += 1;
+        }
+        if let Some(name) = words.get(k) {
+            let name = name.trim_matches('\'');
+            let name = name.split(':').next().unwrap_or(name);
+            if known.contains_key(name) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_table_is_queried_only_by_its_owner() {
+    let owners = owners();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut wrong = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).unwrap();
+        let module = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_str()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_string();
+        let Some(code) = code(f) else { continue };
+        for t in tables_named(&code, &owners) {
+            if owners[&t] != module {
+                wrong.push(format!(
+                    "app/src/{} ({module}) queries {t}, which {} owns",
+                    rel.display(),
+                    owners[&t]
+                ));
+            }
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert!(
+        wrong.is_empty(),
+        "tables queried by a module that does not own them:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_table_check_sees_a_query() {
+    let owners = owners();
+    assert_eq!(
+        tables_named(
+            "SELECT VALUE email_verified FROM ONLY type::record('user', $uid)",
+            &owners
+        ),
+        ["user"]
+    );
+    assert_eq!(
+        tables_named("UPDATE interview_item SET status = $s", &owners),
+        ["interview_item"]
+    );
+    assert!(tables_named("DELETE FROM nowhere", &owners).is_empty());
+    assert!(
+        tables_named(
+            "SELECT * FROM resume WHERE user = type::record('user', $uid)",
+            &owners
+        ) == ["resume"]
+    );
+}

@@ -409,4 +409,47 @@ mod tests {
                 .contains("promote")
         );
     }
+
+    /// The claim's own refusals (wrong token, taken) are answers; any other database failure
+    /// is a fault (a logged 500), not "your token is wrong".
+    #[tokio::test]
+    async fn a_database_fault_in_the_claim_is_not_called_a_wrong_token() {
+        let (_d, db) = fresh().await;
+        let id = super::super::service::insert_user(
+            &db,
+            super::super::service::NewUser {
+                email: "ada@example.org".into(),
+                name: "Ada".into(),
+                password_hash: "x".into(),
+                role: Role::User,
+                job_role: String::new(),
+                experience: "mid".into(),
+                email_verified: true,
+                referral_code: None,
+            },
+            1,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            register_setup_token(&db, "tok", 1).await.unwrap(),
+            Setup::Ready
+        );
+        let wrong = claim_first_admin(&db, &id, "nope", 2).await.unwrap_err();
+        assert!(
+            wrong.to_string().contains("setup token is not right"),
+            "{wrong}"
+        );
+        // The schema now refuses the role: the right token meets a fault, not a "no".
+        db.query("DEFINE FIELD OVERWRITE role ON user TYPE string ASSERT $value IN ['user']")
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+        assert_eq!(
+            claim_first_admin(&db, &id, "tok", 3).await.unwrap_err(),
+            AppError::Internal
+        );
+    }
 }

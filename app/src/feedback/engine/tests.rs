@@ -229,3 +229,24 @@ fn calibration_strong_answers_outrank_weak_ones() {
         misses.join("\n")
     );
 }
+
+/// Typed and spoken answers count fillers by one rule (the speech analytics' own): the two
+/// lists used to disagree ("kind of", "sort of" counted only when spoken).
+#[test]
+fn typed_and_spoken_answers_count_fillers_by_one_rule() {
+    for text in [
+        "I'd like to lead the team, and it looks like we will.",
+        "It was, um, kind of fine, you know, and sort of worked.",
+        "Basically I, like, actually just fixed it.",
+    ] {
+        assert_eq!(
+            Signals::read(text).fillers,
+            voice::analytics::fillers(text).len(),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        Signals::read("It was, um, kind of fine, you know.").fillers,
+        3
+    );
+}
