@@ -10,14 +10,15 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Json, Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -103,10 +104,29 @@ pub struct Security {
 #[derive(Clone)]
 pub struct CspNonce(pub String);
 
+/// The multipart uploads, each with its own body limit (the rest take `--max-body-bytes`).
+fn uploads() -> [(&'static str, usize, &'static str); 2] {
+    [
+        (app::interview::resume::UPLOAD_PATH, app::interview::resume::UPLOAD_BODY_BYTES, "Send the resume as a multipart/form-data upload with a field named \"resume\"."),
+        (app::voice::model::UPLOAD_PATH, app::voice::model::UPLOAD_BODY_BYTES, "Send the segment as a multipart/form-data upload with the fields interview, position, seq, start, end and the WAV file audio."),
+    ]
+}
+
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
-    let routes = generate_route_list(App);
+    // The upload server functions get routes of their own (below), with their own limits.
+    let routes = generate_route_list_with_exclusions(
+        App,
+        Some(uploads().iter().map(|(p, _, _)| p.to_string()).collect()),
+    );
     let ctx = state.ctx.clone();
     let opts = state.leptos_options.clone();
+    let mut upload_routes = Router::<AppState>::new();
+    for (path, limit, _) in uploads() {
+        upload_routes = upload_routes.route(
+            path,
+            post(upload_server_fn).layer(RequestBodyLimitLayer::new(max_body_bytes.max(limit))),
+        );
+    }
 
     let pages = Router::<AppState>::new()
         .leptos_routes_with_context(
@@ -121,6 +141,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(test_routes())
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        // Request bodies up to --max-body-bytes: 413 on a larger Content-Length, an error
+        // while reading past it.
+        .layer(RequestBodyLimitLayer::new(max_body_bytes))
+        .merge(upload_routes)
         .fallback(static_or_not_found)
         .with_state(state.clone());
 
@@ -139,23 +163,24 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             .layer(middleware::from_fn(request_timeout))
             .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
             .layer(middleware::from_fn_with_state(state.clone(), session_step))
-            .layer(middleware::from_fn_with_state(max_body_bytes, body_limit)),
+            .layer(middleware::from_fn(uploads_need_a_session)),
     )
 }
 
-/// Request bodies up to `--max-body-bytes` (413 above it), except a resume upload, which may
-/// carry a 5 MB PDF. Checked on Content-Length first, and on the bytes as they arrive.
-async fn body_limit(State(max_body_bytes): State<usize>, req: Request, next: Next) -> Response {
-    // Multipart uploads with their own size limits, and what to send instead of a bad one.
-    let uploads: [(&str, usize, &str); 2] = [
-        (app::interview::resume::UPLOAD_PATH, app::interview::resume::UPLOAD_BODY_BYTES, "Send the resume as a multipart/form-data upload with a field named \"resume\"."),
-        (app::voice::model::UPLOAD_PATH, app::voice::model::UPLOAD_BODY_BYTES, "Send the segment as a multipart/form-data upload with the fields interview, position, seq, start, end and the WAV file audio."),
-    ];
-    let upload = uploads
-        .iter()
+/// An upload server function, on its own route (with its own body limit).
+async fn upload_server_fn(State(s): State<AppState>, req: Request) -> Response {
+    let ctx = s.ctx.clone();
+    leptos_axum::handle_server_fns_with_context(move || ctx.provide(), req)
+        .await
+        .into_response()
+}
+
+/// The uploads need a signed-in caller (401 before a byte of the body is read) and a
+/// multipart body with a boundary (400 with what to send instead).
+async fn uploads_need_a_session(req: Request, next: Next) -> Response {
+    let upload = uploads()
+        .into_iter()
         .find(|(path, _, _)| req.uri().path() == *path);
-    let max = upload.map_or(max_body_bytes, |(_, limit, _)| max_body_bytes.max(*limit));
-    // The multipart decoder needs a boundary; refuse a request without one here, with a reason.
     if let Some((_, _, how)) = upload.filter(|_| req.method() == axum::http::Method::POST) {
         if req
             .extensions()
@@ -181,21 +206,7 @@ async fn body_limit(State(max_body_bytes): State<usize>, req: Request, next: Nex
                 .into_response();
         }
     }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("The request is larger than this server accepts ({max} bytes)."),
-        )
-            .into_response();
-    }
-    let (parts, body) = req.into_parts();
-    let body = axum::body::Body::new(http_body_util::Limited::new(body, max));
-    next.run(Request::from_parts(parts, body)).await
+    next.run(req).await
 }
 
 /// Alive: the process answers.
@@ -334,7 +345,7 @@ async fn security_headers(
 /// Every page route and server function, for `viva routes` (and the authorisation matrix
 /// test, which fails when a route has no entry).
 pub fn route_table() -> Vec<String> {
-    let mut out: Vec<String> = generate_route_list(App)
+    let mut out: Vec<String> = leptos_axum::generate_route_list(App)
         .iter()
         .map(|r| format!("PAGE {}", r.path()))
         .collect();
