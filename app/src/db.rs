@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "objects",
         sql: include_str!("../migrations/0008_objects.surql"),
     },
+    Migration {
+        version: 9,
+        name: "erasure",
+        sql: include_str!("../migrations/0009_erasure.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -90,6 +90,9 @@ pub enum AdminAction {
     },
     /// Make an existing account an admin.
     Promote { email: String },
+    /// Delete an account and everything in it, at once (as its owner can on /account/delete).
+    /// With an SMTP server set up, a last e-mail tells the address.
+    DeleteUser { email: String },
 }
 
 /// Every setting, declared once: as a flag (clap, with its `VIVA_*` variable) and as a key of

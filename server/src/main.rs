@@ -570,6 +570,18 @@ async fn admin_command(
             app::auth::people::promote(&db, &email, now).await?;
             Ok(format!("{email} is now an admin."))
         }
+        config::AdminAction::DeleteUser { email } => {
+            let mailer = match &settings.smtp_url {
+                Some(url) => Some(app::mail::Mailer::new(
+                    &settings.product_name,
+                    &settings.mail_from_for(&settings.public_url_for(settings.addr)),
+                    Some(url),
+                )?),
+                None => None,
+            };
+            app::privacy::service::delete_by_email(&db, mailer.as_ref(), &email, now).await?;
+            Ok(format!("The account of {email} and everything in it were deleted."))
+        }
     }
 }
 

@@ -77,6 +77,21 @@ const MATRIX: &[Row] = &[
         expect: [D, A, A, A],
     },
     Row {
+        route: "PAGE /account/delete",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/privacy/start_deletion",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/privacy/delete_account",
+        body: &[("code", "000000"), ("password", "not-my-password")],
+        expect: [D, A, A, A],
+    },
+    Row {
         route: "PAGE /practice",
         body: &[],
         expect: [D, A, A, A],

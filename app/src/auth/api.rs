@@ -307,6 +307,14 @@ pub async fn sign_in(
     Ok(())
 }
 
+/// (ssr) Expires this browser's session cookies (after sign-out, or when the account is gone).
+#[cfg(feature = "ssr")]
+pub fn clear_session_cookies() -> Result<(), AppError> {
+    let site: crate::request::Site = crate::request::expect()?;
+    set_cookies(&super::session::clear_cookies(super::cookie_mode(&site)));
+    Ok(())
+}
+
 /// Signed in. Ends this session.
 #[server(endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {

@@ -316,6 +316,11 @@ pub fn AccountPage() -> impl IntoView {
             }}
         </section>
         <LinkProviders/>
+        <section class="card" aria-labelledby="delete-link-title">
+            <h2 id="delete-link-title">"Delete your account"</h2>
+            <p class="muted">"Delete your account and everything in it, at once. You confirm with a code we e-mail you."</p>
+            <a class="button danger" href="/account/delete">"Delete my account…"</a>
+        </section>
     }
 }
 

@@ -42,6 +42,9 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
     Ok(r.take::<Option<i64>>(0)?.unwrap_or(0))
 }
 
+/// The part of deleting an account that the contact form owns: messages sent from the address.
+pub const ERASE_USER: &str = "DELETE contact_message WHERE email = $email;";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,11 @@ struct DueRow {
     text: String,
     html: String,
     attempts: i64,
+    erase_when_sent: Option<bool>,
 }
+
+/// The part of deleting an account that the outbox owns: every message to the address.
+pub const ERASE_USER: &str = "DELETE outbox WHERE to = $email;";
 
 impl Mailer {
     /// `smtp_url`: None keeps every message in the outbox.
@@ -108,6 +112,33 @@ impl Mailer {
         msg: &Message,
         now: i64,
     ) -> Result<(), AppError> {
+        self.store(db, to, msg, false, now).await
+    }
+
+    /// A message whose row is deleted once it is sent (the last word to an account that no
+    /// longer exists). Without an SMTP server it is not stored at all: nobody would read it.
+    pub async fn enqueue_erased_when_sent(
+        &self,
+        db: &Db,
+        to: &str,
+        msg: &Message,
+        now: i64,
+    ) -> Result<(), AppError> {
+        if !self.delivers() {
+            tracing::info!("no SMTP server is set up: the confirmation e-mail is not kept");
+            return Ok(());
+        }
+        self.store(db, to, msg, true, now).await
+    }
+
+    async fn store(
+        &self,
+        db: &Db,
+        to: &str,
+        msg: &Message,
+        erase_when_sent: bool,
+        now: i64,
+    ) -> Result<(), AppError> {
         let status = if self.delivers() {
             OutboxStatus::Pending
         } else {
@@ -116,7 +147,8 @@ impl Mailer {
         let mut r = db
             .query(
                 "CREATE outbox SET to = $to, subject = $subject, text = $text, html = $html, created_at = $now,
-                    status = $status, attempts = 0, next_attempt_at = $now, lease_until = NONE, last_error = NONE
+                    status = $status, attempts = 0, next_attempt_at = $now, lease_until = NONE, last_error = NONE,
+                    erase_when_sent = $erase
                  RETURN VALUE record::id(id)",
             )
         .bind(("to", to.to_string()))
@@ -125,6 +157,7 @@ impl Mailer {
         .bind(("html", msg.html.clone()))
         .bind(("now", now))
             .bind(("status", status))
+            .bind(("erase", erase_when_sent))
             .await?
             .check()?;
         let ids: Vec<String> = r.take(0)?;
@@ -146,7 +179,7 @@ impl Mailer {
         let Some(smtp) = &self.smtp else { return Ok(0) };
         let mut r = db
             .query(
-                "SELECT record::id(id) AS id, to, subject, text, html, attempts FROM outbox
+                "SELECT record::id(id) AS id, to, subject, text, html, attempts, erase_when_sent FROM outbox
                  WHERE (status = $pending AND next_attempt_at <= $now) OR (status = $sending AND lease_until <= $now)
                  ORDER BY next_attempt_at LIMIT 50",
             )
@@ -178,6 +211,14 @@ impl Mailer {
             }
             let attempts = row.attempts + 1;
             match self.send(smtp, &row).await {
+                Ok(()) if row.erase_when_sent == Some(true) => {
+                    db.query("DELETE type::record('outbox', $id)")
+                        .bind(("id", row.id.clone()))
+                        .await?
+                        .check()?;
+                    tracing::info!(message = %row.id, attempts, "e-mail sent and erased");
+                    sent += 1;
+                }
                 Ok(()) => {
                     // What was sent is not kept: codes and personal text leave the database.
                     db.query("UPDATE type::record('outbox', $id) SET status = $sent, attempts = $a, lease_until = NONE, last_error = NONE, text = '', html = ''")

@@ -85,6 +85,19 @@ impl Message {
     }
 
     /// Sent to the OLD address when the account's address changes.
+    /// The last e-mail to a deleted account's address (its outbox row is erased once sent).
+    pub fn account_deleted(product: &str) -> Message {
+        Message::new(
+            product,
+            format!("Your {product} account was deleted"),
+            &[
+                "Hello,".into(),
+                format!("Your {product} account and everything in it were deleted, as you asked: your profile and resume, every interview with its answers, transcripts, scores and recordings, your sessions and sign-in links."),
+                "This is the last e-mail you will receive from us. If you did not ask for this, reply to the site's administrator.".into(),
+            ],
+        )
+    }
+
     pub fn new_notice(product: &str, name: Option<&str>, new_email: &str) -> Message {
         Message::new(
             product,

@@ -36,8 +36,13 @@ const FEATURES: &[Feature] = &[
 /// The landing page: what Viva is and how to start.
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let deleted = move || query.read().get("deleted").as_deref() == Some("1");
     view! {
         <Title text=""/>
+        <Show when=deleted>
+            <p class="notice ok" role="status">"Your account and everything in it were deleted. A last e-mail confirms it."</p>
+        </Show>
         <Meta name="description" content="Viva is an open-source, self-hostable AI mock-interview coach: practise by voice or text and get scored feedback."/>
         <section class="hero" aria-labelledby="hero-title">
             <div class="hero-text">

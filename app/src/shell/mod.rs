@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=crate::auth::DashboardPage/>
                     <Route path=path!("/reset") view=crate::auth::ResetPage/>
                     <Route path=path!("/account") view=crate::auth::AccountPage/>
+                    <Route path=path!("/account/delete") view=crate::privacy::DeleteAccountPage/>
                     <Route path=path!("/practice") view=crate::interview::PracticePage/>
                     <Route path=path!("/interview/:id") view=crate::interview::InterviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/interview/:id/report") view=crate::interview::ReportPage ssr=SsrMode::Async/>
@@ -84,7 +85,7 @@ pub fn page_access(path: &str) -> Access {
         Access::Admin
     } else if matches!(
         path,
-        "/dashboard" | "/account" | "/practice" | "/history" | "/profile"
+        "/dashboard" | "/account" | "/account/delete" | "/practice" | "/history" | "/profile"
     ) || path.starts_with("/interview/")
     {
         Access::Member

@@ -20,6 +20,15 @@ pub use codes::*;
 pub use sessions::*;
 pub use users::*;
 
+/// The part of deleting an account that accounts own, last: refresh tokens, sessions, codes,
+/// provider links, then the account itself. Security events stay, without the person: their
+/// link is cut and their id in any detail becomes `$pseudonym`.
+pub const ERASE_USER: &str = "DELETE refresh_token WHERE session.user = $user; DELETE session WHERE user = $user;
+     DELETE otp WHERE user = $user; DELETE oidc_identity WHERE user = $user;
+     UPDATE audit_event SET user = NONE, detail = string::concat($pseudonym, ': ', detail) WHERE user = $user;
+     UPDATE audit_event SET detail = string::replace(detail, $uid, $pseudonym) WHERE string::contains(detail, $uid);
+     DELETE $user;";
+
 /// The version of the terms and privacy policy a person agrees to at sign-up.
 pub const TERMS_VERSION: &str = "2026-11-24";
 

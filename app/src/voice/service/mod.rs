@@ -53,6 +53,11 @@ async fn open_answer(
     })
 }
 
+/// The part of deleting an account that voice owns: every segment (with its audio) and
+/// every spoken answer.
+pub const ERASE_USER: &str =
+    "DELETE voice_segment WHERE user = $user; DELETE voice_answer WHERE user = $user;";
+
 #[cfg(test)]
 mod tests {
     use super::*;

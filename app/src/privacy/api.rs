@@ -1,0 +1,87 @@
+//! Server functions of data rights. Each checks its caller; deletion needs a code e-mailed
+//! for that purpose and, when the account has one, its password.
+
+use leptos::prelude::*;
+
+use crate::AppError;
+
+/// Signed in. E-mails a code that confirms deleting the account.
+#[server(endpoint = "privacy/start_deletion")]
+pub async fn start_account_deletion() -> Result<(), AppError> {
+    use crate::auth::{otp::OtpPurpose, service};
+    use crate::request::expect;
+    let caller = crate::auth::require_caller()?;
+    let db: crate::db::Db = expect()?;
+    let clock: crate::clock::Clock = expect()?;
+    let auth: crate::auth::AuthState = expect()?;
+    let mailer: crate::mail::Mailer = expect()?;
+    let now = clock.now();
+    crate::ratelimit::hit(&db, &crate::ratelimit::CODE_SEND_PER_ACCOUNT, &caller.user_id, now)
+        .await?;
+    let user = service::user_by_id(&db, &caller.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    service::issue_code(
+        &db,
+        &auth.keys,
+        &mailer,
+        &user.id,
+        &user.email,
+        service::greeting(&user),
+        OtpPurpose::DeleteAccount,
+        service::Delivery::Send,
+        now,
+    )
+    .await
+}
+
+/// Signed in. Deletes the account and everything in it, at once: with the code from the
+/// e-mail and, when the account has a password, the password. Signs this browser out.
+#[server(endpoint = "privacy/delete_account")]
+pub async fn delete_my_account(code: String, password: Option<String>) -> Result<(), AppError> {
+    use crate::auth::{otp::OtpPurpose, service};
+    use crate::request::expect;
+    let caller = crate::auth::require_caller()?;
+    let db: crate::db::Db = expect()?;
+    let clock: crate::clock::Clock = expect()?;
+    let auth: crate::auth::AuthState = expect()?;
+    let mailer: crate::mail::Mailer = expect()?;
+    let now = clock.now();
+    crate::ratelimit::hit(
+        &db,
+        &crate::ratelimit::CODE_CHECK_PER_IP,
+        &crate::request::client_ip(),
+        now,
+    )
+    .await?;
+    let user = service::user_by_id(&db, &caller.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let has_password = user.password_hash != "!";
+    let password = password.filter(|p| !p.is_empty());
+    if has_password && password.is_none() {
+        return Err(AppError::BadRequest(
+            "Enter your current password to delete your account.".into(),
+        ));
+    }
+    service::check_code(&db, &auth.keys, &user.id, OtpPurpose::DeleteAccount, &code, now).await?;
+    if has_password
+        && !service::verify_password(password.unwrap_or_default(), Some(user.password_hash.clone()))
+            .await
+    {
+        return Err(AppError::BadRequest(
+            "That password is not right. Nothing was deleted.".into(),
+        ));
+    }
+    super::service::delete_account(
+        &db,
+        Some(&mailer),
+        &user.id,
+        super::service::DeletedBy::Owner,
+        now,
+    )
+    .await?;
+    crate::auth::clear_session_cookies()?;
+    leptos_axum::redirect("/?deleted=1");
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Deleting an account reaches every table: after it, a dump of the whole database holds
+//! neither the person's id, address, name nor anything they wrote. The same through the page's
+//! server functions and `viva admin delete-user`.
+
+mod support;
+
+use support::{json, post, run_to_exit, Viva, PW};
+
+/// An answer only this person wrote (so the scan can tell it apart).
+fn answer_of(name: &str) -> String {
+    format!("At the {name} clinic I rebuilt the night handover checklist with twelve nurses; \
+        missed medication doses fell from nine a month to one within a quarter, and I learned to measure first.")
+}
+
+/// Everything the database holds, as text: every record of every table.
+async fn dump(data_dir: &std::path::Path) -> String {
+    let url = format!("surrealkv://{}", data_dir.join("db").display());
+    let db = app::db::connect(&url, &Default::default()).await.unwrap();
+    let mut r = db.query("INFO FOR DB").await.unwrap();
+    let info: Option<serde_json::Value> = r.take(0).unwrap();
+    let tables: Vec<String> = info.unwrap()["tables"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert!(tables.len() > 15, "{tables:?}");
+    let mut out = String::new();
+    for t in tables {
+        let mut r = db
+            .query("SELECT * FROM type::table($t)")
+            .bind(("t", t.clone()))
+            .await
+            .unwrap();
+        let rows: Vec<serde_json::Value> = r.take(0).unwrap();
+        out.push_str(&format!("{t}: {}\n", serde_json::Value::Array(rows)));
+    }
+    out
+}
+
+/// An account that has used the product: an interview with an answer, a profile, a contact
+/// message, a wrong sign-in (a rate-limit counter keyed by the address), sessions.
+async fn busy_account(v: &Viva, email: &str, name: &str) -> (String, String) {
+    let jar = v.account(email, name).await;
+    let res = post(v, "/api/interview/start", &jar)
+        .form(&[
+            ("setup[role]", "nurse"),
+            ("setup[difficulty]", "2"),
+            ("setup[count]", "3"),
+            ("setup[kinds][]", "behavioural"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    let hist = json(post(v, "/api/interview/history", &jar).send().await.unwrap()).await;
+    let id = hist["sessions"][0]["id"].as_str().unwrap().to_string();
+    let res = post(v, "/api/interview/answer", &jar)
+        .form(&[
+            ("id", id.as_str()),
+            ("position", "0"),
+            ("answer", answer_of(name).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = post(v, "/api/contact", &jar)
+        .form(&[
+            ("input[name]", name),
+            ("input[email]", email),
+            ("input[message]", "Please tell me how my answers are scored."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = post(v, "/api/auth/sign_in", "")
+        .form(&[("email", email), ("password", "not the password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let me = json(post(v, "/api/auth/me", &jar).send().await.unwrap()).await;
+    assert_eq!(me["email"], email);
+    (jar, id)
+}
+
+fn assert_gone(dump: &str, needles: &[&str]) {
+    for n in needles {
+        let found: Vec<&str> = dump
+            .lines()
+            .filter(|l| l.contains(n))
+            .map(|l| l.split(':').next().unwrap_or(""))
+            .collect();
+        assert!(found.is_empty(), "{n:?} is still in the database, in {found:?}");
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_account_leaves_nothing_of_the_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Viva::start_in(dir.path().to_str().unwrap(), &[]).await;
+    let (jar, _) = busy_account(&v, "rosa@example.org", "Rosalind Quill").await;
+    // Someone else stays untouched.
+    let (other, _) = busy_account(&v, "otto@example.org", "Otto Bright").await;
+
+    // Without the code and the password nothing happens.
+    let res = post(&v, "/api/privacy/delete_account", &jar)
+        .form(&[("code", "000000"), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let mark = v.mail_mark();
+    let res = post(&v, "/api/privacy/start_deletion", &jar).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let code = v.code_for("rosa@example.org", mark).await;
+    let res = post(&v, "/api/privacy/delete_account", &jar)
+        .form(&[("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "the password is asked for");
+    assert!(json(res).await["message"].as_str().unwrap().contains("password"));
+    let res = post(&v, "/api/privacy/delete_account", &jar)
+        .form(&[("code", code.as_str()), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+
+    // Signed out everywhere; the last e-mail arrives and its row goes.
+    let res = post(&v, "/api/auth/me", &jar).send().await.unwrap();
+    assert_eq!(json(res).await, serde_json::Value::Null);
+    let last = v.mail.wait_for("rosa@example.org", mark + 1).await;
+    assert!(last.subject.contains("was deleted"), "{}", last.subject);
+    let me = json(post(&v, "/api/auth/me", &other).send().await.unwrap()).await;
+    assert_eq!(me["email"], "otto@example.org");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    v.stop().await;
+
+    let all = dump(dir.path()).await;
+    assert_gone(&all, &["rosa@example.org", "Rosalind", "Rosalind Quill clinic"]);
+    assert!(all.contains("otto@example.org"), "the other account was touched");
+    assert!(all.contains("account_deleted"), "the deletion is in the audit log");
+
+    // The operator's path: `viva admin delete-user`, on the stopped server's data.
+    let exit = run_to_exit(&[
+        "admin",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "delete-user",
+        "otto@example.org",
+    ])
+    .await;
+    assert!(exit.status.success(), "{}", exit.stderr);
+    let all = dump(dir.path()).await;
+    assert_gone(&all, &["otto@example.org", "Otto Bright", "Otto Bright clinic"]);
+}
