@@ -148,7 +148,8 @@ pub const ANSWERS: Limit = Limit {
 
 /// The part of deleting an account that the rate limiter owns: counters keyed by the
 /// account's id or its address.
-pub const ERASE_USER: &str = "DELETE rate_limit WHERE string::contains(<string> record::id(id), $uid)
+pub const ERASE_USER: &str =
+    "DELETE rate_limit WHERE string::contains(<string> record::id(id), $uid)
      OR string::contains(<string> record::id(id), $email);";
 
 #[cfg(test)]

@@ -580,7 +580,9 @@ async fn admin_command(
                 None => None,
             };
             app::privacy::service::delete_by_email(&db, mailer.as_ref(), &email, now).await?;
-            Ok(format!("The account of {email} and everything in it were deleted."))
+            Ok(format!(
+                "The account of {email} and everything in it were deleted."
+            ))
         }
     }
 }

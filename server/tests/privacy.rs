@@ -52,8 +52,18 @@ async fn busy_account(v: &Viva, email: &str, name: &str) -> (String, String) {
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
-    let hist = json(post(v, "/api/interview/history", &jar).send().await.unwrap()).await;
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    let hist = json(
+        post(v, "/api/interview/history", &jar)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let id = hist["sessions"][0]["id"].as_str().unwrap().to_string();
     let res = post(v, "/api/interview/answer", &jar)
         .form(&[
@@ -69,7 +79,10 @@ async fn busy_account(v: &Viva, email: &str, name: &str) -> (String, String) {
         .form(&[
             ("input[name]", name),
             ("input[email]", email),
-            ("input[message]", "Please tell me how my answers are scored."),
+            (
+                "input[message]",
+                "Please tell me how my answers are scored.",
+            ),
         ])
         .send()
         .await
@@ -93,7 +106,10 @@ fn assert_gone(dump: &str, needles: &[&str]) {
             .filter(|l| l.contains(n))
             .map(|l| l.split(':').next().unwrap_or(""))
             .collect();
-        assert!(found.is_empty(), "{n:?} is still in the database, in {found:?}");
+        assert!(
+            found.is_empty(),
+            "{n:?} is still in the database, in {found:?}"
+        );
     }
 }
 
@@ -113,7 +129,10 @@ async fn deleting_an_account_leaves_nothing_of_the_person() {
         .unwrap();
     assert_eq!(res.status(), 400);
     let mark = v.mail_mark();
-    let res = post(&v, "/api/privacy/start_deletion", &jar).send().await.unwrap();
+    let res = post(&v, "/api/privacy/start_deletion", &jar)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let code = v.code_for("rosa@example.org", mark).await;
     let res = post(&v, "/api/privacy/delete_account", &jar)
@@ -122,13 +141,20 @@ async fn deleting_an_account_leaves_nothing_of_the_person() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400, "the password is asked for");
-    assert!(json(res).await["message"].as_str().unwrap().contains("password"));
+    assert!(json(res).await["message"]
+        .as_str()
+        .unwrap()
+        .contains("password"));
     let res = post(&v, "/api/privacy/delete_account", &jar)
         .form(&[("code", code.as_str()), ("password", PW)])
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
 
     // Signed out everywhere; the last e-mail arrives and its row goes.
     let res = post(&v, "/api/auth/me", &jar).send().await.unwrap();
@@ -141,9 +167,18 @@ async fn deleting_an_account_leaves_nothing_of_the_person() {
     v.stop().await;
 
     let all = dump(dir.path()).await;
-    assert_gone(&all, &["rosa@example.org", "Rosalind", "Rosalind Quill clinic"]);
-    assert!(all.contains("otto@example.org"), "the other account was touched");
-    assert!(all.contains("account_deleted"), "the deletion is in the audit log");
+    assert_gone(
+        &all,
+        &["rosa@example.org", "Rosalind", "Rosalind Quill clinic"],
+    );
+    assert!(
+        all.contains("otto@example.org"),
+        "the other account was touched"
+    );
+    assert!(
+        all.contains("account_deleted"),
+        "the deletion is in the audit log"
+    );
 
     // The operator's path: `viva admin delete-user`, on the stopped server's data.
     let exit = run_to_exit(&[
@@ -156,5 +191,8 @@ async fn deleting_an_account_leaves_nothing_of_the_person() {
     .await;
     assert!(exit.status.success(), "{}", exit.stderr);
     let all = dump(dir.path()).await;
-    assert_gone(&all, &["otto@example.org", "Otto Bright", "Otto Bright clinic"]);
+    assert_gone(
+        &all,
+        &["otto@example.org", "Otto Bright", "Otto Bright clinic"],
+    );
 }

@@ -16,8 +16,13 @@ pub async fn start_account_deletion() -> Result<(), AppError> {
     let auth: crate::auth::AuthState = expect()?;
     let mailer: crate::mail::Mailer = expect()?;
     let now = clock.now();
-    crate::ratelimit::hit(&db, &crate::ratelimit::CODE_SEND_PER_ACCOUNT, &caller.user_id, now)
-        .await?;
+    crate::ratelimit::hit(
+        &db,
+        &crate::ratelimit::CODE_SEND_PER_ACCOUNT,
+        &caller.user_id,
+        now,
+    )
+    .await?;
     let user = service::user_by_id(&db, &caller.user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
@@ -64,10 +69,21 @@ pub async fn delete_my_account(code: String, password: Option<String>) -> Result
             "Enter your current password to delete your account.".into(),
         ));
     }
-    service::check_code(&db, &auth.keys, &user.id, OtpPurpose::DeleteAccount, &code, now).await?;
+    service::check_code(
+        &db,
+        &auth.keys,
+        &user.id,
+        OtpPurpose::DeleteAccount,
+        &code,
+        now,
+    )
+    .await?;
     if has_password
-        && !service::verify_password(password.unwrap_or_default(), Some(user.password_hash.clone()))
-            .await
+        && !service::verify_password(
+            password.unwrap_or_default(),
+            Some(user.password_hash.clone()),
+        )
+        .await
     {
         return Err(AppError::BadRequest(
             "That password is not right. Nothing was deleted.".into(),

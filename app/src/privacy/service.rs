@@ -29,7 +29,10 @@ pub fn pseudonym(uid: &str) -> String {
     let h = sha2::Sha256::digest(format!("viva-erased:{uid}").as_bytes());
     format!(
         "erased-{}",
-        h.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>()
+        h.iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     )
 }
 
@@ -60,8 +63,14 @@ pub async fn delete_account(
         DeletedBy::Owner => "by its owner",
         DeletedBy::Operator => "by an operator",
     };
-    crate::auth::service::audit(db, "account_deleted", None, &format!("{pseudonym} {who}"), now)
-        .await?;
+    crate::auth::service::audit(
+        db,
+        "account_deleted",
+        None,
+        &format!("{pseudonym} {who}"),
+        now,
+    )
+    .await?;
     tracing::info!(account = %pseudonym, "account deleted {who}");
     if let Some(m) = mailer {
         m.enqueue_erased_when_sent(db, &user.email, &Message::account_deleted(&m.product), now)

@@ -20,7 +20,8 @@ pub use start::*;
 
 /// The part of deleting an account that interview practice owns: interviews with their
 /// questions and answers, the profile and the resume text.
-pub const ERASE_USER: &str = "DELETE interview_item WHERE user = $user; DELETE interview WHERE user = $user;
+pub const ERASE_USER: &str =
+    "DELETE interview_item WHERE user = $user; DELETE interview WHERE user = $user;
      DELETE profile WHERE user = $user; DELETE resume WHERE user = $user;";
 
 #[cfg(test)]
