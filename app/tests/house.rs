@@ -15,21 +15,65 @@ const ROOT_ITEMS: &[(&str, &str)] = &[
     ("of_interview", "db"),
 ];
 
-fn order() -> Vec<String> {
+/// The fenced block after `marker` in ARCHITECTURE.md.
+fn block_after(marker: &str) -> String {
     let doc =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
             .expect("ARCHITECTURE.md");
     let start = doc
-        .find("<!-- house order -->")
-        .expect("ARCHITECTURE.md marks the order with <!-- house order -->");
+        .find(marker)
+        .unwrap_or_else(|| panic!("ARCHITECTURE.md has no {marker}"));
     let block = &doc[start..];
     let open = block.find("```").unwrap() + 3;
     let close = open + block[open..].find("```").unwrap();
-    block[open..close]
+    block[open..close].to_string()
+}
+
+/// The modules of app/src, lowest first.
+fn order() -> Vec<String> {
+    block_after("<!-- house order -->")
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         .map(str::to_string)
+        .collect()
+}
+
+/// Each table and the module that owns it.
+fn owners() -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in block_after("<!-- table owners -->").lines() {
+        if let Some((module, tables)) = line.split_once(':') {
+            for t in tables.split_whitespace() {
+                out.insert(t.to_string(), module.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Every source file of app/src: its top-level module, its path, and its code without tests.
+fn app_sources() -> Vec<(String, String, Option<String>)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).unwrap();
+            let module = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_str()
+                .unwrap();
+            (
+                module.trim_end_matches(".rs").to_string(),
+                rel.display().to_string(),
+                code(f),
+            )
+        })
         .collect()
 }
 
@@ -106,32 +150,18 @@ fn features_depend_one_way_in_the_documented_order() {
         .enumerate()
         .map(|(i, m)| (m.as_str(), i))
         .collect();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
     let mut wrong = Vec::new();
-    for f in &files {
-        let rel = f.strip_prefix(&src).unwrap();
-        let module = rel
-            .components()
-            .next()
-            .unwrap()
-            .as_os_str()
-            .to_str()
-            .unwrap()
-            .trim_end_matches(".rs")
-            .to_string();
+    for (module, rel, code) in app_sources() {
         if module == "lib" {
             continue;
         }
         let Some(&mine) = rank.get(module.as_str()) else {
             wrong.push(format!(
-                "{module} (app/src/{}) is not in the order in ARCHITECTURE.md",
-                rel.display()
+                "{module} (app/src/{rel}) is not in the order in ARCHITECTURE.md"
             ));
             continue;
         };
-        let Some(code) = code(f) else { continue };
+        let Some(code) = code else { continue };
         for used in uses(&code) {
             let target = ROOT_ITEMS
                 .iter()
@@ -144,12 +174,10 @@ fn features_depend_one_way_in_the_documented_order() {
             match rank.get(target.as_str()) {
                 Some(&theirs) if theirs < mine => {}
                 Some(_) => wrong.push(format!(
-                    "app/src/{} ({module}) uses {target}, which is not below it",
-                    rel.display()
+                    "app/src/{rel} ({module}) uses {target}, which is not below it"
                 )),
                 None => wrong.push(format!(
-                    "app/src/{} uses crate::{used}, which is not in the order",
-                    rel.display()
+                    "app/src/{rel} uses crate::{used}, which is not in the order"
                 )),
             }
         }
@@ -173,27 +201,6 @@ fn the_check_sees_a_use_that_points_up() {
         uses("use crate::{mail::{Mailer, Message}, auth::x};"),
         ["mail", "auth"]
     );
-}
-
-fn owners() -> BTreeMap<String, String> {
-    let doc =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
-            .expect("ARCHITECTURE.md");
-    let start = doc
-        .find("<!-- table owners -->")
-        .expect("ARCHITECTURE.md lists table owners under <!-- table owners -->");
-    let block = &doc[start..];
-    let open = block.find("```").unwrap() + 3;
-    let close = open + block[open..].find("```").unwrap();
-    let mut out = BTreeMap::new();
-    for line in block[open..close].lines() {
-        if let Some((module, tables)) = line.split_once(':') {
-            for t in tables.split_whitespace() {
-                out.insert(t.to_string(), module.trim().to_string());
-            }
-        }
-    }
-    out
 }
 
 /// The tables a piece of code queries: the name after FROM, UPDATE, CREATE, DELETE, INTO or
@@ -233,27 +240,13 @@ fn tables_named(code: &str, known: &BTreeMap<String, String>) -> Vec<String> {
 #[test]
 fn every_table_is_queried_only_by_its_owner() {
     let owners = owners();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
     let mut wrong = Vec::new();
-    for f in &files {
-        let rel = f.strip_prefix(&src).unwrap();
-        let module = rel
-            .components()
-            .next()
-            .unwrap()
-            .as_os_str()
-            .to_str()
-            .unwrap()
-            .trim_end_matches(".rs")
-            .to_string();
-        let Some(code) = code(f) else { continue };
+    for (module, rel, code) in app_sources() {
+        let Some(code) = code else { continue };
         for t in tables_named(&code, &owners) {
             if owners[&t] != module {
                 wrong.push(format!(
-                    "app/src/{} ({module}) queries {t}, which {} owns",
-                    rel.display(),
+                    "app/src/{rel} ({module}) queries {t}, which {} owns",
                     owners[&t]
                 ));
             }
