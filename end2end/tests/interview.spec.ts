@@ -155,3 +155,21 @@ test('a resume PDF is read, its skills join the profile, and it can be deleted; 
   expect(problems.filter((p) => !p.includes('400'))).toEqual([]);
   await context.close();
 });
+
+test('one interview is deleted from the history after a confirmation step', async ({ browser }) => {
+  const { page } = await newUser(browser, 'tidy');
+  await page.goto('/practice');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Start a quick warm-up' }).click();
+  await expect(page).toHaveURL(/\/interview\/[a-z0-9]{20}$/);
+  await page.goto('/history');
+  await hydrated(page);
+  const table = page.getByRole('table');
+  await expect(table.getByRole('row')).toHaveCount(2);
+  // Nothing goes on the first click: the confirmation opens first.
+  await table.getByText('Delete…').click();
+  await table.getByRole('button', { name: /Delete the interview of .* for good/ }).click();
+  await expect(page.getByText('No interviews yet.')).toBeVisible();
+  await page.reload();
+  await expect(page.getByText('No interviews yet.')).toBeVisible();
+});

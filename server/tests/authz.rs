@@ -367,6 +367,12 @@ const MATRIX: &[Row] = &[
         body: &[("id", "{owner_session}")],
         expect: [D, A, D, D],
     },
+    // Deleting the owner's interview: after every row that reads it.
+    Row {
+        route: "FN /api/interview/delete",
+        body: &[("id", "{owner_interview}")],
+        expect: [D, A, D, D],
+    },
     Row {
         route: "FN /api/auth/sign_out_everywhere",
         body: &[],

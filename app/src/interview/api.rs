@@ -162,6 +162,16 @@ pub async fn get_report(id: String) -> Result<Report, AppError> {
     super::service::report(&ctx.db, &uid, &id).await
 }
 
+/// Deletes one of the caller's interviews (with its answers and recordings), then back to
+/// the history.
+#[server(endpoint = "interview/delete")]
+pub async fn delete_interview(id: String) -> Result<(), AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::delete(&ctx.db, &uid, &id).await?;
+    redirect_to("/history?deleted=1");
+    Ok(())
+}
+
 #[server(endpoint = "interview/history")]
 pub async fn get_history() -> Result<History, AppError> {
     let (ctx, uid) = ctx_and_user()?;

@@ -15,8 +15,10 @@ use crate::ui::ErrorNotice;
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let history = Resource::new(|| (), |_| get_history());
     let practise = ServerAction::<StartInterview>::new();
+    let remove = ServerAction::<DeleteInterview>::new();
+    // Read again after a deletion.
+    let history = Resource::new(move || remove.version().get(), |_| get_history());
     view! {
         <Title text="History and progress"/>
         <section class="stack" aria-labelledby="hist-title">
@@ -24,7 +26,7 @@ pub fn HistoryPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading your history…"</p> }>
                 {move || Suspend::new(async move {
                     match history.await {
-                        Ok(h) => view! { <HistoryView h practise/> }.into_any(),
+                        Ok(h) => view! { <HistoryView h practise remove/> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     }
                 })}
@@ -34,7 +36,11 @@ pub fn HistoryPage() -> impl IntoView {
 }
 
 #[component]
-fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoView {
+fn HistoryView(
+    h: History,
+    practise: ServerAction<StartInterview>,
+    remove: ServerAction<DeleteInterview>,
+) -> impl IntoView {
     if h.sessions.is_empty() {
         return view! {
             <div class="card">
@@ -114,10 +120,12 @@ fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoV
         <section class="card" aria-labelledby="list-title">
             <h2 id="list-title">"Every interview"</h2>
             <div class="table-wrap"><table class="data">
-                <thead><tr><th scope="col">"Date"</th><th scope="col">"Role"</th><th scope="col">"Answered"</th><th scope="col">"Score"</th><th scope="col"><span class="sr-only">"Open"</span></th></tr></thead>
+                <thead><tr><th scope="col">"Date"</th><th scope="col">"Role"</th><th scope="col">"Answered"</th><th scope="col">"Score"</th><th scope="col"><span class="sr-only">"Open"</span></th><th scope="col"><span class="sr-only">"Delete"</span></th></tr></thead>
                 <tbody>
                     {h.sessions.iter().map(|s| {
                         let link = if s.finished { format!("/interview/{}/report", s.id) } else { format!("/interview/{}", s.id) };
+                        let id = s.id.clone();
+                        let delete_label = format!("Delete the interview of {} for good", format_utc(s.created_at));
                         view! {
                             <tr>
                                 <td>{format_utc(s.created_at)}</td>
@@ -125,6 +133,16 @@ fn HistoryView(h: History, practise: ServerAction<StartInterview>) -> impl IntoV
                                 <td>{format!("{} of {}", s.answered, s.total)}</td>
                                 <td>{s.scores.as_ref().map(|x| x.overall.to_string()).unwrap_or_else(|| "—".into())}</td>
                                 <td><a href=link>{if s.finished { "Report" } else { "Continue" }}</a></td>
+                                <td>
+                                    // A confirmation step that works without JavaScript and by keyboard.
+                                    <details class="confirm">
+                                        <summary>"Delete…"</summary>
+                                        <ActionForm action=remove>
+                                            <input type="hidden" name="id" value=id/>
+                                            <button type="submit" class="button danger" aria-label=delete_label>"Delete for good"</button>
+                                        </ActionForm>
+                                    </details>
+                                </td>
                             </tr>
                         }
                     }).collect_view()}

@@ -231,3 +231,31 @@ pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
         competencies,
     })
 }
+
+/// Deletes one of the caller's interviews with its questions and answers; its recordings go
+/// with it in the same transaction (the schema's `interview_audio_gone` event). Someone
+/// else's interview, or none, is a 404.
+pub async fn delete(db: &Db, uid: &str, id: &str) -> Result<(), AppError> {
+    check_id(id)?;
+    let mut r = db
+        .query(concat!(
+            "BEGIN TRANSACTION;
+             LET $mine = (SELECT VALUE id FROM ONLY type::record('interview', $id) WHERE user = type::record('user', $uid));
+             IF $mine = NONE { THROW 'not found' };
+             DELETE interview_item WHERE ",
+            crate::of_interview!(),
+            ";
+             DELETE type::record('interview', $id);
+             COMMIT TRANSACTION;"
+        ))
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .await?;
+    match crate::db::cause(r.take_errors()) {
+        None => Ok(()),
+        Some(e) => match crate::db::classify(&e) {
+            crate::db::Fault::Thrown(_) => Err(AppError::NotFound),
+            _ => Err(e.into()),
+        },
+    }
+}

@@ -568,3 +568,33 @@ async fn a_stored_evaluation_or_state_that_does_not_decode_is_an_error() {
         "{e}"
     );
 }
+
+/// One interview goes with its answers and recordings; someone else's is a 404 and stays.
+#[tokio::test]
+async fn an_interview_is_deleted_with_its_answers_and_audio_only_by_its_owner() {
+    let (_d, db) = fresh().await;
+    user(&db, "ann", true).await;
+    user(&db, "bob", true).await;
+    let id = start(&db, "ann", setup("backend-engineer", 3), 10_000)
+        .await
+        .unwrap();
+    db.query("CREATE voice_segment SET user = user:ann, interview = type::record('interview', $id), position = 0, part = 'answer', seq = 0,
+                 start_s = 0.0, end_s = 1.0, secs = 1.0, audio = <bytes> 'abc', bytes = 3, status = 'untranscribed', transcript = NONE,
+                 error = NONE, attempts = 0, lease_until = 0, created_at = 0")
+        .bind(("id", id.clone()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    assert_eq!(delete(&db, "bob", &id).await, Err(AppError::NotFound));
+    assert!(get(&db, "ann", &id).await.is_ok());
+    delete(&db, "ann", &id).await.unwrap();
+    assert_eq!(get(&db, "ann", &id).await.unwrap_err(), AppError::NotFound);
+    let mut r = db
+        .query("RETURN array::len(SELECT VALUE id FROM interview_item); RETURN array::len(SELECT VALUE id FROM voice_segment);")
+        .await
+        .unwrap();
+    assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
+    assert_eq!(r.take::<Option<i64>>(1).unwrap(), Some(0));
+    assert_eq!(delete(&db, "ann", &id).await, Err(AppError::NotFound));
+}
