@@ -295,3 +295,19 @@ test('an admin finds a person, makes them admin and back, and disables them', as
   await expect(person.page).toHaveURL(/\/signin/);
   await person.context.close();
 });
+
+test('a person corrects their name, job and experience on the account page', async ({ browser }) => {
+  const { page } = await newUser(browser, 'fixer');
+  await page.goto('/account');
+  await hydrated(page);
+  const card = page.getByRole('region', { name: 'Your details' });
+  await card.getByLabel('Your name').fill('Grace Hopper');
+  await card.getByLabel('Job you are preparing for').fill('Engineering manager');
+  await card.getByLabel('Experience level').selectOption('lead');
+  await card.getByRole('button', { name: 'Save details' }).click();
+  await expect(card.getByText('Your details are saved.')).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByRole('region', { name: 'Your details' }).getByLabel('Your name')).toHaveValue('Grace Hopper');
+  await expect(page.getByRole('region', { name: 'Your details' }).getByLabel('Experience level')).toHaveValue('lead');
+});

@@ -192,6 +192,16 @@ const MATRIX: &[Row] = &[
         expect: [A, A, A, A],
     },
     Row {
+        route: "FN /api/auth/details",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/update_details",
+        body: &[("name", ""), ("job_role", "QA"), ("experience", "mid")],
+        expect: [D, A, A, A],
+    },
+    Row {
         route: "FN /api/auth/sessions",
         body: &[],
         expect: [D, A, A, A],

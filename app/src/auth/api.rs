@@ -80,6 +80,15 @@ pub struct MyAccount {
     pub admin_offer: bool,
 }
 
+/// What sign-up asked, as the account page shows it for correcting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountDetails {
+    pub name: String,
+    pub job_role: String,
+    /// An experience slug (see [`super::Experience`]).
+    pub experience: String,
+}
+
 /// One of the account's active sessions, as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -181,18 +190,10 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
         &crate::request::client_ip(),
     )
     .await?;
-    let experience = match form.experience.as_str() {
-        "entry" => Experience::Entry,
-        "junior" => Experience::Junior,
-        "mid" => Experience::Mid,
-        "senior" => Experience::Senior,
-        "lead" => Experience::Lead,
-        "executive" => Experience::Executive,
-        _ => {
-            return Err(AppError::BadRequest(
-                "Choose your experience level from the list.".into(),
-            ))
-        }
+    let Ok(experience) = form.experience.parse::<Experience>() else {
+        return Err(AppError::BadRequest(
+            "Choose your experience level from the list.".into(),
+        ));
     };
     let email = form.email.trim().to_lowercase();
     let input = SignUpInput {
@@ -305,6 +306,44 @@ pub async fn sign_in(
     set_cookies(&super::session::set_cookies(ctx.cookie_mode(), &tokens));
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
+}
+
+/// Signed in. The details sign-up asked for, to correct them.
+#[server(endpoint = "auth/details")]
+pub async fn my_details() -> Result<AccountDetails, AppError> {
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
+    let user = super::service::user_by_id(&ctx.db, &c.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let work = super::service::work_info(&ctx.db, &c.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(AccountDetails {
+        name: user.name,
+        job_role: work.job_role,
+        experience: work.experience,
+    })
+}
+
+/// Signed in. Corrects the name, the job being prepared for and the experience level.
+#[server(endpoint = "auth/update_details")]
+pub async fn update_my_details(
+    name: String,
+    job_role: String,
+    experience: String,
+) -> Result<(), AppError> {
+    let ctx = Ctx::get()?;
+    let c = super::require_caller()?;
+    super::service::update_details(
+        &ctx.db,
+        &c.user_id,
+        &name,
+        &job_role,
+        &experience,
+        ctx.clock.now(),
+    )
+    .await
 }
 
 /// (ssr) Expires this browser's session cookies (after sign-out, or when the account is gone).

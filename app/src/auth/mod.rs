@@ -30,6 +30,31 @@ pub use api::*;
 pub use pages::{AccountPage, DashboardPage, ResetPage, SignInPage, SignUpPage, VerifyPage};
 
 crate::slug_enum! {
+    /// How experienced someone is, as sign-up asks (and the account page corrects).
+    pub enum Experience {
+        Entry = "entry",
+        Junior = "junior",
+        Mid = "mid",
+        Senior = "senior",
+        Lead = "lead",
+        Executive = "executive",
+    }
+}
+
+impl Experience {
+    pub fn label(self) -> &'static str {
+        match self {
+            Experience::Entry => "Entry level",
+            Experience::Junior => "Junior",
+            Experience::Mid => "Mid-level",
+            Experience::Senior => "Senior",
+            Experience::Lead => "Lead",
+            Experience::Executive => "Executive",
+        }
+    }
+}
+
+crate::slug_enum! {
     /// What an account may do. Checked on the server in every server function.
     pub enum Role {
         User = "user",

@@ -28,12 +28,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <input id="su-job" name="form[job_role]" required maxlength="100" placeholder="e.g. Backend engineer"/>
                 <label for="su-exp">"Experience level"</label>
                 <select id="su-exp" name="form[experience]" required>
-                    <option value="entry">"Entry level"</option>
-                    <option value="junior">"Junior"</option>
-                    <option value="mid" selected>"Mid-level"</option>
-                    <option value="senior">"Senior"</option>
-                    <option value="lead">"Lead"</option>
-                    <option value="executive">"Executive"</option>
+                    {experience_options(super::Experience::Mid.as_str())}
                 </select>
                 <label for="su-ref">"Referral code (optional)"</label>
                 <input id="su-ref" name="form[referral_code]" maxlength="32"/>
@@ -235,6 +230,43 @@ pub fn ResetPage() -> impl IntoView {
     }
 }
 
+/// The experience levels as `<option>`s, `selected` chosen.
+fn experience_options(selected: &str) -> impl IntoView {
+    super::Experience::ALL
+        .iter()
+        .map(|e| view! { <option value=e.as_str() selected=e.as_str() == selected>{e.label()}</option> })
+        .collect_view()
+}
+
+/// What sign-up asked, corrected here: name, the job being prepared for, experience.
+#[component]
+fn DetailsCard() -> impl IntoView {
+    let save = ServerAction::<UpdateMyDetails>::new();
+    let details = Resource::new(move || save.version().get(), |_| my_details());
+    view! {
+        <section class="card" aria-labelledby="details-title">
+            <h2 id="details-title">"Your details"</h2>
+            <Suspense fallback=|| view! { <p>"Loading your details…"</p> }>
+                {move || details.get().map(|r| match r {
+                    Ok(d) => view! {
+                        <ActionForm action=save attr:class="form">
+                            <label for="d-name">"Your name"</label>
+                            <input id="d-name" name="name" autocomplete="name" required maxlength="100" value=d.name/>
+                            <label for="d-job">"Job you are preparing for"</label>
+                            <input id="d-job" name="job_role" required maxlength="100" value=d.job_role/>
+                            <label for="d-exp">"Experience level"</label>
+                            <select id="d-exp" name="experience" required>{experience_options(&d.experience)}</select>
+                            <button type="submit" class="button secondary">"Save details"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    Err(e) => view! { <crate::ui::ErrorNotice error=e/> }.into_any(),
+                })}
+            </Suspense>
+            <ActionStatus value=save.value() ok="Your details are saved."/>
+        </section>
+    }
+}
+
 /// Account and security: sessions, password, e-mail address.
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -316,6 +348,7 @@ pub fn AccountPage() -> impl IntoView {
             }}
         </section>
         <LinkProviders/>
+        <DetailsCard/>
         <section class="card" aria-labelledby="delete-link-title">
             <h2 id="delete-link-title">"Delete your account"</h2>
             <p class="muted">"Delete your account and everything in it, at once. You confirm with a code we e-mail you."</p>

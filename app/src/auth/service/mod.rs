@@ -66,29 +66,7 @@ impl AuthKeys {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Experience {
-    Entry,
-    Junior,
-    Mid,
-    Senior,
-    Lead,
-    Executive,
-}
-
-impl Experience {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Experience::Entry => "entry",
-            Experience::Junior => "junior",
-            Experience::Mid => "mid",
-            Experience::Senior => "senior",
-            Experience::Lead => "lead",
-            Experience::Executive => "executive",
-        }
-    }
-}
+pub use super::Experience;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignUpInput {

@@ -473,3 +473,42 @@ fn names_with_web_addresses_are_refused_and_ordinary_names_kept() {
         assert_eq!(check_name(good).unwrap(), good, "{good}");
     }
 }
+
+/// Name, job and experience can be corrected after sign-up, with the sign-up rules; a bad
+/// value changes nothing.
+#[tokio::test]
+async fn details_are_corrected_with_the_sign_up_rules() {
+    let (_d, db, keys) = fresh().await;
+    signed_up_and_verified(&db, &keys, "ada@example.org").await;
+    let id = user_by_email(&db, "ada@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    update_details(&db, &id, "  Ada King ", "Engineering manager", "lead", 5)
+        .await
+        .unwrap();
+    let user = user_by_id(&db, &id).await.unwrap().unwrap();
+    assert_eq!(user.name, "Ada King");
+    let work = work_info(&db, &id).await.unwrap().unwrap();
+    assert_eq!(
+        (work.job_role.as_str(), work.experience.as_str()),
+        ("Engineering manager", "lead")
+    );
+    for (name, job, exp, says) in [
+        ("", "Nurse", "mid", "name"),
+        ("Ada", "", "mid", "job"),
+        ("Ada", "Nurse", "wizard", "experience level"),
+    ] {
+        let e = update_details(&db, &id, name, job, exp, 6)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(says), "{e}");
+    }
+    let work = work_info(&db, &id).await.unwrap().unwrap();
+    assert_eq!(work.experience, "lead");
+    assert_eq!(
+        user_by_id(&db, &id).await.unwrap().unwrap().name,
+        "Ada King"
+    );
+}

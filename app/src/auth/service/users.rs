@@ -145,15 +145,7 @@ pub async fn sign_up(
 ) -> Result<(), AppError> {
     let email = normalize_email(&input.email)?;
     let name = check_name(&input.name)?;
-    let job_role = input.job_role.trim().to_string();
-    if job_role.is_empty()
-        || job_role.chars().count() > MAX_JOB_ROLE_CHARS
-        || job_role.chars().any(char::is_control)
-    {
-        return Err(bad(format!(
-            "Please say which job you are preparing for (at most {MAX_JOB_ROLE_CHARS} characters)."
-        )));
-    }
+    let job_role = check_job_role(&input.job_role)?;
     if !input.age_confirmed {
         return Err(bad(
             "Viva is for people aged 16 or older: please confirm your age.",
@@ -295,6 +287,49 @@ pub async fn resend_verification(
 }
 
 /// The signed-in person's own account.
+/// The job someone prepares for, trimmed and checked (the same rule at sign-up and later).
+pub fn check_job_role(job_role: &str) -> Result<String, AppError> {
+    let job_role = job_role.trim().to_string();
+    if job_role.is_empty()
+        || job_role.chars().count() > MAX_JOB_ROLE_CHARS
+        || job_role.chars().any(char::is_control)
+    {
+        return Err(bad(format!(
+            "Please say which job you are preparing for (at most {MAX_JOB_ROLE_CHARS} characters)."
+        )));
+    }
+    Ok(job_role)
+}
+
+/// Corrects what sign-up asked: the name, the job being prepared for, the experience level.
+pub async fn update_details(
+    db: &Db,
+    user_id: &str,
+    name: &str,
+    job_role: &str,
+    experience: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let name = check_name(name)?;
+    let job_role = check_job_role(job_role)?;
+    let Ok(experience) = experience.parse::<Experience>() else {
+        return Err(bad("Choose your experience level from the list."));
+    };
+    let mut r = db
+        .query("UPDATE type::record('user', $uid) SET name = $name, job_role = $job, experience = $exp RETURN VALUE record::id(id)")
+        .bind(("uid", user_id.to_string()))
+        .bind(("name", name))
+        .bind(("job", job_role))
+        .bind(("exp", experience))
+        .await?
+        .check()?;
+    let done: Vec<String> = r.take(0)?;
+    if done.is_empty() {
+        return Err(AppError::Unauthorized);
+    }
+    audit(db, "details_changed", Some(user_id), "", now).await
+}
+
 pub async fn me(db: &Db, user_id: &str) -> Result<Option<crate::auth::MyAccount>, AppError> {
     Ok(user_by_id(db, user_id)
         .await?
