@@ -306,6 +306,7 @@ test('a person corrects their name, job and experience on the account page', asy
   await card.getByLabel('Experience level').selectOption('lead');
   await card.getByRole('button', { name: 'Save details' }).click();
   await expect(card.getByText('Your details are saved.')).toBeVisible();
+  if (process.env.VIVA_SHOTS) await card.screenshot({ path: `${process.env.VIVA_SHOTS}/account-details.png` });
   await page.reload();
   await hydrated(page);
   await expect(page.getByRole('region', { name: 'Your details' }).getByLabel('Your name')).toHaveValue('Grace Hopper');

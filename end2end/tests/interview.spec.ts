@@ -168,6 +168,7 @@ test('one interview is deleted from the history after a confirmation step', asyn
   await expect(table.getByRole('row')).toHaveCount(2);
   // Nothing goes on the first click: the confirmation opens first.
   await table.getByText('Delete…').click();
+  if (process.env.VIVA_SHOTS) await page.screenshot({ path: `${process.env.VIVA_SHOTS}/history-delete.png`, fullPage: true });
   await table.getByRole('button', { name: /Delete the interview of .* for good/ }).click();
   await expect(page.getByText('No interviews yet.')).toBeVisible();
   await page.reload();

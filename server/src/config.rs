@@ -298,12 +298,17 @@ pub enum LogFormat {
 impl ServeArgs {
     /// These settings over `file`'s: each one given here (a flag or a variable) wins; a switch
     /// is on when either turns it on.
-    pub fn over(self, file: ServeArgs) -> ServeArgs {
+    pub fn over(self, file: ServeArgs) -> Result<ServeArgs, ConfigError> {
+        let unusable = |e: serde_json::Error| {
+            ConfigError::Invalid(format!(
+                "the settings could not be combined: {e}. Give paths as UTF-8"
+            ))
+        };
         let config = self.config.clone();
-        let mut merged = serde_json::to_value(file).unwrap_or_default();
+        let mut merged = serde_json::to_value(file).map_err(unusable)?;
         if let (Some(base), serde_json::Value::Object(mine)) = (
             merged.as_object_mut(),
-            serde_json::to_value(self).unwrap_or_default(),
+            serde_json::to_value(self).map_err(unusable)?,
         ) {
             for (k, v) in mine {
                 let given = match &v {
@@ -316,9 +321,9 @@ impl ServeArgs {
                 }
             }
         }
-        let mut out: ServeArgs = serde_json::from_value(merged).unwrap_or_default();
+        let mut out: ServeArgs = serde_json::from_value(merged).map_err(unusable)?;
         out.config = config;
-        out
+        Ok(out)
     }
 }
 
@@ -487,7 +492,7 @@ impl Settings {
             }
             None => ServeArgs::default(),
         };
-        let args = args.over(file);
+        let args = args.over(file)?;
         let addr = args.addr.unwrap_or_else(|| DEFAULT_ADDR.parse().unwrap());
         let data_dir = args
             .data_dir
@@ -865,7 +870,7 @@ mod declared_once_tests {
             log: Some("warn".into()),
             ..Default::default()
         };
-        let m = args.over(file);
+        let m = args.over(file).unwrap();
         assert_eq!(m.log.as_deref(), Some("warn"));
         assert_eq!(m.product_name.as_deref(), Some("Coach"));
         assert!(m.print_mail);

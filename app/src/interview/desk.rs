@@ -23,8 +23,8 @@ impl AnswerDesk for Desk {
         position: u32,
     ) -> BoxFuture<'a, Result<Part, AppError>> {
         Box::pin(async move {
-            let item = super::service::current_item(db, user, interview, position).await?;
-            Ok(match item.status {
+            let status = super::service::open_status(db, user, interview, position).await?;
+            Ok(match status {
                 ItemStatus::FollowUp => Part::FollowUp,
                 _ => Part::Answer,
             })

@@ -86,7 +86,7 @@ pub async fn delete_my_account(code: String, password: Option<String>) -> Result
         .await
     {
         return Err(AppError::BadRequest(
-            "That password is not right. Nothing was deleted.".into(),
+            "That password is not right, so nothing was deleted. The code is used up: ask for a new one and try again.".into(),
         ));
     }
     super::service::delete_account(

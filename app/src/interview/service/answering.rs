@@ -2,6 +2,8 @@
 
 use super::super::types::*;
 use super::*;
+use surrealdb::types::SurrealValue;
+
 use crate::db::Db;
 use crate::feedback::evaluator::Evaluator;
 use crate::feedback::{engine, DeliveryStats, EvalRequest, Evaluation};
@@ -25,6 +27,47 @@ pub(super) async fn evaluate(
 
 /// The item the person may act on now, or a clear 400 when the interview is over or the
 /// question is not the current one.
+const FINISHED: &str = "This interview is finished. Start a new one to practise again.";
+const ANSWERED: &str =
+    "This question is already answered. Choose \"Try again\" to answer it afresh.";
+
+/// Where question `position` of `uid`'s interview `id` stands while it can still be answered:
+/// 404 when there is none of theirs, 400 when it is answered or the interview is finished. One
+/// small read: voice asks it for every uploaded segment.
+pub(crate) async fn open_status(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+) -> Result<ItemStatus, AppError> {
+    #[derive(Debug, SurrealValue)]
+    struct Row {
+        status: ItemStatus,
+        interview_status: InterviewStatus,
+    }
+    check_id(id)?;
+    let mut r = db
+        .query(concat!(
+            "SELECT status, interview.status AS interview_status FROM ONLY interview_item WHERE ",
+            crate::of_interview!(),
+            " AND position = $pos LIMIT 1"
+        ))
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .await?
+        .check()?;
+    let row: Option<Row> = r.take(0)?;
+    let row = row.ok_or(AppError::NotFound)?;
+    if row.interview_status == InterviewStatus::Finished {
+        return Err(AppError::BadRequest(FINISHED.into()));
+    }
+    if row.status.done() {
+        return Err(AppError::BadRequest(ANSWERED.into()));
+    }
+    Ok(row.status)
+}
+
 pub(crate) async fn current_item(
     db: &Db,
     uid: &str,
@@ -33,18 +76,14 @@ pub(crate) async fn current_item(
 ) -> Result<ItemRow, AppError> {
     let (iv, items) = load(db, uid, id).await?;
     if iv.status == InterviewStatus::Finished {
-        return Err(AppError::BadRequest(
-            "This interview is finished. Start a new one to practise again.".into(),
-        ));
+        return Err(AppError::BadRequest(FINISHED.into()));
     }
     let item = items
         .into_iter()
         .find(|i| i.position == position as i64)
         .ok_or(AppError::NotFound)?;
     if item.status.done() {
-        return Err(AppError::BadRequest(
-            "This question is already answered. Choose \"Try again\" to answer it afresh.".into(),
-        ));
+        return Err(AppError::BadRequest(ANSWERED.into()));
     }
     Ok(item)
 }
