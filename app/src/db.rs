@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "erasure",
         sql: include_str!("../migrations/0009_erasure.surql"),
     },
+    Migration {
+        version: 10,
+        name: "data_rights",
+        sql: include_str!("../migrations/0010_data_rights.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -380,6 +385,37 @@ pub async fn ping(db: &Db) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Takes or renews the lease `name` for `holder` until `now + secs`: true when `holder` has it
+/// (nobody had it, it had run out, or `holder` had it already). One node at a time runs a
+/// periodic job this way; two nodes asking at once: one gets it (the other's write conflicts).
+pub async fn take_lease(
+    db: &Db,
+    name: &str,
+    holder: &str,
+    now: i64,
+    secs: i64,
+) -> Result<bool, surrealdb::Error> {
+    let res = db
+        .query(
+            "UPSERT type::record('lease', $name) SET holder = $holder, until = $until
+                 WHERE holder = NONE OR holder = $holder OR until <= $now RETURN VALUE holder",
+        )
+        .bind(("name", name.to_string()))
+        .bind(("holder", holder.to_string()))
+        .bind(("now", now))
+        .bind(("until", now + secs))
+        .await
+        .and_then(|r| r.check());
+    match res {
+        Ok(mut r) => {
+            let who: Vec<String> = r.take(0)?;
+            Ok(who.first().map(String::as_str) == Some(holder))
+        }
+        Err(e) if is_conflict(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The id of this installation, made on first start and kept in the database.
 pub async fn instance_id(db: &Db) -> Result<String, DbError> {
     let mut res = db
@@ -431,6 +467,20 @@ mod tests {
             applied_migrations(&db).await.unwrap().len(),
             MIGRATIONS.len()
         );
+    }
+
+    #[tokio::test]
+    async fn a_lease_has_one_holder_until_it_runs_out() {
+        let (_dir, db) = fresh().await;
+        assert!(take_lease(&db, "sweep", "a", 100, 60).await.unwrap());
+        assert!(!take_lease(&db, "sweep", "b", 120, 60).await.unwrap());
+        // The holder renews it; another job's lease is its own.
+        assert!(take_lease(&db, "sweep", "a", 150, 60).await.unwrap());
+        assert!(take_lease(&db, "other", "b", 150, 60).await.unwrap());
+        assert!(!take_lease(&db, "sweep", "b", 209, 60).await.unwrap());
+        // Run out: the next asker gets it.
+        assert!(take_lease(&db, "sweep", "b", 210, 60).await.unwrap());
+        assert!(!take_lease(&db, "sweep", "a", 211, 60).await.unwrap());
     }
 
     #[tokio::test]

@@ -143,6 +143,10 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes [default: 2097152 (2 MiB)].
     #[arg(long, env = "VIVA_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Days a recording is kept when its owner chose to keep recordings [default: 90; at most
+    /// 3650]. People who did not choose it lose each recording once its answer is scored.
+    #[arg(long, env = "VIVA_RECORDING_RETENTION_DAYS", value_name = "DAYS")]
+    pub recording_retention_days: Option<u32>,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT [default: 20].
     #[arg(long, env = "VIVA_SHUTDOWN_TIMEOUT", value_name = "SECONDS")]
     pub shutdown_timeout: Option<u64>,
@@ -349,6 +353,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log: String,
     pub max_body_bytes: usize,
+    /// Days kept recordings are kept.
+    pub retention_days: u32,
     pub shutdown_timeout_secs: u64,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
@@ -519,6 +525,15 @@ impl Settings {
                 "--max-body-bytes must be at least 1024".into(),
             ));
         }
+        let retention_days = args
+            .recording_retention_days
+            .unwrap_or(app::voice::model::DEFAULT_RETENTION_DAYS);
+        if !(1..=app::voice::model::MAX_RETENTION_DAYS).contains(&retention_days) {
+            return Err(ConfigError::Invalid(format!(
+                "--recording-retention-days must be between 1 and {} (it is {retention_days})",
+                app::voice::model::MAX_RETENTION_DAYS
+            )));
+        }
         let trusted = args.trusted_proxy;
         let trusted_proxies = trusted
             .iter()
@@ -551,6 +566,7 @@ impl Settings {
             log_format: args.log_format.unwrap_or_default(),
             log: args.log.unwrap_or_else(|| DEFAULT_LOG.into()),
             max_body_bytes,
+            retention_days,
             shutdown_timeout_secs: args
                 .shutdown_timeout
                 .unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),

@@ -135,6 +135,13 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             move || ctx.provide(),
             move || shell(opts.clone()),
         )
+        .route(
+            &format!(
+                "{}/{{interview}}/{{position}}/{{part}}",
+                app::voice::model::RECORDING_PATH
+            ),
+            get(crate::files::recording),
+        )
         .route("/healthz", get(healthz))
         .route("/auth/oidc/{provider}/start", get(oidc_start))
         .route("/auth/oidc/{provider}/callback", get(oidc_callback))

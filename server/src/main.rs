@@ -3,6 +3,7 @@
 
 mod assets;
 mod config;
+mod files;
 mod http;
 mod metrics;
 mod models;
@@ -293,6 +294,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
                 transcriber,
                 wake: voice_workers.wake,
                 desk,
+                retention_days: settings.retention_days,
             },
         },
         trusted_proxies: Arc::new(settings.trusted_proxies.clone()),

@@ -214,6 +214,12 @@ fn header(format: u16, channels: u16, rate: u32, bits: u16, data_len: usize) -> 
     out
 }
 
+/// The header of a mono 16-bit PCM WAV file at `rate` whose samples take `data_len` bytes
+/// (to join the samples of several such files under one header).
+pub fn header_i16(rate: u32, data_len: usize) -> Vec<u8> {
+    header(1, 1, rate, 16, data_len)
+}
+
 /// A mono 16-bit PCM WAV file at `rate`.
 pub fn encode_i16(rate: u32, samples: &[i16]) -> Vec<u8> {
     let mut out = header(1, 1, rate, 16, samples.len() * 2);

@@ -163,6 +163,9 @@ pub struct Report {
     /// Speech analytics of spoken answers: (question position, part, report).
     #[serde(default)]
     pub speech: Vec<(u32, Part, crate::voice::model::SpeechReport)>,
+    /// The parts of questions whose recording is kept (their owner keeps recordings).
+    #[serde(default)]
+    pub recordings: Vec<(u32, Part)>,
 }
 
 impl Report {
@@ -352,6 +355,7 @@ mod tests {
             engines: vec!["Viva embedded engine".into()],
             finished_at: Some(0),
             speech: vec![],
+            recordings: vec![],
         };
         let md = report_markdown(&r, "2026-11-25");
         assert!(md.starts_with("# Mock interview report — Nurse"), "{md}");

@@ -94,6 +94,7 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
             wav: audio,
         },
         ctx.voice.transcriber.enabled(),
+        ctx.voice.retention_days,
         ctx.clock.now(),
     )
     .await?;
@@ -151,6 +152,27 @@ pub async fn hand_in_voice(
     ctx.voice.wake.notify_waiters();
     ctx.voice.wake.notify_one();
     Ok(status)
+}
+
+/// Signed in. Whether the caller's recordings are kept, and for how long.
+#[server(endpoint = "voice/recording_policy")]
+pub async fn get_recording_policy() -> Result<RecordingPolicy, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::policy(&ctx.db, &uid, ctx.voice.retention_days).await
+}
+
+/// Signed in. Keep recordings (from now on) or not (deleting every recording kept so far).
+#[server(endpoint = "voice/keep_recordings")]
+pub async fn set_keep_recordings(keep: bool) -> Result<RecordingPolicy, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    let dropped = super::service::set_keep(&ctx.db, &uid, keep, ctx.clock.now()).await?;
+    if dropped > 0 {
+        tracing::info!(
+            segments = dropped,
+            "recordings deleted: their owner stopped keeping them"
+        );
+    }
+    super::service::policy(&ctx.db, &uid, ctx.voice.retention_days).await
 }
 
 /// Uploads per account per hour (a 15-question interview of long answers stays well inside).

@@ -2,7 +2,7 @@
 //! `api::upload_segment`; the server keeps them, transcribes them off the request path and,
 //! once an answer is handed in and transcribed, hands the transcript and its speech analytics
 //! to interview practice through [`AnswerDesk`] (voice never reads interview tables). Owns
-//! `voice_segment` and `voice_answer`.
+//! `voice_segment`, `voice_answer` and `voice_setting` (whether a person keeps recordings).
 //!
 //! Shared: `model` (limits, what server fns take and return), `pages` (the recorder panel),
 //! `api` (server fns). Server only: `service` (queries), `transcribe` (engines and workers),
@@ -83,5 +83,7 @@ mod desk {
         /// Wakes the transcription workers when a segment arrives.
         pub wake: Arc<tokio::sync::Notify>,
         pub desk: Arc<dyn AnswerDesk>,
+        /// Days a recording is kept when its owner keeps recordings (`--recording-retention-days`).
+        pub retention_days: u32,
     }
 }

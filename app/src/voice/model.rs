@@ -21,6 +21,49 @@ pub const MAX_SPEECH_SECS_PER_ANSWER: f64 = 900.0;
 /// Where the browser posts segments (multipart: interview, position, seq, start, end, audio).
 pub const UPLOAD_PATH: &str = "/api/voice/segment";
 
+/// Recordings kept by choice are deleted this many days after they were made, unless the
+/// operator sets `--recording-retention-days`.
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+/// The longest retention an operator may set (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+/// Recordings not kept: the audio of an answer that is never handed in (an interview left
+/// half-way) is deleted this long after it was recorded. Handed-in answers lose theirs at once.
+pub const UNKEPT_AUDIO_SECS: i64 = 24 * 3600;
+/// Where a kept recording plays from: `/recordings/{interview}/{position}/{part}`.
+pub const RECORDING_PATH: &str = "/recordings";
+
+/// Whether a person's recordings are kept, and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingPolicy {
+    pub keep: bool,
+    pub retention_days: u32,
+}
+
+impl RecordingPolicy {
+    /// What happens to a recording, in one sentence (the recorder and the settings say it).
+    pub fn describe(&self) -> String {
+        if self.keep {
+            format!("Your recordings are kept for {} days so you can play them back in your reports, then deleted.", self.retention_days)
+        } else {
+            "Your recordings are deleted as soon as each answer is transcribed and scored; the transcript and speech figures stay.".to_string()
+        }
+    }
+
+    /// Until when (s) a segment recorded at `now` keeps its audio at the latest.
+    pub fn audio_until(&self, now: i64) -> i64 {
+        if self.keep {
+            now + self.retention_days as i64 * 86_400
+        } else {
+            now + UNKEPT_AUDIO_SECS
+        }
+    }
+
+    /// Where the kept recording of one part of one question plays from.
+    pub fn playback_url(interview: &str, position: u32, part: Part) -> String {
+        format!("{RECORDING_PATH}/{interview}/{position}/{}", part.as_str())
+    }
+}
+
 crate::slug_enum! {
     /// Which part of a question a recording answers.
     pub enum Part {

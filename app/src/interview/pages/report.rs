@@ -82,7 +82,8 @@ fn ReportView(r: Report) -> impl IntoView {
                 <h2 id="rec-title">"Recommendations"</h2>
                 <ul>{r.recommendations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul>
             </section>
-            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone() speech=r.speech_for(it.position)/> }).collect_view()}
+            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone() speech=r.speech_for(it.position)
+                recordings=r.recordings.iter().filter(|(p, _)| *p == it.position).map(|(_, part)| *part).collect() interview=iv.id.clone()/> }).collect_view()}
             <div class="report-actions no-print">
                 <a class="button" href=href download=file>"Download as Markdown"</a>
                 <button type="button" class="button secondary" on:click=print>"Print"</button>
@@ -97,7 +98,24 @@ fn ReportView(r: Report) -> impl IntoView {
 fn ItemReport(
     it: Item,
     speech: Vec<(crate::voice::model::Part, crate::voice::model::SpeechReport)>,
+    recordings: Vec<crate::voice::model::Part>,
+    interview: String,
 ) -> impl IntoView {
+    use crate::voice::model::{Part, RecordingPolicy};
+    let position = it.position;
+    let players = recordings
+        .into_iter()
+        .map(|part| {
+            let what = if part == Part::FollowUp { "follow-up" } else { "answer" };
+            let label = format!("Your recorded {what} to question {}", position + 1);
+            view! {
+                <figure class="recording no-print">
+                    <figcaption>{format!("Your recorded {what}")}</figcaption>
+                    <audio controls preload="none" aria-label=label src=RecordingPolicy::playback_url(&interview, position, part)></audio>
+                </figure>
+            }
+        })
+        .collect_view();
     let heading = format!("Question {}: {}", it.position + 1, it.text);
     let eval: Option<Evaluation> = it.evaluation.clone();
     view! {
@@ -109,6 +127,7 @@ fn ItemReport(
                 None => view! { <p class="muted">"Skipped."</p> }.into_any(),
             }}
             {speech.into_iter().map(|(part, s)| view! { <crate::voice::SpeechView s follow_up=part == crate::voice::model::Part::FollowUp/> }).collect_view()}
+            {players}
             {it.follow_up.clone().map(|f| view! {
                 <h3>"Follow-up"</h3><p>{f}</p>
                 <blockquote>{it.follow_up_answer.clone().unwrap_or_else(|| "(skipped)".into())}</blockquote>

@@ -141,6 +141,7 @@ pub async fn report(db: &Db, uid: &str, id: &str) -> Result<Report, AppError> {
         recommendations(&v, &scores)
     };
     let speech = crate::voice::service::reports(db, uid, id).await?;
+    let recordings = crate::voice::service::kept_parts(db, uid, id).await?;
     Ok(Report {
         recommendations,
         engines,
@@ -148,6 +149,7 @@ pub async fn report(db: &Db, uid: &str, id: &str) -> Result<Report, AppError> {
         scores,
         interview: v,
         speech,
+        recordings,
     })
 }
 

@@ -491,6 +491,7 @@ async fn audio_goes_with_its_interview_and_its_account() {
                     wav: wav.clone(),
                 },
                 false,
+                90,
                 1_001,
             )
             .await
@@ -597,4 +598,116 @@ async fn an_interview_is_deleted_with_its_answers_and_audio_only_by_its_owner() 
     assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
     assert_eq!(r.take::<Option<i64>>(1).unwrap(), Some(0));
     assert_eq!(delete(&db, "ann", &id).await, Err(AppError::NotFound));
+}
+
+/// Recordings: dropped once their answer is scored (the default), kept when the person
+/// chooses, for the retention period; turning keeping off deletes what is kept; audio of an
+/// answer never handed in goes a day later.
+#[tokio::test]
+async fn recordings_are_dropped_once_scored_unless_kept() {
+    use crate::voice::model::{Part, Question, Segment, UNKEPT_AUDIO_SECS};
+    use crate::voice::service as vs;
+    let (_dir, db) = fresh().await;
+    user(&db, "ann", true).await;
+    let desk = super::super::desk::Desk {
+        evaluator: std::sync::Arc::new(Evaluator::default()),
+    };
+    let nobody = crate::voice::transcribe::Transcriber::None;
+    let wav = voice::wav::encode_i16(16_000, &vec![300i16; 8_000]);
+    let text = "In my last role our deploys failed every week and the team lost a day each time. \
+        I owned the fix: I mapped every failure, added contract tests and a canary stage, and \
+        failures fell from four a month to none within a quarter.";
+    let with_audio = |db: Db| async move {
+        let mut r = db
+            .query("RETURN [count(SELECT id FROM voice_segment WHERE audio != NONE), count(SELECT id FROM voice_segment)]")
+            .await
+            .unwrap();
+        let n: Vec<i64> = r.take(0).unwrap();
+        n
+    };
+    // Records two segments of the first question of a new interview; hands them in when asked.
+    let record = |db: Db, now: i64, hand_in: bool| {
+        let desk = &desk;
+        let wav = wav.clone();
+        let nobody = &nobody;
+        async move {
+            let id = warm_up(&db, "ann", now).await.unwrap();
+            let q = Question {
+                user: "ann",
+                interview: &id,
+                position: 0,
+            };
+            for seq in 0..2 {
+                let seg = Segment {
+                    seq,
+                    start: seq as f64,
+                    end: seq as f64 + 0.5,
+                    wav: wav.clone(),
+                };
+                vs::upload(&db, desk, q, seg, false, 90, now).await.unwrap();
+            }
+            if hand_in {
+                vs::hand_in(&db, desk, q, 2, Some(text.into()), nobody, now + 1)
+                    .await
+                    .unwrap();
+            }
+            id
+        }
+    };
+    assert!(!vs::policy(&db, "ann", 90).await.unwrap().keep);
+    let first = record(db.clone(), 1_000, true).await;
+    assert_eq!(
+        with_audio(db.clone()).await,
+        vec![0, 2],
+        "scored: the audio is gone, the rows stay"
+    );
+    assert!(vs::kept_parts(&db, "ann", &first).await.unwrap().is_empty());
+    assert!(vs::recording(&db, "ann", &first, 0, Part::Answer)
+        .await
+        .unwrap()
+        .is_none());
+
+    vs::set_keep(&db, "ann", true, 2_000).await.unwrap();
+    assert!(vs::policy(&db, "ann", 90).await.unwrap().keep);
+    let kept = record(db.clone(), 3_000, true).await;
+    assert_eq!(with_audio(db.clone()).await, vec![2, 4]);
+    assert_eq!(
+        vs::kept_parts(&db, "ann", &kept).await.unwrap(),
+        vec![(0, Part::Answer)]
+    );
+    let wav_back = vs::recording(&db, "ann", &kept, 0, Part::Answer)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        voice::wav::decode(&wav_back).unwrap().samples.len(),
+        16_000,
+        "both segments, one file"
+    );
+    assert!(
+        vs::recording(&db, "bob", &kept, 0, Part::Answer)
+            .await
+            .unwrap()
+            .is_none(),
+        "only its owner's"
+    );
+    // Kept for 90 days, then swept.
+    assert_eq!(vs::sweep(&db, 3_000 + 89 * 86_400).await.unwrap(), 0);
+    assert_eq!(vs::sweep(&db, 3_000 + 90 * 86_400).await.unwrap(), 2);
+    assert_eq!(with_audio(db.clone()).await, vec![0, 4]);
+
+    // Turning keeping off deletes what is kept.
+    record(db.clone(), 4_000, true).await;
+    assert_eq!(with_audio(db.clone()).await, vec![2, 6]);
+    assert_eq!(vs::set_keep(&db, "ann", false, 5_000).await.unwrap(), 2);
+    assert_eq!(with_audio(db.clone()).await, vec![0, 6]);
+
+    // Not kept and never handed in: a day later.
+    record(db.clone(), 6_000, false).await;
+    assert_eq!(
+        vs::sweep(&db, 6_000 + UNKEPT_AUDIO_SECS - 1).await.unwrap(),
+        0
+    );
+    assert_eq!(vs::sweep(&db, 6_000 + UNKEPT_AUDIO_SECS).await.unwrap(), 2);
+    assert_eq!(with_audio(db.clone()).await, vec![0, 8]);
 }

@@ -165,7 +165,8 @@ pub(super) async fn complete(
         set_answer(db, a, AnswerStatus::NeedsTranscript, Some(&msg)).await?;
         return Err(e);
     }
-    set_answer(db, a, AnswerStatus::Done, None).await
+    set_answer(db, a, AnswerStatus::Done, None).await?;
+    after_evaluation(db, a).await
 }
 
 pub(super) async fn store_analytics(

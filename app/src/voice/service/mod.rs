@@ -1,7 +1,8 @@
 //! Voice answers on the server, one file per concern: `segments` (storing what the browser
 //! uploads, each once, only into its owner's open question; where a recording stands),
 //! `hand_in` (once every segment is transcribed, or the person typed what they said, the
-//! transcript and its speech analytics go to interview practice's desk), `analytics`.
+//! transcript and its speech analytics go to interview practice's desk), `analytics`,
+//! `recordings` (kept or dropped as the person chose; playback; the retention sweep).
 
 use super::model::*;
 use super::{AnswerDesk, AnswerRef};
@@ -11,10 +12,12 @@ use crate::AppError;
 
 mod analytics;
 mod hand_in;
+mod recordings;
 mod segments;
 
 pub use analytics::*;
 pub use hand_in::*;
+pub use recordings::*;
 pub use segments::*;
 
 /// A query about one part (answer or follow-up) of one answer in someone's interview, with
@@ -54,9 +57,10 @@ async fn open_answer(
 }
 
 /// The part of deleting an account that voice owns: every segment (with its audio) and
-/// every spoken answer.
+/// every spoken answer, and the recordings setting.
 pub const ERASE_USER: &str =
-    "DELETE voice_segment WHERE user = $user; DELETE voice_answer WHERE user = $user;";
+    "DELETE voice_segment WHERE user = $user; DELETE voice_answer WHERE user = $user;
+    DELETE voice_setting WHERE user = $user;";
 
 #[cfg(test)]
 mod tests {

@@ -66,6 +66,7 @@ pub async fn upload(
     q: Question<'_>,
     segment: Segment,
     transcribes: bool,
+    retention_days: u32,
     now: i64,
 ) -> Result<SegmentAck, AppError> {
     let Segment {
@@ -132,9 +133,10 @@ pub async fn upload(
         )));
     }
     let bytes = wav.len() as i64;
+    let keep = policy(db, q.user, retention_days).await?;
     let res = on_answer(db, &a,
         "CREATE voice_segment SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
-             part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio = $audio, bytes = $bytes,
+             part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio = $audio, audio_until = $until, bytes = $bytes,
              status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now"
     )
     .bind(("seq", seq as i64))
@@ -143,6 +145,7 @@ pub async fn upload(
     .bind(("secs", secs))
     .bind(("audio", surrealdb::types::Bytes::from(wav)))
     .bind(("bytes", bytes))
+    .bind(("until", keep.audio_until(now)))
     .bind((
         "status",
         if transcribes {

@@ -1,0 +1,213 @@
+//! Recordings: the person decides. Not kept (the default): a segment's audio is dropped as
+//! soon as its answer is evaluated (the transcript, timings and analytics stay), or a day
+//! after it was recorded when the answer is never handed in. Kept: the audio stays for the
+//! retention period and plays back in the report. The sweeper drops what has run out.
+
+use surrealdb::types::SurrealValue;
+
+use super::super::model::*;
+use super::super::AnswerRef;
+use super::*;
+use crate::db::Db;
+use crate::AppError;
+
+/// The segments whose audio is still needed: waiting for (or under) transcription.
+const STILL_NEEDED: &str = "status IN ['queued', 'transcribing']";
+
+/// Whether `uid` keeps recordings, with the operator's retention period.
+pub async fn policy(db: &Db, uid: &str, retention_days: u32) -> Result<RecordingPolicy, AppError> {
+    let mut r = db
+        .query("SELECT VALUE keep_recordings FROM type::record('voice_setting', $uid)")
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    let keep: Vec<bool> = r.take(0)?;
+    Ok(RecordingPolicy {
+        keep: keep.first().copied().unwrap_or(false),
+        retention_days,
+    })
+}
+
+/// Sets whether `uid` keeps recordings. Turning it off deletes every recording kept so far
+/// (only audio still waiting for its transcript stays, until its answer is evaluated);
+/// turning it on keeps what is recorded from now on. Returns how many segments lost their audio.
+pub async fn set_keep(db: &Db, uid: &str, keep: bool, now: i64) -> Result<u64, AppError> {
+    let mut r = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             UPSERT type::record('voice_setting', $uid) SET user = type::record('user', $uid), keep_recordings = $keep, updated_at = $now;
+             IF $keep {{ 0 }} ELSE {{
+                 array::len(UPDATE voice_segment SET audio = NONE, audio_until = NONE
+                     WHERE user = type::record('user', $uid) AND audio != NONE AND !({STILL_NEEDED}) RETURN VALUE id)
+             }};
+             COMMIT TRANSACTION;"
+        ))
+        .bind(("uid", uid.to_string()))
+        .bind(("keep", keep))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    // Results: BEGIN (0), UPSERT (1), IF (2).
+    let dropped: Option<i64> = r.take(2)?;
+    Ok(dropped.unwrap_or(0) as u64)
+}
+
+/// After an answer is evaluated: drops its audio unless its owner keeps recordings.
+pub async fn after_evaluation(db: &Db, a: &AnswerRef) -> Result<(), AppError> {
+    on_answer(
+        db,
+        a,
+        concat!(
+            "IF (SELECT VALUE keep_recordings FROM type::record('voice_setting', $uid))[0] != true {
+                 UPDATE voice_segment SET audio = NONE, audio_until = NONE
+                     WHERE ",
+            crate::of_interview!(),
+            " AND position = $pos AND part = $part AND audio != NONE;
+             };"
+        ),
+    )
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Drops the audio whose time has come (kept recordings past their retention, recordings of
+/// answers never handed in). Returns how many segments lost their audio.
+pub async fn sweep(db: &Db, now: i64) -> Result<u64, AppError> {
+    let mut r = db
+        .query(format!(
+            "UPDATE voice_segment SET audio = NONE, audio_until = NONE
+                 WHERE audio_until != NONE AND audio_until <= $now AND !({STILL_NEEDED}) RETURN VALUE id"
+        ))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    let gone: Vec<surrealdb::types::RecordId> = r.take(0)?;
+    Ok(gone.len() as u64)
+}
+
+/// The parts of questions of the caller's interview `id` whose recording is kept.
+pub async fn kept_parts(db: &Db, uid: &str, id: &str) -> Result<Vec<(u32, Part)>, AppError> {
+    #[derive(Debug, Clone, SurrealValue)]
+    struct Row {
+        position: i64,
+        part: Part,
+    }
+    check_id(id)?;
+    let mut r = db
+        .query(concat!(
+            "SELECT position, part FROM voice_segment WHERE ",
+            crate::of_interview!(),
+            " AND audio != NONE GROUP BY position, part"
+        ))
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    let rows: Vec<Row> = r.take(0)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.position as u32, r.part))
+        .collect())
+}
+
+/// The kept recording of one part of a question of `uid`'s interview, as one WAV file (its
+/// segments' speech one after another), or `None` when nothing of it is kept (or it is
+/// someone else's).
+pub async fn recording(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: Part,
+) -> Result<Option<Vec<u8>>, AppError> {
+    check_id(id)?;
+    let a = AnswerRef {
+        user: uid.to_string(),
+        interview: id.to_string(),
+        position,
+        part,
+    };
+    let mut r = on_answer(
+        db,
+        &a,
+        concat!(
+            "SELECT VALUE audio FROM voice_segment WHERE ",
+            crate::of_interview!(),
+            " AND position = $pos AND part = $part AND audio != NONE ORDER BY seq"
+        ),
+    )
+    .await?
+    .check()?;
+    let files: Vec<surrealdb::types::Bytes> = r.take(0)?;
+    Ok(join_wavs(files.iter().map(|b| b.as_ref())))
+}
+
+/// Segment files (plain 16 kHz mono 16-bit WAV, as stored) joined under one header.
+pub fn join_wavs<'a>(files: impl Iterator<Item = &'a [u8]> + Clone) -> Option<Vec<u8>> {
+    let header = voice::wav::HEADER_LEN;
+    let len: usize = files.clone().map(|f| f.len().saturating_sub(header)).sum();
+    if len == 0 {
+        return None;
+    }
+    let mut out = voice::wav::header_i16(SEGMENT_RATE, len);
+    out.reserve(len);
+    for f in files {
+        out.extend_from_slice(f.get(header..).unwrap_or_default());
+    }
+    Some(out)
+}
+
+/// One kept segment of someone's, for their export.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct KeptSegment {
+    pub id: String,
+    pub interview: String,
+    pub position: i64,
+    pub part: Part,
+    pub seq: i64,
+    pub created_at: i64,
+}
+
+/// Every segment of `uid` whose audio is kept, oldest interview first.
+pub async fn kept_segments(db: &Db, uid: &str) -> Result<Vec<KeptSegment>, AppError> {
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, record::id(interview) AS interview, position, part, seq, created_at
+                 FROM voice_segment WHERE user = type::record('user', $uid) AND audio != NONE
+                 ORDER BY created_at, interview, position, part, seq",
+        )
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    Ok(r.take(0)?)
+}
+
+/// The audio of one of `uid`'s segments (one at a time, so an export never holds them all).
+pub async fn segment_audio(db: &Db, uid: &str, segment: &str) -> Result<Option<Vec<u8>>, AppError> {
+    check_id(segment)?;
+    let mut r = db
+        .query("SELECT VALUE audio FROM type::record('voice_segment', $sid) WHERE user = type::record('user', $uid)")
+        .bind(("sid", segment.to_string()))
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    let audio: Vec<Option<surrealdb::types::Bytes>> = r.take(0)?;
+    Ok(audio.into_iter().flatten().next().map(|b| b.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_segments_are_one_wav_of_all_their_samples() {
+        let a = voice::wav::encode_i16(SEGMENT_RATE, &[1, 2, 3]);
+        let b = voice::wav::encode_i16(SEGMENT_RATE, &[4, 5]);
+        let joined = join_wavs([a.as_slice(), b.as_slice()].into_iter()).unwrap();
+        let audio = voice::wav::decode(&joined).unwrap();
+        assert_eq!(audio.rate, SEGMENT_RATE);
+        assert_eq!(voice::wav::to_i16(&audio.samples), vec![1, 2, 3, 4, 5]);
+        assert_eq!(join_wavs(std::iter::empty::<&[u8]>()), None);
+    }
+}

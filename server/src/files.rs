@@ -1,0 +1,134 @@
+//! Files the browser fetches by URL, for their owner only: a kept recording (an `<audio>`
+//! element asks for byte ranges, HTTP's own protocol) and a data export (a download). Plain
+//! routes because media elements and downloads speak HTTP, not server functions.
+
+use std::str::FromStr;
+
+use axum::{
+    body::Body,
+    extract::{Extension, Path, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+
+use crate::http::AppState;
+use app::auth::service::Caller;
+use app::AppError;
+
+fn refuse(status: StatusCode, e: AppError) -> Response {
+    (status, axum::Json(e)).into_response()
+}
+
+fn fault(e: AppError) -> Response {
+    refuse(e.status_code(), e)
+}
+
+/// `GET /recordings/{interview}/{position}/{part}`: the kept recording of one part of one of
+/// the caller's questions, as WAV, whole or the byte range asked for.
+pub async fn recording(
+    State(s): State<AppState>,
+    Path((interview, position, part)): Path<(String, u32, String)>,
+    caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(Extension(caller)) = caller else {
+        return refuse(StatusCode::UNAUTHORIZED, AppError::Unauthorized);
+    };
+    let Ok(part) = app::voice::model::Part::from_str(&part) else {
+        return refuse(StatusCode::NOT_FOUND, AppError::NotFound);
+    };
+    match app::voice::service::recording(&s.ctx.db, &caller.user_id, &interview, position, part)
+        .await
+    {
+        Ok(Some(wav)) => serve_bytes(wav, "audio/wav", &headers),
+        Ok(None) | Err(AppError::BadRequest(_)) => {
+            refuse(StatusCode::NOT_FOUND, AppError::NotFound)
+        }
+        Err(e) => fault(e),
+    }
+}
+
+/// `bytes` as the answer to a GET: 200 with all of it, 206 with the one range asked for (a
+/// request for several ranges gets all of it), 416 for a range outside it. Never cached.
+pub fn serve_bytes(bytes: Vec<u8>, content_type: &'static str, headers: &HeaderMap) -> Response {
+    let len = bytes.len() as u64;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| http_range_header::parse_range_header(v).and_then(|r| r.validate(len)));
+    let mut res = match range {
+        Some(Ok(ranges)) if ranges.len() == 1 => {
+            let (start, end) = (*ranges[0].start(), *ranges[0].end());
+            let part = bytes[start as usize..=end as usize].to_vec();
+            let mut res = (StatusCode::PARTIAL_CONTENT, part).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            res
+        }
+        Some(Err(_)) => {
+            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return res;
+        }
+        _ => (StatusCode::OK, Body::from(bytes)).into_response(),
+    };
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(res: Response) -> Vec<u8> {
+        axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec()
+    }
+
+    fn asking(range: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::RANGE, HeaderValue::from_str(range).unwrap());
+        h
+    }
+
+    #[tokio::test]
+    async fn byte_ranges_are_served_as_asked() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let whole = serve_bytes(data.clone(), "audio/wav", &HeaderMap::new());
+        assert_eq!(whole.status(), StatusCode::OK);
+        assert_eq!(whole.headers()[header::CONTENT_TYPE], "audio/wav");
+        assert_eq!(whole.headers()[header::ACCEPT_RANGES], "bytes");
+        assert_eq!(body(whole).await, data);
+
+        let part = serve_bytes(data.clone(), "audio/wav", &asking("bytes=10-19"));
+        assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(part.headers()[header::CONTENT_RANGE], "bytes 10-19/100");
+        assert_eq!(body(part).await, (10..20u8).collect::<Vec<_>>());
+
+        let tail = serve_bytes(data.clone(), "audio/wav", &asking("bytes=-5"));
+        assert_eq!(tail.headers()[header::CONTENT_RANGE], "bytes 95-99/100");
+        assert_eq!(body(tail).await, vec![95, 96, 97, 98, 99]);
+
+        let open = serve_bytes(data.clone(), "audio/wav", &asking("bytes=90-"));
+        assert_eq!(body(open).await.len(), 10);
+
+        let outside = serve_bytes(data.clone(), "audio/wav", &asking("bytes=200-300"));
+        assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(outside.headers()[header::CONTENT_RANGE], "bytes */100");
+
+        let two = serve_bytes(data.clone(), "audio/wav", &asking("bytes=0-1,5-6"));
+        assert_eq!(two.status(), StatusCode::OK);
+        assert_eq!(body(two).await.len(), 100);
+    }
+}
