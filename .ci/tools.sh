@@ -57,6 +57,8 @@ if [ "$need_browser" = "--browser" ]; then
   [ -x /usr/bin/firefox-esr ] || missing="$missing firefox-esr"
   [ -x /usr/bin/WebKitWebDriver ] || missing="$missing webkit2gtk-driver"
   [ -x /usr/bin/xvfb-run ] || missing="$missing xvfb"
+  # The data-export test checks data.json against docs/export-schema.json with it.
+  python3 -c 'import jsonschema' 2>/dev/null || missing="$missing python3-jsonschema"
   if [ -n "$missing" ]; then
     log "installing Debian$missing"
     SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo

@@ -93,6 +93,9 @@ pub enum AdminAction {
     /// Delete an account and everything in it, at once (as its owner can on /account/delete).
     /// With an SMTP server set up, a last e-mail tells the address.
     DeleteUser { email: String },
+    /// Write everything an account holds into a ZIP file (as its owner can download on
+    /// /account/data), to answer a request made by mail.
+    ExportUser { email: String, file: PathBuf },
 }
 
 /// Every setting, declared once: as a flag (clap, with its `VIVA_*` variable) and as a key of

@@ -55,6 +55,7 @@ pub struct Contexts {
     pub mailer: app::mail::Mailer,
     pub evaluator: Arc<app::feedback::evaluator::Evaluator>,
     pub voice: app::voice::VoiceState,
+    pub exports: app::privacy::export::Exports,
 }
 
 impl Contexts {
@@ -73,6 +74,7 @@ impl Contexts {
         provide_context(self.mailer.clone());
         provide_context(self.evaluator.clone());
         provide_context(self.voice.clone());
+        provide_context(self.exports.clone());
     }
 
     pub fn cookie_mode(&self) -> app::auth::tokens::CookieMode {
@@ -141,6 +143,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
                 app::voice::model::RECORDING_PATH
             ),
             get(crate::files::recording),
+        )
+        .route(
+            &format!("{}/{{id}}", app::privacy::model::EXPORT_PATH),
+            get(crate::files::export),
         )
         .route("/healthz", get(healthz))
         .route("/auth/oidc/{provider}/start", get(oidc_start))

@@ -233,6 +233,13 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             .map_err(data_err)?,
     };
     spawn_sweeper(db.clone(), clock.clone());
+    let exports = app::privacy::export::Exports::default();
+    app::privacy::service::spawn_export_worker(
+        db.clone(),
+        clock.clone(),
+        settings.product_name.clone(),
+        exports.wake.clone(),
+    );
     if let Some(h) = &settings.hosted_engine {
         tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
     }
@@ -296,6 +303,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
                 desk,
                 retention_days: settings.retention_days,
             },
+            exports: exports.clone(),
         },
         trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
         origins: Arc::new(allowed_origins(
@@ -494,12 +502,18 @@ async fn load_whisper(dir: &std::path::Path) -> Option<Arc<app::voice::whisper::
 }
 
 /// Removes ended rate-limit windows, contact messages past retention and abandoned provider
-/// sign-ins now and then.
+/// sign-ins now and then; and, one node at a time, recordings and exports past their time.
 fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
+    let node = app::ids::new_id();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        let mut tick = tokio::time::interval(Duration::from_secs(
+            app::privacy::service::SWEEP_EVERY_SECS as u64,
+        ));
         loop {
             tick.tick().await;
+            if let Err(e) = app::privacy::service::sweep(&db, &node, clock.now()).await {
+                tracing::warn!(error = %e, "recordings and exports sweep");
+            }
             if let Err(e) = app::ratelimit::sweep(&db, clock.now()).await {
                 tracing::warn!(error = %e, "rate-limit sweep");
             }
@@ -584,6 +598,20 @@ async fn admin_command(
             app::privacy::service::delete_by_email(&db, mailer.as_ref(), &email, now).await?;
             Ok(format!(
                 "The account of {email} and everything in it were deleted."
+            ))
+        }
+        config::AdminAction::ExportUser { email, file } => {
+            let size = app::privacy::export::export_to_file(
+                &db,
+                &email,
+                &settings.product_name,
+                now,
+                &file,
+            )
+            .await?;
+            Ok(format!(
+                "Everything the account of {email} holds is in {} ({size} bytes).",
+                file.display()
             ))
         }
     }

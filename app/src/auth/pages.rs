@@ -349,10 +349,10 @@ pub fn AccountPage() -> impl IntoView {
         </section>
         <LinkProviders/>
         <DetailsCard/>
-        <section class="card" aria-labelledby="delete-link-title">
-            <h2 id="delete-link-title">"Delete your account"</h2>
-            <p class="muted">"Delete your account and everything in it, at once. You confirm with a code we e-mail you."</p>
-            <a class="button danger" href="/account/delete">"Delete my account…"</a>
+        <section class="card" aria-labelledby="data-link-title">
+            <h2 id="data-link-title">"Your data"</h2>
+            <p class="muted">"Download everything Viva keeps about you, decide whether your recordings are kept, or delete your account and everything in it."</p>
+            <p class="actions"><a class="button secondary" href="/account/data">"Your data…"</a>" "<a class="button danger" href="/account/delete">"Delete my account…"</a></p>
         </section>
     }
 }

@@ -45,6 +45,13 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
 /// The part of deleting an account that the contact form owns: messages sent from the address.
 pub const ERASE_USER: &str = "DELETE contact_message WHERE email = $email;";
 
+/// The part of a person's data export the contact form owns: the messages sent from their
+/// address (`$email` bound).
+pub const EXPORT_USER: &[(&str, &str)] = &[(
+    "contact_messages",
+    "(SELECT name, email, message, <string> created_at AS sent_at FROM contact_message WHERE email = $email ORDER BY sent_at)",
+)];
+
 #[cfg(test)]
 mod tests {
     use super::*;

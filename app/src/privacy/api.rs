@@ -101,3 +101,38 @@ pub async fn delete_my_account(code: String, password: Option<String>) -> Result
     leptos_axum::redirect("/?deleted=1");
     Ok(())
 }
+
+/// Signed in. The caller's latest data export, if any.
+#[server(endpoint = "privacy/export_status")]
+pub async fn export_status() -> Result<Option<super::model::ExportView>, AppError> {
+    use crate::request::expect;
+    let caller = crate::auth::require_caller()?;
+    let db: crate::db::Db = expect()?;
+    let clock: crate::clock::Clock = expect()?;
+    Ok(super::export::latest(&db, &caller.user_id)
+        .await?
+        .map(|j| j.view(clock.now())))
+}
+
+/// Signed in. Starts gathering everything the caller has into a ZIP (one at a time).
+#[server(endpoint = "privacy/request_export")]
+pub async fn request_export() -> Result<super::model::ExportView, AppError> {
+    use crate::request::expect;
+    let caller = crate::auth::require_caller()?;
+    let db: crate::db::Db = expect()?;
+    let clock: crate::clock::Clock = expect()?;
+    let exports: super::export::Exports = expect()?;
+    let now = clock.now();
+    crate::ratelimit::hit(&db, &EXPORTS, &caller.user_id, now).await?;
+    let job = super::export::request(&db, &caller.user_id, now).await?;
+    exports.wake.notify_one();
+    Ok(job.view(now))
+}
+
+/// Exports a person may ask for per day (each gathers everything; a few retries are plenty).
+#[cfg(feature = "ssr")]
+pub const EXPORTS: crate::ratelimit::Limit = crate::ratelimit::Limit {
+    action: "data_export_account",
+    max: 10,
+    window_secs: 24 * 3600,
+};

@@ -1,11 +1,16 @@
-//! Your data, yourself: deleting an account everywhere at once (and, later, export and
-//! retention). Above every feature that keeps personal data: each table's owner declares its
-//! part of an erasure (`ERASE_USER`), and [`service::PARTS`] is the one list that runs them.
+//! Your data, yourself: deleting an account everywhere at once, downloading everything, and
+//! the /account/data page that gathers them (with the recordings setting voice owns). Above
+//! every feature that keeps personal data: each table's owner declares its part of an erasure
+//! (`ERASE_USER`, run by [`service::PARTS`]) and of an export (`EXPORT_USER`, gathered by
+//! [`export::SECTIONS`]). Owns `export_job` and `export_chunk`.
 
 mod api;
+#[cfg(feature = "ssr")]
+pub mod export;
+pub mod model;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
 
 pub use api::*;
-pub use pages::DeleteAccountPage;
+pub use pages::{DataPage, DeleteAccountPage};

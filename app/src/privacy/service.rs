@@ -8,6 +8,7 @@ use crate::AppError;
 /// Every table owner's part of deleting an account, in order (accounts last: the account row
 /// goes when nothing refers to it). A feature that keeps personal data adds its part here.
 pub const PARTS: &[&str] = &[
+    super::export::ERASE_USER,
     crate::voice::service::ERASE_USER,
     crate::interview::service::ERASE_USER,
     crate::mail::outbox::ERASE_USER,
@@ -91,4 +92,42 @@ pub async fn delete_by_email(
         .await?
         .ok_or_else(|| AppError::BadRequest(format!("No account has the address {email}.")))?;
     delete_account(db, mailer, &user.id, DeletedBy::Operator, now).await
+}
+
+/// How often a node offers to run the data-rights sweep (dropping expired recordings and
+/// exports); one node at a time runs it, under a lease of the same length.
+pub const SWEEP_EVERY_SECS: i64 = 600;
+
+/// Drops recordings past their time and expired exports, if this node (`holder`) holds the
+/// sweep's lease. Returns whether it ran.
+pub async fn sweep(db: &Db, holder: &str, now: i64) -> Result<bool, AppError> {
+    if !crate::db::take_lease(db, "data-rights-sweep", holder, now, SWEEP_EVERY_SECS).await? {
+        return Ok(false);
+    }
+    let dropped = crate::voice::service::sweep(db, now).await?;
+    if dropped > 0 {
+        tracing::info!(segments = dropped, "recordings past their time deleted");
+    }
+    super::export::sweep(db, now).await?;
+    Ok(true)
+}
+
+/// Starts this node's export worker: it claims waiting exports (woken by `wake`, or every
+/// `export::POLL`) and builds them one at a time.
+pub fn spawn_export_worker(
+    db: Db,
+    clock: crate::clock::Clock,
+    product: String,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+) {
+    tokio::spawn(async move {
+        loop {
+            match super::export::run_one(&db, &product, clock.now()).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "export worker"),
+            }
+            let _ = tokio::time::timeout(super::export::POLL, wake.notified()).await;
+        }
+    });
 }

@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset") view=crate::auth::ResetPage/>
                     <Route path=path!("/account") view=crate::auth::AccountPage/>
                     <Route path=path!("/account/delete") view=crate::privacy::DeleteAccountPage/>
+                    <Route path=path!("/account/data") view=crate::privacy::DataPage/>
                     <Route path=path!("/practice") view=crate::interview::PracticePage/>
                     <Route path=path!("/interview/:id") view=crate::interview::InterviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/interview/:id/report") view=crate::interview::ReportPage ssr=SsrMode::Async/>
@@ -85,7 +86,13 @@ pub fn page_access(path: &str) -> Access {
         Access::Admin
     } else if matches!(
         path,
-        "/dashboard" | "/account" | "/account/delete" | "/practice" | "/history" | "/profile"
+        "/dashboard"
+            | "/account"
+            | "/account/delete"
+            | "/account/data"
+            | "/practice"
+            | "/history"
+            | "/profile"
     ) || path.starts_with("/interview/")
     {
         Access::Member

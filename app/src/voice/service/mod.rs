@@ -62,6 +62,18 @@ pub const ERASE_USER: &str =
     "DELETE voice_segment WHERE user = $user; DELETE voice_answer WHERE user = $user;
     DELETE voice_setting WHERE user = $user;";
 
+/// The part of a person's data export that voice owns: spoken answers (transcripts and speech
+/// analytics), every segment's timing and transcript (and whether its recording is kept), and
+/// the recordings setting. The recordings themselves go in as WAV files.
+pub const EXPORT_USER: &[(&str, &str)] = &[
+    ("recording_setting", "(SELECT keep_recordings, updated_at FROM ONLY type::record('voice_setting', $uid))"),
+    ("spoken_answers", "(SELECT record::id(interview) AS interview, position, part, status, transcript, analytics, created_at
+        FROM voice_answer WHERE user = $user ORDER BY created_at, interview, position, part)"),
+    ("speech_segments", "(SELECT record::id(interview) AS interview, position, part, seq, start_s, end_s, secs, status, transcript,
+        audio != NONE AS recording_kept, audio_until AS recording_deleted_by, created_at
+        FROM voice_segment WHERE user = $user ORDER BY created_at, interview, position, part, seq)"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
