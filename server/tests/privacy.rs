@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{json, post, run_to_exit, Viva, PW};
+use support::{client, interview_id, json, post, run_to_exit, upload, Viva, PW};
 
 /// An answer only this person wrote (so the scan can tell it apart).
 fn answer_of(name: &str) -> String {
@@ -206,4 +206,191 @@ async fn deleting_an_account_leaves_nothing_of_the_person() {
         &all,
         &["otto@example.org", "Otto Bright", "Otto Bright clinic"],
     );
+}
+
+/// Recordings kept by choice play back (byte ranges) for their owner only; the data export
+/// downloads for its owner only and expires after a day; deleting the account afterwards
+/// leaves none of it (recordings, exports, the voice setting).
+#[tokio::test]
+async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Viva::start_in(dir.path().to_str().unwrap(), &[]).await;
+    let (jar, _) = busy_account(&v, "vera@example.org", "Vera Lindqvist").await;
+    let other = v.account("olaf@example.org", "Olaf Strand").await;
+
+    // Keep recordings, record one answer by voice, hand it in typed.
+    let res = post(&v, "/api/voice/keep_recordings", &jar)
+        .form(&[("keep", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(res).await["keep"], true);
+    let id = interview_id(
+        post(&v, "/api/interview/start", &jar)
+            .form(&[
+                ("setup[role]", "nurse"),
+                ("setup[difficulty]", "2"),
+                ("setup[count]", "3"),
+                ("setup[kinds][]", "behavioural"),
+                ("setup[mode]", "voice"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let wav = voice::wav::encode_i16(
+        16_000,
+        &(0..16_000)
+            .map(|i| (i % 2000) as i16 - 1000)
+            .collect::<Vec<_>>(),
+    );
+    let res = upload(&v, &jar, &id, 0, 0.5, 1.5, &wav).await;
+    assert_eq!(res.status(), 200);
+    let res = post(&v, "/api/voice/hand_in", &jar)
+        .form(&[
+            ("id", id.as_str()),
+            ("position", "0"),
+            ("count", "1"),
+            ("transcript", answer_of("Vera Lindqvist").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Playback: whole, a range, nobody else's.
+    let url = v.url(&format!("/recordings/{id}/0/answer"));
+    let res = client()
+        .get(&url)
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "audio/wav");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), wav);
+    let res = client()
+        .get(&url)
+        .header("cookie", &jar)
+        .header("range", "bytes=44-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 206);
+    assert_eq!(
+        res.headers()["content-range"],
+        format!("bytes 44-99/{}", wav.len())
+    );
+    assert_eq!(res.bytes().await.unwrap().to_vec(), wav[44..100].to_vec());
+    let res = client()
+        .get(&url)
+        .header("cookie", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 401);
+
+    // The export: asked for, built by the worker, downloaded by its owner only.
+    let res = post(&v, "/api/privacy/request_export", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut view = serde_json::Value::Null;
+    for _ in 0..100 {
+        view = json(
+            post(&v, "/api/privacy/export_status", &jar)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if view["status"] == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(view["status"], "done", "{view}");
+    let url = v.url(&format!("/exports/{}", view["id"].as_str().unwrap()));
+    let res = client()
+        .get(&url)
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("viva-data-"));
+    let zip = res.bytes().await.unwrap();
+    assert!(zip.starts_with(b"PK"));
+    assert!(zip.windows(9).any(|w| w == b"data.json"));
+    assert!(
+        zip.windows(wav.len() - 44).any(|w| w == &wav[44..]),
+        "the kept recording is in it"
+    );
+    let res = client()
+        .get(&url)
+        .header("cookie", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "someone else's download");
+    v.advance(24 * 3600).await;
+    let res = client()
+        .get(&url)
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410, "expired");
+
+    // Deleting the account takes the recordings, the export and the setting too.
+    let mark = v.mail_mark();
+    post(&v, "/api/privacy/start_deletion", &jar)
+        .send()
+        .await
+        .unwrap();
+    let code = v.code_for("vera@example.org", mark).await;
+    let res = post(&v, "/api/privacy/delete_account", &jar)
+        .form(&[("code", code.as_str()), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    // Uploads after the deletion are refused; nothing is re-created.
+    let res = upload(&v, &jar, &id, 1, 2.0, 3.0, &wav).await;
+    assert_eq!(res.status(), 401);
+    v.mail.wait_for("vera@example.org", mark + 1).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    v.stop().await;
+    let all = dump(dir.path()).await;
+    assert_gone(
+        &all,
+        &[
+            "vera@example.org",
+            "Vera Lindqvist",
+            "Vera Lindqvist clinic",
+        ],
+    );
+    for table in [
+        "voice_segment",
+        "voice_answer",
+        "voice_setting",
+        "export_job",
+        "export_chunk",
+    ] {
+        assert!(
+            all.contains(&format!("{table}: []")),
+            "{table} still holds rows"
+        );
+    }
 }

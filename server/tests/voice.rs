@@ -59,7 +59,7 @@ async fn files_it_cannot_read_exit_with_code_2_and_say_why() {
 // ---------------------------------------------------------------------------------------
 // Voice answers over real HTTP: the upload server fn, handing in, transcription.
 
-use support::{interview_id, json, post, Viva};
+use support::{interview_id, json, multipart, post, upload, Viva};
 
 /// The speech segments the browser would send for a labelled clip (same pipeline, natively).
 fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
@@ -76,46 +76,6 @@ fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
             )
         })
         .collect()
-}
-
-fn multipart(fields: &[(&str, String)], audio: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "vivatestboundary7d1";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"s.wav\"\r\nContent-Type: audio/wav\r\n\r\n").as_bytes());
-    body.extend_from_slice(audio);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-async fn upload(
-    v: &Viva,
-    jar: &str,
-    id: &str,
-    seq: u32,
-    start: f64,
-    end: f64,
-    audio: &[u8],
-) -> reqwest::Response {
-    let fields = [
-        ("interview", id.to_string()),
-        ("position", "0".into()),
-        ("seq", seq.to_string()),
-        ("start", format!("{start}")),
-        ("end", format!("{end}")),
-    ];
-    let (ct, body) = multipart(&fields, audio);
-    post(v, "/api/voice/segment", jar)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn voice_interview(v: &Viva, jar: &str) -> String {

@@ -18,9 +18,16 @@ pub fn VoiceRecorder(id: String, position: u32, follow_up: bool) -> impl IntoVie
         Part::Answer
     }
     .as_str();
+    // Before recording, the person reads what happens to the recording.
+    let policy = Resource::new(|| (), |_| super::get_recording_policy());
     view! {
         <viva-recorder class="card voice" role="region" aria-labelledby="voice-title"
             data-interview=id data-position=position.to_string() data-part=part data-max-chars=MAX_ANSWER_CHARS.to_string()></viva-recorder>
+        <Suspense fallback=|| ()>
+            {move || policy.get().and_then(Result::ok).map(|p| view! {
+                <p class="hint recording-policy">{p.describe()}" "<a href="/account/data">"Change this"</a></p>
+            })}
+        </Suspense>
         <script type="module" src="/voice/recorder.js"></script>
     }
 }

@@ -423,3 +423,45 @@ pub async fn interview_id(res: reqwest::Response) -> String {
         .or_else(|| location.and_then(|l| l.rsplit('/').next().map(str::to_string)))
         .unwrap_or_else(|| panic!("no interview id in {status}: {body}"))
 }
+
+/// A multipart body with `fields` and the WAV file `audio` (as the recorder uploads a segment).
+pub fn multipart(fields: &[(&str, String)], audio: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "vivatestboundary7d1";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"s.wav\"\r\nContent-Type: audio/wav\r\n\r\n").as_bytes());
+    body.extend_from_slice(audio);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Uploads one speech segment to question 0 of interview `id`, as the recorder does.
+pub async fn upload(
+    v: &Viva,
+    jar: &str,
+    id: &str,
+    seq: u32,
+    start: f64,
+    end: f64,
+    audio: &[u8],
+) -> reqwest::Response {
+    let fields = [
+        ("interview", id.to_string()),
+        ("position", "0".into()),
+        ("seq", seq.to_string()),
+        ("start", format!("{start}")),
+        ("end", format!("{end}")),
+    ];
+    let (ct, body) = multipart(&fields, audio);
+    post(v, "/api/voice/segment", jar)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
