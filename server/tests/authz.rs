@@ -82,6 +82,31 @@ const MATRIX: &[Row] = &[
         expect: [D, A, A, A],
     },
     Row {
+        route: "PAGE /account/data",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/privacy/export_status",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/privacy/request_export",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/voice/recording_policy",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/voice/keep_recordings",
+        body: &[("keep", "false")],
+        expect: [D, A, A, A],
+    },
+    Row {
         route: "FN /api/privacy/start_deletion",
         body: &[],
         expect: [D, A, A, A],
