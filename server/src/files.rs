@@ -85,6 +85,75 @@ pub fn serve_bytes(bytes: Vec<u8>, content_type: &'static str, headers: &HeaderM
     res
 }
 
+/// `GET /exports/{id}`: the caller's finished data export, as a ZIP download streamed piece by
+/// piece from the database. Someone else's (or none) is a 404, an expired one a 410.
+pub async fn export(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
+) -> Response {
+    use app::privacy::export::{self, NoDownload};
+    let Some(Extension(caller)) = caller else {
+        return refuse(StatusCode::UNAUTHORIZED, AppError::Unauthorized);
+    };
+    let db = s.ctx.db.clone();
+    let now = s.ctx.clock.now();
+    let (bytes, chunks) = match export::download(&db, &caller.user_id, &id, now).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(NoDownload::NotFound)) => return refuse(StatusCode::NOT_FOUND, AppError::NotFound),
+        Ok(Err(NoDownload::Expired)) => {
+            return refuse(
+                StatusCode::GONE,
+                AppError::BadRequest("This download has expired (downloads last 24 hours). Prepare a new one on the Your data page.".into()),
+            )
+        }
+        Ok(Err(NoDownload::NotReady)) => {
+            return refuse(
+                StatusCode::CONFLICT,
+                AppError::BadRequest("This download is not ready yet.".into()),
+            )
+        }
+        Err(e) => return fault(e),
+    };
+    let pieces = futures_util::stream::unfold(0i64, move |n| {
+        let (db, id) = (db.clone(), id.clone());
+        async move {
+            if n >= chunks {
+                return None;
+            }
+            let piece = export::chunk(&db, &id, n)
+                .await
+                .map(axum::body::Bytes::from)
+                .map_err(|e| std::io::Error::other(e.to_string()));
+            Some((piece, n + 1))
+        }
+    });
+    // Polled again after its end by some body wrappers: then it stays ended.
+    let pieces = futures_util::StreamExt::fuse(pieces);
+    let name = format!(
+        "attachment; filename=\"viva-data-{}.zip\"",
+        app::ui::time::format_utc(now).get(..10).unwrap_or("export")
+    );
+    let mut res = (StatusCode::OK, Body::from_stream(pieces)).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(bytes.max(0) as u64),
+    );
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,71 +200,4 @@ mod tests {
         assert_eq!(two.status(), StatusCode::OK);
         assert_eq!(body(two).await.len(), 100);
     }
-}
-
-/// `GET /exports/{id}`: the caller's finished data export, as a ZIP download streamed piece by
-/// piece from the database. Someone else's (or none) is a 404, an expired one a 410.
-pub async fn export(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    caller: Option<Extension<Caller>>,
-) -> Response {
-    use app::privacy::export::{self, NoDownload};
-    let Some(Extension(caller)) = caller else {
-        return refuse(StatusCode::UNAUTHORIZED, AppError::Unauthorized);
-    };
-    let db = s.ctx.db.clone();
-    let now = s.ctx.clock.now();
-    let (bytes, chunks) = match export::download(&db, &caller.user_id, &id, now).await {
-        Ok(Ok(found)) => found,
-        Ok(Err(NoDownload::NotFound)) => return refuse(StatusCode::NOT_FOUND, AppError::NotFound),
-        Ok(Err(NoDownload::Expired)) => {
-            return refuse(
-                StatusCode::GONE,
-                AppError::BadRequest("This download has expired (downloads last 24 hours). Prepare a new one on the Your data page.".into()),
-            )
-        }
-        Ok(Err(NoDownload::NotReady)) => {
-            return refuse(
-                StatusCode::CONFLICT,
-                AppError::BadRequest("This download is not ready yet.".into()),
-            )
-        }
-        Err(e) => return fault(e),
-    };
-    let pieces = futures_util::stream::unfold(0i64, move |n| {
-        let (db, id) = (db.clone(), id.clone());
-        async move {
-            if n >= chunks {
-                return None;
-            }
-            let piece = export::chunk(&db, &id, n)
-                .await
-                .map(axum::body::Bytes::from)
-                .map_err(|e| std::io::Error::other(e.to_string()));
-            Some((piece, n + 1))
-        }
-    });
-    let name = format!(
-        "attachment; filename=\"viva-data-{}.zip\"",
-        app::ui::time::format_utc(now).get(..10).unwrap_or("export")
-    );
-    let mut res = (StatusCode::OK, Body::from_stream(pieces)).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    h.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(bytes.max(0) as u64),
-    );
-    if let Ok(v) = HeaderValue::from_str(&name) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    res
 }

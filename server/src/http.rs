@@ -17,7 +17,10 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
-    compression::CompressionLayer,
+    compression::{
+        predicate::{DefaultPredicate, NotForContentType, Predicate},
+        CompressionLayer,
+    },
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
@@ -171,7 +174,18 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             }))
             .layer(middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
             .layer(middleware::from_fn_with_state(state.security.clone(), security_headers))
-            .layer(CompressionLayer::new().gzip(true).br(true))
+            .layer(
+                CompressionLayer::new()
+                    .gzip(true)
+                    .br(true)
+                    // ZIP downloads and recordings do not shrink: sent as they are (with their
+                    // length, and byte ranges for the recordings).
+                    .compress_when(
+                        DefaultPredicate::new()
+                            .and(NotForContentType::const_new("application/zip"))
+                            .and(NotForContentType::const_new("audio/")),
+                    ),
+            )
             .layer(middleware::from_fn(server_fn_error_status))
             .layer(middleware::from_fn(request_timeout))
             .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))

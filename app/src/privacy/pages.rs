@@ -153,7 +153,7 @@ fn ExportState(v: Option<super::model::ExportView>) -> impl IntoView {
         .into_any(),
         ExportStatus::Done => view! {
             <p role="status">
-                <a class="button" href=v.url() download="">{format!("Download my data (ZIP, {:.1} MB)", v.bytes as f64 / 1_048_576.0)}</a>
+                <a class="button" href=v.url() download="">{format!("Download my data (ZIP, {})", size(v.bytes))}</a>
                 " "<span class="muted">{format!("Available until {}", v.expires_at.map(format_utc).unwrap_or_default())}</span>
             </p>
         }
@@ -162,5 +162,14 @@ fn ExportState(v: Option<super::model::ExportView>) -> impl IntoView {
             <p class="bad" role="alert">{v.error.unwrap_or_else(|| "The download could not be prepared. Try again.".into())}</p>
         }
         .into_any(),
+    }
+}
+
+/// A file size for people: KB under a megabyte, MB with one decimal above.
+fn size(bytes: u64) -> String {
+    if bytes < 1_048_576 {
+        format!("{} KB", bytes.div_ceil(1024).max(1))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1_048_576.0)
     }
 }
