@@ -111,6 +111,8 @@ pub enum DbError {
     Missing(&'static str),
     #[error("database query failed: {0}")]
     Query(#[from] surrealdb::Error),
+    #[error("rewriting the embedded store after an erasure failed: {0}. The store is unchanged; the next start tries again")]
+    Rebuild(String),
 }
 
 /// Credentials for a remote SurrealDB server: a user of Viva's database (recommended: it can
@@ -414,6 +416,140 @@ pub async fn take_lease(
         Err(e) if is_conflict(&e) => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Marks that deleted personal data may still sit in the embedded store's files (its write-ahead
+/// log and older tables keep what a DELETE removed until they are rewritten): the next start
+/// rewrites the store from its live data ([`rebuild_if_erased`]).
+pub async fn erasure_pending(db: &Db, now: i64) -> Result<(), surrealdb::Error> {
+    db.query("UPDATE instance:main SET erasure_pending_at = $now")
+        .bind(("now", now))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// What a rebuild did, for the log.
+#[derive(Debug, Clone, Copy)]
+pub struct Rebuilt {
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    pub secs: f64,
+}
+
+/// Named limit: how long closing the embedded store may take (its last flush) before a rebuild
+/// gives up.
+pub const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// (embedded stores) When an erasure is pending, rewrites the store from its live data: export,
+/// import into a fresh folder, swap, and delete the old folder (with every deleted value, old
+/// version and log in it) and the export. Run at start, before anything else opens the store.
+/// A rebuild cut short is finished or undone at the next start. `Ok(None)`: nothing to do.
+pub async fn rebuild_if_erased(url: &str, auth: &DbAuth) -> Result<Option<Rebuilt>, DbError> {
+    let Some(dir) = url.strip_prefix("surrealkv://").map(std::path::PathBuf::from) else {
+        return Ok(None);
+    };
+    let fail = |what: &str, e: std::io::Error| DbError::Rebuild(format!("{what}: {e}"));
+    let with = |suffix: &str| {
+        let mut s = dir.clone().into_os_string();
+        s.push(suffix);
+        std::path::PathBuf::from(s)
+    };
+    let (old, fresh, dump) = (with(".old"), with(".rebuild"), with(".erasure.surql"));
+    // A rebuild cut short: the swap was half done (put the old store back) or done (drop the
+    // old one); an unfinished new store or export is dropped.
+    if old.exists() {
+        if dir.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| fail("removing the old store", e))?;
+        } else {
+            std::fs::rename(&old, &dir).map_err(|e| fail("restoring the store", e))?;
+        }
+    }
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(|e| fail("removing an unfinished rebuild", e))?;
+    }
+    if dump.exists() {
+        std::fs::remove_file(&dump).map_err(|e| fail("removing an old export", e))?;
+    }
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    let db = connect(url, auth).await?;
+    let mut r = db
+        .query("SELECT VALUE erasure_pending_at FROM ONLY instance:main")
+        .await?
+        .check()?;
+    let pending: Option<i64> = r.take(0).unwrap_or(None);
+    if pending.is_none() {
+        drop(db);
+        wait_closed(&dir).await?;
+        return Ok(None);
+    }
+    db.export(&dump).await?;
+    drop(db);
+    wait_closed(&dir).await?;
+
+    let new = surrealdb::engine::any::connect(format!("surrealkv://{}", fresh.display())).await?;
+    new.use_ns(NAMESPACE).use_db(DATABASE).await?;
+    new.import(&dump).await?;
+    new.query("UPDATE instance:main SET erasure_pending_at = NONE")
+        .await?
+        .check()?;
+    drop(new);
+    wait_closed(&fresh).await?;
+
+    let bytes_before = dir_size(&dir);
+    std::fs::rename(&dir, &old).map_err(|e| fail("moving the old store aside", e))?;
+    std::fs::rename(&fresh, &dir).map_err(|e| fail("putting the rebuilt store in place", e))?;
+    std::fs::remove_dir_all(&old).map_err(|e| fail("removing the old store", e))?;
+    std::fs::remove_file(&dump).map_err(|e| fail("removing the export", e))?;
+    Ok(Some(Rebuilt {
+        bytes_before,
+        bytes_after: dir_size(&dir),
+        secs: started.elapsed().as_secs_f64(),
+    }))
+}
+
+/// Waits until the embedded store in `dir` is closed: its last handle went, and the store
+/// flushed and released its lock file.
+async fn wait_closed(dir: &std::path::Path) -> Result<(), DbError> {
+    let lock = dir.join("LOCK");
+    let deadline = std::time::Instant::now() + CLOSE_TIMEOUT;
+    loop {
+        let free = match std::fs::OpenOptions::new().read(true).write(true).open(&lock) {
+            // The store holds an exclusive lock on this file while it is open.
+            Ok(f) => f.try_lock().is_ok(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(DbError::Rebuild(format!("the store's lock file: {e}"))),
+        };
+        if free {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(DbError::Rebuild(format!(
+                "the store in {} did not close within {} s",
+                dir.display(),
+                CLOSE_TIMEOUT.as_secs()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// The id of this installation, made on first start and kept in the database.

@@ -191,6 +191,16 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         user: settings.db_user.clone(),
         pass: settings.db_pass.clone(),
     };
+    // Personal data was deleted since the last start: an embedded store is rewritten from its
+    // live data first, so the deleted values leave its files too.
+    if let Some(r) = app::db::rebuild_if_erased(&settings.db, &auth).await? {
+        tracing::info!(
+            before = r.bytes_before,
+            after = r.bytes_after,
+            secs = format!("{:.2}", r.secs),
+            "deleted personal data left the disk: the store was rebuilt from its live data"
+        );
+    }
     let db = app::db::connect(&settings.db, &auth).await?;
     secrets::tighten_tree(&settings.data_dir).map_err(data_err)?;
     let instance_id = app::db::instance_id(&db).await?;

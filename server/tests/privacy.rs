@@ -394,3 +394,98 @@ async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() 
         );
     }
 }
+
+/// Every file under `dir`, read whole.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+/// Which files hold `needle` (the `grep -r` of the promise).
+fn holding(files: &[(std::path::PathBuf, Vec<u8>)], needle: &[u8]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(_, b)| b.windows(needle.len()).any(|w| w == needle))
+        .map(|(p, _)| p.display().to_string())
+        .collect()
+}
+
+/// Erasure reaches the disk: the embedded store keeps what a DELETE removed in its log and
+/// older files, so after a deletion the next start rewrites it from its live data. Then no
+/// file under the data directory holds the person's address, name, answer or audio.
+#[tokio::test]
+async fn after_a_deletion_and_a_restart_no_file_holds_the_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let v = Viva::start_in(&data, &[]).await;
+    let (jar, _) = busy_account(&v, "wren@example.org", "Wren Halloway").await;
+    let (other, _) = busy_account(&v, "ivo@example.org", "Ivo Marsh").await;
+    post(&v, "/api/voice/keep_recordings", &jar)
+        .form(&[("keep", "true")])
+        .send()
+        .await
+        .unwrap();
+    let id = interview_id(
+        post(&v, "/api/interview/start", &jar)
+            .form(&[
+                ("setup[role]", "nurse"),
+                ("setup[difficulty]", "2"),
+                ("setup[count]", "3"),
+                ("setup[kinds][]", "behavioural"),
+                ("setup[mode]", "voice"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let samples: Vec<i16> = (0..16_000).map(|i: i32| ((i * 7919) % 20_000 - 10_000) as i16).collect();
+    let wav = voice::wav::encode_i16(16_000, &samples);
+    assert_eq!(upload(&v, &jar, &id, 0, 0.5, 1.5, &wav).await.status(), 200);
+    let audio = wav[2_000..2_064].to_vec();
+
+    let mark = v.mail_mark();
+    post(&v, "/api/privacy/start_deletion", &jar).send().await.unwrap();
+    let code = v.code_for("wren@example.org", mark).await;
+    let res = post(&v, "/api/privacy/delete_account", &jar)
+        .form(&[("code", code.as_str()), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    v.mail.wait_for("wren@example.org", mark + 1).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    v.stop().await;
+    let needles: [(&str, Vec<u8>); 4] = [
+        ("address", b"wren@example.org".to_vec()),
+        ("name", b"Wren Halloway".to_vec()),
+        ("answer", answer_of("Wren Halloway").as_bytes()[..60].to_vec()),
+        ("audio", audio),
+    ];
+    // Deleted, yet still in the store's files (the check below can see them).
+    let before = files_under(dir.path());
+    assert!(
+        needles.iter().any(|(_, n)| !holding(&before, n).is_empty()),
+        "the store's log holds nothing of the deleted account: this check would prove nothing"
+    );
+
+    // The next start rewrites the store; the other account is all there.
+    let v = Viva::start_in(&data, &[]).await;
+    v.wait_log(|l| l.contains("rebuilt from its live data")).await;
+    let me = json(post(&v, "/api/auth/me", &other).send().await.unwrap()).await;
+    assert_eq!(me["email"], "ivo@example.org");
+    v.stop().await;
+    let after = files_under(dir.path());
+    for (what, n) in &needles {
+        assert_eq!(holding(&after, n), Vec::<String>::new(), "the {what} is still on disk");
+    }
+    assert!(!holding(&after, b"ivo@example.org").is_empty(), "the other account's data is kept");
+}

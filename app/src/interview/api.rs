@@ -167,7 +167,7 @@ pub async fn get_report(id: String) -> Result<Report, AppError> {
 #[server(endpoint = "interview/delete")]
 pub async fn delete_interview(id: String) -> Result<(), AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::delete(&ctx.db, &uid, &id).await?;
+    super::service::delete(&ctx.db, &uid, &id, ctx.clock.now()).await?;
     redirect_to("/history?deleted=1");
     Ok(())
 }

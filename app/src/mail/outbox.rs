@@ -216,6 +216,7 @@ impl Mailer {
                         .bind(("id", row.id.clone()))
                         .await?
                         .check()?;
+                    crate::db::erasure_pending(db, now).await?;
                     tracing::info!(message = %row.id, attempts, "e-mail sent and erased");
                     sent += 1;
                 }

@@ -64,6 +64,7 @@ pub async fn delete_account(
         DeletedBy::Owner => "by its owner",
         DeletedBy::Operator => "by an operator",
     };
+    crate::db::erasure_pending(db, now).await?;
     crate::auth::service::audit(
         db,
         "account_deleted",

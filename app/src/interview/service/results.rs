@@ -236,8 +236,9 @@ pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
 
 /// Deletes one of the caller's interviews with its questions and answers; its recordings go
 /// with it in the same transaction (the schema's `interview_audio_gone` event). Someone
-/// else's interview, or none, is a 404.
-pub async fn delete(db: &Db, uid: &str, id: &str) -> Result<(), AppError> {
+/// else's interview, or none, is a 404. The next start rewrites an embedded store, so the
+/// answers leave its files too.
+pub async fn delete(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppError> {
     check_id(id)?;
     let mut r = db
         .query(concat!(
@@ -254,7 +255,7 @@ pub async fn delete(db: &Db, uid: &str, id: &str) -> Result<(), AppError> {
         .bind(("uid", uid.to_string()))
         .await?;
     match crate::db::cause(r.take_errors()) {
-        None => Ok(()),
+        None => Ok(crate::db::erasure_pending(db, now).await?),
         Some(e) => match crate::db::classify(&e) {
             crate::db::Fault::Thrown(_) => Err(AppError::NotFound),
             _ => Err(e.into()),
