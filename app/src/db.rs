@@ -446,7 +446,10 @@ pub const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60
 /// version and log in it) and the export. Run at start, before anything else opens the store.
 /// A rebuild cut short is finished or undone at the next start. `Ok(None)`: nothing to do.
 pub async fn rebuild_if_erased(url: &str, auth: &DbAuth) -> Result<Option<Rebuilt>, DbError> {
-    let Some(dir) = url.strip_prefix("surrealkv://").map(std::path::PathBuf::from) else {
+    let Some(dir) = url
+        .strip_prefix("surrealkv://")
+        .map(std::path::PathBuf::from)
+    else {
         return Ok(None);
     };
     let fail = |what: &str, e: std::io::Error| DbError::Rebuild(format!("{what}: {e}"));
@@ -517,7 +520,11 @@ async fn wait_closed(dir: &std::path::Path) -> Result<(), DbError> {
     let lock = dir.join("LOCK");
     let deadline = std::time::Instant::now() + CLOSE_TIMEOUT;
     loop {
-        let free = match std::fs::OpenOptions::new().read(true).write(true).open(&lock) {
+        let free = match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&lock)
+        {
             // The store holds an exclusive lock on this file while it is open.
             Ok(f) => f.try_lock().is_ok(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,

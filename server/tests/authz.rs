@@ -390,6 +390,15 @@ const MATRIX: &[Row] = &[
         body: &[("user_id", "{other_id}"), ("disabled", "false")],
         expect: [D, D, D, A],
     },
+    Row {
+        route: "FN /api/admin/delete_user",
+        // The wrong confirmation: an admin reaches the check (400), nothing is deleted.
+        body: &[
+            ("user_id", "{other_id}"),
+            ("confirm", "not-their-address@example.org"),
+        ],
+        expect: [D, D, D, A],
+    },
     // Only on a fresh install: here an admin exists, so nobody may claim the role.
     Row {
         route: "FN /api/admin/claim",

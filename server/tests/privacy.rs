@@ -447,27 +447,39 @@ async fn after_a_deletion_and_a_restart_no_file_holds_the_person() {
             .unwrap(),
     )
     .await;
-    let samples: Vec<i16> = (0..16_000).map(|i: i32| ((i * 7919) % 20_000 - 10_000) as i16).collect();
+    let samples: Vec<i16> = (0..16_000)
+        .map(|i: i32| ((i * 7919) % 20_000 - 10_000) as i16)
+        .collect();
     let wav = voice::wav::encode_i16(16_000, &samples);
     assert_eq!(upload(&v, &jar, &id, 0, 0.5, 1.5, &wav).await.status(), 200);
     let audio = wav[2_000..2_064].to_vec();
 
     let mark = v.mail_mark();
-    post(&v, "/api/privacy/start_deletion", &jar).send().await.unwrap();
+    post(&v, "/api/privacy/start_deletion", &jar)
+        .send()
+        .await
+        .unwrap();
     let code = v.code_for("wren@example.org", mark).await;
     let res = post(&v, "/api/privacy/delete_account", &jar)
         .form(&[("code", code.as_str()), ("password", PW)])
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
     v.mail.wait_for("wren@example.org", mark + 1).await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     v.stop().await;
     let needles: [(&str, Vec<u8>); 4] = [
         ("address", b"wren@example.org".to_vec()),
         ("name", b"Wren Halloway".to_vec()),
-        ("answer", answer_of("Wren Halloway").as_bytes()[..60].to_vec()),
+        (
+            "answer",
+            answer_of("Wren Halloway").as_bytes()[..60].to_vec(),
+        ),
         ("audio", audio),
     ];
     // Deleted, yet still in the store's files (the check below can see them).
@@ -479,13 +491,81 @@ async fn after_a_deletion_and_a_restart_no_file_holds_the_person() {
 
     // The next start rewrites the store; the other account is all there.
     let v = Viva::start_in(&data, &[]).await;
-    v.wait_log(|l| l.contains("rebuilt from its live data")).await;
+    v.wait_log(|l| l.contains("rebuilt from its live data"))
+        .await;
     let me = json(post(&v, "/api/auth/me", &other).send().await.unwrap()).await;
     assert_eq!(me["email"], "ivo@example.org");
     v.stop().await;
     let after = files_under(dir.path());
     for (what, n) in &needles {
-        assert_eq!(holding(&after, n), Vec::<String>::new(), "the {what} is still on disk");
+        assert_eq!(
+            holding(&after, n),
+            Vec::<String>::new(),
+            "the {what} is still on disk"
+        );
     }
-    assert!(!holding(&after, b"ivo@example.org").is_empty(), "the other account's data is kept");
+    assert!(
+        !holding(&after, b"ivo@example.org").is_empty(),
+        "the other account's data is kept"
+    );
+}
+
+/// An operator deletes an account from the people page: the same deletion, confirmed by
+/// typing the address; not their own; the audit log names nobody.
+#[tokio::test]
+async fn an_admin_deletes_an_account_after_typing_its_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Viva::start_in(dir.path().to_str().unwrap(), &[]).await;
+    let admin = v.account("ada@example.org", "Ada Admin").await;
+    v.make_admin(&admin).await;
+    let (jar, _) = busy_account(&v, "nell@example.org", "Nell Ward").await;
+    let id_of = |search: &'static str| {
+        let req = post(&v, "/api/admin/users", &admin).form(&[("search", search)]);
+        async move {
+            json(req.send().await.unwrap()).await[0]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let admin_id = id_of("ada").await;
+    let id = id_of("nell").await;
+    let delete = |user: String, confirm: &'static str| {
+        post(&v, "/api/admin/delete_user", &admin)
+            .form(&[("user_id", user), ("confirm", confirm.to_string())])
+            .send()
+    };
+    let res = delete(id.clone(), "nell@example.com").await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(json(res).await["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing was deleted"));
+    assert_eq!(
+        json(post(&v, "/api/auth/me", &jar).send().await.unwrap()).await["email"],
+        "nell@example.org"
+    );
+    let res = delete(admin_id, "ada@example.org").await.unwrap();
+    assert_eq!(res.status(), 400, "not one's own account");
+    let res = delete(id.clone(), "NELL@example.org").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        json(post(&v, "/api/auth/me", &jar).send().await.unwrap()).await,
+        serde_json::Value::Null
+    );
+    let audit = json(
+        post(&v, "/api/admin/audit", &admin)
+            .form(&[("kind", "account_deleted")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let detail = audit[0]["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail.contains("by an operator") && detail.starts_with("erased-"),
+        "{detail}"
+    );
+    assert!(!audit.to_string().contains("nell@example.org"));
+    v.stop().await;
 }

@@ -50,6 +50,38 @@ pub async fn admin_set_disabled(user_id: String, disabled: bool) -> Result<(), A
         .await
 }
 
+/// Admin. Deletes an account and everything in it, as its owner can on /account/delete: the
+/// same deletion, confirmed by typing the account's e-mail address. Not one's own account
+/// (that goes through the owner's page, with a code).
+#[server(endpoint = "admin/delete_user")]
+pub async fn admin_delete_user(user_id: String, confirm: String) -> Result<(), AppError> {
+    let ctx = Ctx::get()?;
+    let me = crate::auth::require_admin()?;
+    let mailer: crate::mail::Mailer = crate::request::expect()?;
+    if me.user_id == user_id {
+        return Err(AppError::BadRequest(
+            "Delete your own account from Your data, with a code we e-mail you.".into(),
+        ));
+    }
+    let user = crate::auth::service::user_by_id(&ctx.db, &user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !confirm.trim().eq_ignore_ascii_case(&user.email) {
+        return Err(AppError::BadRequest(format!(
+            "Type the account's e-mail address ({}) to confirm; nothing was deleted.",
+            user.email
+        )));
+    }
+    crate::privacy::service::delete_account(
+        &ctx.db,
+        Some(&mailer),
+        &user.id,
+        crate::privacy::service::DeletedBy::Operator,
+        ctx.clock.now(),
+    )
+    .await
+}
+
 /// Admin. The newest security events, optionally of one kind.
 #[server(endpoint = "admin/audit")]
 pub async fn admin_audit(kind: String) -> Result<Vec<AuditEntry>, AppError> {

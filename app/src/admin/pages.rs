@@ -1,4 +1,4 @@
-//! Admin pages: people (search, role, disable), the audit log, the outbox.
+//! Admin pages: people (search, role, disable, delete), the audit log, the outbox.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -24,15 +24,17 @@ pub fn AdminUsersPage() -> impl IntoView {
     let search = move || query.read().get("q").unwrap_or_default();
     let set_role = ServerAction::<AdminSetRole>::new();
     let set_disabled = ServerAction::<AdminSetDisabled>::new();
+    let delete = ServerAction::<AdminDeleteUser>::new();
     let users = Resource::new(
         move || {
             (
                 search(),
                 set_role.version().get(),
                 set_disabled.version().get(),
+                delete.version().get(),
             )
         },
-        |(q, _, _)| admin_users(q),
+        |(q, _, _, _)| admin_users(q),
     );
     view! {
         <Title text="Administration"/>
@@ -45,6 +47,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         </form>
         <ActionStatus value=set_role.value() ok="Role changed."/>
         <ActionStatus value=set_disabled.value() ok="Access changed."/>
+        <ActionStatus value=delete.value() ok="The account and everything in it were deleted."/>
         <Suspense fallback=|| view! { <p>"Loading people…"</p> }>
             {move || users.get().map(|r| match r {
                 Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
@@ -61,7 +64,10 @@ pub fn AdminUsersPage() -> impl IntoView {
                             let other_role = if is_admin { crate::auth::Role::User } else { crate::auth::Role::Admin }.as_str();
                             let role_label = if is_admin { format!("Make {} a user", u.name) } else { format!("Make {} an admin", u.name) };
                             let disable_label = if u.disabled { format!("Enable {}", u.name) } else { format!("Disable {}", u.name) };
-                            let (role_id, access_id) = (u.id.clone(), u.id.clone());
+                            let (role_id, access_id, delete_id) = (u.id.clone(), u.id.clone(), u.id.clone());
+                            let confirm_id = format!("del-{}", u.id);
+                            let confirm_label = format!("Type {} to delete this account", u.email);
+                            let delete_label = format!("Delete {}'s account", u.name);
                             view! {
                                 <tr>
                                     <td>{u.name.clone()}</td>
@@ -84,6 +90,15 @@ pub fn AdminUsersPage() -> impl IntoView {
                                                 {if u.disabled { "Enable" } else { "Disable" }}
                                             </button>
                                         </ActionForm>
+                                        <details class="confirm">
+                                            <summary aria-label=delete_label.clone()>"Delete…"</summary>
+                                            <ActionForm action=delete attr:class="form">
+                                                <input type="hidden" name="user_id" value=delete_id/>
+                                                <label for=confirm_id.clone()>{confirm_label}</label>
+                                                <input id=confirm_id name="confirm" autocomplete="off" required/>
+                                                <button type="submit" class="button small danger">{delete_label}</button>
+                                            </ActionForm>
+                                        </details>
                                     </td>
                                 </tr>
                             }

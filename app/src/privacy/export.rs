@@ -87,17 +87,20 @@ pub async fn data_json(db: &Db, uid: &str, product: &str, now: i64) -> Result<Va
         .map(|(k, q)| format!("{k}: {q}"))
         .collect::<Vec<_>>()
         .join(",\n");
+    let user = crate::auth::service::user_by_id(db, uid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let sql = format!(
         "LET $user = type::record('user', $uid);
-         LET $email = (SELECT VALUE email FROM ONLY $user);
-         RETURN IF $email = NONE {{ NONE }} ELSE {{ {{ {fields} }} }};"
+         RETURN {{ {fields} }};"
     );
     let mut r = db
         .query(sql)
         .bind(("uid", uid.to_string()))
+        .bind(("email", user.email))
         .await?
         .check()?;
-    let data: Option<Value> = r.take(2)?;
+    let data: Option<Value> = r.take(1)?;
     let Some(Value::Object(mut data)) = data else {
         return Err(AppError::NotFound);
     };

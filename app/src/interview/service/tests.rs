@@ -587,7 +587,10 @@ async fn an_interview_is_deleted_with_its_answers_and_audio_only_by_its_owner() 
         .unwrap()
         .check()
         .unwrap();
-    assert_eq!(delete(&db, "bob", &id, 9_000).await, Err(AppError::NotFound));
+    assert_eq!(
+        delete(&db, "bob", &id, 9_000).await,
+        Err(AppError::NotFound)
+    );
     assert!(get(&db, "ann", &id).await.is_ok());
     delete(&db, "ann", &id, 9_000).await.unwrap();
     assert_eq!(get(&db, "ann", &id).await.unwrap_err(), AppError::NotFound);
@@ -597,7 +600,10 @@ async fn an_interview_is_deleted_with_its_answers_and_audio_only_by_its_owner() 
         .unwrap();
     assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
     assert_eq!(r.take::<Option<i64>>(1).unwrap(), Some(0));
-    assert_eq!(delete(&db, "ann", &id, 9_000).await, Err(AppError::NotFound));
+    assert_eq!(
+        delete(&db, "ann", &id, 9_000).await,
+        Err(AppError::NotFound)
+    );
 }
 
 /// Recordings: dropped once their answer is scored (the default), kept when the person
