@@ -149,6 +149,9 @@ test('a resume PDF is read, its skills join the profile, and it can be deleted; 
   await expect(page.getByText(/^Priya Raman CV\.pdf · \d+ KB/)).toBeVisible();
   await expect(page.getByText(/Skills found \(added to your skills below\): .*PostgreSQL/)).toBeVisible();
   await expect(page.getByLabel('Skills (comma-separated)')).toHaveValue(/Kafka/);
+  // The text Viva keeps is there to see.
+  await page.getByText('The text we keep from it').click();
+  await expect(page.getByLabel('The text of your resume that Viva keeps')).toContainText('Led the move of the ledger service to PostgreSQL');
 
   await page.getByRole('button', { name: 'Delete resume' }).click();
   await expect(page.getByText('No resume yet.')).toBeVisible();

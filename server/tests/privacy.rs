@@ -356,15 +356,42 @@ async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() 
         .await
         .unwrap();
     let code = v.code_for("vera@example.org", mark).await;
-    let res = post(&v, "/api/privacy/delete_account", &jar)
+    // The interview is still going: uploads are in flight while the account goes.
+    let id2 = interview_id(
+        post(&v, "/api/interview/start", &jar)
+            .form(&[
+                ("setup[role]", "nurse"),
+                ("setup[difficulty]", "2"),
+                ("setup[count]", "3"),
+                ("setup[kinds][]", "behavioural"),
+                ("setup[mode]", "voice"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let in_flight = futures_util::future::join_all((0..8u32).map(|seq| {
+        let at = seq as f64 * 2.0;
+        upload(&v, &jar, &id2, seq, at, at + 1.0, &wav)
+    }));
+    let deletion = post(&v, "/api/privacy/delete_account", &jar)
         .form(&[("code", code.as_str()), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
+        .send();
+    let (uploads, res) = tokio::join!(in_flight, deletion);
+    let res = res.unwrap();
     assert!(
         res.status().is_success() || res.status().is_redirection(),
         "{}",
         res.status()
+    );
+    let refused = uploads.iter().filter(|u| u.status() == 401).count();
+    for u in &uploads {
+        assert!(matches!(u.status().as_u16(), 200 | 401), "{}", u.status());
+    }
+    eprintln!(
+        "uploads in flight during the deletion: {} stored, then deleted; {refused} refused",
+        uploads.len() - refused
     );
     // Uploads after the deletion are refused; nothing is re-created.
     let res = upload(&v, &jar, &id, 1, 2.0, 3.0, &wav).await;

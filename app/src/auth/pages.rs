@@ -271,11 +271,15 @@ fn DetailsCard() -> impl IntoView {
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
-    let list = Resource::new(move || revoke.version().get(), |_| sessions());
     let start_pw = ServerAction::<StartPasswordChange>::new();
     let finish_pw = ServerAction::<FinishPasswordChange>::new();
     let start_email = ServerAction::<StartEmailChange>::new();
     let finish_email = ServerAction::<FinishEmailChange>::new();
+    // A changed address signs the other devices out: the list shows it at once.
+    let list = Resource::new(
+        move || (revoke.version().get(), finish_email.version().get()),
+        |_| sessions(),
+    );
     view! {
         <Title text="Account and security"/>
         <h1>"Account and security"</h1>

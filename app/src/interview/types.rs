@@ -33,6 +33,8 @@ pub struct ResumeInfo {
     pub characters: u64,
     /// Skills found in it (also added to the profile's skills, where they can be edited).
     pub skills: Vec<String>,
+    /// The text kept from it (all that is kept: the file itself is not).
+    pub text: String,
 }
 
 /// The profile form as the browser sends it (lists as comma-separated text).

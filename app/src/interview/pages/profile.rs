@@ -50,6 +50,10 @@ pub fn ProfilePage() -> impl IntoView {
                         Some(r) => view! {
                             <p>{format!("{} · {} KB · uploaded {} · {} characters of text", r.file_name, r.bytes.div_ceil(1024), format_utc(r.uploaded_at), r.characters)}</p>
                             <p class="muted">{if r.skills.is_empty() { "No skills we know were found in it.".to_string() } else { format!("Skills found (added to your skills below): {}", r.skills.join(", ")) }}</p>
+                            <details class="resume-text">
+                                <summary>"The text we keep from it"</summary>
+                                <pre tabindex="0" aria-label="The text of your resume that Viva keeps">{r.text.clone()}</pre>
+                            </details>
                             <ActionForm action=remove attr:class="inline">
                                 <button type="submit" class="button secondary small">"Delete resume"</button>
                             </ActionForm>

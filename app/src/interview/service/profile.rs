@@ -22,13 +22,14 @@ pub(super) struct ResumeRow {
     pub(super) uploaded_at: i64,
     pub(super) characters: i64,
     pub(super) skills: Vec<String>,
+    pub(super) text: String,
 }
 
 pub async fn load_profile(db: &Db, uid: &str) -> Result<Profile, AppError> {
     let mut r = db
         .query(
             "LET $p = (SELECT * FROM profile WHERE user = type::record('user', $uid) LIMIT 1)[0];
-             LET $r = (SELECT file_name, bytes, uploaded_at, string::len(text) AS characters, skills FROM resume WHERE user = type::record('user', $uid) LIMIT 1)[0];
+             LET $r = (SELECT file_name, bytes, uploaded_at, string::len(text) AS characters, skills, text FROM resume WHERE user = type::record('user', $uid) LIMIT 1)[0];
              RETURN { background: $p.background, target_roles: $p.target_roles, target_companies: $p.target_companies,
                     skills: $p.skills, resume: $r };",
         )
@@ -53,6 +54,7 @@ pub async fn load_profile(db: &Db, uid: &str) -> Result<Profile, AppError> {
             uploaded_at: r.uploaded_at,
             characters: r.characters as u64,
             skills: r.skills,
+            text: r.text,
         }),
     })
 }
@@ -120,6 +122,7 @@ pub async fn save_resume(
         uploaded_at: now,
         characters: text.chars().count() as u64,
         skills: found,
+        text,
     })
 }
 

@@ -432,6 +432,10 @@ async fn a_resume_is_read_replaced_and_deleted_and_a_refused_one_stores_nothing(
         p.resume.as_ref().map(|r| r.file_name.as_str()),
         Some("Priya CV.pdf")
     );
+    assert!(
+        p.resume.as_ref().unwrap().text.contains("PostgreSQL"),
+        "the kept text is shown to its owner"
+    );
     assert_eq!(p.skills[0], "Figma", "typed skills stay first");
     assert!(
         p.skills.contains(&"Kafka".to_string()),
