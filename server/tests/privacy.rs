@@ -596,3 +596,64 @@ async fn an_admin_deletes_an_account_after_typing_its_address() {
     assert!(!audit.to_string().contains("nell@example.org"));
     v.stop().await;
 }
+
+/// Bad input on the way to a deletion: an expired code is refused with what to do, and a
+/// double click deletes once (the second request finds nobody signed in).
+#[tokio::test]
+async fn an_expired_code_deletes_nothing_and_a_double_click_deletes_once() {
+    let v = Viva::start(&[]).await;
+    let jar = v.account("dora@example.org", "Dora Quick").await;
+    let mark = v.mail_mark();
+    post(&v, "/api/privacy/start_deletion", &jar)
+        .send()
+        .await
+        .unwrap();
+    let code = v.code_for("dora@example.org", mark).await;
+    v.advance(11 * 60).await;
+    let res = post(&v, "/api/privacy/delete_account", &jar)
+        .form(&[("code", code.as_str()), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(json(res).await["message"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    assert_eq!(
+        me_email(&v, &jar).await,
+        "dora@example.org",
+        "nothing was deleted"
+    );
+
+    let mark = v.mail_mark();
+    post(&v, "/api/privacy/start_deletion", &jar)
+        .send()
+        .await
+        .unwrap();
+    let code = v.code_for("dora@example.org", mark).await;
+    let click = || {
+        post(&v, "/api/privacy/delete_account", &jar)
+            .form(&[("code", code.as_str()), ("password", PW)])
+            .send()
+    };
+    let (a, b) = tokio::join!(click(), click());
+    let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+    statuses.sort();
+    assert!(
+        statuses[0] < 400 && statuses[1] >= 400,
+        "one deletion, one refusal: {statuses:?}"
+    );
+    assert_eq!(
+        json(post(&v, "/api/auth/me", &jar).send().await.unwrap()).await,
+        serde_json::Value::Null
+    );
+    v.stop().await;
+}
+
+async fn me_email(v: &Viva, jar: &str) -> String {
+    json(post(v, "/api/auth/me", jar).send().await.unwrap()).await["email"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
