@@ -147,6 +147,7 @@ pub const UNIQUE_INDEXES: &[&str] = &[
     "item_position",
     "segment_key",
     "voice_answer_key",
+    "export_chunk_key",
 ];
 
 /// Classifies a database error. SurrealDB 3 reports a transaction conflict as a structured
