@@ -1,6 +1,12 @@
-//! The calibration set (`app/data/calibration/pairs.toml`): pairs of a strong and a weak
-//! answer to one question. An engine is calibrated when it scores the strong one higher in at
-//! least 90 % of pairs. Used by the tests and by `bench/run.sh`.
+//! The calibration set: pairs of a strong and a weak answer to one question. An engine is
+//! calibrated when it scores the strong one higher in at least 90 % of pairs. Used by the
+//! tests and by `bench/run.sh`.
+//!
+//! - `pairs.toml`: questions like the bank's, with key points (tuned on);
+//! - `open.toml`: questions outside the bank (weakness, motivation, failure, 90 days, lay
+//!   explanations…), half marked `split = "held-out"`: never tuned on, only measured.
+//!
+//! Each pair is measured with its key points and without them (then the engine derives them).
 
 use serde::Deserialize;
 
@@ -9,6 +15,7 @@ use super::EvalRequest;
 use super::Kind;
 
 pub const PAIRS_TOML: &str = include_str!("../../data/calibration/pairs.toml");
+pub const OPEN_TOML: &str = include_str!("../../data/calibration/open.toml");
 
 #[derive(Debug, Deserialize)]
 pub struct Pair {
@@ -19,6 +26,9 @@ pub struct Pair {
     pub strong: String,
     pub weak: String,
     pub weakness: String,
+    /// `tuning` or `held-out` (`open.toml`); pairs.toml is all tuning.
+    #[serde(default)]
+    pub split: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -30,6 +40,72 @@ pub fn pairs() -> Vec<Pair> {
     toml::from_str::<File>(PAIRS_TOML)
         .expect("the calibration set parses")
         .pair
+}
+
+/// The pairs of questions outside the bank (`open.toml`).
+pub fn open_pairs() -> Vec<Pair> {
+    toml::from_str::<File>(OPEN_TOML)
+        .expect("the open calibration set parses")
+        .pair
+}
+
+/// Which pairs a figure is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Set {
+    /// pairs.toml and the tuning half of open.toml.
+    Tuning,
+    /// The held-out half of open.toml.
+    HeldOut,
+}
+
+pub fn set(which: Set) -> Vec<Pair> {
+    let open = open_pairs().into_iter();
+    match which {
+        Set::Tuning => pairs()
+            .into_iter()
+            .chain(open.filter(|p| p.split.as_deref() == Some("tuning")))
+            .collect(),
+        Set::HeldOut => open
+            .filter(|p| p.split.as_deref() == Some("held-out"))
+            .collect(),
+    }
+}
+
+/// Like [`accuracy`], over `pairs`, with their key points or (`key_points` false) without.
+pub fn accuracy_of(
+    pairs: &[Pair],
+    sim: &dyn Similarity,
+    key_points: bool,
+) -> (usize, usize, Vec<String>) {
+    let mut misses = Vec::new();
+    for p in pairs {
+        let (mut s, mut w) = p.requests();
+        if !key_points {
+            s.key_points.clear();
+            w.key_points.clear();
+        }
+        let (s, w) = (evaluate_with(&s, sim), evaluate_with(&w, sim));
+        if s.scores.overall <= w.scores.overall {
+            misses.push(format!(
+                "{} ({}): strong {:?} weak {:?}",
+                p.id, p.weakness, s.scores, w.scores
+            ));
+        }
+    }
+    (pairs.len() - misses.len(), pairs.len(), misses)
+}
+
+/// The four figures of a measure: (set, with key points) → wins of total.
+pub fn report(sim: &dyn Similarity) -> Vec<(Set, bool, usize, usize, Vec<String>)> {
+    let mut out = Vec::new();
+    for which in [Set::Tuning, Set::HeldOut] {
+        let pairs = set(which);
+        for kp in [true, false] {
+            let (w, t, m) = accuracy_of(&pairs, sim, kp);
+            out.push((which, kp, w, t, m));
+        }
+    }
+    out
 }
 
 impl Pair {

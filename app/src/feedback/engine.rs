@@ -71,6 +71,18 @@ pub fn evaluate(req: &EvalRequest) -> Evaluation {
 }
 
 pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
+    // A question nobody wrote key points for gets those of what it asks (its intent or kind).
+    let derived;
+    let given_points = !req.key_points.is_empty();
+    let req = if req.key_points.is_empty() {
+        derived = EvalRequest {
+            key_points: super::intent::derive_key_points(&req.question, req.kind),
+            ..req.clone()
+        };
+        &derived
+    } else {
+        req
+    };
     let answer = req.answer.trim();
     let n_words = words(answer).len();
     let signals = Signals::read(answer);
@@ -89,16 +101,30 @@ pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
     } else {
         (0.5 * q_sim + 0.5 * all_sim - 0.15) / 0.45
     };
-    let relevance = pct(relevance_raw.clamp(0.0, 1.0).powf(0.7));
+    let topical = relevance_raw.clamp(0.0, 1.0).powf(0.7);
     let credit: Vec<f32> = kp_sims
         .iter()
         .map(|s| (s / covered_threshold).min(1.0))
         .collect();
-    let completeness = if credit.is_empty() {
-        relevance
-    } else {
-        pct(credit.iter().sum::<f32>() / credit.len() as f32)
+    let covered_share = credit.iter().sum::<f32>() / credit.len().max(1) as f32;
+    // How far the measures of meaning can be trusted: key points written for the question,
+    // or embeddings, tell what it asks; derived key points read by shared words barely do.
+    let trust = match (given_points, lexical) {
+        (true, _) => 1.0,
+        (false, false) => DERIVED_TRUST_EMBEDDED,
+        (false, true) => DERIVED_TRUST_LEXICAL,
     };
+    // Does the answer do what the question asks (a story, reasons, an example)?
+    let answering = answering_share(req.kind, &signals, n_words);
+    // An answer made of the question's own words restates it rather than answering it.
+    let echo = echo_share(answer, &req.question);
+    let echo_excess = ((echo - ECHO_FREE) / (ECHO_FULL - ECHO_FREE)).clamp(0.0, 1.0);
+    let relevance = pct(((trust * topical + (1.0 - trust) * answering)
+        * (1.0 - ECHO_PENALTY * echo_excess))
+        .clamp(0.0, 1.0));
+    let completeness = pct(((trust * covered_share + (1.0 - trust) * answering)
+        * (1.0 - ECHO_PENALTY * echo_excess))
+        .clamp(0.0, 1.0));
     let covered: Vec<String> = req
         .key_points
         .iter()
@@ -128,9 +154,13 @@ pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
         delivery,
         overall: 0,
     };
-    scores.overall = overall(req.kind, &scores);
+    scores.overall = overall(req.kind, &scores, trust);
     if n_words < SHORT_ANSWER_WORDS {
         scores.overall = scores.overall.min(SHORT_ANSWER_CAP);
+    }
+    let echoes = is_echo(req.kind, echo);
+    if echoes {
+        scores.overall = scores.overall.min(ECHO_CAP);
     }
     let mut eval = Evaluation {
         strengths: Vec::new(),
@@ -144,23 +174,113 @@ pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
         scores,
     };
     write_feedback(&mut eval, req, &signals, n_words);
+    if echoes {
+        eval.improvements.insert(0, ECHO_ADVICE.to_string());
+        eval.improvements.truncate(4);
+        eval.strengths
+            .retain(|s| !s.starts_with("You answered the question"));
+    }
     eval
+}
+
+/// Trust in relevance and completeness when the key points were derived (see `evaluate_with`).
+pub const DERIVED_TRUST_LEXICAL: f32 = 0.35;
+pub const DERIVED_TRUST_EMBEDDED: f32 = 0.7;
+/// Echo: the share of an answer's content words that are the question's own. Up to
+/// `ECHO_FREE` is normal (naming the topic); at `ECHO_FULL` the answer mostly restates the
+/// question, and relevance and completeness lose `ECHO_PENALTY` of their value.
+pub const ECHO_FREE: f32 = 0.15;
+pub const ECHO_FULL: f32 = 0.4;
+pub const ECHO_PENALTY: f32 = 0.7;
+/// An answer that restates the question and gives nothing of its own (no action, figure or
+/// name) scores at most this overall, and is told why.
+pub const ECHO_CAP: u8 = 35;
+pub const ECHO_LIMIT: f32 = 0.2;
+pub const ECHO_ADVICE: &str = "Your answer repeats the question instead of answering it. Say what you did (or would do), with one real example and its result, in your own words.";
+
+/// The share of `answer`'s content words that are words of `question` (0–1).
+pub fn echo_share(answer: &str, question: &str) -> f32 {
+    // The question speaks to the person; an answer that echoes it speaks of itself.
+    let question = question
+        .to_lowercase()
+        .replace("yourself", "myself")
+        .replace("your ", "my ");
+    let (mut q, mut a) = (content_stems(&question), content_stems(answer));
+    // A question of small words only ("Tell me about yourself"): every word counts.
+    if q.len() < 2 {
+        let all = |t: &str| {
+            words(t)
+                .iter()
+                .map(|w| super::text::stem(w))
+                .collect::<Vec<_>>()
+        };
+        (q, a) = (all(&question), all(answer));
+    }
+    if a.is_empty() || q.is_empty() {
+        return 0.0;
+    }
+    // The same word in another form ("fail", "failing", "failure") echoes it too.
+    let same = |w: &str, x: &str| {
+        let (short, long) = if w.len() <= x.len() { (w, x) } else { (x, w) };
+        stems_match(w, x) || (short.len() >= 4 && long.starts_with(short))
+    };
+    a.iter().filter(|w| q.iter().any(|x| same(w, x))).count() as f32 / a.len() as f32
+}
+
+/// Restating the question: a fifth of the answer's content words are the question's. Technical
+/// answers must name the question's terms, so for them it takes twice that.
+fn is_echo(kind: Kind, echo: f32) -> bool {
+    let limit = match kind {
+        Kind::Technical | Kind::SystemDesign => ECHO_LIMIT * 2.0,
+        _ => ECHO_LIMIT,
+    };
+    echo >= limit
+}
+
+/// How much an answer does what its kind of question asks, 0–1: a story with actions and a
+/// result, or reasons with an example and trade-offs. Read from its wording only.
+fn answering_share(kind: Kind, s: &Signals, n_words: usize) -> f32 {
+    let story = 0.2 * s.situation as u8 as f32
+        + 0.1 * s.task as u8 as f32
+        + (0.1 * s.own_actions as f32 + 0.05 * (s.actions - s.own_actions) as f32).min(0.3)
+        + 0.25 * s.result as u8 as f32
+        + 0.15 * s.reflection as u8 as f32;
+    let reasoning = 0.25 * s.reasons as u8 as f32
+        + 0.25 * s.example as u8 as f32
+        + 0.2 * s.tradeoff as u8 as f32
+        + (0.08 * s.sequence as f32).min(0.2)
+        + (0.05 * s.numbers as f32 + 0.03 * s.named as f32).min(0.1);
+    let shape = match kind {
+        Kind::Behavioural | Kind::Situational => story.max(0.8 * reasoning),
+        Kind::CultureFit | Kind::RoleSpecific => story.max(reasoning),
+        Kind::Technical | Kind::SystemDesign => reasoning.max(0.8 * story),
+    };
+    let generic = (s.generic as f32 * 100.0 / n_words.max(1) as f32 * 0.08).min(0.4);
+    let length = (n_words as f32 / THIN_ANSWER_WORDS as f32).min(1.0);
+    ((shape - generic) * length).clamp(0.0, 1.0)
 }
 
 /// The overall score from the dimensions, weighted by the kind of question (stories weigh
 /// structure and specificity more; technical answers weigh completeness and relevance).
-pub fn overall(kind: Kind, s: &Scores) -> u8 {
+pub fn overall(kind: Kind, s: &Scores, trust: f32) -> u8 {
     let w = Weights::for_kind(kind);
-    let mut o = w.relevance * s.relevance as f32
-        + w.structure * s.structure as f32
-        + w.specificity * s.specificity as f32
+    // Less trusted relevance and completeness weigh less; structure and specificity take it.
+    let moved = (1.0 - trust) * 0.5 * (w.relevance + w.completeness);
+    let (wr, wc) = (
+        w.relevance * (1.0 - (1.0 - trust) * 0.5),
+        w.completeness * (1.0 - (1.0 - trust) * 0.5),
+    );
+    let share = w.structure + w.specificity;
+    let mut o = wr * s.relevance as f32
+        + (w.structure + moved * w.structure / share) * s.structure as f32
+        + (w.specificity + moved * w.specificity / share) * s.specificity as f32
         + w.clarity * s.clarity as f32
-        + w.completeness * s.completeness as f32;
+        + wc * s.completeness as f32;
     if let Some(d) = s.delivery {
         o = 0.9 * o + 0.1 * d as f32;
     }
-    // An answer far from the question cannot be rescued by its style.
-    if s.relevance < 35 {
+    // An answer far from the question cannot be rescued by its style (when relevance is known).
+    if s.relevance < 35 && trust >= 1.0 {
         o = o.min(s.relevance as f32 + 20.0);
     }
     o.round().clamp(0.0, 100.0) as u8
@@ -882,7 +1002,7 @@ fn write_feedback(e: &mut Evaluation, req: &EvalRequest, s: &Signals, n_words: u
         todo.push((0, format!("Your answer is {n_words} words. Aim for 150–300: enough for context, your actions and the result.")));
     }
     if sc.relevance < 60 {
-        todo.push((sc.relevance, "Answer the question that was asked: repeat its key words in your first sentence, then stay on that topic.".into()));
+        todo.push((sc.relevance, "Answer what the question asks for: lead with your answer in your own words, then back it with one real example.".into()));
     }
     if !e.missed.is_empty() && sc.completeness < 80 {
         let list: Vec<String> = e.missed.iter().take(3).map(|m| lower_first(m)).collect();

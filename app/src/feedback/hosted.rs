@@ -271,7 +271,7 @@ pub fn parse_reply(text: &str, req: &EvalRequest) -> Result<Evaluation, String> 
         delivery,
         overall: 0,
     };
-    s.overall = engine::overall(req.kind, &s);
+    s.overall = engine::overall(req.kind, &s, 1.0);
     // Key points: only those of the question (a model may paraphrase or invent).
     let known = |list: Vec<String>| -> Vec<String> {
         list.into_iter()

@@ -8,6 +8,8 @@
 //!   falls back to the embedded one; [`embed`] runs all-MiniLM-L6-v2 for relevance (its
 //!   tokenizer.json read by Hugging Face's `tokenizers`).
 //! - [`text`]: words, sentences and stems, shared with the interview planner.
+//! - [`intent`]: key points derived from a question's words or kind, for questions that have
+//!   none (personalised ones, and those a person brings).
 
 /// The calibration set: in tests and the `eval_cost` example only (feature `calibration`),
 /// never in the binary people run.
@@ -21,6 +23,7 @@ pub mod engine;
 pub mod evaluator;
 #[cfg(feature = "ssr")]
 pub mod hosted;
+pub mod intent;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

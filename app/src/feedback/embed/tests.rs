@@ -115,4 +115,26 @@ fn with_the_model_relevance_is_semantic_and_calibration_holds() {
         wins as f32 * 100.0 / total as f32
     );
     assert!(wins as f32 / total as f32 >= 0.9, "{wins}/{total}");
+
+    // Questions outside the bank, with and without key points; the held-out half never tuned on.
+    let mut failed = Vec::new();
+    for (set, kp, wins, total, misses) in crate::feedback::calibration::report(&m) {
+        let share = wins as f32 / total as f32;
+        println!(
+            "embeddings, {set:?}, {}: {wins}/{total} = {:.1} %",
+            if kp {
+                "key points given"
+            } else {
+                "key points derived"
+            },
+            share * 100.0
+        );
+        for miss in &misses {
+            println!("  miss {miss}");
+        }
+        if share < 0.9 {
+            failed.push(format!("{set:?} kp={kp}: {wins}/{total}"));
+        }
+    }
+    assert!(failed.is_empty(), "{failed:?}");
 }

@@ -147,7 +147,7 @@ async fn openai_compatible_reply_becomes_an_evaluation() {
     );
     assert_eq!(
         e.scores.overall,
-        engine::overall(Kind::Behavioural, &e.scores)
+        engine::overall(Kind::Behavioural, &e.scores, 1.0)
     );
     assert_eq!(
         e.covered,

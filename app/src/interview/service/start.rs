@@ -97,10 +97,16 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
         .map(|(i, p): (usize, Planned)| NewItem {
             position: i as i64,
             bank_id: p.bank_id,
+            // A question without key points gets those of what it asks (shown in the report
+            // like the bank's, and what its answer is measured against).
+            key_points: if p.key_points.is_empty() {
+                crate::feedback::intent::derive_key_points(&p.text, p.kind)
+            } else {
+                p.key_points
+            },
             text: p.text,
             kind: p.kind,
             competencies: p.competencies,
-            key_points: p.key_points,
             personalised: p.personalised,
         })
         .collect();
