@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{client, interview_id, json, post, run_to_exit, upload, Viva, PW};
+use support::{client, json, post, run_to_exit, upload, voice_interview, Viva, PW};
 
 /// An answer only this person wrote (so the scan can tell it apart).
 fn answer_of(name: &str) -> String {
@@ -122,19 +122,8 @@ async fn deleting_an_account_leaves_nothing_of_the_person() {
     let (other, _) = busy_account(&v, "otto@example.org", "Otto Bright").await;
 
     // Without the code and the password nothing happens.
-    let res = post(&v, "/api/privacy/delete_account", &jar)
-        .form(&[("code", "000000"), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
-    let mark = v.mail_mark();
-    let res = post(&v, "/api/privacy/start_deletion", &jar)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let code = v.code_for("rosa@example.org", mark).await;
+    assert_eq!(delete_with(&v, &jar, "000000").await.status(), 400);
+    let (mark, code) = deletion_code(&v, &jar, "rosa@example.org").await;
     let res = post(&v, "/api/privacy/delete_account", &jar)
         .form(&[("code", code.as_str())])
         .send()
@@ -145,16 +134,7 @@ async fn deleting_an_account_leaves_nothing_of_the_person() {
         .as_str()
         .unwrap()
         .contains("password"));
-    let res = post(&v, "/api/privacy/delete_account", &jar)
-        .form(&[("code", code.as_str()), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        res.status().is_success() || res.status().is_redirection(),
-        "{}",
-        res.status()
-    );
+    assert_deleted(delete_with(&v, &jar, &code).await);
 
     // Signed out everywhere; the last e-mail arrives and its row goes.
     let res = post(&v, "/api/auth/me", &jar).send().await.unwrap();
@@ -225,20 +205,7 @@ async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() 
         .await
         .unwrap();
     assert_eq!(json(res).await["keep"], true);
-    let id = interview_id(
-        post(&v, "/api/interview/start", &jar)
-            .form(&[
-                ("setup[role]", "nurse"),
-                ("setup[difficulty]", "2"),
-                ("setup[count]", "3"),
-                ("setup[kinds][]", "behavioural"),
-                ("setup[mode]", "voice"),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let id = voice_interview(&v, &jar).await;
     let wav = voice::wav::encode_i16(
         16_000,
         &(0..16_000)
@@ -350,41 +317,15 @@ async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() 
     assert_eq!(res.status(), 410, "expired");
 
     // Deleting the account takes the recordings, the export and the setting too.
-    let mark = v.mail_mark();
-    post(&v, "/api/privacy/start_deletion", &jar)
-        .send()
-        .await
-        .unwrap();
-    let code = v.code_for("vera@example.org", mark).await;
+    let (mark, code) = deletion_code(&v, &jar, "vera@example.org").await;
     // The interview is still going: uploads are in flight while the account goes.
-    let id2 = interview_id(
-        post(&v, "/api/interview/start", &jar)
-            .form(&[
-                ("setup[role]", "nurse"),
-                ("setup[difficulty]", "2"),
-                ("setup[count]", "3"),
-                ("setup[kinds][]", "behavioural"),
-                ("setup[mode]", "voice"),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let id2 = voice_interview(&v, &jar).await;
     let in_flight = futures_util::future::join_all((0..8u32).map(|seq| {
         let at = seq as f64 * 2.0;
         upload(&v, &jar, &id2, seq, at, at + 1.0, &wav)
     }));
-    let deletion = post(&v, "/api/privacy/delete_account", &jar)
-        .form(&[("code", code.as_str()), ("password", PW)])
-        .send();
-    let (uploads, res) = tokio::join!(in_flight, deletion);
-    let res = res.unwrap();
-    assert!(
-        res.status().is_success() || res.status().is_redirection(),
-        "{}",
-        res.status()
-    );
+    let (uploads, res) = tokio::join!(in_flight, delete_with(&v, &jar, &code));
+    assert_deleted(res);
     let refused = uploads.iter().filter(|u| u.status() == 401).count();
     for u in &uploads {
         assert!(matches!(u.status().as_u16(), 200 | 401), "{}", u.status());
@@ -460,20 +401,7 @@ async fn after_a_deletion_and_a_restart_no_file_holds_the_person() {
         .send()
         .await
         .unwrap();
-    let id = interview_id(
-        post(&v, "/api/interview/start", &jar)
-            .form(&[
-                ("setup[role]", "nurse"),
-                ("setup[difficulty]", "2"),
-                ("setup[count]", "3"),
-                ("setup[kinds][]", "behavioural"),
-                ("setup[mode]", "voice"),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let id = voice_interview(&v, &jar).await;
     let samples: Vec<i16> = (0..16_000)
         .map(|i: i32| ((i * 7919) % 20_000 - 10_000) as i16)
         .collect();
@@ -481,22 +409,8 @@ async fn after_a_deletion_and_a_restart_no_file_holds_the_person() {
     assert_eq!(upload(&v, &jar, &id, 0, 0.5, 1.5, &wav).await.status(), 200);
     let audio = wav[2_000..2_064].to_vec();
 
-    let mark = v.mail_mark();
-    post(&v, "/api/privacy/start_deletion", &jar)
-        .send()
-        .await
-        .unwrap();
-    let code = v.code_for("wren@example.org", mark).await;
-    let res = post(&v, "/api/privacy/delete_account", &jar)
-        .form(&[("code", code.as_str()), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        res.status().is_success() || res.status().is_redirection(),
-        "{}",
-        res.status()
-    );
+    let (mark, code) = deletion_code(&v, &jar, "wren@example.org").await;
+    assert_deleted(delete_with(&v, &jar, &code).await);
     v.mail.wait_for("wren@example.org", mark + 1).await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     v.stop().await;
@@ -603,18 +517,9 @@ async fn an_admin_deletes_an_account_after_typing_its_address() {
 async fn an_expired_code_deletes_nothing_and_a_double_click_deletes_once() {
     let v = Viva::start(&[]).await;
     let jar = v.account("dora@example.org", "Dora Quick").await;
-    let mark = v.mail_mark();
-    post(&v, "/api/privacy/start_deletion", &jar)
-        .send()
-        .await
-        .unwrap();
-    let code = v.code_for("dora@example.org", mark).await;
+    let (_, code) = deletion_code(&v, &jar, "dora@example.org").await;
     v.advance(11 * 60).await;
-    let res = post(&v, "/api/privacy/delete_account", &jar)
-        .form(&[("code", code.as_str()), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
+    let res = delete_with(&v, &jar, &code).await;
     assert_eq!(res.status(), 400);
     assert!(json(res).await["message"]
         .as_str()
@@ -626,19 +531,9 @@ async fn an_expired_code_deletes_nothing_and_a_double_click_deletes_once() {
         "nothing was deleted"
     );
 
-    let mark = v.mail_mark();
-    post(&v, "/api/privacy/start_deletion", &jar)
-        .send()
-        .await
-        .unwrap();
-    let code = v.code_for("dora@example.org", mark).await;
-    let click = || {
-        post(&v, "/api/privacy/delete_account", &jar)
-            .form(&[("code", code.as_str()), ("password", PW)])
-            .send()
-    };
-    let (a, b) = tokio::join!(click(), click());
-    let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+    let (_, code) = deletion_code(&v, &jar, "dora@example.org").await;
+    let (a, b) = tokio::join!(delete_with(&v, &jar, &code), delete_with(&v, &jar, &code));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort();
     assert!(
         statuses[0] < 400 && statuses[1] >= 400,
@@ -656,4 +551,33 @@ async fn me_email(v: &Viva, jar: &str) -> String {
         .as_str()
         .unwrap_or_default()
         .to_string()
+}
+
+/// A code for deleting `email`'s account, e-mailed as the page asks for it, and the mail mark
+/// from before it.
+async fn deletion_code(v: &Viva, jar: &str, email: &str) -> (usize, String) {
+    let mark = v.mail_mark();
+    let res = post(v, "/api/privacy/start_deletion", jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    (mark, v.code_for(email, mark).await)
+}
+
+/// Deletes the signed-in account with `code` and the password, as the page does.
+async fn delete_with(v: &Viva, jar: &str, code: &str) -> reqwest::Response {
+    post(v, "/api/privacy/delete_account", jar)
+        .form(&[("code", code), ("password", PW)])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn assert_deleted(res: reqwest::Response) {
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
 }

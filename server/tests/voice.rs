@@ -59,7 +59,7 @@ async fn files_it_cannot_read_exit_with_code_2_and_say_why() {
 // ---------------------------------------------------------------------------------------
 // Voice answers over real HTTP: the upload server fn, handing in, transcription.
 
-use support::{interview_id, json, multipart, post, upload, Viva};
+use support::{json, multipart, post, upload, voice_interview, Viva};
 
 /// The speech segments the browser would send for a labelled clip (same pipeline, natively).
 fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
@@ -76,24 +76,6 @@ fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
             )
         })
         .collect()
-}
-
-async fn voice_interview(v: &Viva, jar: &str) -> String {
-    let setup = [
-        ("setup[role]", "nurse"),
-        ("setup[difficulty]", "2"),
-        ("setup[count]", "3"),
-        ("setup[kinds][]", "behavioural"),
-        ("setup[mode]", "voice"),
-    ];
-    interview_id(
-        post(v, "/api/interview/start", jar)
-            .form(&setup)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
 }
 
 async fn status(v: &Viva, jar: &str, id: &str) -> serde_json::Value {

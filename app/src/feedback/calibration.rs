@@ -95,10 +95,10 @@ pub fn accuracy_of(
     (pairs.len() - misses.len(), pairs.len(), misses)
 }
 
-/// The four figures of a measure: (set, with key points) → wins of total.
-pub fn report(sim: &dyn Similarity) -> Vec<(Set, bool, usize, usize, Vec<String>)> {
+/// The figures of a measure over `sets`: (set, with key points) → wins of total.
+pub fn report(sim: &dyn Similarity, sets: &[Set]) -> Vec<(Set, bool, usize, usize, Vec<String>)> {
     let mut out = Vec::new();
-    for which in [Set::Tuning, Set::HeldOut] {
+    for &which in sets {
         let pairs = set(which);
         for kp in [true, false] {
             let (w, t, m) = accuracy_of(&pairs, sim, kp);

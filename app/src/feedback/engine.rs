@@ -237,27 +237,13 @@ fn is_echo(kind: Kind, echo: f32) -> bool {
     echo >= limit
 }
 
-/// How much an answer does what its kind of question asks, 0–1: a story with actions and a
-/// result, or reasons with an example and trade-offs. Read from its wording only.
+/// How much an answer does what its kind of question asks, 0–1: the shape its structure score
+/// reads (a story with actions and a result, or reasons with an example and trade-offs), less
+/// what general claims take away. Read from its wording only.
 fn answering_share(kind: Kind, s: &Signals, n_words: usize) -> f32 {
-    let story = 0.2 * s.situation as u8 as f32
-        + 0.1 * s.task as u8 as f32
-        + (0.1 * s.own_actions as f32 + 0.05 * (s.actions - s.own_actions) as f32).min(0.3)
-        + 0.25 * s.result as u8 as f32
-        + 0.15 * s.reflection as u8 as f32;
-    let reasoning = 0.25 * s.reasons as u8 as f32
-        + 0.25 * s.example as u8 as f32
-        + 0.2 * s.tradeoff as u8 as f32
-        + (0.08 * s.sequence as f32).min(0.2)
-        + (0.05 * s.numbers as f32 + 0.03 * s.named as f32).min(0.1);
-    let shape = match kind {
-        Kind::Behavioural | Kind::Situational => story.max(0.8 * reasoning),
-        Kind::CultureFit | Kind::RoleSpecific => story.max(reasoning),
-        Kind::Technical | Kind::SystemDesign => reasoning.max(0.8 * story),
-    };
+    let shape = structure_score(kind, s, n_words) as f32 / 100.0;
     let generic = (s.generic as f32 * 100.0 / n_words.max(1) as f32 * 0.08).min(0.4);
-    let length = (n_words as f32 / THIN_ANSWER_WORDS as f32).min(1.0);
-    ((shape - generic) * length).clamp(0.0, 1.0)
+    (shape - generic).clamp(0.0, 1.0)
 }
 
 /// The overall score from the dimensions, weighted by the kind of question (stories weigh

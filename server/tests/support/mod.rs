@@ -465,3 +465,22 @@ pub async fn upload(
         .await
         .unwrap()
 }
+
+/// Starts a three-question spoken interview (nurse, behavioural); returns its id.
+pub async fn voice_interview(v: &Viva, jar: &str) -> String {
+    let setup = [
+        ("setup[role]", "nurse"),
+        ("setup[difficulty]", "2"),
+        ("setup[count]", "3"),
+        ("setup[kinds][]", "behavioural"),
+        ("setup[mode]", "voice"),
+    ];
+    interview_id(
+        post(v, "/api/interview/start", jar)
+            .form(&setup)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
