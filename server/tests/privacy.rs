@@ -228,36 +228,20 @@ async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() 
 
     // Playback: whole, a range, nobody else's.
     let url = v.url(&format!("/recordings/{id}/0/answer"));
-    let res = client()
-        .get(&url)
-        .header("cookie", &jar)
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(&url, &jar, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "audio/wav");
     assert_eq!(res.bytes().await.unwrap().to_vec(), wav);
-    let res = client()
-        .get(&url)
-        .header("cookie", &jar)
-        .header("range", "bytes=44-99")
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(&url, &jar, Some("bytes=44-99")).await;
     assert_eq!(res.status(), 206);
     assert_eq!(
         res.headers()["content-range"],
         format!("bytes 44-99/{}", wav.len())
     );
     assert_eq!(res.bytes().await.unwrap().to_vec(), wav[44..100].to_vec());
-    let res = client()
-        .get(&url)
-        .header("cookie", &other)
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(&url, &other, None).await;
     assert_eq!(res.status(), 404);
-    assert_eq!(client().get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(fetch(&url, "", None).await.status(), 401);
 
     // The export: asked for, built by the worker, downloaded by its owner only.
     let res = post(&v, "/api/privacy/request_export", &jar)
@@ -281,12 +265,7 @@ async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() 
     }
     assert_eq!(view["status"], "done", "{view}");
     let url = v.url(&format!("/exports/{}", view["id"].as_str().unwrap()));
-    let res = client()
-        .get(&url)
-        .header("cookie", &jar)
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(&url, &jar, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/zip");
     assert!(res.headers()["content-disposition"]
@@ -300,20 +279,10 @@ async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() 
         zip.windows(wav.len() - 44).any(|w| w == &wav[44..]),
         "the kept recording is in it"
     );
-    let res = client()
-        .get(&url)
-        .header("cookie", &other)
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(&url, &other, None).await;
     assert_eq!(res.status(), 404, "someone else's download");
     v.advance(24 * 3600).await;
-    let res = client()
-        .get(&url)
-        .header("cookie", &jar)
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(&url, &jar, None).await;
     assert_eq!(res.status(), 410, "expired");
 
     // Deleting the account takes the recordings, the export and the setting too.
@@ -580,4 +549,16 @@ fn assert_deleted(res: reqwest::Response) {
         "{}",
         res.status()
     );
+}
+
+/// GET `url` with the session cookies `jar` (none when empty) and, if given, a Range header.
+async fn fetch(url: &str, jar: &str, range: Option<&str>) -> reqwest::Response {
+    let mut req = client().get(url);
+    if !jar.is_empty() {
+        req = req.header("cookie", jar);
+    }
+    if let Some(r) = range {
+        req = req.header("range", r);
+    }
+    req.send().await.unwrap()
 }

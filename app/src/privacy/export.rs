@@ -345,11 +345,7 @@ impl AsyncProgress for JobProgress<'_> {
             .bind(("lease", self.lease_until))
             .await?
             .check()?;
-        let still: Vec<surrealdb::types::RecordId> = r.take(0)?;
-        if still.is_empty() {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        still_there(&mut r)
     }
 }
 
@@ -462,9 +458,15 @@ async fn build_and_store(db: &Db, job: &Claimed, product: &str, now: i64) -> Res
         .bind(("expires", now + EXPORT_TTL_SECS))
         .await?
         .check()?;
-    let still: Vec<surrealdb::types::RecordId> = r.take(0)?;
-    if still.is_empty() {
-        // The account went while the file was stored: so does the file.
+    // The account went while the file was stored: so does the file.
+    still_there(&mut r)
+}
+
+/// The job an UPDATE … RETURN VALUE id touched still exists: else NotFound (its account went
+/// meanwhile, and the export stops).
+fn still_there(r: &mut surrealdb::IndexedResults) -> Result<(), AppError> {
+    let ids: Vec<surrealdb::types::RecordId> = r.take(0)?;
+    if ids.is_empty() {
         return Err(AppError::NotFound);
     }
     Ok(())
