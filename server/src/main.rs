@@ -511,8 +511,8 @@ async fn load_whisper(dir: &std::path::Path) -> Option<Arc<app::voice::whisper::
     }
 }
 
-/// Removes ended rate-limit windows, contact messages past retention and abandoned provider
-/// sign-ins now and then; and, one node at a time, recordings and exports past their time.
+/// Retention: every `SWEEP_EVERY_SECS` this node offers to run the sweep, and one node at a
+/// time (a lease in the database) drops what has run out (`app::privacy::service::sweep`).
 fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
     let node = app::ids::new_id();
     tokio::spawn(async move {
@@ -522,16 +522,7 @@ fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
         loop {
             tick.tick().await;
             if let Err(e) = app::privacy::service::sweep(&db, &node, clock.now()).await {
-                tracing::warn!(error = %e, "recordings and exports sweep");
-            }
-            if let Err(e) = app::ratelimit::sweep(&db, clock.now()).await {
-                tracing::warn!(error = %e, "rate-limit sweep");
-            }
-            if let Err(e) = app::contact::service::sweep(&db, clock.now()).await {
-                tracing::warn!(error = %e, "contact-message retention sweep");
-            }
-            if let Err(e) = app::auth::oidc::sweep(&db, clock.now()).await {
-                tracing::warn!(error = %e, "sign-in sweep");
+                tracing::warn!(error = %e, "retention sweep");
             }
         }
     });

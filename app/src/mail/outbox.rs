@@ -65,6 +65,27 @@ struct DueRow {
     erase_when_sent: Option<bool>,
 }
 
+/// Sent e-mails (their bodies already blanked) are kept this long, for the admin outbox.
+pub const SENT_RETENTION_SECS: i64 = 7 * 24 * 3600;
+/// E-mails that could not be delivered are kept this long, for the operator to look into.
+pub const FAILED_RETENTION_SECS: i64 = 30 * 24 * 3600;
+
+/// The outbox's retention: sent rows after `SENT_RETENTION_SECS`, failed ones after
+/// `FAILED_RETENTION_SECS` (counted from when they were queued).
+pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
+    db.query(
+        "DELETE outbox WHERE (status = $sent AND created_at <= $sent_before)
+             OR (status = $failed AND created_at <= $failed_before);",
+    )
+    .bind(("sent", OutboxStatus::Sent))
+    .bind(("failed", OutboxStatus::Failed))
+    .bind(("sent_before", now - SENT_RETENTION_SECS))
+    .bind(("failed_before", now - FAILED_RETENTION_SECS))
+    .await?
+    .check()?;
+    Ok(())
+}
+
 /// The part of deleting an account that the outbox owns: every message to the address.
 pub const ERASE_USER: &str = "DELETE outbox WHERE to = $email;";
 

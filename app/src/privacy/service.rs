@@ -22,6 +22,8 @@ pub const PARTS: &[&str] = &[
 pub enum DeletedBy {
     Owner,
     Operator,
+    /// The address was never confirmed within `auth::service::UNVERIFIED_RETENTION_SECS`.
+    Retention,
 }
 
 /// A stable name for a deleted account in the audit log: not its id, not its address.
@@ -63,6 +65,7 @@ pub async fn delete_account(
     let who = match by {
         DeletedBy::Owner => "by its owner",
         DeletedBy::Operator => "by an operator",
+        DeletedBy::Retention => "unconfirmed after 7 days",
     };
     crate::db::erasure_pending(db, now).await?;
     crate::auth::service::audit(
@@ -95,14 +98,17 @@ pub async fn delete_by_email(
     delete_account(db, mailer, &user.id, DeletedBy::Operator, now).await
 }
 
-/// How often a node offers to run the data-rights sweep (dropping expired recordings and
-/// exports); one node at a time runs it, under a lease of the same length.
+/// How often a node offers to run the retention sweep; one node at a time runs it, under a
+/// lease of the same length.
 pub const SWEEP_EVERY_SECS: i64 = 600;
 
-/// Drops recordings past their time and expired exports, if this node (`holder`) holds the
-/// sweep's lease. Returns whether it ran.
+/// Retention for everything, if this node (`holder`) holds the sweep's lease: each owner drops
+/// what its named period has run out for — recordings and exports, one-time codes, dead
+/// sessions, old security events, sent and failed e-mails, contact messages, provider sign-ins
+/// left half-way, rate-limit windows — and accounts never confirmed are deleted the way their
+/// owner would delete them. Returns whether it ran.
 pub async fn sweep(db: &Db, holder: &str, now: i64) -> Result<bool, AppError> {
-    if !crate::db::take_lease(db, "data-rights-sweep", holder, now, SWEEP_EVERY_SECS).await? {
+    if !crate::db::take_lease(db, "retention-sweep", holder, now, SWEEP_EVERY_SECS).await? {
         return Ok(false);
     }
     let dropped = crate::voice::service::sweep(db, now).await?;
@@ -110,6 +116,19 @@ pub async fn sweep(db: &Db, holder: &str, now: i64) -> Result<bool, AppError> {
         tracing::info!(segments = dropped, "recordings past their time deleted");
     }
     super::export::sweep(db, now).await?;
+    crate::auth::service::sweep(db, now).await?;
+    crate::mail::outbox::sweep(db, now).await?;
+    crate::contact::service::sweep(db, now).await?;
+    crate::auth::oidc::sweep(db, now).await?;
+    crate::ratelimit::sweep(db, now).await?;
+    let unconfirmed = crate::auth::service::unverified_before(
+        db,
+        now - crate::auth::service::UNVERIFIED_RETENTION_SECS,
+    )
+    .await?;
+    for uid in &unconfirmed {
+        delete_account(db, None, uid, DeletedBy::Retention, now).await?;
+    }
     Ok(true)
 }
 
@@ -131,4 +150,81 @@ pub fn spawn_export_worker(
             let _ = tokio::time::timeout(super::export::POLL, wake.notified()).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn ids(db: &Db, table: &str) -> Vec<String> {
+        let mut r = db
+            .query("SELECT VALUE record::id(id) FROM type::table($t) ORDER BY id")
+            .bind(("t", table.to_string()))
+            .await
+            .unwrap();
+        r.take(0).unwrap()
+    }
+
+    /// Each kind of data is kept for its named period and no longer; the sweep runs on one
+    /// node at a time.
+    #[tokio::test]
+    async fn the_sweep_keeps_each_kind_for_its_named_period() {
+        let (_d, db) = crate::db::temp().await;
+        const DAY: i64 = 86_400;
+        let now = 400 * DAY;
+        let user = |id: &str, verified: bool, created: i64| {
+            format!("CREATE user:{id} SET email = '{id}@example.org', name = '{id}', password_hash = '!', role = 'user',
+                job_role = 'Nurse', experience = 'mid', email_verified = {verified}, disabled = false, terms_version = '1',
+                terms_accepted_at = 0, age_confirmed_at = 0, created_at = {created};")
+        };
+        let session = |id: &str, created: i64, used: i64, revoked: bool| {
+            format!("CREATE session:{id} SET user = user:kept, created_at = {created}, last_used_at = {used}, revoked = {revoked}, user_agent = '';
+                CREATE refresh_token:{id} SET hash = '{id}', session = session:{id}, created_at = {created}, rotated = false;")
+        };
+        let mail = |id: &str, status: &str, created: i64| {
+            format!("CREATE outbox:{id} SET to = 'kept@example.org', subject = 's', text = '', html = '', created_at = {created},
+                status = '{status}', attempts = 1, next_attempt_at = 0;")
+        };
+        let sql = [
+            user("kept", true, 0),
+            user("unconfirmed", false, now - 8 * DAY),
+            user("fresh", false, now - 6 * DAY),
+            format!("CREATE otp:expired SET user = user:kept, purpose = 'sign-in', hash = 'a', created_at = 0, expires_at = {}, attempts = 0, used = false;", now - 1),
+            format!("CREATE otp:used SET user = user:kept, purpose = 'sign-in', hash = 'b', created_at = 0, expires_at = {}, attempts = 0, used = true;", now + 60),
+            format!("CREATE otp:live SET user = user:kept, purpose = 'sign-in', hash = 'c', created_at = 0, expires_at = {}, attempts = 0, used = false;", now + 60),
+            session("idle", now - 9 * DAY, now - 8 * DAY, false),
+            session("ancient", now - 31 * DAY, now - DAY, false),
+            session("out", now - DAY, now - DAY, true),
+            session("live", now - DAY, now - 3600, false),
+            format!("CREATE audit_event:old SET kind = 'sign_in', user = user:kept, detail = '', at = {};", now - 366 * DAY),
+            format!("CREATE audit_event:recent SET kind = 'sign_in', user = user:kept, detail = '', at = {};", now - DAY),
+            mail("sent_old", "sent", now - 8 * DAY),
+            mail("sent_recent", "sent", now - DAY),
+            mail("failed_old", "failed", now - 31 * DAY),
+            mail("failed_recent", "failed", now - 29 * DAY),
+            mail("pending_old", "pending", now - 60 * DAY),
+        ]
+        .concat();
+        db.query(sql).await.unwrap().check().unwrap();
+
+        assert!(sweep(&db, "node-a", now).await.unwrap());
+        assert!(
+            !sweep(&db, "node-b", now + 1).await.unwrap(),
+            "one node at a time"
+        );
+
+        assert_eq!(ids(&db, "user").await, vec!["fresh", "kept"]);
+        assert_eq!(ids(&db, "otp").await, vec!["live"]);
+        assert_eq!(ids(&db, "session").await, vec!["live"]);
+        assert_eq!(ids(&db, "refresh_token").await, vec!["live"]);
+        let audit = ids(&db, "audit_event").await;
+        assert!(
+            audit.contains(&"recent".to_string()) && !audit.contains(&"old".to_string()),
+            "{audit:?}"
+        );
+        assert_eq!(
+            ids(&db, "outbox").await,
+            vec!["failed_recent", "pending_old", "sent_recent"]
+        );
+    }
 }

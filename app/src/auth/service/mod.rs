@@ -161,3 +161,39 @@ pub use crate::address::normalize_email;
 
 #[cfg(test)]
 mod tests;
+
+/// Unconfirmed accounts (the address never confirmed) are deleted this long after sign-up.
+pub const UNVERIFIED_RETENTION_SECS: i64 = 7 * 24 * 3600;
+/// Security events are kept this long.
+pub const AUDIT_RETENTION_SECS: i64 = 365 * 24 * 3600;
+
+/// Accounts' retention: used or expired one-time codes, sessions that can no longer be
+/// refreshed (idle past `REFRESH_IDLE_TTL_SECS`, older than `REFRESH_ABSOLUTE_TTL_SECS`, or
+/// signed out) with their refresh tokens, and security events past `AUDIT_RETENTION_SECS`.
+pub async fn sweep(db: &crate::db::Db, now: i64) -> Result<(), AppError> {
+    use crate::auth::tokens::{REFRESH_ABSOLUTE_TTL_SECS, REFRESH_IDLE_TTL_SECS};
+    db.query(
+        "DELETE otp WHERE expires_at <= $now OR used = true;
+         LET $dead = SELECT VALUE id FROM session WHERE revoked = true OR last_used_at <= $idle OR created_at <= $absolute;
+         DELETE refresh_token WHERE session IN $dead;
+         DELETE session WHERE id IN $dead;
+         DELETE audit_event WHERE at <= $audit;",
+    )
+    .bind(("now", now))
+    .bind(("idle", now - REFRESH_IDLE_TTL_SECS))
+    .bind(("absolute", now - REFRESH_ABSOLUTE_TTL_SECS))
+    .bind(("audit", now - AUDIT_RETENTION_SECS))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Accounts whose address was never confirmed, signed up before `before` (their ids).
+pub async fn unverified_before(db: &crate::db::Db, before: i64) -> Result<Vec<String>, AppError> {
+    let mut r = db
+        .query("SELECT VALUE record::id(id) FROM user WHERE email_verified = false AND created_at <= $before")
+        .bind(("before", before))
+        .await?
+        .check()?;
+    Ok(r.take(0)?)
+}
