@@ -442,54 +442,68 @@ pub struct Rebuilt {
 /// gives up.
 pub const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// (embedded stores) When an erasure is pending, rewrites the store from its live data: export,
-/// import into a fresh folder, swap, and delete the old folder (with every deleted value, old
-/// version and log in it) and the export. Run at start, before anything else opens the store.
-/// A rebuild cut short is finished or undone at the next start. `Ok(None)`: nothing to do.
-pub async fn rebuild_if_erased(url: &str, auth: &DbAuth) -> Result<Option<Rebuilt>, DbError> {
-    let Some(dir) = url
-        .strip_prefix("surrealkv://")
-        .map(std::path::PathBuf::from)
-    else {
-        return Ok(None);
-    };
-    let fail = |what: &str, e: std::io::Error| DbError::Rebuild(format!("{what}: {e}"));
+/// The folders and files of a rebuild next to the embedded store of `url` (none for other
+/// stores): the store, the old store, the new store, the export.
+fn rebuild_paths(url: &str) -> Option<[std::path::PathBuf; 4]> {
+    let dir = std::path::PathBuf::from(url.strip_prefix("surrealkv://")?);
     let with = |suffix: &str| {
         let mut s = dir.clone().into_os_string();
         s.push(suffix);
         std::path::PathBuf::from(s)
     };
-    let (old, fresh, dump) = (with(".old"), with(".rebuild"), with(".erasure.surql"));
-    // A rebuild cut short: the swap was half done (put the old store back) or done (drop the
-    // old one); an unfinished new store or export is dropped.
+    Some([with(".old"), with(".rebuild"), with(".erasure.surql"), dir])
+}
+
+fn rebuild_failed(what: &str, e: std::io::Error) -> DbError {
+    DbError::Rebuild(format!("{what}: {e}"))
+}
+
+/// (embedded stores, before the store is opened) Finishes or undoes a rebuild cut short: a
+/// half-done swap puts the old store back, a done one drops it; an unfinished new store or
+/// export is dropped.
+pub fn recover_rebuild(url: &str) -> Result<(), DbError> {
+    let Some([old, fresh, dump, dir]) = rebuild_paths(url) else {
+        return Ok(());
+    };
     if old.exists() {
         if dir.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| fail("removing the old store", e))?;
+            std::fs::remove_dir_all(&old)
+                .map_err(|e| rebuild_failed("removing the old store", e))?;
         } else {
-            std::fs::rename(&old, &dir).map_err(|e| fail("restoring the store", e))?;
+            std::fs::rename(&old, &dir).map_err(|e| rebuild_failed("restoring the store", e))?;
         }
     }
     if fresh.exists() {
-        std::fs::remove_dir_all(&fresh).map_err(|e| fail("removing an unfinished rebuild", e))?;
+        std::fs::remove_dir_all(&fresh)
+            .map_err(|e| rebuild_failed("removing an unfinished rebuild", e))?;
     }
     if dump.exists() {
-        std::fs::remove_file(&dump).map_err(|e| fail("removing an old export", e))?;
+        std::fs::remove_file(&dump).map_err(|e| rebuild_failed("removing an old export", e))?;
     }
-    if !dir.exists() {
-        return Ok(None);
-    }
-    let started = std::time::Instant::now();
-    let db = connect(url, auth).await?;
+    Ok(())
+}
+
+/// (embedded stores) When an erasure is pending, rewrites the open store `db` from its live
+/// data: export, close, import into a fresh folder, swap, delete the old folder (with every
+/// deleted value, old version and log in it) and the export, and open it again. Run at start,
+/// before anything else holds the store; otherwise `db` comes back as it was.
+pub async fn rebuild_if_erased(
+    db: Db,
+    url: &str,
+    auth: &DbAuth,
+) -> Result<(Db, Option<Rebuilt>), DbError> {
+    let Some([old, fresh, dump, dir]) = rebuild_paths(url) else {
+        return Ok((db, None));
+    };
     let mut r = db
         .query("SELECT VALUE erasure_pending_at FROM ONLY instance:main")
         .await?
         .check()?;
     let pending: Option<i64> = r.take(0).unwrap_or(None);
     if pending.is_none() {
-        drop(db);
-        wait_closed(&dir).await?;
-        return Ok(None);
+        return Ok((db, None));
     }
+    let started = std::time::Instant::now();
     db.export(&dump).await?;
     drop(db);
     wait_closed(&dir).await?;
@@ -504,15 +518,17 @@ pub async fn rebuild_if_erased(url: &str, auth: &DbAuth) -> Result<Option<Rebuil
     wait_closed(&fresh).await?;
 
     let bytes_before = dir_size(&dir);
-    std::fs::rename(&dir, &old).map_err(|e| fail("moving the old store aside", e))?;
-    std::fs::rename(&fresh, &dir).map_err(|e| fail("putting the rebuilt store in place", e))?;
-    std::fs::remove_dir_all(&old).map_err(|e| fail("removing the old store", e))?;
-    std::fs::remove_file(&dump).map_err(|e| fail("removing the export", e))?;
-    Ok(Some(Rebuilt {
+    std::fs::rename(&dir, &old).map_err(|e| rebuild_failed("moving the old store aside", e))?;
+    std::fs::rename(&fresh, &dir)
+        .map_err(|e| rebuild_failed("putting the rebuilt store in place", e))?;
+    std::fs::remove_dir_all(&old).map_err(|e| rebuild_failed("removing the old store", e))?;
+    std::fs::remove_file(&dump).map_err(|e| rebuild_failed("removing the export", e))?;
+    let rebuilt = Rebuilt {
         bytes_before,
         bytes_after: dir_size(&dir),
         secs: started.elapsed().as_secs_f64(),
-    }))
+    };
+    Ok((connect(url, auth).await?, Some(rebuilt)))
 }
 
 /// Waits until the embedded store in `dir` is closed: its last handle went, and the store

@@ -191,9 +191,13 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         user: settings.db_user.clone(),
         pass: settings.db_pass.clone(),
     };
-    // Personal data was deleted since the last start: an embedded store is rewritten from its
-    // live data first, so the deleted values leave its files too.
-    if let Some(r) = app::db::rebuild_if_erased(&settings.db, &auth).await? {
+    // The store is opened once. When personal data was deleted since the last start, an
+    // embedded store is first rewritten from its live data (a rewrite cut short before is
+    // finished or undone), so the deleted values leave its files too.
+    app::db::recover_rebuild(&settings.db)?;
+    let db = app::db::connect(&settings.db, &auth).await?;
+    let (db, rebuilt) = app::db::rebuild_if_erased(db, &settings.db, &auth).await?;
+    if let Some(r) = rebuilt {
         tracing::info!(
             before = r.bytes_before,
             after = r.bytes_after,
@@ -201,7 +205,6 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             "deleted personal data left the disk: the store was rebuilt from its live data"
         );
     }
-    let db = app::db::connect(&settings.db, &auth).await?;
     secrets::tighten_tree(&settings.data_dir).map_err(data_err)?;
     let instance_id = app::db::instance_id(&db).await?;
     // The question bank ships inside the binary; it is (re)loaded when its files changed.

@@ -115,7 +115,8 @@ pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
         (false, true) => DERIVED_TRUST_LEXICAL,
     };
     // Does the answer do what the question asks (a story, reasons, an example)?
-    let answering = answering_share(req.kind, &signals, n_words);
+    let structure = structure_score(req.kind, &signals, n_words);
+    let answering = answering_share(structure, &signals, n_words);
     // An answer made of the question's own words restates it rather than answering it.
     let echo = echo_share(answer, &req.question);
     let echo_excess = ((echo - ECHO_FREE) / (ECHO_FULL - ECHO_FREE)).clamp(0.0, 1.0);
@@ -140,7 +141,6 @@ pub fn evaluate_with(req: &EvalRequest, sim: &dyn Similarity) -> Evaluation {
         .map(|(k, _)| k.clone())
         .collect();
 
-    let structure = structure_score(req.kind, &signals, n_words);
     let specificity = specificity_score(&signals, n_words);
     let clarity = clarity_score(answer, &signals, n_words);
     let delivery = req.delivery.as_ref().map(delivery_score);
@@ -240,8 +240,8 @@ fn is_echo(kind: Kind, echo: f32) -> bool {
 /// How much an answer does what its kind of question asks, 0–1: the shape its structure score
 /// reads (a story with actions and a result, or reasons with an example and trade-offs), less
 /// what general claims take away. Read from its wording only.
-fn answering_share(kind: Kind, s: &Signals, n_words: usize) -> f32 {
-    let shape = structure_score(kind, s, n_words) as f32 / 100.0;
+fn answering_share(structure: u8, s: &Signals, n_words: usize) -> f32 {
+    let shape = structure as f32 / 100.0;
     let generic = (s.generic as f32 * 100.0 / n_words.max(1) as f32 * 0.08).min(0.4);
     (shape - generic).clamp(0.0, 1.0)
 }

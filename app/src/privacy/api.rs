@@ -5,25 +5,39 @@ use leptos::prelude::*;
 
 use crate::AppError;
 
+/// (ssr) What the data-rights server functions read: the signed-in caller (or 401), the
+/// database and the time.
+#[cfg(feature = "ssr")]
+struct Ctx {
+    uid: String,
+    db: crate::db::Db,
+    now: i64,
+}
+
+#[cfg(feature = "ssr")]
+impl Ctx {
+    fn get() -> Result<Ctx, AppError> {
+        use crate::request::expect;
+        let caller = crate::auth::require_caller()?;
+        let clock: crate::clock::Clock = expect()?;
+        Ok(Ctx {
+            uid: caller.user_id,
+            db: expect()?,
+            now: clock.now(),
+        })
+    }
+}
+
 /// Signed in. E-mails a code that confirms deleting the account.
 #[server(endpoint = "privacy/start_deletion")]
 pub async fn start_account_deletion() -> Result<(), AppError> {
     use crate::auth::{otp::OtpPurpose, service};
     use crate::request::expect;
-    let caller = crate::auth::require_caller()?;
-    let db: crate::db::Db = expect()?;
-    let clock: crate::clock::Clock = expect()?;
+    let Ctx { uid, db, now } = Ctx::get()?;
     let auth: crate::auth::AuthState = expect()?;
     let mailer: crate::mail::Mailer = expect()?;
-    let now = clock.now();
-    crate::ratelimit::hit(
-        &db,
-        &crate::ratelimit::CODE_SEND_PER_ACCOUNT,
-        &caller.user_id,
-        now,
-    )
-    .await?;
-    let user = service::user_by_id(&db, &caller.user_id)
+    crate::ratelimit::hit(&db, &crate::ratelimit::CODE_SEND_PER_ACCOUNT, &uid, now).await?;
+    let user = service::user_by_id(&db, &uid)
         .await?
         .ok_or(AppError::Unauthorized)?;
     service::issue_code(
@@ -46,12 +60,9 @@ pub async fn start_account_deletion() -> Result<(), AppError> {
 pub async fn delete_my_account(code: String, password: Option<String>) -> Result<(), AppError> {
     use crate::auth::{otp::OtpPurpose, service};
     use crate::request::expect;
-    let caller = crate::auth::require_caller()?;
-    let db: crate::db::Db = expect()?;
-    let clock: crate::clock::Clock = expect()?;
+    let Ctx { uid, db, now } = Ctx::get()?;
     let auth: crate::auth::AuthState = expect()?;
     let mailer: crate::mail::Mailer = expect()?;
-    let now = clock.now();
     crate::ratelimit::hit(
         &db,
         &crate::ratelimit::CODE_CHECK_PER_IP,
@@ -59,7 +70,7 @@ pub async fn delete_my_account(code: String, password: Option<String>) -> Result
         now,
     )
     .await?;
-    let user = service::user_by_id(&db, &caller.user_id)
+    let user = service::user_by_id(&db, &uid)
         .await?
         .ok_or(AppError::Unauthorized)?;
     let has_password = user.password_hash != "!";
@@ -105,26 +116,17 @@ pub async fn delete_my_account(code: String, password: Option<String>) -> Result
 /// Signed in. The caller's latest data export, if any.
 #[server(endpoint = "privacy/export_status")]
 pub async fn export_status() -> Result<Option<super::model::ExportView>, AppError> {
-    use crate::request::expect;
-    let caller = crate::auth::require_caller()?;
-    let db: crate::db::Db = expect()?;
-    let clock: crate::clock::Clock = expect()?;
-    Ok(super::export::latest(&db, &caller.user_id)
-        .await?
-        .map(|j| j.view(clock.now())))
+    let Ctx { uid, db, now } = Ctx::get()?;
+    Ok(super::export::latest(&db, &uid).await?.map(|j| j.view(now)))
 }
 
 /// Signed in. Starts gathering everything the caller has into a ZIP (one at a time).
 #[server(endpoint = "privacy/request_export")]
 pub async fn request_export() -> Result<super::model::ExportView, AppError> {
-    use crate::request::expect;
-    let caller = crate::auth::require_caller()?;
-    let db: crate::db::Db = expect()?;
-    let clock: crate::clock::Clock = expect()?;
-    let exports: super::export::Exports = expect()?;
-    let now = clock.now();
-    crate::ratelimit::hit(&db, &EXPORTS, &caller.user_id, now).await?;
-    let job = super::export::request(&db, &caller.user_id, now).await?;
+    let Ctx { uid, db, now } = Ctx::get()?;
+    let exports: super::export::Exports = crate::request::expect()?;
+    crate::ratelimit::hit(&db, &EXPORTS, &uid, now).await?;
+    let job = super::export::request(&db, &uid, now).await?;
     exports.wake.notify_one();
     Ok(job.view(now))
 }
