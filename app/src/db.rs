@@ -461,24 +461,25 @@ fn rebuild_failed(what: &str, e: std::io::Error) -> DbError {
 /// (embedded stores, before the store is opened) Finishes or undoes a rebuild cut short: a
 /// half-done swap puts the old store back, a done one drops it; an unfinished new store or
 /// export is dropped.
-pub fn recover_rebuild(url: &str) -> Result<(), DbError> {
+pub fn recover_rebuild(url: &str) -> std::io::Result<()> {
     let Some([old, fresh, dump, dir]) = rebuild_paths(url) else {
         return Ok(());
     };
+    let doing = |what: &'static str| {
+        move |e: std::io::Error| std::io::Error::new(e.kind(), format!("{what}: {e}"))
+    };
     if old.exists() {
         if dir.exists() {
-            std::fs::remove_dir_all(&old)
-                .map_err(|e| rebuild_failed("removing the old store", e))?;
+            std::fs::remove_dir_all(&old).map_err(doing("removing the old store"))?;
         } else {
-            std::fs::rename(&old, &dir).map_err(|e| rebuild_failed("restoring the store", e))?;
+            std::fs::rename(&old, &dir).map_err(doing("restoring the store"))?;
         }
     }
     if fresh.exists() {
-        std::fs::remove_dir_all(&fresh)
-            .map_err(|e| rebuild_failed("removing an unfinished rebuild", e))?;
+        std::fs::remove_dir_all(&fresh).map_err(doing("removing an unfinished rebuild"))?;
     }
     if dump.exists() {
-        std::fs::remove_file(&dump).map_err(|e| rebuild_failed("removing an old export", e))?;
+        std::fs::remove_file(&dump).map_err(doing("removing an old export"))?;
     }
     Ok(())
 }

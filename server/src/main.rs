@@ -194,7 +194,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     // The store is opened once. When personal data was deleted since the last start, an
     // embedded store is first rewritten from its live data (a rewrite cut short before is
     // finished or undone), so the deleted values leave its files too.
-    app::db::recover_rebuild(&settings.db)?;
+    app::db::recover_rebuild(&settings.db).map_err(|e| app::db::DbError::Rebuild(e.to_string()))?;
     let db = app::db::connect(&settings.db, &auth).await?;
     let (db, rebuilt) = app::db::rebuild_if_erased(db, &settings.db, &auth).await?;
     if let Some(r) = rebuilt {
