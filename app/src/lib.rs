@@ -10,6 +10,7 @@ pub mod slug;
 pub mod feedback;
 pub mod ids;
 pub mod interview;
+pub mod policy;
 pub mod privacy;
 pub mod secret;
 pub mod shell;

@@ -96,6 +96,9 @@ pub enum AdminAction {
     /// Write everything an account holds into a ZIP file (as its owner can download on
     /// /account/data), to answer a request made by mail.
     ExportUser { email: String, file: PathBuf },
+    /// E-mail every confirmed account that the privacy notice or terms changed (queued in the
+    /// outbox, sent at most 60 a minute). Signed-in people are asked to accept on their own.
+    AnnouncePolicyChange,
 }
 
 /// Every setting, declared once: as a flag (clap, with its `VIVA_*` variable) and as a key of
@@ -169,6 +172,24 @@ pub struct ServeArgs {
     /// The product name shown in e-mails [default: Viva].
     #[arg(long, env = "VIVA_PRODUCT_NAME", value_name = "NAME")]
     pub product_name: Option<String>,
+    /// Who runs this site, named on the privacy notice and the terms as the one responsible for
+    /// the data (the controller). Set it on any public site.
+    #[arg(long, env = "VIVA_OPERATOR_NAME", value_name = "NAME")]
+    pub operator_name: Option<String>,
+    /// Where people reach the operator; new support messages are also e-mailed here.
+    #[arg(long, env = "VIVA_OPERATOR_EMAIL", value_name = "ADDRESS")]
+    pub operator_email: Option<String>,
+    /// The operator's postal address, shown on the privacy notice.
+    #[arg(long, env = "VIVA_OPERATOR_POSTAL_ADDRESS", value_name = "ADDRESS")]
+    pub operator_postal_address: Option<String>,
+    /// The data-protection authority people may complain to, e.g. "the Information
+    /// Commissioner's Office (ico.org.uk)" [default: the one where they live or work].
+    #[arg(long, env = "VIVA_OPERATOR_REGULATOR", value_name = "TEXT")]
+    pub operator_regulator: Option<String>,
+    /// A Markdown file of the operator's own terms, shown on /terms after Viva's. Changing it
+    /// makes a new version that signed-in people are asked to accept.
+    #[arg(long, env = "VIVA_TERMS_FILE", value_name = "FILE")]
+    pub terms_file: Option<PathBuf>,
     /// Reverse proxies in front of Viva, as addresses or blocks (127.0.0.1, 10.0.0.0/8, ::1),
     /// comma-separated or repeated. Only for requests from these peers is the client address
     /// (for rate limits) read from X-Forwarded-For; the proxy must set that header.
@@ -181,7 +202,7 @@ pub struct ServeArgs {
     pub trusted_proxy: Vec<String>,
     /// Development only: print every e-mail, one-time codes included, to the log. Anyone who
     /// reads the log can then use others' codes; never use it on a site other people use.
-    #[arg(long, env = "VIVA_PRINT_MAIL")]
+    #[arg(long, env = "VIVA_PRINT_MAIL", alias = "log-mail")]
     pub print_mail: bool,
     /// Bearer token for /metrics and the details of /readyz [default: generated on first
     /// start into DATA_DIR/metrics-token].
@@ -362,6 +383,10 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
     pub product_name: String,
+    /// Who runs the site (`--operator-*`).
+    pub operator: app::policy::Operator,
+    /// The operator's own terms (`--terms-file`), read at start.
+    pub extra_terms: Option<String>,
     /// Peers whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<crate::net::Cidr>,
     pub print_mail: bool,
@@ -556,7 +581,32 @@ impl Settings {
         let whisper_model = args
             .whisper_model
             .unwrap_or_else(|| models_dir.join("whisper"));
+        let given = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let operator = app::policy::Operator {
+            name: given(args.operator_name),
+            email: match given(args.operator_email) {
+                Some(e) if !app::address::looks_like_email(&e) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "--operator-email {e:?} is not an e-mail address, like privacy@example.org"
+                    )))
+                }
+                e => e,
+            },
+            postal_address: given(args.operator_postal_address),
+            regulator: given(args.operator_regulator),
+        };
+        let extra_terms = match &args.terms_file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|source| {
+                ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
         Ok(Settings {
+            operator,
+            extra_terms,
             models_dir,
             whisper_model,
             addr,

@@ -59,6 +59,9 @@ pub struct Contexts {
     pub evaluator: Arc<app::feedback::evaluator::Evaluator>,
     pub voice: app::voice::VoiceState,
     pub exports: app::privacy::export::Exports,
+    /// What the settings say the site does, and the notice and terms written from it.
+    pub installation: Arc<app::policy::Installation>,
+    pub published: Arc<app::policy::Published>,
 }
 
 impl Contexts {
@@ -78,6 +81,8 @@ impl Contexts {
         provide_context(self.evaluator.clone());
         provide_context(self.voice.clone());
         provide_context(self.exports.clone());
+        provide_context(self.installation.clone());
+        provide_context(self.published.clone());
     }
 
     pub fn cookie_mode(&self) -> app::auth::tokens::CookieMode {

@@ -264,7 +264,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     let transcriber = Arc::new(match &settings.hosted_stt {
         Some(h) => {
             tracing::info!(engine = %h.name(), host = %h.host(), "spoken answers are transcribed by a hosted engine: speech segments are sent to {}", h.host());
-            app::voice::transcribe::Transcriber::Hosted(h.clone())
+            app::voice::transcribe::Transcriber::Hosted(
+                h.clone(),
+                load_whisper(&settings.whisper_model).await,
+            )
         }
         None => match load_whisper(&settings.whisper_model).await {
             Some(w) => app::voice::transcribe::Transcriber::Local(w),
@@ -280,6 +283,28 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         transcriber.clone(),
         desk.clone(),
         clock.clone(),
+    );
+
+    let installation = Arc::new(installation(
+        &settings,
+        &public_url,
+        insecure_cookies,
+        &transcriber,
+    ));
+    if installation.operator.name.is_none() || installation.operator.email.is_none() {
+        let host = host_of(&public_url);
+        let local = host == "localhost" || host.starts_with("127.") || host == "[::1]";
+        if !local {
+            tracing::warn!("--operator-name and --operator-email are not set: the privacy notice and the terms of {public_url} cannot say who runs the site and how to reach them. Set both on any site other people use");
+        }
+    }
+    let published = Arc::new(
+        app::privacy::notice::publish(&db, &installation, clock.now()).await?,
+    );
+    tracing::info!(
+        privacy = %published.privacy.version,
+        terms = %published.terms.version,
+        "privacy notice and terms published"
     );
 
     let site = assets::Site::choose(settings.site_root.clone());
@@ -317,6 +342,8 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
                 retention_days: settings.retention_days,
             },
             exports: exports.clone(),
+            installation,
+            published,
         },
         trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
         origins: Arc::new(allowed_origins(
@@ -604,6 +631,27 @@ async fn admin_command(
                 "The account of {email} and everything in it were deleted."
             ))
         }
+        config::AdminAction::AnnouncePolicyChange => {
+            let public_url = settings.public_url_for(settings.addr);
+            let mailer = app::mail::Mailer::new(
+                &settings.product_name,
+                &settings.mail_from_for(&public_url),
+                settings.smtp_url.as_deref(),
+            )?;
+            let n = app::admin::announce_policy_change(
+                &db,
+                &mailer,
+                &settings.product_name,
+                &public_url,
+                now,
+            )
+            .await?;
+            Ok(format!(
+                "{n} e-mail(s) queued; the server sends them at most {} a minute{}.",
+                app::admin::ANNOUNCE_PER_MINUTE,
+                if settings.smtp_url.is_some() { "" } else { " once an SMTP server is set up (--smtp-url); until then they wait in the outbox" }
+            ))
+        }
         config::AdminAction::ExportUser { email, file } => {
             let size = app::privacy::export::export_to_file(
                 &db,
@@ -637,4 +685,58 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// What the settings say this installation does: the privacy notice, the terms, the footer
+/// and the landing page are written from it.
+fn installation(
+    settings: &config::Settings,
+    public_url: &str,
+    insecure_cookies: bool,
+    transcriber: &app::voice::transcribe::Transcriber,
+) -> app::policy::Installation {
+    use app::policy::Service;
+    use app::voice::transcribe::Transcriber;
+    app::policy::Installation {
+        product_name: settings.product_name.clone(),
+        public_url: public_url.to_string(),
+        operator: settings.operator.clone(),
+        smtp_host: settings.smtp_url.as_deref().map(host_of),
+        evaluator: settings.hosted_engine.as_ref().map(|h| Service {
+            name: h.name(),
+            host: h.host(),
+        }),
+        transcriber: settings.hosted_stt.as_ref().map(|h| Service {
+            name: format!("{} (transcription)", h.name()),
+            host: h.host(),
+        }),
+        local_transcriber: matches!(
+            transcriber,
+            Transcriber::Local(_) | Transcriber::Hosted(_, Some(_))
+        ),
+        sign_in: settings
+            .oidc
+            .iter()
+            .map(|p| Service {
+                name: p.label.clone(),
+                host: host_of(&p.issuer),
+            })
+            .collect(),
+        recording_retention_days: settings.retention_days,
+        insecure_cookies,
+        log_mail: settings.print_mail,
+        extra_terms: settings.extra_terms.clone(),
+    }
+}
+
+/// The host of a URL (`smtp://user:pass@mail.example.org:587` -> `mail.example.org`), without
+/// its user, password or port.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.starts_with('[') {
+        return host_port.split_inclusive(']').next().unwrap_or(host_port).to_string();
+    }
+    host_port.split(':').next().unwrap_or(host_port).to_string()
 }

@@ -97,3 +97,59 @@ pub async fn admin_outbox() -> Result<Vec<OutboxItem>, AppError> {
     crate::auth::require_admin()?;
     crate::mail::outbox::list(&ctx.db, 100).await
 }
+
+pub use crate::contact::{Ticket, TicketStatus};
+
+/// Admin. Support conversations, those waiting longest first; `status` empty for all.
+#[server(endpoint = "admin/support")]
+pub async fn admin_tickets(status: String) -> Result<Vec<Ticket>, AppError> {
+    let ctx = Ctx::get()?;
+    crate::auth::require_admin()?;
+    let status = match status.as_str() {
+        "" | "all" => None,
+        s => Some(s.parse::<TicketStatus>().map_err(|e| {
+            AppError::BadRequest(format!("{e}: choose open, answered, closed or all."))
+        })?),
+    };
+    crate::contact::service::list(&ctx.db, status).await
+}
+
+/// Admin. Answers a conversation: the reply is kept in the thread and e-mailed to the person.
+#[server(endpoint = "admin/support_reply")]
+pub async fn admin_reply(id: String, body: String) -> Result<(), AppError> {
+    let ctx = Ctx::get()?;
+    let me = crate::auth::require_admin()?;
+    let body = crate::contact::validate_reply(&body)?;
+    let now = ctx.clock.now();
+    let ticket = crate::contact::service::get(&ctx.db, &id, None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let author = crate::auth::service::user_by_id(&ctx.db, &me.user_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Support".into());
+    crate::contact::service::reply(&ctx.db, &ticket.id, &author, &body, true, now).await?;
+    let inst: std::sync::Arc<crate::policy::Installation> = crate::request::expect()?;
+    let mailer: crate::mail::Mailer = crate::request::expect()?;
+    let link = if ticket.from_account {
+        format!("{}/contact", inst.public_url)
+    } else {
+        format!("{}/contact (sign in to see it)", inst.public_url)
+    };
+    let msg = crate::mail::Message::support_reply(&inst.product_name, &ticket.name, &body, &link);
+    mailer.enqueue(&ctx.db, &ticket.email, &msg, now).await
+}
+
+/// Admin. Closes or reopens a conversation.
+#[server(endpoint = "admin/support_status")]
+pub async fn admin_ticket_status(id: String, status: String) -> Result<(), AppError> {
+    let ctx = Ctx::get()?;
+    crate::auth::require_admin()?;
+    let status: TicketStatus = status
+        .parse()
+        .map_err(|e| AppError::BadRequest(format!("{e}: choose open, answered or closed.")))?;
+    let ticket = crate::contact::service::get(&ctx.db, &id, None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::contact::service::set_status(&ctx.db, &ticket.id, status, ctx.clock.now()).await
+}

@@ -1,4 +1,4 @@
-//! Admin pages: people (search, role, disable, delete), the audit log, the outbox.
+//! Admin pages: people (search, role, disable, delete), the audit log, the outbox, support.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,6 +14,7 @@ fn AdminNav() -> impl IntoView {
             <A href="/admin" exact=true>"People"</A>
             <A href="/admin/audit">"Audit log"</A>
             <A href="/admin/outbox">"Outbox"</A>
+            <A href="/admin/support">"Support"</A>
         </nav>
     }
 }
@@ -184,6 +185,73 @@ pub fn AdminOutboxPage() -> impl IntoView {
                                 }}
                             </details>
                         </li>
+                    }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// The support desk: conversations by state, each with its thread, a reply form (the reply is
+/// e-mailed) and close / reopen.
+#[component]
+pub fn AdminSupportPage() -> impl IntoView {
+    let query = use_query_map();
+    let status = move || query.read().get("status").unwrap_or_else(|| "open".into());
+    let reply = ServerAction::<AdminReply>::new();
+    let set = ServerAction::<AdminTicketStatus>::new();
+    let tickets = Resource::new(
+        move || (status(), reply.version().get(), set.version().get()),
+        |(s, _, _)| admin_tickets(s),
+    );
+    let filters = [("open", "Open"), ("answered", "Answered"), ("closed", "Closed"), ("all", "All")];
+    view! {
+        <Title text="Support"/>
+        <h1>"Support"</h1>
+        <AdminNav/>
+        <nav aria-label="Conversations by state" class="sub-nav">
+            {filters.into_iter().map(|(s, label)| view! {
+                <a href=format!("/admin/support?status={s}") aria-current=move || (status() == s).then_some("page")>{label}</a>
+            }).collect_view()}
+        </nav>
+        <ActionStatus value=reply.value() ok="Reply sent: it is in the thread and on its way by e-mail."/>
+        <ActionStatus value=set.value() ok="Updated."/>
+        <Suspense fallback=|| view! { <p>"Loading conversations…"</p> }>
+            {move || tickets.get().map(|r| match r {
+                Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p>"No conversations here."</p> }.into_any(),
+                Ok(list) => view! {
+                    <ul class="tickets">
+                    {list.into_iter().map(|t| {
+                        let field = format!("reply-{}", t.id);
+                        let next = if t.status == TicketStatus::Closed { ("open", "Reopen") } else { ("closed", "Close") };
+                        let close_label = format!("{} the conversation with {}", next.1, t.name);
+                        let (reply_id, status_id) = (t.id.clone(), t.id.clone());
+                        view! {
+                            <li class="card ticket">
+                                <details>
+                                    <summary>
+                                        <strong>{t.name.clone()}</strong>" <"{t.email.clone()}">"
+                                        <span class=format!("badge {}", t.status)>{t.status.label()}</span>
+                                        <span class="muted">{format!(" {}{}", format_utc(t.received_at), if t.from_account { " · account" } else { "" })}</span>
+                                    </summary>
+                                    <p class="ticket-body">{t.message.clone()}</p>
+                                    <crate::contact::TicketReplies replies=t.replies.clone()/>
+                                    <ActionForm action=reply attr:class="form">
+                                        <input type="hidden" name="id" value=reply_id/>
+                                        <label for=field.clone()>{format!("Reply to {}", t.name)}</label>
+                                        <textarea id=field name="body" rows="4" required maxlength=crate::contact::MAX_MESSAGE_CHARS></textarea>
+                                        <button type="submit" class="button">"Send reply"</button>
+                                    </ActionForm>
+                                    <ActionForm action=set attr:class="inline">
+                                        <input type="hidden" name="id" value=status_id/>
+                                        <input type="hidden" name="status" value=next.0/>
+                                        <button type="submit" class="button secondary small" aria-label=close_label>{next.1}</button>
+                                    </ActionForm>
+                                </details>
+                            </li>
+                        }
                     }).collect_view()}
                     </ul>
                 }.into_any(),

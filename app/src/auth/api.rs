@@ -78,6 +78,8 @@ pub struct MyAccount {
     pub email_verified: bool,
     /// True on a fresh install until someone is admin: the dashboard offers the role.
     pub admin_offer: bool,
+    /// The privacy notice or terms changed since this person accepted them.
+    pub policies_pending: bool,
 }
 
 /// What sign-up asked, as the account page shows it for correcting.
@@ -395,6 +397,9 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
             let mut me = super::service::me(&ctx.db, &c.user_id).await?;
             if let Some(m) = me.as_mut() {
                 m.admin_offer = m.email_verified && !super::people::has_admin(&ctx.db).await?;
+                m.policies_pending = !crate::policy::service::pending(&ctx.db, &c.user_id)
+                    .await?
+                    .is_empty();
             }
             Ok(me)
         }

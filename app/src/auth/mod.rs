@@ -10,6 +10,7 @@
 #[cfg(feature = "ssr")]
 pub mod account;
 mod api;
+mod consent;
 #[cfg(feature = "ssr")]
 pub mod oidc;
 #[cfg(feature = "ssr")]
@@ -27,6 +28,10 @@ pub mod session;
 pub mod tokens;
 
 pub use api::*;
+pub use consent::{
+    accept_policies, my_consents, pending_policies, set_hosted_ai, ConsentOverview, ConsentsCard, HostedAiQuestion,
+    PolicyGate,
+};
 pub use pages::{AccountPage, DashboardPage, ResetPage, SignInPage, SignUpPage, VerifyPage};
 
 crate::slug_enum! {
@@ -77,6 +82,24 @@ pub struct AuthState {
 pub fn cookie_mode(site: &crate::request::Site) -> tokens::CookieMode {
     tokens::CookieMode {
         secure: !site.insecure_cookies,
+    }
+}
+
+/// The names of every cookie Viva sets, secure or not (the privacy notice lists them).
+#[cfg(feature = "ssr")]
+pub struct CookieNames {
+    pub access: &'static str,
+    pub refresh: &'static str,
+    pub oidc_state: &'static str,
+}
+
+#[cfg(feature = "ssr")]
+pub fn cookie_names(secure: bool) -> CookieNames {
+    let mode = tokens::CookieMode { secure };
+    CookieNames {
+        access: mode.access_name(),
+        refresh: mode.refresh_name(),
+        oidc_state: oidc::state_cookie_name(mode),
     }
 }
 

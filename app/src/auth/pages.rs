@@ -1,7 +1,7 @@
 //! The account pages. Forms are `ActionForm`s, so they work before hydration too.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::api::*;
@@ -13,6 +13,7 @@ pub fn SignUpPage() -> impl IntoView {
     let pending = action.pending();
     view! {
         <Title text="Create your account"/>
+        <Meta name="description" content="Create a Viva account to practise interviews by voice or text and get scored feedback."/>
         <section class="auth-card card" aria-labelledby="signup-title">
             <h1 id="signup-title">"Create your account"</h1>
             <p class="muted">"Practise for the job you want. We e-mail you a code to confirm your address."</p>
@@ -34,7 +35,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <input id="su-ref" name="form[referral_code]" maxlength="32"/>
                 <label class="check"><input type="checkbox" name="form[age_confirmed]" required/>" I am 16 or older"</label>
                 <label class="check"><input type="checkbox" name="form[accept_terms]" required/>
-                    " I agree to the terms and the "<a href="/privacy">"privacy policy"</a>
+                    " I agree to the "<a href="/terms">"terms of use"</a>" and the "<a href="/privacy">"privacy notice"</a>
                 </label>
                 <button type="submit" class="button" disabled=move || pending.get()>
                     {move || if pending.get() { "Creating your account…" } else { "Create account" }}
@@ -83,6 +84,7 @@ pub fn SignInPage() -> impl IntoView {
     let pending = action.pending();
     view! {
         <Title text="Sign in"/>
+        <Meta name="description" content="Sign in to Viva to continue your interview practice."/>
         <section class="auth-card card" aria-labelledby="signin-title">
             <h1 id="signin-title">"Sign in"</h1>
             <Show when=verified>
@@ -167,7 +169,7 @@ fn ProviderButtons() -> impl IntoView {
                         {l.into_iter().map(|p| view! {
                             <a class="button secondary" rel="external" href=format!("/auth/oidc/{}/start?next={next}", p.id)>{format!("Continue with {}", p.label)}</a>
                         }).collect_view()}
-                        <p class="hint">"A new account made this way confirms that you are 16 or older and agree to the terms and the privacy policy."</p>
+                        <p class="hint">"A new account made this way confirms that you are 16 or older and agree to the "<a href="/terms">"terms of use"</a>" and the "<a href="/privacy">"privacy notice"</a>"."</p>
                     </div>
                 }
             })}
@@ -313,6 +315,7 @@ pub fn AccountPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Suspense>
+        <super::ConsentsCard/>
         <section class="card" aria-labelledby="pw-title">
             <h2 id="pw-title">"Change your password"</h2>
             <ActionForm action=start_pw attr:class="form">

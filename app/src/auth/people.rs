@@ -36,6 +36,15 @@ pub async fn list_users(db: &Db, search: &str) -> Result<Vec<UserSummary>, AppEr
     Ok(r.take(0)?)
 }
 
+/// (address, name) of every confirmed, enabled account: who an announcement goes to.
+pub async fn mailing_list(db: &Db) -> Result<Vec<(String, String)>, AppError> {
+    let mut r = db
+        .query("SELECT VALUE [email, name] FROM user WHERE email_verified = true AND disabled = false ORDER BY created_at")
+        .await?
+        .check()?;
+    Ok(r.take(0)?)
+}
+
 async fn admin_count(db: &Db) -> Result<i64, AppError> {
     let mut r = db
         .query("RETURN count(SELECT id FROM user WHERE role = $admin AND disabled = false)")

@@ -55,6 +55,21 @@ pub fn validate(input: ContactInput) -> Result<ContactInput, AppError> {
     })
 }
 
+/// Checks a reply in a support conversation (from the person or the operator).
+pub fn validate_reply(body: &str) -> Result<String, AppError> {
+    let body = body.trim();
+    let len = body.chars().count();
+    if len == 0 {
+        return Err(AppError::BadRequest("Write a reply before sending it.".into()));
+    }
+    if len > MAX_MESSAGE_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "Your reply is {len} characters; the limit is {MAX_MESSAGE_CHARS}."
+        )));
+    }
+    Ok(body.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,8 +33,10 @@ impl Evaluator {
         }
     }
 
-    pub async fn evaluate(&self, req: &EvalRequest) -> Evaluation {
-        let Some(h) = &self.hosted else {
+    /// Evaluates an answer: by the hosted engine when there is one and its writer allowed it
+    /// (`allow_hosted`), else here.
+    pub async fn evaluate(&self, req: &EvalRequest, allow_hosted: bool) -> Evaluation {
+        let Some(h) = self.hosted.as_ref().filter(|_| allow_hosted) else {
             return self.embedded(req).await;
         };
         match evaluate_hosted(h, req).await {

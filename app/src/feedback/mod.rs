@@ -135,3 +135,15 @@ pub struct EvalRequest {
     pub answer: String,
     pub delivery: Option<DeliveryStats>,
 }
+
+/// Said wherever scores are shown: they are automatic, may be wrong, and decide nothing.
+#[leptos::component]
+pub fn AiNotice() -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    view! {
+        <p class="ai-notice" role="note">
+            "Scores and feedback are produced automatically by software. They can be wrong, no person checked them, and they are practice material only — not a hiring decision. "
+            <a href="/privacy#ai">"How feedback is made"</a>
+        </p>
+    }
+}

@@ -133,7 +133,19 @@ impl Mailer {
         msg: &Message,
         now: i64,
     ) -> Result<(), AppError> {
-        self.store(db, to, msg, false, now).await
+        self.store(db, to, msg, false, now, now).await
+    }
+
+    /// Like [`Mailer::enqueue`], first sent at `due` (announcements are spread over time).
+    pub async fn enqueue_at(
+        &self,
+        db: &Db,
+        to: &str,
+        msg: &Message,
+        now: i64,
+        due: i64,
+    ) -> Result<(), AppError> {
+        self.store(db, to, msg, false, now, due).await
     }
 
     /// A message whose row is deleted once it is sent (the last word to an account that no
@@ -149,7 +161,7 @@ impl Mailer {
             tracing::info!("no SMTP server is set up: the confirmation e-mail is not kept");
             return Ok(());
         }
-        self.store(db, to, msg, true, now).await
+        self.store(db, to, msg, true, now, now).await
     }
 
     async fn store(
@@ -159,6 +171,7 @@ impl Mailer {
         msg: &Message,
         erase_when_sent: bool,
         now: i64,
+        due: i64,
     ) -> Result<(), AppError> {
         let status = if self.delivers() {
             OutboxStatus::Pending
@@ -168,7 +181,7 @@ impl Mailer {
         let mut r = db
             .query(
                 "CREATE outbox SET to = $to, subject = $subject, text = $text, html = $html, created_at = $now,
-                    status = $status, attempts = 0, next_attempt_at = $now, lease_until = NONE, last_error = NONE,
+                    status = $status, attempts = 0, next_attempt_at = $due, lease_until = NONE, last_error = NONE,
                     erase_when_sent = $erase
                  RETURN VALUE record::id(id)",
             )
@@ -179,6 +192,7 @@ impl Mailer {
         .bind(("now", now))
             .bind(("status", status))
             .bind(("erase", erase_when_sent))
+            .bind(("due", due))
             .await?
             .check()?;
         let ids: Vec<String> = r.take(0)?;

@@ -85,6 +85,47 @@ impl Message {
     }
 
     /// Sent to the OLD address when the account's address changes.
+    /// The operator's reply to a support message (`link`: where the conversation is listed).
+    pub fn support_reply(product: &str, name: &str, reply: &str, link: &str) -> Message {
+        Message::new(
+            product,
+            format!("A reply to your message to {product}"),
+            &[
+                hello(Some(name)),
+                "You have a reply to the message you sent us:".into(),
+                reply.to_string(),
+                format!("The whole conversation: {link}"),
+            ],
+        )
+    }
+
+    /// Tells the operator a support message arrived (`link`: the admin's support desk).
+    pub fn support_new(product: &str, from: &str, message: &str, link: &str) -> Message {
+        Message::new(
+            product,
+            format!("New support message on {product}"),
+            &[
+                format!("{from} wrote:"),
+                message.to_string(),
+                format!("Answer it at {link}"),
+            ],
+        )
+    }
+
+    /// Announces a new version of the privacy notice or the terms (`what`: "the privacy
+    /// notice and the terms of use"; `links`: where to read them).
+    pub fn policy_changed(product: &str, name: &str, what: &str, links: &str) -> Message {
+        Message::new(
+            product,
+            format!("We have updated {what} of {product}"),
+            &[
+                hello(Some(name)),
+                format!("We have updated {what}. You can read them here: {links}"),
+                "The next time you sign in, you will see what changed and be asked to accept it. You can also download your data or delete your account at any time from your account page.".into(),
+            ],
+        )
+    }
+
     /// The last e-mail to a deleted account's address (its outbox row is erased once sent).
     pub fn account_deleted(product: &str) -> Message {
         Message::new(

@@ -138,3 +138,24 @@ pub const EXPORTS: crate::ratelimit::Limit = crate::ratelimit::Limit {
     max: 10,
     window_secs: 24 * 3600,
 };
+
+/// Public: the privacy notice of this installation, as published at start.
+#[server(endpoint = "privacy/notice")]
+pub async fn privacy_notice() -> Result<crate::policy::Document, AppError> {
+    let p: std::sync::Arc<crate::policy::Published> = crate::request::expect()?;
+    Ok(p.privacy.clone())
+}
+
+/// Public: the terms of use of this installation.
+#[server(endpoint = "privacy/terms")]
+pub async fn terms_of_use() -> Result<crate::policy::Document, AppError> {
+    let p: std::sync::Arc<crate::policy::Published> = crate::request::expect()?;
+    Ok(p.terms.clone())
+}
+
+/// Public: what the footer and the landing page may say of where data goes.
+#[server(endpoint = "privacy/installation")]
+pub async fn installation_summary() -> Result<crate::policy::Summary, AppError> {
+    let i: std::sync::Arc<crate::policy::Installation> = crate::request::expect()?;
+    Ok(crate::policy::Summary::of(&i))
+}

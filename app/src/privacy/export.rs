@@ -33,6 +33,7 @@ pub const POLL: Duration = Duration::from_secs(5);
 /// erasure to `service::PARTS`).
 pub const SECTIONS: &[&[(&str, &str)]] = &[
     crate::auth::service::EXPORT_USER,
+    crate::policy::service::EXPORT_USER,
     crate::interview::service::EXPORT_USER,
     crate::voice::service::EXPORT_USER,
     crate::contact::service::EXPORT_USER,

@@ -14,6 +14,7 @@ pub const PARTS: &[&str] = &[
     crate::mail::outbox::ERASE_USER,
     crate::contact::service::ERASE_USER,
     crate::ratelimit::ERASE_USER,
+    crate::policy::service::ERASE_USER,
     crate::auth::service::ERASE_USER,
 ];
 

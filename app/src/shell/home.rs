@@ -8,7 +8,7 @@ struct Feature {
 
 const FEATURES: &[Feature] = &[
     Feature {
-        title: "Answer out loud, by text or on video",
+        title: "Answer out loud or in writing",
         body: "Practise the way interviews really happen. Voice detection runs inside your browser, so silence and background noise never leave your device — only the parts where you speak are sent for transcription.",
     },
     Feature {
@@ -25,7 +25,7 @@ const FEATURES: &[Feature] = &[
     },
     Feature {
         title: "Your data, your call",
-        body: "Export everything or delete your account yourself, at any time. Nothing is used to train models.",
+        body: "Download everything or delete your account yourself, at any time. Nothing is used to train models, and the privacy notice is written from this site's own settings.",
     },
     Feature {
         title: "Runs on your own machine",
@@ -38,6 +38,7 @@ const FEATURES: &[Feature] = &[
 pub fn HomePage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let deleted = move || query.read().get("deleted").as_deref() == Some("1");
+    let summary = Resource::new(|| (), |_| crate::privacy::installation_summary());
     view! {
         <Title text=""/>
         <Show when=deleted>
@@ -55,6 +56,11 @@ pub fn HomePage() -> impl IntoView {
             </div>
             <AnswerTimer/>
         </section>
+        <Suspense fallback=|| ()>
+            {move || summary.get().and_then(Result::ok).map(|s| view! {
+                <p class="where-data">{format!("On this site: {} ", s.data_sentence())}<a href="/privacy#services">"Where your data goes"</a></p>
+            })}
+        </Suspense>
         <section aria-labelledby="features-title">
             <h2 id="features-title">"What you get"</h2>
             <ul class="feature-grid">

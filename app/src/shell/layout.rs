@@ -10,6 +10,16 @@ pub fn Layout(children: Children) -> impl IntoView {
     // Who is signed in, asked again on each navigation (sign-in and sign-out move pages).
     let location = leptos_router::hooks::use_location();
     let me = Resource::new(move || location.pathname.get(), |_| crate::auth::me());
+    let summary = Resource::new(|| (), |_| crate::privacy::installation_summary());
+    // A changed notice or terms not accepted yet: the page waits behind the question, except
+    // the pages needed to read them, write to the operator, or take one's data and leave.
+    let gated = move || {
+        let open = matches!(
+            location.pathname.get().as_str(),
+            "/privacy" | "/terms" | "/contact" | "/account/data" | "/account/delete"
+        );
+        !open && matches!(me.get(), Some(Ok(Some(ref m))) if m.policies_pending)
+    };
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -40,13 +50,27 @@ pub fn Layout(children: Children) -> impl IntoView {
             </div>
         </header>
         <main id="main" class="container" tabindex="-1">
-            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
-                {children()}
-            </ErrorBoundary>
+            <Suspense fallback=|| ()>
+                {move || gated().then(|| view! { <crate::auth::PolicyGate/> })}
+            </Suspense>
+            <div hidden=gated>
+                <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                    {children()}
+                </ErrorBoundary>
+            </div>
         </main>
         <footer class="site-footer">
             <div class="container footer-row">
-                <p>"Viva is open source and self-hostable. Your practice data stays on the server you choose."</p>
+                <p>"Viva is open source and self-hostable. "
+                    <Suspense fallback=|| ()>
+                        {move || summary.get().and_then(Result::ok).map(|s| s.data_sentence())}
+                    </Suspense>
+                </p>
+                <nav aria-label="Policies" class="footer-links">
+                    <a href="/privacy">"Privacy"</a>
+                    <a href="/terms">"Terms"</a>
+                    <a href="/contact">"Contact"</a>
+                </nav>
                 <p class="server-status">"Viva " {crate::VERSION}</p>
             </div>
         </footer>

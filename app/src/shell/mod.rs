@@ -47,7 +47,8 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=crate::ui::NotFound>
                     <Route path=path!("/") view=home::HomePage/>
-                    <Route path=path!("/privacy") view=privacy::PrivacyPage/>
+                    <Route path=path!("/privacy") view=privacy::PrivacyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/terms") view=privacy::TermsPage ssr=SsrMode::Async/>
                     <Route path=path!("/contact") view=crate::contact::ContactPage/>
                     <Route path=path!("/signup") view=crate::auth::SignUpPage/>
                     <Route path=path!("/verify") view=crate::auth::VerifyPage/>
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=crate::admin::AdminUsersPage/>
                     <Route path=path!("/admin/audit") view=crate::admin::AdminAuditPage/>
                     <Route path=path!("/admin/outbox") view=crate::admin::AdminOutboxPage/>
+                    <Route path=path!("/admin/support") view=crate::admin::AdminSupportPage/>
                 </Routes>
             </layout::Layout>
         </Router>

@@ -21,6 +21,12 @@ pub fn format_utc(ts: i64) -> String {
     )
 }
 
+/// `2026-11-24` for unix seconds (UTC).
+pub fn date(ts: i64) -> String {
+    let full = format_utc(ts);
+    full.split(' ').next().unwrap_or_default().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_utc;

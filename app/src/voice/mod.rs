@@ -9,6 +9,10 @@
 //! `whisper` (embedded Whisper: model files, decoding) on `whisper_net` (the network).
 
 mod api;
+
+/// The IndexedDB database where the recorder keeps segments not yet delivered
+/// (`public/voice/recorder.js`; the privacy notice lists it).
+pub const QUEUE_DATABASE: &str = "viva-voice";
 pub mod model;
 mod pages;
 #[cfg(feature = "ssr")]

@@ -34,7 +34,9 @@ pub const POLL: Duration = Duration::from_secs(2);
 pub enum Transcriber {
     /// No engine: the audio is kept and the person types the transcript.
     None,
-    Hosted(Hosted),
+    /// A hosted service, with Whisper here (when its model is present) for the people who
+    /// chose to keep their answers on this server.
+    Hosted(Hosted, Option<Arc<super::whisper::Whisper>>),
     /// Whisper in-process (candle), from a Hugging Face layout folder.
     Local(Arc<super::whisper::Whisper>),
 }
@@ -48,7 +50,7 @@ impl Transcriber {
     pub fn name(&self) -> Option<String> {
         match self {
             Transcriber::None => None,
-            Transcriber::Hosted(h) => Some(match h.protocol {
+            Transcriber::Hosted(h, _) => Some(match h.protocol {
                 Protocol::OpenAi => format!("OpenAI-compatible transcription: {}", h.model),
                 Protocol::Gemini => format!("Gemini transcription: {}", h.model),
             }),
@@ -65,7 +67,7 @@ impl Transcriber {
                 .iter()
                 .map(|_| Err("no transcriber is configured".into()))
                 .collect(),
-            Transcriber::Hosted(h) => {
+            Transcriber::Hosted(h, _) => {
                 let mut out = Vec::with_capacity(wavs.len());
                 for wav in &wavs {
                     out.push(hosted(h, wav).await);
@@ -441,6 +443,30 @@ pub async fn work_once(
         }
         let started = std::time::Instant::now();
         let bytes: usize = audio.iter().map(Vec::len).sum();
+        // Whoever chose to keep their answers on this server (or has not chosen) is transcribed
+        // here, or types what they said when no model is here.
+        let local;
+        let t = match t {
+            Transcriber::Hosted(_, fallback) => {
+                let allowed = crate::policy::service::choice(
+                    db,
+                    &mine[0].uid,
+                    crate::policy::ConsentKind::HostedAi,
+                )
+                .await?
+                    == Some(true);
+                if allowed {
+                    t
+                } else {
+                    local = match fallback {
+                        Some(w) => Transcriber::Local(w.clone()),
+                        None => Transcriber::None,
+                    };
+                    &local
+                }
+            }
+            _ => t,
+        };
         let results = t.transcribe_many(audio).await;
         tracing::info!(interview = %first.interview, segments = mine.len(), bytes, ms = started.elapsed().as_millis() as u64, "segments transcribed");
         let mut settled = false;

@@ -14,10 +14,6 @@ use crate::AppError;
 pub const EXPORT_USER: &[(&str, &str)] = &[
     ("account", "(SELECT record::id(id) AS id, email, name, role, job_role, experience, email_verified, disabled,
         pending_email, referral_code, created_at FROM ONLY $user)"),
-    ("consents", "(SELECT VALUE [
-        { what: 'terms of use and privacy notice', version: terms_version, at: terms_accepted_at },
-        { what: 'confirmed being old enough to use the service', version: NONE, at: age_confirmed_at }
-     ] FROM ONLY $user)"),
     ("sessions", "(SELECT record::id(id) AS id, user_agent, created_at, last_used_at, revoked FROM session
         WHERE user = $user ORDER BY created_at)"),
     ("sign_in_links", "(SELECT provider, subject, created_at FROM oidc_identity WHERE user = $user ORDER BY created_at)"),

@@ -86,7 +86,11 @@ pub(crate) async fn insert_user(db: &Db, u: NewUser, now: i64) -> Result<Option<
     .await?
     .check();
     match res {
-        Ok(_) => Ok(Some(id)),
+        Ok(_) => {
+            // The terms, the notice (the versions in force) and the age, agreed on creating.
+            crate::policy::service::accept_at_sign_up(db, &id, now).await?;
+            Ok(Some(id))
+        }
         Err(e) if crate::db::classify(&e) == crate::db::Fault::Duplicate("user_email") => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -339,5 +343,6 @@ pub async fn me(db: &Db, user_id: &str) -> Result<Option<crate::auth::MyAccount>
             role: u.role,
             email_verified: u.email_verified,
             admin_offer: false,
+            policies_pending: false,
         }))
 }

@@ -137,7 +137,7 @@ fn engine_at(
 async fn openai_compatible_reply_becomes_an_evaluation() {
     let local = serve(vec![Answer::Json(200, openai_body(&reply_json(80)))]).await;
     let e = engine_at(Protocol::OpenAi, &format!("{}/v1", local.url), 5_000)
-        .evaluate(&req())
+        .evaluate(&req(), true)
         .await;
     assert_eq!(e.engine, "OpenAI-compatible: test-model");
     assert_eq!(e.note, None);
@@ -180,7 +180,7 @@ async fn gemini_reply_becomes_an_evaluation() {
     )])
     .await;
     let e = engine_at(Protocol::Gemini, &local.url, 5_000)
-        .evaluate(&req())
+        .evaluate(&req(), true)
         .await;
     assert_eq!(e.engine, "Gemini: test-model");
     assert_eq!(e.scores.relevance, 64);
@@ -210,7 +210,7 @@ async fn malformed_or_out_of_range_replies_fall_back_to_the_embedded_engine() {
     ] {
         let local = serve(vec![Answer::Json(200, openai_body(content))]).await;
         let e = engine_at(Protocol::OpenAi, &local.url, 5_000)
-            .evaluate(&req())
+            .evaluate(&req(), true)
             .await;
         assert_eq!(e.engine, engine::ENGINE_NAME);
         let note = e.note.unwrap();
@@ -226,7 +226,7 @@ async fn malformed_or_out_of_range_replies_fall_back_to_the_embedded_engine() {
     }
     let local = serve(vec![Answer::Json(200, "<html>not json</html>".into())]).await;
     let e = engine_at(Protocol::Gemini, &local.url, 5_000)
-        .evaluate(&req())
+        .evaluate(&req(), true)
         .await;
     assert!(e.note.unwrap().contains("not JSON"));
 }
@@ -239,14 +239,14 @@ async fn server_errors_are_retried_and_client_errors_are_not() {
     ])
     .await;
     let e = engine_at(Protocol::OpenAi, &local.url, 5_000)
-        .evaluate(&req())
+        .evaluate(&req(), true)
         .await;
     assert_eq!(e.scores.relevance, 77);
     assert_eq!(local.seen.lock().unwrap().len(), 2);
 
     let local = serve(vec![Answer::Json(401, "{\"error\":\"bad key\"}".into())]).await;
     let e = engine_at(Protocol::OpenAi, &local.url, 5_000)
-        .evaluate(&req())
+        .evaluate(&req(), true)
         .await;
     assert!(e.note.unwrap().contains("HTTP 401"));
     assert_eq!(local.seen.lock().unwrap().len(), 1);
@@ -256,7 +256,7 @@ async fn server_errors_are_retried_and_client_errors_are_not() {
 async fn a_server_that_never_answers_times_out_after_every_attempt() {
     let local = serve(vec![Answer::Hang]).await;
     let e = engine_at(Protocol::OpenAi, &local.url, 200)
-        .evaluate(&req())
+        .evaluate(&req(), true)
         .await;
     assert_eq!(e.engine, engine::ENGINE_NAME);
     assert!(e.note.unwrap().contains("timed out"));
@@ -279,7 +279,7 @@ async fn a_redirect_is_not_followed_so_the_key_goes_nowhere_else() {
         )])
         .await;
         let e = engine_at(protocol, &local.url, 5_000)
-            .evaluate(&req())
+            .evaluate(&req(), true)
             .await;
         let reached = elsewhere.seen.lock().unwrap().clone();
         assert!(

@@ -19,6 +19,7 @@ pub fn PracticePage() -> impl IntoView {
         <Title text="Practise"/>
         <section aria-labelledby="practice-title" class="stack">
             <h1 id="practice-title">"Practise an interview"</h1>
+            <crate::auth::HostedAiQuestion/>
             <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
                     let p = match profile.await {

@@ -77,6 +77,7 @@ fn ReportView(r: Report) -> impl IntoView {
                 <h2 id="overall-title">"Overall score"</h2>
                 <p class=format!("big-score {}", band(r.scores.overall))><span>{r.scores.overall}</span>" / 100"</p>
                 <ScoreBars scores=bars label=format!("Scores by dimension, overall {}", r.scores.overall)/>
+                <crate::feedback::AiNotice/>
             </section>
             <section class="card" aria-labelledby="rec-title">
                 <h2 id="rec-title">"Recommendations"</h2>

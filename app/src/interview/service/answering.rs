@@ -9,19 +9,28 @@ use crate::feedback::evaluator::Evaluator;
 use crate::feedback::{engine, DeliveryStats, EvalRequest, Evaluation};
 use crate::AppError;
 
+/// Evaluates with the hosted engine only when the person allowed it (the first interview asks;
+/// until they answer, their answers stay on this server).
 pub(super) async fn evaluate(
+    db: &Db,
+    uid: &str,
     ev: &Evaluator,
     item: &ItemRow,
     answer: &str,
     delivery: Option<DeliveryStats>,
 ) -> Evaluation {
+    let allow = ev.hosted.is_some()
+        && matches!(
+            crate::policy::service::choice(db, uid, crate::policy::ConsentKind::HostedAi).await,
+            Ok(Some(true))
+        );
     ev.evaluate(&EvalRequest {
         question: item.text.clone(),
         kind: item.kind,
         key_points: item.key_points.clone(),
         answer: answer.to_string(),
         delivery,
-    })
+    }, allow)
     .await
 }
 
@@ -125,7 +134,7 @@ pub async fn answer(
             .await?;
             return Ok(AnswerOutcome::FollowUp(question));
         }
-        let eval = evaluate(ev, &item, &text, delivery.clone()).await;
+        let eval = evaluate(db, uid, ev, &item, &text, delivery.clone()).await;
         let score = eval.scores.overall;
         update_item(
             db,
@@ -150,7 +159,7 @@ pub async fn answer(
             Some(d) => Some(d),
             None => crate::voice::service::delivery_for(db, &spoken(uid, id, position)).await?,
         };
-        let eval = evaluate(ev, &item, &format!("{first}\n\n{text}"), delivery).await;
+        let eval = evaluate(db, uid, ev, &item, &format!("{first}\n\n{text}"), delivery).await;
         let score = eval.scores.overall;
         update_item(
             db,
@@ -184,7 +193,7 @@ pub async fn skip(
         let first = item.answer.clone().unwrap_or_default();
         // A spoken first answer keeps its delivery score.
         let delivery = crate::voice::service::delivery_for(db, &spoken(uid, id, position)).await?;
-        let eval = evaluate(ev, &item, &first, delivery).await;
+        let eval = evaluate(db, uid, ev, &item, &first, delivery).await;
         update_item(
             db,
             uid,
