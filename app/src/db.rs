@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "data_rights",
         sql: include_str!("../migrations/0010_data_rights.surql"),
     },
+    Migration {
+        version: 11,
+        name: "policies",
+        sql: include_str!("../migrations/0011_policies.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -440,3 +440,51 @@ async fn a_generic_provider_links_to_an_existing_account_only_from_a_browser_sig
         (Some("grace@example.org"), Some(true))
     );
 }
+
+/// The privacy notice lists every cookie Viva sets — on sign-up, e-mail sign-in, a sign-in
+/// provider's start and callback — and every key its scripts keep in the browser.
+#[tokio::test]
+async fn every_cookie_and_storage_key_viva_uses_is_on_the_privacy_page() {
+    let op = Provider::start().await;
+    let v = viva(&op).await;
+    let mut names = std::collections::BTreeSet::new();
+    let mut add = |set: Vec<String>| {
+        for c in set {
+            names.insert(c.split('=').next().unwrap().trim().to_string());
+        }
+    };
+    add(set_cookies(&v.sign_up("cookie@example.org", "Cy").await));
+    let jar = v.account("cookie2@example.org", "Cy").await;
+    add(jar.split("; ").map(str::to_string).collect());
+    add(set_cookies(&start(&v, "").await));
+    add(set_cookies(
+        &via_provider(&v, &op, "", "sub-cookie", "sso@example.org", true).await,
+    ));
+    assert!(names.len() >= 3, "sign-in, refresh and provider cookies: {names:?}");
+    let page = client()
+        .get(v.url("/privacy"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for n in &names {
+        assert!(page.contains(n.as_str()), "the privacy page misses the cookie {n}");
+    }
+    // Keys the browser scripts use: localStorage and IndexedDB names in the sources.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut keys = Vec::new();
+    for file in ["public/voice/recorder.js", "app/src/ui/theme.rs"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for marker in ["indexedDB.open('", "localStorage.getItem('", "localStorage.setItem('"] {
+            for part in text.split(marker).skip(1) {
+                keys.push(part.split('\'').next().unwrap().to_string());
+            }
+        }
+    }
+    assert!(keys.len() >= 2, "found {keys:?}");
+    for k in keys {
+        assert!(page.contains(&k), "the privacy page misses the browser storage key {k}");
+    }
+}

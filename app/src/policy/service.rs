@@ -177,12 +177,12 @@ async fn sections_of(
     version: &str,
 ) -> Result<Option<Vec<SectionDigest>>, AppError> {
     let mut r = db
-        .query("SELECT VALUE sections FROM ONLY type::record('policy_version', [$kind, $version])")
+        .query("SELECT VALUE sections FROM policy_version WHERE id = type::record('policy_version', [$kind, $version])")
         .bind(("kind", kind))
         .bind(("version", version.to_string()))
         .await?
         .check()?;
-    Ok(r.take::<Option<Vec<SectionDigest>>>(0)?)
+    Ok(r.take::<Vec<Vec<SectionDigest>>>(0)?.into_iter().next())
 }
 
 /// The policies in force that the person has not accepted, with the sections that changed

@@ -4,12 +4,16 @@ use leptos_meta::{Meta, Title};
 use crate::policy::{Document, DocumentView};
 use crate::AppError;
 
+/// Loads a policy document (a server function).
+type Load =
+    fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Document, AppError>> + Send>>;
+
 /// A policy page: the document this installation published, rendered on the server.
 fn policy_page(
     title: &'static str,
     description: &'static str,
     lede: &'static str,
-    load: fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Document, AppError>> + Send>>,
+    load: Load,
 ) -> impl IntoView {
     let doc = Resource::new_blocking(|| (), move |_| load());
     view! {
