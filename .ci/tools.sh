@@ -65,7 +65,7 @@ if [ "$need_browser" = "--browser" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
   fi
-  if [ ! -d "$here/end2end/node_modules/playwright-core" ]; then
+  if [ ! -d "$here/end2end/node_modules/playwright-core" ] || [ ! -d "$here/end2end/node_modules/lighthouse" ]; then
     log "installing Playwright (playwright-core, no browser download)"
     (cd "$here/end2end" && npm ci --no-audit --no-fund --silent)
   fi

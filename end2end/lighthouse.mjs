@@ -1,0 +1,52 @@
+// Lighthouse accessibility and SEO audits of pages of a running Viva, in Debian's Chromium.
+// Starts no server: `node lighthouse.mjs http://127.0.0.1:3999 /privacy /terms`.
+// Prints each page's two scores and, under a score below 100, the audits that failed with the
+// elements they failed on. Exits 1 when any score is below 100 (or a page could not be audited).
+import lighthouse from 'lighthouse';
+import * as chromeLauncher from 'chrome-launcher';
+
+const [base, ...paths] = process.argv.slice(2);
+if (!base || paths.length === 0) {
+  console.error('usage: node lighthouse.mjs BASE_URL PATH...  (e.g. http://127.0.0.1:3999 /privacy /terms)');
+  process.exit(2);
+}
+
+const chrome = await chromeLauncher.launch({
+  chromePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  chromeFlags: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+let failed = false;
+try {
+  for (const path of paths) {
+    const url = new URL(path, base).href;
+    const { lhr } = await lighthouse(url, {
+      port: chrome.port,
+      logLevel: 'error',
+      onlyCategories: ['accessibility', 'seo'],
+    });
+    if (lhr.runtimeError) console.log(`${path}: ${lhr.runtimeError.code}: ${lhr.runtimeError.message}`);
+    for (const category of Object.values(lhr.categories)) {
+      const score = category.score === null ? null : Math.round(category.score * 100);
+      console.log(`${path}  ${category.title}: ${score ?? 'no score'}`);
+      if (score === 100) continue;
+      failed = true;
+      // The audits that count towards the score and did not pass.
+      for (const ref of category.auditRefs) {
+        const audit = lhr.audits[ref.id];
+        if (ref.weight === 0 || audit.score === null || audit.score >= 1) continue;
+        console.log(`  - ${audit.id}: ${audit.title}${audit.explanation ? ` (${audit.explanation})` : ''}`);
+        for (const item of audit.details?.items ?? []) {
+          if (item.node) console.log(`      ${item.node.snippet}  [${item.node.selector}]`);
+          else if (item.source?.url) console.log(`      ${item.source.url}:${item.source.line ?? ''}`);
+        }
+      }
+    }
+  }
+} finally {
+  await chrome.kill();
+}
+process.exit(failed ? 1 : 0);
