@@ -298,9 +298,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             tracing::warn!("--operator-name and --operator-email are not set: the privacy notice and the terms of {public_url} cannot say who runs the site and how to reach them. Set both on any site other people use");
         }
     }
-    let published = Arc::new(
-        app::privacy::notice::publish(&db, &installation, clock.now()).await?,
-    );
+    let published = Arc::new(app::privacy::notice::publish(&db, &installation, clock.now()).await?);
     tracing::info!(
         privacy = %published.privacy.version,
         terms = %published.terms.version,
@@ -649,7 +647,11 @@ async fn admin_command(
             Ok(format!(
                 "{n} e-mail(s) queued; the server sends them at most {} a minute{}.",
                 app::admin::ANNOUNCE_PER_MINUTE,
-                if settings.smtp_url.is_some() { "" } else { " once an SMTP server is set up (--smtp-url); until then they wait in the outbox" }
+                if settings.smtp_url.is_some() {
+                    ""
+                } else {
+                    " once an SMTP server is set up (--smtp-url); until then they wait in the outbox"
+                }
             ))
         }
         config::AdminAction::ExportUser { email, file } => {
@@ -736,7 +738,11 @@ fn host_of(url: &str) -> String {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     if host_port.starts_with('[') {
-        return host_port.split_inclusive(']').next().unwrap_or(host_port).to_string();
+        return host_port
+            .split_inclusive(']')
+            .next()
+            .unwrap_or(host_port)
+            .to_string();
     }
     host_port.split(':').next().unwrap_or(host_port).to_string()
 }

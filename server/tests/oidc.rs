@@ -460,7 +460,10 @@ async fn every_cookie_and_storage_key_viva_uses_is_on_the_privacy_page() {
     add(set_cookies(
         &via_provider(&v, &op, "", "sub-cookie", "sso@example.org", true).await,
     ));
-    assert!(names.len() >= 3, "sign-in, refresh and provider cookies: {names:?}");
+    assert!(
+        names.len() >= 3,
+        "sign-in, refresh and provider cookies: {names:?}"
+    );
     let page = client()
         .get(v.url("/privacy"))
         .send()
@@ -470,14 +473,21 @@ async fn every_cookie_and_storage_key_viva_uses_is_on_the_privacy_page() {
         .await
         .unwrap();
     for n in &names {
-        assert!(page.contains(n.as_str()), "the privacy page misses the cookie {n}");
+        assert!(
+            page.contains(n.as_str()),
+            "the privacy page misses the cookie {n}"
+        );
     }
     // Keys the browser scripts use: localStorage and IndexedDB names in the sources.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut keys = Vec::new();
     for file in ["public/voice/recorder.js", "app/src/ui/theme.rs"] {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
-        for marker in ["indexedDB.open('", "localStorage.getItem('", "localStorage.setItem('"] {
+        for marker in [
+            "indexedDB.open('",
+            "localStorage.getItem('",
+            "localStorage.setItem('",
+        ] {
             for part in text.split(marker).skip(1) {
                 keys.push(part.split('\'').next().unwrap().to_string());
             }
@@ -485,6 +495,9 @@ async fn every_cookie_and_storage_key_viva_uses_is_on_the_privacy_page() {
     }
     assert!(keys.len() >= 2, "found {keys:?}");
     for k in keys {
-        assert!(page.contains(&k), "the privacy page misses the browser storage key {k}");
+        assert!(
+            page.contains(&k),
+            "the privacy page misses the browser storage key {k}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{client, me, post, Viva};
+use support::{client, json, me, post, Viva};
 
 async fn page(v: &Viva, path: &str) -> String {
     let res = client().get(v.url(path)).send().await.unwrap();
@@ -35,12 +35,18 @@ async fn the_privacy_page_names_a_hosted_transcriber_and_otherwise_keeps_audio_h
     ])
     .await;
     let text = page(&hosted, "/privacy").await;
-    assert!(text.contains("stt.example.net"), "the transcriber's host is named");
+    assert!(
+        text.contains("stt.example.net"),
+        "the transcriber's host is named"
+    );
     assert!(text.contains("the audio of your spoken answers"));
     assert!(!text.contains("Audio stays on this server"));
     assert!(text.contains("Acme Careers Ltd") && text.contains("privacy@acme.example"));
     let home = page(&hosted, "/").await;
-    assert!(!home.contains("stays on this server."), "no longer said when audio leaves");
+    assert!(
+        !home.contains("stays on this server."),
+        "no longer said when audio leaves"
+    );
     assert!(home.contains("stt.example.net"));
     let terms = page(&hosted, "/terms").await;
     assert!(terms.contains("Terms of use") && terms.contains("Acme Careers Ltd"));
@@ -57,25 +63,33 @@ async fn a_changed_terms_file_is_a_new_version_that_signed_in_people_accept_agai
     let v = Viva::start_in(&data_dir, &["--terms-file", &terms_arg]).await;
     let jar = v.account("ann@example.org", "Ann").await;
     assert_eq!(me(&v, &jar).await["policies_pending"], false);
-    assert!(page(&v, "/terms").await.contains("Be kind to the interviewers."));
+    assert!(page(&v, "/terms")
+        .await
+        .contains("Be kind to the interviewers."));
     v.stop().await;
 
-    std::fs::write(&terms, "## House rules\nBe kind to the interviewers, and to yourself.").unwrap();
+    std::fs::write(
+        &terms,
+        "## House rules\nBe kind to the interviewers, and to yourself.",
+    )
+    .unwrap();
     let v = Viva::start_in(&data_dir, &["--terms-file", &terms_arg]).await;
     let jar = v.sign_in("ann@example.org").await;
     assert_eq!(me(&v, &jar).await["policies_pending"], true);
-    let pending: serde_json::Value = post(&v, "/api/auth/pending_policies", &jar)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pending = json(
+        post(&v, "/api/auth/pending_policies", &jar)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
     assert_eq!(pending[0]["kind"], "terms");
     let changed = pending[0]["changed"].as_array().unwrap();
     assert!(
-        changed.iter().any(|c| c.as_str().unwrap().starts_with("Additional terms")),
+        changed
+            .iter()
+            .any(|c| c.as_str().unwrap().starts_with("Additional terms")),
         "{changed:?}"
     );
     let res = post(&v, "/api/auth/accept_policies", &jar)
@@ -108,14 +122,21 @@ async fn support_messages_are_limited_validated_and_private_to_their_writer() {
     assert!(res.text().await.unwrap().contains("the limit is"));
     // A message from a signed-in person is theirs, and the operator hears of it.
     let mark = v.mail_mark();
-    let res = send(&ann, "ann@example.org", "How do I export my data?").send().await.unwrap();
+    let res = send(&ann, "ann@example.org", "How do I export my data?")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let note = v.mail.wait_for("ops@example.org", mark).await;
-    assert!(note.text.contains("How do I export my data?"), "{}", note.text);
-    let mine: serde_json::Value = post(&v, "/api/contact/mine", &ann).send().await.unwrap().json().await.unwrap();
+    assert!(
+        note.text.contains("How do I export my data?"),
+        "{}",
+        note.text
+    );
+    let mine = json(post(&v, "/api/contact/mine", &ann).send().await.unwrap()).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
     let id = mine[0]["id"].as_str().unwrap().to_string();
-    let theirs: serde_json::Value = post(&v, "/api/contact/mine", &bo).send().await.unwrap().json().await.unwrap();
+    let theirs = json(post(&v, "/api/contact/mine", &bo).send().await.unwrap()).await;
     assert!(theirs.as_array().unwrap().is_empty());
     // Another person's conversation answers like a missing one.
     let res = post(&v, "/api/contact/follow_up", &bo)
@@ -132,11 +153,17 @@ async fn support_messages_are_limited_validated_and_private_to_their_writer() {
     assert_eq!(res.status(), 400);
     // Too many from one address.
     for _ in 1..app::contact::service::CONTACT_PER_ADDRESS.max {
-        let res = send("", "many@example.org", "Another question, please.").send().await.unwrap();
+        let res = send("", "many@example.org", "Another question, please.")
+            .send()
+            .await
+            .unwrap();
         if res.status() == 429 {
             break;
         }
     }
-    let res = send("", "many@example.org", "One more question, please.").send().await.unwrap();
+    let res = send("", "many@example.org", "One more question, please.")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 429);
 }

@@ -153,3 +153,48 @@ pub async fn admin_ticket_status(id: String, status: String) -> Result<(), AppEr
         .ok_or(AppError::NotFound)?;
     crate::contact::service::set_status(&ctx.db, &ticket.id, status, ctx.clock.now()).await
 }
+
+pub use super::insights::Insights;
+
+/// Admin. Aggregate figures of the last `days` days (7, 30 or 90).
+#[server(endpoint = "admin/insights")]
+pub async fn admin_insights(days: u32) -> Result<Insights, AppError> {
+    use super::insights::{aggregate, Answered, SignUp, Started, PERIODS};
+    let ctx = Ctx::get()?;
+    crate::auth::require_admin()?;
+    if !PERIODS.contains(&days) {
+        return Err(AppError::BadRequest(format!(
+            "Choose a period of {} days.",
+            PERIODS.map(|p| p.to_string()).join(", ")
+        )));
+    }
+    let now = ctx.clock.now();
+    let since = (now.div_euclid(86_400) - days as i64 + 1) * 86_400;
+    let sign_ups: Vec<SignUp> = crate::auth::people::sign_ups_since(&ctx.db, since)
+        .await?
+        .into_iter()
+        .map(|(uid, at, verified)| SignUp { uid, at, verified })
+        .collect();
+    let (interviews, answers) = crate::interview::service::activity_since(&ctx.db, since).await?;
+    let started: Vec<Started> = interviews
+        .into_iter()
+        .map(|i| Started {
+            uid: i.uid,
+            at: i.at,
+            finished_at: i.finished_at,
+            mode: i.mode,
+            role: i.role,
+            score: i.score.map(|s| s.clamp(0, 100) as u32),
+        })
+        .collect();
+    let answered: Vec<Answered> = answers
+        .into_iter()
+        .map(|a| Answered {
+            uid: a.uid,
+            at: a.at,
+            words: a.words.max(0) as u32,
+        })
+        .collect();
+    let queue = crate::voice::service::queue_times_since(&ctx.db, since).await?;
+    Ok(aggregate(days, now, &sign_ups, &started, &answered, queue))
+}

@@ -3,10 +3,13 @@
 //! requires an admin, checked on the server.
 
 mod api;
+pub mod insights;
 mod pages;
 
 pub use api::*;
-pub use pages::{AdminAuditPage, AdminOutboxPage, AdminSupportPage, AdminUsersPage};
+pub use pages::{
+    AdminAuditPage, AdminInsightsPage, AdminOutboxPage, AdminSupportPage, AdminUsersPage,
+};
 
 /// Named limit: announcement e-mails are spread so that at most this many fall due a minute.
 pub const ANNOUNCE_PER_MINUTE: usize = 60;

@@ -15,6 +15,7 @@ fn AdminNav() -> impl IntoView {
             <A href="/admin/audit">"Audit log"</A>
             <A href="/admin/outbox">"Outbox"</A>
             <A href="/admin/support">"Support"</A>
+            <A href="/admin/insights">"Insights"</A>
         </nav>
     }
 }
@@ -205,7 +206,12 @@ pub fn AdminSupportPage() -> impl IntoView {
         move || (status(), reply.version().get(), set.version().get()),
         |(s, _, _)| admin_tickets(s),
     );
-    let filters = [("open", "Open"), ("answered", "Answered"), ("closed", "Closed"), ("all", "All")];
+    let filters = [
+        ("open", "Open"),
+        ("answered", "Answered"),
+        ("closed", "Closed"),
+        ("all", "All"),
+    ];
     view! {
         <Title text="Support"/>
         <h1>"Support"</h1>
@@ -255,6 +261,109 @@ pub fn AdminSupportPage() -> impl IntoView {
                     }).collect_view()}
                     </ul>
                 }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+fn secs(v: Option<f64>) -> String {
+    v.map(|s| format!("{s:.0} s")).unwrap_or_else(|| "—".into())
+}
+
+fn whole(v: Option<u32>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_else(|| "—".into())
+}
+
+fn percent(part: u32, of: u32) -> String {
+    if of == 0 {
+        "—".into()
+    } else {
+        format!("{:.0} %", part as f64 * 100.0 / of as f64)
+    }
+}
+
+/// First-party analytics: aggregate figures over 7, 30 or 90 days, as SVG charts with the
+/// numbers beside them. Nothing per person.
+#[component]
+pub fn AdminInsightsPage() -> impl IntoView {
+    let query = use_query_map();
+    let days = move || {
+        query
+            .read()
+            .get("days")
+            .and_then(|d| d.parse::<u32>().ok())
+            .unwrap_or(30)
+    };
+    let data = Resource::new(days, admin_insights);
+    view! {
+        <Title text="Insights"/>
+        <h1>"Insights"</h1>
+        <AdminNav/>
+        <nav aria-label="Period" class="sub-nav">
+            {super::insights::PERIODS.into_iter().map(|d| view! {
+                <a href=format!("/admin/insights?days={d}") aria-current=move || (days() == d).then_some("page")>{format!("{d} days")}</a>
+            }).collect_view()}
+        </nav>
+        <p class="muted">"Counted from this site's own database: no third-party script, no IP addresses, nothing about any one person. Days are UTC."</p>
+        <Suspense fallback=|| view! { <p>"Counting…"</p> }>
+            {move || data.get().map(|r| match r {
+                Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(i) => {
+                    let charts = [
+                        ("People practising each day", i.practising.clone()),
+                        ("Sign-ups each day", i.sign_ups.clone()),
+                        ("Interviews started each day", i.started.clone()),
+                        ("Interviews finished each day", i.finished.clone()),
+                    ];
+                    let [signed, confirmed, started, finished] = i.funnel;
+                    view! {
+                        <div class="insight-grid">
+                            {charts.into_iter().map(|(title, values)| {
+                                let total: u32 = values.iter().sum();
+                                view! {
+                                    <section class="card" aria-label=title>
+                                        <h2>{title}</h2>
+                                        <p class="big-number">{total}<span class="muted">{format!(" in {} days", i.days)}</span></p>
+                                        <crate::ui::chart::DailyBars values=values first=i.first_day.clone() last=i.last_day.clone() label=format!("{title}, {} to {}: {total} in all", i.first_day, i.last_day)/>
+                                    </section>
+                                }
+                            }).collect_view()}
+                        </div>
+                        <section class="card" aria-labelledby="funnel-title">
+                            <h2 id="funnel-title">"From sign-up to a finished interview"</h2>
+                            <p class="muted">"People who signed up in these days."</p>
+                            <table class="data">
+                                <thead><tr><th scope="col">"Step"</th><th scope="col">"People"</th><th scope="col">"Of sign-ups"</th></tr></thead>
+                                <tbody>
+                                    <tr><th scope="row">"Signed up"</th><td>{signed}</td><td>{percent(signed, signed)}</td></tr>
+                                    <tr><th scope="row">"Confirmed their address"</th><td>{confirmed}</td><td>{percent(confirmed, signed)}</td></tr>
+                                    <tr><th scope="row">"Started an interview"</th><td>{started}</td><td>{percent(started, signed)}</td></tr>
+                                    <tr><th scope="row">"Finished an interview"</th><td>{finished}</td><td>{percent(finished, signed)}</td></tr>
+                                </tbody>
+                            </table>
+                        </section>
+                        <section class="card" aria-labelledby="quality-title">
+                            <h2 id="quality-title">"Answers"</h2>
+                            <dl class="facts">
+                                <dt>"Median score of finished interviews"</dt><dd>{whole(i.median_score)}</dd>
+                                <dt>"Median answer length"</dt><dd>{i.median_answer_words.map(|w| format!("{w} words")).unwrap_or_else(|| "—".into())}</dd>
+                                <dt>"Speech waiting for its transcript (median / 90th percentile)"</dt><dd>{format!("{} / {}", secs(i.median_queue_secs), secs(i.p90_queue_secs))}</dd>
+                                <dt>"Sign-ups that confirmed their address"</dt><dd>{percent(i.verified_total, i.sign_ups_total)}</dd>
+                            </dl>
+                        </section>
+                        <section class="card" aria-labelledby="mode-title">
+                            <h2 id="mode-title">"By answer mode and by role"</h2>
+                            <table class="data">
+                                <thead><tr><th scope="col">"Mode"</th><th scope="col">"Started"</th><th scope="col">"Finished"</th></tr></thead>
+                                <tbody>{i.by_mode.into_iter().map(|(m, a, b)| view! { <tr><th scope="row">{m}</th><td>{a}</td><td>{b}</td></tr> }).collect_view()}</tbody>
+                            </table>
+                            <table class="data">
+                                <thead><tr><th scope="col">"Role"</th><th scope="col">"Started"</th><th scope="col">"Finished"</th></tr></thead>
+                                <tbody>{i.by_role.into_iter().map(|(m, a, b)| view! { <tr><th scope="row">{m}</th><td>{a}</td><td>{b}</td></tr> }).collect_view()}</tbody>
+                            </table>
+                        </section>
+                    }.into_any()
+                }
             })}
         </Suspense>
     }

@@ -66,8 +66,7 @@ pub async fn set_hosted_ai(allow: bool) -> Result<(), AppError> {
     let inst: std::sync::Arc<crate::policy::Installation> = crate::request::expect()?;
     if inst.ai_stays_here() {
         return Err(AppError::BadRequest(
-            "This site uses no hosted AI service: your answers already stay on this server."
-                .into(),
+            "This site uses no hosted AI service: your answers already stay on this server.".into(),
         ));
     }
     crate::policy::service::record(

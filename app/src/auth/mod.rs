@@ -29,8 +29,8 @@ pub mod tokens;
 
 pub use api::*;
 pub use consent::{
-    accept_policies, my_consents, pending_policies, set_hosted_ai, ConsentOverview, ConsentsCard, HostedAiQuestion,
-    PolicyGate,
+    accept_policies, my_consents, pending_policies, set_hosted_ai, ConsentOverview, ConsentsCard,
+    HostedAiQuestion, PolicyGate,
 };
 pub use pages::{AccountPage, DashboardPage, ResetPage, SignInPage, SignUpPage, VerifyPage};
 

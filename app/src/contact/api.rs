@@ -58,6 +58,12 @@ pub async fn follow_up(id: String, body: String) -> Result<(), AppError> {
     let ticket = super::service::get(&db, &id, Some(&caller.user_id))
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::ratelimit::hit(&db, &super::service::CONTACT_PER_ACCOUNT, &caller.user_id, now).await?;
+    crate::ratelimit::hit(
+        &db,
+        &super::service::CONTACT_PER_ACCOUNT,
+        &caller.user_id,
+        now,
+    )
+    .await?;
     super::service::reply(&db, &ticket.id, &ticket.name, &body, false, now).await
 }

@@ -95,7 +95,10 @@ pub fn ContactPage() -> impl IntoView {
 /// One conversation as its writer sees it, with a form to answer back.
 #[component]
 fn Thread(ticket: Ticket, follow: ServerAction<FollowUp>) -> impl IntoView {
-    let label = format!("Reply to your message of {}", format_utc(ticket.received_at));
+    let label = format!(
+        "Reply to your message of {}",
+        format_utc(ticket.received_at)
+    );
     let field = format!("follow-{}", ticket.id);
     view! {
         <article class="card ticket">

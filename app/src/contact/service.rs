@@ -198,13 +198,15 @@ pub async fn reply(
 
 /// Sets a conversation's state (closing dates it, for retention).
 pub async fn set_status(db: &Db, id: &str, status: TicketStatus, now: i64) -> Result<(), AppError> {
-    db.query("UPDATE type::record('contact_message', $id) SET status = $status, updated_at = $now,
-              closed_at = IF $status = 'closed' THEN $now ELSE NONE END")
-        .bind(("id", id.to_string()))
-        .bind(("status", status))
-        .bind(("now", now))
-        .await?
-        .check()?;
+    db.query(
+        "UPDATE type::record('contact_message', $id) SET status = $status, updated_at = $now,
+              closed_at = IF $status = 'closed' THEN $now ELSE NONE END",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("status", status))
+    .bind(("now", now))
+    .await?
+    .check()?;
     Ok(())
 }
 
@@ -237,7 +239,8 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
 
 /// The part of deleting an account that support owns: conversations from the account or its
 /// address, with their replies.
-pub const ERASE_USER: &str = "LET $mine = (SELECT VALUE id FROM contact_message WHERE email = $email OR user = $user);
+pub const ERASE_USER: &str =
+    "LET $mine = (SELECT VALUE id FROM contact_message WHERE email = $email OR user = $user);
      DELETE contact_reply WHERE message IN $mine; DELETE contact_message WHERE id IN $mine;";
 
 /// The part of a data export that support owns: the conversations from the account or its
@@ -273,7 +276,9 @@ mod tests {
             message: sneaky.into(),
         })
         .unwrap();
-        store(&db, i.clone(), None, "10.0.0.1", 1_000).await.unwrap();
+        store(&db, i.clone(), None, "10.0.0.1", 1_000)
+            .await
+            .unwrap();
         store(&db, i, None, "10.0.0.1", 1_000).await.unwrap();
         assert_eq!(count(&db).await.unwrap(), 2);
         let mut r = db
@@ -289,7 +294,15 @@ mod tests {
         let (_dir, db) = crate::db::temp().await;
         let ip_max = crate::ratelimit::CONTACT_PER_IP.max;
         for n in 0..ip_max {
-            store(&db, input(&format!("p{n}@example.org")), None, "10.0.0.1", 1_000).await.unwrap();
+            store(
+                &db,
+                input(&format!("p{n}@example.org")),
+                None,
+                "10.0.0.1",
+                1_000,
+            )
+            .await
+            .unwrap();
         }
         assert!(matches!(
             store(&db, input("other@example.org"), None, "10.0.0.1", 1_001).await,
@@ -297,7 +310,15 @@ mod tests {
         ));
         // One address from many networks.
         for n in 0..CONTACT_PER_ADDRESS.max {
-            store(&db, input("eve@example.org"), None, &format!("10.1.0.{n}"), 1_000).await.unwrap();
+            store(
+                &db,
+                input("eve@example.org"),
+                None,
+                &format!("10.1.0.{n}"),
+                1_000,
+            )
+            .await
+            .unwrap();
         }
         assert!(matches!(
             store(&db, input("EVE@example.org"), None, "10.2.0.1", 1_001).await,
@@ -305,42 +326,99 @@ mod tests {
         ));
         // One account under many addresses and networks.
         for n in 0..CONTACT_PER_ACCOUNT.max {
-            store(&db, input(&format!("a{n}@example.org")), Some("acct"), &format!("10.3.0.{n}"), 1_000).await.unwrap();
+            store(
+                &db,
+                input(&format!("a{n}@example.org")),
+                Some("acct"),
+                &format!("10.3.0.{n}"),
+                1_000,
+            )
+            .await
+            .unwrap();
         }
         assert!(matches!(
-            store(&db, input("new@example.org"), Some("acct"), "10.4.0.1", 1_001).await,
+            store(
+                &db,
+                input("new@example.org"),
+                Some("acct"),
+                "10.4.0.1",
+                1_001
+            )
+            .await,
             Err(AppError::RateLimited(_))
         ));
         let stored = ip_max + CONTACT_PER_ADDRESS.max + CONTACT_PER_ACCOUNT.max;
-        assert_eq!(count(&db).await.unwrap(), stored, "a refused message is not stored");
+        assert_eq!(
+            count(&db).await.unwrap(),
+            stored,
+            "a refused message is not stored"
+        );
     }
 
     #[tokio::test]
     async fn a_conversation_is_answered_listed_for_its_owner_only_and_kept_for_its_period() {
         let (_dir, db) = crate::db::temp().await;
-        let id = store(&db, input("ann@example.org"), Some("ann"), "10.0.0.1", 1_000).await.unwrap();
-        let other = store(&db, input("bo@example.org"), Some("bo"), "10.0.0.2", 1_000).await.unwrap();
-        reply(&db, &id, "Support", "Here is the answer.", true, 2_000).await.unwrap();
+        let id = store(
+            &db,
+            input("ann@example.org"),
+            Some("ann"),
+            "10.0.0.1",
+            1_000,
+        )
+        .await
+        .unwrap();
+        let other = store(&db, input("bo@example.org"), Some("bo"), "10.0.0.2", 1_000)
+            .await
+            .unwrap();
+        reply(&db, &id, "Support", "Here is the answer.", true, 2_000)
+            .await
+            .unwrap();
         let mine = of_account(&db, "ann").await.unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].status, TicketStatus::Answered);
         assert_eq!(mine[0].replies[0].body, "Here is the answer.");
-        assert!(get(&db, &other, Some("ann")).await.unwrap().is_none(), "not another person's");
-        assert!(get(&db, &other, None).await.unwrap().is_some(), "the desk sees all");
+        assert!(
+            get(&db, &other, Some("ann")).await.unwrap().is_none(),
+            "not another person's"
+        );
+        assert!(
+            get(&db, &other, None).await.unwrap().is_some(),
+            "the desk sees all"
+        );
         assert_eq!(list(&db, Some(TicketStatus::Open)).await.unwrap().len(), 1);
 
         // Answered and idle: closed after AUTO_CLOSE_SECS, deleted CLOSED_RETENTION_SECS later.
         sweep(&db, 2_000 + AUTO_CLOSE_SECS - 1).await.unwrap();
-        assert_eq!(get(&db, &id, None).await.unwrap().unwrap().status, TicketStatus::Answered);
+        assert_eq!(
+            get(&db, &id, None).await.unwrap().unwrap().status,
+            TicketStatus::Answered
+        );
         let closed_at = 2_000 + AUTO_CLOSE_SECS + 1;
         sweep(&db, closed_at).await.unwrap();
-        assert_eq!(get(&db, &id, None).await.unwrap().unwrap().status, TicketStatus::Closed);
-        sweep(&db, closed_at + CLOSED_RETENTION_SECS - 1).await.unwrap();
+        assert_eq!(
+            get(&db, &id, None).await.unwrap().unwrap().status,
+            TicketStatus::Closed
+        );
+        sweep(&db, closed_at + CLOSED_RETENTION_SECS - 1)
+            .await
+            .unwrap();
         assert!(get(&db, &id, None).await.unwrap().is_some());
-        sweep(&db, closed_at + CLOSED_RETENTION_SECS + 1).await.unwrap();
+        sweep(&db, closed_at + CLOSED_RETENTION_SECS + 1)
+            .await
+            .unwrap();
         assert!(get(&db, &id, None).await.unwrap().is_none());
-        let mut r = db.query("RETURN count(SELECT id FROM contact_reply)").await.unwrap();
-        assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0), "replies go with it");
-        assert!(get(&db, &other, None).await.unwrap().is_some(), "open ones stay");
+        let mut r = db
+            .query("RETURN count(SELECT id FROM contact_reply)")
+            .await
+            .unwrap();
+        assert_eq!(
+            r.take::<Option<i64>>(0).unwrap(),
+            Some(0),
+            "replies go with it"
+        );
+        assert!(
+            get(&db, &other, None).await.unwrap().is_some(),
+            "open ones stay"
+        );
     }
 }

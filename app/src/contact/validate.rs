@@ -60,7 +60,9 @@ pub fn validate_reply(body: &str) -> Result<String, AppError> {
     let body = body.trim();
     let len = body.chars().count();
     if len == 0 {
-        return Err(AppError::BadRequest("Write a reply before sending it.".into()));
+        return Err(AppError::BadRequest(
+            "Write a reply before sending it.".into(),
+        ));
     }
     if len > MAX_MESSAGE_CHARS {
         return Err(AppError::BadRequest(format!(

@@ -1,8 +1,8 @@
 //! Published versions and consents on the database. Every function takes `now` from the
 //! caller's clock.
 
-use surrealdb::types::SurrealValue;
 use sha2::{Digest, Sha256};
+use surrealdb::types::SurrealValue;
 
 use super::{ConsentKind, ConsentState, Document, PendingPolicy, PolicyKind, Section};
 use crate::{db::Db, AppError};
@@ -253,7 +253,10 @@ mod tests {
     async fn a_new_version_is_pending_with_the_sections_that_changed_until_accepted() {
         let (_dir, db) = crate::db::temp().await;
         db.query("CREATE user:ann SET email = 'ann@example.org', name = 'Ann', password_hash = '!', role = 'user', job_role = 'x', experience = 'mid', email_verified = true, disabled = false, terms_version = '1', terms_accepted_at = 0, age_confirmed_at = 0, created_at = 0").await.unwrap().check().unwrap();
-        let v1 = doc(PolicyKind::Terms, "## Use\nBe kind.\n## Ending\nDelete any time.");
+        let v1 = doc(
+            PolicyKind::Terms,
+            "## Use\nBe kind.\n## Ending\nDelete any time.",
+        );
         let p1 = doc(PolicyKind::Privacy, "## Data\nWe keep little.");
         assert_eq!(publish(&db, &v1, 100).await.unwrap(), 100);
         assert_eq!(publish(&db, &p1, 100).await.unwrap(), 100);
@@ -262,7 +265,10 @@ mod tests {
 
         // Publishing the same text again changes nothing, not even the date.
         assert_eq!(publish(&db, &v1, 200).await.unwrap(), 100);
-        let v2 = doc(PolicyKind::Terms, "## Use\nBe kind.\n## Ending\nDelete any time, or ask us.");
+        let v2 = doc(
+            PolicyKind::Terms,
+            "## Use\nBe kind.\n## Ending\nDelete any time, or ask us.",
+        );
         assert_ne!(v1.version, v2.version);
         assert_eq!(publish(&db, &v2, 300).await.unwrap(), 300);
         let p = pending(&db, "ann").await.unwrap();
@@ -270,22 +276,38 @@ mod tests {
         assert_eq!(p[0].kind, PolicyKind::Terms);
         assert_eq!(p[0].accepted_version.as_deref(), Some(v1.version.as_str()));
         assert_eq!(p[0].changed, ["Ending"]);
-        assert_eq!(in_force(&db, PolicyKind::Terms).await.unwrap().unwrap(), (v2.version.clone(), 300));
+        assert_eq!(
+            in_force(&db, PolicyKind::Terms).await.unwrap().unwrap(),
+            (v2.version.clone(), 300)
+        );
 
         accept_in_force(&db, "ann", 400).await.unwrap();
         assert!(pending(&db, "ann").await.unwrap().is_empty());
         let c = consents(&db, "ann").await.unwrap();
         let terms = c.iter().find(|c| c.kind == ConsentKind::Terms).unwrap();
-        assert_eq!((terms.version.as_deref(), terms.at), (Some(v2.version.as_str()), 400));
+        assert_eq!(
+            (terms.version.as_deref(), terms.at),
+            (Some(v2.version.as_str()), 400)
+        );
     }
 
     #[tokio::test]
     async fn optional_choices_are_the_latest_record() {
         let (_dir, db) = crate::db::temp().await;
-        assert_eq!(choice(&db, "bo", ConsentKind::HostedAi).await.unwrap(), None);
-        record(&db, "bo", ConsentKind::HostedAi, None, true, 10).await.unwrap();
-        record(&db, "bo", ConsentKind::HostedAi, None, false, 20).await.unwrap();
-        assert_eq!(choice(&db, "bo", ConsentKind::HostedAi).await.unwrap(), Some(false));
+        assert_eq!(
+            choice(&db, "bo", ConsentKind::HostedAi).await.unwrap(),
+            None
+        );
+        record(&db, "bo", ConsentKind::HostedAi, None, true, 10)
+            .await
+            .unwrap();
+        record(&db, "bo", ConsentKind::HostedAi, None, false, 20)
+            .await
+            .unwrap();
+        assert_eq!(
+            choice(&db, "bo", ConsentKind::HostedAi).await.unwrap(),
+            Some(false)
+        );
         let c = consents(&db, "bo").await.unwrap();
         assert_eq!(c.len(), 1);
         assert!(!c[0].granted && c[0].at == 20);
@@ -293,7 +315,11 @@ mod tests {
 
     #[test]
     fn a_version_follows_every_word() {
-        let a = vec![Section { id: "a".into(), title: "A".into(), blocks: vec![Block::Para(vec![Inline::text("x")])] }];
+        let a = vec![Section {
+            id: "a".into(),
+            title: "A".into(),
+            blocks: vec![Block::Para(vec![Inline::text("x")])],
+        }];
         let mut b = a.clone();
         b[0].blocks = vec![Block::Para(vec![Inline::text("y")])];
         assert_ne!(version_of(&a), version_of(&b));

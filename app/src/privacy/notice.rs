@@ -229,6 +229,7 @@ fn data(i: &Installation) -> Section {
             t(" (a development setting, --log-mail)."),
         ]));
     }
+    blocks.push(p("The operator sees only aggregate figures computed from this data (people practising per day, sign-ups, interviews started and finished, median scores); nothing else is collected to measure use, and nothing tracks you."));
     blocks.push(p("Nothing is sold, nothing is used for advertising, and your answers are not used to train AI models."));
     section("data", "What is kept, why, and on what basis", blocks)
 }
@@ -241,7 +242,9 @@ fn browser(i: &Installation) -> Section {
     rows.extend(
         storage_keys()
             .into_iter()
-            .map(|(name, place, purpose, life)| vec![cell(name), cell(place), cell(purpose), cell(life)]),
+            .map(|(name, place, purpose, life)| {
+                vec![cell(name), cell(place), cell(purpose), cell(life)]
+            }),
     );
     let flags = if i.insecure_cookies {
         "Cookies are HttpOnly (scripts cannot read them) and SameSite=Strict. This installation runs without HTTPS (--allow-insecure-http), so they are sent without the Secure flag: anyone on the network path can read them."

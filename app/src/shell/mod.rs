@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=crate::admin::AdminAuditPage/>
                     <Route path=path!("/admin/outbox") view=crate::admin::AdminOutboxPage/>
                     <Route path=path!("/admin/support") view=crate::admin::AdminSupportPage/>
+                    <Route path=path!("/admin/insights") view=crate::admin::AdminInsightsPage/>
                 </Routes>
             </layout::Layout>
         </Router>

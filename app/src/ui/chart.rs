@@ -72,3 +72,35 @@ pub fn TrendChart(
         </svg>
     }
 }
+
+/// Counts per day as vertical bars (one series), with the first and last day on the axis. The
+/// page shows the same numbers in a table for screen readers and copying.
+#[component]
+pub fn DailyBars(
+    values: Vec<u32>,
+    first: String,
+    last: String,
+    #[prop(into)] label: String,
+) -> impl IntoView {
+    let n = values.len().max(1) as f32;
+    let max = values.iter().copied().max().unwrap_or(0).max(1) as f32;
+    let (w, h, left, top, bottom) = (560.0f32, 160.0f32, 34.0f32, 8.0f32, 22.0f32);
+    let plot_w = w - left - 4.0;
+    let plot_h = h - top - bottom;
+    let bar_w = (plot_w / n * 0.8).max(1.0);
+    let top_label = max as u32;
+    view! {
+        <svg class="chart daily" role="img" aria-label=label viewBox=format!("0 0 {w} {h}") preserveAspectRatio="xMinYMin meet">
+            <line x1=left x2=left + plot_w y1=top + plot_h y2=top + plot_h class="chart-grid"/>
+            <line x1=left x2=left + plot_w y1=top y2=top class="chart-grid"/>
+            <text x="0" y=top + 8.0 class="chart-axis">{top_label}</text>
+            <text x="0" y=top + plot_h class="chart-axis">"0"</text>
+            {values.iter().enumerate().map(|(i, v)| {
+                let bh = *v as f32 / max * plot_h;
+                view! { <rect x=format!("{:.1}", left + i as f32 * plot_w / n) y=format!("{:.1}", top + plot_h - bh) width=format!("{bar_w:.1}") height=format!("{bh:.1}") class="chart-bar fair"/> }
+            }).collect_view()}
+            <text x=left y=h - 4.0 class="chart-axis">{first}</text>
+            <text x=left + plot_w y=h - 4.0 class="chart-axis" text-anchor="end">{last}</text>
+        </svg>
+    }
+}

@@ -485,8 +485,10 @@ pub async fn work_once(
             settled |= status != SegmentStatus::Queued;
             let (id, text, error) = (d.id.clone(), text.clone(), error.clone());
             with_retries(|| {
-                db.query("UPDATE type::record('voice_segment', $id) SET status = $status, transcript = $text, error = $error, lease_until = 0")
+                db.query("UPDATE type::record('voice_segment', $id) SET status = $status, transcript = $text, error = $error, lease_until = 0,
+                        transcribed_at = IF $status = 'done' THEN $now ELSE NONE END")
                     .bind(("id", id.clone()))
+                    .bind(("now", now))
                     .bind(("status", status))
                     .bind(("text", text.clone()))
                     .bind(("error", error.clone()))

@@ -24,13 +24,16 @@ pub(super) async fn evaluate(
             crate::policy::service::choice(db, uid, crate::policy::ConsentKind::HostedAi).await,
             Ok(Some(true))
         );
-    ev.evaluate(&EvalRequest {
-        question: item.text.clone(),
-        kind: item.kind,
-        key_points: item.key_points.clone(),
-        answer: answer.to_string(),
-        delivery,
-    }, allow)
+    ev.evaluate(
+        &EvalRequest {
+            question: item.text.clone(),
+            kind: item.kind,
+            key_points: item.key_points.clone(),
+            answer: answer.to_string(),
+            delivery,
+        },
+        allow,
+    )
     .await
 }
 

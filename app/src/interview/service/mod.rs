@@ -18,6 +18,8 @@ pub use reading::*;
 pub use results::*;
 pub use start::*;
 
+use surrealdb::types::SurrealValue;
+
 /// The part of deleting an account that interview practice owns: interviews with their
 /// questions and answers, the profile and the resume text.
 pub const ERASE_USER: &str =
@@ -38,3 +40,40 @@ pub const EXPORT_USER: &[(&str, &str)] = &[
 
 #[cfg(test)]
 mod tests;
+
+/// For the operator's insights: interviews started or finished since `since`.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct InterviewActivity {
+    pub uid: String,
+    pub at: i64,
+    pub finished_at: Option<i64>,
+    pub mode: String,
+    pub role: String,
+    pub score: Option<i64>,
+}
+
+/// For the operator's insights: answers given since `since`, with their length in words.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct AnswerActivity {
+    pub uid: String,
+    pub at: i64,
+    pub words: i64,
+}
+
+/// The interviews and answers since `since`, for aggregate counts only.
+pub async fn activity_since(
+    db: &crate::db::Db,
+    since: i64,
+) -> Result<(Vec<InterviewActivity>, Vec<AnswerActivity>), crate::AppError> {
+    let mut r = db
+        .query(
+            "SELECT record::id(user) AS uid, created_at AS at, finished_at, mode, role, scores.overall AS score
+                FROM interview WHERE created_at >= $since OR finished_at >= $since;
+             SELECT record::id(user) AS uid, answered_at AS at, array::len(string::words(answer ?? '')) AS words
+                FROM interview_item WHERE answered_at >= $since;",
+        )
+        .bind(("since", since))
+        .await?
+        .check()?;
+    Ok((r.take(0)?, r.take(1)?))
+}

@@ -129,3 +129,15 @@ mod tests {
         assert_eq!(r.words_per_minute.round(), (6.0 * 60.0 / 6.1f64).round());
     }
 }
+
+/// For the operator's insights: seconds each segment transcribed since `since` waited between
+/// arriving and its transcript.
+pub async fn queue_times_since(db: &Db, since: i64) -> Result<Vec<f64>, AppError> {
+    let mut r = db
+        .query("SELECT VALUE transcribed_at - created_at FROM voice_segment WHERE transcribed_at >= $since")
+        .bind(("since", since))
+        .await?
+        .check()?;
+    let v: Vec<i64> = r.take(0)?;
+    Ok(v.into_iter().map(|s| s as f64).collect())
+}
