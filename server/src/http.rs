@@ -418,7 +418,19 @@ async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -
         Err(e) => return (e.status_code(), e.to_string()).into_response(),
     };
     let path = req.uri().path().to_string();
-    let guard = page_guard(&path, step.caller.as_ref());
+    let mut guard = page_guard(&path, step.caller.as_ref());
+    // A changed notice or terms not accepted yet: member pages wait behind /accept (except
+    // the ones to take one's data and leave).
+    if let (PageGuard::Open, Some(c)) = (&guard, step.caller.as_ref()) {
+        if app::shell::page_access(&path) != app::shell::Access::Public
+            && !app::shell::open_while_policies_pending(&path)
+            && app::policy::service::is_pending(&s.ctx.db, &c.user_id)
+                .await
+                .unwrap_or(false)
+        {
+            guard = PageGuard::AcceptFirst;
+        }
+    }
     if let Some(caller) = step.caller {
         req.extensions_mut().insert(caller);
     }
@@ -426,6 +438,10 @@ async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -
         PageGuard::Open => next.run(req).await,
         PageGuard::SignInFirst => {
             axum::response::Redirect::to(&format!("/signin?next={}", app::auth::url_encode(&path)))
+                .into_response()
+        }
+        PageGuard::AcceptFirst => {
+            axum::response::Redirect::to(&format!("/accept?next={}", app::auth::url_encode(&path)))
                 .into_response()
         }
         // The page still renders (it explains), with the status that says "not for you".
@@ -600,6 +616,8 @@ fn oidc_problem(e: AppError) -> Response {
 enum PageGuard {
     Open,
     SignInFirst,
+    /// Signed in, but a changed notice or terms waits for acceptance.
+    AcceptFirst,
     Forbidden,
 }
 

@@ -167,6 +167,94 @@ const MATRIX: &[Row] = &[
         expect: [A, A, A, A],
     },
     Row {
+        route: "PAGE /terms",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "PAGE /accept",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "PAGE /admin/support",
+        body: &[],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "PAGE /admin/insights",
+        body: &[],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/contact/mine",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/contact/follow_up",
+        body: &[
+            ("id", "{owner_ticket}"),
+            ("body", "Thank you, one more question."),
+        ],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/auth/pending_policies",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/accept_policies",
+        body: &[("next", "/dashboard")],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/consents",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/auth/hosted_ai",
+        body: &[("allow", "false")],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/admin/support",
+        body: &[("status", "open")],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/admin/support_reply",
+        body: &[("id", "{owner_ticket}"), ("body", "Here is the answer.")],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/admin/support_status",
+        body: &[("id", "{owner_ticket}"), ("status", "open")],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/admin/insights",
+        body: &[("days", "7")],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/privacy/notice",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/privacy/terms",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/privacy/installation",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
         route: "FN /api/auth/me",
         body: &[],
         expect: [A, A, A, A],
@@ -494,6 +582,19 @@ async fn every_route_and_server_function_checks_its_caller() {
         .await
         .unwrap();
     let owner_interview = interview_id(started).await;
+    // A support conversation of the owner's.
+    let sent = post(&v, "/api/contact", &owner)
+        .form(&[
+            ("input[name]", "Owner"),
+            ("input[email]", "owner@example.org"),
+            ("input[message]", "A question for the support desk."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let mine = json(post(&v, "/api/contact/mine", &owner).send().await.unwrap()).await;
+    let owner_ticket = mine[0]["id"].as_str().unwrap().to_string();
     let jars = ["".to_string(), owner, other, admin];
 
     let mut wrong = Vec::new();
@@ -508,7 +609,8 @@ async fn every_route_and_server_function_checks_its_caller() {
                         k.to_string(),
                         val.replace("{owner_session}", &owner_session)
                             .replace("{other_id}", &other_id)
-                            .replace("{owner_interview}", &owner_interview),
+                            .replace("{owner_interview}", &owner_interview)
+                            .replace("{owner_ticket}", &owner_ticket),
                     )
                 })
                 .collect();

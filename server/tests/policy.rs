@@ -13,7 +13,7 @@ async fn page(v: &Viva, path: &str) -> String {
 
 #[tokio::test]
 async fn the_privacy_page_names_a_hosted_transcriber_and_otherwise_keeps_audio_here() {
-    let local = Viva::start(&[]).await;
+    let local = Viva::start_without_mail(&[]).await;
     let text = page(&local, "/privacy").await;
     assert!(text.contains("Audio stays on this server"), "{text}");
     assert!(text.contains("sends your data to no outside service"));
@@ -60,7 +60,14 @@ async fn a_changed_terms_file_is_a_new_version_that_signed_in_people_accept_agai
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().to_str().unwrap().to_string();
     let terms_arg = terms.to_str().unwrap().to_string();
-    let v = Viva::start_in(&data_dir, &["--terms-file", &terms_arg]).await;
+    // A fixed public URL: the notice and terms name it, so a new port would be a new version.
+    let args = [
+        "--terms-file",
+        terms_arg.as_str(),
+        "--public-url",
+        "https://viva.example.org",
+    ];
+    let v = Viva::start_in(&data_dir, &args).await;
     let jar = v.account("ann@example.org", "Ann").await;
     assert_eq!(me(&v, &jar).await["policies_pending"], false);
     assert!(page(&v, "/terms")
@@ -73,7 +80,7 @@ async fn a_changed_terms_file_is_a_new_version_that_signed_in_people_accept_agai
         "## House rules\nBe kind to the interviewers, and to yourself.",
     )
     .unwrap();
-    let v = Viva::start_in(&data_dir, &["--terms-file", &terms_arg]).await;
+    let v = Viva::start_in(&data_dir, &args).await;
     let jar = v.sign_in("ann@example.org").await;
     assert_eq!(me(&v, &jar).await["policies_pending"], true);
     let pending = json(

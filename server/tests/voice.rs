@@ -376,6 +376,7 @@ async fn hosted_round_trip(gemini: bool) {
         .await
     };
     let jar = v.account("ann@example.org", "Ann").await;
+    support::allow_hosted_ai(&v, &jar, true).await;
     let id = voice_interview(&v, &jar).await;
     for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
         assert_eq!(
@@ -429,6 +430,40 @@ async fn hosted_round_trip(gemini: bool) {
         "the transcripts in order"
     );
     assert!(item["evaluation"]["scores"]["delivery"].as_u64().is_some());
+    if gemini {
+        return;
+    }
+    // Someone who keeps their answers on this server: nothing of theirs reaches the service
+    // (transcribed here when a Whisper model is present, else typed).
+    let bo = v.account("bo@example.org", "Bo").await;
+    support::allow_hosted_ai(&v, &bo, false).await;
+    let id = voice_interview(&v, &bo).await;
+    for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
+        assert_eq!(
+            upload(&v, &bo, &id, seq as u32, *s, *e, a).await.status(),
+            200
+        );
+    }
+    post(&v, "/api/voice/hand_in", &bo)
+        .form(&[("id", id.as_str()), ("position", "0"), ("count", "3")])
+        .send()
+        .await
+        .unwrap();
+    let mut settled = false;
+    for _ in 0..300 {
+        let st = status(&v, &bo, &id).await;
+        if st["answer"] == "done" || st["answer"] == "needs-transcript" {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(settled, "the kept-here answer settled");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        3,
+        "no request for a person who keeps their answers here"
+    );
 }
 
 #[tokio::test]
@@ -445,6 +480,7 @@ async fn segments_wait_for_more_of_their_answer_and_go_together_after_the_gather
     ])
     .await;
     let jar = v.account("gus@example.org", "Gus").await;
+    support::allow_hosted_ai(&v, &jar, true).await;
     let id = voice_interview(&v, &jar).await;
     for (seq, (s, e, a)) in clip_segments().iter().enumerate() {
         assert_eq!(
@@ -519,6 +555,7 @@ async fn only_the_audio_of_a_segment_is_kept_and_a_file_of_mostly_padding_is_ref
     ])
     .await;
     let jar = v.account("ann@example.org", "Ann").await;
+    support::allow_hosted_ai(&v, &jar, true).await;
     let id = voice_interview(&v, &jar).await;
 
     // 1.9 MB of padding around one sample: refused, with what to send instead; nothing stored.

@@ -134,7 +134,10 @@ pub async fn admin_reply(id: String, body: String) -> Result<(), AppError> {
     let link = if ticket.from_account {
         format!("{}/contact", inst.public_url)
     } else {
-        format!("{}/contact (sign in to see it)", inst.public_url)
+        format!(
+            "{}/contact (write again from there to continue the conversation)",
+            inst.public_url
+        )
     };
     let msg = crate::mail::Message::support_reply(&inst.product_name, &ticket.name, &body, &link);
     mailer.enqueue(&ctx.db, &ticket.email, &msg, now).await

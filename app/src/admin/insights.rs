@@ -151,7 +151,10 @@ pub fn aggregate(
         }
     }
     by_role.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-    by_role.truncate(10);
+    for (_, a, b) in by_role.split_off(by_role.len().min(10)) {
+        other.0 += a;
+        other.1 += b;
+    }
     if other.0 > 0 {
         by_role.push(("other roles".into(), other.0, other.1));
     }

@@ -153,20 +153,29 @@ pub fn ConsentsCard() -> impl IntoView {
     }
 }
 
-/// Shown instead of the page when the privacy notice or terms changed since the person
-/// accepted them: what changed, links to read them, and one button to accept.
+/// /accept: where member pages send a person when the privacy notice or terms changed since
+/// they accepted them: what changed, links to read them, and one button to accept and go on.
 #[component]
 pub fn PolicyGate() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
+    let query = leptos_router::hooks::use_query_map();
     let pending = Resource::new(|| (), |_| pending_policies());
     let accept = ServerAction::<AcceptPolicies>::new();
-    let next = move || location.pathname.get();
+    let next = move || {
+        query
+            .read()
+            .get("next")
+            .unwrap_or_else(|| "/dashboard".into())
+    };
     view! {
+        <leptos_meta::Title text="Accept the changes"/>
         <section class="card policy-gate" aria-labelledby="gate-title">
             <h1 id="gate-title">"Our terms have changed"</h1>
             <Suspense fallback=|| view! { <p>"Loading what changed…"</p> }>
                 {move || pending.get().map(|r| match r {
                     Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p>"You have accepted the current privacy notice and terms. "<a href=next()>"Go on"</a></p>
+                    }.into_any(),
                     Ok(list) => view! {
                         <p>"Before you go on, please read what changed and accept it."</p>
                         <ul>

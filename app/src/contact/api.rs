@@ -11,8 +11,15 @@ pub async fn send_contact_message(input: ContactInput) -> Result<(), AppError> {
     let db: crate::db::Db = expect()?;
     let clock: crate::clock::Clock = expect()?;
     let now = clock.now();
-    let input = super::validate(input)?;
+    let mut input = super::validate(input)?;
     let caller = crate::auth::caller();
+    // A signed-in person writes from their account's address (replies go there, and the
+    // conversation is theirs), whatever the form said.
+    if let Some(c) = &caller {
+        if let Some(u) = crate::auth::service::user_by_id(&db, &c.user_id).await? {
+            input.email = u.email;
+        }
+    }
     let from = format!("{} <{}>", input.name, input.email);
     let message = input.message.clone();
     super::service::store(

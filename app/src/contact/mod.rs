@@ -40,7 +40,7 @@ pub fn ContactPage() -> impl IntoView {
             <h1 id="contact-title">"Contact the team"</h1>
             <p class="lede">"Questions, feedback or a problem with your data? Write to the people who run this Viva installation. Replies come by e-mail"
                 <Suspense fallback=|| ".">
-                    {move || me.get().and_then(Result::ok).map(|m| if m.is_some() { " and are listed below." } else { "; sign in first to see them here too." })}
+                    {move || me.get().and_then(Result::ok).map(|m| if m.is_some() { " and are listed below." } else { ". Sign in before writing to see the conversation here too." })}
                 </Suspense>
             </p>
             <Suspense fallback=|| view! { <p>"Loading the form…"</p> }>
@@ -75,6 +75,7 @@ pub fn ContactPage() -> impl IntoView {
                 {move || mine.get().and_then(Result::ok).map(|list| view! {
                     <section aria-labelledby="mine-title">
                         <h2 id="mine-title">"Your messages"</h2>
+                        <ActionStatus value=follow.value() ok="Your reply was sent."/>
                         {if list.is_empty() {
                             view! { <p class="muted">"You have not written to us yet."</p> }.into_any()
                         } else {
@@ -87,7 +88,6 @@ pub fn ContactPage() -> impl IntoView {
                     </section>
                 })}
             </Suspense>
-            <ActionStatus value=follow.value() ok="Your reply was sent."/>
         </article>
     }
 }

@@ -10,6 +10,8 @@ use crate::{db::Db, ratelimit::Limit, AppError};
 pub const CLOSED_RETENTION_SECS: i64 = 90 * 24 * 3600;
 /// An answered conversation with no new message for this long is closed.
 pub const AUTO_CLOSE_SECS: i64 = 30 * 24 * 3600;
+/// A conversation nobody answered is closed after this long without a new message.
+pub const OPEN_CLOSE_SECS: i64 = 180 * 24 * 3600;
 
 /// Named limits of writing to support (on top of the per-IP and global ones in `ratelimit`).
 pub const CONTACT_PER_ADDRESS: Limit = Limit {
@@ -210,11 +212,13 @@ pub async fn set_status(db: &Db, id: &str, status: TicketStatus, now: i64) -> Re
     Ok(())
 }
 
-/// Retention: answered conversations idle for [`AUTO_CLOSE_SECS`] close; closed ones older
+/// Retention: answered conversations idle for [`AUTO_CLOSE_SECS`] close, unanswered ones after
+/// [`OPEN_CLOSE_SECS`]; closed ones older
 /// than [`CLOSED_RETENTION_SECS`] go with their replies.
 pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
     db.query(
         "UPDATE contact_message SET status = $closed, closed_at = $now WHERE status = $answered AND updated_at < $idle;
+         UPDATE contact_message SET status = $closed, closed_at = $now WHERE status = $open AND updated_at < $stale;
          LET $gone = (SELECT VALUE id FROM contact_message WHERE status = $closed AND closed_at < $cutoff);
          DELETE contact_reply WHERE message IN $gone;
          DELETE contact_message WHERE id IN $gone;",
@@ -223,6 +227,8 @@ pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
     .bind(("answered", TicketStatus::Answered))
     .bind(("now", now))
     .bind(("idle", now - AUTO_CLOSE_SECS))
+    .bind(("open", TicketStatus::Open))
+    .bind(("stale", now - OPEN_CLOSE_SECS))
     .bind(("cutoff", now - CLOSED_RETENTION_SECS))
     .await?
     .check()?;
@@ -240,7 +246,7 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
 /// The part of deleting an account that support owns: conversations from the account or its
 /// address, with their replies.
 pub const ERASE_USER: &str =
-    "LET $mine = (SELECT VALUE id FROM contact_message WHERE email = $email OR user = $user);
+    "LET $mine = (SELECT VALUE id FROM contact_message WHERE user = $user OR (user = NONE AND email = $email));
      DELETE contact_reply WHERE message IN $mine; DELETE contact_message WHERE id IN $mine;";
 
 /// The part of a data export that support owns: the conversations from the account or its
@@ -249,7 +255,7 @@ pub const EXPORT_USER: &[(&str, &str)] = &[(
     "contact_messages",
     "(SELECT name, email, message, <string> created_at AS sent_at, status,
         (SELECT body, author, from_operator, at FROM contact_reply WHERE message = $parent.id ORDER BY at) AS replies
-      FROM contact_message WHERE email = $email OR user = $user ORDER BY sent_at)",
+      FROM contact_message WHERE user = $user OR (user = NONE AND email = $email) ORDER BY sent_at)",
 )];
 
 #[cfg(test)]

@@ -129,6 +129,9 @@ fn push_text(out: &mut Vec<Inline>, text: &mut String) {
 
 /// In-app paths, https:// and mailto: — never javascript:, data: or protocol-relative.
 pub fn safe_link(href: &str) -> bool {
+    if href.contains('\\') || href.chars().any(char::is_control) {
+        return false;
+    }
     (href.starts_with('/') && !href.starts_with("//"))
         || href.starts_with('#')
         || href.starts_with("https://")

@@ -276,7 +276,7 @@ impl Summary {
             "Your practice data stays on this server.".into()
         } else {
             format!(
-                "Answers are stored on this server and, unless you choose otherwise, evaluated or transcribed by {}.",
+                "Answers are stored on this server and, only if you allow it, evaluated or transcribed by {}.",
                 self.ai_hosts.join(" and ")
             )
         }

@@ -92,7 +92,7 @@ pub async fn record(
     granted: bool,
     now: i64,
 ) -> Result<(), AppError> {
-    db.query("CREATE consent SET user = type::record('user', $uid), kind = $kind, version = $version, granted = $granted, at = $now")
+    db.query("CREATE consent SET user = type::record('user', $uid), kind = $kind, version = $version, granted = $granted, at = $now, created = time::nano(time::now())")
         .bind(("uid", uid.to_string()))
         .bind(("kind", kind))
         .bind(("version", version))
@@ -127,13 +127,15 @@ struct Row {
     granted: bool,
     version: Option<String>,
     at: i64,
+    #[allow(dead_code)]
+    created: Option<i64>,
 }
 
 /// The present state of each kind of consent the person has a record of, in
 /// [`ConsentKind::ALL`] order.
 pub async fn consents(db: &Db, uid: &str) -> Result<Vec<ConsentState>, AppError> {
     let mut r = db
-        .query("SELECT kind, granted, version, at FROM consent WHERE user = type::record('user', $uid) ORDER BY at")
+        .query("SELECT kind, granted, version, at, created FROM consent WHERE user = type::record('user', $uid) ORDER BY at, created")
         .bind(("uid", uid.to_string()))
         .await?
         .check()?;
@@ -155,13 +157,13 @@ pub async fn consents(db: &Db, uid: &str) -> Result<Vec<ConsentState>, AppError>
 /// The person's present choice of one kind: `None` when they have not chosen.
 pub async fn choice(db: &Db, uid: &str, kind: ConsentKind) -> Result<Option<bool>, AppError> {
     let mut r = db
-        .query("SELECT VALUE granted FROM consent WHERE user = type::record('user', $uid) AND kind = $kind ORDER BY at DESC LIMIT 1")
+        .query("SELECT kind, granted, version, at, created FROM consent WHERE user = type::record('user', $uid) AND kind = $kind ORDER BY at DESC, created DESC LIMIT 1")
         .bind(("uid", uid.to_string()))
         .bind(("kind", kind))
         .await?
         .check()?;
-    let v: Vec<bool> = r.take(0)?;
-    Ok(v.into_iter().next())
+    let v: Vec<Row> = r.take(0)?;
+    Ok(v.into_iter().next().map(|r| r.granted))
 }
 
 #[derive(SurrealValue)]
@@ -183,6 +185,24 @@ async fn sections_of(
         .await?
         .check()?;
     Ok(r.take::<Vec<Vec<SectionDigest>>>(0)?.into_iter().next())
+}
+
+/// Whether a policy in force waits for the person's acceptance: one round trip, asked on every
+/// member page load (the full list with what changed is [`pending`]).
+pub async fn is_pending(db: &Db, uid: &str) -> Result<bool, AppError> {
+    let mut r = db
+        .query(
+            "LET $u = type::record('user', $uid);
+             RETURN array::any(['terms', 'privacy'], |$k| {
+                 LET $now = (SELECT VALUE version FROM policy_version WHERE kind = $k AND current = true LIMIT 1)[0];
+                 LET $mine = (SELECT version, at, created FROM consent WHERE user = $u AND kind = $k AND granted = true ORDER BY at DESC, created DESC LIMIT 1)[0].version;
+                 RETURN $now != NONE AND $now != $mine;
+             });",
+        )
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    Ok(r.take::<Option<bool>>(1)?.unwrap_or(false))
 }
 
 /// The policies in force that the person has not accepted, with the sections that changed

@@ -16,7 +16,7 @@ use crate::AppError;
 
 /// The version of `data.json`'s layout (`docs/export-schema.md`); raised when a field changes
 /// meaning or goes, not when one is added.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// A finished export can be downloaded for this long, then it is deleted.
 pub const EXPORT_TTL_SECS: i64 = 24 * 3600;
 /// The ZIP is stored in pieces of this size.

@@ -194,7 +194,7 @@ fn data(i: &Installation) -> Section {
             format!("{} after the conversation is closed.", period(crate::contact::service::CLOSED_RETENTION_SECS)),
         ],
         [
-            "Rate-limit counters: your IP address or account, counted per time window.".into(),
+            "Rate-limit counters: your IP address, account or e-mail address, counted per time window.".into(),
             "To stop repeated attempts and floods.".into(),
             legit.into(),
             "Until the window ends.".into(),
@@ -229,7 +229,7 @@ fn data(i: &Installation) -> Section {
             t(" (a development setting, --log-mail)."),
         ]));
     }
-    blocks.push(p("The operator sees only aggregate figures computed from this data (people practising per day, sign-ups, interviews started and finished, median scores); nothing else is collected to measure use, and nothing tracks you."));
+    blocks.push(p("To see how the site is used, the operator looks only at totals computed from this data (people practising per day, sign-ups, interviews started and finished, median scores); nothing else is collected to measure use, and nothing tracks you. To run the site, administrators can see accounts, the security log, the e-mails sent (codes masked) and support conversations."));
     blocks.push(p("Nothing is sold, nothing is used for advertising, and your answers are not used to train AI models."));
     section("data", "What is kept, why, and on what basis", blocks)
 }
@@ -246,11 +246,14 @@ fn browser(i: &Installation) -> Section {
                 vec![cell(name), cell(place), cell(purpose), cell(life)]
             }),
     );
-    let flags = if i.insecure_cookies {
-        "Cookies are HttpOnly (scripts cannot read them) and SameSite=Strict. This installation runs without HTTPS (--allow-insecure-http), so they are sent without the Secure flag: anyone on the network path can read them."
+    let mut flags = if i.insecure_cookies {
+        "Cookies are HttpOnly (scripts cannot read them) and SameSite=Strict (never sent along by other sites). This installation runs without HTTPS (--allow-insecure-http), so they are sent without the Secure flag: anyone on the network path can read them.".to_string()
     } else {
-        "Cookies are HttpOnly (scripts cannot read them), Secure (sent over HTTPS only) and SameSite=Strict (never sent along by other sites)."
+        "Cookies are HttpOnly (scripts cannot read them), Secure (sent over HTTPS only) and SameSite=Strict (never sent along by other sites).".to_string()
     };
+    if !i.sign_in.is_empty() {
+        flags.push_str(" The provider sign-in cookie is the exception: SameSite=Lax, so that it comes back with the provider's redirect.");
+    }
     section(
         "browser",
         "Cookies and browser storage",
@@ -275,13 +278,13 @@ fn services(i: &Installation) -> Section {
     if let Some(s) = &i.evaluator {
         items.push(vec![
             b(format!("{} ({})", s.name, s.host)),
-            t(": each answer you submit, with its question and any job description, to be scored, unless you chose to keep your answers on this server."),
+            t(": each answer you submit, with its question, the points a good answer covers and, for spoken answers, your pace, pauses and filler-word counts, to be scored; only if you allowed it."),
         ]);
     }
     if let Some(s) = &i.transcriber {
         items.push(vec![
             b(format!("{} ({})", s.name, s.host)),
-            t(": the audio of your spoken answers, to be transcribed, unless you chose to keep your answers on this server."),
+            t(": the audio of your spoken answers, to be transcribed; only if you allowed it."),
         ]);
     }
     if let Some(host) = &i.smtp_host {
@@ -359,9 +362,13 @@ fn ai(i: &Installation) -> Section {
     ))];
     if !i.ai_stays_here() {
         blocks.push(Block::Para(vec![
-            t("You choose whether your answers may go to the hosted service; your first interview asks. Choose "),
+            t("You choose whether your answers may go to the hosted service; your first interview asks, and until you allow it nothing is sent. Choose "),
             b("Keep my answers on this server"),
-            t(" and this server's own engines are used for you. Change it at any time on your "),
+            t(if i.local_transcriber {
+                " and this server's own engines evaluate and transcribe your answers. Change it at any time on your "
+            } else {
+                " and this server's own engine evaluates your answers (no transcriber runs here, so you type what you said in spoken answers). Change it at any time on your "
+            }),
             a("account page", "/account"),
             t("."),
         ]));

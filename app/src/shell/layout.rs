@@ -11,15 +11,22 @@ pub fn Layout(children: Children) -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let me = Resource::new(move || location.pathname.get(), |_| crate::auth::me());
     let summary = Resource::new(|| (), |_| crate::privacy::installation_summary());
-    // A changed notice or terms not accepted yet: the page waits behind the question, except
-    // the pages needed to read them, write to the operator, or take one's data and leave.
-    let gated = move || {
-        let open = matches!(
-            location.pathname.get().as_str(),
-            "/privacy" | "/terms" | "/contact" | "/account/data" | "/account/delete"
-        );
-        !open && matches!(me.get(), Some(Ok(Some(ref m))) if m.policies_pending)
-    };
+    // A changed notice or terms not accepted yet: the server sends page loads of member pages
+    // to /accept; moving between pages in the browser goes there too.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        let member = super::page_access(&path) != super::Access::Public;
+        if member
+            && !super::open_while_policies_pending(&path)
+            && matches!(me.get(), Some(Ok(Some(ref m))) if m.policies_pending)
+        {
+            navigate(
+                &format!("/accept?next={}", crate::auth::url_encode(&path)),
+                Default::default(),
+            );
+        }
+    });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -50,14 +57,9 @@ pub fn Layout(children: Children) -> impl IntoView {
             </div>
         </header>
         <main id="main" class="container" tabindex="-1">
-            <Suspense fallback=|| ()>
-                {move || gated().then(|| view! { <crate::auth::PolicyGate/> })}
-            </Suspense>
-            <div hidden=gated>
-                <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
-                    {children()}
-                </ErrorBoundary>
-            </div>
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                {children()}
+            </ErrorBoundary>
         </main>
         <footer class="site-footer">
             <div class="container footer-row">

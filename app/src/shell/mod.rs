@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=crate::auth::AccountPage/>
                     <Route path=path!("/account/delete") view=crate::privacy::DeleteAccountPage/>
                     <Route path=path!("/account/data") view=crate::privacy::DataPage/>
+                    <Route path=path!("/accept") view=crate::auth::PolicyGate/>
                     <Route path=path!("/practice") view=crate::interview::PracticePage/>
                     <Route path=path!("/interview/:id") view=crate::interview::InterviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/interview/:id/report") view=crate::interview::ReportPage ssr=SsrMode::Async/>
@@ -93,6 +94,7 @@ pub fn page_access(path: &str) -> Access {
             | "/account"
             | "/account/delete"
             | "/account/data"
+            | "/accept"
             | "/practice"
             | "/history"
             | "/profile"
@@ -102,4 +104,10 @@ pub fn page_access(path: &str) -> Access {
     } else {
         Access::Public
     }
+}
+
+/// Member pages open while a changed notice or terms waits for acceptance: the question
+/// itself, and taking one's data or deleting the account instead.
+pub fn open_while_policies_pending(path: &str) -> bool {
+    matches!(path, "/accept" | "/account/data" | "/account/delete")
 }

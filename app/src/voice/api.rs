@@ -165,7 +165,18 @@ pub async fn get_recording_policy() -> Result<RecordingPolicy, AppError> {
 #[server(endpoint = "voice/keep_recordings")]
 pub async fn set_keep_recordings(keep: bool) -> Result<RecordingPolicy, AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    let dropped = super::service::set_keep(&ctx.db, &uid, keep, ctx.clock.now()).await?;
+    let now = ctx.clock.now();
+    let dropped = super::service::set_keep(&ctx.db, &uid, keep, now).await?;
+    // The choice joins the person's consent log (shown on /account, in the export).
+    crate::policy::service::record(
+        &ctx.db,
+        &uid,
+        crate::policy::ConsentKind::Recordings,
+        Some(format!("{} days", ctx.voice.retention_days)),
+        keep,
+        now,
+    )
+    .await?;
     if dropped > 0 {
         tracing::info!(
             segments = dropped,

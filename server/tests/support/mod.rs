@@ -484,3 +484,14 @@ pub async fn voice_interview(v: &Viva, jar: &str) -> String {
     )
     .await
 }
+
+/// Records the person's choice about the hosted AI service ("Keep my answers on this server"
+/// is `false`); until they allow it, nothing of theirs goes to it.
+pub async fn allow_hosted_ai(v: &Viva, jar: &str, allow: bool) {
+    let res = post(v, "/api/auth/hosted_ai", jar)
+        .form(&[("allow", if allow { "true" } else { "false" })])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "hosted_ai: {}", res.status());
+}
