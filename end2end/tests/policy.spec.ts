@@ -80,7 +80,7 @@ test('a person writes to support, an admin replies, the person sees the reply an
   await hydrated(page);
   await expect(page.getByLabel('E-mail address')).toHaveValue(email);
   await expect(page.getByText('You have not written to us yet.')).toBeVisible();
-  await page.getByLabel('Message').fill('How do I download my recordings?');
+  await page.getByLabel('Message', { exact: true }).fill('How do I download my recordings?');
   await page.getByRole('button', { name: 'Send message' }).click();
   await expect(page.getByText('Thank you — your message was sent.')).toBeVisible();
   await expect(page.getByText('How do I download my recordings?')).toBeVisible();

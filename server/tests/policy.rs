@@ -141,10 +141,12 @@ async fn support_messages_are_limited_validated_and_private_to_their_writer() {
         note.text
     );
     let mine = json(post(&v, "/api/contact/mine", &ann).send().await.unwrap()).await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     let id = mine[0]["id"].as_str().unwrap().to_string();
     let theirs = json(post(&v, "/api/contact/mine", &bo).send().await.unwrap()).await;
     assert!(theirs.as_array().unwrap().is_empty());
+    let nobody = json(post(&v, "/api/contact/mine", "").send().await.unwrap()).await;
+    assert!(nobody.is_null(), "signed out: nothing");
     // Another person's conversation answers like a missing one.
     let res = post(&v, "/api/contact/follow_up", &bo)
         .form(&[("id", id.as_str()), ("body", "Let me in")])

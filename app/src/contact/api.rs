@@ -44,12 +44,17 @@ pub async fn send_contact_message(input: ContactInput) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Signed in. The conversations the caller started, with the replies.
+/// The conversations the caller started, with the replies; `None` when nobody is signed in
+/// (the contact page is public).
 #[server(endpoint = "contact/mine")]
-pub async fn my_messages() -> Result<Vec<Ticket>, AppError> {
-    let caller = crate::auth::require_caller()?;
+pub async fn my_messages() -> Result<Option<Vec<Ticket>>, AppError> {
+    let Some(caller) = crate::auth::caller() else {
+        return Ok(None);
+    };
     let db: crate::db::Db = crate::request::expect()?;
-    super::service::of_account(&db, &caller.user_id).await
+    Ok(Some(
+        super::service::of_account(&db, &caller.user_id).await?,
+    ))
 }
 
 /// Signed in. Adds the caller's reply to one of their conversations (another person's is a

@@ -72,7 +72,7 @@ pub fn ContactPage() -> impl IntoView {
                 }}
             </p>
             <Suspense fallback=|| ()>
-                {move || mine.get().and_then(Result::ok).map(|list| view! {
+                {move || mine.get().and_then(Result::ok).flatten().map(|list| view! {
                     <section aria-labelledby="mine-title">
                         <h2 id="mine-title">"Your messages"</h2>
                         <ActionStatus value=follow.value() ok="Your reply was sent."/>

@@ -58,7 +58,7 @@ pub fn HomePage() -> impl IntoView {
         </section>
         <Suspense fallback=|| ()>
             {move || summary.get().and_then(Result::ok).map(|s| view! {
-                <p class="where-data">{format!("On this site: {} ", s.data_sentence())}<a href="/privacy#services">"Where your data goes"</a></p>
+                <p class="where-data">{format!("{} ", s.data_sentence())}<a href="/privacy#services">"Where your data goes"</a></p>
             })}
         </Suspense>
         <section aria-labelledby="features-title">
