@@ -16,9 +16,10 @@ pub async fn pending_policies() -> Result<Vec<PendingPolicy>, AppError> {
     crate::policy::service::pending(&db, &caller.user_id).await
 }
 
-/// Signed in. Accepts the notice and terms in force, then goes on to `next` (a local path).
+/// Signed in. Accepts the notice and terms in force; the page then goes on to `next`, loading
+/// it afresh (so every part of the page knows the acceptance).
 #[server(endpoint = "auth/accept_policies")]
-pub async fn accept_policies(next: Option<String>) -> Result<(), AppError> {
+pub async fn accept_policies(next: Option<String>) -> Result<String, AppError> {
     let caller = super::require_caller()?;
     let db: crate::db::Db = crate::request::expect()?;
     let clock: crate::clock::Clock = crate::request::expect()?;
@@ -32,8 +33,7 @@ pub async fn accept_policies(next: Option<String>) -> Result<(), AppError> {
         now,
     )
     .await?;
-    leptos_axum::redirect(&super::safe_next(next.as_deref()));
-    Ok(())
+    Ok(super::safe_next(next.as_deref()))
 }
 
 /// What /account shows of consents: each one's present state, and whether this installation
@@ -166,6 +166,17 @@ pub fn PolicyGate() -> impl IntoView {
             .get("next")
             .unwrap_or_else(|| "/dashboard".into())
     };
+    // Accepted: on to the page the person was going to, as a full load.
+    Effect::new(move |_| {
+        if let Some(Ok(to)) = accept.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().assign(&to);
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = to;
+        }
+    });
     view! {
         <leptos_meta::Title text="Accept the changes"/>
         <section class="card policy-gate" aria-labelledby="gate-title">

@@ -341,6 +341,28 @@ pub async fn promote(db: &Db, email: &str, now: i64) -> Result<(), AppError> {
     .await
 }
 
+/// For the operator's insights: (opaque id, when, confirmed) of each account made since
+/// `since`. Counted by the admin feature; never shown per person.
+pub async fn sign_ups_since(db: &Db, since: i64) -> Result<Vec<(String, i64, bool)>, AppError> {
+    use surrealdb::types::SurrealValue;
+    #[derive(SurrealValue)]
+    struct Row {
+        uid: String,
+        at: i64,
+        verified: bool,
+    }
+    let mut r = db
+        .query("SELECT record::id(id) AS uid, created_at AS at, email_verified AS verified FROM user WHERE created_at >= $since")
+        .bind(("since", since))
+        .await?
+        .check()?;
+    let rows: Vec<Row> = r.take(0)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.uid, r.at, r.verified))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,26 +483,4 @@ mod tests {
             AppError::Internal
         );
     }
-}
-
-/// For the operator's insights: (opaque id, when, confirmed) of each account made since
-/// `since`. Counted by the admin feature; never shown per person.
-pub async fn sign_ups_since(db: &Db, since: i64) -> Result<Vec<(String, i64, bool)>, AppError> {
-    use surrealdb::types::SurrealValue;
-    #[derive(SurrealValue)]
-    struct Row {
-        uid: String,
-        at: i64,
-        verified: bool,
-    }
-    let mut r = db
-        .query("SELECT record::id(id) AS uid, created_at AS at, email_verified AS verified FROM user WHERE created_at >= $since")
-        .bind(("since", since))
-        .await?
-        .check()?;
-    let rows: Vec<Row> = r.take(0)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.uid, r.at, r.verified))
-        .collect())
 }

@@ -74,6 +74,18 @@ pub const EXPORT_USER: &[(&str, &str)] = &[
         FROM voice_segment WHERE user = $user ORDER BY created_at, interview, position, part, seq)"),
 ];
 
+/// For the operator's insights: seconds each segment transcribed since `since` waited between
+/// arriving and its transcript.
+pub async fn queue_times_since(db: &Db, since: i64) -> Result<Vec<f64>, AppError> {
+    let mut r = db
+        .query("SELECT VALUE transcribed_at - created_at FROM voice_segment WHERE transcribed_at >= $since")
+        .bind(("since", since))
+        .await?
+        .check()?;
+    let v: Vec<i64> = r.take(0)?;
+    Ok(v.into_iter().map(|s| s as f64).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,16 +140,4 @@ mod tests {
         assert!((r.speaking_secs - 6.1).abs() < 1e-9);
         assert_eq!(r.words_per_minute.round(), (6.0 * 60.0 / 6.1f64).round());
     }
-}
-
-/// For the operator's insights: seconds each segment transcribed since `since` waited between
-/// arriving and its transcript.
-pub async fn queue_times_since(db: &Db, since: i64) -> Result<Vec<f64>, AppError> {
-    let mut r = db
-        .query("SELECT VALUE transcribed_at - created_at FROM voice_segment WHERE transcribed_at >= $since")
-        .bind(("since", since))
-        .await?
-        .check()?;
-    let v: Vec<i64> = r.take(0)?;
-    Ok(v.into_iter().map(|s| s as f64).collect())
 }
