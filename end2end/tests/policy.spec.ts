@@ -105,6 +105,16 @@ test('a person writes to support, an admin replies, the person sees the reply an
   await expect(page.getByText('Open Your data from your account page')).toBeVisible();
   await expect(page.getByText(/Answered/)).toBeVisible();
   await shot(page, 'contact-thread');
+
+  // The operator's insights count both new accounts, as totals only.
+  await admin.page.goto('/admin/insights?days=7');
+  await hydrated(admin.page);
+  await expect(admin.page.getByRole('heading', { name: 'Insights', level: 1 })).toBeVisible();
+  await expect(admin.page.getByRole('img', { name: /^Sign-ups each day, .*: 2 in all$/ })).toBeVisible();
+  const funnel = admin.page.getByRole('table').filter({ hasText: 'Confirmed their address' });
+  await expect(funnel.getByRole('row', { name: /Signed up 2 100 %/ })).toBeVisible();
+  await expect(admin.page.getByText(email)).toHaveCount(0);
+  await shot(admin.page, 'admin-insights');
 });
 
 test('a changed terms version asks a signed-in person to accept before going on', async ({ browser }) => {

@@ -45,16 +45,17 @@ pub fn ContactPage() -> impl IntoView {
             </p>
             <Suspense fallback=|| view! { <p>"Loading the form…"</p> }>
                 {move || {
-                    let (name, email) = match me.get().and_then(Result::ok).flatten() {
-                        Some(m) => (m.name, m.email),
-                        None => (String::new(), String::new()),
+                    let (name, email, signed_in) = match me.get().and_then(Result::ok).flatten() {
+                        Some(m) => (m.name, m.email, true),
+                        None => (String::new(), String::new(), false),
                     };
                     view! {
                         <ActionForm action=send attr:class="form" attr:aria-describedby="contact-status">
                             <label for="contact-name">"Your name"</label>
                             <input id="contact-name" name="input[name]" autocomplete="name" required maxlength=MAX_NAME_CHARS value=name/>
                             <label for="contact-email">"E-mail address"</label>
-                            <input id="contact-email" name="input[email]" type="email" autocomplete="email" required maxlength=MAX_EMAIL_CHARS value=email/>
+                            <input id="contact-email" name="input[email]" type="email" autocomplete="email" required maxlength=MAX_EMAIL_CHARS value=email readonly=signed_in aria-describedby=signed_in.then_some("contact-email-hint")/>
+                            {signed_in.then(|| view! { <p id="contact-email-hint" class="hint">"Replies go to your account's address; change it on your account page."</p> })}
                             <label for="contact-message">"Message"</label>
                             <textarea id="contact-message" name="input[message]" rows="6" required minlength=MIN_MESSAGE_CHARS maxlength=MAX_MESSAGE_CHARS></textarea>
                             <button type="submit" class="button" disabled=move || pending.get()>
