@@ -22,10 +22,10 @@ test('sign up, confirm with the e-mailed code, land on the dashboard, sign out a
   expect(mail.text).toMatch(/\b\d{6}\b/);
   expect(mail.html).toContain('<');
 
+  // Confirming the address signs in: the dashboard, with its first-run guide.
   await confirm(page, email);
-  await signIn(page, email);
-  await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Welcome, Ada Lovelace');
+  await expect(page.getByRole('link', { name: 'Start practising' })).toBeVisible();
 
   // The session cookies are HttpOnly and SameSite=Strict; scripts cannot read them.
   const cookies = await page.context().cookies();
@@ -62,6 +62,7 @@ test('the first account becomes administrator with the setup token and can manag
   await hydrated(page);
   // The one-time setup token the server left in its data directory (only the operator has it).
   const token = readFileSync(join(process.env.VIVA_E2E_DATA_DIR!, 'admin-setup-token'), 'utf8').trim();
+  await page.getByText('Do you run this site? Set up administration').click();
   await page.getByLabel('Setup token').fill(token);
   await page.getByRole('button', { name: 'Become the administrator' }).click();
   await expect(page).toHaveURL(/\/admin$/);
@@ -132,7 +133,7 @@ test('a wrong code five times locks that code, and a new code works', async ({ p
   const second = await otpFor(email, first.id);
   await page.getByLabel('6-digit code').fill(second.code);
   await page.getByRole('button', { name: 'Confirm address' }).click();
-  await expect(page).toHaveURL(/\/signin\?verified=1/);
+  await expect(page).toHaveURL(/\/dashboard\?welcome=1$/);
 });
 
 test('password reset by e-mailed code signs out every device', async ({ browser }) => {
@@ -155,7 +156,10 @@ test('password reset by e-mailed code signs out every device', async ({ browser 
   const fresh = 'violet harbour sixteen lanterns';
   await bPage.getByLabel('New password').fill(fresh);
   await bPage.getByRole('button', { name: 'Set new password' }).click();
-  await expect(bPage).toHaveURL(/\/signin\?reset=1/);
+  // The code and the new password sign this browser in.
+  await expect(bPage).toHaveURL(/\/dashboard\?reset=1$/);
+  await expect(bPage.getByText('Your password is changed and you are signed in.')).toBeVisible();
+  await bPage.getByRole('button', { name: 'Sign out', exact: true }).click();
 
   // The other device was signed out by the reset.
   await a.page.goto('/dashboard');

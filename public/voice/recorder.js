@@ -5,6 +5,8 @@
 // When the person stops, the answer is handed in; it is transcribed on the server (or,
 // without a transcriber, the person types what they said) and evaluated.
 
+import { listen, MICROPHONE, microphoneProblem, wav16k } from './listen.js';
+
 const UPLOAD = '/api/voice/segment';
 const STATUS = '/api/voice/status';
 const HAND_IN = '/api/voice/hand_in';
@@ -34,23 +36,9 @@ const putPending = (item) => store('readwrite', (s) => s.put(item));
 const dropPending = (key) => store('readwrite', (s) => s.delete(key));
 const allPending = () => store('readonly', (s) => s.getAll());
 
-// ---- WAV: 16 kHz mono 16-bit ------------------------------------------------------------
-function wav16k(pcm) {
-  const buf = new ArrayBuffer(44 + pcm.length * 2);
-  const v = new DataView(buf);
-  const text = (o, s) => [...s].forEach((c, i) => v.setUint8(o + i, c.charCodeAt(0)));
-  text(0, 'RIFF'); v.setUint32(4, 36 + pcm.length * 2, true); text(8, 'WAVEfmt ');
-  v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
-  v.setUint32(24, 16000, true); v.setUint32(28, 32000, true); v.setUint16(32, 2, true); v.setUint16(34, 16, true);
-  text(36, 'data'); v.setUint32(40, pcm.length * 2, true);
-  new Int16Array(buf, 44).set(pcm);
-  return new Blob([buf], { type: 'audio/wav' });
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // How each stored segment's transcription is shown.
 const STATE = { queued: 'uploaded, waiting to be transcribed', transcribing: 'uploaded, transcribing', done: 'uploaded, transcribed', failed: 'uploaded, could not be transcribed', untranscribed: 'uploaded' };
-let wasmBytes = null;
 
 // Server errors have one JSON shape: { kind, message, retry_after? } (app/src/error.rs).
 function errorMessage(data, status) {
@@ -140,30 +128,15 @@ class Recorder {
     }
     this.q('start').disabled = true;
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+      this.stream = await navigator.mediaDevices.getUserMedia(MICROPHONE);
     } catch (e) {
-      const why = e.name === 'NotAllowedError' || e.name === 'SecurityError'
-        ? 'Microphone access was refused. Allow the microphone for this site in your browser settings and press Start again, or type your answer below.'
-        : e.name === 'NotFoundError' || e.name === 'OverconstrainedError'
-          ? 'No microphone was found. Connect one and press Start again, or type your answer below.'
-          : `The microphone could not be started (${e.message}). Type your answer below instead.`;
-      return this.fail(why);
+      const why = microphoneProblem(e);
+      return this.fail(e.name === 'NotAllowedError' || e.name === 'SecurityError' || e.name === 'NotFoundError' || e.name === 'OverconstrainedError'
+        ? `${why}, or type your answer below.`
+        : `${why}. Type your answer below instead.`);
     }
     try {
-      this.ctx = new AudioContext();
-      wasmBytes ??= await fetch('/voice/vad.wasm').then((r) => {
-        if (!r.ok) throw new Error(`the voice detector did not load (${r.status})`);
-        return r.arrayBuffer();
-      });
-      await this.ctx.audioWorklet.addModule('/voice/worklet.js');
-      this.node = new AudioWorkletNode(this.ctx, 'viva-vad', {
-        numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit',
-        processorOptions: { wasm: wasmBytes.slice(0) },
-      });
-      this.node.port.onmessage = (e) => this.onMessage(e.data);
-      this.source = this.ctx.createMediaStreamSource(this.stream);
-      this.source.connect(this.node).connect(this.ctx.destination); // the node outputs silence
-      if (this.ctx.state === 'suspended') await this.ctx.resume();
+      ({ ctx: this.ctx, node: this.node } = await listen(this.stream, (m) => this.onMessage(m)));
     } catch (e) {
       this.stream.getTracks().forEach((t) => t.stop());
       return this.fail(`Recording could not start: ${e.message}. Type your answer below instead.`);

@@ -186,6 +186,9 @@ pub struct ServeArgs {
     /// Commissioner's Office (ico.org.uk)" [default: the one where they live or work].
     #[arg(long, env = "VIVA_OPERATOR_REGULATOR", value_name = "TEXT")]
     pub operator_regulator: Option<String>,
+    /// Do not offer visitors a question to try without an account on the landing page.
+    #[arg(long, env = "VIVA_NO_TRY")]
+    pub no_try: bool,
     /// A Markdown file of the operator's own terms, shown on /terms after Viva's. Changing it
     /// makes a new version that signed-in people are asked to accept.
     #[arg(long, env = "VIVA_TERMS_FILE", value_name = "FILE")]
@@ -387,6 +390,8 @@ pub struct Settings {
     pub operator: app::policy::Operator,
     /// The operator's own terms (`--terms-file`), read at start.
     pub extra_terms: Option<String>,
+    /// Visitors may try a question without an account (not `--no-try`).
+    pub try_enabled: bool,
     /// Peers whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<crate::net::Cidr>,
     pub print_mail: bool,
@@ -609,6 +614,7 @@ impl Settings {
         Ok(Settings {
             operator,
             extra_terms,
+            try_enabled: !args.no_try,
             models_dir,
             whisper_model,
             addr,

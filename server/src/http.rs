@@ -114,11 +114,13 @@ pub struct Security {
 #[derive(Clone)]
 pub struct CspNonce(pub String);
 
-/// The multipart uploads, each with its own body limit (the rest take `--max-body-bytes`).
-fn uploads() -> [(&'static str, usize, &'static str); 2] {
+/// The multipart uploads, each with its own body limit (the rest take `--max-body-bytes`), and
+/// whether it needs a signed-in caller (the try-it recording does not).
+fn uploads() -> [(&'static str, usize, &'static str, bool); 3] {
     [
-        (app::interview::resume::UPLOAD_PATH, app::interview::resume::UPLOAD_BODY_BYTES, "Send the resume as a multipart/form-data upload with a field named \"resume\"."),
-        (app::voice::model::UPLOAD_PATH, app::voice::model::UPLOAD_BODY_BYTES, "Send the segment as a multipart/form-data upload with the fields interview, position, seq, start, end and the WAV file audio."),
+        (app::interview::resume::UPLOAD_PATH, app::interview::resume::UPLOAD_BODY_BYTES, "Send the resume as a multipart/form-data upload with a field named \"resume\".", true),
+        (app::voice::model::UPLOAD_PATH, app::voice::model::UPLOAD_BODY_BYTES, "Send the segment as a multipart/form-data upload with the fields interview, position, seq, start, end and the WAV file audio.", true),
+        (app::interview::TRY_UPLOAD_PATH, app::voice::transcribe::TRY_UPLOAD_BYTES, "Send the recording as a multipart/form-data upload with the WAV file audio.", false),
     ]
 }
 
@@ -126,12 +128,12 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     // The upload server functions get routes of their own (below), with their own limits.
     let routes = generate_route_list_with_exclusions(
         App,
-        Some(uploads().iter().map(|(p, _, _)| p.to_string()).collect()),
+        Some(uploads().iter().map(|(p, _, _, _)| p.to_string()).collect()),
     );
     let ctx = state.ctx.clone();
     let opts = state.leptos_options.clone();
     let mut upload_routes = Router::<AppState>::new();
-    for (path, limit, _) in uploads() {
+    for (path, limit, _, _) in uploads() {
         upload_routes = upload_routes.route(
             path,
             post(upload_server_fn).layer(RequestBodyLimitLayer::new(max_body_bytes.max(limit))),
@@ -212,12 +214,13 @@ async fn upload_server_fn(State(s): State<AppState>, req: Request) -> Response {
 async fn uploads_need_a_session(req: Request, next: Next) -> Response {
     let upload = uploads()
         .into_iter()
-        .find(|(path, _, _)| req.uri().path() == *path);
-    if let Some((_, _, how)) = upload.filter(|_| req.method() == axum::http::Method::POST) {
-        if req
-            .extensions()
-            .get::<app::auth::service::Caller>()
-            .is_none()
+        .find(|(path, _, _, _)| req.uri().path() == *path);
+    if let Some((_, _, how, signed_in)) = upload.filter(|_| req.method() == axum::http::Method::POST) {
+        if signed_in
+            && req
+                .extensions()
+                .get::<app::auth::service::Caller>()
+                .is_none()
         {
             return (
                 StatusCode::UNAUTHORIZED,

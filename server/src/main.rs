@@ -728,6 +728,7 @@ fn installation(
         insecure_cookies,
         log_mail: settings.print_mail,
         extra_terms: settings.extra_terms.clone(),
+        try_enabled: settings.try_enabled,
     }
 }
 

@@ -256,6 +256,25 @@ const MATRIX: &[Row] = &[
         expect: [A, A, A, A],
     },
     Row {
+        route: "FN /api/try/question",
+        body: &[("role", "general")],
+        expect: [A, A, A, A],
+    },
+    // Without a multipart body: a 400 for anyone (refused before any read).
+    Row {
+        route: "FN /api/try/transcribe",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/try/answer",
+        body: &[
+            ("id", "gen-conflict-001"),
+            ("answer", "I listened first, agreed on the facts, and we shipped on time."),
+        ],
+        expect: [A, A, A, A],
+    },
+    Row {
         route: "FN /api/auth/me",
         body: &[],
         expect: [A, A, A, A],

@@ -176,3 +176,46 @@ async fn support_messages_are_limited_validated_and_private_to_their_writer() {
         .unwrap();
     assert_eq!(res.status(), 429);
 }
+
+/// `viva admin announce-policy-change` e-mails every confirmed, enabled account once, through
+/// the outbox (the next start delivers them), and nobody who never confirmed.
+#[tokio::test]
+async fn announcing_a_policy_change_mails_every_confirmed_account() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap().to_string();
+    let v = Viva::start_in(&dir, &[]).await;
+    v.account("ann@example.org", "Ann").await;
+    v.account("bo@example.org", "Bo").await;
+    assert_eq!(v.sign_up("unconfirmed@example.org", "Cy").await.status(), 200);
+    v.stop().await;
+
+    let mut out = None;
+    for _ in 0..40 {
+        let e = support::run_to_exit(&[
+            "admin",
+            "--data-dir",
+            &dir,
+            "--smtp-url",
+            "smtp://127.0.0.1:9",
+            "announce-policy-change",
+        ]).await;
+        let locked = e.stderr.contains("already locked");
+        out = Some(e);
+        if !locked {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let out = out.unwrap();
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(out.stdout.contains("2 e-mail(s) queued"), "{}", out.stdout);
+
+    // The next start delivers them (to its own mail server).
+    let v = Viva::start_in(&dir, &[]).await;
+    for who in ["ann@example.org", "bo@example.org"] {
+        let m = v.mail.wait_for(who, 0).await;
+        assert!(m.subject.contains("updated the privacy notice and the terms"), "{}", m.subject);
+        assert!(m.text.contains("/privacy") && m.text.contains("/terms"));
+    }
+    assert!(v.mail.to("unconfirmed@example.org").iter().all(|m| !m.subject.contains("updated")));
+}

@@ -227,12 +227,33 @@ pub async fn verify_email(email: String, code: String) -> Result<(), AppError> {
         &crate::request::client_ip(),
     )
     .await?;
+    let now = ctx.clock.now();
     equal_time(
         started,
-        super::service::verify_email(&ctx.db, &ctx.keys, &email, &code, ctx.clock.now()).await,
+        super::service::verify_email(&ctx.db, &ctx.keys, &email, &code, now).await,
     )
     .await?;
-    leptos_axum::redirect("/signin?verified=1");
+    // The code proved the address and the password was just chosen: signed in at once.
+    sign_in_after_code(&ctx, &email, "email code", now).await?;
+    leptos_axum::redirect("/dashboard?welcome=1");
+    Ok(())
+}
+
+/// (ssr) Starts a session for the account at `email` after a code sent there was entered
+/// (confirming the address, or resetting the password), and sets its cookies. A disabled
+/// account gets none.
+#[cfg(feature = "ssr")]
+async fn sign_in_after_code(ctx: &Ctx, email: &str, how: &str, now: i64) -> Result<(), AppError> {
+    let email = crate::address::normalize_email(email)?;
+    let Some(user) = super::service::user_by_email(&ctx.db, &email).await? else {
+        return Ok(());
+    };
+    if user.disabled {
+        return Ok(());
+    }
+    let tokens =
+        super::service::start_session(&ctx.db, &ctx.keys, &user, &user_agent(), how, now).await?;
+    set_cookies(&super::session::set_cookies(ctx.cookie_mode(), &tokens));
     Ok(())
 }
 
@@ -453,8 +474,10 @@ pub async fn reset_password(email: String, code: String, password: String) -> Re
         .await,
     )
     .await?;
-    set_cookies(&super::session::clear_cookies(ctx.cookie_mode()));
-    leptos_axum::redirect("/signin?reset=1");
+    // Every other session ended with the reset; this browser proved the address and chose
+    // the new password, so it is signed in.
+    sign_in_after_code(&ctx, &email, "password reset", ctx.clock.now()).await?;
+    leptos_axum::redirect("/dashboard?reset=1");
     Ok(())
 }
 

@@ -113,6 +113,9 @@ pub fn SignInPage() -> impl IntoView {
 pub fn DashboardPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| me());
     let claim = ServerAction::<super::ClaimAdmin>::new();
+    let query = use_query_map();
+    let welcome = move || query.read().get("welcome").is_some();
+    let reset = move || query.read().get("reset").is_some();
     view! {
         <Title text="Dashboard"/>
         <Suspense fallback=|| view! { <p>"Loading your account…"</p> }>
@@ -122,18 +125,21 @@ pub fn DashboardPage() -> impl IntoView {
                         <h1 id="dash-title">"Welcome, " {m.name.clone()}</h1>
                         <p class="muted">"Signed in as " {m.email.clone()}
                             {if m.email_verified { "" } else { " (address not confirmed yet)" }}</p>
-                        {m.admin_offer.then(|| view! {
-                            <div class="card notice">
-                                <h2>"Set up administration"</h2>
-                                <p>"Nobody administers this installation yet. If you run it, you can become its administrator: you will manage people, read the audit log and the outbox. Enter the setup token from the file "<code>"admin-setup-token"</code>" in the server's data directory (its path is in the server's log)."</p>
-                                <ActionForm action=claim attr:class="form">
-                                    <label for="setup-token">"Setup token"</label>
-                                    <input id="setup-token" name="token" type="password" autocomplete="off" required/>
-                                    <button type="submit" class="button">"Become the administrator"</button>
-                                </ActionForm>
-                                <ActionStatus value=claim.value()/>
-                            </div>
-                        })}
+                        <Show when=reset>
+                            <p class="notice ok" role="status">"Your password is changed and you are signed in. Every other device was signed out."</p>
+                        </Show>
+                        <Show when=welcome>
+                            <section class="card notice first-run" aria-labelledby="first-run-title">
+                                <h2 id="first-run-title">"Your address is confirmed — you are signed in"</h2>
+                                <p>"Three steps to your first feedback:"</p>
+                                <ol class="steps">
+                                    <li><strong>"Pick your role"</strong>" on "<A href="/profile">"your profile"</A>" (and add a resume if you like), so the questions fit."</li>
+                                    <li><strong>"Answer a warm-up"</strong>": three short questions, by typing or out loud."</li>
+                                    <li><strong>"Read your report"</strong>": scores, what went well, and what to practise next."</li>
+                                </ol>
+                                <p><A href="/practice" attr:class="button">"Start practising"</A></p>
+                            </section>
+                        </Show>
                         <div class="card warmup">
                             <h2>"Ready to practise?"</h2>
                             <p>"Set up a mock interview for the role you want, or start a three-question warm-up."</p>
@@ -145,6 +151,18 @@ pub fn DashboardPage() -> impl IntoView {
                             <li><A href="/account">"Account and security"</A></li>
                             {(m.role == super::Role::Admin).then(|| view! { <li><A href="/admin">"Administration"</A></li> })}
                         </ul>
+                        {m.admin_offer.then(|| view! {
+                            <details class="card admin-offer">
+                                <summary>"Do you run this site? Set up administration"</summary>
+                                <p>"Nobody administers this installation yet. The person who runs it can become its administrator with the setup token from the file "<code>"admin-setup-token"</code>" in the server's data directory (its path is in the server's log). Everyone else can ignore this."</p>
+                                <ActionForm action=claim attr:class="form">
+                                    <label for="setup-token">"Setup token"</label>
+                                    <input id="setup-token" name="token" type="password" autocomplete="off" required/>
+                                    <button type="submit" class="button">"Become the administrator"</button>
+                                </ActionForm>
+                                <ActionStatus value=claim.value()/>
+                            </details>
+                        })}
                         <SignOutButtons/>
                     </section>
                 }.into_any(),

@@ -203,3 +203,105 @@ pub const RESUME_UPLOADS: crate::ratelimit::Limit = crate::ratelimit::Limit {
     max: 20,
     window_secs: 3600,
 };
+
+/// Named limits of trying a question without an account: answers scored per client address,
+/// and from everyone, per hour.
+#[cfg(feature = "ssr")]
+pub const TRY_PER_IP: crate::ratelimit::Limit = crate::ratelimit::Limit {
+    action: "try_ip",
+    max: 20,
+    window_secs: 3600,
+};
+#[cfg(feature = "ssr")]
+pub const TRY_ALL: crate::ratelimit::Limit = crate::ratelimit::Limit {
+    action: "try_all",
+    max: 600,
+    window_secs: 3600,
+};
+
+/// (ssr) 404 with a reason when the operator turned trying off (`--no-try`).
+#[cfg(feature = "ssr")]
+fn try_enabled() -> Result<(), AppError> {
+    let inst: std::sync::Arc<crate::policy::Installation> = crate::request::expect()?;
+    if inst.try_enabled {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(
+            "Trying a question without an account is turned off on this site. Create an account to practise.".into(),
+        ))
+    }
+}
+
+/// Public. A question to try for `role`, without an account.
+#[server(endpoint = "try/question")]
+pub async fn try_question(role: String) -> Result<QuestionToTry, AppError> {
+    try_enabled()?;
+    let db: crate::db::Db = crate::request::expect()?;
+    super::service::try_question(&db, &role, rand::random()).await
+}
+
+/// Public. Scores an answer to a try-it question with the embedded engine and keeps nothing.
+#[server(endpoint = "try/answer")]
+pub async fn try_answer(
+    id: String,
+    answer: String,
+) -> Result<crate::feedback::Evaluation, AppError> {
+    use crate::request::expect;
+    try_enabled()?;
+    let db: crate::db::Db = expect()?;
+    let clock: crate::clock::Clock = expect()?;
+    let evaluator: std::sync::Arc<crate::feedback::evaluator::Evaluator> = expect()?;
+    let now = clock.now();
+    crate::ratelimit::hit(&db, &TRY_PER_IP, &crate::request::client_ip(), now).await?;
+    crate::ratelimit::hit(&db, &TRY_ALL, "all", now).await?;
+    super::service::try_answer(&db, &evaluator, &id, &answer).await
+}
+
+/// The address of the spoken try-it upload (a multipart route of its own, with its limit).
+pub const TRY_UPLOAD_PATH: &str = "/api/try/transcribe";
+
+/// Spoken answers transcribed per client address per hour, without an account.
+#[cfg(feature = "ssr")]
+pub const TRY_SPOKEN_PER_IP: crate::ratelimit::Limit = crate::ratelimit::Limit {
+    action: "try_spoken_ip",
+    max: 10,
+    window_secs: 3600,
+};
+
+/// Public. Transcribes a spoken answer to a tried question (multipart: the WAV file `audio`)
+/// with Whisper on this server, and keeps nothing: the text comes back to be checked and
+/// scored.
+#[server(endpoint = "try/transcribe", input = server_fn::codec::MultipartFormData)]
+pub async fn try_transcribe(data: server_fn::codec::MultipartData) -> Result<String, AppError> {
+    use crate::request::expect;
+    use crate::voice::transcribe::{transcribe_here, TRY_UPLOAD_BYTES};
+    try_enabled()?;
+    let db: crate::db::Db = expect()?;
+    let clock: crate::clock::Clock = expect()?;
+    let voice: crate::voice::VoiceState = expect()?;
+    let now = clock.now();
+    crate::ratelimit::hit(&db, &TRY_SPOKEN_PER_IP, &crate::request::client_ip(), now).await?;
+    crate::ratelimit::hit(&db, &TRY_ALL, "all", now).await?;
+    let parts = crate::request::read_multipart(
+        data,
+        &crate::request::UploadRules {
+            fields: &["audio"],
+            max_field_bytes: TRY_UPLOAD_BYTES,
+            not_multipart: "Send the recording as a multipart form upload.",
+            unreadable_hint: "",
+            too_large: &|_| {
+                format!(
+                    "The recording is too long: answers you try here can be at most {:.0} s of speech.",
+                    crate::voice::transcribe::TRY_MAX_SECS
+                )
+            },
+        },
+    )
+    .await?;
+    let wav = parts
+        .into_iter()
+        .find(|f| f.name == "audio")
+        .map(|f| f.bytes)
+        .ok_or_else(|| AppError::BadRequest("The upload has no \"audio\" file.".into()))?;
+    transcribe_here(&voice.transcriber, wav).await
+}

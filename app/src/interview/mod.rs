@@ -25,4 +25,4 @@ pub mod types;
 pub mod validate;
 
 pub use api::*;
-pub use pages::{HistoryPage, InterviewPage, PracticePage, ProfilePage, ReportPage};
+pub use pages::{HistoryPage, InterviewPage, PracticePage, ProfilePage, ReportPage, TryPanel};

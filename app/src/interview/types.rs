@@ -371,3 +371,11 @@ mod tests {
         assert!(md.contains("- Add numbers."));
     }
 }
+
+/// A question to try without an account (`id` is its bank id, sent back with the answer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionToTry {
+    pub id: String,
+    pub text: String,
+    pub kind: crate::feedback::Kind,
+}

@@ -218,6 +218,8 @@ pub struct Installation {
     pub log_mail: bool,
     /// The operator's own terms (`--terms-file`), Markdown.
     pub extra_terms: Option<String>,
+    /// Visitors may try a question without an account (off with `--no-try`).
+    pub try_enabled: bool,
 }
 
 impl Installation {
@@ -260,6 +262,10 @@ pub struct Summary {
     /// The hosts answers or speech may go to; empty: AI stays on this server.
     pub ai_hosts: Vec<String>,
     pub operator: String,
+    /// The landing page offers a question to try without an account.
+    pub try_enabled: bool,
+    /// Speech is transcribed on this server (a tried question may be answered out loud).
+    pub transcribes_here: bool,
 }
 
 impl Summary {
@@ -267,6 +273,8 @@ impl Summary {
         Summary {
             ai_hosts: i.ai_hosts(),
             operator: i.operator_name(),
+            try_enabled: i.try_enabled,
+            transcribes_here: i.local_transcriber,
         }
     }
 

@@ -129,7 +129,7 @@ fn data(i: &Installation) -> Section {
     use crate::auth::tokens::{REFRESH_ABSOLUTE_TTL_SECS, REFRESH_IDLE_TTL_SECS};
     let contract = "Contract: needed to provide the service you signed up for";
     let legit = "Legitimate interest: keeping the service and accounts safe";
-    let rows: Vec<[String; 4]> = vec![
+    let mut rows: Vec<[String; 4]> = vec![
         [
             "Account: name, e-mail address, a salted argon2id hash of your password (never the password itself), the job and experience level you gave, a referral code if you entered one, and the consents you gave (with version and time).".into(),
             "To give you an account, sign you in and suggest questions for your level.".into(),
@@ -206,12 +206,21 @@ fn data(i: &Installation) -> Section {
             "As long as the operator keeps logs.".into(),
         ],
         [
+            "Trying a question without an account: the question and your answer.".into(),
+            "To show you feedback before you sign up.".into(),
+            legit.into(),
+            "Not stored: the answer is scored in memory and forgotten once the feedback is sent; only the rate-limit counter of your IP address stays until its hour ends.".into(),
+        ],
+        [
             "Data downloads: the archive you ask for.".into(),
             "To give you a copy of your data.".into(),
             "Legal obligation: your right of access".into(),
             period(crate::privacy::export::EXPORT_TTL_SECS),
         ],
     ];
+    if !i.try_enabled {
+        rows.retain(|r| !r[0].starts_with("Trying a question"));
+    }
     let mut blocks = vec![Block::Table(
         vec![
             "What".into(),

@@ -39,6 +39,7 @@ pub fn HomePage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let deleted = move || query.read().get("deleted").as_deref() == Some("1");
     let summary = Resource::new(|| (), |_| crate::privacy::installation_summary());
+    let me = Resource::new(|| (), |_| crate::auth::me());
     view! {
         <Title text=""/>
         <Show when=deleted>
@@ -53,13 +54,28 @@ pub fn HomePage() -> impl IntoView {
                     "Viva is a mock-interview coach that asks questions for the role you want, listens to your answers, "
                     "and tells you how to make them stronger — on your own server, with your data under your control."
                 </p>
+                <div class="button-row hero-actions">
+                    <Suspense fallback=|| view! { <a class="button" href="/signup">"Start practising — free"</a> }>
+                        {move || match me.get() {
+                            Some(Ok(Some(_))) => view! { <a class="button" href="/dashboard">"Go to your dashboard"</a> }.into_any(),
+                            _ => view! { <a class="button" href="/signup">"Start practising — free"</a> }.into_any(),
+                        }}
+                    </Suspense>
+                    <Suspense fallback=|| ()>
+                        {move || summary.get().and_then(Result::ok).filter(|s| s.try_enabled).map(|_| view! {
+                            <a class="button secondary" href="#try">"Try one question now"</a>
+                        })}
+                    </Suspense>
+                </div>
             </div>
-            <AnswerTimer/>
         </section>
         <Suspense fallback=|| ()>
             {move || summary.get().and_then(Result::ok).map(|s| view! {
                 <p class="where-data">{format!("{} ", s.data_sentence())}<a href="/privacy#services">"Where your data goes"</a></p>
             })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || summary.get().and_then(Result::ok).filter(|s| s.try_enabled).map(|s| view! { <crate::interview::TryPanel spoken=s.transcribes_here/> })}
         </Suspense>
         <section aria-labelledby="features-title">
             <h2 id="features-title">"What you get"</h2>
@@ -80,64 +96,5 @@ pub fn HomePage() -> impl IntoView {
                 <li><strong>"Review"</strong>" your scores, the feedback on each answer and what to practise next."</li>
             </ol>
         </section>
-    }
-}
-
-/// A two-minute answer timer: a small tool on the landing page that works once the page is
-/// interactive (and says so before then).
-#[component]
-fn AnswerTimer() -> impl IntoView {
-    const ANSWER_SECONDS: u32 = 120;
-    let remaining = RwSignal::new(ANSWER_SECONDS);
-    let running = RwSignal::new(false);
-    let ready = RwSignal::new(false);
-    Effect::new(move |_| ready.set(true));
-
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::leptos_dom::helpers::set_interval_with_handle;
-        use std::time::Duration;
-        Effect::new(move |_| {
-            if running.get() {
-                let handle = set_interval_with_handle(
-                    move || {
-                        remaining.update(|r| *r = r.saturating_sub(1));
-                        if remaining.get_untracked() == 0 {
-                            running.set(false);
-                        }
-                    },
-                    Duration::from_secs(1),
-                );
-                if let Ok(h) = handle {
-                    on_cleanup(move || h.clear());
-                }
-            }
-        });
-    }
-
-    let label = move || {
-        let r = remaining.get();
-        format!("{}:{:02}", r / 60, r % 60)
-    };
-    view! {
-        <div class="timer card" role="group" aria-labelledby="timer-title">
-            <h2 id="timer-title" class="timer-title">"Try a two-minute answer"</h2>
-            <p class="timer-hint">"Pick a question you dread and answer it out loud before the clock runs out."</p>
-            <p class="timer-clock" role="timer" aria-live="off" aria-label="Time left">{label}</p>
-            <div class="timer-buttons">
-                <button type="button" class="button" disabled=move || !ready.get()
-                    on:click=move |_| {
-                        if remaining.get_untracked() == 0 { remaining.set(ANSWER_SECONDS); }
-                        running.update(|r| *r = !*r);
-                    }>
-                    {move || if running.get() { "Pause" } else { "Start timer" }}
-                </button>
-                <button type="button" class="button secondary" disabled=move || !ready.get()
-                    on:click=move |_| { running.set(false); remaining.set(ANSWER_SECONDS); }>
-                    "Reset"
-                </button>
-            </div>
-            <noscript><p class="timer-hint">"The timer needs JavaScript."</p></noscript>
-        </div>
     }
 }

@@ -34,8 +34,9 @@ export async function confirm(page: Page, email: string) {
   await hydrated(page);
   await page.getByLabel('6-digit code').fill(code);
   await page.getByRole('button', { name: 'Confirm address' }).click();
-  await expect(page).toHaveURL(/\/signin\?verified=1/);
-  await expect(page.getByRole('status').filter({ hasText: 'Your address is confirmed' })).toBeVisible();
+  // The right code signs the person in: no second sign-in.
+  await expect(page).toHaveURL(/\/dashboard\?welcome=1$/);
+  await expect(page.getByRole('heading', { name: 'Your address is confirmed — you are signed in' })).toBeVisible();
 }
 
 export async function signIn(page: Page, email: string, password = PASSWORD) {
@@ -59,8 +60,6 @@ export async function newUser(browser: Browser, who: string) {
   const email = address(who);
   await signUp(page, email);
   await confirm(page, email);
-  await signIn(page, email);
-  await expect(page).toHaveURL(/\/dashboard$/);
   return { context, page, email };
 }
 

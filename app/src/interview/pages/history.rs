@@ -45,7 +45,7 @@ fn HistoryView(
         return view! {
             <div class="card">
                 <p>"No interviews yet. Your scores and progress will appear here."</p>
-                <A href="/practice">"Practise your first interview"</A>
+                <A href="/practice" attr:class="button">"Practise your first interview"</A>
             </div>
         }
         .into_any();

@@ -11,12 +11,14 @@ mod interview;
 mod practice;
 mod profile;
 mod report;
+mod try_it;
 
 pub use history::HistoryPage;
 pub use interview::InterviewPage;
 pub use practice::PracticePage;
 pub use profile::ProfilePage;
 pub use report::ReportPage;
+pub use try_it::TryPanel;
 
 fn role_options(selected: String) -> impl IntoView {
     ROLES

@@ -67,6 +67,36 @@ pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
     Ok(n)
 }
 
+/// One live question by its bank id (`None` for anything else).
+pub(super) async fn by_id(db: &Db, id: &str) -> Result<Option<Question>, AppError> {
+    let plausible = !id.is_empty()
+        && id.len() <= 80
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !plausible {
+        return Ok(None);
+    }
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, text, roles, kind, difficulty, competencies, key_points FROM question
+             WHERE id = type::record('question', $id) AND retired = false",
+        )
+        .bind(("id", id.to_string()))
+        .await?
+        .check()?;
+    let rows: Vec<BankRow> = r.take(0)?;
+    Ok(rows.into_iter().next().map(|b| Question {
+        kind: b.kind,
+        id: b.id,
+        text: b.text,
+        roles: b.roles,
+        difficulty: b.difficulty as u8,
+        competencies: b.competencies,
+        key_points: b.key_points,
+    }))
+}
+
 /// Live questions for a role (its own and general ones) of the given kinds.
 pub(super) async fn candidates(
     db: &Db,

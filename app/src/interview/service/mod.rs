@@ -10,6 +10,7 @@ mod profile;
 mod reading;
 mod results;
 mod start;
+mod trying;
 
 pub use answering::*;
 pub use bank_sync::*;
@@ -17,6 +18,7 @@ pub use profile::*;
 pub use reading::*;
 pub use results::*;
 pub use start::*;
+pub use trying::*;
 
 use surrealdb::types::SurrealValue;
 
