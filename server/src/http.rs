@@ -215,7 +215,9 @@ async fn uploads_need_a_session(req: Request, next: Next) -> Response {
     let upload = uploads()
         .into_iter()
         .find(|(path, _, _, _)| req.uri().path() == *path);
-    if let Some((_, _, how, signed_in)) = upload.filter(|_| req.method() == axum::http::Method::POST) {
+    if let Some((_, _, how, signed_in)) =
+        upload.filter(|_| req.method() == axum::http::Method::POST)
+    {
         if signed_in
             && req
                 .extensions()

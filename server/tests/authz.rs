@@ -270,7 +270,10 @@ const MATRIX: &[Row] = &[
         route: "FN /api/try/answer",
         body: &[
             ("id", "gen-conflict-001"),
-            ("answer", "I listened first, agreed on the facts, and we shipped on time."),
+            (
+                "answer",
+                "I listened first, agreed on the facts, and we shipped on time.",
+            ),
         ],
         expect: [A, A, A, A],
     },

@@ -58,14 +58,29 @@ async fn a_question_tried_without_an_account_is_scored_and_leaves_no_trace() {
     let e = json(res).await;
     let overall = e["scores"]["overall"].as_u64().unwrap();
     assert!(overall > 0 && overall <= 100, "{e}");
-    assert!(!e["improvements"].as_array().unwrap().is_empty() || !e["strengths"].as_array().unwrap().is_empty());
+    assert!(
+        !e["improvements"].as_array().unwrap().is_empty()
+            || !e["strengths"].as_array().unwrap().is_empty()
+    );
 
     // Bad input: an unknown role, an empty answer, a question that does not exist.
-    let res = post(&v, "/api/try/question", "").form(&[("role", "astronaut")]).send().await.unwrap();
+    let res = post(&v, "/api/try/question", "")
+        .form(&[("role", "astronaut")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    let res = post(&v, "/api/try/answer", "").form(&[("id", id.as_str()), ("answer", "  ")]).send().await.unwrap();
+    let res = post(&v, "/api/try/answer", "")
+        .form(&[("id", id.as_str()), ("answer", "  ")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    let res = post(&v, "/api/try/answer", "").form(&[("id", "no-such-question"), ("answer", ANSWER)]).send().await.unwrap();
+    let res = post(&v, "/api/try/answer", "")
+        .form(&[("id", "no-such-question"), ("answer", ANSWER)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 
     // Nothing of the answer is anywhere in the database.
@@ -83,33 +98,72 @@ async fn a_question_tried_without_an_account_is_scored_and_leaves_no_trace() {
         }
     }
     assert!(all.contains("question:"), "the dump worked");
-    assert!(!all.contains("Quokka"), "the tried answer was kept somewhere");
+    assert!(
+        !all.contains("Quokka"),
+        "the tried answer was kept somewhere"
+    );
 }
 
 #[tokio::test]
 async fn trying_is_limited_per_address_and_can_be_turned_off() {
     let v = Viva::start(&[]).await;
-    let q = json(post(&v, "/api/try/question", "").form(&[("role", "general")]).send().await.unwrap()).await;
+    let q = json(
+        post(&v, "/api/try/question", "")
+            .form(&[("role", "general")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let id = q["id"].as_str().unwrap().to_string();
     let max = app::interview::TRY_PER_IP.max;
     let mut refused = None;
     for n in 0..=max {
-        let res = post(&v, "/api/try/answer", "").form(&[("id", id.as_str()), ("answer", ANSWER)]).send().await.unwrap();
+        let res = post(&v, "/api/try/answer", "")
+            .form(&[("id", id.as_str()), ("answer", ANSWER)])
+            .send()
+            .await
+            .unwrap();
         if res.status() == 429 {
             refused = Some(n);
             break;
         }
         assert_eq!(res.status(), 200);
     }
-    assert_eq!(refused, Some(max), "the {max}th answer is the last in the hour");
+    assert_eq!(
+        refused,
+        Some(max),
+        "the {max}th answer is the last in the hour"
+    );
 
     let off = Viva::start(&["--no-try"]).await;
-    let res = post(&off, "/api/try/question", "").form(&[("role", "general")]).send().await.unwrap();
+    let res = post(&off, "/api/try/question", "")
+        .form(&[("role", "general")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
-    assert!(json(res).await["message"].as_str().unwrap().contains("turned off"));
-    let home = client().get(off.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(json(res).await["message"]
+        .as_str()
+        .unwrap()
+        .contains("turned off"));
+    let home = client()
+        .get(off.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!home.contains("Try one question now"));
-    let home = client().get(v.url("/")).send().await.unwrap().text().await.unwrap();
+    let home = client()
+        .get(v.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("Try one question now") && home.contains("Start practising — free"));
 }
 

@@ -186,7 +186,10 @@ async fn announcing_a_policy_change_mails_every_confirmed_account() {
     let v = Viva::start_in(&dir, &[]).await;
     v.account("ann@example.org", "Ann").await;
     v.account("bo@example.org", "Bo").await;
-    assert_eq!(v.sign_up("unconfirmed@example.org", "Cy").await.status(), 200);
+    assert_eq!(
+        v.sign_up("unconfirmed@example.org", "Cy").await.status(),
+        200
+    );
     v.stop().await;
 
     let mut out = None;
@@ -198,7 +201,8 @@ async fn announcing_a_policy_change_mails_every_confirmed_account() {
             "--smtp-url",
             "smtp://127.0.0.1:9",
             "announce-policy-change",
-        ]).await;
+        ])
+        .await;
         let locked = e.stderr.contains("already locked");
         out = Some(e);
         if !locked {
@@ -214,8 +218,17 @@ async fn announcing_a_policy_change_mails_every_confirmed_account() {
     let v = Viva::start_in(&dir, &[]).await;
     for who in ["ann@example.org", "bo@example.org"] {
         let m = v.mail.wait_for(who, 0).await;
-        assert!(m.subject.contains("updated the privacy notice and the terms"), "{}", m.subject);
+        assert!(
+            m.subject
+                .contains("updated the privacy notice and the terms"),
+            "{}",
+            m.subject
+        );
         assert!(m.text.contains("/privacy") && m.text.contains("/terms"));
     }
-    assert!(v.mail.to("unconfirmed@example.org").iter().all(|m| !m.subject.contains("updated")));
+    assert!(v
+        .mail
+        .to("unconfirmed@example.org")
+        .iter()
+        .all(|m| !m.subject.contains("updated")));
 }

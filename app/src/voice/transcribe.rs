@@ -512,6 +512,47 @@ pub async fn work_once(
     Ok(false)
 }
 
+/// The longest spoken answer a visitor may try without an account, in seconds of speech.
+pub const TRY_MAX_SECS: f64 = 120.0;
+/// Its largest upload: one 16 kHz mono 16-bit WAV of [`TRY_MAX_SECS`], with room for the
+/// multipart envelope.
+pub const TRY_UPLOAD_BYTES: usize = 44 + (TRY_MAX_SECS as usize) * 32_000 + 8 * 1024;
+
+/// Transcribes one WAV on this server, now, keeping nothing: for a question tried without an
+/// account. Only Whisper here (a visitor agreed to no outside service); without it, a 400
+/// that says to type instead.
+pub async fn transcribe_here(t: &Transcriber, wav: Vec<u8>) -> Result<String, AppError> {
+    let local = match t {
+        Transcriber::Local(w) | Transcriber::Hosted(_, Some(w)) => Transcriber::Local(w.clone()),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Spoken answers cannot be transcribed on this site. Type your answer instead."
+                    .into(),
+            ))
+        }
+    };
+    let audio = voice::wav::decode(&wav).map_err(|e| {
+        AppError::BadRequest(format!(
+            "The recording is not a WAV file Viva can read: {e}."
+        ))
+    })?;
+    let secs = audio.samples.len() as f64 / audio.rate.max(1) as f64;
+    if secs > TRY_MAX_SECS {
+        return Err(AppError::BadRequest(format!(
+            "The recording is {secs:.0} s of speech; answers you try here can be at most {TRY_MAX_SECS:.0} s."
+        )));
+    }
+    let mut out = local.transcribe_many(vec![wav]).await;
+    match out.pop() {
+        Some(Ok(text)) if !text.trim().is_empty() => Ok(text.trim().to_string()),
+        Some(Ok(_)) => Err(AppError::BadRequest(
+            "No words were recognised. Speak a little closer to the microphone, or type your answer.".into(),
+        )),
+        Some(Err(e)) => Err(AppError::internal("transcribing a tried answer", e)),
+        None => Err(AppError::internal("transcribing a tried answer", "no result")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -589,44 +630,5 @@ mod tests {
             "--b0\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"
         ));
         assert!(text.contains("name=\"file\"; filename=\"segment.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFFdata\r\n--b0--\r\n"));
-    }
-}
-
-/// The longest spoken answer a visitor may try without an account, in seconds of speech.
-pub const TRY_MAX_SECS: f64 = 120.0;
-/// Its largest upload: one 16 kHz mono 16-bit WAV of [`TRY_MAX_SECS`], with room for the
-/// multipart envelope.
-pub const TRY_UPLOAD_BYTES: usize = 44 + (TRY_MAX_SECS as usize) * 32_000 + 8 * 1024;
-
-/// Transcribes one WAV on this server, now, keeping nothing: for a question tried without an
-/// account. Only Whisper here (a visitor agreed to no outside service); without it, a 400
-/// that says to type instead.
-pub async fn transcribe_here(t: &Transcriber, wav: Vec<u8>) -> Result<String, AppError> {
-    let local = match t {
-        Transcriber::Local(w) | Transcriber::Hosted(_, Some(w)) => Transcriber::Local(w.clone()),
-        _ => {
-            return Err(AppError::BadRequest(
-                "Spoken answers cannot be transcribed on this site. Type your answer instead."
-                    .into(),
-            ))
-        }
-    };
-    let audio = voice::wav::decode(&wav).map_err(|e| {
-        AppError::BadRequest(format!("The recording is not a WAV file Viva can read: {e}."))
-    })?;
-    let secs = audio.samples.len() as f64 / audio.rate.max(1) as f64;
-    if secs > TRY_MAX_SECS {
-        return Err(AppError::BadRequest(format!(
-            "The recording is {secs:.0} s of speech; answers you try here can be at most {TRY_MAX_SECS:.0} s."
-        )));
-    }
-    let mut out = local.transcribe_many(vec![wav]).await;
-    match out.pop() {
-        Some(Ok(text)) if !text.trim().is_empty() => Ok(text.trim().to_string()),
-        Some(Ok(_)) => Err(AppError::BadRequest(
-            "No words were recognised. Speak a little closer to the microphone, or type your answer.".into(),
-        )),
-        Some(Err(e)) => Err(AppError::internal("transcribing a tried answer", e)),
-        None => Err(AppError::internal("transcribing a tried answer", "no result")),
     }
 }

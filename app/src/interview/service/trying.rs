@@ -15,7 +15,10 @@ const TRY_KINDS: [Kind; 2] = [Kind::Behavioural, Kind::Situational];
 
 /// A question for `role` (its own or a general one), chosen by `pick` (a random number).
 pub async fn try_question(db: &Db, role: &str, pick: u64) -> Result<QuestionToTry, AppError> {
-    let role = if crate::interview::model::ROLES.iter().any(|(s, _)| *s == role) {
+    let role = if crate::interview::model::ROLES
+        .iter()
+        .any(|(s, _)| *s == role)
+    {
         role
     } else {
         return Err(AppError::BadRequest(
