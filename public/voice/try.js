@@ -83,6 +83,7 @@ async function stop() {
   if (!r.ok) return say((data && data.message) || `The server answered ${r.status}.`, true);
   const box = el('answer');
   box.value = data;
+  box.dispatchEvent(new Event('input', { bubbles: true }));
   box.focus();
   say('Transcribed. Check the text, then score it. The recording was not kept.');
 }

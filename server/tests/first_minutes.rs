@@ -46,7 +46,7 @@ async fn a_question_tried_without_an_account_is_scored_and_leaves_no_trace() {
     )
     .await;
     let id = q["id"].as_str().unwrap().to_string();
-    assert!(q["text"].as_str().unwrap().ends_with('?'), "{q}");
+    assert!(q["text"].as_str().unwrap().len() > 20, "{q}");
     let res = post(&v, "/api/try/answer", "")
         .form(&[("id", id.as_str()), ("answer", ANSWER)])
         .send()

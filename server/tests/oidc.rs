@@ -481,19 +481,28 @@ async fn every_cookie_and_storage_key_viva_uses_is_on_the_privacy_page() {
     // Keys the browser scripts use: localStorage and IndexedDB names in the sources.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut keys = Vec::new();
-    for file in ["public/voice/recorder.js", "app/src/ui/theme.rs"] {
+    for file in [
+        "public/voice/recorder.js",
+        "public/voice/listen.js",
+        "public/voice/try.js",
+        "app/src/ui/theme.rs",
+        "app/src/interview/pages/try_it.rs",
+    ] {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
-        for marker in [
-            "indexedDB.open('",
-            "localStorage.getItem('",
-            "localStorage.setItem('",
+        // Names in the scripts, and the Rust constants the wasm code stores under.
+        for (marker, end) in [
+            ("indexedDB.open('", '\''),
+            ("localStorage.getItem('", '\''),
+            ("localStorage.setItem('", '\''),
+            ("sessionStorage.setItem('", '\''),
+            ("_KEY: &str = \"", '"'),
         ] {
             for part in text.split(marker).skip(1) {
-                keys.push(part.split('\'').next().unwrap().to_string());
+                keys.push(part.split(end).next().unwrap().to_string());
             }
         }
     }
-    assert!(keys.len() >= 2, "found {keys:?}");
+    assert!(keys.len() >= 3, "found {keys:?}");
     for k in keys {
         assert!(
             page.contains(&k),

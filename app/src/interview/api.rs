@@ -305,3 +305,13 @@ pub async fn try_transcribe(data: server_fn::codec::MultipartData) -> Result<Str
         .ok_or_else(|| AppError::BadRequest("The upload has no \"audio\" file.".into()))?;
     transcribe_here(&voice.transcriber, wav).await
 }
+
+/// Signed in. Keeps the answer the person tried before signing up (they asked, on the
+/// practice page): a one-question interview of it, evaluated now. Returns its id.
+#[server(endpoint = "try/keep")]
+pub async fn keep_tried_answer(id: String, answer: String) -> Result<String, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    crate::ratelimit::hit(&ctx.db, &INTERVIEW_STARTS, &uid, ctx.clock.now()).await?;
+    super::service::keep_tried(&ctx.db, &ctx.evaluator, &uid, &id, &answer, ctx.clock.now())
+        .await
+}

@@ -92,6 +92,12 @@ pub fn storage_keys() -> Vec<(&'static str, &'static str, &'static str, &'static
             "until you clear it",
         ),
         (
+            crate::interview::TRIED_ANSWER_KEY,
+            "session storage",
+            "An answer you tried before signing up, only if you asked to keep it for your new account.",
+            "until you save or forget it, or close the tab",
+        ),
+        (
             crate::voice::QUEUE_DATABASE,
             "IndexedDB",
             "Parts of a spoken answer not yet delivered (for example while offline), so none is lost.",

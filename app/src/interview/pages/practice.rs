@@ -20,6 +20,7 @@ pub fn PracticePage() -> impl IntoView {
         <section aria-labelledby="practice-title" class="stack">
             <h1 id="practice-title">"Practise an interview"</h1>
             <crate::auth::HostedAiQuestion/>
+            <super::TriedAnswerOffer/>
             <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
                     let p = match profile.await {

@@ -17,6 +17,8 @@ pub fn TryPanel(spoken: bool) -> impl IntoView {
     let answer = ServerAction::<TryAnswer>::new();
     let question = move || ask.value().get().and_then(Result::ok);
     let result = move || answer.value().get().and_then(Result::ok);
+    // What was typed (or transcribed into the box), for "keep this answer" after signing up.
+    let typed = RwSignal::new(String::new());
     view! {
         <section id="try" class="card try-panel" aria-labelledby="try-title">
             <h2 id="try-title">"Try one question now"</h2>
@@ -46,7 +48,8 @@ pub fn TryPanel(spoken: bool) -> impl IntoView {
                             </div>
                         })}
                         <label for="try-answer">"Your answer"</label>
-                        <textarea id="try-answer" data-try="answer" name="answer" rows="6" required maxlength=crate::interview::model::MAX_ANSWER_CHARS></textarea>
+                        <textarea id="try-answer" data-try="answer" name="answer" rows="6" required maxlength=crate::interview::model::MAX_ANSWER_CHARS
+                            on:input=move |ev| typed.set(event_target_value(&ev))></textarea>
                         <button type="submit" class="button" disabled=move || answer.pending().get()>
                             {move || if answer.pending().get() { "Scoring…" } else { "Score my answer" }}
                         </button>
@@ -67,10 +70,85 @@ pub fn TryPanel(spoken: bool) -> impl IntoView {
                         <p><strong>"Next to practise: "</strong>{e.next_step.clone()}</p>
                         <crate::feedback::AiNotice/>
                         <p class="muted">"Your answer was not kept."</p>
-                        <p><a class="button" href="/signup">"Create an account to keep your progress"</a></p>
+                        <div class="button-row">
+                            <a class="button" href="/signup">"Create an account to keep your progress"</a>
+                            <button type="button" class="button secondary" on:click=move |_| {
+                                let id = question().map(|q| q.id).unwrap_or_default();
+                                keep_for_sign_up(&id, &typed.get_untracked());
+                            }>"Keep this answer in my new account"</button>
+                        </div>
                     </div>
                 }
             })}
         </section>
+    }
+}
+
+/// The session-storage key of an answer tried before signing up, kept (in this browser only,
+/// until the tab closes) because the person asked; the practice page offers to save it.
+pub const TRIED_ANSWER_KEY: &str = "viva-try-answer";
+
+/// Remembers the tried answer in this browser and goes to sign-up.
+fn keep_for_sign_up(id: &str, answer: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let value = serde_json::json!({ "id": id, "answer": answer }).to_string();
+        if let Ok(Some(s)) = window().session_storage() {
+            let _ = s.set_item(TRIED_ANSWER_KEY, &value);
+        }
+        let _ = window().location().assign("/signup");
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, answer);
+}
+
+/// On the practice page: the answer tried before signing up, if the person asked to keep it,
+/// with one button to save it as a practice interview and one to forget it.
+#[component]
+pub fn TriedAnswerOffer() -> impl IntoView {
+    let kept = RwSignal::new(None::<(String, String)>);
+    let keep = ServerAction::<super::super::KeepTriedAnswer>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let found = window()
+            .session_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(TRIED_ANSWER_KEY).ok().flatten())
+            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+            .and_then(|v| Some((v["id"].as_str()?.to_string(), v["answer"].as_str()?.to_string())));
+        kept.set(found);
+    });
+    let forget = move || {
+        #[cfg(feature = "hydrate")]
+        if let Ok(Some(s)) = window().session_storage() {
+            let _ = s.remove_item(TRIED_ANSWER_KEY);
+        }
+        kept.set(None);
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = keep.value().get() {
+            forget();
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().assign(&format!("/interview/{id}"));
+            #[cfg(not(feature = "hydrate"))]
+            let _ = id;
+        }
+    });
+    view! {
+        {move || kept.get().map(|(id, answer)| view! {
+            <section class="card notice" aria-labelledby="tried-title">
+                <h2 id="tried-title">"The answer you tried before signing up"</h2>
+                <blockquote>{answer.clone()}</blockquote>
+                <div class="button-row">
+                    <button type="button" class="button" disabled=move || keep.pending().get()
+                        on:click=move |_| { keep.dispatch(super::super::KeepTriedAnswer { id: id.clone(), answer: answer.clone() }); }>
+                        "Save it as a practice interview"
+                    </button>
+                    <button type="button" class="button secondary" on:click=move |_| forget()>"Forget it"</button>
+                </div>
+                <ActionStatus value=keep.value()/>
+            </section>
+        })}
     }
 }

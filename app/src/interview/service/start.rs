@@ -110,6 +110,19 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
             personalised: p.personalised,
         })
         .collect();
+    store_interview(db, uid, &id, setup, items, now).await?;
+    Ok(id)
+}
+
+/// Stores a new interview `id` of `setup` with its planned items, in one transaction.
+async fn store_interview(
+    db: &Db,
+    uid: &str,
+    id: &str,
+    setup: Setup,
+    items: Vec<NewItem>,
+    now: i64,
+) -> Result<(), AppError> {
     let n = items.len() as i64;
     db.query(
         "BEGIN TRANSACTION;
@@ -123,7 +136,7 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
          };
          COMMIT TRANSACTION;",
     )
-    .bind(("id", id.clone()))
+    .bind(("id", id.to_string()))
     .bind(("uid", uid.to_string()))
     .bind(("role", setup.role))
     .bind(("kinds", setup.kinds.clone()))
@@ -140,6 +153,58 @@ pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String,
     .bind(("pending", ItemStatus::Pending))
     .await?
     .check()?;
+    Ok(())
+}
+
+/// Keeps the answer someone tried before signing up, when they ask: a one-question interview
+/// of that bank question, answered (and evaluated) now. Returns its id; the interview page
+/// goes on from there (a follow-up, or the report).
+pub async fn keep_tried(
+    db: &Db,
+    ev: &crate::feedback::evaluator::Evaluator,
+    uid: &str,
+    bank_id: &str,
+    answer: &str,
+    now: i64,
+) -> Result<String, AppError> {
+    require_verified(db, uid).await?;
+    let text = super::super::validate::validate_answer(answer)?;
+    let q = super::bank_sync::by_id(db, bank_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let role = q
+        .roles
+        .iter()
+        .find(|r| r.as_str() != "general")
+        .cloned()
+        .unwrap_or_else(|| "general".into());
+    let setup = Setup {
+        role,
+        kinds: vec![q.kind],
+        difficulty: q.difficulty,
+        count: 1,
+        company: None,
+        job_description: None,
+        mode: AnswerMode::Text,
+        timer_secs: None,
+        focus: Vec::new(),
+    };
+    let item = NewItem {
+        position: 0,
+        bank_id: Some(q.id),
+        key_points: q.key_points,
+        text: q.text,
+        kind: q.kind,
+        competencies: q.competencies,
+        personalised: false,
+    };
+    let id = new_id();
+    store_interview(db, uid, &id, setup, vec![item], now).await?;
+    if let AnswerOutcome::Evaluated(_) =
+        super::answer(db, ev, uid, &id, 0, &text, None, now).await?
+    {
+        super::finish(db, uid, &id, now).await?;
+    }
     Ok(id)
 }
 
