@@ -312,6 +312,5 @@ pub async fn try_transcribe(data: server_fn::codec::MultipartData) -> Result<Str
 pub async fn keep_tried_answer(id: String, answer: String) -> Result<String, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &INTERVIEW_STARTS, &uid, ctx.clock.now()).await?;
-    super::service::keep_tried(&ctx.db, &ctx.evaluator, &uid, &id, &answer, ctx.clock.now())
-        .await
+    super::service::keep_tried(&ctx.db, &ctx.evaluator, &uid, &id, &answer, ctx.clock.now()).await
 }

@@ -25,4 +25,7 @@ pub mod types;
 pub mod validate;
 
 pub use api::*;
-pub use pages::{HistoryPage, InterviewPage, PracticePage, ProfilePage, ReportPage, TriedAnswerOffer, TryPanel, TRIED_ANSWER_KEY};
+pub use pages::{
+    HistoryPage, InterviewPage, PracticePage, ProfilePage, ReportPage, TriedAnswerOffer, TryPanel,
+    TRIED_ANSWER_KEY,
+};

@@ -116,7 +116,12 @@ pub fn TriedAnswerOffer() -> impl IntoView {
             .flatten()
             .and_then(|s| s.get_item(TRIED_ANSWER_KEY).ok().flatten())
             .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
-            .and_then(|v| Some((v["id"].as_str()?.to_string(), v["answer"].as_str()?.to_string())));
+            .and_then(|v| {
+                Some((
+                    v["id"].as_str()?.to_string(),
+                    v["answer"].as_str()?.to_string(),
+                ))
+            });
         kept.set(found);
     });
     let forget = move || {
