@@ -10,8 +10,10 @@ test('the landing page renders before hydration, without JavaScript', async ({ b
   expect(res?.status()).toBe(200);
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Practise interviews out loud');
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Privacy' })).toBeVisible();
-  // Interactive controls wait for hydration.
-  await expect(page.getByRole('button', { name: 'Start timer' })).toBeDisabled();
+  // The way in works without JavaScript: sign-up, and the try-it form posts like any form.
+  await expect(page.getByRole('link', { name: 'Start practising — free' })).toHaveAttribute('href', '/signup');
+  const panel = page.getByRole('region', { name: 'Try one question now' });
+  await expect(panel.getByRole('button', { name: 'Give me a question' })).toBeVisible();
   await context.close();
 });
 
@@ -19,14 +21,10 @@ test('the landing page becomes interactive after hydration', async ({ page }) =>
   const problems = watchProblems(page);
   await page.goto('/');
   await hydrated(page);
-  await expect(page.getByRole('button', { name: 'Start timer' })).toBeEnabled();
-  const clock = page.getByRole('timer', { name: 'Time left' });
-  await expect(clock).toHaveText('2:00');
-  await page.getByRole('button', { name: 'Start timer' }).click();
-  await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
-  await expect(clock).not.toHaveText('2:00', { timeout: 5_000 });
-  await page.getByRole('button', { name: 'Reset' }).click();
-  await expect(clock).toHaveText('2:00');
+  const panel = page.getByRole('region', { name: 'Try one question now' });
+  await panel.getByRole('button', { name: 'Give me a question' }).click();
+  await expect(panel.getByRole('button', { name: 'Another question' })).toBeVisible();
+  await expect(panel.getByLabel('Your answer')).toBeEditable();
   expect(problems).toEqual([]);
   expect(await cspViolations(page)).toEqual([]);
 });

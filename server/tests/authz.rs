@@ -266,6 +266,18 @@ const MATRIX: &[Row] = &[
         body: &[],
         expect: [A, A, A, A],
     },
+    // Keeping a tried answer makes an interview of the caller's own.
+    Row {
+        route: "FN /api/try/keep",
+        body: &[
+            ("id", "gen-conflict-001"),
+            (
+                "answer",
+                "I listened first, agreed on the facts, and we shipped on time.",
+            ),
+        ],
+        expect: [D, A, A, A],
+    },
     Row {
         route: "FN /api/try/answer",
         body: &[
