@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{client, cookie_header, json, me, post, set_cookies, Viva};
+use support::{client, cookie_header, json, me, multipart, post, set_cookies, Viva};
 
 /// Everything the database holds, as text.
 async fn dump(data_dir: &std::path::Path) -> String {
@@ -165,6 +165,46 @@ async fn trying_is_limited_per_address_and_can_be_turned_off() {
         .await
         .unwrap();
     assert!(home.contains("Try one question now") && home.contains("Start practising — free"));
+}
+
+/// A spoken try goes to a public upload of its own: anyone may send one, a file that is not a
+/// WAV is a clear 400, and the per-address limit holds for it too.
+#[tokio::test]
+async fn a_spoken_try_is_checked_and_limited_per_address() {
+    let v = Viva::start(&[]).await;
+    let max = app::interview::TRY_SPOKEN_PER_IP.max;
+    let mut statuses = Vec::new();
+    for _ in 0..=max {
+        let (ct, body) = multipart(&[], b"this is not a recording");
+        let res = post(&v, app::interview::TRY_UPLOAD_PATH, "")
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        if status == 400 {
+            let m = json(res).await["message"].as_str().unwrap().to_string();
+            // Without Whisper here the site says to type; with it, the file is refused.
+            assert!(
+                m.contains("Type your answer") || m.contains("not a WAV file"),
+                "{m}"
+            );
+        }
+        statuses.push(status);
+    }
+    assert!(
+        statuses[..max as usize].iter().all(|s| *s == 400),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[max as usize], 429, "{statuses:?}");
+    // Not multipart: what to send instead.
+    let res = post(&v, app::interview::TRY_UPLOAD_PATH, "")
+        .form(&[("audio", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
 }
 
 #[tokio::test]
