@@ -93,7 +93,9 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
             end,
             wav: audio,
         },
-        ctx.voice.transcriber.enabled(),
+        super::transcribe::for_person(&ctx.db, &uid, &ctx.voice.transcriber)
+            .await?
+            .enabled(),
         ctx.voice.retention_days,
         ctx.clock.now(),
     )
@@ -116,7 +118,7 @@ pub async fn get_voice_status(id: String, position: u32) -> Result<VoiceStatus, 
             interview: &id,
             position,
         },
-        &ctx.voice.transcriber,
+        &super::transcribe::for_person(&ctx.db, &uid, &ctx.voice.transcriber).await?,
     )
     .await
 }
@@ -143,7 +145,7 @@ pub async fn hand_in_voice(
         },
         count,
         typed,
-        &ctx.voice.transcriber,
+        &super::transcribe::for_person(&ctx.db, &uid, &ctx.voice.transcriber).await?,
         ctx.clock.now(),
     )
     .await?;

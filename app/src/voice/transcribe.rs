@@ -41,6 +41,25 @@ pub enum Transcriber {
     Local(Arc<super::whisper::Whisper>),
 }
 
+/// The engine for one person: a hosted one only when they allowed it (their latest
+/// `hosted_ai` consent), else Whisper here when its model is present, else nobody (they type).
+pub async fn for_person(db: &Db, uid: &str, t: &Transcriber) -> Result<Transcriber, AppError> {
+    let Transcriber::Hosted(_, fallback) = t else {
+        return Ok(t.clone());
+    };
+    let allowed = crate::policy::service::choice(db, uid, crate::policy::ConsentKind::HostedAi)
+        .await?
+        == Some(true);
+    Ok(if allowed {
+        t.clone()
+    } else {
+        match fallback {
+            Some(w) => Transcriber::Local(w.clone()),
+            None => Transcriber::None,
+        }
+    })
+}
+
 impl Transcriber {
     pub fn enabled(&self) -> bool {
         !matches!(self, Transcriber::None)
@@ -445,28 +464,8 @@ pub async fn work_once(
         let bytes: usize = audio.iter().map(Vec::len).sum();
         // Whoever chose to keep their answers on this server (or has not chosen) is transcribed
         // here, or types what they said when no model is here.
-        let local;
-        let t = match t {
-            Transcriber::Hosted(_, fallback) => {
-                let allowed = crate::policy::service::choice(
-                    db,
-                    &mine[0].uid,
-                    crate::policy::ConsentKind::HostedAi,
-                )
-                .await?
-                    == Some(true);
-                if allowed {
-                    t
-                } else {
-                    local = match fallback {
-                        Some(w) => Transcriber::Local(w.clone()),
-                        None => Transcriber::None,
-                    };
-                    &local
-                }
-            }
-            _ => t,
-        };
+        let mine_t = for_person(db, &mine[0].uid, t).await?;
+        let t = &mine_t;
         let results = t.transcribe_many(audio).await;
         // Nobody here to transcribe (the person keeps answers on this server and no Whisper
         // model is present): at once to "type what you said", not after retries.
