@@ -99,8 +99,18 @@ async fn a_changed_terms_file_is_a_new_version_that_signed_in_people_accept_agai
             .any(|c| c.as_str().unwrap().starts_with("Additional terms")),
         "{changed:?}"
     );
+    // Accepting a version other than the one in force (it changed while the page was open)
+    // accepts nothing.
     let res = post(&v, "/api/auth/accept_policies", &jar)
-        .form(&[("next", "/practice")])
+        .form(&[("next", "/practice"), ("shown", "terms:0123456789ab")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(me(&v, &jar).await["policies_pending"], true);
+    let shown = format!("terms:{}", pending[0]["version"].as_str().unwrap());
+    let res = post(&v, "/api/auth/accept_policies", &jar)
+        .form(&[("next", "/practice"), ("shown", shown.as_str())])
         .send()
         .await
         .unwrap();

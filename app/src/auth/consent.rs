@@ -17,13 +17,31 @@ pub async fn pending_policies() -> Result<Vec<PendingPolicy>, AppError> {
 }
 
 /// Signed in. Accepts the notice and terms in force; the page then goes on to `next`, loading
-/// it afresh (so every part of the page knows the acceptance).
+/// it afresh (so every part of the page knows the acceptance). `shown`: the versions the page
+/// showed ("terms:V,privacy:V"); if one changed meanwhile, nothing is accepted and the answer
+/// says to read the newest.
 #[server(endpoint = "auth/accept_policies")]
-pub async fn accept_policies(next: Option<String>) -> Result<String, AppError> {
+pub async fn accept_policies(
+    next: Option<String>,
+    shown: Option<String>,
+) -> Result<String, AppError> {
     let caller = super::require_caller()?;
     let db: crate::db::Db = crate::request::expect()?;
     let clock: crate::clock::Clock = crate::request::expect()?;
     let now = clock.now();
+    if let Some(shown) = shown {
+        let pending = crate::policy::service::pending(&db, &caller.user_id).await?;
+        let unseen = pending.iter().any(|p| {
+            !shown
+                .split(',')
+                .any(|s| s == format!("{}:{}", p.kind, p.version))
+        });
+        if unseen {
+            return Err(AppError::BadRequest(
+                "The privacy notice or terms changed again while this page was open. Reload the page to read the newest version before accepting it.".into(),
+            ));
+        }
+    }
     crate::policy::service::accept_in_force(&db, &caller.user_id, now).await?;
     super::service::audit(
         &db,
@@ -78,6 +96,14 @@ pub async fn set_hosted_ai(allow: bool) -> Result<(), AppError> {
         clock.now(),
     )
     .await
+}
+
+/// The versions a page showed, as `accept_policies` checks them: "terms:V,privacy:V".
+fn shown_versions(list: &[PendingPolicy]) -> String {
+    list.iter()
+        .map(|p| format!("{}:{}", p.kind, p.version))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn state_text(c: &ConsentState) -> String {
@@ -187,8 +213,9 @@ pub fn PolicyGate() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! {
                         <p>"You have accepted the current privacy notice and terms. "<a href=next()>"Go on"</a></p>
                     }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) => { let shown = shown_versions(&list); view! {
                         <p>"Before you go on, please read what changed and accept it."</p>
+                        <input type="hidden" name="shown" form="accept-form" value=shown/>
                         <ul>
                             {list.into_iter().map(|p: PendingPolicy| view! {
                                 <li>
@@ -198,10 +225,10 @@ pub fn PolicyGate() -> impl IntoView {
                                 </li>
                             }).collect_view()}
                         </ul>
-                    }.into_any(),
+                    }.into_any() },
                 })}
             </Suspense>
-            <ActionForm action=accept attr:class="form">
+            <ActionForm action=accept attr:class="form" attr:id="accept-form">
                 <input type="hidden" name="next" value=next/>
                 <button type="submit" class="button">"I accept the changes"</button>
             </ActionForm>
