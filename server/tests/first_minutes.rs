@@ -3,32 +3,7 @@
 
 mod support;
 
-use support::{client, cookie_header, json, me, multipart, post, set_cookies, Viva};
-
-/// Everything the database holds, as text.
-async fn dump(data_dir: &std::path::Path) -> String {
-    let url = format!("surrealkv://{}", data_dir.join("db").display());
-    let db = app::db::connect(&url, &Default::default()).await.unwrap();
-    let mut r = db.query("INFO FOR DB").await.unwrap();
-    let info: Option<serde_json::Value> = r.take(0).unwrap();
-    let tables: Vec<String> = info.unwrap()["tables"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    let mut out = String::new();
-    for t in tables {
-        let mut r = db
-            .query("SELECT * FROM type::table($t)")
-            .bind(("t", t.clone()))
-            .await
-            .unwrap();
-        let rows: Vec<serde_json::Value> = r.take(0).unwrap();
-        out.push_str(&format!("{t}: {}\n", serde_json::Value::Array(rows)));
-    }
-    out
-}
+use support::{client, cookie_header, dump, json, me, multipart, post, set_cookies, Viva};
 
 const ANSWER: &str = "At the Quokka Street clinic I noticed handovers kept missing allergies, \
     so I drafted a one-page checklist with two colleagues, trialled it for a month, and missed \

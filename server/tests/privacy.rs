@@ -4,38 +4,12 @@
 
 mod support;
 
-use support::{client, json, post, run_to_exit, upload, voice_interview, Viva, PW};
+use support::{client, dump, json, post, run_to_exit, upload, voice_interview, Viva, PW};
 
 /// An answer only this person wrote (so the scan can tell it apart).
 fn answer_of(name: &str) -> String {
     format!("At the {name} clinic I rebuilt the night handover checklist with twelve nurses; \
         missed medication doses fell from nine a month to one within a quarter, and I learned to measure first.")
-}
-
-/// Everything the database holds, as text: every record of every table.
-async fn dump(data_dir: &std::path::Path) -> String {
-    let url = format!("surrealkv://{}", data_dir.join("db").display());
-    let db = app::db::connect(&url, &Default::default()).await.unwrap();
-    let mut r = db.query("INFO FOR DB").await.unwrap();
-    let info: Option<serde_json::Value> = r.take(0).unwrap();
-    let tables: Vec<String> = info.unwrap()["tables"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    assert!(tables.len() > 15, "{tables:?}");
-    let mut out = String::new();
-    for t in tables {
-        let mut r = db
-            .query("SELECT * FROM type::table($t)")
-            .bind(("t", t.clone()))
-            .await
-            .unwrap();
-        let rows: Vec<serde_json::Value> = r.take(0).unwrap();
-        out.push_str(&format!("{t}: {}\n", serde_json::Value::Array(rows)));
-    }
-    out
 }
 
 /// An account that has used the product: an interview with an answer, a profile, a contact

@@ -418,9 +418,8 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
             let mut me = super::service::me(&ctx.db, &c.user_id).await?;
             if let Some(m) = me.as_mut() {
                 m.admin_offer = m.email_verified && !super::people::has_admin(&ctx.db).await?;
-                m.policies_pending = !crate::policy::service::pending(&ctx.db, &c.user_id)
-                    .await?
-                    .is_empty();
+                m.policies_pending =
+                    crate::policy::service::is_pending(&ctx.db, &c.user_id).await?;
             }
             Ok(me)
         }

@@ -495,3 +495,29 @@ pub async fn allow_hosted_ai(v: &Viva, jar: &str, allow: bool) {
         .unwrap();
     assert!(res.status().is_success(), "hosted_ai: {}", res.status());
 }
+
+/// Everything the database holds, as text: every record of every table.
+pub async fn dump(data_dir: &std::path::Path) -> String {
+    let url = format!("surrealkv://{}", data_dir.join("db").display());
+    let db = app::db::connect(&url, &Default::default()).await.unwrap();
+    let mut r = db.query("INFO FOR DB").await.unwrap();
+    let info: Option<serde_json::Value> = r.take(0).unwrap();
+    let tables: Vec<String> = info.unwrap()["tables"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert!(tables.len() > 15, "{tables:?}");
+    let mut out = String::new();
+    for t in tables {
+        let mut r = db
+            .query("SELECT * FROM type::table($t)")
+            .bind(("t", t.clone()))
+            .await
+            .unwrap();
+        let rows: Vec<serde_json::Value> = r.take(0).unwrap();
+        out.push_str(&format!("{t}: {}\n", serde_json::Value::Array(rows)));
+    }
+    out
+}

@@ -67,6 +67,21 @@ pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
     Ok(n)
 }
 
+impl BankRow {
+    /// The bank question a stored row holds.
+    fn question(self) -> Question {
+        Question {
+            kind: self.kind,
+            id: self.id,
+            text: self.text,
+            roles: self.roles,
+            difficulty: self.difficulty as u8,
+            competencies: self.competencies,
+            key_points: self.key_points,
+        }
+    }
+}
+
 /// One live question by its bank id (`None` for anything else).
 pub(super) async fn by_id(db: &Db, id: &str) -> Result<Option<Question>, AppError> {
     let plausible = !id.is_empty()
@@ -86,15 +101,7 @@ pub(super) async fn by_id(db: &Db, id: &str) -> Result<Option<Question>, AppErro
         .await?
         .check()?;
     let rows: Vec<BankRow> = r.take(0)?;
-    Ok(rows.into_iter().next().map(|b| Question {
-        kind: b.kind,
-        id: b.id,
-        text: b.text,
-        roles: b.roles,
-        difficulty: b.difficulty as u8,
-        competencies: b.competencies,
-        key_points: b.key_points,
-    }))
+    Ok(rows.into_iter().next().map(BankRow::question))
 }
 
 /// Live questions for a role (its own and general ones) of the given kinds.
@@ -118,18 +125,7 @@ pub(super) async fn candidates(
         .await?
         .check()?;
     let rows: Vec<BankRow> = r.take(0)?;
-    Ok(rows
-        .into_iter()
-        .map(|b| Question {
-            kind: b.kind,
-            id: b.id,
-            text: b.text,
-            roles: b.roles,
-            difficulty: b.difficulty as u8,
-            competencies: b.competencies,
-            key_points: b.key_points,
-        })
-        .collect())
+    Ok(rows.into_iter().map(BankRow::question).collect())
 }
 
 #[cfg(test)]
