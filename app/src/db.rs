@@ -73,6 +73,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "policies",
         sql: include_str!("../migrations/0011_policies.surql"),
     },
+    Migration {
+        version: 12,
+        name: "billing",
+        sql: include_str!("../migrations/0012_billing.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -153,6 +158,11 @@ pub const UNIQUE_INDEXES: &[&str] = &[
     "segment_key",
     "voice_answer_key",
     "export_chunk_key",
+    "billing_account_user",
+    "billing_event_once",
+    "payment_invoice",
+    "referral_code_user",
+    "referral_referred",
 ];
 
 /// Classifies a database error. SurrealDB 3 reports a transaction conflict as a structured

@@ -27,6 +27,12 @@ pub enum AppError {
     /// Too many requests; try again after this many seconds.
     #[error("Too many attempts. Try again in {0} s.")]
     RateLimited(u64),
+    /// A plan's limit is reached; the message names it and how to raise it.
+    #[error("{0}")]
+    QuotaReached(String),
+    /// A service Viva needs (a payment provider) did not answer; nothing was changed.
+    #[error("{0}")]
+    Unavailable(String),
     /// A fault on our side. The detail is logged on the server, not sent to the browser.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -43,6 +49,8 @@ crate::slug_enum! {
         Forbidden = "forbidden",
         NotFound = "not_found",
         RateLimited = "rate_limited",
+        QuotaReached = "quota_reached",
+        Unavailable = "unavailable",
         Internal = "internal",
         Transport = "transport",
     }
@@ -82,6 +90,8 @@ impl TryFrom<WireError> for AppError {
                 w.retry_after
                     .ok_or("a rate_limited error without retry_after")?,
             ),
+            ErrorKind::QuotaReached => AppError::QuotaReached(w.message),
+            ErrorKind::Unavailable => AppError::Unavailable(w.message),
             ErrorKind::Internal => AppError::Internal,
             ErrorKind::Transport => AppError::Transport(
                 w.message
@@ -101,6 +111,8 @@ impl AppError {
             AppError::Forbidden => ErrorKind::Forbidden,
             AppError::NotFound => ErrorKind::NotFound,
             AppError::RateLimited(_) => ErrorKind::RateLimited,
+            AppError::QuotaReached(_) => ErrorKind::QuotaReached,
+            AppError::Unavailable(_) => ErrorKind::Unavailable,
             AppError::Internal => ErrorKind::Internal,
             AppError::Transport(_) => ErrorKind::Transport,
         }
@@ -113,6 +125,8 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::QuotaReached(_) => StatusCode::PAYMENT_REQUIRED,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_GATEWAY,
         }

@@ -18,6 +18,7 @@ pub mod ui;
 pub mod voice;
 
 pub mod auth;
+pub mod billing;
 #[cfg(feature = "ssr")]
 pub mod clock;
 #[cfg(feature = "ssr")]

@@ -193,6 +193,35 @@ pub struct ServeArgs {
     /// makes a new version that signed-in people are asked to accept.
     #[arg(long, env = "VIVA_TERMS_FILE", value_name = "FILE")]
     pub terms_file: Option<PathBuf>,
+    /// A TOML file of the plans sold here (free plan limits, paid plans with their Stripe price
+    /// or Razorpay plan ids, referral rewards; see docs/billing.md). Needed with a payment
+    /// provider; without one, billing does not appear and nothing is limited.
+    #[arg(long, env = "VIVA_PLANS", value_name = "FILE")]
+    pub plans: Option<PathBuf>,
+    /// Stripe's secret API key (sk_live_… or sk_test_…): sells the plans through Stripe.
+    #[arg(long, env = "VIVA_STRIPE_SECRET_KEY", value_name = "KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+    /// The signing secret (whsec_…) of the Stripe webhook endpoint PUBLIC_URL/webhooks/stripe.
+    #[arg(long, env = "VIVA_STRIPE_WEBHOOK_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe's API address [default: https://api.stripe.com/].
+    #[arg(long, env = "VIVA_STRIPE_API_BASE", value_name = "URL")]
+    pub stripe_api_base: Option<String>,
+    /// Razorpay's key id (rzp_live_… or rzp_test_…): sells the plans through Razorpay.
+    #[arg(long, env = "VIVA_RAZORPAY_KEY_ID", value_name = "ID")]
+    pub razorpay_key_id: Option<String>,
+    /// Razorpay's key secret.
+    #[arg(long, env = "VIVA_RAZORPAY_KEY_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub razorpay_key_secret: Option<String>,
+    /// The secret of the Razorpay webhook PUBLIC_URL/webhooks/razorpay.
+    #[arg(long, env = "VIVA_RAZORPAY_WEBHOOK_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub razorpay_webhook_secret: Option<String>,
+    /// Razorpay's API address [default: https://api.razorpay.com/].
+    #[arg(long, env = "VIVA_RAZORPAY_API_BASE", value_name = "URL")]
+    pub razorpay_api_base: Option<String>,
+    /// Razorpay's Standard Checkout script [default: https://checkout.razorpay.com/v1/checkout.js].
+    #[arg(long, env = "VIVA_RAZORPAY_CHECKOUT_JS", value_name = "URL")]
+    pub razorpay_checkout_js: Option<String>,
     /// Reverse proxies in front of Viva, as addresses or blocks (127.0.0.1, 10.0.0.0/8, ::1),
     /// comma-separated or repeated. Only for requests from these peers is the client address
     /// (for rate limits) read from X-Forwarded-For; the proxy must set that header.
@@ -407,6 +436,70 @@ pub struct Settings {
     pub hosted_stt: Option<app::feedback::hosted::Hosted>,
     /// The local Whisper model folder.
     pub whisper_model: PathBuf,
+    /// Plans and payment providers (none: billing is off).
+    pub billing: Option<BillingSettings>,
+}
+
+/// Billing as configured: the plans and each provider's keys.
+#[derive(Debug, Clone)]
+pub struct BillingSettings {
+    pub catalog: app::billing::model::Catalog,
+    /// (secret key, webhook secret, API base)
+    pub stripe: Option<(app::secret::Secret, app::secret::Secret, String)>,
+    pub razorpay: Option<RazorpaySettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RazorpaySettings {
+    pub key_id: String,
+    pub key_secret: app::secret::Secret,
+    pub webhook_secret: app::secret::Secret,
+    pub api_base: String,
+    pub checkout_js: String,
+}
+
+fn http_url(flag: &str, url: String) -> Result<String, ConfigError> {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(if url.ends_with('/') || url.ends_with(".js") { url } else { format!("{url}/") })
+    } else {
+        Err(ConfigError::Invalid(format!("--{flag} {url:?} must be an http:// or https:// URL")))
+    }
+}
+
+/// Billing from its settings: every key a provider needs, and a plans file that fits them.
+fn billing(args: &mut ServeArgs) -> Result<Option<BillingSettings>, ConfigError> {
+    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let stripe = match (given(args.stripe_secret_key.take()), given(args.stripe_webhook_secret.take())) {
+        (None, None) => None,
+        (Some(k), Some(w)) => Some((k.into(), w.into(), http_url("stripe-api-base", given(args.stripe_api_base.take()).unwrap_or_else(|| "https://api.stripe.com/".into()))?)),
+        _ => return Err(ConfigError::Invalid("Stripe needs both --stripe-secret-key and --stripe-webhook-secret (the signing secret of the webhook endpoint PUBLIC_URL/webhooks/stripe)".into())),
+    };
+    let razorpay = match (given(args.razorpay_key_id.take()), given(args.razorpay_key_secret.take()), given(args.razorpay_webhook_secret.take())) {
+        (None, None, None) => None,
+        (Some(id), Some(k), Some(w)) => Some(RazorpaySettings {
+            key_id: id,
+            key_secret: k.into(),
+            webhook_secret: w.into(),
+            api_base: http_url("razorpay-api-base", given(args.razorpay_api_base.take()).unwrap_or_else(|| "https://api.razorpay.com/".into()))?,
+            checkout_js: http_url("razorpay-checkout-js", given(args.razorpay_checkout_js.take()).unwrap_or_else(|| "https://checkout.razorpay.com/v1/checkout.js".into()))?,
+        }),
+        _ => return Err(ConfigError::Invalid("Razorpay needs --razorpay-key-id, --razorpay-key-secret and --razorpay-webhook-secret".into())),
+    };
+    if stripe.is_none() && razorpay.is_none() {
+        if args.plans.is_some() {
+            tracing::warn!("--plans is set but no payment provider is: billing stays off");
+        }
+        return Ok(None);
+    }
+    let Some(path) = args.plans.clone() else {
+        return Err(ConfigError::Invalid("a payment provider is configured but no plans: give --plans FILE (see docs/billing.md)".into()));
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    let file: app::billing::model::PlansFile = toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.clone(), source })?;
+    let catalog = file
+        .into_catalog(stripe.is_some(), razorpay.is_some())
+        .map_err(|e| ConfigError::Invalid(format!("the plans file {}: {e}", path.display())))?;
+    Ok(Some(BillingSettings { catalog, stripe, razorpay }))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -531,7 +624,8 @@ impl Settings {
             }
             None => ServeArgs::default(),
         };
-        let args = args.over(file)?;
+        let mut args = args.over(file)?;
+        let billing = billing(&mut args)?;
         let addr = args.addr.unwrap_or_else(|| DEFAULT_ADDR.parse().unwrap());
         let data_dir = args
             .data_dir
@@ -612,6 +706,7 @@ impl Settings {
             None => None,
         };
         Ok(Settings {
+            billing,
             operator,
             extra_terms,
             try_enabled: !args.no_try,

@@ -62,6 +62,8 @@ pub struct Contexts {
     /// What the settings say the site does, and the notice and terms written from it.
     pub installation: Arc<app::policy::Installation>,
     pub published: Arc<app::policy::Published>,
+    /// Plans and payment providers (off by default).
+    pub payments: app::billing::service::Payments,
 }
 
 impl Contexts {
@@ -83,6 +85,7 @@ impl Contexts {
         provide_context(self.exports.clone());
         provide_context(self.installation.clone());
         provide_context(self.published.clone());
+        provide_context(self.payments.clone());
     }
 
     pub fn cookie_mode(&self) -> app::auth::tokens::CookieMode {
@@ -108,6 +111,8 @@ pub struct Security {
     pub https: bool,
     /// `cargo leptos watch`: allow the live-reload websocket.
     pub reload_port: Option<u16>,
+    /// Origins the Razorpay payment page may load from and frame (none without Razorpay).
+    pub payment_origins: Vec<String>,
 }
 
 /// The per-request nonce that lets the hydration and theme scripts run under the CSP.
@@ -159,6 +164,15 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             get(crate::files::export),
         )
         .route("/healthz", get(healthz))
+        .route(
+            crate::webhooks::STRIPE_PATH,
+            post(crate::webhooks::stripe).layer(RequestBodyLimitLayer::new(crate::webhooks::WEBHOOK_MAX_BYTES)),
+        )
+        .route(
+            crate::webhooks::RAZORPAY_PATH,
+            post(crate::webhooks::razorpay).layer(RequestBodyLimitLayer::new(crate::webhooks::WEBHOOK_MAX_BYTES)),
+        )
+        .route(crate::webhooks::RAZORPAY_RETURN_PATH, post(crate::webhooks::razorpay_return))
         .route("/auth/oidc/{provider}/start", get(oidc_start))
         .route("/auth/oidc/{provider}/callback", get(oidc_callback))
         .merge(test_routes())
@@ -327,15 +341,24 @@ async fn static_or_not_found(State(s): State<AppState>, req: Request) -> Respons
     res
 }
 
+#[cfg(test)]
 fn content_security_policy(nonce: &str, reload_port: Option<u16>) -> String {
+    content_security_policy_with(nonce, reload_port, &[])
+}
+
+/// The policy, with outside origins a page needs (only the Razorpay payment page has any: its
+/// checkout script and the payment window it frames).
+fn content_security_policy_with(nonce: &str, reload_port: Option<u16>, outside: &[String]) -> String {
     let connect = match reload_port {
         Some(p) => format!("'self' ws://127.0.0.1:{p} ws://localhost:{p}"),
         None => "'self'".to_string(),
     };
+    let extra: String = outside.iter().map(|o| format!(" {o}")).collect();
+    let frames = if outside.is_empty() { String::new() } else { format!(" frame-src{extra};") };
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data: blob:; font-src 'self'; connect-src {connect}; media-src 'self' blob:; \
-         worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{extra}; style-src 'self'; \
+         img-src 'self' data: blob:; font-src 'self'; connect-src {connect}{extra}; media-src 'self' blob:; \
+         worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'none';{frames} \
          form-action 'self'; frame-ancestors 'none'"
     )
 }
@@ -348,9 +371,11 @@ async fn security_headers(
 ) -> Response {
     let nonce = leptos::nonce::Nonce::new().to_string();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let outside: &[String] = if req.uri().path() == "/account/billing/razorpay" { &sec.payment_origins } else { &[] };
+    let outside = outside.to_vec();
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&content_security_policy(&nonce, sec.reload_port)) {
+    if let Ok(v) = HeaderValue::from_str(&content_security_policy_with(&nonce, sec.reload_port, &outside)) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(
@@ -693,8 +718,11 @@ pub fn origin_of(url: &str) -> String {
 /// neither, only a request no plain HTML form can make (a non-form content type) passes.
 async fn same_origin_only(State(s): State<AppState>, req: Request, next: Next) -> Response {
     use axum::http::Method;
+    // Razorpay's checkout posts its signed result from Razorpay's page: the signature, not the
+    // origin, proves it (webhooks carry no Origin and a JSON body, so they pass below).
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || req.uri().path().starts_with("/__test/")
+        || req.uri().path() == crate::webhooks::RAZORPAY_RETURN_PATH
     {
         return next.run(req).await;
     }

@@ -9,6 +9,7 @@ mod metrics;
 mod models;
 mod net;
 mod secrets;
+mod webhooks;
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
@@ -257,9 +258,11 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
     }
     let embedder = load_embedder(&settings.models_dir).await;
+    let payments = payments(&settings)?;
     let evaluator = Arc::new(app::feedback::evaluator::Evaluator {
         hosted: settings.hosted_engine.clone(),
         embedder,
+        payments: payments.clone(),
     });
     let transcriber = Arc::new(match &settings.hosted_stt {
         Some(h) => {
@@ -342,6 +345,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             exports: exports.clone(),
             installation,
             published,
+            payments,
         },
         trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
         origins: Arc::new(allowed_origins(
@@ -356,6 +360,14 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         security: Arc::new(http::Security {
             https: public_url.starts_with("https://"),
             reload_port,
+            payment_origins: settings
+                .billing
+                .iter()
+                .flat_map(|b| b.razorpay.iter())
+                .flat_map(|r| [http::origin_of(&r.checkout_js), http::origin_of(&r.api_base)])
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         }),
         instance_id,
     };
@@ -729,7 +741,53 @@ fn installation(
         log_mail: settings.print_mail,
         extra_terms: settings.extra_terms.clone(),
         try_enabled: settings.try_enabled,
+        payments: settings
+            .billing
+            .iter()
+            .flat_map(|b| {
+                b.stripe
+                    .iter()
+                    .map(|(_, _, base)| Service {
+                        name: "Stripe".into(),
+                        host: host_of(base),
+                    })
+                    .chain(b.razorpay.iter().map(|r| Service {
+                        name: "Razorpay".into(),
+                        host: host_of(&r.api_base),
+                    }))
+            })
+            .collect(),
     }
+}
+
+/// Billing's clients from the settings (off when no provider is configured).
+fn payments(settings: &config::Settings) -> Result<app::billing::service::Payments, StartError> {
+    use app::billing::service::{razorpay::RazorpayConf, stripe::StripeConf, Billing, Payments};
+    let Some(b) = &settings.billing else {
+        return Ok(Payments::default());
+    };
+    let stripe = match &b.stripe {
+        Some((key, webhook, base)) => Some(StripeConf::new(key, webhook.clone(), base).map_err(|e| StartError::Config(config::ConfigError::Invalid(e)))?),
+        None => None,
+    };
+    let razorpay = b.razorpay.as_ref().map(|r| RazorpayConf {
+        key_id: r.key_id.clone(),
+        key_secret: r.key_secret.clone(),
+        webhook_secret: r.webhook_secret.clone(),
+        base: r.api_base.clone(),
+        checkout_js: r.checkout_js.clone(),
+    });
+    tracing::info!(
+        plans = b.catalog.plans.len(),
+        stripe = stripe.is_some(),
+        razorpay = razorpay.is_some(),
+        "billing is on"
+    );
+    Ok(Payments(Some(Arc::new(Billing {
+        catalog: b.catalog.clone(),
+        stripe,
+        razorpay,
+    }))))
 }
 
 /// The host of a URL (`smtp://user:pass@mail.example.org:587` -> `mail.example.org`), without

@@ -241,6 +241,83 @@ const MATRIX: &[Row] = &[
         expect: [D, D, D, A],
     },
     Row {
+        route: "PAGE /account/billing",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "PAGE /account/billing/razorpay",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "PAGE /account/referrals",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "PAGE /admin/billing",
+        body: &[],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/billing/on",
+        body: &[],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/billing/mine",
+        body: &[],
+        // Signed in; billing is off in this run, so the answer is null.
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/billing/checkout",
+        body: &[("plan", "pro"), ("provider", "stripe")],
+        // Billing is off in this run: 404 for everyone (tests/billing.rs covers it on).
+        expect: [D, D, D, D],
+    },
+    Row {
+        route: "FN /api/billing/confirm",
+        body: &[("session", "cs_test_x")],
+        expect: [D, D, D, D],
+    },
+    Row {
+        route: "FN /api/billing/portal",
+        body: &[],
+        expect: [D, D, D, D],
+    },
+    Row {
+        route: "FN /api/billing/cancel",
+        body: &[],
+        expect: [D, D, D, D],
+    },
+    Row {
+        route: "FN /api/billing/razorpay_pay",
+        body: &[("subscription", "sub_x"), ("plan", "pro")],
+        expect: [D, D, D, D],
+    },
+    Row {
+        route: "FN /api/billing/referrals",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/billing/referral_check",
+        body: &[("code", "ABCDEFGHJK")],
+        expect: [A, A, A, A],
+    },
+    Row {
+        route: "FN /api/admin/billing",
+        body: &[],
+        expect: [D, D, D, A],
+    },
+    Row {
+        route: "FN /api/admin/comp",
+        body: &[("email", "x@example.org"), ("plan", "pro")],
+        expect: [D, D, D, D],
+    },
+    Row {
         route: "FN /api/privacy/notice",
         body: &[],
         expect: [A, A, A, A],

@@ -3,10 +3,12 @@
 //! requires an admin, checked on the server.
 
 mod api;
+pub mod billing;
 pub mod insights;
 mod pages;
 
 pub use api::*;
+pub use billing::AdminBillingPage;
 pub use pages::{
     AdminAuditPage, AdminInsightsPage, AdminOutboxPage, AdminSupportPage, AdminUsersPage,
 };

@@ -80,6 +80,8 @@ pub struct MyAccount {
     pub admin_offer: bool,
     /// The privacy notice or terms changed since this person accepted them.
     pub policies_pending: bool,
+    /// This installation sells plans (the menu links to Plans and billing).
+    pub billing: bool,
 }
 
 /// What sign-up asked, as the account page shows it for correcting.
@@ -420,6 +422,8 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
                 m.admin_offer = m.email_verified && !super::people::has_admin(&ctx.db).await?;
                 m.policies_pending =
                     crate::policy::service::is_pending(&ctx.db, &c.user_id).await?;
+                m.billing = leptos::prelude::use_context::<std::sync::Arc<crate::policy::Installation>>()
+                    .is_some_and(|i| !i.payments.is_empty());
             }
             Ok(me)
         }

@@ -11,6 +11,9 @@ use crate::ui::{time::format_utc, ActionStatus};
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let pending = action.pending();
+    // A referral link (/signup?ref=CODE) fills in the code.
+    let query = use_query_map();
+    let referral = move || query.read().get("ref").unwrap_or_default();
     view! {
         <Title text="Create your account"/>
         <Meta name="description" content="Create a Viva account to practise interviews by voice or text and get scored feedback."/>
@@ -32,7 +35,7 @@ pub fn SignUpPage() -> impl IntoView {
                     {experience_options(super::Experience::Mid.as_str())}
                 </select>
                 <label for="su-ref">"Referral code (optional)"</label>
-                <input id="su-ref" name="form[referral_code]" maxlength="32"/>
+                <input id="su-ref" name="form[referral_code]" maxlength="32" value=referral/>
                 <label class="check"><input type="checkbox" name="form[age_confirmed]" required/>" I am 16 or older"</label>
                 <label class="check"><input type="checkbox" name="form[accept_terms]" required/>
                     " I agree to the "<a href="/terms">"terms of use"</a>" and the "<a href="/privacy">"privacy notice"</a>

@@ -13,6 +13,8 @@ use super::{EvalRequest, Evaluation};
 pub struct Evaluator {
     pub hosted: Option<Hosted>,
     pub embedder: Option<Arc<Embedder>>,
+    /// The plans: the hosted engine only for plans that include it (all, when billing is off).
+    pub payments: crate::billing::service::Payments,
 }
 
 impl std::fmt::Debug for Evaluator {

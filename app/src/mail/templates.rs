@@ -99,6 +99,32 @@ impl Message {
         )
     }
 
+    /// A receipt for a payment (`link`: the provider's page of the invoice).
+    pub fn receipt(product: &str, amount: &str, link: &str) -> Message {
+        let mut p = vec![
+            hello(None),
+            format!("Thank you: we received your payment of {amount} for your {product} plan."),
+        ];
+        if !link.is_empty() {
+            p.push(format!("Your invoice: {link}"));
+        }
+        p.push("Your plan and invoices are on the Plans and billing page of your account.".into());
+        Message::new(product, format!("Your {product} receipt"), &p)
+    }
+
+    /// A renewal payment failed; the plan holds until `until` while the provider retries.
+    pub fn payment_failed(product: &str, amount: &str, until: &str, link: &str) -> Message {
+        let mut p = vec![
+            hello(None),
+            format!("We could not take the payment of {amount} for your {product} plan."),
+            format!("Your plan keeps working until {until}. Update your card on the Plans and billing page of your account (\"Manage subscription\"); after that date, your account moves to the free plan."),
+        ];
+        if !link.is_empty() {
+            p.push(format!("The invoice: {link}"));
+        }
+        Message::new(product, format!("Your {product} payment did not go through"), &p)
+    }
+
     /// Tells the operator a support message arrived (`link`: the admin's support desk).
     pub fn support_new(product: &str, from: &str, message: &str, link: &str) -> Message {
         Message::new(

@@ -220,6 +220,8 @@ pub struct Installation {
     pub extra_terms: Option<String>,
     /// Visitors may try a question without an account (off with `--no-try`).
     pub try_enabled: bool,
+    /// Payment providers that take payments for plans (none: no billing).
+    pub payments: Vec<Service>,
 }
 
 impl Installation {

@@ -37,6 +37,7 @@ pub const SECTIONS: &[&[(&str, &str)]] = &[
     crate::interview::service::EXPORT_USER,
     crate::voice::service::EXPORT_USER,
     crate::contact::service::EXPORT_USER,
+    crate::billing::service::EXPORT_USER,
     EXPORT_USER,
 ];
 

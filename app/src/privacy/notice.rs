@@ -314,6 +314,12 @@ fn services(i: &Installation) -> Section {
             t(": only if you choose to sign in with it; it tells this site your e-mail address and name."),
         ]);
     }
+    for s in &i.payments {
+        items.push(vec![
+            b(format!("{} ({})", s.name, s.host)),
+            t(": only if you buy a plan; it takes the payment on its own page (your card never reaches this site), and receives your e-mail address, your account's id and the plan. It keeps invoices as tax law requires, also after you delete your account."),
+        ]);
+    }
     let none = items.is_empty();
     let mut blocks = if none {
         vec![p(
@@ -342,9 +348,11 @@ fn services(i: &Installation) -> Section {
             "Audio stays on this server: no transcriber is set up, so you type what you said."
         }));
     }
-    blocks.push(p(
-        "No payment provider is used: this installation has no paid plans.",
-    ));
+    if i.payments.is_empty() {
+        blocks.push(p(
+            "No payment provider is used: this installation has no paid plans.",
+        ));
+    }
     if !none {
         blocks.push(p(format!(
             "These services may be in another country. {} must make sure each transfer is lawful (for example with standard contractual clauses) and can give you a copy of the safeguards.",

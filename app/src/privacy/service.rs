@@ -13,6 +13,7 @@ pub const PARTS: &[&str] = &[
     crate::interview::service::ERASE_USER,
     crate::mail::outbox::ERASE_USER,
     crate::contact::service::ERASE_USER,
+    crate::billing::service::ERASE_USER,
     crate::ratelimit::ERASE_USER,
     crate::policy::service::ERASE_USER,
     crate::auth::service::ERASE_USER,
@@ -52,6 +53,8 @@ pub async fn delete_account(
     let user = crate::auth::service::user_by_id(db, uid)
         .await?
         .ok_or(AppError::NotFound)?;
+    // A paid plan ends at the provider first (refused while the provider cannot be reached).
+    crate::billing::service::forget_at_provider(&crate::billing::service::Payments::current(), db, uid).await?;
     let pseudonym = pseudonym(uid);
     let sql = format!(
         "BEGIN TRANSACTION;\nLET $user = type::record('user', $uid);\n{}\nCOMMIT TRANSACTION;",

@@ -46,6 +46,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     <li><A href="/dashboard">"Dashboard"</A></li>
                                     <li><A href="/practice">"Practise"</A></li>
                                     <li><A href="/history">"Progress"</A></li>
+                                    {m.billing.then(|| view! { <li><A href="/account/billing">"Plan"</A></li> })}
                                     {(m.role == crate::auth::Role::Admin).then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
                                 }.into_any(),
                                 _ => view! { <li><A href="/signin">"Sign in"</A></li> }.into_any(),

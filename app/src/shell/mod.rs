@@ -58,6 +58,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=crate::auth::AccountPage/>
                     <Route path=path!("/account/delete") view=crate::privacy::DeleteAccountPage/>
                     <Route path=path!("/account/data") view=crate::privacy::DataPage/>
+                    <Route path=path!("/account/billing") view=crate::billing::pages::BillingPage/>
+                    <Route path=path!("/account/billing/razorpay") view=crate::billing::pages::RazorpayPayPage/>
+                    <Route path=path!("/account/referrals") view=crate::billing::pages::ReferralsPage/>
                     <Route path=path!("/accept") view=crate::auth::PolicyGate/>
                     <Route path=path!("/practice") view=crate::interview::PracticePage/>
                     <Route path=path!("/interview/:id") view=crate::interview::InterviewPage ssr=SsrMode::Async/>
@@ -69,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/outbox") view=crate::admin::AdminOutboxPage/>
                     <Route path=path!("/admin/support") view=crate::admin::AdminSupportPage/>
                     <Route path=path!("/admin/insights") view=crate::admin::AdminInsightsPage/>
+                    <Route path=path!("/admin/billing") view=crate::admin::AdminBillingPage/>
                 </Routes>
             </layout::Layout>
         </Router>
@@ -94,6 +98,9 @@ pub fn page_access(path: &str) -> Access {
             | "/account"
             | "/account/delete"
             | "/account/data"
+            | "/account/billing"
+            | "/account/billing/razorpay"
+            | "/account/referrals"
             | "/accept"
             | "/practice"
             | "/history"

@@ -15,8 +15,8 @@ export async function lastMailId(email: string): Promise<number> {
   return list.length ? list[list.length - 1].id : 0;
 }
 
-export async function signUp(page: Page, email: string, name = 'Ada Example') {
-  await page.goto('/signup');
+export async function signUp(page: Page, email: string, name = 'Ada Example', referral?: string) {
+  await page.goto(referral ? `/signup?ref=${referral}` : '/signup');
   await hydrated(page);
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('E-mail address').fill(email);

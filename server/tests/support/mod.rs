@@ -53,9 +53,11 @@ impl Viva {
 
     async fn launch(data_dir: &str, extra: &[&str], mail: Option<smtp::SmtpSink>) -> Viva {
         let mut cmd = Command::new(bin());
+        // Any free port, unless the test chose one (a local provider must know it first).
+        if !extra.contains(&"--addr") {
+            cmd.args(["--addr", "127.0.0.1:0"]);
+        }
         cmd.args([
-            "--addr",
-            "127.0.0.1:0",
             "--data-dir",
             data_dir,
             "--log-format",

@@ -36,6 +36,26 @@ pub struct WorkInfo {
     pub email_verified: bool,
 }
 
+/// The referral code someone typed when signing up (billing attributes it), with their
+/// address and whether it is confirmed and the account enabled.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct ReferralFacts {
+    pub referral_code: Option<String>,
+    pub email: String,
+    pub email_verified: bool,
+    pub disabled: bool,
+}
+
+/// The [`ReferralFacts`] of an account (`None`: no such account).
+pub async fn referral_facts(db: &Db, uid: &str) -> Result<Option<ReferralFacts>, AppError> {
+    let mut r = db
+        .query("SELECT referral_code, email, email_verified, disabled FROM ONLY type::record('user', $uid)")
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    Ok(r.take(0)?)
+}
+
 /// The [`WorkInfo`] of an account (`None`: no such account).
 pub async fn work_info(db: &Db, uid: &str) -> Result<Option<WorkInfo>, AppError> {
     let mut r = db
@@ -344,5 +364,6 @@ pub async fn me(db: &Db, user_id: &str) -> Result<Option<crate::auth::MyAccount>
             email_verified: u.email_verified,
             admin_offer: false,
             policies_pending: false,
+            billing: false,
         }))
 }

@@ -123,6 +123,7 @@ fn engine_at(
 ) -> crate::feedback::evaluator::Evaluator {
     crate::feedback::evaluator::Evaluator {
         embedder: None,
+        payments: Default::default(),
         hosted: Some(Hosted {
             protocol,
             base_url: url.to_string(),

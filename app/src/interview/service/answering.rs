@@ -18,8 +18,10 @@ pub(super) async fn evaluate(
     item: &ItemRow,
     answer: &str,
     delivery: Option<DeliveryStats>,
+    now: i64,
 ) -> Evaluation {
     let allow = ev.hosted.is_some()
+        && crate::billing::service::allows_hosted(&ev.payments, db, uid, now).await
         && matches!(
             crate::policy::service::choice(db, uid, crate::policy::ConsentKind::HostedAi).await,
             Ok(Some(true))
@@ -137,7 +139,7 @@ pub async fn answer(
             .await?;
             return Ok(AnswerOutcome::FollowUp(question));
         }
-        let eval = evaluate(db, uid, ev, &item, &text, delivery.clone()).await;
+        let eval = evaluate(db, uid, ev, &item, &text, delivery.clone(), now).await;
         let score = eval.scores.overall;
         update_item(
             db,
@@ -162,7 +164,7 @@ pub async fn answer(
             Some(d) => Some(d),
             None => crate::voice::service::delivery_for(db, &spoken(uid, id, position)).await?,
         };
-        let eval = evaluate(db, uid, ev, &item, &format!("{first}\n\n{text}"), delivery).await;
+        let eval = evaluate(db, uid, ev, &item, &format!("{first}\n\n{text}"), delivery, now).await;
         let score = eval.scores.overall;
         update_item(
             db,
@@ -196,7 +198,7 @@ pub async fn skip(
         let first = item.answer.clone().unwrap_or_default();
         // A spoken first answer keeps its delivery score.
         let delivery = crate::voice::service::delivery_for(db, &spoken(uid, id, position)).await?;
-        let eval = evaluate(db, uid, ev, &item, &first, delivery).await;
+        let eval = evaluate(db, uid, ev, &item, &first, delivery, now).await;
         update_item(
             db,
             uid,

@@ -67,6 +67,14 @@ pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppErr
     .bind(("finished", InterviewStatus::Finished))
     .await?
     .check()?;
+    // A referral waiting for this person's first interview is rewarded (an interview with no
+    // answer does not count).
+    if !evals.is_empty() {
+        let p = crate::billing::service::Payments::current();
+        if let Err(e) = crate::billing::service::referrals::on_interview_finished(&p, db, uid, now).await {
+            tracing::warn!(error = %e, "a referral reward was not given; it is tried again at the next finished interview");
+        }
+    }
     Ok(())
 }
 

@@ -11,9 +11,18 @@ use super::*;
 use crate::db::Db;
 use crate::AppError;
 
-/// The quota hook: one check before an interview starts. Billing fills it in; unlimited now.
-pub async fn check_quota(_db: &Db, _uid: &str) -> Result<(), AppError> {
-    Ok(())
+/// Spends one interview of the person's plan (402 naming the limit when none is left; nothing
+/// when billing is off). Given back if the interview is not stored.
+pub async fn check_quota(db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
+    let p = crate::billing::service::Payments::current();
+    crate::billing::service::spend(&p, db, uid, crate::billing::Meter::Interviews, 1, now).await
+}
+
+async fn give_back(db: &Db, uid: &str, now: i64) {
+    let p = crate::billing::service::Payments::current();
+    if let Err(e) = crate::billing::service::give_back(&p, db, uid, crate::billing::Meter::Interviews, 1, now).await {
+        tracing::warn!(error = %e, "an interview's quota could not be given back");
+    }
 }
 
 pub(super) async fn require_verified(db: &Db, uid: &str) -> Result<(), AppError> {
@@ -41,7 +50,17 @@ pub(super) struct NewItem {
 /// Plans and stores a new interview; returns its id.
 pub async fn start(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String, AppError> {
     require_verified(db, uid).await?;
-    check_quota(db, uid).await?;
+    check_quota(db, uid, now).await?;
+    match plan_and_store(db, uid, setup, now).await {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            give_back(db, uid, now).await;
+            Err(e)
+        }
+    }
+}
+
+async fn plan_and_store(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<String, AppError> {
     let profile = load_profile(db, uid).await?;
     let bank = candidates(db, &setup.role, &setup.kinds).await?;
     if bank.is_empty() {
@@ -199,7 +218,11 @@ pub async fn keep_tried(
         personalised: false,
     };
     let id = new_id();
-    store_interview(db, uid, &id, setup, vec![item], now).await?;
+    check_quota(db, uid, now).await?;
+    if let Err(e) = store_interview(db, uid, &id, setup, vec![item], now).await {
+        give_back(db, uid, now).await;
+        return Err(e);
+    }
     if let AnswerOutcome::Evaluated(_) =
         super::answer(db, ev, uid, &id, 0, &text, None, now).await?
     {

@@ -132,8 +132,19 @@ pub async fn upload(
             MAX_SPEECH_SECS_PER_ANSWER / 60.0
         )));
     }
+    // The plan's spoken minutes (nothing when billing is off): spent before storing, given
+    // back if the segment is not stored.
+    let spoken = secs.ceil() as i64;
+    let pay = crate::billing::service::Payments::current();
+    crate::billing::service::spend(&pay, db, q.user, crate::billing::Meter::SpokenSeconds, spoken, now).await?;
     let bytes = wav.len() as i64;
-    let keep = policy(db, q.user, retention_days).await?;
+    let keep = match policy(db, q.user, retention_days).await {
+        Ok(k) => k,
+        Err(e) => {
+            let _ = crate::billing::service::give_back(&pay, db, q.user, crate::billing::Meter::SpokenSeconds, spoken, now).await;
+            return Err(e);
+        }
+    };
     let res = on_answer(db, &a,
         "CREATE voice_segment SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
              part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio = $audio, audio_until = $until, bytes = $bytes,
@@ -157,6 +168,9 @@ pub async fn upload(
     .bind(("now", now))
     .await?
     .check();
+    if res.is_err() {
+        let _ = crate::billing::service::give_back(&pay, db, q.user, crate::billing::Meter::SpokenSeconds, spoken, now).await;
+    }
     match res {
         Ok(_) => Ok(SegmentAck {
             seq,
