@@ -240,6 +240,17 @@ pub fn cause(
     }
 }
 
+/// Like `check()`, for a transaction: the error that failed it (a THROW, a conflict, a
+/// duplicate), not the "not executed" of the statements it cancelled.
+pub fn check_tx(
+    mut r: surrealdb::IndexedResults,
+) -> Result<surrealdb::IndexedResults, surrealdb::Error> {
+    match cause(r.take_errors()) {
+        Some(e) => Err(e),
+        None => Ok(r),
+    }
+}
+
 /// Whether a query failed only because a concurrent transaction wrote the same record first
 /// (SurrealKV refuses one of the two); running it again is safe and expected.
 pub fn is_conflict(e: &surrealdb::Error) -> bool {

@@ -137,7 +137,8 @@ async fn site(plans: &str) -> Site {
     let stripe_base = format!("{}/", stripe.base);
     let rzp_base = format!("{}/", razorpay.base);
     let rzp_js = format!("{}/v1/checkout.js", razorpay.base);
-    let v = Viva::start(&[
+    let data = dir.path().join("data");
+    let v = Viva::start_in(data.to_str().unwrap(), &[
         "--addr",
         &addr,
         "--plans",
@@ -168,6 +169,17 @@ async fn site(plans: &str) -> Site {
     }
 }
 
+/// The newest e-mail to `to` whose subject contains `needle` (waits up to 10 s).
+async fn mail_about(v: &Viva, to: &str, needle: &str) -> support::smtp::Mail {
+    for _ in 0..200 {
+        if let Some(m) = v.mail.to(to).into_iter().rev().find(|m| m.subject.contains(needle)) {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no e-mail to {to} about {needle:?}");
+}
+
 async fn mine(v: &Viva, jar: &str) -> serde_json::Value {
     json(post(v, "/api/billing/mine", jar).send().await.unwrap()).await
 }
@@ -177,7 +189,7 @@ async fn start(v: &Viva, jar: &str) -> reqwest::Response {
         .form(&[
             ("setup[role]", "nurse"),
             ("setup[difficulty]", "2"),
-            ("setup[count]", "1"),
+            ("setup[count]", "3"),
             ("setup[kinds][]", "behavioural"),
         ])
         .send()
@@ -254,7 +266,7 @@ async fn the_free_limit_holds_exactly_under_concurrent_starts() {
                 let m = e["message"].as_str().unwrap();
                 assert!(m.contains("all 2 interviews") && m.contains("Free") && m.contains("/account/billing"), "{m}");
             }
-            other => panic!("unexpected {other}: {}", r.text().await.unwrap()),
+            other => panic!("unexpected {other}: {}\n{}", r.text().await.unwrap(), errors(&s.v)),
         }
     }
     assert_eq!(ok, 2, "exactly the plan's 2 interviews start");
@@ -290,8 +302,8 @@ async fn stripe_checkout_raises_the_limit_and_a_portal_cancel_ends_it_at_period_
     let r = post(&s.v, "/api/billing/confirm", &eve).form(&[("session", cs.as_str())]).send().await.unwrap();
     assert_eq!(r.status(), 404);
     // A receipt went out through the outbox.
-    let receipt = s.v.mail.wait_for("bo@example.org", mark).await;
-    assert!(receipt.subject.contains("receipt"), "{}", receipt.subject);
+    let _ = mark;
+    let receipt = mail_about(&s.v, "bo@example.org", "receipt").await;
     assert!(receipt.text.contains("$12.00"), "{}", receipt.text);
     for _ in 0..3 {
         assert!(start(&s.v, &jar).await.status().is_success());
@@ -345,12 +357,16 @@ async fn forged_stale_unsigned_malformed_replayed_and_unknown_webhooks() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    // Unknown kind: recorded, 200, nothing changes.
+    // Kinds Viva does not act on: recorded, 200, nothing changes (also when the object is not
+    // one async-stripe can read).
     let unknown = send(serde_json::json!({"type": "product.created", "object": {"id": "prod_x", "object": "product"}})).await;
     assert_eq!(unknown["status"], 200, "{unknown}");
+    let unknown = send(serde_json::json!({"type": "viva.not_a_stripe_event", "object": {"id": "x_1", "object": "thing"}})).await;
+    assert_eq!(unknown["status"], 200, "{unknown}");
+    assert_eq!(mine(&s.v, &jar).await["plan_id"], "pro");
     // A duplicate: 200 and nothing changes (the replay of the checkout completion).
     let deliveries = s.stripe.get("deliveries").await;
-    let first = deliveries.as_array().unwrap().iter().find(|d| d["type"] == "checkout.session.completed").unwrap()["event_id"].as_str().unwrap().to_string();
+    let first = deliveries.as_array().unwrap().iter().find(|d| d["type"] == "checkout.session.completed").unwrap()["event"].as_str().unwrap().to_string();
     let replay = s.stripe.control("replay", serde_json::json!({ "id": first })).await;
     assert_eq!(replay["status"], 200, "{replay}");
     assert!(replay["body"].as_str().unwrap_or_default().contains("\"duplicate\":true"), "{replay}");
@@ -400,8 +416,8 @@ async fn a_failed_renewal_keeps_the_plan_through_the_grace_period_then_the_free_
     assert_eq!(b["plan_id"], "pro", "{b}");
     assert_eq!(b["status"], "past_due");
     assert!(b["grace_until"].as_i64().is_some());
-    let mail = s.v.mail.wait_for("fay@example.org", mark).await;
-    assert!(mail.subject.contains("did not go through"), "{}", mail.subject);
+    let _ = mark;
+    let mail = mail_about(&s.v, "fay@example.org", "did not go through").await;
     assert!(mail.text.contains("keeps working until"), "{}", mail.text);
     // Grace is 3 days: after it, the free plan.
     s.v.advance(4 * 86_400).await;
@@ -473,8 +489,10 @@ async fn joined(v: &Viva, email: &str, code: &str) -> String {
     v.sign_in(email).await
 }
 
-const ANSWER: &str = "At my last job our discharge letters took four days, so I mapped each step with the ward team, \
-    found the consultant signature was most of the delay, set up a template registrars could sign, and letters went out in a day.";
+const ANSWER: &str = "At my last job our clinic's discharge letters took four days to reach GPs, which led to repeat admissions. \
+    I was responsible for the discharge process, so my goal was to get letters out within 24 hours. I mapped every step with the ward team, \
+    found that 60% of the delay was waiting for a consultant signature, and I set up a template that registrars could sign. \
+    As a result letters went out in under a day for 95% of patients within two months, and readmissions fell by 12%. I learned to measure first.";
 
 async fn finish_one(v: &Viva, jar: &str) {
     let id = interview_id(start(v, jar).await).await;
@@ -489,18 +507,23 @@ async fn deleting_the_account_ends_the_subscription_and_keeps_the_books_without_
     let s = site(PLANS).await;
     let jar = s.v.account("gil@example.org", "Gil").await;
     pay_with_stripe(&s, &jar).await;
-    s.stripe.control("requests", serde_json::json!({})).await;
+    mail_about(&s.v, "gil@example.org", "receipt").await;
     let mark = s.v.mail_mark();
     let r = post(&s.v, "/api/privacy/start_deletion", &jar).send().await.unwrap();
     assert!(support::ok(&r), "{}", r.status());
     let code = s.v.code_for("gil@example.org", mark).await;
     let r = post(&s.v, "/api/privacy/delete_account", &jar).form(&[("code", code.as_str()), ("password", support::PW)]).send().await.unwrap();
-    assert!(support::ok(&r), "{}: {}", r.status(), r.text().await.unwrap());
+    assert!(support::ok(&r), "{}: {}\n{}", r.status(), r.text().await.unwrap(), errors(&s.v));
     let calls = s.stripe.get("requests").await.to_string();
     assert!(calls.contains("DELETE") && calls.contains("/v1/subscriptions/sub_"), "{calls}");
     assert!(calls.contains("/v1/customers/cus_"), "{calls}");
-    let dump = support::dump(&s.v.data_dir()).await;
-    assert!(!dump.contains("gil@example.org"));
+    // The provider's late webhook about the ended subscription makes nothing again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let Site { v, _plans: dir, .. } = s;
+    v.stop().await;
+    let dump = support::dump(&dir.path().join("data")).await;
+    assert!(!dump.contains("gil@example.org"), "{dump}");
+    assert!(dump.contains("billing_account: []") && dump.contains("referral_code: []"), "{dump}");
     assert!(dump.contains("\"amount\":1200") || dump.contains("amount: 1200"), "the payment stays for the books");
 }
 
@@ -555,7 +578,7 @@ async fn razorpay_checkout_return_and_webhooks_drive_the_plan() {
     assert_eq!(b["source"], "razorpay");
     assert_eq!(b["manage"], "razorpay");
     // A forged webhook is refused; a replay of a real one changes nothing.
-    let forged = s.razorpay.control("send", serde_json::json!({"event": "subscription.halted", "sign": "bad"})).await;
+    let forged = s.razorpay.control("send", serde_json::json!({"event": "subscription.halted", "subscription_id": sub, "sign": "bad"})).await;
     assert_eq!(forged["status"], 400, "{forged}");
     let d = s.razorpay.get("deliveries").await;
     let first = d.as_array().unwrap()[0]["event_id"].as_str().unwrap().to_string();
@@ -564,6 +587,10 @@ async fn razorpay_checkout_return_and_webhooks_drive_the_plan() {
     // Halted (retries exhausted): the free plan.
     s.razorpay.control("halt", serde_json::json!({ "subscription_id": sub })).await;
     assert_eq!(mine(&s.v, &jar).await["plan_id"], "free");
+}
+
+fn errors(v: &Viva) -> String {
+    v.log_lines().into_iter().filter(|l| l.contains("ERROR") || l.contains("WARN")).collect::<Vec<_>>().join("\n")
 }
 
 fn hmac_hex(key: &str, msg: &[u8]) -> String {

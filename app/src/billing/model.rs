@@ -382,8 +382,9 @@ impl State {
         }
     }
 
-    /// The plan that holds at `now`: a paid plan while active (or past due within its grace
-    /// period, or cancelled until its paid period ends); otherwise the free plan.
+    /// The plan that holds at `now`: a paid plan while active (a plan set to end holds until its
+    /// period ends), or past due within its grace period; otherwise (cancelled, incomplete) the
+    /// free plan.
     pub fn effective_plan<'a>(&self, catalog: &'a Catalog, now: i64) -> &'a Plan {
         let holds = match self.status {
             SubStatus::Active => {
@@ -391,8 +392,7 @@ impl State {
                 !(self.cancel_at_period_end && self.period_end.is_some_and(|e| now >= e))
             }
             SubStatus::PastDue => self.grace_until.is_some_and(|g| now < g),
-            SubStatus::Canceled => self.period_end.is_some_and(|e| now < e),
-            SubStatus::Incomplete => false,
+            SubStatus::Canceled | SubStatus::Incomplete => false,
         };
         if self.source == Source::Free || !holds {
             return catalog.free();
@@ -400,14 +400,11 @@ impl State {
         catalog.get(&self.plan).unwrap_or_else(|| catalog.free())
     }
 
-    /// The start of the period usage counts in at `now`: the paid period while a paid plan
-    /// holds and `now` falls in it; otherwise the calendar month (UTC).
-    pub fn period_at(&self, catalog: &Catalog, now: i64) -> (i64, i64) {
-        let paid = self.effective_plan(catalog, now).id != FREE;
-        match (paid, self.period_start, self.period_end) {
-            (true, Some(s), Some(e)) if s <= now && now < e => (s, e),
-            _ => month_of(now),
-        }
+    /// The period usage counts in at `now`: the calendar month (UTC), whatever the plan, so
+    /// that moving between plans (or cancelling and buying again) neither resets nor loses
+    /// what was used this month; limits are per month.
+    pub fn period_at(&self, _catalog: &Catalog, now: i64) -> (i64, i64) {
+        month_of(now)
     }
 }
 
@@ -560,7 +557,7 @@ mod tests {
             grace_until: None,
         };
         assert_eq!(s.effective_plan(&c, 1_500).id, "pro");
-        assert_eq!(s.period_at(&c, 1_500), (1_000, 2_000));
+        assert_eq!(s.period_at(&c, 1_500), month_of(1_500));
         s.cancel_at_period_end = true;
         assert_eq!(s.effective_plan(&c, 1_999).id, "pro");
         assert_eq!(s.effective_plan(&c, 2_000).id, FREE);
@@ -569,8 +566,7 @@ mod tests {
         assert_eq!(s.effective_plan(&c, 2_999).id, "pro");
         assert_eq!(s.effective_plan(&c, 3_000).id, FREE);
         s.status = SubStatus::Canceled;
-        assert_eq!(s.effective_plan(&c, 1_999).id, "pro");
-        assert_eq!(s.effective_plan(&c, 2_000).id, FREE);
+        assert_eq!(s.effective_plan(&c, 1_500).id, FREE, "the provider ended it");
         s.status = SubStatus::Incomplete;
         assert_eq!(s.effective_plan(&c, 1_500).id, FREE);
         s.status = SubStatus::Active;

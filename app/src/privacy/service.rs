@@ -60,12 +60,20 @@ pub async fn delete_account(
         "BEGIN TRANSACTION;\nLET $user = type::record('user', $uid);\n{}\nCOMMIT TRANSACTION;",
         PARTS.join("\n")
     );
-    db.query(sql)
-        .bind(("uid", uid.to_string()))
-        .bind(("email", user.email.clone()))
-        .bind(("pseudonym", pseudonym.clone()))
-        .await?
-        .check()?;
+    // A provider's webhook about this account may write meanwhile: run it again then.
+    let (sql, email, pseudo) = (&sql, &user.email, &pseudonym);
+    let done = crate::db::retry_conflicts(|| async move {
+        db.query(sql.as_str())
+            .bind(("uid", uid.to_string()))
+            .bind(("email", email.clone()))
+            .bind(("pseudonym", pseudo.clone()))
+            .await
+            .and_then(crate::db::check_tx)
+    })
+    .await?;
+    if done.is_none() {
+        return Err(AppError::RateLimited(1));
+    }
     let who = match by {
         DeletedBy::Owner => "by its owner",
         DeletedBy::Operator => "by an operator",

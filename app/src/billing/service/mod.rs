@@ -128,27 +128,26 @@ pub async fn account(db: &Db, uid: &str) -> Result<Account, AppError> {
 
 /// Makes `uid`'s billing row if there is none; true when it was made now.
 pub(crate) async fn ensure_account_plain(db: &Db, uid: &str, now: i64) -> Result<bool, AppError> {
+    // An upsert that keeps what is there: concurrent first requests conflict (and are retried)
+    // instead of one failing on a record that exists. Two racing first requests may both say
+    // "made"; what follows (noting the referral) is once-only by its own unique index.
     let made = crate::db::retry_conflicts(|| async move {
         db.query(
-            "IF (SELECT VALUE id FROM billing_account WHERE user = type::record('user', $uid)) = [] {
-                CREATE type::record('billing_account', $uid) SET user = type::record('user', $uid), plan = 'free', source = 'free',
-                    status = 'active', updated_at = $now;
-                RETURN true;
-             } ELSE { RETURN false };",
+            "LET $had = record::exists(type::record('billing_account', $uid));
+             UPSERT type::record('billing_account', $uid) SET user = type::record('user', $uid), plan = plan ?? 'free',
+                 source = source ?? 'free', status = status ?? 'active', updated_at = updated_at ?? $now RETURN NONE;
+             RETURN !$had;",
         )
         .bind(("uid", uid.to_string()))
         .bind(("now", now))
         .await
-        .and_then(|r| r.check())
+        .and_then(crate::db::check_tx)
     })
-    .await;
-    match made {
-        Ok(Some(mut r)) => Ok(r.take::<Option<bool>>(0)?.unwrap_or(false)),
-        Ok(None) => Ok(false),
-        // Made meanwhile by a concurrent request.
-        Err(e) if matches!(crate::db::classify(&e), Fault::Duplicate(_)) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    .await?;
+    let Some(mut r) = made else {
+        return Err(AppError::RateLimited(1));
+    };
+    Ok(r.take::<Option<bool>>(2)?.unwrap_or(false))
 }
 
 /// Makes `uid`'s billing row when billing first meets them (their first spend or page), and
@@ -204,7 +203,7 @@ pub async fn spend(p: &Payments, db: &Db, uid: &str, meter: Meter, amount: i64, 
             .bind(("limit", limit))
             .bind(("bonus", bonus))
             .await
-            .and_then(|r| r.check())
+            .and_then(crate::db::check_tx)
         }
     })
     .await;
@@ -231,7 +230,7 @@ pub async fn give_back(p: &Payments, db: &Db, uid: &str, meter: Meter, amount: i
                 .bind(("id", id))
                 .bind(("n", amount))
                 .await
-                .and_then(|r| r.check())
+                .and_then(crate::db::check_tx)
         }
     })
     .await?;
@@ -301,6 +300,11 @@ pub async fn apply(
         return record_only(db, o.provider, event, now).await;
     };
     crate::ids::check_id(&uid).map_err(|_| AppError::BadRequest("The subscription names an account id that is not one of ours.".into()))?;
+    if crate::auth::service::work_info(db, &uid).await?.is_none() {
+        // A deleted account's subscription ending: nothing of theirs is made again.
+        tracing::info!(provider = %o.provider, "a subscription event for an account that no longer exists; recorded");
+        return record_only(db, o.provider, event, now).await;
+    }
     let Some(plan) = o.plan.clone() else {
         tracing::warn!(provider = %o.provider, subscription = %o.subscription, "a subscription to a price no plan names; recorded and ignored");
         return record_only(db, o.provider, event, now).await;
@@ -344,7 +348,7 @@ pub async fn apply(
                 .bind(("grace", grace))
                 .bind(("now", now))
                 .await
-                .and_then(|r| r.check())
+                .and_then(crate::db::check_tx)
         }
     })
     .await;
@@ -370,7 +374,7 @@ pub async fn record_only(db: &Db, provider: Provider, event: Option<(&str, &str)
         .bind(("kind", kind.to_string()))
         .bind(("now", now))
         .await
-        .and_then(|r| r.check());
+        .and_then(crate::db::check_tx);
     finish_event(r.map(Some))
 }
 
@@ -464,7 +468,7 @@ pub async fn record_payment(
             .bind(("grace", grace))
             .bind(("now", now))
             .await
-            .and_then(|r| r.check())
+            .and_then(crate::db::check_tx)
         }
     })
     .await;
@@ -515,7 +519,7 @@ pub async fn record_refund(db: &Db, b: &Billing, event: (&str, &str), provider: 
         .bind(("invoice", invoice.map(str::to_string)))
         .bind(("now", now))
         .await
-        .and_then(|r| r.check())
+        .and_then(crate::db::check_tx)
         }
     })
     .await;
@@ -536,8 +540,8 @@ pub async fn comp(db: &Db, b: &Billing, uid: &str, plan: &str, until: Option<i64
     ensure_account(db, b, uid, now).await?;
     let free = plan == FREE;
     db.query(
-        "UPDATE type::record('billing_account', $uid) SET plan = $plan, source = IF $free THEN 'free' ELSE 'comp' END, status = IF $until = NONE THEN 'active' ELSE 'canceled' END,
-             period_start = IF $until = NONE THEN NONE ELSE $now END, period_end = $until, cancel_at_period_end = false, grace_until = NONE, updated_at = $now",
+        "UPDATE type::record('billing_account', $uid) SET plan = $plan, source = IF $free THEN 'free' ELSE 'comp' END, status = 'active',
+             period_start = IF $until = NONE THEN NONE ELSE $now END, period_end = $until, cancel_at_period_end = $until != NONE, grace_until = NONE, updated_at = $now",
     )
     .bind(("uid", uid.to_string()))
     .bind(("plan", plan.to_string()))
@@ -558,7 +562,7 @@ pub async fn add_bonus(db: &Db, uid: &str, n: i64, now: i64) -> Result<(), AppEr
             .bind(("n", n))
             .bind(("now", now))
             .await
-            .and_then(|r| r.check())
+            .and_then(crate::db::check_tx)
     })
     .await?;
     Ok(())

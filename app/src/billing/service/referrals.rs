@@ -53,7 +53,7 @@ pub async fn code_of(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
             .bind(("uid", uid.to_string()))
             .bind(("now", now))
             .await
-            .and_then(|r| r.check());
+            .and_then(crate::db::check_tx);
         match made {
             Ok(_) => return Ok(code),
             // A concurrent request made theirs, or (rarely) the code is taken: look again.
@@ -110,7 +110,7 @@ pub async fn attribute(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(), 
         .bind(("reason", refused))
         .bind(("now", now))
         .await
-        .and_then(|r| r.check());
+        .and_then(crate::db::check_tx);
     match made {
         Ok(_) => Ok(()),
         // One attribution per account: a second changes nothing.
@@ -174,7 +174,7 @@ async fn reward(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(), AppErro
             .bind(("n", n))
             .bind(("now", now))
             .await
-            .and_then(|r| r.check())
+            .and_then(crate::db::check_tx)
         }
     })
     .await?;
@@ -224,7 +224,7 @@ pub async fn on_refund(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(), 
         .bind(("since", since))
         .bind(("now", now))
         .await
-        .and_then(|r| r.check())
+        .and_then(crate::db::check_tx)
     })
     .await?;
     Ok(())

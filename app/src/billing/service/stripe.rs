@@ -211,6 +211,19 @@ pub async fn forget(conf: &StripeConf, subscription: Option<&str>, customer: Opt
     Ok(())
 }
 
+/// The event types Viva acts on (configure these on the webhook endpoint).
+pub const ACTED_ON: &[&str] = &[
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "charge.refunded",
+];
+
 /// Why a webhook was refused (400; logged, not sent back in detail).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refused {
@@ -249,7 +262,22 @@ pub async fn webhook(
         Err(stripe_webhook::WebhookError::BadSignature | stripe_webhook::WebhookError::BadKey) => return Ok(Err(Refused::Forged)),
         Err(stripe_webhook::WebhookError::BadTimestamp(_)) => return Ok(Err(Refused::Stale)),
         Err(stripe_webhook::WebhookError::BadHeader(_)) => return Ok(Err(Refused::Forged)),
-        Err(stripe_webhook::WebhookError::BadParse(_)) => return Ok(Err(Refused::Malformed)),
+        Err(stripe_webhook::WebhookError::BadParse(_)) => {
+            // Signed and in time, but not readable as the event its type names: an event Viva
+            // acts on is refused; any other is recorded and acknowledged (Stripe would
+            // otherwise send it again for days).
+            let envelope: Option<(String, String)> = serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| {
+                Some((v.get("id")?.as_str()?.to_string(), v.get("type")?.as_str()?.to_string()))
+            });
+            return match envelope {
+                Some((id, kind)) if !ACTED_ON.contains(&kind.as_str()) && id.starts_with("evt_") && id.len() <= 255 => {
+                    tracing::info!(event = %id, kind = %kind, "a Stripe event Viva does not act on; recorded");
+                    let done = super::record_only(db, Provider::Stripe, Some((&id, &kind)), now).await?;
+                    Ok(Ok(if done { Handled::Processed } else { Handled::Duplicate }))
+                }
+                _ => Ok(Err(Refused::Malformed)),
+            };
+        }
     };
     let id = event.id.as_str().to_string();
     let kind = event.type_.as_str().to_string();
