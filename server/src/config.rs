@@ -199,10 +199,20 @@ pub struct ServeArgs {
     #[arg(long, env = "VIVA_PLANS", value_name = "FILE")]
     pub plans: Option<PathBuf>,
     /// Stripe's secret API key (sk_live_… or sk_test_…): sells the plans through Stripe.
-    #[arg(long, env = "VIVA_STRIPE_SECRET_KEY", value_name = "KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_STRIPE_SECRET_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
     pub stripe_secret_key: Option<String>,
     /// The signing secret (whsec_…) of the Stripe webhook endpoint PUBLIC_URL/webhooks/stripe.
-    #[arg(long, env = "VIVA_STRIPE_WEBHOOK_SECRET", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_STRIPE_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub stripe_webhook_secret: Option<String>,
     /// Stripe's API address [default: https://api.stripe.com/].
     #[arg(long, env = "VIVA_STRIPE_API_BASE", value_name = "URL")]
@@ -211,10 +221,20 @@ pub struct ServeArgs {
     #[arg(long, env = "VIVA_RAZORPAY_KEY_ID", value_name = "ID")]
     pub razorpay_key_id: Option<String>,
     /// Razorpay's key secret.
-    #[arg(long, env = "VIVA_RAZORPAY_KEY_SECRET", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_RAZORPAY_KEY_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub razorpay_key_secret: Option<String>,
     /// The secret of the Razorpay webhook PUBLIC_URL/webhooks/razorpay.
-    #[arg(long, env = "VIVA_RAZORPAY_WEBHOOK_SECRET", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VIVA_RAZORPAY_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub razorpay_webhook_secret: Option<String>,
     /// Razorpay's API address [default: https://api.razorpay.com/].
     #[arg(long, env = "VIVA_RAZORPAY_API_BASE", value_name = "URL")]
@@ -460,9 +480,15 @@ pub struct RazorpaySettings {
 
 fn http_url(flag: &str, url: String) -> Result<String, ConfigError> {
     if url.starts_with("https://") || url.starts_with("http://") {
-        Ok(if url.ends_with('/') || url.ends_with(".js") { url } else { format!("{url}/") })
+        Ok(if url.ends_with('/') || url.ends_with(".js") {
+            url
+        } else {
+            format!("{url}/")
+        })
     } else {
-        Err(ConfigError::Invalid(format!("--{flag} {url:?} must be an http:// or https:// URL")))
+        Err(ConfigError::Invalid(format!(
+            "--{flag} {url:?} must be an http:// or https:// URL"
+        )))
     }
 }
 
@@ -474,16 +500,31 @@ fn billing(args: &mut ServeArgs) -> Result<Option<BillingSettings>, ConfigError>
         (Some(k), Some(w)) => Some((k.into(), w.into(), http_url("stripe-api-base", given(args.stripe_api_base.take()).unwrap_or_else(|| "https://api.stripe.com/".into()))?)),
         _ => return Err(ConfigError::Invalid("Stripe needs both --stripe-secret-key and --stripe-webhook-secret (the signing secret of the webhook endpoint PUBLIC_URL/webhooks/stripe)".into())),
     };
-    let razorpay = match (given(args.razorpay_key_id.take()), given(args.razorpay_key_secret.take()), given(args.razorpay_webhook_secret.take())) {
+    let razorpay = match (
+        given(args.razorpay_key_id.take()),
+        given(args.razorpay_key_secret.take()),
+        given(args.razorpay_webhook_secret.take()),
+    ) {
         (None, None, None) => None,
         (Some(id), Some(k), Some(w)) => Some(RazorpaySettings {
             key_id: id,
             key_secret: k.into(),
             webhook_secret: w.into(),
-            api_base: http_url("razorpay-api-base", given(args.razorpay_api_base.take()).unwrap_or_else(|| "https://api.razorpay.com/".into()))?,
-            checkout_js: http_url("razorpay-checkout-js", given(args.razorpay_checkout_js.take()).unwrap_or_else(|| "https://checkout.razorpay.com/v1/checkout.js".into()))?,
+            api_base: http_url(
+                "razorpay-api-base",
+                given(args.razorpay_api_base.take())
+                    .unwrap_or_else(|| "https://api.razorpay.com/".into()),
+            )?,
+            checkout_js: http_url(
+                "razorpay-checkout-js",
+                given(args.razorpay_checkout_js.take())
+                    .unwrap_or_else(|| "https://checkout.razorpay.com/v1/checkout.js".into()),
+            )?,
         }),
-        _ => return Err(ConfigError::Invalid("Razorpay needs --razorpay-key-id, --razorpay-key-secret and --razorpay-webhook-secret".into())),
+        _ => return Err(ConfigError::Invalid(
+            "Razorpay needs --razorpay-key-id, --razorpay-key-secret and --razorpay-webhook-secret"
+                .into(),
+        )),
     };
     if stripe.is_none() && razorpay.is_none() {
         if args.plans.is_some() {
@@ -494,12 +535,23 @@ fn billing(args: &mut ServeArgs) -> Result<Option<BillingSettings>, ConfigError>
     let Some(path) = args.plans.clone() else {
         return Err(ConfigError::Invalid("a payment provider is configured but no plans: give --plans FILE (see docs/billing.md)".into()));
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-    let file: app::billing::model::PlansFile = toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let file: app::billing::model::PlansFile =
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.clone(),
+            source,
+        })?;
     let catalog = file
         .into_catalog(stripe.is_some(), razorpay.is_some())
         .map_err(|e| ConfigError::Invalid(format!("the plans file {}: {e}", path.display())))?;
-    Ok(Some(BillingSettings { catalog, stripe, razorpay }))
+    Ok(Some(BillingSettings {
+        catalog,
+        stripe,
+        razorpay,
+    }))
 }
 
 #[derive(Debug, thiserror::Error)]

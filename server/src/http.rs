@@ -166,13 +166,20 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/healthz", get(healthz))
         .route(
             crate::webhooks::STRIPE_PATH,
-            post(crate::webhooks::stripe).layer(RequestBodyLimitLayer::new(crate::webhooks::WEBHOOK_MAX_BYTES)),
+            post(crate::webhooks::stripe).layer(RequestBodyLimitLayer::new(
+                crate::webhooks::WEBHOOK_MAX_BYTES,
+            )),
         )
         .route(
             crate::webhooks::RAZORPAY_PATH,
-            post(crate::webhooks::razorpay).layer(RequestBodyLimitLayer::new(crate::webhooks::WEBHOOK_MAX_BYTES)),
+            post(crate::webhooks::razorpay).layer(RequestBodyLimitLayer::new(
+                crate::webhooks::WEBHOOK_MAX_BYTES,
+            )),
         )
-        .route(crate::webhooks::RAZORPAY_RETURN_PATH, post(crate::webhooks::razorpay_return))
+        .route(
+            crate::webhooks::RAZORPAY_RETURN_PATH,
+            post(crate::webhooks::razorpay_return),
+        )
         .route("/auth/oidc/{provider}/start", get(oidc_start))
         .route("/auth/oidc/{provider}/callback", get(oidc_callback))
         .merge(test_routes())
@@ -348,13 +355,21 @@ fn content_security_policy(nonce: &str, reload_port: Option<u16>) -> String {
 
 /// The policy, with outside origins a page needs (only the Razorpay payment page has any: its
 /// checkout script and the payment window it frames).
-fn content_security_policy_with(nonce: &str, reload_port: Option<u16>, outside: &[String]) -> String {
+fn content_security_policy_with(
+    nonce: &str,
+    reload_port: Option<u16>,
+    outside: &[String],
+) -> String {
     let connect = match reload_port {
         Some(p) => format!("'self' ws://127.0.0.1:{p} ws://localhost:{p}"),
         None => "'self'".to_string(),
     };
     let extra: String = outside.iter().map(|o| format!(" {o}")).collect();
-    let frames = if outside.is_empty() { String::new() } else { format!(" frame-src{extra};") };
+    let frames = if outside.is_empty() {
+        String::new()
+    } else {
+        format!(" frame-src{extra};")
+    };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{extra}; style-src 'self'; \
          img-src 'self' data: blob:; font-src 'self'; connect-src {connect}{extra}; media-src 'self' blob:; \
@@ -371,11 +386,19 @@ async fn security_headers(
 ) -> Response {
     let nonce = leptos::nonce::Nonce::new().to_string();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
-    let outside: &[String] = if req.uri().path() == "/account/billing/razorpay" { &sec.payment_origins } else { &[] };
+    let outside: &[String] = if req.uri().path() == "/account/billing/razorpay" {
+        &sec.payment_origins
+    } else {
+        &[]
+    };
     let outside = outside.to_vec();
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&content_security_policy_with(&nonce, sec.reload_port, &outside)) {
+    if let Ok(v) = HeaderValue::from_str(&content_security_policy_with(
+        &nonce,
+        sec.reload_port,
+        &outside,
+    )) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(

@@ -364,7 +364,12 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
                 .billing
                 .iter()
                 .flat_map(|b| b.razorpay.iter())
-                .flat_map(|r| [http::origin_of(&r.checkout_js), http::origin_of(&r.api_base)])
+                .flat_map(|r| {
+                    [
+                        http::origin_of(&r.checkout_js),
+                        http::origin_of(&r.api_base),
+                    ]
+                })
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect(),
@@ -761,13 +766,17 @@ fn installation(
 }
 
 /// Billing's clients from the settings (off when no provider is configured).
-fn payments(settings: &config::Settings) -> Result<app::billing::service::Payments, StartError> {
+fn payments(
+    settings: &config::Settings,
+) -> Result<app::billing::service::Payments, config::ConfigError> {
     use app::billing::service::{razorpay::RazorpayConf, stripe::StripeConf, Billing, Payments};
     let Some(b) = &settings.billing else {
         return Ok(Payments::default());
     };
     let stripe = match &b.stripe {
-        Some((key, webhook, base)) => Some(StripeConf::new(key, webhook.clone(), base).map_err(|e| StartError::Config(config::ConfigError::Invalid(e)))?),
+        Some((key, webhook, base)) => Some(
+            StripeConf::new(key, webhook.clone(), base).map_err(config::ConfigError::Invalid)?,
+        ),
         None => None,
     };
     let razorpay = b.razorpay.as_ref().map(|r| RazorpayConf {

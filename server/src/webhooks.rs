@@ -30,22 +30,37 @@ fn refused(provider: &str, why: Refused) -> Response {
         Refused::Malformed => "body is not a well-formed event",
     };
     tracing::warn!(provider, reason = msg, "webhook refused");
-    (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": msg }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({ "error": msg })),
+    )
+        .into_response()
 }
 
 fn outcome(provider: &str, r: Result<Result<Handled, Refused>, AppError>) -> Response {
     match r {
-        Ok(Ok(h)) => Json(serde_json::json!({ "received": true, "duplicate": h == Handled::Duplicate })).into_response(),
+        Ok(Ok(h)) => {
+            Json(serde_json::json!({ "received": true, "duplicate": h == Handled::Duplicate }))
+                .into_response()
+        }
         Ok(Err(why)) => refused(provider, why),
         Err(AppError::BadRequest(m)) => {
             tracing::warn!(provider, reason = %m, "webhook refused");
-            (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": m }))).into_response()
+            (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({ "error": m })),
+            )
+                .into_response()
         }
         // The provider could not be asked for the state, or the database was busy: the
         // provider delivers again later.
         Err(e) => {
             tracing::warn!(provider, error = %e, "webhook not processed; the provider will retry");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "error": "try again later" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "error": "try again later" })),
+            )
+                .into_response()
         }
     }
 }
@@ -57,9 +72,20 @@ pub async fn stripe(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
     let Some(conf) = &b.stripe else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let sig = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    let sig = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
     let now = s.ctx.clock.now();
-    let r = app::billing::service::stripe::webhook(conf, b, &s.ctx.db, Some(&s.ctx.mailer), &body, sig, now).await;
+    let r = app::billing::service::stripe::webhook(
+        conf,
+        b,
+        &s.ctx.db,
+        Some(&s.ctx.mailer),
+        &body,
+        sig,
+        now,
+    )
+    .await;
     outcome("stripe", r)
 }
 
@@ -70,10 +96,26 @@ pub async fn razorpay(State(s): State<AppState>, headers: HeaderMap, body: Bytes
     let Some(conf) = &b.razorpay else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let sig = headers.get("x-razorpay-signature").and_then(|v| v.to_str().ok());
-    let id = headers.get("x-razorpay-event-id").and_then(|v| v.to_str().ok());
+    let sig = headers
+        .get("x-razorpay-signature")
+        .and_then(|v| v.to_str().ok());
+    let id = headers
+        .get("x-razorpay-event-id")
+        .and_then(|v| v.to_str().ok());
     let now = s.ctx.clock.now();
-    let r = app::billing::service::razorpay::webhook(conf, b, &s.ctx.db, Some(&s.ctx.mailer), &body, sig, id, now).await;
+    let r = app::billing::service::razorpay::webhook(
+        conf,
+        b,
+        &s.ctx.db,
+        Some(&s.ctx.mailer),
+        app::billing::service::razorpay::Delivery {
+            body: &body,
+            signature: sig,
+            event_id: id,
+        },
+        now,
+    )
+    .await;
     outcome("razorpay", r)
 }
 
@@ -85,8 +127,20 @@ pub struct RazorpayReturn {
 }
 
 fn page(status: StatusCode, title: &str, body: &str, refresh: Option<&str>) -> Response {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let meta = refresh.map(|to| format!("<meta http-equiv=\"refresh\" content=\"0;url={}\">", esc(to))).unwrap_or_default();
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let meta = refresh
+        .map(|to| {
+            format!(
+                "<meta http-equiv=\"refresh\" content=\"0;url={}\">",
+                esc(to)
+            )
+        })
+        .unwrap_or_default();
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">{meta}<title>{}</title>\
          <link rel=\"stylesheet\" href=\"/pkg/viva.css\"></head><body><main class=\"card\"><h1>{}</h1><p>{}</p>\
@@ -114,9 +168,31 @@ pub async fn razorpay_return(
         return page(StatusCode::BAD_REQUEST, "Payment not confirmed", "The payment confirmation was incomplete. If you paid, your plan changes as soon as Razorpay tells us.", None);
     };
     let now = s.ctx.clock.now();
-    match app::billing::service::razorpay::confirm(conf, b, &s.ctx.db, &f.razorpay_payment_id, &f.razorpay_subscription_id, &f.razorpay_signature, now).await {
-        Ok(_) => page(StatusCode::OK, "Payment received", "Thank you: your plan is active. Taking you to Plans and billing…", Some("/account/billing?paid=1")),
-        Err(AppError::BadRequest(m)) => page(StatusCode::BAD_REQUEST, "Payment not confirmed", &m, None),
-        Err(e) => page(e.status_code(), "Payment not confirmed yet", &e.to_string(), None),
+    match app::billing::service::razorpay::confirm(
+        conf,
+        b,
+        &s.ctx.db,
+        &f.razorpay_payment_id,
+        &f.razorpay_subscription_id,
+        &f.razorpay_signature,
+        now,
+    )
+    .await
+    {
+        Ok(_) => page(
+            StatusCode::OK,
+            "Payment received",
+            "Thank you: your plan is active. Taking you to Plans and billing…",
+            Some("/account/billing?paid=1"),
+        ),
+        Err(AppError::BadRequest(m)) => {
+            page(StatusCode::BAD_REQUEST, "Payment not confirmed", &m, None)
+        }
+        Err(e) => page(
+            e.status_code(),
+            "Payment not confirmed yet",
+            &e.to_string(),
+            None,
+        ),
     }
 }

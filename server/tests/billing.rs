@@ -138,28 +138,31 @@ async fn site(plans: &str) -> Site {
     let rzp_base = format!("{}/", razorpay.base);
     let rzp_js = format!("{}/v1/checkout.js", razorpay.base);
     let data = dir.path().join("data");
-    let v = Viva::start_in(data.to_str().unwrap(), &[
-        "--addr",
-        &addr,
-        "--plans",
-        file.to_str().unwrap(),
-        "--stripe-secret-key",
-        "sk_test_viva",
-        "--stripe-webhook-secret",
-        "whsec_viva_test",
-        "--stripe-api-base",
-        &stripe_base,
-        "--razorpay-key-id",
-        "rzp_test_viva",
-        "--razorpay-key-secret",
-        "rzp_secret_viva",
-        "--razorpay-webhook-secret",
-        "rzp_whsec_viva",
-        "--razorpay-api-base",
-        &rzp_base,
-        "--razorpay-checkout-js",
-        &rzp_js,
-    ])
+    let v = Viva::start_in(
+        data.to_str().unwrap(),
+        &[
+            "--addr",
+            &addr,
+            "--plans",
+            file.to_str().unwrap(),
+            "--stripe-secret-key",
+            "sk_test_viva",
+            "--stripe-webhook-secret",
+            "whsec_viva_test",
+            "--stripe-api-base",
+            &stripe_base,
+            "--razorpay-key-id",
+            "rzp_test_viva",
+            "--razorpay-key-secret",
+            "rzp_secret_viva",
+            "--razorpay-webhook-secret",
+            "rzp_whsec_viva",
+            "--razorpay-api-base",
+            &rzp_base,
+            "--razorpay-checkout-js",
+            &rzp_js,
+        ],
+    )
     .await;
     Site {
         v,
@@ -172,7 +175,13 @@ async fn site(plans: &str) -> Site {
 /// The newest e-mail to `to` whose subject contains `needle` (waits up to 10 s).
 async fn mail_about(v: &Viva, to: &str, needle: &str) -> support::smtp::Mail {
     for _ in 0..200 {
-        if let Some(m) = v.mail.to(to).into_iter().rev().find(|m| m.subject.contains(needle)) {
+        if let Some(m) = v
+            .mail
+            .to(to)
+            .into_iter()
+            .rev()
+            .find(|m| m.subject.contains(needle))
+        {
             return m;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -208,8 +217,14 @@ async fn pay_with_stripe(s: &Site, jar: &str) -> String {
             .unwrap(),
     )
     .await;
-    let url = r["url"].as_str().unwrap_or_else(|| panic!("{r}")).to_string();
-    assert!(url.starts_with(&format!("{}/pay/cs_", s.stripe.base)), "{url}");
+    let url = r["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_string();
+    assert!(
+        url.starts_with(&format!("{}/pay/cs_", s.stripe.base)),
+        "{url}"
+    );
     let cs = url.rsplit('/').next().unwrap().to_string();
     let res = support::client()
         .post(&url)
@@ -219,7 +234,10 @@ async fn pay_with_stripe(s: &Site, jar: &str) -> String {
         .unwrap();
     assert!(res.status().is_redirection(), "{}", res.status());
     let to = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(to.contains(&format!("/account/billing?checkout={cs}")), "{to}");
+    assert!(
+        to.contains(&format!("/account/billing?checkout={cs}")),
+        "{to}"
+    );
     cs
 }
 
@@ -234,7 +252,11 @@ async fn with_no_provider_billing_is_off_and_nothing_is_limited() {
     assert!(mine(&v, &jar).await.is_null());
     for _ in 0..4 {
         let r = start(&v, &jar).await;
-        assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{}",
+            r.status()
+        );
     }
     let page = support::client()
         .get(v.url("/account/billing"))
@@ -246,7 +268,14 @@ async fn with_no_provider_billing_is_off_and_nothing_is_limited() {
         .await
         .unwrap();
     assert!(page.contains("no paid plans"), "{page}");
-    let privacy = support::client().get(v.url("/privacy")).send().await.unwrap().text().await.unwrap();
+    let privacy = support::client()
+        .get(v.url("/privacy"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(privacy.contains("No payment provider is used"));
 }
 
@@ -264,9 +293,18 @@ async fn the_free_limit_holds_exactly_under_concurrent_starts() {
                 let e = json(r).await;
                 assert_eq!(e["kind"], "quota_reached", "{e}");
                 let m = e["message"].as_str().unwrap();
-                assert!(m.contains("all 2 interviews") && m.contains("Free") && m.contains("/account/billing"), "{m}");
+                assert!(
+                    m.contains("all 2 interviews")
+                        && m.contains("Free")
+                        && m.contains("/account/billing"),
+                    "{m}"
+                );
             }
-            other => panic!("unexpected {other}: {}\n{}", r.text().await.unwrap(), errors(&s.v)),
+            other => panic!(
+                "unexpected {other}: {}\n{}",
+                r.text().await.unwrap(),
+                errors(&s.v)
+            ),
         }
     }
     assert_eq!(ok, 2, "exactly the plan's 2 interviews start");
@@ -275,8 +313,18 @@ async fn the_free_limit_holds_exactly_under_concurrent_starts() {
     assert_eq!(b["meters"][0]["used"], 2, "{b}");
     assert_eq!(b["meters"][0]["limit"], 2);
     // The notice names the payment providers.
-    let privacy = support::client().get(s.v.url("/privacy")).send().await.unwrap().text().await.unwrap();
-    assert!(privacy.contains("Stripe (127.0.0.1)") && privacy.contains("Razorpay (127.0.0.1)"), "the notice names the providers");
+    let privacy = support::client()
+        .get(s.v.url("/privacy"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        privacy.contains("Stripe (127.0.0.1)") && privacy.contains("Razorpay (127.0.0.1)"),
+        "the notice names the providers"
+    );
 }
 
 #[tokio::test]
@@ -295,11 +343,22 @@ async fn stripe_checkout_raises_the_limit_and_a_portal_cancel_ends_it_at_period_
     assert_eq!(inv["amount"], "$12.00", "{b}");
     assert!(inv["url"].as_str().unwrap().starts_with(&s.stripe.base));
     // Returning to the billing page confirms the same session again: no change.
-    let again = json(post(&s.v, "/api/billing/confirm", &jar).form(&[("session", cs.as_str())]).send().await.unwrap()).await;
+    let again = json(
+        post(&s.v, "/api/billing/confirm", &jar)
+            .form(&[("session", cs.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(again, true);
     // Someone else cannot confirm it.
     let eve = s.v.account("eve@example.org", "Eve").await;
-    let r = post(&s.v, "/api/billing/confirm", &eve).form(&[("session", cs.as_str())]).send().await.unwrap();
+    let r = post(&s.v, "/api/billing/confirm", &eve)
+        .form(&[("session", cs.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     // A receipt went out through the outbox.
     let _ = mark;
@@ -310,23 +369,50 @@ async fn stripe_checkout_raises_the_limit_and_a_portal_cancel_ends_it_at_period_
     }
 
     // The Customer Portal: cancel at period end.
-    let portal = json(post(&s.v, "/api/billing/portal", &jar).send().await.unwrap()).await;
-    let url = portal["url"].as_str().unwrap_or_else(|| panic!("{portal}")).to_string();
+    let portal = json(
+        post(&s.v, "/api/billing/portal", &jar)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let url = portal["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{portal}"))
+        .to_string();
     assert!(url.starts_with(&format!("{}/portal/", s.stripe.base)));
     let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
     assert!(page.contains("Cancel plan"), "{page}");
     let subs = s.stripe.get("subscriptions").await;
-    let sub = subs.as_array().unwrap()[0]["id"].as_str().unwrap().to_string();
-    let r = support::client().post(&url).form(&[("subscription", sub.as_str()), ("action", "cancel")]).send().await.unwrap();
-    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let sub = subs.as_array().unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = support::client()
+        .post(&url)
+        .form(&[("subscription", sub.as_str()), ("action", "cancel")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
     let b = mine(&s.v, &jar).await;
     assert_eq!(b["plan_id"], "pro");
     assert_eq!(b["cancel_at_period_end"], true, "{b}");
     // The period ends: back to the free plan.
-    s.stripe.control("advance", serde_json::json!({ "subscription": sub })).await;
+    s.stripe
+        .control("advance", serde_json::json!({ "subscription": sub }))
+        .await;
     let b = mine(&s.v, &jar).await;
     assert_eq!(b["plan_id"], "free", "{b}");
-    assert_eq!(start(&s.v, &jar).await.status(), 402, "4 used of the free 2");
+    assert_eq!(
+        start(&s.v, &jar).await.status(),
+        402,
+        "4 used of the free 2"
+    );
 }
 
 #[tokio::test]
@@ -337,16 +423,29 @@ async fn forged_stale_unsigned_malformed_replayed_and_unknown_webhooks() {
     let subs = s.stripe.get("subscriptions").await;
     let sub = subs.as_array().unwrap()[0].clone();
     let send = |body: serde_json::Value| s.stripe.control("send", body);
-    let forged = send(serde_json::json!({"type": "customer.subscription.deleted", "object": sub, "sign": "bad"})).await;
+    let forged = send(
+        serde_json::json!({"type": "customer.subscription.deleted", "object": sub, "sign": "bad"}),
+    )
+    .await;
     assert_eq!(forged["status"], 400, "{forged}");
     let stale = send(serde_json::json!({"type": "customer.subscription.deleted", "object": sub, "t_offset": -400})).await;
     assert_eq!(stale["status"], 400, "{stale}");
-    let unsigned = send(serde_json::json!({"type": "customer.subscription.deleted", "object": sub, "sign": "none"})).await;
+    let unsigned = send(
+        serde_json::json!({"type": "customer.subscription.deleted", "object": sub, "sign": "none"}),
+    )
+    .await;
     assert_eq!(unsigned["status"], 400, "{unsigned}");
-    assert_eq!(mine(&s.v, &jar).await["plan_id"], "pro", "no refused event changed anything");
+    assert_eq!(
+        mine(&s.v, &jar).await["plan_id"],
+        "pro",
+        "no refused event changed anything"
+    );
     // Malformed: validly signed, not an event.
     let body = "{\"not\":\"an event\"}";
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let sig = hmac_hex("whsec_viva_test", format!("{t}.{body}").as_bytes());
     let r = support::client()
         .post(s.v.url("/webhooks/stripe"))
@@ -366,21 +465,45 @@ async fn forged_stale_unsigned_malformed_replayed_and_unknown_webhooks() {
     assert_eq!(mine(&s.v, &jar).await["plan_id"], "pro");
     // A duplicate: 200 and nothing changes (the replay of the checkout completion).
     let deliveries = s.stripe.get("deliveries").await;
-    let first = deliveries.as_array().unwrap().iter().find(|d| d["type"] == "checkout.session.completed").unwrap()["event"].as_str().unwrap().to_string();
-    let replay = s.stripe.control("replay", serde_json::json!({ "id": first })).await;
+    let first = deliveries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["type"] == "checkout.session.completed")
+        .unwrap()["event"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replay = s
+        .stripe
+        .control("replay", serde_json::json!({ "id": first }))
+        .await;
     assert_eq!(replay["status"], 200, "{replay}");
-    assert!(replay["body"].as_str().unwrap_or_default().contains("\"duplicate\":true"), "{replay}");
+    assert!(
+        replay["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"duplicate\":true"),
+        "{replay}"
+    );
 }
 
 #[tokio::test]
 async fn events_out_of_order_end_in_stripes_state() {
     let s = site(PLANS).await;
     let jar = s.v.account("di@example.org", "Di").await;
-    s.stripe.control("hold", serde_json::json!({ "on": true })).await;
+    s.stripe
+        .control("hold", serde_json::json!({ "on": true }))
+        .await;
     pay_with_stripe(&s, &jar).await;
     // Nothing arrived yet; deliver the held events newest first.
-    s.stripe.control("hold", serde_json::json!({ "on": false })).await;
-    let flushed = s.stripe.control("flush", serde_json::json!({ "order": "reverse" })).await;
+    s.stripe
+        .control("hold", serde_json::json!({ "on": false }))
+        .await;
+    let flushed = s
+        .stripe
+        .control("flush", serde_json::json!({ "order": "reverse" }))
+        .await;
     assert!(flushed.to_string().contains("200"), "{flushed}");
     let b = mine(&s.v, &jar).await;
     assert_eq!(b["plan_id"], "pro", "{b}");
@@ -391,15 +514,33 @@ async fn events_out_of_order_end_in_stripes_state() {
 async fn a_provider_that_is_down_gets_a_clear_503_and_nothing_is_stored() {
     let s = site(PLANS).await;
     let jar = s.v.account("ed@example.org", "Ed").await;
-    s.stripe.control("down", serde_json::json!({ "on": true })).await;
-    let r = post(&s.v, "/api/billing/checkout", &jar).form(&[("plan", "pro"), ("provider", "stripe")]).send().await.unwrap();
+    s.stripe
+        .control("down", serde_json::json!({ "on": true }))
+        .await;
+    let r = post(&s.v, "/api/billing/checkout", &jar)
+        .form(&[("plan", "pro"), ("provider", "stripe")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 503);
     let e = json(r).await;
-    assert!(e["message"].as_str().unwrap().contains("nothing was changed"), "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was changed"),
+        "{e}"
+    );
     assert_eq!(mine(&s.v, &jar).await["plan_id"], "free");
     // An unknown plan is the person's mistake: 400.
-    s.stripe.control("down", serde_json::json!({ "on": false })).await;
-    let r = post(&s.v, "/api/billing/checkout", &jar).form(&[("plan", "gold"), ("provider", "stripe")]).send().await.unwrap();
+    s.stripe
+        .control("down", serde_json::json!({ "on": false }))
+        .await;
+    let r = post(&s.v, "/api/billing/checkout", &jar)
+        .form(&[("plan", "gold"), ("provider", "stripe")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }
 
@@ -410,8 +551,13 @@ async fn a_failed_renewal_keeps_the_plan_through_the_grace_period_then_the_free_
     pay_with_stripe(&s, &jar).await;
     let mark = s.v.mail_mark();
     let subs = s.stripe.get("subscriptions").await;
-    let sub = subs.as_array().unwrap()[0]["id"].as_str().unwrap().to_string();
-    s.stripe.control("fail", serde_json::json!({ "subscription": sub })).await;
+    let sub = subs.as_array().unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.stripe
+        .control("fail", serde_json::json!({ "subscription": sub }))
+        .await;
     let b = mine(&s.v, &jar).await;
     assert_eq!(b["plan_id"], "pro", "{b}");
     assert_eq!(b["status"], "past_due");
@@ -428,12 +574,28 @@ async fn a_failed_renewal_keeps_the_plan_through_the_grace_period_then_the_free_
 async fn referrals_reward_both_once_within_the_monthly_cap_and_never_oneself() {
     let s = site(PLANS).await;
     let ann = s.v.account("ann@example.org", "Ann").await;
-    let r = json(post(&s.v, "/api/billing/referrals", &ann).send().await.unwrap()).await;
+    let r = json(
+        post(&s.v, "/api/billing/referrals", &ann)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let code = r["code"].as_str().unwrap().to_string();
     assert_eq!(code.len(), 10);
-    assert!(r["link"].as_str().unwrap().ends_with(&format!("/signup?ref={code}")));
+    assert!(r["link"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/signup?ref={code}")));
     // The public check answers, within its limit.
-    let ok = json(post(&s.v, "/api/billing/referral_check", "").form(&[("code", code.as_str())]).send().await.unwrap()).await;
+    let ok = json(
+        post(&s.v, "/api/billing/referral_check", "")
+            .form(&[("code", code.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(ok, true);
 
     // Bea joins with Ann's code and finishes an interview: both get 2 bonus interviews.
@@ -446,23 +608,48 @@ async fn referrals_reward_both_once_within_the_monthly_cap_and_never_oneself() {
     assert_eq!(mine(&s.v, &ann).await["bonus_interviews"], 2);
     // Bonus interviews are spent once the plan's run out: Bea has 2 + 2.
     let r = start(&s.v, &bea).await;
-    assert!(r.status().is_success(), "the 3rd interview uses a bonus one: {}", r.status());
+    assert!(
+        r.status().is_success(),
+        "the 3rd interview uses a bonus one: {}",
+        r.status()
+    );
     // Cal joins too, but the cap (1 a month) is reached: noted, not rewarded.
     let cal = joined(&s.v, "cal@example.org", &code).await;
     finish_one(&s.v, &cal).await;
     assert_eq!(mine(&s.v, &cal).await["bonus_interviews"], 0);
-    let r = json(post(&s.v, "/api/billing/referrals", &ann).send().await.unwrap()).await;
+    let r = json(
+        post(&s.v, "/api/billing/referrals", &ann)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let rows = r["referred"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().any(|x| x["reason"] == "monthly cap"), "{r}");
     // Dan uses his own code (made after sign-up, typed again): a second account of the same
     // Gmail mailbox is refused as self-referral.
     let dan = s.v.account("dan.lee@gmail.com", "Dan").await;
-    let dcode = json(post(&s.v, "/api/billing/referrals", &dan).send().await.unwrap()).await["code"].as_str().unwrap().to_string();
+    let dcode = json(
+        post(&s.v, "/api/billing/referrals", &dan)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dan2 = joined(&s.v, "danlee+2@gmail.com", &dcode).await;
     finish_one(&s.v, &dan2).await;
     assert_eq!(mine(&s.v, &dan).await["bonus_interviews"], 0);
-    let r = json(post(&s.v, "/api/billing/referrals", &dan).send().await.unwrap()).await;
+    let r = json(
+        post(&s.v, "/api/billing/referrals", &dan)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r["referred"][0]["reason"], "same mailbox", "{r}");
 }
 
@@ -484,7 +671,11 @@ async fn joined(v: &Viva, email: &str, code: &str) -> String {
         .unwrap();
     assert!(support::ok(&res), "{}", res.status());
     let c = v.code_for(email, mark).await;
-    let res = post(v, "/api/auth/verify_email", "").form(&[("email", email), ("code", c.as_str())]).send().await.unwrap();
+    let res = post(v, "/api/auth/verify_email", "")
+        .form(&[("email", email), ("code", c.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert!(support::ok(&res));
     v.sign_in(email).await
 }
@@ -496,9 +687,17 @@ const ANSWER: &str = "At my last job our clinic's discharge letters took four da
 
 async fn finish_one(v: &Viva, jar: &str) {
     let id = interview_id(start(v, jar).await).await;
-    let r = post(v, "/api/interview/answer", jar).form(&[("id", id.as_str()), ("position", "0"), ("answer", ANSWER)]).send().await.unwrap();
+    let r = post(v, "/api/interview/answer", jar)
+        .form(&[("id", id.as_str()), ("position", "0"), ("answer", ANSWER)])
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    let r = post(v, "/api/interview/finish", jar).form(&[("id", id.as_str())]).send().await.unwrap();
+    let r = post(v, "/api/interview/finish", jar)
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert!(support::ok(&r), "{}", r.status());
 }
 
@@ -509,13 +708,29 @@ async fn deleting_the_account_ends_the_subscription_and_keeps_the_books_without_
     pay_with_stripe(&s, &jar).await;
     mail_about(&s.v, "gil@example.org", "receipt").await;
     let mark = s.v.mail_mark();
-    let r = post(&s.v, "/api/privacy/start_deletion", &jar).send().await.unwrap();
+    let r = post(&s.v, "/api/privacy/start_deletion", &jar)
+        .send()
+        .await
+        .unwrap();
     assert!(support::ok(&r), "{}", r.status());
     let code = s.v.code_for("gil@example.org", mark).await;
-    let r = post(&s.v, "/api/privacy/delete_account", &jar).form(&[("code", code.as_str()), ("password", support::PW)]).send().await.unwrap();
-    assert!(support::ok(&r), "{}: {}\n{}", r.status(), r.text().await.unwrap(), errors(&s.v));
+    let r = post(&s.v, "/api/privacy/delete_account", &jar)
+        .form(&[("code", code.as_str()), ("password", support::PW)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        support::ok(&r),
+        "{}: {}\n{}",
+        r.status(),
+        r.text().await.unwrap(),
+        errors(&s.v)
+    );
     let calls = s.stripe.get("requests").await.to_string();
-    assert!(calls.contains("DELETE") && calls.contains("/v1/subscriptions/sub_"), "{calls}");
+    assert!(
+        calls.contains("DELETE") && calls.contains("/v1/subscriptions/sub_"),
+        "{calls}"
+    );
     assert!(calls.contains("/v1/customers/cus_"), "{calls}");
     // The provider's late webhook about the ended subscription makes nothing again.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -523,27 +738,65 @@ async fn deleting_the_account_ends_the_subscription_and_keeps_the_books_without_
     v.stop().await;
     let dump = support::dump(&dir.path().join("data")).await;
     assert!(!dump.contains("gil@example.org"), "{dump}");
-    assert!(dump.contains("billing_account: []") && dump.contains("referral_code: []"), "{dump}");
-    assert!(dump.contains("\"amount\":1200") || dump.contains("amount: 1200"), "the payment stays for the books");
+    assert!(
+        dump.contains("billing_account: []") && dump.contains("referral_code: []"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("\"amount\":1200") || dump.contains("amount: 1200"),
+        "the payment stays for the books"
+    );
 }
 
 #[tokio::test]
 async fn razorpay_checkout_return_and_webhooks_drive_the_plan() {
     let s = site(PLANS).await;
     let jar = s.v.account("hal@example.org", "Hal").await;
-    let r = json(post(&s.v, "/api/billing/checkout", &jar).form(&[("plan", "pro"), ("provider", "razorpay")]).send().await.unwrap()).await;
-    let url = r["url"].as_str().unwrap_or_else(|| panic!("{r}")).to_string();
-    assert!(url.contains("/account/billing/razorpay?subscription=sub_"), "{url}");
-    let sub = url.split("subscription=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let r = json(
+        post(&s.v, "/api/billing/checkout", &jar)
+            .form(&[("plan", "pro"), ("provider", "razorpay")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let url = r["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_string();
+    assert!(
+        url.contains("/account/billing/razorpay?subscription=sub_"),
+        "{url}"
+    );
+    let sub = url
+        .split("subscription=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
     // The payment page loads Razorpay's script, allowed by its CSP.
-    let res = support::client().get(&url).header("cookie", &jar).send().await.unwrap();
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let res = support::client()
+        .get(&url)
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains(&s.razorpay.base), "{csp}");
     // A forged return is refused.
     let bad = support::client()
         .post(s.v.url("/billing/razorpay/return"))
         .header("origin", &s.razorpay.base)
-        .form(&[("razorpay_payment_id", "pay_x"), ("razorpay_subscription_id", sub.as_str()), ("razorpay_signature", "00")])
+        .form(&[
+            ("razorpay_payment_id", "pay_x"),
+            ("razorpay_subscription_id", sub.as_str()),
+            ("razorpay_signature", "00"),
+        ])
         .send()
         .await
         .unwrap();
@@ -551,7 +804,12 @@ async fn razorpay_checkout_return_and_webhooks_drive_the_plan() {
     // Pay on the local checkout: webhooks, then the signed return.
     let pay = support::client()
         .post(format!("{}/pay", s.razorpay.base))
-        .form(&[("subscription_id", sub.as_str()), ("callback_url", s.v.url("/billing/razorpay/return").as_str()), ("email", "hal@example.org"), ("action", "pay")])
+        .form(&[
+            ("subscription_id", sub.as_str()),
+            ("callback_url", s.v.url("/billing/razorpay/return").as_str()),
+            ("email", "hal@example.org"),
+            ("action", "pay"),
+        ])
         .send()
         .await
         .unwrap()
@@ -559,7 +817,9 @@ async fn razorpay_checkout_return_and_webhooks_drive_the_plan() {
         .await
         .unwrap();
     let field = |name: &str| {
-        let i = pay.find(&format!("name=\"{name}\"")).unwrap_or_else(|| panic!("{name} in {pay}"));
+        let i = pay
+            .find(&format!("name=\"{name}\""))
+            .unwrap_or_else(|| panic!("{name} in {pay}"));
         let v = &pay[i..];
         let j = v.find("value=\"").unwrap() + 7;
         v[j..j + v[j..].find('"').unwrap()].to_string()
@@ -568,7 +828,11 @@ async fn razorpay_checkout_return_and_webhooks_drive_the_plan() {
     let ret = support::client()
         .post(s.v.url("/billing/razorpay/return"))
         .header("origin", &s.razorpay.base)
-        .form(&[("razorpay_payment_id", pid.as_str()), ("razorpay_subscription_id", sub.as_str()), ("razorpay_signature", sig.as_str())])
+        .form(&[
+            ("razorpay_payment_id", pid.as_str()),
+            ("razorpay_subscription_id", sub.as_str()),
+            ("razorpay_signature", sig.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -581,21 +845,37 @@ async fn razorpay_checkout_return_and_webhooks_drive_the_plan() {
     let forged = s.razorpay.control("send", serde_json::json!({"event": "subscription.halted", "subscription_id": sub, "sign": "bad"})).await;
     assert_eq!(forged["status"], 400, "{forged}");
     let d = s.razorpay.get("deliveries").await;
-    let first = d.as_array().unwrap()[0]["event_id"].as_str().unwrap().to_string();
-    let replay = s.razorpay.control("replay", serde_json::json!({ "id": first })).await;
+    let first = d.as_array().unwrap()[0]["event_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replay = s
+        .razorpay
+        .control("replay", serde_json::json!({ "id": first }))
+        .await;
     assert_eq!(replay["status"], 200, "{replay}");
     // Halted (retries exhausted): the free plan.
-    s.razorpay.control("halt", serde_json::json!({ "subscription_id": sub })).await;
+    s.razorpay
+        .control("halt", serde_json::json!({ "subscription_id": sub }))
+        .await;
     assert_eq!(mine(&s.v, &jar).await["plan_id"], "free");
 }
 
 fn errors(v: &Viva) -> String {
-    v.log_lines().into_iter().filter(|l| l.contains("ERROR") || l.contains("WARN")).collect::<Vec<_>>().join("\n")
+    v.log_lines()
+        .into_iter()
+        .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn hmac_hex(key: &str, msg: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     let mut m = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
     m.update(msg);
-    m.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    m.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

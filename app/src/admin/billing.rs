@@ -23,7 +23,11 @@ pub async fn admin_billing() -> Result<Option<AdminBillingView>, AppError> {
         let db = db.clone();
         async move {
             match uid {
-                Some(u) => crate::auth::service::user_by_id(&db, &u).await.ok().flatten().map(|u| u.email),
+                Some(u) => crate::auth::service::user_by_id(&db, &u)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|u| u.email),
                 None => None,
             }
         }
@@ -31,8 +35,14 @@ pub async fn admin_billing() -> Result<Option<AdminBillingView>, AppError> {
     let mut subscribers = Vec::new();
     for r in s::subscribers(&db).await? {
         subscribers.push(AdminSubscriber {
-            email: email_of(Some(r.user.clone())).await.unwrap_or_else(|| "(deleted)".into()),
-            plan: b.catalog.get(&r.plan).map(|p| p.name.clone()).unwrap_or(r.plan),
+            email: email_of(Some(r.user.clone()))
+                .await
+                .unwrap_or_else(|| "(deleted)".into()),
+            plan: b
+                .catalog
+                .get(&r.plan)
+                .map(|p| p.name.clone())
+                .unwrap_or(r.plan),
             source: r.source,
             status: r.status,
             period_end: r.period_end,
@@ -67,7 +77,12 @@ pub async fn admin_billing() -> Result<Option<AdminBillingView>, AppError> {
         failed,
         revenue: revenue.into_iter().map(|(c, a)| money(a, &c)).collect(),
         payments_this_month: this_month,
-        plans: b.catalog.plans.iter().map(|p| (p.id.clone(), p.name.clone())).collect(),
+        plans: b
+            .catalog
+            .plans
+            .iter()
+            .map(|p| (p.id.clone(), p.name.clone()))
+            .collect(),
     }))
 }
 
@@ -87,11 +102,24 @@ pub async fn admin_comp(email: String, plan: String, days: Option<u32>) -> Resul
         .ok_or_else(|| AppError::BadRequest(format!("No account has the address {email}.")))?;
     let days = days.filter(|d| *d > 0);
     if days.is_some_and(|d| d > 3660) {
-        return Err(AppError::BadRequest("Give a plan for at most 3660 days, or leave the days empty for no end.".into()));
+        return Err(AppError::BadRequest(
+            "Give a plan for at most 3660 days, or leave the days empty for no end.".into(),
+        ));
     }
     let until = days.map(|d| now + i64::from(d) * crate::billing::model::SECS_PER_DAY);
     s::comp(&db, b, &user.id, &plan, until, now).await?;
-    crate::auth::service::audit(&db, "plan_given", Some(&me.user_id), &format!("{} given plan {plan}{}", user.id, days.map(|d| format!(" for {d} days")).unwrap_or_default()), now).await?;
+    crate::auth::service::audit(
+        &db,
+        "plan_given",
+        Some(&me.user_id),
+        &format!(
+            "{} given plan {plan}{}",
+            user.id,
+            days.map(|d| format!(" for {d} days")).unwrap_or_default()
+        ),
+        now,
+    )
+    .await?;
     Ok(())
 }
 

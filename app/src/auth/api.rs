@@ -422,8 +422,9 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
                 m.admin_offer = m.email_verified && !super::people::has_admin(&ctx.db).await?;
                 m.policies_pending =
                     crate::policy::service::is_pending(&ctx.db, &c.user_id).await?;
-                m.billing = leptos::prelude::use_context::<std::sync::Arc<crate::policy::Installation>>()
-                    .is_some_and(|i| !i.payments.is_empty());
+                m.billing =
+                    leptos::prelude::use_context::<std::sync::Arc<crate::policy::Installation>>()
+                        .is_some_and(|i| !i.payments.is_empty());
             }
             Ok(me)
         }

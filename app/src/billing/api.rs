@@ -39,7 +39,12 @@ pub async fn my_billing() -> Result<Option<BillingView>, AppError> {
     let acct = s::account(&db, uid).await?;
     let plan = acct.state.effective_plan(&b.catalog, now);
     let (_, resets, used) = s::used(&db, b, uid, now).await?;
-    let used_of = |m: Meter| used.iter().find(|(k, _)| *k == m).map(|(_, n)| *n).unwrap_or(0);
+    let used_of = |m: Meter| {
+        used.iter()
+            .find(|(k, _)| *k == m)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
     let meters = vec![
         MeterView {
             unit: "interviews".into(),
@@ -75,7 +80,11 @@ pub async fn my_billing() -> Result<Option<BillingView>, AppError> {
                 name: pl.name.clone(),
                 price: pl.price_text(),
                 features,
-                providers: pl.providers().into_iter().filter(|p| providers.contains(p)).collect(),
+                providers: pl
+                    .providers()
+                    .into_iter()
+                    .filter(|p| providers.contains(p))
+                    .collect(),
                 current: pl.id == plan.id,
             }
         })
@@ -93,22 +102,32 @@ pub async fn my_billing() -> Result<Option<BillingView>, AppError> {
             }
         }
         (Some(Provider::Razorpay), _, Some(conf)) if acct.subscription.is_some() => {
-            match s::razorpay::invoices(conf, acct.subscription.as_deref().unwrap_or_default()).await {
+            match s::razorpay::invoices(conf, acct.subscription.as_deref().unwrap_or_default())
+                .await
+            {
                 Ok(v) => (v, None),
                 Err(e) => (Vec::new(), Some(e.to_string())),
             }
         }
         _ => (Vec::new(), None),
     };
-    let live = plan.id != FREE && matches!(acct.state.status, SubStatus::Active | SubStatus::PastDue);
+    let live =
+        plan.id != FREE && matches!(acct.state.status, SubStatus::Active | SubStatus::PastDue);
     Ok(Some(BillingView {
         plan_id: plan.id.clone(),
         plan_name: plan.name.clone(),
-        source: if plan.id == FREE { Source::Free } else { acct.state.source },
+        source: if plan.id == FREE {
+            Source::Free
+        } else {
+            acct.state.source
+        },
         status: acct.state.status,
         period_end: acct.state.period_end.filter(|_| plan.id != FREE),
         cancel_at_period_end: acct.state.cancel_at_period_end,
-        grace_until: acct.state.grace_until.filter(|_| acct.state.status == SubStatus::PastDue),
+        grace_until: acct
+            .state
+            .grace_until
+            .filter(|_| acct.state.status == SubStatus::PastDue),
         resets_at: resets,
         meters,
         bonus_interviews: acct.bonus_interviews,
@@ -139,22 +158,50 @@ pub async fn start_checkout(plan: String, provider: Provider) -> Result<Checkout
         .await?
         .ok_or(AppError::Unauthorized)?;
     if !user.email_verified {
-        return Err(AppError::BadRequest("Confirm your e-mail address before choosing a plan.".into()));
+        return Err(AppError::BadRequest(
+            "Confirm your e-mail address before choosing a plan.".into(),
+        ));
     }
     let acct = s::account(&db, &caller.user_id).await?;
-    if acct.state.effective_plan(&b.catalog, now).id == pl.id && acct.state.source != super::model::Source::Comp {
-        return Err(AppError::BadRequest(format!("You are on the {} plan already. Use \"Manage subscription\" to change it.", pl.name)));
+    if acct.state.effective_plan(&b.catalog, now).id == pl.id
+        && acct.state.source != super::model::Source::Comp
+    {
+        return Err(AppError::BadRequest(format!(
+            "You are on the {} plan already. Use \"Manage subscription\" to change it.",
+            pl.name
+        )));
     }
     let url = match provider {
         Provider::Stripe => {
-            let conf = b.stripe.as_ref().ok_or_else(|| AppError::BadRequest("Stripe is not used here.".into()))?;
-            let customer = acct.customer.as_deref().filter(|_| acct.state.source == super::model::Source::Stripe);
-            s::stripe::checkout(conf, pl, &caller.user_id, &user.email, customer, &public_url()?).await?
+            let conf = b
+                .stripe
+                .as_ref()
+                .ok_or_else(|| AppError::BadRequest("Stripe is not used here.".into()))?;
+            let customer = acct
+                .customer
+                .as_deref()
+                .filter(|_| acct.state.source == super::model::Source::Stripe);
+            s::stripe::checkout(
+                conf,
+                pl,
+                &caller.user_id,
+                &user.email,
+                customer,
+                &public_url()?,
+            )
+            .await?
         }
         Provider::Razorpay => {
-            let conf = b.razorpay.as_ref().ok_or_else(|| AppError::BadRequest("Razorpay is not used here.".into()))?;
+            let conf = b
+                .razorpay
+                .as_ref()
+                .ok_or_else(|| AppError::BadRequest("Razorpay is not used here.".into()))?;
             let sub = s::razorpay::create_subscription(conf, pl, &caller.user_id).await?;
-            format!("{}/account/billing/razorpay?subscription={sub}&plan={}", public_url()?, pl.id)
+            format!(
+                "{}/account/billing/razorpay?subscription={sub}&plan={}",
+                public_url()?,
+                pl.id
+            )
         }
     };
     Ok(CheckoutStart { url })
@@ -202,7 +249,9 @@ pub async fn cancel_renewal() -> Result<(), AppError> {
     let sub = acct
         .subscription
         .filter(|_| acct.state.source == super::model::Source::Razorpay)
-        .ok_or_else(|| AppError::BadRequest("You have no Razorpay subscription to cancel.".into()))?;
+        .ok_or_else(|| {
+            AppError::BadRequest("You have no Razorpay subscription to cancel.".into())
+        })?;
     s::razorpay::cancel(conf, &sub, true).await?;
     let o = s::razorpay::observe(conf, &b, &sub).await?;
     s::apply(&db, &b, None, &o, now).await?;
@@ -281,5 +330,7 @@ pub async fn check_referral(code: String) -> Result<bool, AppError> {
         now,
     )
     .await?;
-    Ok(super::service::referrals::owner(&db, &code).await?.is_some())
+    Ok(super::service::referrals::owner(&db, &code)
+        .await?
+        .is_some())
 }

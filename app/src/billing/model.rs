@@ -85,7 +85,10 @@ impl Plan {
     pub fn limit(&self, m: Meter) -> Option<i64> {
         match m {
             Meter::Interviews => self.limits.interviews_per_month.map(i64::from),
-            Meter::SpokenSeconds => self.limits.spoken_minutes_per_month.map(|m| i64::from(m) * 60),
+            Meter::SpokenSeconds => self
+                .limits
+                .spoken_minutes_per_month
+                .map(|m| i64::from(m) * 60),
             Meter::HostedEvaluations => None,
         }
     }
@@ -95,7 +98,11 @@ impl Plan {
         if self.price == 0 {
             return "Free".into();
         }
-        format!("{} a {}", money(self.price as i64, &self.currency), self.period)
+        format!(
+            "{} a {}",
+            money(self.price as i64, &self.currency),
+            self.period
+        )
     }
 
     pub fn providers(&self) -> Vec<Provider> {
@@ -329,9 +336,7 @@ impl PlansFile {
         }
         let grace_days = self.grace_days.unwrap_or(GRACE_DAYS);
         if !(0..=60).contains(&grace_days) {
-            return Err(format!(
-                "grace_days {grace_days} must be between 0 and 60"
-            ));
+            return Err(format!("grace_days {grace_days} must be between 0 and 60"));
         }
         let d = Referrals::default();
         let referrals = match self.referrals {
@@ -442,7 +447,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// The message when a limit is reached: names the limit, the plan and how to raise it.
-pub fn limit_message(meter: Meter, plan: &Plan, limit: i64, resets: &str, can_upgrade: bool) -> String {
+pub fn limit_message(
+    meter: Meter,
+    plan: &Plan,
+    limit: i64,
+    resets: &str,
+    can_upgrade: bool,
+) -> String {
     let what = match meter {
         Meter::Interviews => format!("all {limit} interviews"),
         Meter::SpokenSeconds => format!("all {} spoken minutes", limit / 60),
@@ -534,11 +545,31 @@ mod tests {
                 .and_then(|f| f.into_catalog(stripe, false))
                 .unwrap_err()
         };
-        assert!(bad("[[plans]]\nid='pro'\nname='P'\nprice=5\ncurrency='usd'\nstripe_price='p'", false).contains("Stripe is not configured"));
-        assert!(bad("[[plans]]\nid='pro'\nname='P'\nprice=5\ncurrency='usd'", true).contains("names no price"));
-        assert!(bad("[[plans]]\nid='free'\nname='P'\nprice=5\ncurrency='usd'\nstripe_price='p'", true).contains("plan id"));
-        assert!(bad("[[plans]]\nid='pro'\nname='P'\nprice=0\ncurrency='usd'\nstripe_price='p'", true).contains("price must be above 0"));
-        assert!(bad("[[plans]]\nid='pro'\nname='P'\nprice=5\ncurrency='dollars'\nstripe_price='p'", true).contains("three-letter"));
+        assert!(bad(
+            "[[plans]]\nid='pro'\nname='P'\nprice=5\ncurrency='usd'\nstripe_price='p'",
+            false
+        )
+        .contains("Stripe is not configured"));
+        assert!(bad(
+            "[[plans]]\nid='pro'\nname='P'\nprice=5\ncurrency='usd'",
+            true
+        )
+        .contains("names no price"));
+        assert!(bad(
+            "[[plans]]\nid='free'\nname='P'\nprice=5\ncurrency='usd'\nstripe_price='p'",
+            true
+        )
+        .contains("plan id"));
+        assert!(bad(
+            "[[plans]]\nid='pro'\nname='P'\nprice=0\ncurrency='usd'\nstripe_price='p'",
+            true
+        )
+        .contains("price must be above 0"));
+        assert!(bad(
+            "[[plans]]\nid='pro'\nname='P'\nprice=5\ncurrency='dollars'\nstripe_price='p'",
+            true
+        )
+        .contains("three-letter"));
         assert!(bad("", true).contains("no paid plan"));
         assert!(bad("[referrals]\nreward_when='never'\n[[plans]]\nid='pro'\nname='P'\nprice=5\ncurrency='usd'\nstripe_price='p'", true).contains("reward_when"));
         assert!(bad("colour = 'blue'", true).contains("colour"));
@@ -566,7 +597,11 @@ mod tests {
         assert_eq!(s.effective_plan(&c, 2_999).id, "pro");
         assert_eq!(s.effective_plan(&c, 3_000).id, FREE);
         s.status = SubStatus::Canceled;
-        assert_eq!(s.effective_plan(&c, 1_500).id, FREE, "the provider ended it");
+        assert_eq!(
+            s.effective_plan(&c, 1_500).id,
+            FREE,
+            "the provider ended it"
+        );
         s.status = SubStatus::Incomplete;
         assert_eq!(s.effective_plan(&c, 1_500).id, FREE);
         s.status = SubStatus::Active;
@@ -595,7 +630,11 @@ mod tests {
     fn codes_and_mailboxes() {
         assert_eq!(normalize_code(" abcd-efgh-jk "), Some("ABCDEFGHJK".into()));
         assert_eq!(normalize_code("ABCDEFGHJ"), None);
-        assert_eq!(normalize_code("ABCDEFGHI0"), None, "I and 0 are not in the alphabet");
+        assert_eq!(
+            normalize_code("ABCDEFGHI0"),
+            None,
+            "I and 0 are not in the alphabet"
+        );
         assert!(same_mailbox("Ann.Lee+x@gmail.com", "annlee@googlemail.com"));
         assert!(same_mailbox("ann+a@example.org", "ANN@example.org"));
         assert!(!same_mailbox("ann.lee@example.org", "annlee@example.org"));

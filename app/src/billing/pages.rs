@@ -12,7 +12,9 @@ use crate::ui::time::date;
 use crate::ui::ActionStatus;
 
 /// Sends the browser to a payment page on another site, once the action gave its address.
-fn go_to(value: impl Fn() -> Option<Result<CheckoutStart, crate::AppError>> + Send + Sync + 'static) {
+fn go_to(
+    value: impl Fn() -> Option<Result<CheckoutStart, crate::AppError>> + Send + Sync + 'static,
+) {
     Effect::new(move |_| {
         if let Some(Ok(s)) = value() {
             #[cfg(feature = "hydrate")]
@@ -58,7 +60,9 @@ pub fn BillingPage() -> impl IntoView {
         |_| my_billing(),
     );
     let canceled = move || query.read().get("canceled").is_some();
-    let paid = move || query.read().get("paid").is_some() || matches!(confirmed.get(), Some(Ok(Some(true))));
+    let paid = move || {
+        query.read().get("paid").is_some() || matches!(confirmed.get(), Some(Ok(Some(true))))
+    };
     view! {
         <Title text="Plans and billing"/>
         <h1>"Plans and billing"</h1>

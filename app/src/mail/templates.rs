@@ -122,7 +122,11 @@ impl Message {
         if !link.is_empty() {
             p.push(format!("The invoice: {link}"));
         }
-        Message::new(product, format!("Your {product} payment did not go through"), &p)
+        Message::new(
+            product,
+            format!("Your {product} payment did not go through"),
+            &p,
+        )
     }
 
     /// Tells the operator a support message arrived (`link`: the admin's support desk).

@@ -54,7 +54,12 @@ pub async fn delete_account(
         .await?
         .ok_or(AppError::NotFound)?;
     // A paid plan ends at the provider first (refused while the provider cannot be reached).
-    crate::billing::service::forget_at_provider(&crate::billing::service::Payments::current(), db, uid).await?;
+    crate::billing::service::forget_at_provider(
+        &crate::billing::service::Payments::current(),
+        db,
+        uid,
+    )
+    .await?;
     let pseudonym = pseudonym(uid);
     let sql = format!(
         "BEGIN TRANSACTION;\nLET $user = type::record('user', $uid);\n{}\nCOMMIT TRANSACTION;",

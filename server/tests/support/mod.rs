@@ -57,13 +57,8 @@ impl Viva {
         if !extra.contains(&"--addr") {
             cmd.args(["--addr", "127.0.0.1:0"]);
         }
-        cmd.args([
-            "--data-dir",
-            data_dir,
-            "--log-format",
-            "json",
-        ])
-        .args(extra);
+        cmd.args(["--data-dir", data_dir, "--log-format", "json"])
+            .args(extra);
         if let Some(s) = &mail {
             if !extra.contains(&"--smtp-url") {
                 cmd.args(["--smtp-url", &s.url()]);

@@ -118,12 +118,16 @@ pub async fn account(db: &Db, uid: &str) -> Result<Account, AppError> {
         .await?
         .check()?;
     let rows: Vec<AccountRow> = r.take(0)?;
-    Ok(rows.into_iter().next().map(Account::from).unwrap_or(Account {
-        state: State::free(),
-        customer: None,
-        subscription: None,
-        bonus_interviews: 0,
-    }))
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(Account::from)
+        .unwrap_or(Account {
+            state: State::free(),
+            customer: None,
+            subscription: None,
+            bonus_interviews: 0,
+        }))
 }
 
 /// Makes `uid`'s billing row if there is none; true when it was made now.
@@ -162,14 +166,27 @@ pub async fn ensure_account(db: &Db, b: &Billing, uid: &str, now: i64) -> Result
 /// Whether a limit was reached; the message names it and how to raise it.
 fn quota_error(b: &Billing, meter: Meter, plan: &Plan, limit: i64, resets: i64) -> AppError {
     let day = crate::ui::time::date(resets);
-    AppError::QuotaReached(limit_message(meter, plan, limit, &day, b.catalog.paid().next().is_some() && plan.id == FREE))
+    AppError::QuotaReached(limit_message(
+        meter,
+        plan,
+        limit,
+        &day,
+        b.catalog.paid().next().is_some() && plan.id == FREE,
+    ))
 }
 
 /// Spends `amount` of `meter` for `uid` now: refused (402, nothing spent) when it would pass
 /// the plan's limit for this period (interviews past it come out of bonus interviews first).
 /// Safe under concurrent calls: the count and the check are one transaction, retried on a
 /// conflict, so two requests at the limit cannot both pass. Nothing when billing is off.
-pub async fn spend(p: &Payments, db: &Db, uid: &str, meter: Meter, amount: i64, now: i64) -> Result<(), AppError> {
+pub async fn spend(
+    p: &Payments,
+    db: &Db,
+    uid: &str,
+    meter: Meter,
+    amount: i64,
+    now: i64,
+) -> Result<(), AppError> {
     let Some(b) = p.on() else { return Ok(()) };
     ensure_account(db, b, uid, now).await?;
     let acct = account(db, uid).await?;
@@ -218,7 +235,14 @@ pub async fn spend(p: &Payments, db: &Db, uid: &str, meter: Meter, amount: i64, 
 }
 
 /// Gives back what [`spend`] took when the work it paid for did not happen.
-pub async fn give_back(p: &Payments, db: &Db, uid: &str, meter: Meter, amount: i64, now: i64) -> Result<(), AppError> {
+pub async fn give_back(
+    p: &Payments,
+    db: &Db,
+    uid: &str,
+    meter: Meter,
+    amount: i64,
+    now: i64,
+) -> Result<(), AppError> {
     let Some(b) = p.on() else { return Ok(()) };
     let acct = account(db, uid).await?;
     let (period, _) = acct.state.period_at(&b.catalog, now);
@@ -247,7 +271,12 @@ pub async fn allows_hosted(p: &Payments, db: &Db, uid: &str, now: i64) -> bool {
 }
 
 /// What `uid` used of each meter in the period holding `now`.
-pub async fn used(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(i64, i64, Vec<(Meter, i64)>), AppError> {
+pub async fn used(
+    db: &Db,
+    b: &Billing,
+    uid: &str,
+    now: i64,
+) -> Result<(i64, i64, Vec<(Meter, i64)>), AppError> {
     let acct = account(db, uid).await?;
     let (period, resets) = acct.state.period_at(&b.catalog, now);
     #[derive(Debug, SurrealValue)]
@@ -262,7 +291,11 @@ pub async fn used(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(i64, i64
         .await?
         .check()?;
     let rows: Vec<Row> = r.take(0)?;
-    Ok((period, resets, rows.into_iter().map(|r| (r.meter, r.used)).collect()))
+    Ok((
+        period,
+        resets,
+        rows.into_iter().map(|r| (r.meter, r.used)).collect(),
+    ))
 }
 
 /// A subscription as its provider reports it now (the source of truth for an account's plan).
@@ -299,7 +332,9 @@ pub async fn apply(
         tracing::warn!(provider = %o.provider, subscription = %o.subscription, "a subscription for no known account; recorded and ignored");
         return record_only(db, o.provider, event, now).await;
     };
-    crate::ids::check_id(&uid).map_err(|_| AppError::BadRequest("The subscription names an account id that is not one of ours.".into()))?;
+    crate::ids::check_id(&uid).map_err(|_| {
+        AppError::BadRequest("The subscription names an account id that is not one of ours.".into())
+    })?;
     if crate::auth::service::work_info(db, &uid).await?.is_none() {
         // A deleted account's subscription ending: nothing of theirs is made again.
         tracing::info!(provider = %o.provider, "a subscription event for an account that no longer exists; recorded");
@@ -359,14 +394,28 @@ fn finish_event<T>(answered: Result<Option<T>, surrealdb::Error>) -> Result<bool
     match answered {
         Ok(Some(_)) => Ok(true),
         Ok(None) => Err(AppError::RateLimited(1)),
-        Err(e) if matches!(crate::db::classify(&e), Fault::Duplicate("billing_event_once")) => Ok(false),
+        Err(e)
+            if matches!(
+                crate::db::classify(&e),
+                Fault::Duplicate("billing_event_once")
+            ) =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 /// Records an event that changes nothing (unknown kind, unknown account): still once.
-pub async fn record_only(db: &Db, provider: Provider, event: Option<(&str, &str)>, now: i64) -> Result<bool, AppError> {
-    let Some((id, kind)) = event else { return Ok(true) };
+pub async fn record_only(
+    db: &Db,
+    provider: Provider,
+    event: Option<(&str, &str)>,
+    now: i64,
+) -> Result<bool, AppError> {
+    let Some((id, kind)) = event else {
+        return Ok(true);
+    };
     let r = db
         .query("CREATE billing_event SET provider = $provider, event_id = $event, kind = $kind, received_at = $now")
         .bind(("provider", provider))
@@ -381,7 +430,9 @@ pub async fn record_only(db: &Db, provider: Provider, event: Option<(&str, &str)
 /// Whether the provider event was processed before.
 pub async fn seen(db: &Db, provider: Provider, event_id: &str) -> Result<bool, AppError> {
     let mut r = db
-        .query("SELECT VALUE id FROM billing_event WHERE provider = $provider AND event_id = $event")
+        .query(
+            "SELECT VALUE id FROM billing_event WHERE provider = $provider AND event_id = $event",
+        )
         .bind(("provider", provider))
         .bind(("event", event_id.to_string()))
         .await?
@@ -391,7 +442,11 @@ pub async fn seen(db: &Db, provider: Provider, event_id: &str) -> Result<bool, A
 }
 
 /// The account a subscription or customer belongs to.
-pub async fn owner_of(db: &Db, sub: Option<&str>, customer: Option<&str>) -> Result<Option<String>, AppError> {
+pub async fn owner_of(
+    db: &Db,
+    sub: Option<&str>,
+    customer: Option<&str>,
+) -> Result<Option<String>, AppError> {
     let mut r = db
         .query("SELECT VALUE record::id(user) FROM billing_account WHERE ($sub != NONE AND subscription = $sub) OR ($customer != NONE AND customer = $customer) LIMIT 1")
         .bind(("sub", sub.map(str::to_string)))
@@ -479,9 +534,18 @@ pub async fn record_payment(
         if let Some(u) = crate::auth::service::user_by_id(db, uid).await? {
             let amount = money(p.amount, &p.currency);
             let msg = if failed {
-                crate::mail::Message::payment_failed(&m.product, &amount, &crate::ui::time::date(grace), &p.hosted_url.clone().unwrap_or_default())
+                crate::mail::Message::payment_failed(
+                    &m.product,
+                    &amount,
+                    &crate::ui::time::date(grace),
+                    &p.hosted_url.clone().unwrap_or_default(),
+                )
             } else {
-                crate::mail::Message::receipt(&m.product, &amount, &p.hosted_url.clone().unwrap_or_default())
+                crate::mail::Message::receipt(
+                    &m.product,
+                    &amount,
+                    &p.hosted_url.clone().unwrap_or_default(),
+                )
             };
             m.enqueue(db, &u.email, &msg, now).await?;
         }
@@ -496,7 +560,15 @@ pub async fn record_payment(
 
 /// A refund the provider reported: the payment is marked refunded, and a referral reward it
 /// earned within the refund window is taken back.
-pub async fn record_refund(db: &Db, b: &Billing, event: (&str, &str), provider: Provider, invoice: Option<&str>, customer: Option<&str>, now: i64) -> Result<bool, AppError> {
+pub async fn record_refund(
+    db: &Db,
+    b: &Billing,
+    event: (&str, &str),
+    provider: Provider,
+    invoice: Option<&str>,
+    customer: Option<&str>,
+    now: i64,
+) -> Result<bool, AppError> {
     let uid = owner_of(db, None, customer).await?;
     let answered = crate::db::retry_conflicts(|| {
         let uid = uid.clone();
@@ -533,9 +605,24 @@ pub async fn record_refund(db: &Db, b: &Billing, event: (&str, &str), provider: 
 }
 
 /// Gives `uid` a plan by hand (an operator's comp), or back to the free plan (`plan` = free).
-pub async fn comp(db: &Db, b: &Billing, uid: &str, plan: &str, until: Option<i64>, now: i64) -> Result<(), AppError> {
+pub async fn comp(
+    db: &Db,
+    b: &Billing,
+    uid: &str,
+    plan: &str,
+    until: Option<i64>,
+    now: i64,
+) -> Result<(), AppError> {
     if b.catalog.get(plan).is_none() {
-        return Err(AppError::BadRequest(format!("There is no plan {plan:?}. Choose one of: {}.", b.catalog.plans.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "))));
+        return Err(AppError::BadRequest(format!(
+            "There is no plan {plan:?}. Choose one of: {}.",
+            b.catalog
+                .plans
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     ensure_account(db, b, uid, now).await?;
     let free = plan == FREE;
@@ -628,8 +715,16 @@ pub async fn forget_at_provider(p: &Payments, db: &Db, uid: &str) -> Result<(), 
     match acct.state.source {
         Source::Stripe => {
             if let Some(conf) = &b.stripe {
-                let live = matches!(acct.state.status, SubStatus::Active | SubStatus::PastDue | SubStatus::Incomplete);
-                stripe::forget(conf, acct.subscription.as_deref().filter(|_| live), acct.customer.as_deref()).await?;
+                let live = matches!(
+                    acct.state.status,
+                    SubStatus::Active | SubStatus::PastDue | SubStatus::Incomplete
+                );
+                stripe::forget(
+                    conf,
+                    acct.subscription.as_deref().filter(|_| live),
+                    acct.customer.as_deref(),
+                )
+                .await?;
             }
         }
         Source::Razorpay => {

@@ -39,7 +39,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Hex HMAC-SHA256 of `msg` with `key`.
 pub fn sign(key: &str, msg: &[u8]) -> String {
-    let mut mac = HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(msg);
     hex(&mac.finalize().into_bytes())
 }
@@ -57,7 +58,13 @@ fn unavailable(what: &str, detail: impl std::fmt::Display) -> AppError {
     AppError::Unavailable(format!("The payment provider could not {what} just now, so nothing was changed. Please try again in a few minutes."))
 }
 
-async fn call(conf: &RazorpayConf, method: reqwest::Method, path: &str, body: Option<Value>, what: &str) -> Result<Value, AppError> {
+async fn call(
+    conf: &RazorpayConf,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    what: &str,
+) -> Result<Value, AppError> {
     let client = crate::outbound::client().map_err(|e| unavailable(what, e))?;
     let url = format!("{}{}", conf.base, path.trim_start_matches('/'));
     let mut req = client
@@ -74,16 +81,26 @@ async fn call(conf: &RazorpayConf, method: reqwest::Method, path: &str, body: Op
     let bytes = res.bytes().await.map_err(|e| unavailable(what, e))?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| unavailable(what, e))?;
     if !status.is_success() {
-        let d = v.pointer("/error/description").and_then(Value::as_str).unwrap_or("no description");
+        let d = v
+            .pointer("/error/description")
+            .and_then(Value::as_str)
+            .unwrap_or("no description");
         return Err(unavailable(what, format!("{status}: {d}")));
     }
     Ok(v)
 }
 
 /// Creates a subscription to `plan` for `uid`; its id goes to Standard Checkout.
-pub async fn create_subscription(conf: &RazorpayConf, plan: &Plan, uid: &str) -> Result<String, AppError> {
+pub async fn create_subscription(
+    conf: &RazorpayConf,
+    plan: &Plan,
+    uid: &str,
+) -> Result<String, AppError> {
     let Some(rp) = &plan.razorpay_plan else {
-        return Err(AppError::BadRequest(format!("The {} plan is not sold through Razorpay here.", plan.name)));
+        return Err(AppError::BadRequest(format!(
+            "The {} plan is not sold through Razorpay here.",
+            plan.name
+        )));
     };
     let v = call(
         conf,
@@ -108,7 +125,12 @@ pub async fn create_subscription(conf: &RazorpayConf, plan: &Plan, uid: &str) ->
 fn observed(b: &Billing, s: &Value) -> Option<Observed> {
     let id = s.get("id")?.as_str()?.to_string();
     let rp = s.get("plan_id").and_then(Value::as_str);
-    let plan = rp.and_then(|rp| b.catalog.paid().find(|p| p.razorpay_plan.as_deref() == Some(rp)).map(|p| p.id.clone()));
+    let plan = rp.and_then(|rp| {
+        b.catalog
+            .paid()
+            .find(|p| p.razorpay_plan.as_deref() == Some(rp))
+            .map(|p| p.id.clone())
+    });
     let status = match s.get("status").and_then(Value::as_str).unwrap_or("") {
         "active" => SubStatus::Active,
         "pending" => SubStatus::PastDue,
@@ -116,18 +138,34 @@ fn observed(b: &Billing, s: &Value) -> Option<Observed> {
         _ => SubStatus::Incomplete,
     };
     let int = |k: &str| s.get(k).and_then(Value::as_i64);
-    let cancelling = s.get("cancel_at_cycle_end").and_then(|v| v.as_bool().or(v.as_i64().map(|n| n != 0))).unwrap_or(false)
-        || (status == SubStatus::Active && s.get("has_scheduled_changes").and_then(Value::as_bool).unwrap_or(false));
+    let cancelling = s
+        .get("cancel_at_cycle_end")
+        .and_then(|v| v.as_bool().or(v.as_i64().map(|n| n != 0)))
+        .unwrap_or(false)
+        || (status == SubStatus::Active
+            && s.get("has_scheduled_changes")
+                .and_then(Value::as_bool)
+                .unwrap_or(false));
     Some(Observed {
         provider: Provider::Razorpay,
         subscription: id,
-        customer: s.get("customer_id").and_then(Value::as_str).map(str::to_string),
-        user: s.pointer("/notes/user").and_then(Value::as_str).map(str::to_string),
+        customer: s
+            .get("customer_id")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        user: s
+            .pointer("/notes/user")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         plan,
         status,
         period_start: int("current_start"),
         // A halted subscription ends now; a cancelled one at the end of what was paid for.
-        period_end: if s.get("status").and_then(Value::as_str) == Some("halted") { int("current_start") } else { int("current_end").or(int("ended_at")) },
+        period_end: if s.get("status").and_then(Value::as_str) == Some("halted") {
+            int("current_start")
+        } else {
+            int("current_end").or(int("ended_at"))
+        },
         cancel_at_period_end: cancelling,
     })
 }
@@ -135,30 +173,57 @@ fn observed(b: &Billing, s: &Value) -> Option<Observed> {
 /// The subscription as Razorpay holds it now.
 pub async fn observe(conf: &RazorpayConf, b: &Billing, sub: &str) -> Result<Observed, AppError> {
     check_ref(sub, "sub_")?;
-    let v = call(conf, reqwest::Method::GET, &format!("v1/subscriptions/{sub}"), None, "read the subscription").await?;
-    observed(b, &v).ok_or_else(|| AppError::internal("razorpay subscription", "an answer without an id"))
+    let v = call(
+        conf,
+        reqwest::Method::GET,
+        &format!("v1/subscriptions/{sub}"),
+        None,
+        "read the subscription",
+    )
+    .await?;
+    observed(b, &v)
+        .ok_or_else(|| AppError::internal("razorpay subscription", "an answer without an id"))
 }
 
 fn check_ref(s: &str, prefix: &str) -> Result<(), AppError> {
-    if s.starts_with(prefix) && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if s.starts_with(prefix)
+        && s.len() <= 64
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         Ok(())
     } else {
-        Err(AppError::BadRequest(format!("That is not a Razorpay {prefix}… id.")))
+        Err(AppError::BadRequest(format!(
+            "That is not a Razorpay {prefix}… id."
+        )))
     }
 }
 
 /// The return from Standard Checkout: verified with the key secret, then the subscription is
 /// read from Razorpay and applied. Returns the account it belongs to.
-pub async fn confirm(conf: &RazorpayConf, b: &Billing, db: &Db, payment: &str, sub: &str, signature: &str, now: i64) -> Result<String, AppError> {
+pub async fn confirm(
+    conf: &RazorpayConf,
+    b: &Billing,
+    db: &Db,
+    payment: &str,
+    sub: &str,
+    signature: &str,
+    now: i64,
+) -> Result<String, AppError> {
     check_ref(payment, "pay_")?;
     check_ref(sub, "sub_")?;
-    if !signature_matches(conf.key_secret.expose(), format!("{payment}|{sub}").as_bytes(), signature) {
+    if !signature_matches(
+        conf.key_secret.expose(),
+        format!("{payment}|{sub}").as_bytes(),
+        signature,
+    ) {
         tracing::warn!(subscription = %sub, "a Razorpay checkout return with a wrong signature refused");
         return Err(AppError::BadRequest("The payment confirmation could not be verified. If you paid, your plan changes as soon as Razorpay tells us.".into()));
     }
     let o = observe(conf, b, sub).await?;
     let Some(uid) = o.user.clone() else {
-        return Err(AppError::BadRequest("That subscription was not started on this site.".into()));
+        return Err(AppError::BadRequest(
+            "That subscription was not started on this site.".into(),
+        ));
     };
     super::apply(db, b, None, &o, now).await?;
     Ok(uid)
@@ -181,7 +246,14 @@ pub async fn cancel(conf: &RazorpayConf, sub: &str, at_cycle_end: bool) -> Resul
 /// The subscription's invoices, newest first.
 pub async fn invoices(conf: &RazorpayConf, sub: &str) -> Result<Vec<InvoiceView>, AppError> {
     check_ref(sub, "sub_")?;
-    let v = call(conf, reqwest::Method::GET, &format!("v1/invoices?subscription_id={sub}"), None, "list the invoices").await?;
+    let v = call(
+        conf,
+        reqwest::Method::GET,
+        &format!("v1/invoices?subscription_id={sub}"),
+        None,
+        "list the invoices",
+    )
+    .await?;
     let mut out: Vec<InvoiceView> = v
         .get("items")
         .and_then(Value::as_array)
@@ -189,11 +261,32 @@ pub async fn invoices(conf: &RazorpayConf, sub: &str) -> Result<Vec<InvoiceView>
             items
                 .iter()
                 .map(|i| InvoiceView {
-                    number: i.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
-                    at: i.get("date").or(i.get("created_at")).and_then(Value::as_i64).unwrap_or(0),
-                    amount: money(i.get("amount_paid").or(i.get("amount")).and_then(Value::as_i64).unwrap_or(0), i.get("currency").and_then(Value::as_str).unwrap_or("inr")),
-                    status: i.get("status").and_then(Value::as_str).unwrap_or("issued").to_string(),
-                    url: i.get("short_url").and_then(Value::as_str).map(str::to_string),
+                    number: i
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    at: i
+                        .get("date")
+                        .or(i.get("created_at"))
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0),
+                    amount: money(
+                        i.get("amount_paid")
+                            .or(i.get("amount"))
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0),
+                        i.get("currency").and_then(Value::as_str).unwrap_or("inr"),
+                    ),
+                    status: i
+                        .get("status")
+                        .and_then(Value::as_str)
+                        .unwrap_or("issued")
+                        .to_string(),
+                    url: i
+                        .get("short_url")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                 })
                 .collect()
         })
@@ -204,16 +297,28 @@ pub async fn invoices(conf: &RazorpayConf, sub: &str) -> Result<Vec<InvoiceView>
 
 /// Verifies and processes one webhook delivery. Razorpay signs no time, so a replay is caught
 /// by its event id (`X-Razorpay-Event-Id`, else the payload's own id fields).
+/// One webhook delivery as it arrived: the raw body and the two headers that matter.
+pub struct Delivery<'a> {
+    pub body: &'a [u8],
+    /// `X-Razorpay-Signature`.
+    pub signature: Option<&'a str>,
+    /// `X-Razorpay-Event-Id`.
+    pub event_id: Option<&'a str>,
+}
+
 pub async fn webhook(
     conf: &RazorpayConf,
     b: &Billing,
     db: &Db,
     mailer: Option<&crate::mail::Mailer>,
-    body: &[u8],
-    signature: Option<&str>,
-    event_id: Option<&str>,
+    d: Delivery<'_>,
     now: i64,
 ) -> Result<Result<Handled, Refused>, AppError> {
+    let Delivery {
+        body,
+        signature,
+        event_id,
+    } = d;
     let Some(sig) = signature else {
         return Ok(Err(Refused::NoSignature));
     };
@@ -239,8 +344,20 @@ pub async fn webhook(
     let ev = Some((id.as_str(), kind.as_str()));
     let sub = v.pointer("/payload/subscription/entity").cloned();
     let done = match kind.as_str() {
-        "subscription.activated" | "subscription.charged" | "subscription.halted" | "subscription.cancelled" | "subscription.pending" | "subscription.completed" | "subscription.updated" | "subscription.resumed" | "subscription.paused" => {
-            let Some(sid) = sub.as_ref().and_then(|s| s.get("id")).and_then(Value::as_str) else {
+        "subscription.activated"
+        | "subscription.charged"
+        | "subscription.halted"
+        | "subscription.cancelled"
+        | "subscription.pending"
+        | "subscription.completed"
+        | "subscription.updated"
+        | "subscription.resumed"
+        | "subscription.paused" => {
+            let Some(sid) = sub
+                .as_ref()
+                .and_then(|s| s.get("id"))
+                .and_then(Value::as_str)
+            else {
                 return Ok(Err(Refused::Malformed));
             };
             // The state comes from Razorpay, not from the (possibly old) event.
@@ -250,11 +367,20 @@ pub async fn webhook(
                 if let Some(p) = v.pointer("/payload/payment/entity") {
                     let paid = Paid {
                         provider: Provider::Razorpay,
-                        invoice: p.get("invoice_id").and_then(Value::as_str).or(p.get("id").and_then(Value::as_str)).unwrap_or(&id).to_string(),
+                        invoice: p
+                            .get("invoice_id")
+                            .and_then(Value::as_str)
+                            .or(p.get("id").and_then(Value::as_str))
+                            .unwrap_or(&id)
+                            .to_string(),
                         subscription: Some(sid.to_string()),
                         customer: o.customer.clone(),
                         amount: p.get("amount").and_then(Value::as_i64).unwrap_or(0),
-                        currency: p.get("currency").and_then(Value::as_str).unwrap_or("INR").to_ascii_lowercase(),
+                        currency: p
+                            .get("currency")
+                            .and_then(Value::as_str)
+                            .unwrap_or("INR")
+                            .to_ascii_lowercase(),
                         status: "paid",
                         hosted_url: None,
                         at: p.get("created_at").and_then(Value::as_i64).unwrap_or(now),
@@ -267,15 +393,23 @@ pub async fn webhook(
             applied
         }
         "refund.processed" | "refund.created" => {
-            let customer = sub.as_ref().and_then(|s| s.get("customer_id")).and_then(Value::as_str);
-            super::record_refund(db, b, (&id, &kind), Provider::Razorpay, None, customer, now).await?
+            let customer = sub
+                .as_ref()
+                .and_then(|s| s.get("customer_id"))
+                .and_then(Value::as_str);
+            super::record_refund(db, b, (&id, &kind), Provider::Razorpay, None, customer, now)
+                .await?
         }
         _ => {
             tracing::info!(event = %id, kind = %kind, "a Razorpay event Viva does not act on; recorded");
             super::record_only(db, Provider::Razorpay, ev, now).await?
         }
     };
-    Ok(Ok(if done { Handled::Processed } else { Handled::Duplicate }))
+    Ok(Ok(if done {
+        Handled::Processed
+    } else {
+        Handled::Duplicate
+    }))
 }
 
 #[cfg(test)]
@@ -285,10 +419,25 @@ mod tests {
     #[test]
     fn signatures_are_hex_hmac_sha256_compared_whole() {
         // RFC 4231 test case 2.
-        assert_eq!(sign("Jefe", b"what do ya want for nothing?"), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-        assert!(signature_matches("Jefe", b"what do ya want for nothing?", "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"));
-        assert!(!signature_matches("Jefe", b"what do ya want for nothing!", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
-        assert!(!signature_matches("Jefe", b"what do ya want for nothing?", "5bdcc146"));
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert!(signature_matches(
+            "Jefe",
+            b"what do ya want for nothing?",
+            "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"
+        ));
+        assert!(!signature_matches(
+            "Jefe",
+            b"what do ya want for nothing!",
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        ));
+        assert!(!signature_matches(
+            "Jefe",
+            b"what do ya want for nothing?",
+            "5bdcc146"
+        ));
         assert!(check_ref("sub_ABC123", "sub_").is_ok());
         assert!(check_ref("sub_../x", "sub_").is_err());
         assert!(check_ref("pay_x", "sub_").is_err());

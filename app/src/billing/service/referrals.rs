@@ -34,7 +34,10 @@ pub async fn code_of(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
         .await?
         .ok_or(AppError::Unauthorized)?;
     if !facts.email_verified || facts.disabled {
-        return Err(AppError::BadRequest("Confirm your e-mail address first: a referral code belongs to a confirmed account.".into()));
+        return Err(AppError::BadRequest(
+            "Confirm your e-mail address first: a referral code belongs to a confirmed account."
+                .into(),
+        ));
     }
     for _ in 0..5 {
         let mut r = db
@@ -57,13 +60,21 @@ pub async fn code_of(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
         match made {
             Ok(_) => return Ok(code),
             // A concurrent request made theirs, or (rarely) the code is taken: look again.
-            Err(e) if matches!(crate::db::classify(&e), Fault::Duplicate(_) | Fault::Conflict | Fault::Other) => {
+            Err(e)
+                if matches!(
+                    crate::db::classify(&e),
+                    Fault::Duplicate(_) | Fault::Conflict | Fault::Other
+                ) =>
+            {
                 tracing::debug!(error = %e, "referral code not made; trying again");
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::internal("referral code", "no code after five tries"))
+    Err(AppError::internal(
+        "referral code",
+        "no code after five tries",
+    ))
 }
 
 /// The account a code belongs to.
@@ -141,8 +152,12 @@ async fn reward(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(), AppErro
     let Some(p) = rows.into_iter().next() else {
         return Ok(());
     };
-    let ok = |f: Option<crate::auth::service::ReferralFacts>| f.is_some_and(|f| f.email_verified && !f.disabled);
-    if !ok(crate::auth::service::referral_facts(db, uid).await?) || !ok(crate::auth::service::referral_facts(db, &p.referrer).await?) {
+    let ok = |f: Option<crate::auth::service::ReferralFacts>| {
+        f.is_some_and(|f| f.email_verified && !f.disabled)
+    };
+    if !ok(crate::auth::service::referral_facts(db, uid).await?)
+        || !ok(crate::auth::service::referral_facts(db, &p.referrer).await?)
+    {
         return Ok(());
     }
     super::ensure_account_plain(db, &p.referrer, now).await?;
@@ -185,7 +200,12 @@ async fn reward(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(), AppErro
 }
 
 /// `uid` finished an interview: a waiting referral is rewarded when the reward is for that.
-pub async fn on_interview_finished(p: &super::Payments, db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
+pub async fn on_interview_finished(
+    p: &super::Payments,
+    db: &Db,
+    uid: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let Some(b) = p.on() else { return Ok(()) };
     if b.catalog.referrals.reward_when == RewardWhen::FirstInterview {
         reward(db, b, uid, now).await?;
@@ -231,7 +251,13 @@ pub async fn on_refund(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(), 
 }
 
 /// What `uid`'s referrals page shows.
-pub async fn mine(db: &Db, b: &Billing, uid: &str, public_url: &str, now: i64) -> Result<ReferralsView, AppError> {
+pub async fn mine(
+    db: &Db,
+    b: &Billing,
+    uid: &str,
+    public_url: &str,
+    now: i64,
+) -> Result<ReferralsView, AppError> {
     let code = code_of(db, uid, now).await?;
     #[derive(Debug, SurrealValue)]
     struct Row {
@@ -247,7 +273,11 @@ pub async fn mine(db: &Db, b: &Billing, uid: &str, public_url: &str, now: i64) -
         .await?
         .check()?;
     let rows: Vec<Row> = r.take(0)?;
-    let earned = rows.iter().filter(|r| r.status == "rewarded").map(|r| r.reward).sum();
+    let earned = rows
+        .iter()
+        .filter(|r| r.status == "rewarded")
+        .map(|r| r.reward)
+        .sum();
     let c = &b.catalog.referrals;
     Ok(ReferralsView {
         link: format!("{public_url}/signup?ref={code}"),

@@ -107,11 +107,25 @@ pub async fn observe(conf: &StripeConf, b: &Billing, sub: &str) -> Result<Observ
 /// Starts Checkout for `plan`: the URL of Stripe's payment page. The session names the account
 /// (client_reference_id, and the subscription's metadata), so either the webhook or the return
 /// to the billing page can apply it.
-pub async fn checkout(conf: &StripeConf, plan: &Plan, uid: &str, email: &str, customer: Option<&str>, public_url: &str) -> Result<String, AppError> {
+pub async fn checkout(
+    conf: &StripeConf,
+    plan: &Plan,
+    uid: &str,
+    email: &str,
+    customer: Option<&str>,
+    public_url: &str,
+) -> Result<String, AppError> {
     let Some(price) = plan.stripe_price.clone() else {
-        return Err(AppError::BadRequest(format!("The {} plan is not sold through Stripe here.", plan.name)));
+        return Err(AppError::BadRequest(format!(
+            "The {} plan is not sold through Stripe here.",
+            plan.name
+        )));
     };
-    let meta: HashMap<String, String> = [("user".to_string(), uid.to_string()), ("plan".to_string(), plan.id.clone())].into();
+    let meta: HashMap<String, String> = [
+        ("user".to_string(), uid.to_string()),
+        ("plan".to_string(), plan.id.clone()),
+    ]
+    .into();
     let mut item = CreateCheckoutSessionLineItems::new();
     item.price = Some(price);
     item.quantity = Some(1);
@@ -123,7 +137,9 @@ pub async fn checkout(conf: &StripeConf, plan: &Plan, uid: &str, email: &str, cu
         .client_reference_id(uid.to_string())
         .metadata(meta)
         .subscription_data(sub)
-        .success_url(format!("{public_url}/account/billing?checkout={{CHECKOUT_SESSION_ID}}"))
+        .success_url(format!(
+            "{public_url}/account/billing?checkout={{CHECKOUT_SESSION_ID}}"
+        ))
         .cancel_url(format!("{public_url}/account/billing?canceled=1"));
     req = match customer {
         Some(c) => req.customer(c.to_string()),
@@ -133,15 +149,25 @@ pub async fn checkout(conf: &StripeConf, plan: &Plan, uid: &str, email: &str, cu
         .send(&conf.client)
         .await
         .map_err(|e| unavailable("start the checkout", e))?;
-    s.url.ok_or_else(|| AppError::internal("stripe checkout", "a session without a url"))
+    s.url
+        .ok_or_else(|| AppError::internal("stripe checkout", "a session without a url"))
 }
 
 /// After Checkout sends the person back: applies the session's subscription (the webhook may
 /// not have arrived yet; both paths converge on Stripe's state). Only the account the session
 /// was made for may confirm it.
-pub async fn confirm(conf: &StripeConf, b: &Billing, db: &Db, uid: &str, session: &str, now: i64) -> Result<bool, AppError> {
+pub async fn confirm(
+    conf: &StripeConf,
+    b: &Billing,
+    db: &Db,
+    uid: &str,
+    session: &str,
+    now: i64,
+) -> Result<bool, AppError> {
     if session.len() > 255 || !session.starts_with("cs_") {
-        return Err(AppError::BadRequest("That is not a checkout session id.".into()));
+        return Err(AppError::BadRequest(
+            "That is not a checkout session id.".into(),
+        ));
     }
     let s = RetrieveCheckoutSession::new(session.to_string())
         .send(&conf.client)
@@ -160,7 +186,11 @@ pub async fn confirm(conf: &StripeConf, b: &Billing, db: &Db, uid: &str, session
 }
 
 /// The Customer Portal for `customer`: manage, cancel, change the card, see invoices.
-pub async fn portal(conf: &StripeConf, customer: &str, public_url: &str) -> Result<String, AppError> {
+pub async fn portal(
+    conf: &StripeConf,
+    customer: &str,
+    public_url: &str,
+) -> Result<String, AppError> {
     let s = CreateBillingPortalSession::new()
         .customer(customer.to_string())
         .return_url(format!("{public_url}/account/billing"))
@@ -182,10 +212,25 @@ pub async fn invoices(conf: &StripeConf, customer: &str) -> Result<Vec<InvoiceVi
         .data
         .into_iter()
         .map(|i| InvoiceView {
-            number: i.number.clone().or_else(|| i.id.as_ref().map(|x| x.as_str().to_string())).unwrap_or_default(),
+            number: i
+                .number
+                .clone()
+                .or_else(|| i.id.as_ref().map(|x| x.as_str().to_string()))
+                .unwrap_or_default(),
             at: i.created,
-            amount: money(if i.amount_paid > 0 { i.amount_paid } else { i.amount_due }, &i.currency.to_string()),
-            status: i.status.as_ref().map(|s| s.as_str().to_string()).unwrap_or_else(|| "draft".into()),
+            amount: money(
+                if i.amount_paid > 0 {
+                    i.amount_paid
+                } else {
+                    i.amount_due
+                },
+                &i.currency.to_string(),
+            ),
+            status: i
+                .status
+                .as_ref()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "draft".into()),
             url: i.hosted_invoice_url.clone(),
         })
         .collect())
@@ -193,9 +238,16 @@ pub async fn invoices(conf: &StripeConf, customer: &str) -> Result<Vec<InvoiceVi
 
 /// Account deletion: the subscription ends now and the customer (card, address) is deleted at
 /// Stripe. Invoices stay at Stripe as tax law requires.
-pub async fn forget(conf: &StripeConf, subscription: Option<&str>, customer: Option<&str>) -> Result<(), AppError> {
+pub async fn forget(
+    conf: &StripeConf,
+    subscription: Option<&str>,
+    customer: Option<&str>,
+) -> Result<(), AppError> {
     if let Some(s) = subscription {
-        match CancelSubscription::new(s.to_string()).send(&conf.client).await {
+        match CancelSubscription::new(s.to_string())
+            .send(&conf.client)
+            .await
+        {
             Ok(_) => {}
             // Already ended or gone: nothing left to stop.
             Err(stripe::StripeError::Stripe(_, 404)) => {}
@@ -257,23 +309,45 @@ pub async fn webhook(
     let Ok(text) = std::str::from_utf8(body) else {
         return Ok(Err(Refused::Malformed));
     };
-    let event = match Webhook::construct_event_with_timestamp(text, sig, conf.webhook_secret.expose(), now) {
+    let event = match Webhook::construct_event_with_timestamp(
+        text,
+        sig,
+        conf.webhook_secret.expose(),
+        now,
+    ) {
         Ok(e) => e,
-        Err(stripe_webhook::WebhookError::BadSignature | stripe_webhook::WebhookError::BadKey) => return Ok(Err(Refused::Forged)),
+        Err(stripe_webhook::WebhookError::BadSignature | stripe_webhook::WebhookError::BadKey) => {
+            return Ok(Err(Refused::Forged))
+        }
         Err(stripe_webhook::WebhookError::BadTimestamp(_)) => return Ok(Err(Refused::Stale)),
         Err(stripe_webhook::WebhookError::BadHeader(_)) => return Ok(Err(Refused::Forged)),
         Err(stripe_webhook::WebhookError::BadParse(_)) => {
             // Signed and in time, but not readable as the event its type names: an event Viva
             // acts on is refused; any other is recorded and acknowledged (Stripe would
             // otherwise send it again for days).
-            let envelope: Option<(String, String)> = serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| {
-                Some((v.get("id")?.as_str()?.to_string(), v.get("type")?.as_str()?.to_string()))
-            });
+            let envelope: Option<(String, String)> =
+                serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .and_then(|v| {
+                        Some((
+                            v.get("id")?.as_str()?.to_string(),
+                            v.get("type")?.as_str()?.to_string(),
+                        ))
+                    });
             return match envelope {
-                Some((id, kind)) if !ACTED_ON.contains(&kind.as_str()) && id.starts_with("evt_") && id.len() <= 255 => {
+                Some((id, kind))
+                    if !ACTED_ON.contains(&kind.as_str())
+                        && id.starts_with("evt_")
+                        && id.len() <= 255 =>
+                {
                     tracing::info!(event = %id, kind = %kind, "a Stripe event Viva does not act on; recorded");
-                    let done = super::record_only(db, Provider::Stripe, Some((&id, &kind)), now).await?;
-                    Ok(Ok(if done { Handled::Processed } else { Handled::Duplicate }))
+                    let done =
+                        super::record_only(db, Provider::Stripe, Some((&id, &kind)), now).await?;
+                    Ok(Ok(if done {
+                        Handled::Processed
+                    } else {
+                        Handled::Duplicate
+                    }))
                 }
                 _ => Ok(Err(Refused::Malformed)),
             };
@@ -308,7 +382,11 @@ pub async fn webhook(
             let failed = matches!(kind.as_str(), "invoice.payment_failed");
             let p = Paid {
                 provider: Provider::Stripe,
-                invoice: i.id.as_ref().map(|x| x.as_str().to_string()).unwrap_or_else(|| id.clone()),
+                invoice: i
+                    .id
+                    .as_ref()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_else(|| id.clone()),
                 subscription: i
                     .parent
                     .as_ref()
@@ -325,12 +403,25 @@ pub async fn webhook(
         }
         EventObject::ChargeRefunded(c) => {
             let customer = c.customer.as_ref().map(|x| x.id().as_str().to_string());
-            super::record_refund(db, b, (&id, &kind), Provider::Stripe, None, customer.as_deref(), now).await?
+            super::record_refund(
+                db,
+                b,
+                (&id, &kind),
+                Provider::Stripe,
+                None,
+                customer.as_deref(),
+                now,
+            )
+            .await?
         }
         _ => {
             tracing::info!(event = %id, kind = %kind, "a Stripe event Viva does not act on; recorded");
             super::record_only(db, Provider::Stripe, ev, now).await?
         }
     };
-    Ok(Ok(if done { Handled::Processed } else { Handled::Duplicate }))
+    Ok(Ok(if done {
+        Handled::Processed
+    } else {
+        Handled::Duplicate
+    }))
 }

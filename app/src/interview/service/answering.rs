@@ -164,7 +164,16 @@ pub async fn answer(
             Some(d) => Some(d),
             None => crate::voice::service::delivery_for(db, &spoken(uid, id, position)).await?,
         };
-        let eval = evaluate(db, uid, ev, &item, &format!("{first}\n\n{text}"), delivery, now).await;
+        let eval = evaluate(
+            db,
+            uid,
+            ev,
+            &item,
+            &format!("{first}\n\n{text}"),
+            delivery,
+            now,
+        )
+        .await;
         let score = eval.scores.overall;
         update_item(
             db,

@@ -71,7 +71,9 @@ pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppErr
     // answer does not count).
     if !evals.is_empty() {
         let p = crate::billing::service::Payments::current();
-        if let Err(e) = crate::billing::service::referrals::on_interview_finished(&p, db, uid, now).await {
+        if let Err(e) =
+            crate::billing::service::referrals::on_interview_finished(&p, db, uid, now).await
+        {
             tracing::warn!(error = %e, "a referral reward was not given; it is tried again at the next finished interview");
         }
     }

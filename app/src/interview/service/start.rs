@@ -20,7 +20,10 @@ pub async fn check_quota(db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
 
 async fn give_back(db: &Db, uid: &str, now: i64) {
     let p = crate::billing::service::Payments::current();
-    if let Err(e) = crate::billing::service::give_back(&p, db, uid, crate::billing::Meter::Interviews, 1, now).await {
+    if let Err(e) =
+        crate::billing::service::give_back(&p, db, uid, crate::billing::Meter::Interviews, 1, now)
+            .await
+    {
         tracing::warn!(error = %e, "an interview's quota could not be given back");
     }
 }

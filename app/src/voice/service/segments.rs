@@ -136,12 +136,28 @@ pub async fn upload(
     // back if the segment is not stored.
     let spoken = secs.ceil() as i64;
     let pay = crate::billing::service::Payments::current();
-    crate::billing::service::spend(&pay, db, q.user, crate::billing::Meter::SpokenSeconds, spoken, now).await?;
+    crate::billing::service::spend(
+        &pay,
+        db,
+        q.user,
+        crate::billing::Meter::SpokenSeconds,
+        spoken,
+        now,
+    )
+    .await?;
     let bytes = wav.len() as i64;
     let keep = match policy(db, q.user, retention_days).await {
         Ok(k) => k,
         Err(e) => {
-            let _ = crate::billing::service::give_back(&pay, db, q.user, crate::billing::Meter::SpokenSeconds, spoken, now).await;
+            let _ = crate::billing::service::give_back(
+                &pay,
+                db,
+                q.user,
+                crate::billing::Meter::SpokenSeconds,
+                spoken,
+                now,
+            )
+            .await;
             return Err(e);
         }
     };
@@ -169,7 +185,15 @@ pub async fn upload(
     .await?
     .check();
     if res.is_err() {
-        let _ = crate::billing::service::give_back(&pay, db, q.user, crate::billing::Meter::SpokenSeconds, spoken, now).await;
+        let _ = crate::billing::service::give_back(
+            &pay,
+            db,
+            q.user,
+            crate::billing::Meter::SpokenSeconds,
+            spoken,
+            now,
+        )
+        .await;
     }
     match res {
         Ok(_) => Ok(SegmentAck {
