@@ -1,6 +1,6 @@
 import { test, expect, Browser, Page } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { address, confirm, signUp } from './helpers/account';
@@ -112,7 +112,7 @@ test('the free limit, an upgrade through checkout, a higher limit, and a cancel 
   await page.goto('/account/billing');
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'Plans and billing', level: 1 })).toBeVisible();
-  await expect(page.getByText('1 of 1 interviews this period')).toBeVisible();
+  await expect(page.getByText('1 of 1 interviews this month')).toBeVisible();
   await shot(page, 'billing-free');
 
   // Upgrade: Stripe's checkout page (the local server's), pay, come back.
@@ -122,7 +122,7 @@ test('the free limit, an upgrade through checkout, a higher limit, and a cancel 
   await expect(page).toHaveURL(/\/account\/billing\?checkout=cs_/);
   await expect(page.getByRole('status').filter({ hasText: 'your payment went through' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Your plan: Pro' })).toBeVisible();
-  await expect(page.getByText('1 of 20 interviews this period')).toBeVisible();
+  await expect(page.getByText('1 of 20 interviews this month')).toBeVisible();
   await expect(page.getByRole('link', { name: /^View invoice / })).toBeVisible();
   await shot(page, 'billing-pro');
   // The limit rose.
@@ -139,6 +139,19 @@ test('the free limit, an upgrade through checkout, a higher limit, and a cancel 
   await expect(page).toHaveURL(/\/account\/billing$/);
   await expect(page.getByText(/Your Pro plan ends on \d{4}-\d{2}-\d{2}/)).toBeVisible();
   await shot(page, 'billing-cancelling');
+
+  // The first account runs the site: its billing page shows the payment and the subscription.
+  await page.goto('/dashboard');
+  await hydrated(page);
+  await page.getByText('Do you run this site? Set up administration').click();
+  await page.getByLabel('Setup token').fill(readFileSync(join(dataDir, 'admin-setup-token'), 'utf8').trim());
+  await page.getByRole('button', { name: 'Become the administrator' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto('/admin/billing');
+  await hydrated(page);
+  await expect(page.getByText('Revenue: $12.00 from 1 payment.')).toBeVisible();
+  await expect(page.getByRole('row').filter({ hasText: 'ends at period end' })).toBeVisible();
+  await shot(page, 'admin-billing');
 });
 
 test('a referral link brings a friend; both get bonus interviews after the friend\'s first interview', async ({ browser }) => {
@@ -146,7 +159,7 @@ test('a referral link brings a friend; both get bonus interviews after the frien
   const { page: ann } = await person(browser, 'referrer');
   await ann.goto('/account/referrals');
   await hydrated(ann);
-  const link = await ann.getByLabel('Your referral link').inputValue();
+  const link = await ann.getByRole('textbox', { name: 'Your referral link' }).inputValue();
   const code = new URL(link).searchParams.get('ref')!;
   expect(code).toMatch(/^[A-Z2-9]{10}$/);
   await shot(ann, 'referrals');

@@ -139,7 +139,7 @@ pub fn AdminBillingPage() -> impl IntoView {
                     view! {
                         <section class="card" aria-labelledby="rev-title">
                             <h2 id="rev-title">"This month"</h2>
-                            <p>{format!("Revenue: {revenue} from {} payments.", v.payments_this_month)}</p>
+                            <p>{format!("Revenue: {revenue} from {} payment{}.", v.payments_this_month, if v.payments_this_month == 1 { "" } else { "s" })}</p>
                             <p>{format!("{} accounts on a paid or given plan; {} failed payments in the last 30 days.", v.subscribers.len(), v.failed.len())}</p>
                         </section>
                         <section class="card" aria-labelledby="comp-title">

@@ -65,6 +65,7 @@ pub async fn my_billing() -> Result<Option<BillingView>, AppError> {
         .map(|pl| {
             let mut features = Vec::new();
             features.push(match pl.limits.interviews_per_month {
+                Some(1) => format!("1 interview a {}", pl.period),
                 Some(n) => format!("{n} interviews a {}", pl.period),
                 None => "Unlimited interviews".into(),
             });

@@ -93,10 +93,10 @@ impl Plan {
         }
     }
 
-    /// "$12.00 a month", "₹999.00 a month", "Free".
+    /// "$12.00 a month", "₹999.00 a month", "No charge".
     pub fn price_text(&self) -> String {
         if self.price == 0 {
-            return "Free".into();
+            return "No charge".into();
         }
         format!(
             "{} a {}",

@@ -250,12 +250,18 @@ pub fn ReferralsPage() -> impl IntoView {
                     let rewarded = v.referred.iter().filter(|r| r.status == "rewarded").count();
                     view! {
                         <section class="card" aria-labelledby="ref-title">
-                            <h2 id="ref-title">"Your referral link"</h2>
+                            <h2 id="ref-title">"Share your link"</h2>
                             <p>{format!("When someone signs up with your link, confirms their address and {when}, you both get {} bonus interviews (up to {} rewarded referrals a month).", v.reward_interviews, v.max_rewards_per_month)}</p>
-                            <label for="ref-link">"Your referral link"</label>
-                            <input id="ref-link" readonly value=v.link.clone() class="copyable"/>
+                            <div class="form">
+                                <label for="ref-link">"Your referral link"</label>
+                                <input id="ref-link" readonly value=v.link.clone() class="copyable"/>
+                            </div>
                             <p>"Your code: " <strong><code>{v.code.clone()}</code></strong></p>
-                            <p>{format!("{} people joined with your link; {rewarded} earned you a reward ({} bonus interviews).", v.referred.len(), v.earned)}</p>
+                            <p>{match v.referred.len() {
+                                0 => "Nobody has joined with your link yet.".to_string(),
+                                1 => format!("1 person joined with your link; {rewarded} earned you a reward ({} bonus interviews).", v.earned),
+                                n => format!("{n} people joined with your link; {rewarded} earned you a reward ({} bonus interviews).", v.earned),
+                            }}</p>
                         </section>
                         {(!v.referred.is_empty()).then(|| view! {
                             <section class="card">

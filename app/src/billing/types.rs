@@ -25,11 +25,11 @@ pub struct MeterView {
 }
 
 impl MeterView {
-    /// "7 of 10 interviews this period", "12 spoken minutes this period (no limit)".
+    /// "7 of 10 interviews this month", "12 spoken minutes this month (no limit)".
     pub fn sentence(&self) -> String {
         match self.limit {
-            Some(l) => format!("{} of {} {} this period", self.used.min(l), l, self.unit),
-            None => format!("{} {} this period (no limit)", self.used, self.unit),
+            Some(l) => format!("{} of {} {} this month", self.used.min(l), l, self.unit),
+            None => format!("{} {} this month (no limit)", self.used, self.unit),
         }
     }
 }
