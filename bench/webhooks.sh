@@ -74,4 +74,10 @@ MD
 )
 printf '%s\n' "$table" >> "$out"
 printf '%s\n' "$table"
+
+# What the quota check costs the requests that spend (interview start, speech upload).
+cargo build --release -q -p server --example quota_cost
+quota=$("$CARGO_TARGET_DIR/release/examples/quota_cost")
+printf '\n%s\n' "$quota" >> "$out"
+printf '\n%s\n' "$quota"
 exit $failed

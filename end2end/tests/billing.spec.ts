@@ -171,6 +171,15 @@ test('a referral link brings a friend; both get bonus interviews after the frien
   // One answer, the rest skipped, then the report.
   await bea.getByLabel(/^Your answer/).fill(STRONG);
   await bea.getByRole('button', { name: 'Submit answer' }).click();
+  // A follow-up, when the question gets one, is answered too: the answer must be scored.
+  const followUp = bea.getByRole('note').filter({ hasText: 'Follow-up' });
+  const saved = bea.getByRole('status').filter({ hasText: /Answer saved — scored/ });
+  await expect(followUp.or(saved).first()).toBeVisible();
+  if (await followUp.isVisible()) {
+    await bea.getByLabel(/^Your answer/).fill(STRONG);
+    await bea.getByRole('button', { name: 'Submit answer' }).click();
+    await expect(saved).toBeVisible();
+  }
   const finish = bea.getByRole('button', { name: 'Finish and see the report' });
   const skip = bea.getByRole('button', { name: 'Skip this question' });
   for (let i = 0; i < 8 && !(await finish.isVisible()); i++) {
@@ -183,7 +192,7 @@ test('a referral link brings a friend; both get bonus interviews after the frien
   await expect(bea.getByText('You also have 2 bonus interviews')).toBeVisible();
 
   await ann.goto('/account/referrals');
-  await expect(ann.getByText(/1 people joined with your link; 1 earned you a reward \(2 bonus interviews\)/)).toBeVisible();
+  await expect(ann.getByText(/1 person joined with your link; 1 earned you a reward \(2 bonus interviews\)/)).toBeVisible();
   await ann.goto('/account/billing');
   await expect(ann.getByText('You also have 2 bonus interviews')).toBeVisible();
 });
