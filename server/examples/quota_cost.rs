@@ -60,7 +60,9 @@ async fn main() {
             let mut v = Vec::new();
             for _ in 0..n / 16 {
                 let t = Instant::now();
-                spend(&p, &db, &uid, Meter::Interviews, 1, now).await.unwrap();
+                spend(&p, &db, &uid, Meter::Interviews, 1, now)
+                    .await
+                    .unwrap();
                 v.push(t.elapsed());
             }
             v
@@ -83,12 +85,19 @@ async fn main() {
     println!("## Quota check (billing::service::spend, embedded SurrealKV, {n} spends)\n");
     println!("| what | p50 | p99 |");
     println!("|---|---|---|");
-    println!("| one request at a time | {} | {} |", ms(pct(seq.clone(), 0.5)), ms(pct(seq, 0.99)));
+    println!(
+        "| one request at a time | {} | {} |",
+        ms(pct(seq.clone(), 0.5)),
+        ms(pct(seq, 0.99))
+    );
     println!(
         "| 16 accounts at once ({:.0} spends/s) | {} | {} |",
         par.len() as f64 / wall.as_secs_f64(),
         ms(pct(par.clone(), 0.5)),
         ms(pct(par, 0.99))
     );
-    println!("| billing off (no provider) | {:.4} ms | |", off_each.as_secs_f64() * 1000.0);
+    println!(
+        "| billing off (no provider) | {:.4} ms | |",
+        off_each.as_secs_f64() * 1000.0
+    );
 }

@@ -893,7 +893,13 @@ async fn spoken_minutes_are_counted_and_a_segment_past_the_limit_is_refused_and_
     let r = support::upload(&s.v, &jar, &id, 1, 41.0, 71.0, &second).await;
     assert_eq!(r.status(), 402);
     let e = json(r).await;
-    assert!(e["message"].as_str().unwrap().contains("all 1 spoken minutes"), "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("all 1 spoken minutes"),
+        "{e}"
+    );
     let b = mine(&s.v, &jar).await;
     assert_eq!(b["meters"][1]["used"], 1, "40 s shown as 1 minute: {b}");
     // The refused segment was not stored: the same upload after an upgrade is new, not a duplicate.
@@ -905,10 +911,22 @@ async fn spoken_minutes_are_counted_and_a_segment_past_the_limit_is_refused_and_
 
 #[tokio::test]
 async fn a_reward_for_paying_is_taken_back_when_the_payment_is_refunded() {
-    let plans = PLANS.replace("max_rewards_per_month = 1", "max_rewards_per_month = 1\nreward_when = \"first_payment\"");
+    let plans = PLANS.replace(
+        "max_rewards_per_month = 1",
+        "max_rewards_per_month = 1\nreward_when = \"first_payment\"",
+    );
     let s = site(&plans).await;
     let ann = s.v.account("ann@example.org", "Ann").await;
-    let code = json(post(&s.v, "/api/billing/referrals", &ann).send().await.unwrap()).await["code"].as_str().unwrap().to_string();
+    let code = json(
+        post(&s.v, "/api/billing/referrals", &ann)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let bea = joined(&s.v, "bea@example.org", &code).await;
     // A finished interview earns nothing when the reward is for paying.
     finish_one(&s.v, &bea).await;
@@ -917,10 +935,21 @@ async fn a_reward_for_paying_is_taken_back_when_the_payment_is_refunded() {
     assert_eq!(mine(&s.v, &ann).await["bonus_interviews"], 2);
     assert_eq!(mine(&s.v, &bea).await["bonus_interviews"], 2);
     let subs = s.stripe.get("subscriptions").await;
-    let sub = subs.as_array().unwrap()[0]["id"].as_str().unwrap().to_string();
-    s.stripe.control("refund", serde_json::json!({ "subscription": sub })).await;
+    let sub = subs.as_array().unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.stripe
+        .control("refund", serde_json::json!({ "subscription": sub }))
+        .await;
     assert_eq!(mine(&s.v, &ann).await["bonus_interviews"], 0);
     assert_eq!(mine(&s.v, &bea).await["bonus_interviews"], 0);
-    let r = json(post(&s.v, "/api/billing/referrals", &ann).send().await.unwrap()).await;
+    let r = json(
+        post(&s.v, "/api/billing/referrals", &ann)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r["referred"][0]["status"], "reversed", "{r}");
 }
