@@ -123,6 +123,16 @@ pub async fn admin_comp(email: String, plan: String, days: Option<u32>) -> Resul
     Ok(())
 }
 
+/// "Stripe", "Razorpay", "Given by an admin", "Free" for a stored source or provider.
+fn provider_name(s: &str) -> &'static str {
+    match s {
+        "stripe" => "Stripe",
+        "razorpay" => "Razorpay",
+        "comp" => "Given by an admin",
+        _ => "Free",
+    }
+}
+
 #[component]
 pub fn AdminBillingPage() -> impl IntoView {
     let comp = ServerAction::<AdminComp>::new();
@@ -140,7 +150,11 @@ pub fn AdminBillingPage() -> impl IntoView {
                         <section class="card" aria-labelledby="rev-title">
                             <h2 id="rev-title">"This month"</h2>
                             <p>{format!("Revenue: {revenue} from {} payment{}.", v.payments_this_month, if v.payments_this_month == 1 { "" } else { "s" })}</p>
-                            <p>{format!("{} accounts on a paid or given plan; {} failed payments in the last 30 days.", v.subscribers.len(), v.failed.len())}</p>
+                            <p>{format!(
+                                "{} on a paid or given plan; {} in the last 30 days.",
+                                match v.subscribers.len() { 1 => "1 account".to_string(), n => format!("{n} accounts") },
+                                match v.failed.len() { 1 => "1 failed payment".to_string(), n => format!("{n} failed payments") },
+                            )}</p>
                         </section>
                         <section class="card" aria-labelledby="comp-title">
                             <h2 id="comp-title">"Give a plan"</h2>
@@ -171,7 +185,7 @@ pub fn AdminBillingPage() -> impl IntoView {
                                             ("past_due", _) => format!("payment failed; grace until {}", s.grace_until.map(date).unwrap_or_default()),
                                             (st, _) => st.replace('_', " "),
                                         };
-                                        view! { <tr><th scope="row">{s.email}</th><td>{s.plan}</td><td>{s.source.as_str()}</td><td>{state}</td><td>{s.period_end.map(date).unwrap_or_else(|| "—".into())}</td></tr> }
+                                        view! { <tr><th scope="row">{s.email}</th><td>{s.plan}</td><td>{provider_name(s.source.as_str())}</td><td>{state}</td><td>{s.period_end.map(date).unwrap_or_else(|| "—".into())}</td></tr> }
                                     }).collect_view()}
                                     </tbody>
                                 </table>
@@ -186,7 +200,7 @@ pub fn AdminBillingPage() -> impl IntoView {
                                     <thead><tr><th scope="col">"Account"</th><th scope="col">"Amount"</th><th scope="col">"Provider"</th><th scope="col">"Date"</th></tr></thead>
                                     <tbody>
                                     {v.failed.into_iter().map(|p| view! {
-                                        <tr><th scope="row">{p.email.unwrap_or_else(|| "(deleted)".into())}</th><td>{p.amount}</td><td>{p.provider.as_str()}</td><td>{date(p.at)}</td></tr>
+                                        <tr><th scope="row">{p.email.unwrap_or_else(|| "(deleted)".into())}</th><td>{p.amount}</td><td>{provider_name(p.provider.as_str())}</td><td>{date(p.at)}</td></tr>
                                     }).collect_view()}
                                     </tbody>
                                 </table>
