@@ -38,7 +38,7 @@ pub async fn my_billing() -> Result<Option<BillingView>, AppError> {
     s::ensure_account(&db, b, uid, now).await?;
     let acct = s::account(&db, uid).await?;
     let plan = acct.state.effective_plan(&b.catalog, now);
-    let (_, resets, used) = s::used(&db, b, uid, now).await?;
+    let (_, resets, used) = s::used(&db, uid, now).await?;
     let used_of = |m: Meter| {
         used.iter()
             .find(|(k, _)| *k == m)

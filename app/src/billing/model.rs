@@ -404,16 +404,11 @@ impl State {
         }
         catalog.get(&self.plan).unwrap_or_else(|| catalog.free())
     }
-
-    /// The period usage counts in at `now`: the calendar month (UTC), whatever the plan, so
-    /// that moving between plans (or cancelling and buying again) neither resets nor loses
-    /// what was used this month; limits are per month.
-    pub fn period_at(&self, _catalog: &Catalog, now: i64) -> (i64, i64) {
-        month_of(now)
-    }
 }
 
 /// The calendar month (UTC) holding `now`: (first second, first second of the next month).
+/// Usage counts per calendar month whatever the plan, so that moving between plans (or
+/// cancelling and buying again) neither resets nor loses what was used this month.
 pub fn month_of(now: i64) -> (i64, i64) {
     let days = now.div_euclid(SECS_PER_DAY);
     let (y, m, _) = civil_from_days(days);
@@ -588,7 +583,6 @@ mod tests {
             grace_until: None,
         };
         assert_eq!(s.effective_plan(&c, 1_500).id, "pro");
-        assert_eq!(s.period_at(&c, 1_500), month_of(1_500));
         s.cancel_at_period_end = true;
         assert_eq!(s.effective_plan(&c, 1_999).id, "pro");
         assert_eq!(s.effective_plan(&c, 2_000).id, FREE);

@@ -111,6 +111,16 @@ impl From<AccountRow> for Account {
 
 /// `uid`'s billing state (the free plan when billing never met them).
 pub async fn account(db: &Db, uid: &str) -> Result<Account, AppError> {
+    Ok(stored_account(db, uid).await?.unwrap_or(Account {
+        state: State::free(),
+        customer: None,
+        subscription: None,
+        bonus_interviews: 0,
+    }))
+}
+
+/// `uid`'s billing row, if billing met them before.
+async fn stored_account(db: &Db, uid: &str) -> Result<Option<Account>, AppError> {
     let mut r = db
         .query("SELECT plan, source, status, customer, subscription, period_start, period_end, cancel_at_period_end, grace_until, bonus_interviews
             FROM billing_account WHERE user = type::record('user', $uid)")
@@ -118,16 +128,7 @@ pub async fn account(db: &Db, uid: &str) -> Result<Account, AppError> {
         .await?
         .check()?;
     let rows: Vec<AccountRow> = r.take(0)?;
-    Ok(rows
-        .into_iter()
-        .next()
-        .map(Account::from)
-        .unwrap_or(Account {
-            state: State::free(),
-            customer: None,
-            subscription: None,
-            bonus_interviews: 0,
-        }))
+    Ok(rows.into_iter().next().map(Account::from))
 }
 
 /// Makes `uid`'s billing row if there is none; true when it was made now.
@@ -158,7 +159,7 @@ pub(crate) async fn ensure_account_plain(db: &Db, uid: &str, now: i64) -> Result
 /// notes the referral they signed up with.
 pub async fn ensure_account(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(), AppError> {
     if ensure_account_plain(db, uid, now).await? && b.catalog.referrals.enabled {
-        referrals::attribute(db, b, uid, now).await?;
+        referrals::attribute(db, uid, now).await?;
     }
     Ok(())
 }
@@ -188,10 +189,16 @@ pub async fn spend(
     now: i64,
 ) -> Result<(), AppError> {
     let Some(b) = p.on() else { return Ok(()) };
-    ensure_account(db, b, uid, now).await?;
-    let acct = account(db, uid).await?;
+    // One read on the hot path; the row (and the referral it notes) is made on first spend.
+    let acct = match stored_account(db, uid).await? {
+        Some(a) => a,
+        None => {
+            ensure_account(db, b, uid, now).await?;
+            account(db, uid).await?
+        }
+    };
     let plan = acct.state.effective_plan(&b.catalog, now);
-    let (period, resets) = acct.state.period_at(&b.catalog, now);
+    let (period, resets) = month_of(now);
     let limit = plan.limit(meter);
     let id = format!("{uid}|{meter}|{period}");
     let bonus = meter == Meter::Interviews;
@@ -243,9 +250,10 @@ pub async fn give_back(
     amount: i64,
     now: i64,
 ) -> Result<(), AppError> {
-    let Some(b) = p.on() else { return Ok(()) };
-    let acct = account(db, uid).await?;
-    let (period, _) = acct.state.period_at(&b.catalog, now);
+    if p.on().is_none() {
+        return Ok(());
+    }
+    let (period, _) = month_of(now);
     let id = format!("{uid}|{meter}|{period}");
     crate::db::retry_conflicts(|| {
         let id = id.clone();
@@ -271,14 +279,8 @@ pub async fn allows_hosted(p: &Payments, db: &Db, uid: &str, now: i64) -> bool {
 }
 
 /// What `uid` used of each meter in the period holding `now`.
-pub async fn used(
-    db: &Db,
-    b: &Billing,
-    uid: &str,
-    now: i64,
-) -> Result<(i64, i64, Vec<(Meter, i64)>), AppError> {
-    let acct = account(db, uid).await?;
-    let (period, resets) = acct.state.period_at(&b.catalog, now);
+pub async fn used(db: &Db, uid: &str, now: i64) -> Result<(i64, i64, Vec<(Meter, i64)>), AppError> {
+    let (period, resets) = month_of(now);
     #[derive(Debug, SurrealValue)]
     struct Row {
         meter: Meter,

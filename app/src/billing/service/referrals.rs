@@ -92,8 +92,7 @@ pub async fn owner(db: &Db, code: &str) -> Result<Option<String>, AppError> {
 
 /// Notes who referred `uid` (the code they typed at sign-up), once. A code of their own, or of
 /// an account with the same mailbox, is refused and noted as such.
-pub async fn attribute(db: &Db, b: &Billing, uid: &str, now: i64) -> Result<(), AppError> {
-    let _ = b;
+pub async fn attribute(db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
     let Some(facts) = crate::auth::service::referral_facts(db, uid).await? else {
         return Ok(());
     };
