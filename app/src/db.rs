@@ -78,6 +78,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "billing",
         sql: include_str!("../migrations/0012_billing.surql"),
     },
+    Migration {
+        version: 13,
+        name: "video",
+        sql: include_str!("../migrations/0013_video.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -163,6 +168,8 @@ pub const UNIQUE_INDEXES: &[&str] = &[
     "payment_invoice",
     "referral_code_user",
     "referral_referred",
+    "video_take",
+    "video_chunk_key",
 ];
 
 /// Classifies a database error. SurrealDB 3 reports a transaction conflict as a structured

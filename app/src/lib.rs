@@ -15,10 +15,13 @@ pub mod privacy;
 pub mod secret;
 pub mod shell;
 pub mod ui;
+pub mod video;
 pub mod voice;
 
 pub mod auth;
 pub mod billing;
+#[cfg(feature = "ssr")]
+pub mod blob;
 #[cfg(feature = "ssr")]
 pub mod clock;
 #[cfg(feature = "ssr")]

@@ -153,6 +153,12 @@ pub struct ServeArgs {
     /// 3650]. People who did not choose it lose each recording once its answer is scored.
     #[arg(long, env = "VIVA_RECORDING_RETENTION_DAYS", value_name = "DAYS")]
     pub recording_retention_days: Option<u32>,
+    /// Where recordings (voice segments, video answers) are kept [default: files under
+    /// DATA_DIR/blobs]. A directory, or an S3-compatible store for several nodes:
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL&region=R` with AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY in the environment.
+    #[arg(long, env = "VIVA_BLOB_STORE", value_name = "URL")]
+    pub blob_store: Option<String>,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT [default: 20].
     #[arg(long, env = "VIVA_SHUTDOWN_TIMEOUT", value_name = "SECONDS")]
     pub shutdown_timeout: Option<u64>,
@@ -420,6 +426,8 @@ pub const DEFAULT_LOG: &str = "info,surrealdb=warn,surrealkv=warn";
 pub struct Settings {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// Where recordings go (`--blob-store`; empty: files under the data directory).
+    pub blob_store: String,
     pub db: String,
     pub db_user: Option<String>,
     pub db_pass: Option<app::secret::Secret>,
@@ -765,6 +773,7 @@ impl Settings {
             models_dir,
             whisper_model,
             addr,
+            blob_store: args.blob_store.unwrap_or_default(),
             data_dir,
             db,
             db_user: args.db_user,

@@ -37,8 +37,15 @@ pub async fn recording(
     let Ok(part) = app::voice::model::Part::from_str(&part) else {
         return refuse(StatusCode::NOT_FOUND, AppError::NotFound);
     };
-    match app::voice::service::recording(&s.ctx.db, &caller.user_id, &interview, position, part)
-        .await
+    match app::voice::service::recording(
+        &s.ctx.db,
+        &s.ctx.voice.blobs,
+        &caller.user_id,
+        &interview,
+        position,
+        part,
+    )
+    .await
     {
         Ok(Some(wav)) => serve_bytes(wav, "audio/wav", &headers),
         Ok(None) | Err(AppError::BadRequest(_)) => {
@@ -46,6 +53,91 @@ pub async fn recording(
         }
         Err(e) => fault(e),
     }
+}
+
+/// `GET /videos/{interview}/{position}/{part}`: the caller's video answer, whole or the byte
+/// range asked for, streamed from the blob store (a long video never sits in memory).
+/// Someone else's (or none) is a 404.
+pub async fn video(
+    State(s): State<AppState>,
+    Path((interview, position, part)): Path<(String, u32, String)>,
+    caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(Extension(caller)) = caller else {
+        return refuse(StatusCode::UNAUTHORIZED, AppError::Unauthorized);
+    };
+    let Ok(part) = app::video::model::Part::from_str(&part) else {
+        return refuse(StatusCode::NOT_FOUND, AppError::NotFound);
+    };
+    let blobs = &s.ctx.voice.blobs;
+    let (key, mime) =
+        match app::video::service::playable(&s.ctx.db, &caller.user_id, &interview, position, part)
+            .await
+        {
+            Ok(Some(found)) => found,
+            Ok(None) => return refuse(StatusCode::NOT_FOUND, AppError::NotFound),
+            Err(e) => return fault(e),
+        };
+    let len = match blobs.size(&key).await {
+        Ok(Some(n)) => n,
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, AppError::NotFound),
+        Err(e) => return fault(e),
+    };
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| http_range_header::parse_range_header(v).and_then(|r| r.validate(len)));
+    let (status, start, end) = match range {
+        Some(Ok(r)) if r.len() == 1 => {
+            (StatusCode::PARTIAL_CONTENT, *r[0].start(), *r[0].end() + 1)
+        }
+        Some(Err(_)) => {
+            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return res;
+        }
+        _ => (StatusCode::OK, 0, len),
+    };
+    // Pieces of at most a blob-store part, read one after another as the client takes them.
+    const PIECE: u64 = 1024 * 1024;
+    let (b, k) = (blobs.clone(), key.clone());
+    let pieces = futures_util::stream::unfold(start, move |at| {
+        let (b, k) = (b.clone(), k.clone());
+        async move {
+            if at >= end {
+                return None;
+            }
+            let to = (at + PIECE).min(end);
+            let piece = b
+                .get_range(&k, at..to)
+                .await
+                .map(axum::body::Bytes::from)
+                .map_err(|e| std::io::Error::other(e.to_string()));
+            Some((piece, to))
+        }
+    });
+    let mut res = (
+        status,
+        Body::from_stream(futures_util::StreamExt::fuse(pieces)),
+    )
+        .into_response();
+    let h = res.headers_mut();
+    if status == StatusCode::PARTIAL_CONTENT {
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
 }
 
 /// `bytes` as the answer to a GET: 200 with all of it, 206 with the one range asked for (a

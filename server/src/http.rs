@@ -121,10 +121,11 @@ pub struct CspNonce(pub String);
 
 /// The multipart uploads, each with its own body limit (the rest take `--max-body-bytes`), and
 /// whether it needs a signed-in caller (the try-it recording does not).
-fn uploads() -> [(&'static str, usize, &'static str, bool); 3] {
+fn uploads() -> [(&'static str, usize, &'static str, bool); 4] {
     [
         (app::interview::resume::UPLOAD_PATH, app::interview::resume::UPLOAD_BODY_BYTES, "Send the resume as a multipart/form-data upload with a field named \"resume\".", true),
         (app::voice::model::UPLOAD_PATH, app::voice::model::UPLOAD_BODY_BYTES, "Send the segment as a multipart/form-data upload with the fields interview, position, seq, start, end and the WAV file audio.", true),
+        (app::video::model::CHUNK_PATH, app::video::model::CHUNK_BODY_BYTES, "Send the chunk as a multipart/form-data upload with the fields interview, position, part, take, seq and the file chunk.", true),
         (app::interview::TRY_UPLOAD_PATH, app::voice::transcribe::TRY_UPLOAD_BYTES, "Send the recording as a multipart/form-data upload with the WAV file audio.", false),
     ]
 }
@@ -158,6 +159,13 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
                 app::voice::model::RECORDING_PATH
             ),
             get(crate::files::recording),
+        )
+        .route(
+            &format!(
+                "{}/{{interview}}/{{position}}/{{part}}",
+                app::video::model::PLAYBACK_PATH
+            ),
+            get(crate::files::video),
         )
         .route(
             &format!("{}/{{id}}", app::privacy::model::EXPORT_PATH),

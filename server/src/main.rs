@@ -246,10 +246,23 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         None => secrets::load_or_create_token(&settings.data_dir, METRICS_TOKEN_FILE)
             .map_err(data_err)?,
     };
-    spawn_sweeper(db.clone(), clock.clone());
+    let blobs = open_blobs(&settings)?;
+    // Audio stored in the database by earlier versions moves to the blob store first.
+    match app::voice::service::move_audio_to_blobs(&db, &blobs).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            segments = n,
+            "recordings moved from the database to the blob store"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "recordings could not all be moved to the blob store; they stay in the database until the next start")
+        }
+    }
+    spawn_sweeper(db.clone(), blobs.clone(), clock.clone());
     let exports = app::privacy::export::Exports::default();
     app::privacy::service::spawn_export_worker(
         db.clone(),
+        blobs.clone(),
         clock.clone(),
         settings.product_name.clone(),
         exports.wake.clone(),
@@ -283,6 +296,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     });
     let voice_workers = app::voice::transcribe::Workers::spawn(
         db.clone(),
+        blobs.clone(),
         transcriber.clone(),
         desk.clone(),
         clock.clone(),
@@ -340,6 +354,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
                 transcriber,
                 wake: voice_workers.wake,
                 desk,
+                blobs,
                 retention_days: settings.retention_days,
             },
             exports: exports.clone(),
@@ -556,9 +571,17 @@ async fn load_whisper(dir: &std::path::Path) -> Option<Arc<app::voice::whisper::
     }
 }
 
+/// The blob store `--blob-store` names (files under the data directory by default).
+fn open_blobs(settings: &config::Settings) -> Result<app::blob::Blobs, config::ConfigError> {
+    let blobs = app::blob::Blobs::open(&settings.blob_store, &settings.data_dir)
+        .map_err(config::ConfigError::Invalid)?;
+    tracing::info!(store = %blobs.place, "recordings are kept in the blob store");
+    Ok(blobs)
+}
+
 /// Retention: every `SWEEP_EVERY_SECS` this node offers to run the sweep, and one node at a
 /// time (a lease in the database) drops what has run out (`app::privacy::service::sweep`).
-fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
+fn spawn_sweeper(db: app::db::Db, blobs: app::blob::Blobs, clock: app::clock::Clock) {
     let node = app::ids::new_id();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(
@@ -566,7 +589,7 @@ fn spawn_sweeper(db: app::db::Db, clock: app::clock::Clock) {
         ));
         loop {
             tick.tick().await;
-            if let Err(e) = app::privacy::service::sweep(&db, &node, clock.now()).await {
+            if let Err(e) = app::privacy::service::sweep(&db, &blobs, &node, clock.now()).await {
                 tracing::warn!(error = %e, "retention sweep");
             }
         }
@@ -674,6 +697,7 @@ async fn admin_command(
         config::AdminAction::ExportUser { email, file } => {
             let size = app::privacy::export::export_to_file(
                 &db,
+                &open_blobs(&settings)?,
                 &email,
                 &settings.product_name,
                 now,

@@ -8,6 +8,8 @@ crate::slug_enum! {
         Interviews = "interviews",
         SpokenSeconds = "spoken_seconds",
         HostedEvaluations = "hosted_evaluations",
+        /// Seconds of answers recorded on video (plans with `video`; as many minutes as speech).
+        VideoSeconds = "video_seconds",
     }
 }
 
@@ -90,6 +92,11 @@ impl Plan {
                 .spoken_minutes_per_month
                 .map(|m| i64::from(m) * 60),
             Meter::HostedEvaluations => None,
+            Meter::VideoSeconds if !self.limits.video => Some(0),
+            Meter::VideoSeconds => self
+                .limits
+                .spoken_minutes_per_month
+                .map(|m| i64::from(m) * 60),
         }
     }
 
@@ -453,6 +460,18 @@ pub fn limit_message(
         Meter::Interviews => format!("all {limit} interviews"),
         Meter::SpokenSeconds => format!("all {} spoken minutes", limit / 60),
         Meter::HostedEvaluations => "the hosted evaluations".into(),
+        Meter::VideoSeconds if limit == 0 => {
+            return format!(
+                "The {} plan does not include video recording. {}",
+                plan.name,
+                if can_upgrade {
+                    "Upgrade on Plans and billing (/account/billing) to record on video, or answer by voice."
+                } else {
+                    "Answer by voice or by typing instead."
+                }
+            )
+        }
+        Meter::VideoSeconds => format!("all {} minutes of video", limit / 60),
     };
     let raise = if can_upgrade {
         "Upgrade on Plans and billing (/account/billing) for more, or wait"

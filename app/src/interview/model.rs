@@ -157,6 +157,13 @@ pub fn competency_label(slug: &str) -> String {
 
 pub use crate::feedback::Kind;
 
+impl AnswerMode {
+    /// Whether answers are spoken (and go through the voice recorder).
+    pub fn spoken(self) -> bool {
+        matches!(self, AnswerMode::Voice | AnswerMode::Video)
+    }
+}
+
 crate::slug_enum! {
     /// How the candidate answers.
     #[derive(Default)]
@@ -164,6 +171,8 @@ crate::slug_enum! {
         #[default]
         Text = "text",
         Voice = "voice",
+        /// On camera: spoken, with a camera preview, recorded on video if chosen.
+        Video = "video",
     }
 }
 

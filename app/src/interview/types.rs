@@ -62,6 +62,9 @@ pub struct SetupForm {
     pub mode: Option<String>,
     #[serde(default)]
     pub timer: Option<String>,
+    /// "on" when answers on camera are recorded on video.
+    #[serde(default)]
+    pub record_video: Option<String>,
     /// Competency slugs to target (from the history page's one-click practice).
     #[serde(default)]
     pub focus: Option<String>,
@@ -79,6 +82,9 @@ pub struct Setup {
     pub mode: AnswerMode,
     pub timer_secs: Option<u32>,
     pub focus: Vec<String>,
+    /// On camera: the answers are recorded on video (the person's choice).
+    #[serde(default)]
+    pub record_video: bool,
 }
 
 crate::slug_enum! {
@@ -134,6 +140,9 @@ pub struct InterviewView {
     pub items: Vec<Item>,
     /// Position of the question to answer now (`None` when every question is done).
     pub current: Option<u32>,
+    /// On camera, and its answers are recorded on video.
+    #[serde(default)]
+    pub record_video: bool,
 }
 
 impl InterviewView {
@@ -168,6 +177,9 @@ pub struct Report {
     /// The parts of questions whose recording is kept (their owner keeps recordings).
     #[serde(default)]
     pub recordings: Vec<(u32, Part)>,
+    /// Answers recorded on video and ready to play.
+    #[serde(default)]
+    pub videos: Vec<crate::video::model::VideoView>,
 }
 
 impl Report {
@@ -345,6 +357,7 @@ mod tests {
             created_at: 0,
             items: vec![item],
             current: None,
+            record_video: false,
         };
         let r = Report {
             interview: iv,
@@ -358,6 +371,7 @@ mod tests {
             finished_at: Some(0),
             speech: vec![],
             recordings: vec![],
+            videos: vec![],
         };
         let md = report_markdown(&r, "2026-11-25");
         assert!(md.starts_with("# Mock interview report — Nurse"), "{md}");

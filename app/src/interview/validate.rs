@@ -71,7 +71,9 @@ pub fn validate_setup(f: SetupForm) -> Result<Setup, AppError> {
     let mode = match f.mode.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
         None => AnswerMode::Text,
         Some(m) => m.parse::<AnswerMode>().map_err(|_| {
-            AppError::BadRequest("Choose how you will answer: text or voice.".into())
+            AppError::BadRequest(
+                "Choose how you will answer: typing, speaking or on camera.".into(),
+            )
         })?,
     };
     let timer_secs = match f.timer.as_deref().map(str::trim).filter(|t| !t.is_empty() && *t != "0") {
@@ -105,6 +107,10 @@ pub fn validate_setup(f: SetupForm) -> Result<Setup, AppError> {
         count,
         company,
         job_description,
+        record_video: mode == AnswerMode::Video
+            && f.record_video
+                .as_deref()
+                .is_some_and(|v| !v.is_empty() && v != "off"),
         mode,
         timer_secs,
         focus,
@@ -243,7 +249,7 @@ mod tests {
                     mode: Some("telepathy".into()),
                     ..form()
                 },
-                "text or voice",
+                "typing, speaking or on camera",
             ),
             (
                 SetupForm {

@@ -36,6 +36,7 @@ pub const SECTIONS: &[&[(&str, &str)]] = &[
     crate::policy::service::EXPORT_USER,
     crate::interview::service::EXPORT_USER,
     crate::voice::service::EXPORT_USER,
+    crate::video::service::EXPORT_USER,
     crate::contact::service::EXPORT_USER,
     crate::billing::service::EXPORT_USER,
     EXPORT_USER,
@@ -126,10 +127,25 @@ pub fn recording_name(s: &crate::voice::service::KeptSegment) -> String {
     )
 }
 
+/// The name of a video answer in the ZIP: by interview and question.
+pub fn video_name(v: &crate::video::service::KeptVideo) -> String {
+    format!(
+        "videos/{}/question-{:02}-{}.{}",
+        v.interview,
+        v.position + 1,
+        v.part.as_str(),
+        v.container
+    )
+}
+
+/// How much of a video is read at a time into the ZIP.
+const VIDEO_PIECE: u64 = 8 * 1024 * 1024;
+
 /// Writes `uid`'s export as a ZIP into `out`, one entry at a time, telling `progress` how far it
 /// is. Returns the ZIP's size.
 pub async fn write_zip<W: Write + Seek>(
     db: &Db,
+    blobs: &crate::blob::Blobs,
     uid: &str,
     product: &str,
     now: i64,
@@ -147,6 +163,7 @@ pub async fn write_zip<W: Write + Seek>(
 
     let mut data = data_json(db, uid, product, now).await?;
     let kept = crate::voice::service::kept_segments(db, uid).await?;
+    let videos = crate::video::service::kept(db, uid).await?;
     let interviews: Vec<(String, i64)> = data["interviews"]
         .as_array()
         .map(|a| {
@@ -155,13 +172,22 @@ pub async fn write_zip<W: Write + Seek>(
                 .collect()
         })
         .unwrap_or_default();
-    let total = (2 + interviews.len() + kept.len()) as u32;
+    let total = (2 + interviews.len() + kept.len() + videos.len()) as u32;
     let mut done = 0u32;
     data["recordings"] = Value::Array(
         kept.iter()
             .map(|s| {
                 json!({ "file": recording_name(s), "interview": s.interview, "position": s.position,
                         "part": s.part.as_str(), "seq": s.seq, "created_at": s.created_at })
+            })
+            .collect(),
+    );
+    data["videos"] = Value::Array(
+        videos
+            .iter()
+            .map(|v| {
+                json!({ "file": video_name(v), "interview": v.interview, "position": v.position,
+                        "part": v.part.as_str(), "created_at": v.created_at })
             })
             .collect(),
     );
@@ -203,9 +229,26 @@ pub async fn write_zip<W: Write + Seek>(
             progress.tell(Progress { step, done, total }).await?;
         }
         // One recording in memory at a time; one deleted meanwhile is left out.
-        if let Some(audio) = crate::voice::service::segment_audio(db, uid, &s.id).await? {
+        if let Some(audio) = crate::voice::service::segment_audio(db, blobs, uid, &s.id).await? {
             zip.start_file(recording_name(s), opts).map_err(fail)?;
             zip.write_all(&audio).map_err(io)?;
+        }
+        done += 1;
+    }
+    for (i, v) in videos.iter().enumerate() {
+        let step = format!("Adding video {} of {}", i + 1, videos.len());
+        progress.tell(Progress { step, done, total }).await?;
+        // Piece by piece: a long video never sits in memory whole. One deleted meanwhile is
+        // left out.
+        if let Some(size) = blobs.size(&v.key).await? {
+            zip.start_file(video_name(v), opts).map_err(fail)?;
+            let mut at = 0;
+            while at < size {
+                let end = (at + VIDEO_PIECE).min(size);
+                zip.write_all(&blobs.get_range(&v.key, at..end).await?)
+                    .map_err(io)?;
+                at = end;
+            }
         }
         done += 1;
     }
@@ -359,7 +402,12 @@ struct Claimed {
 
 /// Claims one export that is waiting (or whose node went quiet), builds it and stores it.
 /// Returns whether there was one.
-pub async fn run_one(db: &Db, product: &str, now: i64) -> Result<bool, AppError> {
+pub async fn run_one(
+    db: &Db,
+    blobs: &crate::blob::Blobs,
+    product: &str,
+    now: i64,
+) -> Result<bool, AppError> {
     let r = db
         .query(
             "LET $job = (SELECT VALUE id FROM export_job
@@ -394,7 +442,7 @@ pub async fn run_one(db: &Db, product: &str, now: i64) -> Result<bool, AppError>
         id: job.id,
         user: job.user,
     };
-    if let Err(e) = build_and_store(db, &job, product, now).await {
+    if let Err(e) = build_and_store(db, blobs, &job, product, now).await {
         // Gone (the account was deleted): nothing to record. Otherwise the next attempt may do.
         db.query("DELETE export_chunk WHERE job = type::record('export_job', $id);
                   UPDATE type::record('export_job', $id) SET status = IF attempts >= $attempts { 'failed' } ELSE { 'queued' },
@@ -417,7 +465,13 @@ struct ClaimedStatus {
     status: ExportStatus,
 }
 
-async fn build_and_store(db: &Db, job: &Claimed, product: &str, now: i64) -> Result<(), AppError> {
+async fn build_and_store(
+    db: &Db,
+    blobs: &crate::blob::Blobs,
+    job: &Claimed,
+    product: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let io = |e: std::io::Error| AppError::internal("export: the temporary file", e);
     let mut file = tempfile::tempfile().map_err(io)?;
     let progress = JobProgress {
@@ -425,7 +479,7 @@ async fn build_and_store(db: &Db, job: &Claimed, product: &str, now: i64) -> Res
         id: job.id.clone(),
         lease_until: now + LEASE_SECS,
     };
-    let size = write_zip(db, &job.user, product, now, &mut file, progress).await?;
+    let size = write_zip(db, blobs, &job.user, product, now, &mut file, progress).await?;
     file.rewind().map_err(io)?;
     let mut buf = vec![0u8; CHUNK_BYTES];
     let mut n = 0i64;
@@ -551,6 +605,7 @@ pub const ERASE_USER: &str =
 /// only; written beside it first, so a failed export leaves no half file). Returns its size.
 pub async fn export_to_file(
     db: &Db,
+    blobs: &crate::blob::Blobs,
     email: &str,
     product: &str,
     now: i64,
@@ -567,7 +622,7 @@ pub async fn export_to_file(
     let cannot =
         |e: std::io::Error| AppError::BadRequest(format!("Cannot write {}: {e}.", path.display()));
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(cannot)?;
-    let size = write_zip(db, &user.id, product, now, tmp.as_file_mut(), Quiet).await?;
+    let size = write_zip(db, blobs, &user.id, product, now, tmp.as_file_mut(), Quiet).await?;
     tmp.as_file().sync_all().map_err(cannot)?;
     tmp.persist(path).map_err(|e| cannot(e.error))?;
     Ok(size)
@@ -580,7 +635,20 @@ mod tests {
 
     /// A person with `interviews` interviews, each with a spoken answer of `segments` kept
     /// recordings to its first question (recordings kept), and a resume.
-    pub(crate) async fn seeded(db: &Db, uid: &str, interviews: usize, segments: u32) {
+    fn keeping(blobs: &crate::blob::Blobs) -> crate::voice::service::Keeping<'_> {
+        crate::voice::service::Keeping {
+            blobs,
+            retention_days: 90,
+        }
+    }
+
+    pub(crate) async fn seeded(
+        db: &Db,
+        blobs: &crate::blob::Blobs,
+        uid: &str,
+        interviews: usize,
+        segments: u32,
+    ) {
         crate::interview::service::sync_bank(db, 1_000)
             .await
             .unwrap();
@@ -626,7 +694,7 @@ mod tests {
                     end: seq as f64 + 0.25,
                     wav,
                 };
-                crate::voice::service::upload(db, &desk, q, seg, false, 90, now)
+                crate::voice::service::upload(db, &desk, keeping(blobs), q, seg, false, now)
                     .await
                     .unwrap();
             }
@@ -661,7 +729,8 @@ mod tests {
     #[tokio::test]
     async fn an_export_holds_every_interview_answer_and_recording() {
         let (_dir, db) = crate::db::temp().await;
-        seeded(&db, "ann", 15, 7).await; // 105 recordings
+        let blobs = crate::blob::for_tests();
+        seeded(&db, &blobs, "ann", 15, 7).await; // 105 recordings
         let started = std::time::Instant::now();
         let job = request(&db, "ann", 10_000).await.unwrap();
         assert_eq!(job.status, ExportStatus::Queued);
@@ -670,9 +739,9 @@ mod tests {
             again.to_string().contains("being gathered already"),
             "{again}"
         );
-        assert!(run_one(&db, "Viva", 10_002).await.unwrap());
+        assert!(run_one(&db, &blobs, "Viva", 10_002).await.unwrap());
         assert!(
-            !run_one(&db, "Viva", 10_003).await.unwrap(),
+            !run_one(&db, &blobs, "Viva", 10_003).await.unwrap(),
             "nothing left to do"
         );
         let done = latest(&db, "ann").await.unwrap().unwrap();
@@ -728,7 +797,7 @@ mod tests {
             .await
             .unwrap()
         {
-            let audio = crate::voice::service::segment_audio(&db, "ann", &seg.id)
+            let audio = crate::voice::service::segment_audio(&db, &blobs, "ann", &seg.id)
                 .await
                 .unwrap()
                 .unwrap();

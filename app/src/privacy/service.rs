@@ -10,6 +10,7 @@ use crate::AppError;
 pub const PARTS: &[&str] = &[
     super::export::ERASE_USER,
     crate::voice::service::ERASE_USER,
+    crate::video::service::ERASE_USER,
     crate::interview::service::ERASE_USER,
     crate::mail::outbox::ERASE_USER,
     crate::contact::service::ERASE_USER,
@@ -124,13 +125,22 @@ pub const SWEEP_EVERY_SECS: i64 = 600;
 /// sessions, old security events, sent and failed e-mails, contact messages, provider sign-ins
 /// left half-way, rate-limit windows — and accounts never confirmed are deleted the way their
 /// owner would delete them. Returns whether it ran.
-pub async fn sweep(db: &Db, holder: &str, now: i64) -> Result<bool, AppError> {
+pub async fn sweep(
+    db: &Db,
+    blobs: &crate::blob::Blobs,
+    holder: &str,
+    now: i64,
+) -> Result<bool, AppError> {
     if !crate::db::take_lease(db, "retention-sweep", holder, now, SWEEP_EVERY_SECS).await? {
         return Ok(false);
     }
     let dropped = crate::voice::service::sweep(db, now).await?;
     if dropped > 0 {
         tracing::info!(segments = dropped, "recordings past their time deleted");
+    }
+    let videos = crate::video::service::sweep(db, now).await?;
+    if videos > 0 {
+        tracing::info!(videos, "video recordings past their time deleted");
     }
     super::export::sweep(db, now).await?;
     crate::auth::service::sweep(db, now).await?;
@@ -146,6 +156,11 @@ pub async fn sweep(db: &Db, holder: &str, now: i64) -> Result<bool, AppError> {
     for uid in &unconfirmed {
         delete_account(db, None, uid, DeletedBy::Retention, now).await?;
     }
+    // Last: the blobs of everything deleted above (and by anyone since the last sweep).
+    let blobs_gone = crate::blob::reap(db, blobs).await?;
+    if blobs_gone > 0 {
+        tracing::info!(blobs = blobs_gone, "recording files deleted");
+    }
     Ok(true)
 }
 
@@ -153,13 +168,14 @@ pub async fn sweep(db: &Db, holder: &str, now: i64) -> Result<bool, AppError> {
 /// `export::POLL`) and builds them one at a time.
 pub fn spawn_export_worker(
     db: Db,
+    blobs: crate::blob::Blobs,
     clock: crate::clock::Clock,
     product: String,
     wake: std::sync::Arc<tokio::sync::Notify>,
 ) {
     tokio::spawn(async move {
         loop {
-            match super::export::run_one(&db, &product, clock.now()).await {
+            match super::export::run_one(&db, &blobs, &product, clock.now()).await {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "export worker"),
@@ -187,6 +203,7 @@ mod tests {
     #[tokio::test]
     async fn the_sweep_keeps_each_kind_for_its_named_period() {
         let (_d, db) = crate::db::temp().await;
+        let blobs = crate::blob::for_tests();
         const DAY: i64 = 86_400;
         let now = 400 * DAY;
         let user = |id: &str, verified: bool, created: i64| {
@@ -224,9 +241,9 @@ mod tests {
         .concat();
         db.query(sql).await.unwrap().check().unwrap();
 
-        assert!(sweep(&db, "node-a", now).await.unwrap());
+        assert!(sweep(&db, &blobs, "node-a", now).await.unwrap());
         assert!(
-            !sweep(&db, "node-b", now + 1).await.unwrap(),
+            !sweep(&db, &blobs, "node-b", now + 1).await.unwrap(),
             "one node at a time"
         );
 

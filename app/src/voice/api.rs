@@ -82,6 +82,10 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
     let ack = super::service::upload(
         &ctx.db,
         ctx.voice.desk.as_ref(),
+        super::service::Keeping {
+            blobs: &ctx.voice.blobs,
+            retention_days: ctx.voice.retention_days,
+        },
         Question {
             user: &uid,
             interview: &id,
@@ -96,7 +100,6 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
         super::transcribe::for_person(&ctx.db, &uid, &ctx.voice.transcriber)
             .await?
             .enabled(),
-        ctx.voice.retention_days,
         ctx.clock.now(),
     )
     .await?;

@@ -87,6 +87,8 @@ mod desk {
         /// Wakes the transcription workers when a segment arrives.
         pub wake: Arc<tokio::sync::Notify>,
         pub desk: Arc<dyn AnswerDesk>,
+        /// Where recordings are kept.
+        pub blobs: crate::blob::Blobs,
         /// Days a recording is kept when its owner keeps recordings (`--recording-retention-days`).
         pub retention_days: u32,
     }

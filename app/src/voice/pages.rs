@@ -10,8 +10,16 @@ use super::model::Part;
 use crate::feedback::MAX_ANSWER_CHARS;
 
 /// The recorder for question `position` of interview `id` (`follow_up`: answering its follow-up).
+///
+/// `camera`: answering on camera (a preview beside the recorder), `Some(true)` when the
+/// answers are also recorded on video.
 #[component]
-pub fn VoiceRecorder(id: String, position: u32, follow_up: bool) -> impl IntoView {
+pub fn VoiceRecorder(
+    id: String,
+    position: u32,
+    follow_up: bool,
+    #[prop(default = None)] camera: Option<bool>,
+) -> impl IntoView {
     let part = if follow_up {
         Part::FollowUp
     } else {
@@ -22,7 +30,8 @@ pub fn VoiceRecorder(id: String, position: u32, follow_up: bool) -> impl IntoVie
     let policy = Resource::new(|| (), |_| super::get_recording_policy());
     view! {
         <viva-recorder class="card voice" role="region" aria-labelledby="voice-title"
-            data-interview=id data-position=position.to_string() data-part=part data-max-chars=MAX_ANSWER_CHARS.to_string()></viva-recorder>
+            data-interview=id data-position=position.to_string() data-part=part data-max-chars=MAX_ANSWER_CHARS.to_string()
+            data-camera=camera.map(|_| "on") data-record-video=camera.map(|r| if r { "on" } else { "off" })></viva-recorder>
         <Suspense fallback=|| ()>
             {move || policy.get().and_then(Result::ok).map(|p| view! {
                 <p class="hint recording-policy">{p.describe()}" "<a href="/account/data">"Change this"</a></p>

@@ -260,7 +260,7 @@ struct Due {
 #[derive(Debug, Clone, SurrealValue)]
 struct Claimed {
     seq: i64,
-    audio: surrealdb::types::Bytes,
+    audio_key: Option<String>,
 }
 
 /// Runs a write, again after a short pause when it met a concurrent one (a worker's result
@@ -297,6 +297,7 @@ pub struct Workers {
 impl Workers {
     pub fn spawn(
         db: Db,
+        blobs: crate::blob::Blobs,
         transcriber: Arc<Transcriber>,
         desk: Arc<dyn AnswerDesk>,
         clock: Clock,
@@ -304,8 +305,9 @@ impl Workers {
         let wake = Arc::new(Notify::new());
         if transcriber.enabled() {
             for _ in 0..WORKERS {
-                let (db, t, desk, clock, wake) = (
+                let (db, blobs, t, desk, clock, wake) = (
                     db.clone(),
+                    blobs.clone(),
                     transcriber.clone(),
                     desk.clone(),
                     clock.clone(),
@@ -313,7 +315,7 @@ impl Workers {
                 );
                 tokio::spawn(async move {
                     loop {
-                        match work_once(&db, &t, desk.as_ref(), &clock).await {
+                        match work_once(&db, &blobs, &t, desk.as_ref(), &clock).await {
                             Ok(true) => continue,
                             Ok(false) => {}
                             Err(e) => tracing::warn!(error = %e, "transcription worker"),
@@ -359,6 +361,7 @@ pub fn ready(handed_in: bool, waiting_since: i64, queued_secs: f64, now: i64) ->
 /// at once). False when nothing was ready.
 pub async fn work_once(
     db: &Db,
+    blobs: &crate::blob::Blobs,
     t: &Transcriber,
     desk: &dyn AnswerDesk,
     clock: &Clock,
@@ -434,7 +437,7 @@ pub async fn work_once(
             .query(format!(
                 "UPDATE voice_segment SET status = $transcribing, lease_until = $lease, attempts = attempts + 1
                  WHERE interview = type::record('interview', $interview) AND position = $position AND part = $part AND seq IN $seqs AND ({DUE})
-                 RETURN seq, audio"
+                 RETURN seq, audio_key"
             ))
             .bind(("interview", first.interview.clone()))
             .bind(("position", first.position))
@@ -456,9 +459,16 @@ pub async fn work_once(
             .into_iter()
             .filter(|d| claimed.iter().any(|c| c.seq == d.seq))
             .collect();
-        let audio: Vec<Vec<u8>> = claimed.into_iter().map(|c| c.audio.to_vec()).collect();
         if mine.is_empty() {
             continue;
+        }
+        // The audio from the blob store (a missing one transcribes as nothing and fails).
+        let mut audio: Vec<Vec<u8>> = Vec::with_capacity(claimed.len());
+        for c in &claimed {
+            audio.push(match &c.audio_key {
+                Some(k) => blobs.get(k).await?.unwrap_or_default(),
+                None => Vec::new(),
+            });
         }
         let started = std::time::Instant::now();
         let bytes: usize = audio.iter().map(Vec::len).sum();

@@ -269,6 +269,26 @@ pub async fn give_back(
     Ok(())
 }
 
+/// Whether `uid`'s plan records answers on video, with the reason when not (always, when
+/// billing is off).
+pub async fn allows_video(p: &Payments, db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
+    let Some(b) = p.on() else { return Ok(()) };
+    let plan = match stored_account(db, uid).await? {
+        Some(a) => a.state.effective_plan(&b.catalog, now),
+        None => b.catalog.free(),
+    };
+    if plan.limits.video {
+        return Ok(());
+    }
+    Err(quota_error(
+        b,
+        Meter::VideoSeconds,
+        plan,
+        0,
+        month_of(now).1,
+    ))
+}
+
 /// Whether `uid`'s plan lets the hosted engine evaluate (always, when billing is off).
 pub async fn allows_hosted(p: &Payments, db: &Db, uid: &str, now: i64) -> bool {
     let Some(b) = p.on() else { return true };

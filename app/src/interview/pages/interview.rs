@@ -87,8 +87,10 @@ fn Runner(
         }
         .into_any()
     } else if let Some(item) = current {
-        let voice = v.mode == AnswerMode::Voice;
-        view! { <QuestionCard id=id.clone() item timer=v.timer_secs voice answer skip/> }.into_any()
+        let voice = v.mode.spoken();
+        let camera = (v.mode == AnswerMode::Video).then_some(v.record_video);
+        view! { <QuestionCard id=id.clone() item timer=v.timer_secs voice camera answer skip/> }
+            .into_any()
     } else {
         let fid = id.clone();
         view! {
@@ -167,6 +169,8 @@ fn QuestionCard(
     item: Item,
     timer: Option<u32>,
     voice: bool,
+    /// On camera: whether answers are recorded on video.
+    camera: Option<bool>,
     answer: ServerAction<SubmitAnswer>,
     skip: ServerAction<SkipQuestion>,
 ) -> impl IntoView {
@@ -182,7 +186,7 @@ fn QuestionCard(
                 <blockquote class="muted">{item.answer.clone().unwrap_or_default()}</blockquote>
                 <p class="follow-up" role="note"><strong>"Follow-up: "</strong>{item.follow_up.clone().unwrap_or_default()}</p>
             })}
-            {voice.then(|| view! { <crate::voice::VoiceRecorder id=id.clone() position=item.position follow_up/> })}
+            {voice.then(|| view! { <crate::voice::VoiceRecorder id=id.clone() position=item.position follow_up camera/> })}
             <ActionForm action=answer attr:class="form">
                 <input type="hidden" name="id" value=id2/>
                 <input type="hidden" name="position" value=item.position/>

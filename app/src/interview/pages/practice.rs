@@ -13,6 +13,7 @@ use crate::ui::ErrorNotice;
 #[component]
 pub fn PracticePage() -> impl IntoView {
     let profile = Resource::new(|| (), |_| get_profile());
+    let policy = Resource::new(|| (), |_| crate::voice::get_recording_policy());
     let start = ServerAction::<StartInterview>::new();
     let warm = ServerAction::<QuickWarmUp>::new();
     view! {
@@ -26,6 +27,11 @@ pub fn PracticePage() -> impl IntoView {
                     let p = match profile.await {
                         Ok(p) => p,
                         Err(e) => return view! { <ErrorNotice error=e/> }.into_any(),
+                    };
+                    // Recording on camera follows the account's recordings setting unless changed here.
+                    let (keep, keep_days) = match policy.await {
+                        Ok(r) => (r.keep, r.retention_days),
+                        Err(_) => (false, crate::voice::model::DEFAULT_RETENTION_DAYS),
                     };
                     let role = p.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&p.job_title).to_string());
                     let company = p.target_companies.first().cloned().unwrap_or_default();
@@ -73,6 +79,12 @@ pub fn PracticePage() -> impl IntoView {
                                     <legend>"Answer by"</legend>
                                     <label class="check"><input type="radio" name="setup[mode]" value="text" checked/>" Typing"</label>
                                     <label class="check"><input type="radio" name="setup[mode]" value="voice"/>" Speaking (microphone)"</label>
+                                    <label class="check"><input type="radio" name="setup[mode]" value="video"/>" On camera (camera and microphone)"</label>
+                                    <div class="camera-only">
+                                        <label class="check"><input type="checkbox" name="setup[record_video]" value="on" checked=keep/>
+                                            {format!(" Record my answers on video for review — kept {keep_days} days")}</label>
+                                        <p class="hint">"Off: the camera is a mirror only and no picture leaves this device. Either way only your speech is sent for the transcript."</p>
+                                    </div>
                                 </fieldset>
                                 <button type="submit" class="button">"Start interview"</button>
                             </ActionForm>

@@ -84,7 +84,8 @@ fn ReportView(r: Report) -> impl IntoView {
                 <ul>{r.recommendations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul>
             </section>
             {iv.items.iter().map(|it| view! { <ItemReport it=it.clone() speech=r.speech_for(it.position)
-                recordings=r.recordings.iter().filter(|(p, _)| *p == it.position).map(|(_, part)| *part).collect() interview=iv.id.clone()/> }).collect_view()}
+                recordings=r.recordings.iter().filter(|(p, _)| *p == it.position).map(|(_, part)| *part).collect()
+                videos=r.videos.iter().filter(|v| v.position == it.position).cloned().collect() interview=iv.id.clone()/> }).collect_view()}
             <div class="report-actions no-print">
                 <a class="button" href=href download=file>"Download as Markdown"</a>
                 <button type="button" class="button secondary" on:click=print>"Print"</button>
@@ -100,12 +101,14 @@ fn ItemReport(
     it: Item,
     speech: Vec<(crate::voice::model::Part, crate::voice::model::SpeechReport)>,
     recordings: Vec<crate::voice::model::Part>,
+    videos: Vec<crate::video::model::VideoView>,
     interview: String,
 ) -> impl IntoView {
     use crate::voice::model::{Part, RecordingPolicy};
     let position = it.position;
     let players = recordings
         .into_iter()
+        .filter(|part| !videos.iter().any(|v| v.part == *part))
         .map(|part| {
             let what = if part == Part::FollowUp { "follow-up" } else { "answer" };
             let label = format!("Your recorded {what} to question {}", position + 1);
@@ -115,6 +118,17 @@ fn ItemReport(
                     <audio controls preload="none" aria-label=label src=RecordingPolicy::playback_url(&interview, position, part)></audio>
                 </figure>
             }
+        })
+        .collect_view();
+    // A part on video plays there, beside its timeline (its sound needs no second player).
+    let reviews = videos
+        .into_iter()
+        .map(|video| {
+            let s = speech
+                .iter()
+                .find(|(p, _)| *p == video.part)
+                .map(|(_, s)| s.clone());
+            view! { <crate::video::VideoReview interview=interview.clone() position video speech=s/> }
         })
         .collect_view();
     let heading = format!("Question {}: {}", it.position + 1, it.text);
@@ -128,6 +142,7 @@ fn ItemReport(
                 None => view! { <p class="muted">"Skipped."</p> }.into_any(),
             }}
             {speech.into_iter().map(|(part, s)| view! { <crate::voice::SpeechView s follow_up=part == crate::voice::model::Part::FollowUp/> }).collect_view()}
+            {reviews}
             {players}
             {it.follow_up.clone().map(|f| view! {
                 <h3>"Follow-up"</h3><p>{f}</p>

@@ -269,6 +269,7 @@ pub async fn retry(db: &Db, uid: &str, id: &str, position: u32) -> Result<(), Ap
     }
     // The earlier answer's recordings go with it (first: a new recording must not meet them).
     crate::voice::service::delete_for_item(db, uid, id, position).await?;
+    crate::video::service::delete_for_item(db, uid, id, position).await?;
     db.query(
         concat!("UPDATE interview_item SET status = $pending, answer = NONE, follow_up = NONE, follow_up_answer = NONE, evaluation = NONE,
              answered_at = NONE, attempts = attempts + 1

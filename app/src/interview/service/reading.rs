@@ -100,10 +100,15 @@ pub(super) fn view(iv: &InterviewRow, items: &[ItemRow]) -> Result<InterviewView
         created_at: iv.created_at,
         items,
         current,
+        record_video: false,
     })
 }
 
 pub async fn get(db: &Db, uid: &str, id: &str) -> Result<InterviewView, AppError> {
     let (iv, items) = load(db, uid, id).await?;
-    view(&iv, &items)
+    let mut v = view(&iv, &items)?;
+    if v.mode == AnswerMode::Video {
+        v.record_video = crate::video::service::records(db, uid, id).await?;
+    }
+    Ok(v)
 }

@@ -152,7 +152,9 @@ pub async fn report(db: &Db, uid: &str, id: &str) -> Result<Report, AppError> {
     };
     let speech = crate::voice::service::reports(db, uid, id).await?;
     let recordings = crate::voice::service::kept_parts(db, uid, id).await?;
+    let videos = crate::video::service::ready(db, uid, id).await?;
     Ok(Report {
+        videos,
         recommendations,
         engines,
         finished_at: iv.finished_at,

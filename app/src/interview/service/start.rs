@@ -132,7 +132,11 @@ async fn plan_and_store(db: &Db, uid: &str, setup: Setup, now: i64) -> Result<St
             personalised: p.personalised,
         })
         .collect();
+    let video = (setup.mode == AnswerMode::Video).then_some(setup.record_video);
     store_interview(db, uid, &id, setup, items, now).await?;
+    if let Some(record) = video {
+        crate::video::service::choose(db, uid, &id, record, now).await?;
+    }
     Ok(id)
 }
 
@@ -210,6 +214,7 @@ pub async fn keep_tried(
         mode: AnswerMode::Text,
         timer_secs: None,
         focus: Vec::new(),
+        record_video: false,
     };
     let item = NewItem {
         position: 0,
@@ -252,6 +257,7 @@ pub async fn warm_up(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
         mode: AnswerMode::Text,
         timer_secs: None,
         focus: Vec::new(),
+        record_video: false,
     };
     start(db, uid, setup, now).await
 }

@@ -30,6 +30,7 @@ async fn user(db: &Db, id: &str, verified: bool) {
 
 fn setup(role: &str, count: u8) -> Setup {
     Setup {
+        record_video: false,
         role: role.into(),
         kinds: vec![],
         difficulty: 2,
@@ -476,6 +477,7 @@ async fn audio_goes_with_its_interview_and_its_account() {
     let desk = super::super::desk::Desk {
         evaluator: std::sync::Arc::new(crate::feedback::evaluator::Evaluator::default()),
     };
+    let blobs = crate::blob::for_tests();
     let mut ids = Vec::new();
     for _ in 0..2 {
         let id = warm_up(&db, "ann", 1_000).await.unwrap();
@@ -483,6 +485,10 @@ async fn audio_goes_with_its_interview_and_its_account() {
             let ack = crate::voice::service::upload(
                 &db,
                 &desk,
+                crate::voice::service::Keeping {
+                    blobs: &blobs,
+                    retention_days: 90,
+                },
                 crate::voice::model::Question {
                     user: "ann",
                     interview: &id,
@@ -495,7 +501,6 @@ async fn audio_goes_with_its_interview_and_its_account() {
                     wav: wav.clone(),
                 },
                 false,
-                90,
                 1_001,
             )
             .await
@@ -522,6 +527,32 @@ async fn audio_goes_with_its_interview_and_its_account() {
         0,
         "deleting an account deletes its audio"
     );
+    // Their files went too, at the next reaping: every path that deletes a row frees its blob.
+    assert_eq!(crate::blob::waiting(&db).await.unwrap(), 4);
+    assert_eq!(crate::blob::reap(&db, &blobs).await.unwrap(), 4);
+    assert_eq!(crate::blob::waiting(&db).await.unwrap(), 0);
+    assert_eq!(blob_files(&blobs), 0, "no recording file is left");
+}
+
+/// How many files a test's blob store holds.
+fn blob_files(blobs: &crate::blob::Blobs) -> usize {
+    let dir = blobs.place.trim_start_matches("files under ");
+    fn walk(p: &std::path::Path) -> usize {
+        std::fs::read_dir(p)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            walk(&e.path())
+                        } else {
+                            1
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(std::path::Path::new(dir))
 }
 
 /// Evaluations are objects with a type: one that no longer decodes (a renamed field, a damaged
@@ -629,13 +660,14 @@ async fn recordings_are_dropped_once_scored_unless_kept() {
         failures fell from four a month to none within a quarter.";
     let with_audio = |db: Db| async move {
         let mut r = db
-            .query("RETURN [count(SELECT id FROM voice_segment WHERE audio != NONE), count(SELECT id FROM voice_segment)]")
+            .query("RETURN [count(SELECT id FROM voice_segment WHERE audio_key != NONE), count(SELECT id FROM voice_segment)]")
             .await
             .unwrap();
         let n: Vec<i64> = r.take(0).unwrap();
         n
     };
     // Records two segments of the first question of a new interview; hands them in when asked.
+    let blobs = &crate::blob::for_tests();
     let record = |db: Db, now: i64, hand_in: bool| {
         let desk = &desk;
         let wav = wav.clone();
@@ -654,7 +686,20 @@ async fn recordings_are_dropped_once_scored_unless_kept() {
                     end: seq as f64 + 0.5,
                     wav: wav.clone(),
                 };
-                vs::upload(&db, desk, q, seg, false, 90, now).await.unwrap();
+                vs::upload(
+                    &db,
+                    desk,
+                    vs::Keeping {
+                        blobs,
+                        retention_days: 90,
+                    },
+                    q,
+                    seg,
+                    false,
+                    now,
+                )
+                .await
+                .unwrap();
             }
             if hand_in {
                 vs::hand_in(&db, desk, q, 2, Some(text.into()), nobody, now + 1)
@@ -672,7 +717,7 @@ async fn recordings_are_dropped_once_scored_unless_kept() {
         "scored: the audio is gone, the rows stay"
     );
     assert!(vs::kept_parts(&db, "ann", &first).await.unwrap().is_empty());
-    assert!(vs::recording(&db, "ann", &first, 0, Part::Answer)
+    assert!(vs::recording(&db, blobs, "ann", &first, 0, Part::Answer)
         .await
         .unwrap()
         .is_none());
@@ -685,7 +730,7 @@ async fn recordings_are_dropped_once_scored_unless_kept() {
         vs::kept_parts(&db, "ann", &kept).await.unwrap(),
         vec![(0, Part::Answer)]
     );
-    let wav_back = vs::recording(&db, "ann", &kept, 0, Part::Answer)
+    let wav_back = vs::recording(&db, blobs, "ann", &kept, 0, Part::Answer)
         .await
         .unwrap()
         .unwrap();
@@ -695,7 +740,7 @@ async fn recordings_are_dropped_once_scored_unless_kept() {
         "both segments, one file"
     );
     assert!(
-        vs::recording(&db, "bob", &kept, 0, Part::Answer)
+        vs::recording(&db, blobs, "bob", &kept, 0, Part::Answer)
             .await
             .unwrap()
             .is_none(),

@@ -70,7 +70,7 @@ pub const EXPORT_USER: &[(&str, &str)] = &[
     ("spoken_answers", "(SELECT record::id(interview) AS interview, position, part, status, transcript, analytics, created_at
         FROM voice_answer WHERE user = $user ORDER BY created_at, interview, position, part)"),
     ("speech_segments", "(SELECT record::id(interview) AS interview, position, part, seq, start_s, end_s, secs, status, transcript,
-        audio != NONE AS recording_kept, audio_until AS recording_deleted_by, created_at
+        audio_key != NONE AS recording_kept, audio_until AS recording_deleted_by, created_at
         FROM voice_segment WHERE user = $user ORDER BY created_at, interview, position, part, seq)"),
 ];
 

@@ -37,8 +37,8 @@ pub async fn set_keep(db: &Db, uid: &str, keep: bool, now: i64) -> Result<u64, A
             "BEGIN TRANSACTION;
              UPSERT type::record('voice_setting', $uid) SET user = type::record('user', $uid), keep_recordings = $keep, updated_at = $now;
              IF $keep {{ 0 }} ELSE {{
-                 array::len(UPDATE voice_segment SET audio = NONE, audio_until = NONE
-                     WHERE user = type::record('user', $uid) AND audio != NONE AND !({STILL_NEEDED}) RETURN VALUE id)
+                 array::len(UPDATE voice_segment SET audio_key = NONE, audio_until = NONE
+                     WHERE user = type::record('user', $uid) AND audio_key != NONE AND !({STILL_NEEDED}) RETURN VALUE id)
              }};
              COMMIT TRANSACTION;"
         ))
@@ -59,10 +59,10 @@ pub async fn after_evaluation(db: &Db, a: &AnswerRef) -> Result<(), AppError> {
         a,
         concat!(
             "IF (SELECT VALUE keep_recordings FROM type::record('voice_setting', $uid))[0] != true {
-                 UPDATE voice_segment SET audio = NONE, audio_until = NONE
+                 UPDATE voice_segment SET audio_key = NONE, audio_until = NONE
                      WHERE ",
             crate::of_interview!(),
-            " AND position = $pos AND part = $part AND audio != NONE;
+            " AND position = $pos AND part = $part AND audio_key != NONE;
              };"
         ),
     )
@@ -76,7 +76,7 @@ pub async fn after_evaluation(db: &Db, a: &AnswerRef) -> Result<(), AppError> {
 pub async fn sweep(db: &Db, now: i64) -> Result<u64, AppError> {
     let mut r = db
         .query(format!(
-            "UPDATE voice_segment SET audio = NONE, audio_until = NONE
+            "UPDATE voice_segment SET audio_key = NONE, audio_until = NONE
                  WHERE audio_until != NONE AND audio_until <= $now AND !({STILL_NEEDED}) RETURN VALUE id"
         ))
         .bind(("now", now))
@@ -98,7 +98,7 @@ pub async fn kept_parts(db: &Db, uid: &str, id: &str) -> Result<Vec<(u32, Part)>
         .query(concat!(
             "SELECT position, part FROM voice_segment WHERE ",
             crate::of_interview!(),
-            " AND audio != NONE GROUP BY position, part"
+            " AND audio_key != NONE GROUP BY position, part"
         ))
         .bind(("id", id.to_string()))
         .bind(("uid", uid.to_string()))
@@ -116,6 +116,7 @@ pub async fn kept_parts(db: &Db, uid: &str, id: &str) -> Result<Vec<(u32, Part)>
 /// someone else's).
 pub async fn recording(
     db: &Db,
+    blobs: &crate::blob::Blobs,
     uid: &str,
     id: &str,
     position: u32,
@@ -132,15 +133,22 @@ pub async fn recording(
         db,
         &a,
         concat!(
-            "SELECT VALUE audio FROM voice_segment WHERE ",
+            "SELECT VALUE audio_key FROM voice_segment WHERE ",
             crate::of_interview!(),
-            " AND position = $pos AND part = $part AND audio != NONE ORDER BY seq"
+            " AND position = $pos AND part = $part AND audio_key != NONE ORDER BY seq"
         ),
     )
     .await?
     .check()?;
-    let files: Vec<surrealdb::types::Bytes> = r.take(0)?;
-    Ok(join_wavs(files.iter().map(|b| b.as_ref())))
+    let keys: Vec<String> = r.take(0)?;
+    let mut files = Vec::with_capacity(keys.len());
+    for k in &keys {
+        // One dropped meanwhile is left out.
+        if let Some(f) = blobs.get(k).await? {
+            files.push(f);
+        }
+    }
+    Ok(join_wavs(files.iter().map(Vec::as_slice)))
 }
 
 /// Segment files (plain 16 kHz mono 16-bit WAV, as stored) joined under one header.
@@ -174,7 +182,7 @@ pub async fn kept_segments(db: &Db, uid: &str) -> Result<Vec<KeptSegment>, AppEr
     let mut r = db
         .query(
             "SELECT record::id(id) AS id, record::id(interview) AS interview, position, part, seq, created_at
-                 FROM voice_segment WHERE user = type::record('user', $uid) AND audio != NONE
+                 FROM voice_segment WHERE user = type::record('user', $uid) AND audio_key != NONE
                  ORDER BY created_at, interview, position, part, seq",
         )
         .bind(("uid", uid.to_string()))
@@ -184,16 +192,58 @@ pub async fn kept_segments(db: &Db, uid: &str) -> Result<Vec<KeptSegment>, AppEr
 }
 
 /// The audio of one of `uid`'s segments (one at a time, so an export never holds them all).
-pub async fn segment_audio(db: &Db, uid: &str, segment: &str) -> Result<Option<Vec<u8>>, AppError> {
+pub async fn segment_audio(
+    db: &Db,
+    blobs: &crate::blob::Blobs,
+    uid: &str,
+    segment: &str,
+) -> Result<Option<Vec<u8>>, AppError> {
     check_id(segment)?;
     let mut r = db
-        .query("SELECT VALUE audio FROM type::record('voice_segment', $sid) WHERE user = type::record('user', $uid)")
+        .query("SELECT VALUE audio_key FROM type::record('voice_segment', $sid) WHERE user = type::record('user', $uid)")
         .bind(("sid", segment.to_string()))
         .bind(("uid", uid.to_string()))
         .await?
         .check()?;
-    let audio: Vec<Option<surrealdb::types::Bytes>> = r.take(0)?;
-    Ok(audio.into_iter().flatten().next().map(|b| b.to_vec()))
+    let key: Vec<Option<String>> = r.take(0)?;
+    match key.into_iter().flatten().next() {
+        Some(k) => blobs.get(&k).await,
+        None => Ok(None),
+    }
+}
+
+/// Moves audio still stored in the database (from before the blob store) to the blob store,
+/// a few rows at a time; run once at start, before the workers. Returns how many moved.
+pub async fn move_audio_to_blobs(db: &Db, blobs: &crate::blob::Blobs) -> Result<u64, AppError> {
+    #[derive(Debug, Clone, SurrealValue)]
+    struct Old {
+        id: String,
+        uid: String,
+        audio: surrealdb::types::Bytes,
+    }
+    let mut moved = 0;
+    loop {
+        let mut r = db
+            .query("SELECT record::id(id) AS id, record::id(user) AS uid, audio FROM voice_segment WHERE audio != NONE LIMIT 20")
+            .await?
+            .check()?;
+        let rows: Vec<Old> = r.take(0)?;
+        if rows.is_empty() {
+            return Ok(moved);
+        }
+        for o in rows {
+            let key = audio_key(&o.uid, &o.id);
+            blobs.put(&key, o.audio.to_vec()).await?;
+            db.query(
+                "UPDATE type::record('voice_segment', $sid) SET audio_key = $key, audio = NONE",
+            )
+            .bind(("sid", o.id))
+            .bind(("key", key))
+            .await?
+            .check()?;
+            moved += 1;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -58,17 +58,31 @@ pub(super) struct PartTotals {
     pub(super) secs: f64,
 }
 
-/// Stores one uploaded segment. A segment that already arrived is acknowledged without being
-/// stored again; nothing is stored for a refused one.
+/// Where segments are kept: the blob store for their audio, and how long a kept recording stays.
+#[derive(Clone, Copy)]
+pub struct Keeping<'a> {
+    pub blobs: &'a crate::blob::Blobs,
+    pub retention_days: u32,
+}
+
+/// The blob key of a segment's audio.
+pub fn audio_key(uid: &str, segment: &str) -> String {
+    format!("voice/{uid}/{segment}.wav")
+}
+
+/// Stores one uploaded segment (its audio in the blob store, its row in the database). A
+/// segment that already arrived is acknowledged without being stored again; nothing is stored
+/// for a refused one.
 pub async fn upload(
     db: &Db,
     desk: &dyn AnswerDesk,
+    keeping: Keeping<'_>,
     q: Question<'_>,
     segment: Segment,
     transcribes: bool,
-    retention_days: u32,
     now: i64,
 ) -> Result<SegmentAck, AppError> {
+    let retention_days = keeping.retention_days;
     let Segment {
         seq,
         start,
@@ -161,16 +175,33 @@ pub async fn upload(
             return Err(e);
         }
     };
+    // The audio first, under a fresh key: a row never names a blob that is not there. If the
+    // row is not made, the blob goes again.
+    let sid = crate::ids::new_id();
+    let key = audio_key(q.user, &sid);
+    if let Err(e) = keeping.blobs.put(&key, wav).await {
+        let _ = crate::billing::service::give_back(
+            &pay,
+            db,
+            q.user,
+            crate::billing::Meter::SpokenSeconds,
+            spoken,
+            now,
+        )
+        .await;
+        return Err(e);
+    }
     let res = on_answer(db, &a,
-        "CREATE voice_segment SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
-             part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio = $audio, audio_until = $until, bytes = $bytes,
+        "CREATE type::record('voice_segment', $sid) SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
+             part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio_key = $key, audio_until = $until, bytes = $bytes,
              status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now"
     )
+    .bind(("sid", sid))
+    .bind(("key", key.clone()))
     .bind(("seq", seq as i64))
     .bind(("start", start))
     .bind(("end", end))
     .bind(("secs", secs))
-    .bind(("audio", surrealdb::types::Bytes::from(wav)))
     .bind(("bytes", bytes))
     .bind(("until", keep.audio_until(now)))
     .bind((
@@ -185,6 +216,7 @@ pub async fn upload(
     .await?
     .check();
     if res.is_err() {
+        let _ = keeping.blobs.delete(&key).await;
         let _ = crate::billing::service::give_back(
             &pay,
             db,
