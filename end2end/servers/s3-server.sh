@@ -18,6 +18,12 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   exit 1
 fi
 
+# A port already taken would have the check below find the other server and say ready.
+if ! "$venv/bin/python" -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+  echo "s3-server: port $port is already in use" >&2
+  exit 1
+fi
+
 # In the background: wait for the server, make the bucket, say so. If the server never
 # answers, stop it (after the exec below, $$ is the server itself).
 server=$$
@@ -25,6 +31,12 @@ PORT="$port" BUCKET="$bucket" "$venv/bin/python" - "$server" <<'PY' &
 import os, sys, time, signal, urllib.request, urllib.error
 
 server = int(sys.argv[1])
+
+def stop_server():
+    try:
+        os.kill(server, signal.SIGTERM)
+    except ProcessLookupError:
+        pass  # already gone
 base = f"http://127.0.0.1:{os.environ['PORT']}"
 bucket = os.environ["BUCKET"]
 deadline = time.monotonic() + 30
@@ -36,11 +48,11 @@ while True:
     except (urllib.error.URLError, ConnectionError, OSError) as e:
         if isinstance(e, urllib.error.HTTPError) and e.code != 409:
             sys.stderr.write(f"s3-server: making bucket {bucket} failed: {e}\n")
-            os.kill(server, signal.SIGTERM)
+            stop_server()
             sys.exit(1)
         if time.monotonic() > deadline:
             sys.stderr.write(f"s3-server: nothing answered on {base} within 30 s\n")
-            os.kill(server, signal.SIGTERM)
+            stop_server()
             sys.exit(1)
         time.sleep(0.1)
 print(f"S3 ready {base}", flush=True)
