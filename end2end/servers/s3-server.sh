@@ -18,8 +18,9 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   exit 1
 fi
 
+# (Bound with SO_REUSEADDR, as the server binds: a port left in TIME_WAIT is fine, a listener is not.)
 # A port already taken would have the check below find the other server and say ready.
-if ! "$venv/bin/python" -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
   echo "s3-server: port $port is already in use" >&2
   exit 1
 fi
