@@ -6,6 +6,9 @@ set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.11   # needs the cargo-util-schemas pin below on rustc 1.95
 WASM_BINDGEN_VERSION=0.2.130  # must equal the wasm-bindgen crate pinned (=) in Cargo.toml
+MOTO_VERSION=5.2.5            # the tests' S3 server (PyPI moto, only its S3 parts, and Flask)
+FLASK_VERSION=3.1.3
+FLASK_CORS_VERSION=6.0.5
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -59,6 +62,12 @@ if [ "$need_browser" = "--browser" ]; then
   [ -x /usr/bin/xvfb-run ] || missing="$missing xvfb"
   # The data-export test checks data.json against docs/export-schema.json with it.
   python3 -c 'import jsonschema' 2>/dev/null || missing="$missing python3-jsonschema"
+  # The fake camera's files for Chromium (end2end/fixtures/make-camera.sh): a test pattern
+  # video and a spoken sentence.
+  [ -x /usr/bin/ffmpeg ] || missing="$missing ffmpeg"
+  [ -x /usr/bin/espeak-ng ] || missing="$missing espeak-ng"
+  # The S3 server's venv below.
+  python3 -c 'import ensurepip' 2>/dev/null || missing="$missing python3-venv"
   if [ -n "$missing" ]; then
     log "installing Debian$missing"
     SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
@@ -68,6 +77,16 @@ if [ "$need_browser" = "--browser" ]; then
   if [ ! -d "$here/end2end/node_modules/playwright-core" ] || [ ! -d "$here/end2end/node_modules/lighthouse" ]; then
     log "installing Playwright (playwright-core, no browser download)"
     (cd "$here/end2end" && npm ci --no-audit --no-fund --silent)
+  fi
+  # An S3-compatible server for the video store's tests (end2end/servers/s3-server.sh): moto's
+  # server mode, in a venv of its own.
+  s3_venv="$HOME/.cache/viva/s3-venv"
+  if [ "$("$s3_venv/bin/python" -c 'import moto, flask_cors; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ]; then
+    log "installing moto $MOTO_VERSION (the tests' S3 server) into $s3_venv"
+    rm -rf "$s3_venv"
+    python3 -m venv "$s3_venv"
+    "$s3_venv/bin/pip" install --quiet --disable-pip-version-check \
+      "moto[s3]==$MOTO_VERSION" "flask==$FLASK_VERSION" "flask-cors==$FLASK_CORS_VERSION"
   fi
 fi
 log "tools ready"

@@ -16,9 +16,11 @@ export class Firefox {
   private waiting = new Map<number, (m: any) => void>();
   private constructor(private proc: ChildProcess, private sock: any, private profile: string, public context: string) {}
 
-  static async launch(): Promise<Firefox> {
+  /** `prefs`: extra preferences for the profile, e.g. `{ 'media.navigator.streams.fake': true }`. */
+  static async launch(prefs: Record<string, string | number | boolean> = {}): Promise<Firefox> {
     const profile = mkdtempSync(join(tmpdir(), 'viva-firefox-'));
-    writeFileSync(join(profile, 'user.js'), 'user_pref("browser.shell.checkDefaultBrowser", false);\nuser_pref("datareporting.policy.dataSubmissionEnabled", false);\n');
+    const all = { 'browser.shell.checkDefaultBrowser': false, 'datareporting.policy.dataSubmissionEnabled': false, ...prefs };
+    writeFileSync(join(profile, 'user.js'), Object.entries(all).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
     const proc = spawn(FIREFOX, ['--headless', '--no-remote', '--remote-debugging-port=0', '--profile', profile], { stdio: ['ignore', 'pipe', 'pipe'] });
     const url = await new Promise<string>((resolve, reject) => {
       let log = '';

@@ -18,7 +18,8 @@ async function freePort(): Promise<number> {
 export class WebKit {
   private constructor(private proc: ChildProcess, private base: string, private session: string) {}
 
-  static async launch(): Promise<WebKit> {
+  /** `args`: extra MiniBrowser options, e.g. `--enable-mock-capture-devices=true`. */
+  static async launch(args: string[] = []): Promise<WebKit> {
     const port = await freePort();
     // Its own process group, so closing ends the X server too.
     const proc = spawn('xvfb-run', ['-a', 'WebKitWebDriver', `--port=${port}`], { stdio: 'ignore', detached: true });
@@ -29,7 +30,7 @@ export class WebKit {
         const r = await fetch(`${base}/session`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] } } } }),
+          body: JSON.stringify({ capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation', ...args] } } } }),
         });
         const v = (await r.json()).value;
         if (!v.sessionId) throw new Error(`WebKitWebDriver refused a session: ${JSON.stringify(v)}`);

@@ -1,0 +1,88 @@
+import { test, expect } from '@playwright/test';
+import { createServer, Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AddressInfo } from 'node:net';
+import { baseURL } from '../playwright.config';
+import { Firefox } from '../browsers/firefox';
+import { WebKit } from '../browsers/webkit';
+
+// Video answers beyond Chromium: a harness page (end2end/browsers/record.html) records 2.5 s
+// with MediaRecorder the way capture.js, as Viva serves it, says (the type pickRecorderType
+// chooses, its bit rates and time slice), from a canvas and a WebAudio tone, as these headless
+// browsers have no camera. The recording is POSTed back here and checked.
+
+const HARNESS = join(__dirname, '..', 'browsers');
+
+let server: Server;
+let origin = '';
+let uploaded: { type: string; body: Buffer } | null = null;
+test.beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (path === '/record.html' || path === '/record.js') {
+        res.writeHead(200, { 'content-type': path.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(readFileSync(join(HARNESS, path)));
+      } else if (path === '/capture.js') {
+        // Exactly the file the running Viva serves.
+        const r = await fetch(`${baseURL}/video/capture.js`);
+        res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? '' }).end(Buffer.from(await r.arrayBuffer()));
+      } else if (path === '/upload' && req.method === 'POST') {
+        const body: Buffer[] = [];
+        for await (const c of req) body.push(c as Buffer);
+        uploaded = { type: new URL(req.url!, origin).searchParams.get('type') ?? '', body: Buffer.concat(body) };
+        res.writeHead(201).end();
+      } else {
+        res.writeHead(404).end();
+      }
+    } catch (e) {
+      res.writeHead(500).end(String(e));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+test.afterAll(() => server?.close());
+
+test('Firefox records a video answer as WebM (VP8 and Opus) that it can play back', async () => {
+  test.setTimeout(60_000);
+  uploaded = null;
+  const firefox = await Firefox.launch();
+  try {
+    await firefox.goto(`${origin}/record.html`);
+    const got = await firefox.waitFor('vivaRecording', 30_000);
+    const where = JSON.stringify(got);
+    expect(got.error, where).toBeNull();
+    expect(got.requested, where).toBe('video/webm;codecs=vp8,opus');
+    expect(got.mimeType, where).toBe('video/webm;codecs=vp8,opus');
+    expect(got.bytes, where).toBeGreaterThan(10_000);
+    expect(got.head.slice(0, 8), where).toBe('1A45DFA3'); // EBML: a WebM file
+    expect(got.playable?.width, where).toBe(320);
+    expect(got.playable?.duration, where).toBeGreaterThan(2);
+    expect(uploaded?.body.length).toBe(got.bytes);
+    expect(uploaded?.type).toBe('video/webm;codecs=vp8,opus');
+  } finally {
+    await firefox.close();
+  }
+});
+
+test('WebKit chooses MP4 (H.264 and AAC) for a video answer', async () => {
+  test.setTimeout(60_000);
+  // The MiniBrowser lets the tone's AudioContext run only with autoplay allowed.
+  const webkit = await WebKit.launch(['--autoplay-policy=allow']);
+  try {
+    await webkit.goto(`${origin}/record.html`);
+    const got = await webkit.waitFor('vivaRecording', 30_000);
+    const where = JSON.stringify(got);
+    expect(got.error, where).toBeNull();
+    expect(got.supported['video/webm'], where).toBe(false);
+    expect(got.requested, where).toBe('video/mp4;codecs=avc1,mp4a');
+    expect(got.mimeType, where).toMatch(/^video\/mp4/);
+    // Debian 12's WebKitGTK 2.50 with GStreamer 1.22 starts the recorder but its encoding
+    // pipeline never links (GStreamer: "streaming stopped, reason not-linked"), so the
+    // recording is empty; Safari records. Checked here so that a fixed WebKitGTK is noticed.
+    test.info().annotations.push({ type: 'webkit-bytes', description: String(got.bytes) });
+  } finally {
+    await webkit.close();
+  }
+});
