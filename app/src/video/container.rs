@@ -2192,3 +2192,602 @@ impl Mp4Checker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/video/",
+                $name
+            ))
+            .as_slice()
+        };
+    }
+
+    const CHROME_WEBM: &[u8] = fixture!("chrome-vp8-opus.webm");
+    const CHROME_MP4: &[u8] = fixture!("chrome.mp4");
+    const FFMPEG_WEBM: &[u8] = fixture!("ffmpeg-seekable.webm");
+    const FFMPEG_MP4: &[u8] = fixture!("ffmpeg-fragmented.mp4");
+    const PNG: &[u8] = fixture!("not-video.png");
+    /// The sizes of the chunks Chromium's MediaRecorder delivered for `chrome-vp8-opus.webm`
+    /// (`start(1000)`), as recorded in the fixtures' README.
+    const CHROME_WEBM_CHUNKS: [usize; 4] = [12817, 16452, 20567, 5039];
+
+    /// A tiny deterministic random number generator (xorshift64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    fn index_chunks<'a>(
+        chunks: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<WebmIndex, ContainerError> {
+        let mut indexer = WebmIndexer::new();
+        for chunk in chunks {
+            indexer.feed(chunk)?;
+        }
+        indexer.finish()
+    }
+
+    fn index(data: &[u8]) -> Result<WebmIndex, ContainerError> {
+        index_chunks([data])
+    }
+
+    fn index_split(data: &[u8], size: usize) -> Result<WebmIndex, ContainerError> {
+        index_chunks(data.chunks(size))
+    }
+
+    fn check_mp4(data: &[u8], size: usize) -> Result<Mp4Info, ContainerError> {
+        let mut checker = Mp4Checker::new();
+        for chunk in data.chunks(size.max(1)) {
+            checker.feed(chunk)?;
+        }
+        checker.finish()
+    }
+
+    /// Writes a plan out the way the server does, copying source ranges from `source`.
+    fn materialize(plan: &[Piece], source: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for piece in plan {
+            match piece {
+                Piece::Bytes(bytes) => out.extend_from_slice(bytes),
+                Piece::Source { start, end } => {
+                    out.extend_from_slice(&source[*start as usize..*end as usize])
+                }
+            }
+        }
+        out
+    }
+
+    fn rewrite(source: &[u8]) -> (WebmIndex, Vec<u8>) {
+        let index = index(source).expect("fixture indexes");
+        let out = materialize(&index.plan(), source);
+        (index, out)
+    }
+
+    /// (id, offset of the element, body) for each element directly inside `buf`.
+    fn elements(buf: &[u8]) -> Vec<(u32, usize, &[u8])> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        for child in children(buf) {
+            let (id, body, whole) = child.expect("well-formed element");
+            out.push((id, at, body));
+            at += whole.len();
+        }
+        out
+    }
+
+    fn find(buf: &[u8], id: u32) -> Vec<&[u8]> {
+        elements(buf)
+            .into_iter()
+            .filter(|(i, _, _)| *i == id)
+            .map(|(_, _, body)| body)
+            .collect()
+    }
+
+    /// Checks the rewritten file's structure: known sizes everywhere, a SeekHead and Cues that
+    /// point at the right elements, and a Duration that matches the index.
+    fn assert_seekable(out: &[u8], index: &WebmIndex) {
+        let top = elements(out);
+        assert_eq!(top.len(), 2, "EBML header and one Segment");
+        assert_eq!(top[0].0, EBML_HEADER);
+        assert_eq!(top[1].0, SEGMENT);
+        let segment = top[1].2;
+        assert_eq!(
+            segment.as_ptr() as usize + segment.len(),
+            out.as_ptr() as usize + out.len()
+        );
+        let level1 = elements(segment);
+        let ids: Vec<u32> = level1.iter().map(|e| e.0).collect();
+        let first_cluster = ids.iter().position(|&id| id == CLUSTER).expect("clusters");
+        let mut head = vec![SEEK_HEAD, INFO, TRACKS];
+        if !index.tags.is_empty() {
+            head.push(TAGS);
+        }
+        head.push(CUES);
+        assert_eq!(ids[..first_cluster], head[..]);
+        assert!(ids[first_cluster..].iter().all(|&id| id == CLUSTER));
+        assert_eq!(ids.len() - first_cluster, index.clusters());
+        let id_at = |pos: u64| {
+            level1
+                .iter()
+                .find(|e| e.1 as u64 == pos)
+                .map(|e| e.0)
+                .expect("a position points at an element")
+        };
+
+        let seeks = find(level1[0].2, SEEK);
+        assert_eq!(seeks.len(), head.len() - 1);
+        for seek in seeks {
+            let target = find(seek, SEEK_ID)[0];
+            let target = u32::from_be_bytes(target.try_into().unwrap());
+            let pos = read_uint(find(seek, SEEK_POSITION)[0]).unwrap();
+            assert_eq!(id_at(pos), target);
+        }
+
+        let info = level1[1].2;
+        let durations = find(info, DURATION);
+        assert_eq!(durations.len(), 1);
+        let duration = f64::from_be_bytes(durations[0].try_into().unwrap());
+        assert_eq!(duration, index.duration_ticks);
+        assert!(duration > 0.0);
+
+        let cues = level1[head.len() - 1].2;
+        let points = find(cues, CUE_POINT);
+        assert!(!points.is_empty());
+        let mut last_time = 0;
+        for point in points {
+            let time = read_uint(find(point, CUE_TIME)[0]).unwrap();
+            assert!(time >= last_time);
+            last_time = time;
+            let positions = find(point, CUE_TRACK_POSITIONS)[0];
+            assert_eq!(
+                read_uint(find(positions, CUE_TRACK)[0]),
+                Some(index.cue_track_number)
+            );
+            let pos = read_uint(find(positions, CUE_CLUSTER_POSITION)[0]).unwrap();
+            assert_eq!(id_at(pos), CLUSTER);
+        }
+
+        for (_, _, cluster) in &level1[first_cluster..] {
+            let children = elements(cluster);
+            assert_eq!(children[0].0, CLUSTER_TIMECODE);
+        }
+    }
+
+    #[test]
+    fn sniff_recognises_recordings() {
+        assert_eq!(sniff(CHROME_WEBM), Some(Container::WebM));
+        assert_eq!(sniff(FFMPEG_WEBM), Some(Container::WebM));
+        assert_eq!(sniff(CHROME_MP4), Some(Container::Mp4));
+        assert_eq!(sniff(FFMPEG_MP4), Some(Container::Mp4));
+        assert_eq!(sniff(&CHROME_WEBM[..SNIFF_BYTES]), Some(Container::WebM));
+        assert_eq!(sniff(&CHROME_MP4[..SNIFF_BYTES]), Some(Container::Mp4));
+        // A Matroska file (not WebM) is accepted too.
+        let mut mkv = CHROME_WEBM[..64].to_vec();
+        let at = mkv.windows(4).position(|w| w == b"webm").unwrap();
+        assert_eq!(mkv[at - 1], 0x84);
+        mkv.splice(at - 1..at + 4, [0x88].iter().chain(b"matroska").copied());
+        mkv[4] = 0x80 | ((mkv[4] & 0x7F) + 4);
+        assert_eq!(sniff(&mkv), Some(Container::WebM));
+    }
+
+    #[test]
+    fn sniff_rejects_everything_else() {
+        let wav = b"RIFF\x24\x08\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00";
+        let mut other_doc_type = CHROME_WEBM[..64].to_vec();
+        let at = other_doc_type
+            .windows(4)
+            .position(|w| w == b"webm")
+            .unwrap();
+        other_doc_type[at..at + 4].copy_from_slice(b"abcd");
+        let mut huge_ftyp = CHROME_MP4[..64].to_vec();
+        huge_ftyp[..4].copy_from_slice(&0x0100_0000u32.to_be_bytes());
+        for head in [
+            PNG,
+            b"".as_slice(),
+            b"hello, this is plain text and not a video at all".as_slice(),
+            wav.as_slice(),
+            &CHROME_WEBM[..4],
+            &CHROME_WEBM[..20],
+            &other_doc_type,
+            &CHROME_MP4[..8],
+            &huge_ftyp,
+            b"\x00\x00\x00\x20moov\x00\x00\x00\x00",
+        ] {
+            assert_eq!(sniff(head), None, "{head:?}");
+        }
+    }
+
+    #[test]
+    fn container_names() {
+        assert_eq!(Container::WebM.mime(), "video/webm");
+        assert_eq!(Container::Mp4.mime(), "video/mp4");
+        assert_eq!(Container::WebM.extension(), "webm");
+        assert_eq!(Container::Mp4.extension(), "mp4");
+    }
+
+    #[test]
+    fn chrome_recording_is_indexed() {
+        let index = index(CHROME_WEBM).unwrap();
+        assert_eq!(index.clusters(), 4);
+        let secs = index.duration_secs();
+        assert!((3.0..3.6).contains(&secs), "{secs}");
+        assert_eq!(index.timecode_scale, 1_000_000);
+        assert!(index.tags.is_empty());
+    }
+
+    #[test]
+    fn chunks_may_split_anywhere() {
+        let whole = index(CHROME_WEBM).unwrap();
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for size in CHROME_WEBM_CHUNKS {
+            chunks.push(&CHROME_WEBM[at..at + size]);
+            at += size;
+        }
+        assert_eq!(at, CHROME_WEBM.len());
+        assert_eq!(index_chunks(chunks).unwrap(), whole);
+        for size in [1, 2, 3, 5, 7, 11, 12, 13, 64, 1000, 4096, 65536] {
+            assert_eq!(index_split(CHROME_WEBM, size).unwrap(), whole, "{size}");
+        }
+        let ffmpeg = index(FFMPEG_WEBM).unwrap();
+        for size in [1, 9, 333] {
+            assert_eq!(index_split(FFMPEG_WEBM, size).unwrap(), ffmpeg, "{size}");
+        }
+        let mut rng = Rng(0x5eed);
+        let mut pieces = Vec::new();
+        let mut rest = CHROME_WEBM;
+        while !rest.is_empty() {
+            let n = (1 + rng.below(300)).min(rest.len());
+            pieces.push(&rest[..n]);
+            rest = &rest[n..];
+        }
+        assert_eq!(index_chunks(pieces).unwrap(), whole);
+    }
+
+    #[test]
+    fn only_the_last_chunk_ends_on_a_block_boundary() {
+        // MediaRecorder's timeslice chunks split the stream anywhere: the first one ends right
+        // after the ID byte of a SimpleBlock. Only the whole upload is a complete file.
+        let mut at = 0;
+        for (i, size) in CHROME_WEBM_CHUNKS.into_iter().enumerate() {
+            at += size;
+            let result = index(&CHROME_WEBM[..at]);
+            if i + 1 == CHROME_WEBM_CHUNKS.len() {
+                assert!(result.is_ok());
+            } else {
+                assert!(
+                    matches!(result, Err(ContainerError::Truncated { .. })),
+                    "{result:?}"
+                );
+            }
+        }
+        assert_eq!(
+            index(&CHROME_WEBM[..CHROME_WEBM_CHUNKS[0]]).unwrap_err(),
+            ContainerError::Truncated {
+                at: CHROME_WEBM_CHUNKS[0] as u64,
+                inside: "an element header"
+            }
+        );
+    }
+
+    #[test]
+    fn chrome_rewrite_is_seekable() {
+        let (index, out) = rewrite(CHROME_WEBM);
+        assert_eq!(out.len() as u64, index.output_len());
+        assert_seekable(&out, &index);
+        assert_eq!(
+            &out[..index.ebml_header.len()],
+            &CHROME_WEBM[..index.ebml_header.len()]
+        );
+        // Every cluster body is copied from the upload, in order and without overlap.
+        let mut end = 0;
+        let mut copied = 0;
+        for piece in index.plan() {
+            if let Piece::Source { start, end: stop } = piece {
+                assert!(start >= end && stop > start && stop <= CHROME_WEBM.len() as u64);
+                copied += stop - start;
+                end = stop;
+            }
+        }
+        assert!(copied > CHROME_WEBM.len() as u64 * 9 / 10);
+    }
+
+    #[test]
+    fn rewriting_twice_changes_nothing() {
+        for source in [CHROME_WEBM, FFMPEG_WEBM] {
+            let (first, out) = rewrite(source);
+            let (second, again) = rewrite(&out);
+            assert_eq!(second.duration_secs(), first.duration_secs());
+            assert_eq!(second.clusters(), first.clusters());
+            assert!(out == again, "the rewrite of a rewrite differs");
+        }
+    }
+
+    #[test]
+    fn seekable_ffmpeg_file_goes_through() {
+        let (index, out) = rewrite(FFMPEG_WEBM);
+        let secs = index.duration_secs();
+        assert!((1.95..2.1).contains(&secs), "{secs}");
+        assert!(!index.tags.is_empty(), "ffmpeg's Tags are kept");
+        assert_seekable(&out, &index);
+    }
+
+    #[test]
+    fn truncated_recordings_are_refused_without_panicking() {
+        // ffmpeg's Segment has a known size, so every cut is noticed.
+        for len in (0..FFMPEG_WEBM.len()).filter(|n| n % 53 == 0 || *n < 700) {
+            assert!(index(&FFMPEG_WEBM[..len]).is_err(), "{len}");
+        }
+        // Chrome's stream may end after any whole block, never inside one.
+        let whole = index(CHROME_WEBM).unwrap();
+        for len in (0..CHROME_WEBM.len()).filter(|n| n % 29 == 0 || *n < 700) {
+            match index(&CHROME_WEBM[..len]) {
+                Ok(prefix) => assert!(prefix.duration_secs() <= whole.duration_secs()),
+                Err(error) => assert!(!error.to_string().is_empty()),
+            }
+        }
+        // A cut in the middle of a block of the first cluster.
+        let cut = CHROME_WEBM_CHUNKS[0] + 30;
+        let error = index(&CHROME_WEBM[..cut]).unwrap_err();
+        assert!(matches!(
+            error,
+            ContainerError::Truncated {
+                inside: "a block",
+                ..
+            }
+        ));
+        assert_eq!(
+            error.to_string(),
+            format!("The recording is cut short: it ends inside a block (at byte {cut}). Part of it did not arrive; please upload it again.")
+        );
+        let error = index(&CHROME_WEBM[..3]).unwrap_err();
+        assert!(matches!(error, ContainerError::NotWebm { .. }), "{error}");
+    }
+
+    #[test]
+    fn random_damage_never_panics() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let sources = [CHROME_WEBM, FFMPEG_WEBM, CHROME_MP4, FFMPEG_MP4];
+        let mut accepted = 0;
+        for round in 0..3000 {
+            let source = sources[round % sources.len()];
+            let mut data = source.to_vec();
+            match rng.below(4) {
+                0 => {
+                    // A few random bytes changed, mostly in the headers.
+                    for _ in 0..1 + rng.below(3) {
+                        let at = if rng.below(2) == 0 {
+                            rng.below(600)
+                        } else {
+                            rng.below(data.len())
+                        };
+                        data[at] = rng.next() as u8;
+                    }
+                }
+                1 => {
+                    // One bit flipped.
+                    let at = rng.below(data.len());
+                    data[at] ^= 1 << rng.below(8);
+                }
+                2 => {
+                    // A run of random bytes inserted.
+                    let at = rng.below(data.len());
+                    let junk: Vec<u8> = (0..1 + rng.below(40)).map(|_| rng.next() as u8).collect();
+                    data.splice(at..at, junk);
+                }
+                _ => {
+                    // A range removed.
+                    let at = rng.below(data.len());
+                    let end = (at + 1 + rng.below(500)).min(data.len());
+                    data.drain(at..end);
+                }
+            }
+            let split = 1 + rng.below(5000);
+            if let Ok(index) = index_split(&data, split) {
+                accepted += 1;
+                let plan = index.plan();
+                for piece in &plan {
+                    if let Piece::Source { start, end } = piece {
+                        assert!(start <= end && *end <= data.len() as u64);
+                    }
+                }
+                let out = materialize(&plan, &data);
+                assert_eq!(out.len() as u64, index.output_len());
+                assert!(index.duration_secs().is_finite());
+            }
+            if let Ok(info) = check_mp4(&data, split) {
+                assert!(info.duration_secs.is_none_or(f64::is_finite));
+            }
+        }
+        // Damage inside frame data is invisible to the container, so some files still pass.
+        assert!(accepted > 0);
+    }
+
+    /// The offsets of the Segment's top-level elements in a Chrome recording, by ID.
+    fn chrome_element(id: u32) -> (usize, usize) {
+        let mut at = 0x24; // the EBML header's end
+        let segment = read_header(&CHROME_WEBM[at..]).unwrap().unwrap();
+        at += segment.len;
+        loop {
+            let header = read_header(&CHROME_WEBM[at..]).unwrap().unwrap();
+            let end = at + header.len + header.size.map_or(0, |s| s as usize);
+            if header.id == id {
+                return (at, end);
+            }
+            at = end;
+        }
+    }
+
+    #[test]
+    fn broken_recordings_are_refused() {
+        let (tracks_start, tracks_end) = chrome_element(TRACKS);
+        let (first_cluster, _) = chrome_element(CLUSTER);
+        assert_eq!(tracks_end, first_cluster);
+
+        // Headers only: nothing to play.
+        let error = index(&CHROME_WEBM[..first_cluster]).unwrap_err();
+        assert_eq!(
+            error,
+            ContainerError::Missing {
+                what: "video or audio data (no clusters)"
+            }
+        );
+        // No track list.
+        let error = index(&CHROME_WEBM[..tracks_start]).unwrap_err();
+        assert!(matches!(error, ContainerError::Missing { .. }), "{error}");
+        let mut no_tracks = CHROME_WEBM[..tracks_start].to_vec();
+        no_tracks.extend_from_slice(&CHROME_WEBM[tracks_end..]);
+        let error = index(&no_tracks).unwrap_err();
+        assert!(matches!(error, ContainerError::Damaged { .. }), "{error}");
+
+        // Garbage between two clusters.
+        let second_cluster = CHROME_WEBM[first_cluster + 4..]
+            .windows(4)
+            .position(|w| w == CLUSTER.to_be_bytes())
+            .unwrap()
+            + first_cluster
+            + 4;
+        assert_eq!(
+            &CHROME_WEBM[second_cluster..second_cluster + 4],
+            &CLUSTER.to_be_bytes()
+        );
+        let mut garbage = CHROME_WEBM.to_vec();
+        garbage.splice(second_cluster..second_cluster, *b"garbage in the middle");
+        let error = index(&garbage).unwrap_err();
+        assert_eq!(
+            error,
+            ContainerError::Damaged {
+                at: second_cluster as u64,
+                reason: "an element of unexpected type 6761 is inside a cluster".into()
+            }
+        );
+        assert!(error.to_string().starts_with(&format!(
+            "The recording is damaged at byte {second_cluster}: "
+        )));
+
+        // Two recordings joined together.
+        let mut joined = CHROME_WEBM.to_vec();
+        joined.extend_from_slice(CHROME_WEBM);
+        assert!(matches!(
+            index(&joined),
+            Err(ContainerError::Damaged { .. })
+        ));
+
+        // Other files.
+        for other in [PNG, CHROME_MP4, b"".as_slice(), b"plain text".as_slice()] {
+            let error = index(other).unwrap_err();
+            assert!(matches!(error, ContainerError::NotWebm { .. }), "{error}");
+            assert!(error
+                .to_string()
+                .starts_with("This is not a WebM recording: "));
+        }
+
+        // After an error the indexer keeps saying so.
+        let mut indexer = WebmIndexer::new();
+        assert!(indexer.feed(PNG).is_err());
+        assert!(indexer.feed(CHROME_WEBM).is_err());
+        assert!(indexer.finish().is_err());
+    }
+
+    #[test]
+    fn oversized_headers_are_refused() {
+        // An Info element claiming 2 MiB.
+        let (info_start, _) = chrome_element(INFO);
+        let mut data = CHROME_WEBM[..info_start].to_vec();
+        put_id(&mut data, INFO);
+        put_size8(&mut data, 2 << 20);
+        let error = index(&data).unwrap_err();
+        assert!(matches!(error, ContainerError::TooLarge { .. }), "{error}");
+    }
+
+    #[test]
+    fn chrome_mp4_is_checked() {
+        let info = check_mp4(CHROME_MP4, CHROME_MP4.len()).unwrap();
+        assert_eq!(info.tracks, 2);
+        assert!(info.fragmented);
+        let secs = info.duration_secs.unwrap();
+        assert!((3.0..3.6).contains(&secs), "{secs}");
+        for size in [1, 7, 8, 9, 100, 1200] {
+            assert_eq!(check_mp4(CHROME_MP4, size).unwrap(), info);
+        }
+    }
+
+    #[test]
+    fn mp4_duration_from_fragments() {
+        // ffmpeg's fragmented file says 0 in mvhd; the fragments give the length.
+        let info = check_mp4(FFMPEG_MP4, 4096).unwrap();
+        let secs = info.duration_secs.unwrap();
+        assert!((1.95..2.1).contains(&secs), "{secs}");
+        assert!(info.fragmented);
+
+        // The Chrome file with its mvhd duration blanked out: tfdt + trun say the same.
+        let with_mvhd = check_mp4(CHROME_MP4, 4096).unwrap().duration_secs.unwrap();
+        let mut data = CHROME_MP4.to_vec();
+        let mvhd = data.windows(4).position(|w| w == b"mvhd").unwrap();
+        assert_eq!(data[mvhd + 4], 1, "version 1 mvhd");
+        let duration = mvhd + 4 + 4 + 8 + 8 + 4;
+        data[duration..duration + 8].fill(0);
+        let secs = check_mp4(&data, 4096).unwrap().duration_secs.unwrap();
+        assert!((secs - with_mvhd).abs() < 0.1, "{secs} vs {with_mvhd}");
+    }
+
+    #[test]
+    fn broken_mp4_is_refused() {
+        // Every cut inside the movie header or the media data is noticed.
+        for len in (0..CHROME_MP4.len()).filter(|n| n % 41 == 0 || *n < 1300) {
+            let result = check_mp4(&CHROME_MP4[..len], 1000);
+            let mfra = CHROME_MP4.len() - 76;
+            if len != mfra {
+                assert!(result.is_err(), "{len}");
+            }
+        }
+        // Cut at a box boundary (just before the trailing mfra box): still complete.
+        assert!(check_mp4(&CHROME_MP4[..CHROME_MP4.len() - 76], 1000).is_ok());
+        let cut = 5000;
+        assert_eq!(
+            check_mp4(&CHROME_MP4[..cut], 1000).unwrap_err(),
+            ContainerError::Truncated {
+                at: cut as u64,
+                inside: "the media data"
+            }
+        );
+        // Headers only.
+        assert_eq!(
+            check_mp4(&CHROME_MP4[..1200], 100).unwrap_err(),
+            ContainerError::Missing {
+                what: "video or audio data (mdat box)"
+            }
+        );
+        // Other files.
+        for other in [PNG, CHROME_WEBM, b"".as_slice(), b"plain text".as_slice()] {
+            let error = check_mp4(other, 100).unwrap_err();
+            assert!(matches!(error, ContainerError::NotMp4 { .. }), "{error}");
+            assert!(error
+                .to_string()
+                .starts_with("This is not an MP4 recording: "));
+        }
+        // Garbage between boxes.
+        let mut garbage = CHROME_MP4.to_vec();
+        garbage.splice(1200..1200, [0xFFu8; 12]);
+        assert!(matches!(
+            check_mp4(&garbage, 100),
+            Err(ContainerError::Damaged { at: 1200, .. })
+        ));
+    }
+}
