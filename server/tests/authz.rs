@@ -551,6 +551,33 @@ const MATRIX: &[Row] = &[
         body: &[("interview", "{owner_interview}"), ("position", "0")],
         expect: [D, A, A, A],
     },
+    // Likewise a chunk without a multipart body; the owner checks are in tests/video.rs.
+    Row {
+        route: "FN /api/video/chunk",
+        body: &[("interview", "{owner_interview}"), ("position", "0")],
+        expect: [D, A, A, A],
+    },
+    Row {
+        route: "FN /api/video/finish",
+        body: &[
+            ("id", "{owner_interview}"),
+            ("position", "0"),
+            ("part", "answer"),
+            ("take", "t1"),
+            ("count", "1"),
+            ("bytes", "1"),
+        ],
+        expect: [D, A, D, D],
+    },
+    Row {
+        route: "FN /api/video/status",
+        body: &[
+            ("id", "{owner_interview}"),
+            ("position", "0"),
+            ("part", "answer"),
+        ],
+        expect: [D, A, D, D],
+    },
     Row {
         route: "FN /api/voice/status",
         body: &[("id", "{owner_interview}"), ("position", "0")],

@@ -131,7 +131,15 @@ pub async fn video_status(
     part: String,
 ) -> Result<Option<VideoView>, AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::status(&ctx.db, &uid, &id, position, part_of(&part)?).await
+    super::service::status(
+        &ctx.db,
+        ctx.voice.desk.as_ref(),
+        &uid,
+        &id,
+        position,
+        part_of(&part)?,
+    )
+    .await
 }
 
 /// Chunk uploads per account per hour (a long interview on camera stays well inside).

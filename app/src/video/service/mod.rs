@@ -402,7 +402,8 @@ pub async fn finish(
     let db = u.db;
     t.check()?;
     let Some(rec) = find(db, &t).await? else {
-        return Err(AppError::NotFound);
+        owner(u.desk, db, t.user, t.interview, t.position).await?;
+        return Err(bad("No chunk of this recording has arrived yet."));
     };
     match rec.status {
         VideoStatus::Uploading => {}
@@ -647,9 +648,26 @@ pub async fn ready(db: &Db, uid: &str, id: &str) -> Result<Vec<VideoView>, AppEr
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// Where the latest take of one part of a question of `uid`'s stands (`None`: no take).
+/// Whether question `position` of interview `id` is `uid`'s (404 when not), asked of interview
+/// practice's desk: an answered question or a finished interview is still theirs.
+async fn owner(
+    desk: &dyn AnswerDesk,
+    db: &Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+) -> Result<(), AppError> {
+    match desk.open_part(db, uid, id, position).await {
+        Ok(_) | Err(AppError::BadRequest(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Where the latest take of one part of a question of `uid`'s stands (`None`: no take; someone
+/// else's question is a 404).
 pub async fn status(
     db: &Db,
+    desk: &dyn AnswerDesk,
     uid: &str,
     id: &str,
     position: u32,
@@ -669,6 +687,9 @@ pub async fn status(
         .await?
         .check()?;
     let rows: Vec<ViewRow> = r.take(0)?;
+    if rows.is_empty() {
+        owner(desk, db, uid, id, position).await?;
+    }
     Ok(rows.into_iter().next().map(Into::into))
 }
 

@@ -202,10 +202,10 @@ async fn chunks_in_any_order_and_twice_make_one_seekable_recording() {
         .await
         .unwrap()
         .is_none());
-    assert!(status(&w.db, "bob", &id, 0, Part::Answer)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(matches!(
+        status(&w.db, &w.desk, "bob", &id, 0, Part::Answer).await,
+        Err(AppError::NotFound)
+    ));
     assert!(matches!(
         chunk(&w.up(1_004), take("bob", &id, "t9"), 0, parts[0].clone()).await,
         Err(AppError::NotFound)
@@ -214,6 +214,8 @@ async fn chunks_in_any_order_and_twice_make_one_seekable_recording() {
         finish(&w.up(1_004), take("bob", &id, "t1"), 4, CHROME.len() as u64).await,
         Err(AppError::NotFound)
     ));
+    // Their own question, a take that never started: said so.
+    assert!(msg(finish(&w.up(1_004), take("ann", &id, "none"), 1, 1).await).contains("No chunk"));
 }
 
 #[tokio::test]
@@ -255,7 +257,7 @@ async fn what_is_not_a_whole_video_is_refused_and_nothing_stays() {
         m.contains("cut short") && m.contains("Nothing was kept"),
         "{m}"
     );
-    let v = status(&w.db, "ann", &id, 0, Part::Answer)
+    let v = status(&w.db, &w.desk, "ann", &id, 0, Part::Answer)
         .await
         .unwrap()
         .unwrap();
@@ -377,4 +379,39 @@ async fn recordings_go_with_their_interview_account_and_time() {
         w.count("video_chunk").await + w.count("video_choice").await,
         0
     );
+}
+
+/// What Firefox and Chromium (fake camera) really record is accepted, whatever the slicing.
+#[tokio::test]
+async fn recordings_from_each_browser_are_taken() {
+    let w = World::new().await;
+    for (name, file) in [
+        (
+            "firefox",
+            &include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/video/firefox.webm"
+            ))[..],
+        ),
+        (
+            "chromium",
+            &include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/video/chromium.webm"
+            ))[..],
+        ),
+    ] {
+        let id = w.interview("ann", true).await;
+        let t = take("ann", &id, name);
+        for (seq, c) in file.chunks(16 * 1024).enumerate() {
+            chunk(&w.up(1_001), t, seq as u32, c.to_vec())
+                .await
+                .unwrap();
+        }
+        let n = file.len().div_ceil(16 * 1024) as u32;
+        let v = finish(&w.up(1_002), t, n, file.len() as u64).await.unwrap();
+        assert_eq!(v.status, VideoStatus::Ready, "{name}");
+        let secs = v.duration_secs.unwrap();
+        assert!((2.0..4.0).contains(&secs), "{name}: {secs}");
+    }
 }
