@@ -1,4 +1,6 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, chromium } from '@playwright/test';
+import { newUser } from './helpers/account';
+import { ARGS } from './helpers/voice';
 import { createServer, Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +66,30 @@ test('Firefox records a video answer as WebM (VP8 and Opus) that it can play bac
   } finally {
     await firefox.close();
   }
+  // Viva takes Firefox's file as a video answer: uploaded in slices, finished, seekable.
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+  const { page } = await newUser(browser, 'firefoxvideo');
+  const result = await page.evaluate(async (b64) => {
+    const file = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const setup = new URLSearchParams({ 'setup[role]': 'nurse', 'setup[difficulty]': '2', 'setup[count]': '1', 'setup[kinds][]': 'behavioural', 'setup[mode]': 'video', 'setup[record_video]': 'on' });
+    const started = await fetch('/api/interview/start', { method: 'POST', body: setup, headers: { Accept: 'application/json' }, redirect: 'manual' });
+    const id = started.headers.get('location')?.split('/').pop() ?? (await started.json());
+    const slice = 16 * 1024;
+    let seq = 0;
+    for (let at = 0; at < file.length; at += slice, seq++) {
+      const form = new FormData();
+      for (const [k, v] of Object.entries({ interview: id, position: '0', part: 'answer', take: 'firefox', seq: String(seq) })) form.set(k, v);
+      form.set('chunk', new Blob([file.slice(at, at + slice)], { type: 'video/webm' }), `c${seq}`);
+      const r = await fetch('/api/video/chunk', { method: 'POST', body: form, headers: { Accept: 'application/json' } });
+      if (!r.ok) return { error: await r.text() };
+    }
+    const done = await fetch('/api/video/finish', { method: 'POST', headers: { Accept: 'application/json' },
+      body: new URLSearchParams({ id, position: '0', part: 'answer', take: 'firefox', count: String(seq), bytes: String(file.length) }) });
+    return done.json();
+  }, uploaded!.body.toString('base64'));
+  expect(result.status, JSON.stringify(result)).toBe('ready');
+  expect(result.duration_secs).toBeGreaterThan(2);
+  await browser.close();
 });
 
 test('WebKit chooses MP4 (H.264 and AAC) for a video answer', async () => {

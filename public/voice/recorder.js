@@ -22,6 +22,8 @@ const VIDEO_CHUNK = '/api/video/chunk';
 const POLICY = '/api/voice/recording_policy';
 const VIDEO_FINISH = '/api/video/finish';
 const MAX_BACKOFF_MS = 8000;
+// How long handing in waits for the video's last chunks to be sent.
+const VIDEO_WAIT_MS = 20000;
 
 // ---- IndexedDB: segments not yet acknowledged ------------------------------------------
 let dbPromise = null;
@@ -301,6 +303,9 @@ class Recorder {
     this.say('speaking', '');
     await this.pump();
     if (this.seq === 0) return this.fail('No speech was heard. Check that the right microphone is selected and try again, or type your answer below.');
+    // The video's last chunks go before the page moves on (what is left after a while, say
+    // with the network down, is sent from the device later).
+    if (this.take) await Promise.race([this.pumpVideo(), sleep(VIDEO_WAIT_MS)]);
     await this.handIn(null);
   }
 

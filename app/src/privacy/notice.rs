@@ -100,7 +100,7 @@ pub fn storage_keys() -> Vec<(&'static str, &'static str, &'static str, &'static
         (
             crate::voice::QUEUE_DATABASE,
             "IndexedDB",
-            "Parts of a spoken answer not yet delivered (for example while offline), so none is lost.",
+            "Parts of a spoken answer, and of a video answer you chose to record, not yet delivered (for example while offline), so none is lost.",
             "until the server has them",
         ),
     ]
@@ -161,6 +161,15 @@ fn data(i: &Installation) -> Section {
             format!(
                 "Not kept unless you choose: deleted once the answer is scored ({} at most if it never is). Kept recordings: {} days.",
                 period(crate::voice::model::UNKEPT_AUDIO_SECS),
+                i.recording_retention_days
+            ),
+        ],
+        [
+            "Video recordings: only when you answer on camera and choose, for that interview, to record (otherwise the camera is a mirror on your screen and no picture is sent).".into(),
+            "To let you watch your answers beside their transcript in your report.".into(),
+            "Your consent, given per interview.".into(),
+            format!(
+                "{} days, or until you delete the answer, the interview or the account.",
                 i.recording_retention_days
             ),
         ],
@@ -436,9 +445,10 @@ fn retention(i: &Installation) -> Section {
             period(crate::privacy::export::EXPORT_TTL_SECS)
         ),
         format!(
-            "Recordings you did not choose to keep: once scored ({} at most); kept recordings: {} days.",
+            "Recordings you did not choose to keep: once scored ({} at most); kept recordings and video answers: {} days; files of anything deleted: within {} of it.",
             period(crate::voice::model::UNKEPT_AUDIO_SECS),
-            i.recording_retention_days
+            i.recording_retention_days,
+            period(super::service::SWEEP_EVERY_SECS)
         ),
         "Everything else in your account: until you delete the account, which deletes it at once.".to_string(),
     ];
