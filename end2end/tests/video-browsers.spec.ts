@@ -71,7 +71,7 @@ test('Firefox records a video answer as WebM (VP8 and Opus) that it can play bac
   const { page } = await newUser(browser, 'firefoxvideo');
   const result = await page.evaluate(async (b64) => {
     const file = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const setup = new URLSearchParams({ 'setup[role]': 'nurse', 'setup[difficulty]': '2', 'setup[count]': '1', 'setup[kinds][]': 'behavioural', 'setup[mode]': 'video', 'setup[record_video]': 'on' });
+    const setup = new URLSearchParams({ 'setup[role]': 'nurse', 'setup[difficulty]': '2', 'setup[count]': '3', 'setup[kinds][]': 'behavioural', 'setup[mode]': 'video', 'setup[record_video]': 'on' });
     const started = await fetch('/api/interview/start', { method: 'POST', body: setup, headers: { Accept: 'application/json' }, redirect: 'manual' });
     const id = started.headers.get('location')?.split('/').pop() ?? (await started.json());
     const slice = 16 * 1024;

@@ -451,8 +451,9 @@ class Recorder {
       if (!e.data || !e.data.size) return;
       const seq = this.videoSeq++;
       this.videoBytes += e.data.size;
+      // (The pump is started, not waited for: with the network down it waits a long time.)
       chain = chain.then(() => putVideo({ ...base, key: `${this.take}/${String(seq).padStart(5, '0')}`, kind: 'chunk', seq, data: e.data }))
-        .then(() => this.pumpVideo());
+        .then(() => { this.pumpVideo(); });
     };
     this.videoStored = () => chain;
     rec.start(TIMESLICE_MS);
@@ -562,8 +563,8 @@ const CAMERA_MARKUP = `<div class="camera" data-role="camera-box" hidden>
 <video data-role="preview" class="preview" muted playsinline autoplay aria-label="Your camera, mirrored"></video>
 <div class="camera-side">
 <p data-role="camera-state" role="status" class="muted" hidden></p>
-<label>Camera <select data-role="camera-select" disabled><option value="">Default camera</option></select></label>
-<label>Microphone <select data-role="mic-select" disabled><option value="">Default microphone</option></select></label>
+<div class="field"><label for="viva-camera">Camera</label><select id="viva-camera" data-role="camera-select" disabled><option value="">Default camera</option></select></div>
+<div class="field"><label for="viva-microphone">Microphone</label><select id="viva-microphone" data-role="mic-select" disabled><option value="">Default microphone</option></select></div>
 <div data-role="camera-problem" class="notice" role="alert" hidden>
 <p data-role="camera-problem-text"></p>
 <button type="button" class="button secondary" data-role="camera-retry">Try the camera again</button>

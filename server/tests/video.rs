@@ -22,7 +22,7 @@ fn slices() -> Vec<&'static [u8]> {
         .collect()
 }
 
-/// Starts a one-question interview on camera, recording on or off; returns its id.
+/// Starts a three-question interview on camera, recording on or off; returns its id.
 async fn camera_interview(v: &Viva, jar: &str, record: bool) -> String {
     let mut setup = vec![
         ("setup[role]", "nurse"),
@@ -64,22 +64,34 @@ async fn chunk(
         ("seq", seq.to_string()),
     ] {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{val}\r\n")
-                .as_bytes(),
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{val}\r\n"
+            )
+            .as_bytes(),
         );
     }
     body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"chunk\"; filename=\"c{seq}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes());
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     post(v, "/api/video/chunk", jar)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(body)
         .send()
         .await
         .unwrap()
 }
 
-async fn finish(v: &Viva, jar: &str, id: &str, take: &str, count: usize, bytes: usize) -> reqwest::Response {
+async fn finish(
+    v: &Viva,
+    jar: &str,
+    id: &str,
+    take: &str,
+    count: usize,
+    bytes: usize,
+) -> reqwest::Response {
     post(v, "/api/video/finish", jar)
         .form(&[
             ("id", id),
@@ -103,7 +115,13 @@ fn files(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
-                .map(|e| if e.path().is_dir() { files(&e.path()) } else { 1 })
+                .map(|e| {
+                    if e.path().is_dir() {
+                        files(&e.path())
+                    } else {
+                        1
+                    }
+                })
                 .sum()
         })
         .unwrap_or(0)
@@ -185,7 +203,9 @@ async fn a_video_answer_is_uploaded_in_chunks_and_plays_back_to_its_owner_only()
     assert_eq!(get(&v, &url, &bob).send().await.unwrap().status(), 404);
     assert_eq!(get(&v, &url, "").send().await.unwrap().status(), 401);
     assert_eq!(
-        chunk(&v, &bob, &id, "bob", 0, parts[0], "video/webm").await.status(),
+        chunk(&v, &bob, &id, "bob", 0, parts[0], "video/webm")
+            .await
+            .status(),
         404
     );
     assert_eq!(
@@ -198,7 +218,11 @@ async fn a_video_answer_is_uploaded_in_chunks_and_plays_back_to_its_owner_only()
         404
     );
     assert_eq!(
-        get(&v, &format!("/videos/{id}/0/follow-up"), &jar).send().await.unwrap().status(),
+        get(&v, &format!("/videos/{id}/0/follow-up"), &jar)
+            .send()
+            .await
+            .unwrap()
+            .status(),
         404
     );
 }
@@ -224,7 +248,12 @@ async fn chunks_that_are_not_a_whole_video_are_refused_and_leave_nothing() {
     // Cut short: the last slice never arrives, and the recorder announces three.
     let parts = slices();
     for (i, p) in parts.iter().take(3).enumerate() {
-        assert_eq!(chunk(&v, &jar, &id, "cut", i as u32, p, "video/webm").await.status(), 200);
+        assert_eq!(
+            chunk(&v, &jar, &id, "cut", i as u32, p, "video/webm")
+                .await
+                .status(),
+            200
+        );
     }
     let sent: usize = SLICES[..3].iter().sum();
     let r = finish(&v, &jar, &id, "cut", 4, sent).await;
@@ -234,7 +263,11 @@ async fn chunks_that_are_not_a_whole_video_are_refused_and_leave_nothing() {
     assert_eq!(r.status(), 400);
     assert!(said(json(r).await).contains("cut short"));
     assert_eq!(
-        get(&v, &format!("/videos/{id}/0/answer"), &jar).send().await.unwrap().status(),
+        get(&v, &format!("/videos/{id}/0/answer"), &jar)
+            .send()
+            .await
+            .unwrap()
+            .status(),
         404
     );
 
@@ -254,7 +287,10 @@ async fn s3_server() -> (String, tokio::process::Child) {
         .local_addr()
         .unwrap()
         .port();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/servers/s3-server.sh");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../end2end/servers/s3-server.sh"
+    );
     let mut child = tokio::process::Command::new("bash")
         .arg(script)
         .arg(port.to_string())
@@ -300,7 +336,10 @@ async fn recordings_and_speech_go_to_an_s3_compatible_store() {
         .await
         .unwrap();
     assert!(list.contains(".webm</Key>"), "{list}");
-    assert!(list.contains(&format!("<Size>{}</Size>", file.len())), "{list}");
+    assert!(
+        list.contains(&format!("<Size>{}</Size>", file.len())),
+        "{list}"
+    );
     assert_eq!(files(&v.data_dir().join("blobs")), 0);
     // A speech segment lands there too.
     let wav = voice::wav::encode_i16(16_000, &vec![900i16; 16_000]);

@@ -8,8 +8,8 @@ struct Feature {
 
 const FEATURES: &[Feature] = &[
     Feature {
-        title: "Answer out loud or in writing",
-        body: "Practise the way interviews really happen. Voice detection runs inside your browser, so silence and background noise never leave your device — only the parts where you speak are sent for transcription.",
+        title: "Answer out loud, on camera or in writing",
+        body: "Practise the way interviews really happen. Voice detection runs inside your browser, so silence and background noise never leave your device — only the parts where you speak are sent for transcription. On camera, record your answers only if you choose, and watch them back beside the transcript.",
     },
     Feature {
         title: "Questions for the job you want",
@@ -45,7 +45,7 @@ pub fn HomePage() -> impl IntoView {
         <Show when=deleted>
             <p class="notice ok" role="status">"Your account and everything in it were deleted. A last e-mail confirms it."</p>
         </Show>
-        <Meta name="description" content="Viva is an open-source, self-hostable AI mock-interview coach: practise by voice or text and get scored feedback."/>
+        <Meta name="description" content="Viva is an open-source, self-hostable AI mock-interview coach: practise by voice, on video or in writing and get scored feedback."/>
         <section class="hero" aria-labelledby="hero-title">
             <div class="hero-text">
                 <p class="eyebrow">"Open-source interview practice"</p>
@@ -92,7 +92,7 @@ pub fn HomePage() -> impl IntoView {
             <h2 id="how-title">"How a practice session works"</h2>
             <ol class="steps">
                 <li><strong>"Choose"</strong>" a role, the kinds of questions and how many."</li>
-                <li><strong>"Answer"</strong>" each question by speaking or typing; a follow-up may come when an answer is thin."</li>
+                <li><strong>"Answer"</strong>" each question by speaking, on camera or by typing; a follow-up may come when an answer is thin."</li>
                 <li><strong>"Review"</strong>" your scores, the feedback on each answer and what to practise next."</li>
             </ol>
         </section>

@@ -96,13 +96,24 @@ pub fn VideoReview(
         #[cfg(not(feature = "hydrate"))]
         let _ = (t, player);
     };
+    // The timeline is SVG (positions as attributes: the CSP allows no inline styles); each
+    // mark is a focusable button that seeks the video.
     let dots = marks
         .iter()
         .map(|m| {
             let at = m.at;
+            let key = move |e: leptos::ev::KeyboardEvent| {
+                if e.key() == "Enter" || e.key() == " " {
+                    e.prevent_default();
+                    seek(at);
+                }
+            };
             view! {
-                <button type="button" class=format!("mark {}", m.kind) style=format!("left: {:.2}%", at / total * 100.0)
-                    aria-label=format!("{} — play from here", m.label) title=m.label.clone() on:click=move |_| seek(at)></button>
+                <g class=format!("mark {}", m.kind) role="button" tabindex="0" aria-label=format!("{} — play from here", m.label)
+                    on:click=move |_| seek(at) on:keydown=key>
+                    <title>{m.label.clone()}</title>
+                    <circle cx=format!("{:.1}", 8.0 + at / total * 584.0) cy="12" r="7"></circle>
+                </g>
             }
         })
         .collect_view();
@@ -126,10 +137,10 @@ pub fn VideoReview(
                 <figcaption>{format!("Your {what} on video")}{video.duration_secs.map(|d| format!(" · {}", clock(d)))}
                     <span class="muted">{format!(" · kept until {kept}")}</span></figcaption>
                 {(!marks.is_empty()).then(|| view! {
-                    <div class="video-timeline" role="group" aria-label="Timeline of the answer: speech, long pauses and fillers">
-                        <div class="track"></div>
+                    <svg class="video-timeline" viewBox="0 0 600 24" role="group" aria-label="Timeline of the answer: speech, long pauses and fillers">
+                        <rect class="track" x="8" y="10" width="584" height="4" rx="2"></rect>
                         {dots}
-                    </div>
+                    </svg>
                     <ul class="video-legend" aria-hidden="true">
                         <li><span class="mark speech"></span>" speech"</li>
                         <li><span class="mark pause"></span>" long pause"</li>

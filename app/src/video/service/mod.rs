@@ -468,6 +468,10 @@ pub async fn finish(
             .bind(("part", t.part))
             .await
             .and_then(crate::db::check_tx)?;
+            // The chunks' files go now, not at the next sweep (the disk holds each video once).
+            if let Err(e) = crate::blob::reap(db, u.blobs).await {
+                tracing::warn!(error = %e, "chunk files are left for the retention sweep");
+            }
             view_of(db, &rec.id).await
         }
         Err(e) => {

@@ -250,6 +250,47 @@ pub async fn move_audio_to_blobs(db: &Db, blobs: &crate::blob::Blobs) -> Result<
 mod tests {
     use super::*;
 
+    /// Audio stored in the database by an earlier version moves to the blob store, once, and
+    /// plays back as before.
+    #[tokio::test]
+    async fn audio_kept_in_the_database_moves_to_the_blob_store() {
+        let (_dir, db) = crate::db::temp().await;
+        let blobs = crate::blob::for_tests();
+        let wav = voice::wav::encode_i16(SEGMENT_RATE, &[5, 6, 7]);
+        db.query(
+            "CREATE user:ann SET email = 'ann@example.org', name = 'Ann', password_hash = '!', role = 'user', job_role = 'Nurse',
+                 experience = 'mid', email_verified = true, disabled = false, terms_version = '1', terms_accepted_at = 0,
+                 age_confirmed_at = 0, created_at = 0;
+             CREATE interview:ivaaaaaaaaaaaaaaaaaa SET user = user:ann, role = 'nurse', kinds = [], difficulty = 1, mode = 'voice', focus = [],
+                 status = 'finished', question_count = 1, created_at = 0;
+             FOR $seq IN [0, 1] {
+                 CREATE voice_segment SET user = user:ann, interview = interview:ivaaaaaaaaaaaaaaaaaa, position = 0, part = 'answer', seq = $seq,
+                     start_s = $seq, end_s = $seq + 0.5, secs = 0.5, audio = $audio, audio_until = 9999999999, bytes = 50,
+                     status = 'done', attempts = 1, lease_until = 0, created_at = 1;
+             };",
+        )
+        .bind(("audio", surrealdb::types::Bytes::from(wav.clone())))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+        assert_eq!(move_audio_to_blobs(&db, &blobs).await.unwrap(), 2);
+        assert_eq!(move_audio_to_blobs(&db, &blobs).await.unwrap(), 0, "once");
+        let joined = recording(&db, &blobs, "ann", "ivaaaaaaaaaaaaaaaaaa", 0, Part::Answer)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            voice::wav::to_i16(&voice::wav::decode(&joined).unwrap().samples),
+            vec![5, 6, 7, 5, 6, 7]
+        );
+        let mut r = db
+            .query("RETURN count(SELECT id FROM voice_segment WHERE audio != NONE)")
+            .await
+            .unwrap();
+        assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
+    }
+
     #[test]
     fn joined_segments_are_one_wav_of_all_their_samples() {
         let a = voice::wav::encode_i16(SEGMENT_RATE, &[1, 2, 3]);
