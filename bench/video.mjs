@@ -295,6 +295,8 @@ function uploadFigures(runs, secs) {
     uploads: runs.length, chunks: count, bytes, seconds: r3(secs),
     mb_per_s: r2(bytes / MB / secs), chunks_per_s: r2(count / secs),
     p50_ms: r2(pct(lat, 50)), p90_ms: r2(pct(lat, 90)), p99_ms: r2(pct(lat, 99)), max_ms: r2(lat.at(-1)),
+    // Chunk 0 opens the take (the question's open part, recording on, the plan): apart.
+    first_chunk_ms: runs.map((r) => r2(r.lat[0])),
   };
 }
 

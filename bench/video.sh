@@ -83,7 +83,9 @@ if ! up=$(node bench/video.mjs upload URL="http://$ADDR" LOG="$tmp/viva.log" VIV
   die "the upload runs failed (above)"
 fi
 echo "$up" >&2
-blobs=$(du -sb "$tmp/viva/blobs" | cut -f1)
+# Finished files (video/USER/REC.webm) and chunks not yet deleted (video/USER/REC/chunk-N).
+files=$(find "$tmp/viva/blobs" -type f -name '*.webm' -printf '%s\n' | awk '{s+=$1} END {print s+0, NR}')
+chunkfiles=$(find "$tmp/viva/blobs" -type f -name 'chunk-*' -printf '%s\n' | awk '{s+=$1} END {print s+0, NR}')
 kill $vpid; wait $vpid 2>/dev/null || true
 if grep -q '"level":"ERROR"' "$tmp/viva.log"; then
   grep '"level":"ERROR"' "$tmp/viva.log" | tail -n 5 >&2; die "viva logged errors (above)"
@@ -91,19 +93,19 @@ fi
 
 tables=$(node -e '
   const [r320, r640, up] = process.argv.slice(1, 4).map((s) => JSON.parse(s));
-  const [blobs, longBytes, chunk, secs, mins, clusters] = process.argv.slice(4).map(Number);
+  const [files, nfiles, chunkBytes, nchunks, longBytes, chunk, secs, mins, clusters] = process.argv.slice(4).join(" ").split(/\s+/).map(Number);
   const f = (x, d = 0) => Number(x).toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
   const mb = (b) => f(b / 1e6, 2);
   const rec = (r) => `| ${r.camera}, ${r.coded} at ${f(r.fps_in_file, 1)} fps (${r.codecs}) | ${f(r.recorded_s, 1)} s | ${f(r.bytes)} | ${r.chunks} | ${f(r.first_chunk)} / ${f(r.mean_chunk)} / ${f(r.max_chunk)} | **${mb(r.bytes_per_min)} MB** | ${f(r.kbit_per_s)} |`;
-  const upl = (what, u) => `| ${what} | ${u.uploads} | ${u.chunks} | ${mb(u.bytes)} MB | ${f(u.seconds, 2)} s | **${f(u.mb_per_s, 1)}** | ${f(u.chunks_per_s, 1)} | ${f(u.p50_ms, 1)} | ${f(u.p99_ms, 1)} |`;
+  const upl = (what, u) => `| ${what} | ${u.uploads} | ${u.chunks} | ${mb(u.bytes)} MB | ${f(u.seconds, 2)} s | **${f(u.mb_per_s, 1)}** | ${f(u.chunks_per_s, 1)} | ${f(u.p50_ms, 1)} | ${f(u.p99_ms, 1)} | ${u.first_chunk_ms.map((x) => f(x, 1)).join(", ")} |`;
   const fin = (what, d, extra = "") => `| ${what} | **${f(d.finish_ms)} ms**${extra} | ${f(d.duration_s, 2)} s | ${f(d.uploaded_bytes)} → ${f(d.stored_bytes)} | ${d.range_status}, \`${d.content_range}\` | ${f(d.ffprobe_duration_s, 2)} s; frame at ${d.seek_decoded_at_s} s decoded |`;
   console.log(`| recording | length | bytes | chunks | first / mean / largest chunk | per minute | kbit/s |
 |---|---|---|---|---|---|---|
 ${rec(r320)}
 ${rec(r640)}
 
-| upload (POST /api/video/chunk, one chunk at a time per person) | people | chunks | bytes | time | MB/s | chunks/s | p50 ms | p99 ms |
-|---|---|---|---|---|---|---|---|---|
+| upload (POST /api/video/chunk, one chunk at a time per person) | people | chunks | bytes | time | MB/s | chunks/s | p50 ms | p99 ms | chunk 0 ms |
+|---|---|---|---|---|---|---|---|---|---|
 ${upl(`the ${secs}-s 640x480 recording, cut where the recorder cut it`, up.single)}
 ${upl(`the same, ${up.parallel} people at once (own account and interview each; aggregate)`, up.many)}
 ${upl(`the ${f(longBytes / 1e6, 1)}-MB ${mins}-minute recording (ffmpeg, ${f(clusters)} clusters) in ${f(chunk)}-byte chunks`, up.long_upload)}
@@ -113,8 +115,8 @@ ${upl(`the ${f(longBytes / 1e6, 1)}-MB ${mins}-minute recording (ffmpeg, ${f(clu
 ${fin(`${secs}-s recording (640x480, Chromium)`, up.finish60)}
 ${fin(`${mins}-minute recording (ffmpeg)`, up.long)}
 
-${up.parallel} finishes at once (the ${secs}-s recording each, after the upload above): ${up.many_finish.each_ms.map((x) => f(x)).join(", ")} ms, all done in ${f(up.many_finish.wall_ms)} ms. Blob store at the end: ${mb(blobs)} MB (the finished files; chunks are deleted once joined). viva peak RSS: ${up.viva_peak_rss_bytes ? f(up.viva_peak_rss_bytes / 1048576) + " MiB" : "unknown"}.`);
-' "$rec320" "$rec640" "$up" "$blobs" "$(stat -c %s "$tmp/long.webm")" "$LONG_CHUNK" "$REC_SECS" "$LONG_MIN" "$clusters") || die "could not build the tables"
+${up.parallel} finishes at once (the ${secs}-s recording each, after the upload above): ${up.many_finish.each_ms.map((x) => f(x)).join(", ")} ms, all done in ${f(up.many_finish.wall_ms)} ms. Blob store at the end: ${nfiles} finished files, ${mb(files)} MB, and ${f(nchunks)} chunks, ${mb(chunkBytes)} MB, whose rows went at the finish and whose files wait for the retention sweep (every 10 min). viva peak RSS: ${up.viva_peak_rss_bytes ? f(up.viva_peak_rss_bytes / 1048576) + " MiB" : "unknown"}.`);
+ ' "$rec320" "$rec640" "$up" "$files" "$chunkfiles" "$(stat -c %s "$tmp/long.webm")" "$LONG_CHUNK" "$REC_SECS" "$LONG_MIN" "$clusters") || die "could not build the tables"
 
 table=$(cat <<MD
 
