@@ -76,6 +76,10 @@ for _ in $(seq 600); do
 done
 curl -sf -o /dev/null "http://$ADDR/healthz" || die "viva did not answer /healthz within 30 s"
 
+# How much of the time something here waited for a CPU or the disk (pressure stall
+# information, "some"): this is a shared machine, and the figures move with it.
+psi() { awk -F'total=' '/^some/ {print $2}' "/proc/pressure/$1" 2>/dev/null || echo 0; }
+cpu0=$(psi cpu); io0=$(psi io); us0=$(date +%s%6N)
 if ! up=$(node bench/video.mjs upload URL="http://$ADDR" LOG="$tmp/viva.log" VIVA_PID=$vpid \
     WARM="$tmp/rec320.webm" REC="$tmp/rec640.webm" LONG="$tmp/long.webm" \
     PARALLEL="$PARALLEL" LONG_CHUNK="$LONG_CHUNK"); then
@@ -83,6 +87,8 @@ if ! up=$(node bench/video.mjs upload URL="http://$ADDR" LOG="$tmp/viva.log" VIV
   die "the upload runs failed (above)"
 fi
 echo "$up" >&2
+us=$(( $(date +%s%6N) - us0 ))
+stall="CPU stall $(( ($(psi cpu) - cpu0) * 100 / us ))%, I/O stall $(( ($(psi io) - io0) * 100 / us ))% during the upload runs (PSI some)"
 # Finished files (video/USER/REC.webm) and chunks not yet deleted (video/USER/REC/chunk-N).
 files=$(find "$tmp/viva/blobs" -type f -name '*.webm' -printf '%s\n' | awk '{s+=$1} END {print s+0, NR}')
 chunkfiles=$(find "$tmp/viva/blobs" -type f -name 'chunk-*' -printf '%s\n' | awk '{s+=$1} END {print s+0, NR}')
@@ -120,7 +126,7 @@ ${up.parallel} finishes at once (the ${secs}-s recording each, after the upload 
 
 table=$(cat <<MD
 
-## Video answers ($(date -u +%F), $(nproc) cores, loadavg $load_before at the start, loopback, $("$CHROMIUM" --version 2>/dev/null | head -1 | cut -d' ' -f1-2), ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3), viva --log warn, files blob store)
+## Video answers ($(date -u +%F), $(nproc) cores, loadavg $load_before at the start, loopback, $("$CHROMIUM" --version 2>/dev/null | head -1 | cut -d' ' -f1-2), ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3), viva --log warn, files blob store; $stall)
 
 $tables
 MD
