@@ -81,6 +81,7 @@ test('an answer on camera: preview, chunks uploaded with progress, transcript, a
   const id = await startCameraInterview(page, true);
   const rec = page.getByRole('region', { name: 'Answer on camera' });
   await expect(rec.getByLabel('Your camera, mirrored')).toBeVisible();
+  await expect(rec.getByRole('button', { name: 'Answer by voice instead' })).toBeHidden();
   await expect(rec.getByText(/Recording on: each answer is recorded on video/)).toBeVisible();
   await expect(rec.getByLabel('Camera', { exact: true })).toBeVisible();
   await expect(rec.getByLabel('Microphone', { exact: true })).toBeVisible();
@@ -90,7 +91,7 @@ test('an answer on camera: preview, chunks uploaded with progress, transcript, a
     await route.continue();
   });
   await answerOnCamera(page);
-  await expect(rec.getByText(/Uploading your video: [\d.]+ MB of [\d.]+ MB sent\./)).toBeVisible({ timeout: 10_000 });
+  await expect(rec.getByText(/Uploading your video: [\d.]+ [KM]B of [\d.]+ [KM]B sent\./)).toBeVisible({ timeout: 10_000 });
   await expect(rec.getByRole('progressbar', { name: 'Video upload' })).toBeVisible();
   await shot(page, 'video-recording');
   await rec.getByRole('button', { name: 'Stop and hand in' }).click();
@@ -202,5 +203,25 @@ test('a reload while video chunks wait on the device: they are sent when the pag
   await page.reload();
   await hydrated(page);
   await expect.poll(async () => (await videoStatus(page, id))?.chunks ?? 0, { timeout: 30_000 }).toBeGreaterThanOrEqual(queued);
+  await browser.close();
+});
+
+test('camera refused: a clear message with the ways forward, and typing still works', async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [...ARGS, '--use-fake-device-for-media-stream', '--deny-permission-prompts'],
+  });
+  const { page } = await newUser(browser, 'cameradeny');
+  await startCameraInterview(page, true);
+  const rec = page.getByRole('region', { name: 'Answer on camera' });
+  await expect(rec.getByRole('alert')).toContainText('Camera access was refused');
+  await expect(rec.getByRole('alert')).toContainText('or answer by voice or by typing instead');
+  await shot(page, 'video-refused');
+  await rec.getByRole('button', { name: 'Answer by voice instead' }).click();
+  await expect(rec.getByLabel('Your camera, mirrored')).toBeHidden();
+  await expect(rec.getByText('Answering by voice: only your speech is sent.')).toBeVisible();
+  await page.getByLabel('Or type your answer').fill(SAID);
+  await page.getByRole('button', { name: 'Submit answer' }).click();
+  await expect(page.getByText('Question 2 of 3')).toBeVisible({ timeout: 15_000 });
   await browser.close();
 });

@@ -56,7 +56,7 @@ const allPending = () => store('readonly', (s) => s.getAll());
 const putVideo = (item) => store('readwrite', (s) => s.put(item), 'video');
 const dropVideo = (key) => store('readwrite', (s) => s.delete(key), 'video');
 const allVideo = () => store('readonly', (s) => s.getAll(), 'video');
-const megabytes = (n) => `${(n / 1e6).toFixed(1)} MB`;
+const megabytes = (n) => (n < 1e6 ? `${Math.round(n / 1e3)} KB` : `${(n / 1e6).toFixed(1)} MB`);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // How each stored segment's transcription is shown.

@@ -33,8 +33,14 @@ pub fn VoiceRecorder(
             data-interview=id data-position=position.to_string() data-part=part data-max-chars=MAX_ANSWER_CHARS.to_string()
             data-camera=camera.map(|_| "on") data-record-video=camera.map(|r| if r { "on" } else { "off" })></viva-recorder>
         <Suspense fallback=|| ()>
-            {move || policy.get().and_then(Result::ok).map(|p| view! {
-                <p class="hint recording-policy">{p.describe()}" "<a href="/account/data">"Change this"</a></p>
+            {move || policy.get().and_then(Result::ok).map(|p| {
+                // Recording on camera: the video's own period first, then the speech's.
+                let text = if camera == Some(true) {
+                    format!("Your answers on video in this interview are kept for {} days, then deleted. Speech: {}", p.retention_days, p.describe())
+                } else {
+                    p.describe()
+                };
+                view! { <p class="hint recording-policy">{text}" "<a href="/account/data">"Change this"</a></p> }
             })}
         </Suspense>
         <script type="module" src="/voice/recorder.js"></script>
