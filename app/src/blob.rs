@@ -260,6 +260,16 @@ pub async fn reap(db: &Db, blobs: &Blobs) -> Result<u64, AppError> {
     }
 }
 
+/// On a request that deleted something: its files go now, not at the next sweep (best effort,
+/// with the blob store of the request's context; what is left, the sweep deletes).
+pub async fn reap_now(db: &Db) {
+    if let Ok(blobs) = crate::request::expect::<Blobs>() {
+        if let Err(e) = reap(db, &blobs).await {
+            tracing::warn!(error = %e, "recording files are left for the retention sweep");
+        }
+    }
+}
+
 /// How many blobs wait to be deleted (the status page and tests).
 pub async fn waiting(db: &Db) -> Result<i64, AppError> {
     let mut r = db

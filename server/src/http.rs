@@ -82,6 +82,8 @@ impl Contexts {
         provide_context(self.mailer.clone());
         provide_context(self.evaluator.clone());
         provide_context(self.voice.clone());
+        // The blob store on its own too: features below voice delete files with it.
+        provide_context(self.voice.blobs.clone());
         provide_context(self.exports.clone());
         provide_context(self.installation.clone());
         provide_context(self.published.clone());

@@ -258,6 +258,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             tracing::warn!(error = %e, "recordings could not all be moved to the blob store; they stay in the database until the next start")
         }
     }
+    // Files of rows deleted before a stop (or a crash) go before serving.
+    if let Err(e) = app::blob::reap(&db, &blobs).await {
+        tracing::warn!(error = %e, "recording files of deleted rows are left for the retention sweep");
+    }
     spawn_sweeper(db.clone(), blobs.clone(), clock.clone());
     let exports = app::privacy::export::Exports::default();
     app::privacy::service::spawn_export_worker(

@@ -79,7 +79,9 @@ pub async fn admin_delete_user(user_id: String, confirm: String) -> Result<(), A
         crate::privacy::service::DeletedBy::Operator,
         ctx.clock.now(),
     )
-    .await
+    .await?;
+    crate::blob::reap_now(&ctx.db).await;
+    Ok(())
 }
 
 /// Admin. The newest security events, optionally of one kind.

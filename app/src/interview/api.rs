@@ -144,7 +144,9 @@ pub async fn skip_question(id: String, position: u32) -> Result<(), AppError> {
 #[server(endpoint = "interview/retry")]
 pub async fn retry_question(id: String, position: u32) -> Result<(), AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::retry(&ctx.db, &uid, &id, position).await
+    super::service::retry(&ctx.db, &uid, &id, position).await?;
+    crate::blob::reap_now(&ctx.db).await;
+    Ok(())
 }
 
 /// Ends the interview and goes to its report.
@@ -168,6 +170,7 @@ pub async fn get_report(id: String) -> Result<Report, AppError> {
 pub async fn delete_interview(id: String) -> Result<(), AppError> {
     let (ctx, uid) = ctx_and_user()?;
     super::service::delete(&ctx.db, &uid, &id, ctx.clock.now()).await?;
+    crate::blob::reap_now(&ctx.db).await;
     redirect_to("/history?deleted=1");
     Ok(())
 }

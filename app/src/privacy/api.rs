@@ -108,6 +108,7 @@ pub async fn delete_my_account(code: String, password: Option<String>) -> Result
         now,
     )
     .await?;
+    crate::blob::reap_now(&db).await;
     crate::auth::clear_session_cookies()?;
     leptos_axum::redirect("/?deleted=1");
     Ok(())
