@@ -490,6 +490,7 @@ pub async fn finish(
                 .bind(("now", u.now))
                 .await?
                 .check()?;
+                let _ = crate::blob::reap(db, u.blobs).await;
             } else {
                 // A fault on the way (the store, the database): try again later.
                 let _ = db

@@ -414,3 +414,69 @@ async fn recordings_from_each_browser_are_taken() {
         assert!((2.0..4.0).contains(&secs), "{name}: {secs}");
     }
 }
+
+/// With billing on: a plan without video refuses the first chunk (402, naming the plan); one
+/// with video counts its seconds against the month's minutes, and a recording past them is
+/// refused when finished, nothing kept.
+#[tokio::test]
+async fn video_follows_the_plan() {
+    use crate::billing::service::{Billing, Payments};
+    let plans = |video: bool| {
+        let f: crate::billing::model::PlansFile = toml::from_str(&format!(
+            r#"
+            [free]
+            spoken_minutes_per_month = 1
+            video = {video}
+            [[plans]]
+            id = "pro"
+            name = "Pro"
+            price = 1200
+            currency = "USD"
+            stripe_price = "price_pro"
+            "#
+        ))
+        .unwrap();
+        Payments(Some(std::sync::Arc::new(Billing {
+            catalog: f.into_catalog(true, false).unwrap(),
+            stripe: None,
+            razorpay: None,
+        })))
+    };
+    let mut w = World::new().await;
+    w.pay = plans(false);
+    let id = w.interview("ann", true).await;
+    match chunk(&w.up(1_001), take("ann", &id, "t"), 0, CHROME.to_vec()).await {
+        Err(AppError::QuotaReached(m)) => assert!(m.contains("does not include video"), "{m}"),
+        other => panic!("expected a 402, got {other:?}"),
+    }
+    assert_eq!(w.count("video_recording").await, 0);
+
+    w.pay = plans(true);
+    let t = take("ann", &id, "t");
+    chunk(&w.up(1_001), t, 0, CHROME.to_vec()).await.unwrap();
+    // 58 of the minute's 60 s are spent already: 3.2 s more do not fit.
+    crate::billing::service::spend(
+        &w.pay,
+        &w.db,
+        "ann",
+        crate::billing::Meter::VideoSeconds,
+        58,
+        1_001,
+    )
+    .await
+    .unwrap();
+    match finish(&w.up(1_002), t, 1, CHROME.len() as u64).await {
+        Err(AppError::QuotaReached(m)) => assert!(m.contains("minutes of video"), "{m}"),
+        other => panic!("expected a 402, got {other:?}"),
+    }
+    let v = status(&w.db, &w.desk, "ann", &id, 0, Part::Answer)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.status, VideoStatus::Failed);
+    assert!(playable(&w.db, "ann", &id, 0, Part::Answer)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(w.files(), 0, "nothing kept");
+}
