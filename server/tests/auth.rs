@@ -473,11 +473,13 @@ async fn five_wrong_codes_lock_the_code() {
 
 #[tokio::test]
 async fn plain_http_on_a_public_address_needs_the_explicit_setting() {
+    // A data dir of its own (one left by another run may hold other migrations).
+    let unused = tempfile::tempdir().unwrap();
     let out = support::run_to_exit(&[
         "--addr",
         "127.0.0.1:0",
         "--data-dir",
-        "/tmp/viva-never-used",
+        unused.path().to_str().unwrap(),
         "--public-url",
         "http://viva.lan",
     ])
