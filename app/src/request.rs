@@ -61,6 +61,58 @@ pub struct UploadRules<'a> {
     pub too_large: &'a (dyn Fn(usize) -> String + Sync),
 }
 
+/// The fields of an upload, by name: text fields (trimmed) and files, each asked for with
+/// the message the sender needs when it is missing or not a number.
+pub struct Form {
+    text: std::collections::HashMap<String, String>,
+    files: std::collections::HashMap<String, Vec<u8>>,
+}
+
+impl Form {
+    /// `fields` as read, the ones named in `files` kept as bytes.
+    pub fn new(fields: Vec<Field>, files: &[&str]) -> Form {
+        let mut form = Form {
+            text: Default::default(),
+            files: Default::default(),
+        };
+        for f in fields {
+            if files.contains(&f.name.as_str()) {
+                form.files.insert(f.name, f.bytes);
+            } else {
+                let v = String::from_utf8_lossy(&f.bytes).trim().to_string();
+                form.text.insert(f.name, v);
+            }
+        }
+        form
+    }
+
+    pub fn text(&self, k: &str) -> Result<String, AppError> {
+        self.text
+            .get(k)
+            .cloned()
+            .ok_or_else(|| AppError::BadRequest(format!("The upload has no \"{k}\" field.")))
+    }
+
+    pub fn whole(&self, k: &str) -> Result<u32, AppError> {
+        self.text(k)?
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a whole number.")))
+    }
+
+    pub fn number(&self, k: &str) -> Result<f64, AppError> {
+        self.text(k)?
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a number.")))
+    }
+
+    /// The file `k` (taken out of the form).
+    pub fn file(&mut self, k: &str) -> Result<Vec<u8>, AppError> {
+        self.files
+            .remove(k)
+            .ok_or_else(|| AppError::BadRequest(format!("The upload has no \"{k}\" file.")))
+    }
+}
+
 /// Reads the wanted fields of a multipart upload, each within its size limit: the one loop
 /// every upload server function uses.
 pub async fn read_multipart(

@@ -23,6 +23,17 @@ fn fault(e: AppError) -> Response {
     refuse(e.status_code(), e)
 }
 
+/// The signed-in caller and the part of a question a path names, or the refusal: 401 for
+/// nobody, 404 for a part that does not exist.
+fn caller_and_part<P: FromStr>(
+    caller: Option<Extension<Caller>>,
+    part: &str,
+) -> Result<(Caller, P), AppError> {
+    let Extension(caller) = caller.ok_or(AppError::Unauthorized)?;
+    let part = P::from_str(part).map_err(|_| AppError::NotFound)?;
+    Ok((caller, part))
+}
+
 /// `GET /recordings/{interview}/{position}/{part}`: the kept recording of one part of one of
 /// the caller's questions, as WAV, whole or the byte range asked for.
 pub async fn recording(
@@ -31,11 +42,9 @@ pub async fn recording(
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(Extension(caller)) = caller else {
-        return refuse(StatusCode::UNAUTHORIZED, AppError::Unauthorized);
-    };
-    let Ok(part) = app::voice::model::Part::from_str(&part) else {
-        return refuse(StatusCode::NOT_FOUND, AppError::NotFound);
+    let (caller, part) = match caller_and_part(caller, &part) {
+        Ok(found) => found,
+        Err(e) => return fault(e),
     };
     match app::voice::service::recording(
         &s.ctx.db,
@@ -56,34 +65,69 @@ pub async fn recording(
 }
 
 /// `GET /videos/{interview}/{position}/{part}`: the caller's video answer, whole or the byte
-/// range asked for, streamed from the blob store (a long video never sits in memory).
-/// Someone else's (or none) is a 404.
+/// range asked for, streamed from the blob store a piece at a time (a long video never sits in
+/// memory). Someone else's (or none) is a 404.
 pub async fn video(
     State(s): State<AppState>,
     Path((interview, position, part)): Path<(String, u32, String)>,
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(Extension(caller)) = caller else {
-        return refuse(StatusCode::UNAUTHORIZED, AppError::Unauthorized);
-    };
-    let Ok(part) = app::video::model::Part::from_str(&part) else {
-        return refuse(StatusCode::NOT_FOUND, AppError::NotFound);
+    let (caller, part) = match caller_and_part(caller, &part) {
+        Ok(found) => found,
+        Err(e) => return fault(e),
     };
     let blobs = &s.ctx.voice.blobs;
-    let (key, mime) =
-        match app::video::service::playable(&s.ctx.db, &caller.user_id, &interview, position, part)
-            .await
-        {
-            Ok(Some(found)) => found,
-            Ok(None) => return refuse(StatusCode::NOT_FOUND, AppError::NotFound),
-            Err(e) => return fault(e),
-        };
+    let found =
+        app::video::service::playable(&s.ctx.db, &caller.user_id, &interview, position, part).await;
+    let (key, mime) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, AppError::NotFound),
+        Err(e) => return fault(e),
+    };
     let len = match blobs.size(&key).await {
         Ok(Some(n)) => n,
         Ok(None) => return refuse(StatusCode::NOT_FOUND, AppError::NotFound),
         Err(e) => return fault(e),
     };
+    const PIECE: u64 = 1024 * 1024;
+    let blobs = blobs.clone();
+    serve(len, mime, &headers, move |start, end| {
+        let pieces = futures_util::stream::unfold(start, move |at| {
+            let (b, k) = (blobs.clone(), key.clone());
+            async move {
+                if at >= end {
+                    return None;
+                }
+                let to = (at + PIECE).min(end);
+                let piece = b
+                    .get_range(&k, at..to)
+                    .await
+                    .map(axum::body::Bytes::from)
+                    .map_err(|e| std::io::Error::other(e.to_string()));
+                Some((piece, to))
+            }
+        });
+        Body::from_stream(futures_util::StreamExt::fuse(pieces))
+    })
+}
+
+/// `bytes` as the answer to a GET (see [`serve`]).
+pub fn serve_bytes(bytes: Vec<u8>, content_type: &'static str, headers: &HeaderMap) -> Response {
+    serve(bytes.len() as u64, content_type, headers, |a, b| {
+        Body::from(bytes[a as usize..b as usize].to_vec())
+    })
+}
+
+/// The answer to a GET for something of `len` bytes: 200 with all of it, 206 with the one range
+/// asked for (a request for several ranges gets all of it), 416 for a range outside it. Never
+/// cached. `body(start, end)` gives bytes `start..end`.
+pub fn serve(
+    len: u64,
+    content_type: &'static str,
+    headers: &HeaderMap,
+    body: impl FnOnce(u64, u64) -> Body,
+) -> Response {
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -101,29 +145,7 @@ pub async fn video(
         }
         _ => (StatusCode::OK, 0, len),
     };
-    // Pieces of at most a blob-store part, read one after another as the client takes them.
-    const PIECE: u64 = 1024 * 1024;
-    let (b, k) = (blobs.clone(), key.clone());
-    let pieces = futures_util::stream::unfold(start, move |at| {
-        let (b, k) = (b.clone(), k.clone());
-        async move {
-            if at >= end {
-                return None;
-            }
-            let to = (at + PIECE).min(end);
-            let piece = b
-                .get_range(&k, at..to)
-                .await
-                .map(axum::body::Bytes::from)
-                .map_err(|e| std::io::Error::other(e.to_string()));
-            Some((piece, to))
-        }
-    });
-    let mut res = (
-        status,
-        Body::from_stream(futures_util::StreamExt::fuse(pieces)),
-    )
-        .into_response();
+    let mut res = (status, body(start, end)).into_response();
     let h = res.headers_mut();
     if status == StatusCode::PARTIAL_CONTENT {
         if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)) {
@@ -131,43 +153,6 @@ pub async fn video(
         }
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    res
-}
-
-/// `bytes` as the answer to a GET: 200 with all of it, 206 with the one range asked for (a
-/// request for several ranges gets all of it), 416 for a range outside it. Never cached.
-pub fn serve_bytes(bytes: Vec<u8>, content_type: &'static str, headers: &HeaderMap) -> Response {
-    let len = bytes.len() as u64;
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| http_range_header::parse_range_header(v).and_then(|r| r.validate(len)));
-    let mut res = match range {
-        Some(Ok(ranges)) if ranges.len() == 1 => {
-            let (start, end) = (*ranges[0].start(), *ranges[0].end());
-            let part = bytes[start as usize..=end as usize].to_vec();
-            let mut res = (StatusCode::PARTIAL_CONTENT, part).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
-                res.headers_mut().insert(header::CONTENT_RANGE, v);
-            }
-            res
-        }
-        Some(Err(_)) => {
-            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
-                res.headers_mut().insert(header::CONTENT_RANGE, v);
-            }
-            return res;
-        }
-        _ => (StatusCode::OK, Body::from(bytes)).into_response(),
-    };
-    let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(

@@ -314,6 +314,18 @@ async fn s3_server() -> (String, tokio::process::Child) {
     (ready, child)
 }
 
+/// The bucket's listing (ListObjectsV2) under `prefix`, as XML.
+async fn listing(s3: &str, prefix: &str) -> String {
+    support::client()
+        .get(format!("{s3}/viva-test?list-type=2&prefix={prefix}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn recordings_and_speech_go_to_an_s3_compatible_store() {
     let (s3, _server) = s3_server().await;
@@ -327,14 +339,7 @@ async fn recordings_and_speech_go_to_an_s3_compatible_store() {
     assert_eq!(done["status"], "ready", "{done}");
     let file = plays_back(&v, &jar, &id).await;
     // In the bucket, under the prefix; nothing under the data directory.
-    let list = support::client()
-        .get(format!("{s3}/viva-test?list-type=2&prefix=node/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = listing(&s3, "node/").await;
     assert!(list.contains(".webm</Key>"), "{list}");
     assert!(
         list.contains(&format!("<Size>{}</Size>", file.len())),
@@ -345,13 +350,6 @@ async fn recordings_and_speech_go_to_an_s3_compatible_store() {
     let wav = voice::wav::encode_i16(16_000, &vec![900i16; 16_000]);
     let r = support::upload(&v, &jar, &id, 0, 0.5, 1.5, &wav).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let list = support::client()
-        .get(format!("{s3}/viva-test?list-type=2&prefix=node/voice/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = listing(&s3, "node/voice/").await;
     assert!(list.contains(".wav</Key>"), "{list}");
 }

@@ -67,37 +67,21 @@ pub async fn upload_video_chunk(
         },
     )
     .await?;
-    let mut fields = std::collections::HashMap::new();
-    let mut chunk: Option<Vec<u8>> = None;
-    for f in parts {
-        if f.name == "chunk" {
-            chunk = Some(f.bytes);
-        } else {
-            fields.insert(f.name, String::from_utf8_lossy(&f.bytes).trim().to_string());
-        }
-    }
-    let get = |k: &str| {
-        fields
-            .get(k)
-            .cloned()
-            .ok_or_else(|| AppError::BadRequest(format!("The upload has no \"{k}\" field.")))
-    };
-    let int = |k: &str| -> Result<u32, AppError> {
-        get(k)?
-            .parse::<u32>()
-            .map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a whole number.")))
-    };
-    let chunk =
-        chunk.ok_or_else(|| AppError::BadRequest("The upload has no \"chunk\" file.".into()))?;
-    let (id, take, part) = (get("interview")?, get("take")?, part_of(&get("part")?)?);
+    let mut form = crate::request::Form::new(parts, &["chunk"]);
+    let chunk = form.file("chunk")?;
+    let (id, take, part) = (
+        form.text("interview")?,
+        form.text("take")?,
+        part_of(&form.text("part")?)?,
+    );
     let take = super::service::Take {
         user: &uid,
         interview: &id,
-        position: int("position")?,
+        position: form.whole("position")?,
         part,
         take: &take,
     };
-    super::service::chunk(&ctx.upload(), take, int("seq")?, chunk).await
+    super::service::chunk(&ctx.upload(), take, form.whole("seq")?, chunk).await
 }
 
 /// Finishes a video answer once its `count` chunks (`bytes` in all) have arrived: it is joined,

@@ -23,9 +23,6 @@ pub const ABANDONED_SECS: i64 = 24 * 3600;
 pub const CHUNK_PATH: &str = "/api/video/chunk";
 /// Where a finished recording plays from: `/videos/{interview}/{position}/{part}`.
 pub const PLAYBACK_PATH: &str = "/videos";
-/// The IndexedDB store where the recorder keeps chunks not yet acknowledged (in the voice
-/// recorder's database, `viva-voice`).
-pub const QUEUE_STORE: &str = "video";
 
 /// Where a finished recording plays from.
 pub fn playback_url(interview: &str, position: u32, part: Part) -> String {
@@ -70,15 +67,6 @@ pub struct VideoView {
     pub error: Option<String>,
     /// Until when (s) it is kept.
     pub keep_until: i64,
-}
-
-/// What an interview's owner chose at setup about video.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VideoSetup {
-    /// Answers are recorded (else the camera is a mirror only).
-    pub record: bool,
-    /// Days a recording is kept.
-    pub keep_days: u32,
 }
 
 /// Whether a take name is one the browser would pick.

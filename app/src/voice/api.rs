@@ -34,8 +34,6 @@ fn ctx_and_user() -> Result<(Ctx, String), AppError> {
 pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<SegmentAck, AppError> {
     let (ctx, uid) = ctx_and_user()?;
     crate::ratelimit::hit(&ctx.db, &SEGMENT_UPLOADS, &uid, ctx.clock.now()).await?;
-    let mut fields = std::collections::HashMap::new();
-    let mut audio: Option<Vec<u8>> = None;
     let parts = crate::request::read_multipart(
         data,
         &crate::request::UploadRules {
@@ -47,37 +45,14 @@ pub async fn upload_segment(data: server_fn::codec::MultipartData) -> Result<Seg
         },
     )
     .await?;
-    for f in parts {
-        if f.name == "audio" {
-            audio = Some(f.bytes);
-        } else {
-            fields.insert(f.name, String::from_utf8_lossy(&f.bytes).trim().to_string());
-        }
-    }
-    let get = |k: &str| {
-        fields
-            .get(k)
-            .cloned()
-            .ok_or_else(|| AppError::BadRequest(format!("The upload has no \"{k}\" field.")))
-    };
-    let num = |k: &str| -> Result<f64, AppError> {
-        get(k)?
-            .parse::<f64>()
-            .map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a number.")))
-    };
-    let int = |k: &str| -> Result<u32, AppError> {
-        get(k)?
-            .parse::<u32>()
-            .map_err(|_| AppError::BadRequest(format!("\"{k}\" must be a whole number.")))
-    };
-    let audio =
-        audio.ok_or_else(|| AppError::BadRequest("The upload has no \"audio\" file.".into()))?;
+    let mut form = crate::request::Form::new(parts, &["audio"]);
+    let audio = form.file("audio")?;
     let (id, position, seq, start, end) = (
-        get("interview")?,
-        int("position")?,
-        int("seq")?,
-        num("start")?,
-        num("end")?,
+        form.text("interview")?,
+        form.whole("position")?,
+        form.whole("seq")?,
+        form.number("start")?,
+        form.number("end")?,
     );
     let ack = super::service::upload(
         &ctx.db,

@@ -531,28 +531,11 @@ async fn audio_goes_with_its_interview_and_its_account() {
     assert_eq!(crate::blob::waiting(&db).await.unwrap(), 4);
     assert_eq!(crate::blob::reap(&db, &blobs).await.unwrap(), 4);
     assert_eq!(crate::blob::waiting(&db).await.unwrap(), 0);
-    assert_eq!(blob_files(&blobs), 0, "no recording file is left");
-}
-
-/// How many files a test's blob store holds.
-fn blob_files(blobs: &crate::blob::Blobs) -> usize {
-    let dir = blobs.place.trim_start_matches("files under ");
-    fn walk(p: &std::path::Path) -> usize {
-        std::fs::read_dir(p)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| {
-                        if e.path().is_dir() {
-                            walk(&e.path())
-                        } else {
-                            1
-                        }
-                    })
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
-    walk(std::path::Path::new(dir))
+    assert_eq!(
+        crate::blob::files_for_tests(&blobs),
+        0,
+        "no recording file is left"
+    );
 }
 
 /// Evaluations are objects with a type: one that no longer decodes (a renamed field, a damaged

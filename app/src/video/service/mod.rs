@@ -76,17 +76,37 @@ struct RecRow {
     bytes: i64,
 }
 
+/// A query about one part of question `position` of `uid`'s interview `id`: `$id`, `$uid`,
+/// `$pos` and `$part` bound.
+fn on_part<'d>(
+    db: &'d Db,
+    uid: &str,
+    id: &str,
+    position: u32,
+    part: Part,
+    sql: String,
+) -> surrealdb::method::Query<'d, surrealdb::engine::any::Any> {
+    db.query(sql)
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("pos", position as i64))
+        .bind(("part", part))
+}
+
+/// The container a recording's row names.
+fn container_of(name: &str) -> Option<Container> {
+    [Container::WebM, Container::Mp4]
+        .into_iter()
+        .find(|c| c.extension() == name)
+}
+
 async fn find(db: &Db, t: &Take<'_>) -> Result<Option<RecRow>, AppError> {
-    let mut r = db
-        .query(concat!(
-            "SELECT record::id(id) AS id, status, container, chunks, bytes FROM video_recording WHERE ",
-            crate::of_interview!(),
-            " AND position = $pos AND part = $part AND take = $take LIMIT 1"
-        ))
-        .bind(("id", t.interview.to_string()))
-        .bind(("uid", t.user.to_string()))
-        .bind(("pos", t.position as i64))
-        .bind(("part", t.part))
+    let sql = format!(
+        "SELECT record::id(id) AS id, status, container, chunks, bytes FROM video_recording WHERE {}
+             AND position = $pos AND part = $part AND take = $take LIMIT 1",
+        crate::of_interview!()
+    );
+    let mut r = on_part(db, t.user, t.interview, t.position, t.part, sql)
         .bind(("take", t.take.to_string()))
         .await?
         .check()?;
@@ -275,17 +295,11 @@ async fn open(u: &Upload<'_>, t: &Take<'_>) -> Result<RecRow, AppError> {
         return Err(bad("Video recording is off for this interview, so no video is kept. Start a new interview with recording on to record your answers."));
     }
     crate::billing::service::allows_video(u.payments, db, t.user, u.now).await?;
-    let res = db
-        .query(
-            "CREATE video_recording SET user = type::record('user', $uid), interview = type::record('interview', $id),
-                 position = $pos, part = $part, take = $take, container = NONE, mime = NONE, status = 'uploading',
-                 chunks = 0, bytes = 0, duration_s = NONE, key = NONE, error = NONE, keep_until = $until,
-                 created_at = $now, finished_at = NONE",
-        )
-        .bind(("uid", t.user.to_string()))
-        .bind(("id", t.interview.to_string()))
-        .bind(("pos", t.position as i64))
-        .bind(("part", t.part))
+    let sql = "CREATE video_recording SET user = type::record('user', $uid), interview = type::record('interview', $id),
+             position = $pos, part = $part, take = $take, container = NONE, mime = NONE, status = 'uploading',
+             chunks = 0, bytes = 0, duration_s = NONE, key = NONE, error = NONE, keep_until = $until,
+             created_at = $now, finished_at = NONE";
+    let res = on_part(db, t.user, t.interview, t.position, t.part, sql.into())
         .bind(("take", t.take.to_string()))
         .bind(("until", u.now + u.retention_days as i64 * 86_400))
         .bind(("now", u.now))
@@ -428,11 +442,7 @@ pub async fn finish(
             "The recording's chunks hold {bytes} bytes, not the {total} announced."
         )));
     }
-    let Some(kind) = rec.container.as_deref().and_then(|c| match c {
-        "webm" => Some(Container::WebM),
-        "mp4" => Some(Container::Mp4),
-        _ => None,
-    }) else {
+    let Some(kind) = rec.container.as_deref().and_then(container_of) else {
         return Err(bad("The recording's first chunk has not arrived."));
     };
     // One finisher: the others see it processing.
@@ -447,27 +457,24 @@ pub async fn finish(
     }
     match join(u, &t, &rec.id, kind, &rows).await {
         Ok((key, size, secs)) => {
-            db.query(concat!(
+            // Ready; its chunks and the part's other takes go.
+            let sql = format!(
                 "BEGIN TRANSACTION;
                  UPDATE type::record('video_recording', $rec) SET status = 'ready', key = $key, bytes = $size,
                      duration_s = $secs, finished_at = $now;
                  DELETE video_chunk WHERE recording = type::record('video_recording', $rec);
-                 DELETE video_recording WHERE ",
-                crate::of_interview!(),
-                " AND position = $pos AND part = $part AND id != type::record('video_recording', $rec);
-                 COMMIT TRANSACTION;"
-            ))
-            .bind(("rec", rec.id.clone()))
-            .bind(("key", key))
-            .bind(("size", size as i64))
-            .bind(("secs", secs))
-            .bind(("now", u.now))
-            .bind(("id", t.interview.to_string()))
-            .bind(("uid", t.user.to_string()))
-            .bind(("pos", t.position as i64))
-            .bind(("part", t.part))
-            .await
-            .and_then(crate::db::check_tx)?;
+                 DELETE video_recording WHERE {} AND position = $pos AND part = $part AND id != type::record('video_recording', $rec);
+                 COMMIT TRANSACTION;",
+                crate::of_interview!()
+            );
+            on_part(db, t.user, t.interview, t.position, t.part, sql)
+                .bind(("rec", rec.id.clone()))
+                .bind(("key", key))
+                .bind(("size", size as i64))
+                .bind(("secs", secs))
+                .bind(("now", u.now))
+                .await
+                .and_then(crate::db::check_tx)?;
             // The chunks' files go now, not at the next sweep (the disk holds each video once).
             if let Err(e) = crate::blob::reap(db, u.blobs).await {
                 tracing::warn!(error = %e, "chunk files are left for the retention sweep");
@@ -679,18 +686,12 @@ pub async fn status(
     part: Part,
 ) -> Result<Option<VideoView>, AppError> {
     check_id(id)?;
-    let mut r = db
-        .query(format!(
-            "SELECT {VIEW_FIELDS}, created_at FROM video_recording WHERE {} AND position = $pos AND part = $part
-                 ORDER BY created_at DESC LIMIT 1",
-            crate::of_interview!()
-        ))
-        .bind(("id", id.to_string()))
-        .bind(("uid", uid.to_string()))
-        .bind(("pos", position as i64))
-        .bind(("part", part))
-        .await?
-        .check()?;
+    let sql = format!(
+        "SELECT {VIEW_FIELDS}, created_at FROM video_recording WHERE {} AND position = $pos AND part = $part
+             ORDER BY created_at DESC LIMIT 1",
+        crate::of_interview!()
+    );
+    let mut r = on_part(db, uid, id, position, part, sql).await?.check()?;
     let rows: Vec<ViewRow> = r.take(0)?;
     if rows.is_empty() {
         owner(desk, db, uid, id, position).await?;
@@ -715,26 +716,16 @@ pub async fn playable(
         key: String,
         container: String,
     }
-    let mut r = db
-        .query(format!(
-            "SELECT key, container FROM video_recording WHERE {} AND position = $pos AND part = $part AND status = 'ready' LIMIT 1",
-            crate::of_interview!()
-        ))
-        .bind(("id", id.to_string()))
-        .bind(("uid", uid.to_string()))
-        .bind(("pos", position as i64))
-        .bind(("part", part))
-        .await?
-        .check()?;
+    let sql = format!(
+        "SELECT key, container FROM video_recording WHERE {} AND position = $pos AND part = $part AND status = 'ready' LIMIT 1",
+        crate::of_interview!()
+    );
+    let mut r = on_part(db, uid, id, position, part, sql).await?.check()?;
     let rows: Vec<Row> = r.take(0)?;
-    Ok(rows.into_iter().next().map(|r| {
-        let mime = if r.container == "mp4" {
-            Container::Mp4.mime()
-        } else {
-            Container::WebM.mime()
-        };
-        (r.key, mime)
-    }))
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|r| Some((r.key, container_of(&r.container)?.mime()))))
 }
 
 /// Deletes a question's recordings (its answer is being answered afresh).

@@ -99,24 +99,7 @@ impl World {
     }
 
     fn files(&self) -> usize {
-        fn walk(p: &std::path::Path) -> usize {
-            std::fs::read_dir(p)
-                .map(|d| {
-                    d.flatten()
-                        .map(|e| {
-                            if e.path().is_dir() {
-                                walk(&e.path())
-                            } else {
-                                1
-                            }
-                        })
-                        .sum()
-                })
-                .unwrap_or(0)
-        }
-        walk(std::path::Path::new(
-            self.blobs.place.trim_start_matches("files under "),
-        ))
+        crate::blob::files_for_tests(&self.blobs)
     }
 }
 

@@ -82,7 +82,6 @@ pub async fn upload(
     transcribes: bool,
     now: i64,
 ) -> Result<SegmentAck, AppError> {
-    let retention_days = keeping.retention_days;
     let Segment {
         seq,
         start,
@@ -159,27 +158,29 @@ pub async fn upload(
         now,
     )
     .await?;
-    let bytes = wav.len() as i64;
-    let keep = match policy(db, q.user, retention_days).await {
-        Ok(k) => k,
-        Err(e) => {
-            let _ = crate::billing::service::give_back(
-                &pay,
-                db,
-                q.user,
-                crate::billing::Meter::SpokenSeconds,
-                spoken,
-                now,
-            )
-            .await;
-            return Err(e);
-        }
-    };
-    // The audio first, under a fresh key: a row never names a blob that is not there. If the
-    // row is not made, the blob goes again.
-    let sid = crate::ids::new_id();
-    let key = audio_key(q.user, &sid);
-    if let Err(e) = keeping.blobs.put(&key, wav).await {
+    let stored = store(
+        db,
+        keeping,
+        &a,
+        Segment {
+            seq,
+            start,
+            end,
+            wav,
+        },
+        secs,
+        transcribes,
+        now,
+    )
+    .await;
+    // Not stored (or stored by a twin): what it spent goes back.
+    if !matches!(
+        stored,
+        Ok(SegmentAck {
+            duplicate: false,
+            ..
+        })
+    ) {
         let _ = crate::billing::service::give_back(
             &pay,
             db,
@@ -189,9 +190,33 @@ pub async fn upload(
             now,
         )
         .await;
-        return Err(e);
     }
-    let res = on_answer(db, &a,
+    stored
+}
+
+/// Stores a checked segment of `a`: its audio in the blob store first, under a fresh key (a row
+/// never names a blob that is not there), then its row; if the row is not made, the blob goes.
+async fn store(
+    db: &Db,
+    keeping: Keeping<'_>,
+    a: &AnswerRef,
+    segment: Segment,
+    secs: f64,
+    transcribes: bool,
+    now: i64,
+) -> Result<SegmentAck, AppError> {
+    let Segment {
+        seq,
+        start,
+        end,
+        wav,
+    } = segment;
+    let keep = policy(db, &a.user, keeping.retention_days).await?;
+    let bytes = wav.len() as i64;
+    let sid = crate::ids::new_id();
+    let key = audio_key(&a.user, &sid);
+    keeping.blobs.put(&key, wav).await?;
+    let res = on_answer(db, a,
         "CREATE type::record('voice_segment', $sid) SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
              part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio_key = $key, audio_until = $until, bytes = $bytes,
              status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now"
@@ -213,19 +238,10 @@ pub async fn upload(
         },
     ))
     .bind(("now", now))
-    .await?
-    .check();
+    .await
+    .and_then(|r| r.check());
     if res.is_err() {
         let _ = keeping.blobs.delete(&key).await;
-        let _ = crate::billing::service::give_back(
-            &pay,
-            db,
-            q.user,
-            crate::billing::Meter::SpokenSeconds,
-            spoken,
-            now,
-        )
-        .await;
     }
     match res {
         Ok(_) => Ok(SegmentAck {
