@@ -4,7 +4,6 @@
 # Everything comes from the package registries (crates.io, npm, Debian): nothing else is downloaded.
 set -euo pipefail
 
-CARGO_LEPTOS_VERSION=0.3.11   # needs the cargo-util-schemas pin below on rustc 1.95
 WASM_BINDGEN_VERSION=0.2.130  # must equal the wasm-bindgen crate pinned (=) in Cargo.toml
 MOTO_VERSION=5.2.5            # the tests' S3 server (PyPI moto, only its S3 parts, and Flask)
 FLASK_VERSION=3.1.3
@@ -32,24 +31,18 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 13 minutes, once)"
-  # Its lock file wants cargo-util-schemas 0.14.2, which needs rustc 1.96; 0.14.1 works on 1.95.
-  src="$(mktemp -d)"
-  cargo info "cargo-leptos@$CARGO_LEPTOS_VERSION" >/dev/null 2>&1 || true   # puts the source in the registry cache
-  crate="$(ls "$HOME"/.cargo/registry/cache/*/cargo-leptos-"$CARGO_LEPTOS_VERSION".crate | head -1)"
-  tar -xzf "$crate" -C "$src"
-  (cd "$src/cargo-leptos-$CARGO_LEPTOS_VERSION" &&
-     cargo update -p cargo-util-schemas --precise 0.14.1 &&
-     cargo install --locked --path . --features no_downloads)
-  rm -rf "$src"
+# wasm-opt (npm binaryen) and Lightning CSS (npm lightningcss-cli) for .ci/build.
+if [ ! -x "$here/.ci/node_modules/.bin/wasm-opt" ] || [ ! -x "$here/.ci/node_modules/.bin/lightningcss" ]; then
+  log "installing wasm-opt and Lightning CSS (npm binaryen, lightningcss-cli)"
+  (cd "$here/.ci" && npm ci --no-audit --no-fund --silent)
 fi
 
-# wasm-opt for `cargo leptos build --release`, from npm's binaryen (cargo-leptos would otherwise
-# try to download a release binary).
-if [ ! -x "$here/.ci/node_modules/.bin/wasm-opt" ]; then
-  log "installing wasm-opt (npm binaryen)"
-  (cd "$here/.ci" && npm ci --no-audit --no-fund --silent)
+# brotli for the site's precompressed copies (.ci/build).
+if ! command -v brotli >/dev/null; then
+  log "installing Debian brotli"
+  SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq brotli
 fi
 
 if [ "$need_browser" = "--browser" ]; then
