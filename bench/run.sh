@@ -7,7 +7,7 @@
 #  5. sign-in under load from one address (rate limited) and from many (each reaches argon2id);
 #  6. voice: detector wasm size and speed (Node), segmenter accuracy, Whisper WER and speed;
 #  plus the cost of evaluating one answer (server/examples/eval_cost.rs).
-# Needs a release build (bash .ci/serve, or cargo leptos build --release). Installs wrk and brotli
+# Needs a release build (bash .ci/serve, or bash .ci/build). Installs wrk and brotli
 # from Debian if missing. Writes bench/out/results.md.
 set -euo pipefail
 source "$(dirname "$0")/../.ci/env.sh"

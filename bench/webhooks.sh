@@ -6,7 +6,7 @@
 #     payment (amount, currency, invoice id) for a customer Viva does not know;
 #  2. product.created (a type Viva only records), N=5000, C=16;
 #  3. invoice.paid with half of the deliveries repeating an acknowledged event (DUP=0.5).
-# Needs a release build (bash .ci/serve, or cargo leptos build --release). Appends a table to
+# Needs a release build (bash .ci/serve, or bash .ci/build). Appends a table to
 # bench/out/webhooks.md and prints it. N and C can be set in the environment.
 set -euo pipefail
 source "$(dirname "$0")/../.ci/env.sh"

@@ -1,9 +1,16 @@
-// Lighthouse accessibility and SEO audits of pages of a running Viva, in Debian's Chromium.
-// Starts no server: `node lighthouse.mjs http://127.0.0.1:3999 /privacy /terms`.
-// Prints each page's two scores and, under a score below 100, the audits that failed with the
+// Lighthouse audits of pages of a running Viva, in Debian's Chromium (mobile profile, its
+// default). Starts no server: `node lighthouse.mjs http://127.0.0.1:3999 /privacy /terms`.
+// Prints each page's scores and, under a score below 100, the audits that failed with the
 // elements they failed on. Exits 1 when any score is below 100 (or a page could not be audited).
+// LH_CATEGORIES: which (default accessibility,seo — what CI checks; the timing-dependent
+// performance score is for bench/lighthouse.sh). LH_COOKIE: a Cookie header (signed-in pages).
+// LH_JSON: a file to write every score to.
 import lighthouse from 'lighthouse';
 import * as chromeLauncher from 'chrome-launcher';
+import { writeFileSync } from 'node:fs';
+
+const categories = (process.env.LH_CATEGORIES ?? 'accessibility,seo').split(',');
+const scores = {};
 
 const [base, ...paths] = process.argv.slice(2);
 if (!base || paths.length === 0) {
@@ -26,12 +33,22 @@ try {
     const { lhr } = await lighthouse(url, {
       port: chrome.port,
       logLevel: 'error',
-      onlyCategories: ['accessibility', 'seo'],
+      onlyCategories: categories,
+      ...(process.env.LH_COOKIE ? { extraHeaders: { Cookie: process.env.LH_COOKIE } } : {}),
     });
+    scores[path] = { metrics: {
+      fcp_ms: lhr.audits['first-contentful-paint']?.numericValue,
+      lcp_ms: lhr.audits['largest-contentful-paint']?.numericValue,
+      tbt_ms: lhr.audits['total-blocking-time']?.numericValue,
+      transfer_bytes: lhr.audits['total-byte-weight']?.numericValue,
+    } };
+    const lcp = lhr.audits['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node;
+    if (lcp && categories.includes('performance')) console.log(`${path}  LCP element: ${lcp.snippet}`);
     if (lhr.runtimeError) console.log(`${path}: ${lhr.runtimeError.code}: ${lhr.runtimeError.message}`);
     for (const category of Object.values(lhr.categories)) {
       const score = category.score === null ? null : Math.round(category.score * 100);
       console.log(`${path}  ${category.title}: ${score ?? 'no score'}`);
+      scores[path][category.id] = score;
       if (score === 100) continue;
       failed = true;
       // The audits that count towards the score and did not pass.
@@ -49,4 +66,5 @@ try {
 } finally {
   await chrome.kill();
 }
+if (process.env.LH_JSON) writeFileSync(process.env.LH_JSON, JSON.stringify(scores, null, 1));
 process.exit(failed ? 1 : 0);

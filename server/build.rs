@@ -1,6 +1,6 @@
 //! Embeds the built site (wasm, JS glue, CSS, public assets and their .br/.gz versions) into
-//! release builds of `viva`, so that the one binary is a complete install. cargo-leptos builds
-//! the site before the server in release mode (see `precompress` in Cargo.toml). Debug builds
+//! release builds of `viva`, so that the one binary is a complete install. `.ci/build` builds
+//! the site (with its .br/.gz copies) before the server. Debug builds
 //! embed nothing and serve the site from disk.
 
 use std::{

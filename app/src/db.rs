@@ -7,7 +7,32 @@ use surrealdb::opt::auth::{Database, Root};
 use surrealdb::types::SurrealValue;
 use surrealdb::Surreal;
 
-pub type Db = Surreal<Any>;
+/// The database handle every feature shares. Cloning it is an `Arc` clone: the one SurrealDB
+/// session opened at start-up serves every request. (Cloning a `Surreal` itself opens a new
+/// session — a registry entry made, and a message sent and a reclamation run when it drops —,
+/// which cost every page view and server function two of them.) Nothing in Viva keeps state
+/// in a session: every query names what it needs.
+#[derive(Clone)]
+pub struct Db(std::sync::Arc<Surreal<Any>>);
+
+impl Db {
+    pub fn new(db: Surreal<Any>) -> Self {
+        Db(std::sync::Arc::new(db))
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Surreal<Any>;
+    fn deref(&self) -> &Surreal<Any> {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Db")
+    }
+}
 
 /// Namespace and database that hold Viva's tables.
 pub const NAMESPACE: &str = "viva";
@@ -349,6 +374,7 @@ pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
         }
     }
     db.use_ns(NAMESPACE).use_db(DATABASE).await?;
+    let db = Db::new(db);
     migrate(&db).await?;
     Ok(db)
 }

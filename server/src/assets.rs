@@ -46,6 +46,24 @@ impl Site {
         }
     }
 
+    /// The URLs pages use for the style sheet and the bundle: versioned by content when the site
+    /// is built in (each is then kept by browsers for a year), plain when served from disk.
+    pub fn asset_urls(&self) -> app::shell::AssetUrls {
+        let plain = app::shell::AssetUrls::default();
+        let Site::Embedded(files) = self else {
+            return plain;
+        };
+        let version = |url: String| match files.get(url.trim_start_matches('/')) {
+            Some((_, tag)) => format!("{url}?v={tag}"),
+            None => url,
+        };
+        app::shell::AssetUrls {
+            css: version(plain.css),
+            js: version(plain.js),
+            wasm: version(plain.wasm),
+        }
+    }
+
     /// Whether the wasm bundle is there to hydrate pages.
     pub fn has_bundle(&self) -> bool {
         match self {
@@ -67,7 +85,14 @@ impl Site {
     }
 
     /// Answers a GET for `path`, or None when there is no such file (the caller renders 404).
-    pub async fn serve(&self, path: &str, req_headers: &HeaderMap) -> Option<Response> {
+    /// `?v=HASH` naming the file's current content (see [`Site::asset_urls`]) makes the answer
+    /// cacheable for a year; anything else is revalidated on each use.
+    pub async fn serve(
+        &self,
+        path: &str,
+        query: Option<&str>,
+        req_headers: &HeaderMap,
+    ) -> Option<Response> {
         let rel = path.trim_start_matches('/');
         if rel.is_empty()
             || rel
@@ -100,11 +125,23 @@ impl Site {
             None => (self.read(rel).await?, None),
         };
         let mime = mime_guess::from_path(rel).first_or_octet_stream();
+        let versioned = match (&tag, query.and_then(|q| q.strip_prefix("v="))) {
+            (Some(t), Some(v)) => t == v,
+            _ => false,
+        };
         let mut res = Response::builder()
             .header(header::CONTENT_TYPE, mime.as_ref())
             .header(header::VARY, "Accept-Encoding")
-            // File names are not hashed: revalidate each time (cheap with the ETag).
-            .header(header::CACHE_CONTROL, "no-cache");
+            .header(
+                header::CACHE_CONTROL,
+                if versioned {
+                    // This URL names this content: it never changes.
+                    IMMUTABLE
+                } else {
+                    // Revalidate each time (cheap with the ETag).
+                    "no-cache"
+                },
+            );
         if let Some(enc) = encoding {
             res = res.header(header::CONTENT_ENCODING, enc);
         }
@@ -130,6 +167,9 @@ impl Site {
         res.body(body).ok()
     }
 }
+
+/// Cache-Control of a file asked for by its versioned URL.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn etag(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;

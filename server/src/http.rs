@@ -64,6 +64,8 @@ pub struct Contexts {
     pub published: Arc<app::policy::Published>,
     /// Plans and payment providers (off by default).
     pub payments: app::billing::service::Payments,
+    /// The style sheet's and the bundle's URLs (versioned when the site is built in).
+    pub assets: app::shell::AssetUrls,
 }
 
 impl Contexts {
@@ -88,6 +90,7 @@ impl Contexts {
         provide_context(self.installation.clone());
         provide_context(self.published.clone());
         provide_context(self.payments.clone());
+        provide_context(self.assets.clone());
     }
 
     pub fn cookie_mode(&self) -> app::auth::tokens::CookieMode {
@@ -202,6 +205,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .fallback(static_or_not_found)
         .with_state(state.clone());
 
+    let shared = Arc::new(state.clone());
     pages.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -212,10 +216,15 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             }))
             .layer(middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
             .layer(middleware::from_fn_with_state(state.security.clone(), security_headers))
+            // Pages rendered per request and server-function answers: gzip at its fastest level.
+            // Brotli set up a fresh encoder's tables for each answer (a quarter of a signed-in
+            // page's CPU time); the site's files and visitors' pages are brotli already,
+            // compressed once (assets at build time, the page cache at first render).
             .layer(
                 CompressionLayer::new()
                     .gzip(true)
-                    .br(true)
+                    .br(false)
+                    .quality(tower_http::CompressionLevel::Fastest)
                     // ZIP downloads and recordings do not shrink: sent as they are (with their
                     // length, and byte ranges for the recordings).
                     .compress_when(
@@ -226,10 +235,51 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             )
             .layer(middleware::from_fn(server_fn_error_status))
             .layer(middleware::from_fn(request_timeout))
-            .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
-            .layer(middleware::from_fn_with_state(state.clone(), session_step))
+            // Behind an Arc: axum clones a middleware's state for every request, and the whole
+            // AppState (options, contexts, keys) was a tenth of a cached page's cost.
+            .layer(middleware::from_fn_with_state(shared.clone(), same_origin_only))
+            .layer(middleware::from_fn_with_state(shared, session_step))
+            .layer(middleware::from_fn_with_state(
+                (crate::pagecache::PageCache::default(), state.ctx.cookie_mode()),
+                crate::pagecache::serve,
+            ))
+            .layer(middleware::from_fn(render_to_the_end))
             .layer(middleware::from_fn(uploads_need_a_session)),
     )
+}
+
+/// Named limit: rendered pieces of a page held for a slow client before rendering waits.
+pub const RENDER_BUFFER_CHUNKS: usize = 16;
+
+/// A page is rendered to its end in a task of its own, whatever the client does. When a client
+/// went away mid-page, dropping the render on the connection's thread while one of the page's
+/// async parts was running on another tore down Leptos's owner tree under it: that worker
+/// thread waited on a lock forever (seen under load as a server that no longer shut down).
+/// Now the render always finishes, and its pieces go to the client while it is there.
+async fn render_to_the_end(req: Request, next: Next) -> Response {
+    use futures_util::StreamExt as _;
+    let res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !html {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let (tx, mut rx) =
+        tokio::sync::mpsc::channel::<Result<axum::body::Bytes, axum::Error>>(RENDER_BUFFER_CHUNKS);
+    tokio::spawn(async move {
+        let mut pieces = body.into_data_stream();
+        let mut client_here = true;
+        while let Some(piece) = pieces.next().await {
+            if client_here && tx.send(piece).await.is_err() {
+                client_here = false;
+            }
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// An upload server function, on its own route (with its own body limit).
@@ -341,7 +391,11 @@ async fn metrics(State(s): State<AppState>, headers: axum::http::HeaderMap) -> R
 /// Static files of the site, else the app's 404 page.
 async fn static_or_not_found(State(s): State<AppState>, req: Request) -> Response {
     if req.method() == http::Method::GET || req.method() == http::Method::HEAD {
-        if let Some(res) = s.site.serve(req.uri().path(), req.headers()).await {
+        if let Some(res) = s
+            .site
+            .serve(req.uri().path(), req.uri().query(), req.headers())
+            .await
+        {
             return res;
         }
     }
@@ -360,13 +414,14 @@ async fn static_or_not_found(State(s): State<AppState>, req: Request) -> Respons
 
 #[cfg(test)]
 fn content_security_policy(nonce: &str, reload_port: Option<u16>) -> String {
-    content_security_policy_with(nonce, reload_port, &[])
+    content_security_policy_with(&format!("'nonce-{nonce}'"), reload_port, &[])
 }
 
-/// The policy, with outside origins a page needs (only the Razorpay payment page has any: its
-/// checkout script and the payment window it frames).
+/// The policy, with the sources that allow the page's inline scripts (its nonce, or the hashes
+/// of a cached page's scripts) and the outside origins a page needs (only the Razorpay payment
+/// page has any: its checkout script and the payment window it frames).
 fn content_security_policy_with(
-    nonce: &str,
+    scripts: &str,
     reload_port: Option<u16>,
     outside: &[String],
 ) -> String {
@@ -381,7 +436,7 @@ fn content_security_policy_with(
         format!(" frame-src{extra};")
     };
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{extra}; style-src 'self'; \
+        "default-src 'self'; script-src 'self' {scripts} 'wasm-unsafe-eval'{extra}; style-src 'self'; \
          img-src 'self' data: blob:; font-src 'self'; connect-src {connect}{extra}; media-src 'self' blob:; \
          worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'none';{frames} \
          form-action 'self'; frame-ancestors 'none'"
@@ -403,9 +458,14 @@ async fn security_headers(
     };
     let outside = outside.to_vec();
     let mut res = next.run(req).await;
+    // A page served from the page cache names its inline scripts by hash, not by this nonce.
+    let scripts = match res.extensions().get::<crate::pagecache::CspScripts>() {
+        Some(h) => h.0.to_string(),
+        None => format!("'nonce-{nonce}'"),
+    };
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&content_security_policy_with(
-        &nonce,
+        &scripts,
         sec.reload_port,
         &outside,
     )) {
@@ -461,7 +521,7 @@ fn sessionless(path: &str) -> bool {
 
 /// Who is asking: checks the access cookie, refreshes it transparently when it has expired,
 /// and puts the caller in the request for server functions and pages.
-async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+async fn session_step(State(s): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     if sessionless(req.uri().path()) {
         return next.run(req).await;
     }
@@ -487,7 +547,7 @@ async fn session_step(State(s): State<AppState>, mut req: Request, next: Next) -
     if let (PageGuard::Open, Some(c)) = (&guard, step.caller.as_ref()) {
         if app::shell::page_access(&path) != app::shell::Access::Public
             && !app::shell::open_while_policies_pending(&path)
-            && app::policy::service::is_pending(&s.ctx.db, &c.user_id)
+            && app::auth::service::policies_pending(&s.ctx.db, c, now)
                 .await
                 .unwrap_or(false)
         {
@@ -749,7 +809,7 @@ pub fn origin_of(url: &str) -> String {
 /// or OPTIONS must come from one of the site's own origins: its `Origin` header must match;
 /// without one, `Sec-Fetch-Site` must say same-origin (or none: typed by the person); with
 /// neither, only a request no plain HTML form can make (a non-form content type) passes.
-async fn same_origin_only(State(s): State<AppState>, req: Request, next: Next) -> Response {
+async fn same_origin_only(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     use axum::http::Method;
     // Razorpay's checkout posts its signed result from Razorpay's page: the signature, not the
     // origin, proves it (webhooks carry no Origin and a JSON body, so they pass below).

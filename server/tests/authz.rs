@@ -328,11 +328,6 @@ const MATRIX: &[Row] = &[
         expect: [A, A, A, A],
     },
     Row {
-        route: "FN /api/privacy/installation",
-        body: &[],
-        expect: [A, A, A, A],
-    },
-    Row {
         route: "FN /api/try/question",
         body: &[("role", "general")],
         expect: [A, A, A, A],

@@ -61,28 +61,145 @@ async fn landing_page_is_rendered_on_the_server_with_security_headers() {
         !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
         "{csp}"
     );
-    // Every inline script carries the nonce the header names.
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .unwrap()
-        .split('\'')
-        .next()
-        .unwrap();
-    let scripts = body.matches("<script").count();
-    assert!(scripts >= 2, "expected the theme and hydration scripts");
-    assert_eq!(
-        body.matches(&format!("nonce=\"{nonce}\"")).count(),
-        scripts,
-        "a script without the nonce"
+    // A visitor's landing page is the same for everyone: its inline scripts are allowed by
+    // their hashes, not by a nonce.
+    assert!(!csp.contains("'nonce-"), "{csp}");
+    let scripts = inline_scripts(&body);
+    assert!(
+        scripts.len() >= 2,
+        "expected the theme and hydration scripts"
     );
+    for s in &scripts {
+        assert!(
+            csp.contains(&sha256_source(s)),
+            "script {s:?} not allowed by {csp}"
+        );
+    }
 
-    // A new nonce per request.
+    // Served again from memory: the same bytes and tag; 304 when the browser has them.
+    let tag = h["etag"].to_str().unwrap().to_string();
+    assert_eq!(h["cache-control"], "no-cache");
     let again = client().get(v.url("/")).send().await.unwrap();
-    assert_ne!(
-        again.headers()["content-security-policy"],
-        h["content-security-policy"]
-    );
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
+    assert_eq!(again.text().await.unwrap(), body);
+    let cached = client()
+        .get(v.url("/"))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cached.status(), 304);
+    // Compressed once, as the browser asks.
+    let br = client()
+        .get(v.url("/"))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(br.headers()["content-encoding"], "br");
+    let mut plain = String::new();
+    std::io::Read::read_to_string(
+        &mut brotli::Decompressor::new(&br.bytes().await.unwrap()[..], 4096),
+        &mut plain,
+    )
+    .unwrap();
+    assert_eq!(plain, body);
+
+    // A page rendered per request (a query string) carries a fresh nonce on every script.
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let res = client()
+            .get(v.url("/signin?next=/practice"))
+            .send()
+            .await
+            .unwrap();
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = res.text().await.unwrap();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_string();
+        let scripts = body.matches("<script").count();
+        assert!(scripts >= 2, "expected the theme and hydration scripts");
+        assert_eq!(
+            body.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "a script without the nonce"
+        );
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a new nonce per request");
+}
+
+/// The text of each inline `<script>` (without `src`).
+fn inline_scripts(html: &str) -> Vec<String> {
+    html.split("<script")
+        .skip(1)
+        .filter_map(|rest| {
+            let (tag, after) = rest.split_once('>')?;
+            let (text, _) = after.split_once("</script>")?;
+            (!tag.contains(" src=")).then(|| text.to_string())
+        })
+        .collect()
+}
+
+fn sha256_source(script: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script.as_bytes()))
+    )
+}
+
+#[tokio::test]
+async fn the_bundle_and_style_sheet_are_versioned_and_kept_for_a_year() {
+    let v = Viva::start(&[]).await;
+    let body = client()
+        .get(v.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (name, ext) in [
+        ("stylesheet", "css"),
+        ("modulepreload", "js"),
+        ("preload", "wasm"),
+    ] {
+        let href = body
+            .split(&format!("rel=\"{name}\" href=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("no {name} link"));
+        assert!(href.starts_with(&format!("/pkg/viva.{ext}")), "{href}");
+        let res = client().get(v.url(href)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{href}");
+        if href.contains("?v=") {
+            // A release build embeds the site: each URL names its content.
+            assert_eq!(
+                res.headers()["cache-control"],
+                "public, max-age=31536000, immutable"
+            );
+            // The same file under a stale version is only revalidated.
+            let stale = client()
+                .get(v.url(&format!("/pkg/viva.{ext}?v=0")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(stale.headers()["cache-control"], "no-cache");
+        } else {
+            assert_eq!(res.headers()["cache-control"], "no-cache");
+        }
+    }
 }
 
 #[tokio::test]

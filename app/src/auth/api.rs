@@ -419,9 +419,10 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
         Some(c) => {
             let mut me = super::service::me(&ctx.db, &c.user_id).await?;
             if let Some(m) = me.as_mut() {
-                m.admin_offer = m.email_verified && !super::people::has_admin(&ctx.db).await?;
+                m.admin_offer = m.email_verified
+                    && !super::people::has_admin_lately(&ctx.db, ctx.clock.now()).await?;
                 m.policies_pending =
-                    crate::policy::service::is_pending(&ctx.db, &c.user_id).await?;
+                    super::service::policies_pending(&ctx.db, &c, ctx.clock.now()).await?;
                 m.billing =
                     leptos::prelude::use_context::<std::sync::Arc<crate::policy::Installation>>()
                         .is_some_and(|i| !i.payments.is_empty());

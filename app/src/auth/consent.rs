@@ -43,6 +43,7 @@ pub async fn accept_policies(
         }
     }
     crate::policy::service::accept_in_force(&db, &caller.user_id, now).await?;
+    super::service::forget_sessions(&caller.user_id);
     super::service::audit(
         &db,
         "policies_accepted",

@@ -7,7 +7,7 @@ use surrealdb::types::SurrealValue;
 use super::api::{AuditEntry, UserSummary};
 use super::password;
 use super::service::{
-    audit, bad, hash_password, normalize_email, revoke_all_sessions, user_by_email,
+    audit, bad, forget_sessions, hash_password, normalize_email, revoke_all_sessions, user_by_email,
 };
 use super::Role;
 use crate::{db::Db, AppError};
@@ -58,6 +58,33 @@ pub async fn has_admin(db: &Db) -> Result<bool, AppError> {
     Ok(admin_count(db).await? > 0)
 }
 
+/// When this node last counted admins, and whether there was one.
+static ADMIN_SEEN: std::sync::Mutex<Option<(i64, bool)>> = std::sync::Mutex::new(None);
+
+/// [`has_admin`] for what `me` shows (the dashboard's offer of the admin role on a fresh
+/// install): counted at most once per `SESSION_RECHECK_SECS` on a node, again at once after a
+/// role changes here. Claiming the role checks the database in its own transaction.
+pub async fn has_admin_lately(db: &Db, now: i64) -> Result<bool, AppError> {
+    use super::service::SESSION_RECHECK_SECS;
+    if let Some((at, seen)) = ADMIN_SEEN.lock().ok().and_then(|g| *g) {
+        if (at..at + SESSION_RECHECK_SECS).contains(&now) {
+            return Ok(seen);
+        }
+    }
+    let seen = has_admin(db).await?;
+    if let Ok(mut g) = ADMIN_SEEN.lock() {
+        *g = Some((now, seen));
+    }
+    Ok(seen)
+}
+
+fn roles_changed(user_id: &str) {
+    forget_sessions(user_id);
+    if let Ok(mut g) = ADMIN_SEEN.lock() {
+        *g = None;
+    }
+}
+
 /// Changes a role. The last admin cannot step down (someone must be able to administer).
 pub async fn set_role(
     db: &Db,
@@ -84,6 +111,7 @@ pub async fn set_role(
     if done.is_empty() {
         return Err(AppError::NotFound);
     }
+    roles_changed(user_id);
     audit(
         db,
         "role_changed",
@@ -234,6 +262,7 @@ pub async fn claim_first_admin(
         .await?;
         return Err(bad(format!("That setup token is not right. It is in the file {SETUP_TOKEN_FILE} in the server's data directory.")));
     }
+    roles_changed(user_id);
     audit(
         db,
         "role_changed",
@@ -331,6 +360,7 @@ pub async fn promote(db: &Db, email: &str, now: i64) -> Result<(), AppError> {
         .bind(("admin", Role::Admin))
         .await?
         .check()?;
+    roles_changed(&user.id);
     audit(
         db,
         "role_changed",

@@ -153,10 +153,3 @@ pub async fn terms_of_use() -> Result<crate::policy::Document, AppError> {
     let p: std::sync::Arc<crate::policy::Published> = crate::request::expect()?;
     Ok(p.terms.clone())
 }
-
-/// Public: what the footer and the landing page may say of where data goes.
-#[server(endpoint = "privacy/installation")]
-pub async fn installation_summary() -> Result<crate::policy::Summary, AppError> {
-    let i: std::sync::Arc<crate::policy::Installation> = crate::request::expect()?;
-    Ok(crate::policy::Summary::of(&i))
-}

@@ -38,8 +38,10 @@ const FEATURES: &[Feature] = &[
 pub fn HomePage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let deleted = move || query.read().get("deleted").as_deref() == Some("1");
-    let summary = Resource::new(|| (), |_| crate::privacy::installation_summary());
-    let me = Resource::new(|| (), |_| crate::auth::me());
+    let member = super::layout::use_member();
+    let summary = super::layout::use_summary();
+    let try_it = summary.as_ref().is_some_and(|s| s.try_enabled);
+    let spoken = summary.as_ref().is_some_and(|s| s.transcribes_here);
     view! {
         <Title text=""/>
         <Show when=deleted>
@@ -55,28 +57,18 @@ pub fn HomePage() -> impl IntoView {
                     "and tells you how to make them stronger — on your own server, with your data under your control."
                 </p>
                 <div class="button-row hero-actions">
-                    <Suspense fallback=|| view! { <a class="button" href="/signup">"Start practising — free"</a> }>
-                        {move || match me.get() {
-                            Some(Ok(Some(_))) => view! { <a class="button" href="/dashboard">"Go to your dashboard"</a> }.into_any(),
-                            _ => view! { <a class="button" href="/signup">"Start practising — free"</a> }.into_any(),
-                        }}
-                    </Suspense>
-                    <Suspense fallback=|| ()>
-                        {move || summary.get().and_then(Result::ok).filter(|s| s.try_enabled).map(|_| view! {
-                            <a class="button secondary" href="#try">"Try one question now"</a>
-                        })}
-                    </Suspense>
+                    {move || match member.get() {
+                        Some(_) => view! { <a class="button" href="/dashboard">"Go to your dashboard"</a> }.into_any(),
+                        None => view! { <a class="button" href="/signup">"Start practising — free"</a> }.into_any(),
+                    }}
+                    {try_it.then(|| view! { <a class="button secondary" href="#try">"Try one question now"</a> })}
                 </div>
             </div>
         </section>
-        <Suspense fallback=|| ()>
-            {move || summary.get().and_then(Result::ok).map(|s| view! {
-                <p class="where-data">{format!("{} ", s.data_sentence())}<a href="/privacy#services">"Where your data goes"</a></p>
-            })}
-        </Suspense>
-        <Suspense fallback=|| ()>
-            {move || summary.get().and_then(Result::ok).filter(|s| s.try_enabled).map(|s| view! { <crate::interview::TryPanel spoken=s.transcribes_here/> })}
-        </Suspense>
+        {summary.map(|s| view! {
+            <p class="where-data">{format!("{} ", s.data_sentence())}<a href="/privacy#services">"Where your data goes"</a></p>
+        })}
+        {try_it.then(|| view! { <crate::interview::TryPanel spoken/> })}
         <section aria-labelledby="features-title">
             <h2 id="features-title">"What you get"</h2>
             <ul class="feature-grid">

@@ -7,11 +7,51 @@ mod layout;
 mod privacy;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
 };
+
+/// Where a page finds the style sheet and the browser bundle. A server with the site built in
+/// versions each URL by the file's content (`?v=HASH`), so browsers keep them for a year and
+/// fetch them again only when they change; without versions they are checked on each visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetUrls {
+    pub css: String,
+    pub js: String,
+    pub wasm: String,
+}
+
+impl Default for AssetUrls {
+    fn default() -> Self {
+        AssetUrls {
+            css: "/pkg/viva.css".into(),
+            js: "/pkg/viva.js".into(),
+            wasm: "/pkg/viva.wasm".into(),
+        }
+    }
+}
+
+/// The style sheet, and the bundle that makes the page interactive: the JS glue and the wasm
+/// are fetched at once (preloads), then the module loads the wasm and hydrates the page.
+#[component]
+fn PageAssets(options: LeptosOptions) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let urls = use_context::<AssetUrls>().unwrap_or_default();
+    let start = format!(
+        "import({js:?}).then(async (glue) => {{ await glue.default({{ module_or_path: {wasm:?} }}); glue.hydrate(); }});",
+        js = urls.js,
+        wasm = urls.wasm,
+    );
+    view! {
+        <link rel="stylesheet" href=urls.css/>
+        <AutoReload options/>
+        <link rel="modulepreload" href=urls.js.clone()/>
+        <link rel="preload" href=urls.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" nonce=nonce>{start}</script>
+    }
+}
 
 /// The HTML document rendered on the server around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -26,8 +66,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Runs before first paint so the page never flashes the wrong theme.
                 <script nonce=nonce>{crate::ui::theme::EARLY_THEME_SCRIPT}</script>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <PageAssets options/>
                 <MetaTags/>
             </head>
             <body>
@@ -41,7 +80,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/viva.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Viva".to_string() } else { format!("{page} · Viva") }/>
         <Router>
             <layout::Layout>

@@ -246,8 +246,49 @@ pub(super) struct LiveRow {
     pub(super) role: Role,
 }
 
+/// Named bound: how long a session found live is believed live without asking the database
+/// again. A sign-out, sign-out everywhere, password change, disabled account, changed role or
+/// deleted account done on this node applies at once (the node forgets what it saw, see
+/// [`forget_sessions`]); done on another node sharing the database, within this many seconds.
+pub const SESSION_RECHECK_SECS: i64 = 10;
+
+/// Named limit: how many sessions a node remembers; when full it forgets them all and asks the
+/// database again.
+pub const SESSION_MEMORY_MAX: usize = 100_000;
+
+/// A session seen live: whose it is, the account's role, and when it was read. `pending`: the
+/// account's answer to "does a changed notice or terms wait for acceptance?", once asked.
+struct Seen {
+    user: String,
+    role: Role,
+    at: i64,
+    pending: Option<bool>,
+}
+
+static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Seen>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn fresh(seen: &Seen, now: i64) -> bool {
+    (seen.at..seen.at + SESSION_RECHECK_SECS).contains(&now)
+}
+
+/// Forgets the sessions of an account this node has seen: their next request asks the
+/// database. Called by whatever ends an account's sessions or changes what they may do.
+pub fn forget_sessions(user_id: &str) {
+    if let Ok(mut m) = SEEN.lock() {
+        m.retain(|_, s| s.user != user_id);
+    }
+}
+
+fn forget_session(session_id: &str) {
+    if let Ok(mut m) = SEEN.lock() {
+        m.remove(session_id);
+    }
+}
+
 /// Checks an access token and that its session and account are still live. The role is read
-/// from the account, so a change of role applies at once, not when the token runs out.
+/// from the account, so a change of role applies at once, not when the token runs out. What the
+/// database said is kept for [`SESSION_RECHECK_SECS`]: a valid token costs no query within it.
 pub async fn authenticate(
     db: &Db,
     keys: &AuthKeys,
@@ -258,6 +299,17 @@ pub async fn authenticate(
         .tokens
         .verify(access, now)
         .map_err(|_| AppError::Unauthorized)?;
+    if let Ok(m) = SEEN.lock() {
+        if let Some(seen) = m.get(&claims.sid) {
+            if seen.user == claims.sub && fresh(seen, now) {
+                return Ok(Caller {
+                    user_id: claims.sub,
+                    role: seen.role,
+                    session_id: claims.sid,
+                });
+            }
+        }
+    }
     let mut r = db
         .query("SELECT (!revoked AND !user.disabled) AS live, user.role AS role FROM ONLY type::record('session', $sid) WHERE record::id(user) = $uid")
         .bind(("sid", claims.sid.clone()))
@@ -265,14 +317,55 @@ pub async fn authenticate(
         .await?
         .check()?;
     let row: Option<LiveRow> = r.take(0)?;
+    let mut m = SEEN
+        .lock()
+        .map_err(|_| AppError::internal("sessions", "memory poisoned"))?;
     match row {
-        Some(LiveRow { live: true, role }) => Ok(Caller {
-            user_id: claims.sub,
-            role,
-            session_id: claims.sid,
-        }),
-        _ => Err(AppError::Unauthorized),
+        Some(LiveRow { live: true, role }) => {
+            if m.len() >= SESSION_MEMORY_MAX {
+                m.clear();
+            }
+            m.insert(
+                claims.sid.clone(),
+                Seen {
+                    user: claims.sub.clone(),
+                    role,
+                    at: now,
+                    pending: None,
+                },
+            );
+            Ok(Caller {
+                user_id: claims.sub,
+                role,
+                session_id: claims.sid,
+            })
+        }
+        _ => {
+            m.remove(&claims.sid);
+            Err(AppError::Unauthorized)
+        }
     }
+}
+
+/// Whether a changed privacy notice or terms waits for the caller's acceptance, asked of the
+/// database at most once per [`SESSION_RECHECK_SECS`] per session (accepting forgets it).
+pub async fn policies_pending(db: &Db, caller: &Caller, now: i64) -> Result<bool, AppError> {
+    if let Ok(m) = SEEN.lock() {
+        if let Some(p) = m
+            .get(&caller.session_id)
+            .filter(|s| fresh(s, now))
+            .and_then(|s| s.pending)
+        {
+            return Ok(p);
+        }
+    }
+    let pending = crate::policy::service::is_pending(db, &caller.user_id).await?;
+    if let Ok(mut m) = SEEN.lock() {
+        if let Some(s) = m.get_mut(&caller.session_id).filter(|s| fresh(s, now)) {
+            s.pending = Some(pending);
+        }
+    }
+    Ok(pending)
 }
 
 pub async fn revoke_session(db: &Db, session_id: &str) -> Result<(), AppError> {
@@ -280,6 +373,7 @@ pub async fn revoke_session(db: &Db, session_id: &str) -> Result<(), AppError> {
         .bind(("sid", session_id.to_string()))
         .await?
         .check()?;
+    forget_session(session_id);
     Ok(())
 }
 
@@ -289,5 +383,6 @@ pub async fn revoke_all_sessions(db: &Db, user_id: &str) -> Result<(), AppError>
         .bind(("uid", user_id.to_string()))
         .await?
         .check()?;
+    forget_sessions(user_id);
     Ok(())
 }

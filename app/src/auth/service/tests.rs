@@ -512,3 +512,63 @@ async fn details_are_corrected_with_the_sign_up_rules() {
         "Ada King"
     );
 }
+
+#[tokio::test]
+async fn a_session_ended_on_another_node_stops_working_within_the_recheck_bound() {
+    let (_d, db, keys) = fresh().await;
+    signed_up_and_verified(&db, &keys, "bo@example.org").await;
+    let a = sign_in(&db, &keys, "bo@example.org", PW, "laptop", 3_000)
+        .await
+        .unwrap();
+    authenticate(&db, &keys, &a.access, 3_001).await.unwrap();
+    // Another node signs it out: the database changes and this node is not told.
+    db.query("UPDATE type::record('session', $sid) SET revoked = true")
+        .bind(("sid", a.caller.session_id.clone()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    // Within the bound this node still believes what it saw, with no query...
+    let last = 3_001 + SESSION_RECHECK_SECS - 1;
+    assert_eq!(
+        authenticate(&db, &keys, &a.access, last).await.unwrap(),
+        a.caller
+    );
+    // ...and from the bound on it asks again and refuses.
+    assert_eq!(
+        authenticate(&db, &keys, &a.access, 3_001 + SESSION_RECHECK_SECS)
+            .await
+            .unwrap_err(),
+        AppError::Unauthorized
+    );
+
+    // Ended on this node: at once, whether one session, all of them, or a changed role.
+    let b = sign_in(&db, &keys, "bo@example.org", PW, "phone", 3_100)
+        .await
+        .unwrap();
+    authenticate(&db, &keys, &b.access, 3_101).await.unwrap();
+    revoke_session(&db, &b.caller.session_id).await.unwrap();
+    assert!(authenticate(&db, &keys, &b.access, 3_101).await.is_err());
+    let c = sign_in(&db, &keys, "bo@example.org", PW, "tablet", 3_200)
+        .await
+        .unwrap();
+    assert_eq!(
+        authenticate(&db, &keys, &c.access, 3_201)
+            .await
+            .unwrap()
+            .role,
+        Role::User
+    );
+    crate::auth::people::promote(&db, "bo@example.org", 3_201)
+        .await
+        .unwrap();
+    assert_eq!(
+        authenticate(&db, &keys, &c.access, 3_201)
+            .await
+            .unwrap()
+            .role,
+        Role::Admin
+    );
+    revoke_all_sessions(&db, &c.caller.user_id).await.unwrap();
+    assert!(authenticate(&db, &keys, &c.access, 3_202).await.is_err());
+}

@@ -1,7 +1,7 @@
 //! /practice: set up an interview (or a quick warm-up).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 
 use super::super::api::*;
@@ -18,6 +18,7 @@ pub fn PracticePage() -> impl IntoView {
     let warm = ServerAction::<QuickWarmUp>::new();
     view! {
         <Title text="Practise"/>
+        <Meta name="description" content="Set up a mock interview: the role, the kinds of questions, how many, and whether to answer by voice, on camera or in writing."/>
         <section aria-labelledby="practice-title" class="stack">
             <h1 id="practice-title">"Practise an interview"</h1>
             <crate::auth::HostedAiQuestion/>

@@ -1,7 +1,7 @@
 //! /interview/:id/report: scores, feedback and recommendations, with a Markdown download.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -21,6 +21,7 @@ pub fn ReportPage() -> impl IntoView {
     let report = Resource::new(id, get_report);
     view! {
         <Title text="Interview report"/>
+        <Meta name="description" content="Scores and feedback for each answer of a finished mock interview, with what to practise next."/>
         <Suspense fallback=|| view! { <p>"Loading the report…"</p> }>
             {move || Suspend::new(async move {
                 match report.await {

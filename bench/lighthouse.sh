@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Lighthouse (npm lighthouse in Debian's Chromium, mobile profile): performance, accessibility,
+# best practices and SEO of the public pages, and of /practice and a report signed in.
+# Needs a release build (bash .ci/build) and the end2end npm packages (bash .ci/tools.sh --browser).
+# Writes bench/out/lighthouse.md.
+set -euo pipefail
+source "$(dirname "$0")/../.ci/env.sh"
+cd "$here"
+mkdir -p bench/out; out=bench/out/lighthouse.md
+data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
+port=3931; base="http://127.0.0.1:$port"
+"$VIVA_BIN" --addr "127.0.0.1:$port" --data-dir "$data/v" --log warn --print-mail >"$data/log" 2>&1 &
+until curl -sf -o /dev/null "$base/readyz"; do sleep 0.05; done
+cats=performance,accessibility,best-practices,seo
+(cd end2end && LH_CATEGORIES=$cats LH_JSON="$data/public.json" node lighthouse.mjs "$base" / /privacy /terms /signin /signup /contact) || true
+
+# Signed in: an account with a finished written interview (its report).
+email="lh@example.org"; pw="tangerine-Velvet-harbour-42"
+post() { curl -s -H "Origin: $base" -H 'Accept: application/json' -H "Cookie: ${cookies:-}" -X POST "$@"; }
+post "$base/api/auth/sign_up" --data-urlencode "form[name]=Lighthouse" --data-urlencode "form[email]=$email" \
+  --data-urlencode "form[password]=$pw" --data-urlencode "form[job_role]=Backend engineer" \
+  --data-urlencode "form[experience]=senior" --data-urlencode "form[age_confirmed]=on" --data-urlencode "form[accept_terms]=on" >/dev/null
+code=""; for _ in $(seq 100); do code=$(awk -v e="e-mail to $email" 'index($0, e) {f=1} f' "$data/log" | grep -oE '\b[0-9]{6}\b' | head -1 || true); [ -n "$code" ] && break; sleep 0.1; done
+post "$base/api/auth/verify_email" --data-urlencode "email=$email" --data-urlencode "code=$code" >/dev/null
+cookies=$(curl -s -D - -o /dev/null -H "Origin: $base" -H 'Accept: application/json' -X POST "$base/api/auth/sign_in" \
+  --data-urlencode "email=$email" --data-urlencode "password=$pw" | awk -F': ' 'tolower($1)=="set-cookie" {split($2,a,";"); printf "%s; ", a[1]}')
+report=$(node bench/written_interview.mjs "$base" "$cookies" 2>"$data/interview.err" || true)
+paths=(/practice); [ -n "$report" ] && paths+=("$report")
+(cd end2end && LH_CATEGORIES=$cats LH_COOKIE="$cookies" LH_JSON="$data/member.json" node lighthouse.mjs "$base" "${paths[@]}") || true
+
+node -e '
+const fs = require("fs");
+const all = Object.assign({}, ...process.argv.slice(1).filter(f => fs.existsSync(f)).map(f => JSON.parse(fs.readFileSync(f))));
+const rows = Object.entries(all).map(([p, s]) => `| ${p.replace(/\/interview\/[^/]+/, "/interview/…")} | ${s.performance} | ${s.accessibility} | ${s["best-practices"]} | ${s.seo} | ${Math.round(s.metrics.fcp_ms)} | ${Math.round(s.metrics.lcp_ms)} | ${Math.round(s.metrics.tbt_ms)} | ${Math.round(s.metrics.transfer_bytes / 1024)} |`);
+console.log(`# Lighthouse (${new Date().toISOString().slice(0, 10)}, mobile profile, Debian Chromium, loopback)\n\n| page | performance | accessibility | best practices | SEO | FCP ms | LCP ms | TBT ms | transferred KiB |\n|---|---|---|---|---|---|---|---|---|\n${rows.join("\n")}`);
+' "$data/public.json" "$data/member.json" > "$out"
+cat "$out"

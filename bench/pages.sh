@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Server rendering under load (wrk -t2 -c32 on loopback, one run each, same machine):
+#   visitor pages (/, /privacy, /terms, /signin, /signup, /contact), signed-in pages (/practice,
+#   /history, /dashboard), an authenticated server function (POST /api/auth/me), and a bare
+#   axum handler serving the landing page's bytes, for the ratio.
+# Optional: PERF=NAME (a row's name below, e.g. PERF="/practice (signed in)"; PERF=1: the
+# landing page) records a CPU profile of that run (perf from Debian) and writes its top frames
+# to bench/out/pages-perf.txt.
+# Needs a release build (bash .ci/serve, or bash .ci/build). Writes bench/out/pages.md.
+set -euo pipefail
+source "$(dirname "$0")/../.ci/env.sh"
+cd "$here"
+need() { command -v "$1" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; }; }
+need wrk wrk; need curl curl
+DURATION="${BENCH_DURATION:-10s}"; CONNS="${BENCH_CONNS:-32}"
+mkdir -p bench/out; out=bench/out/pages.md
+[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve or bash .ci/build first" >&2; exit 1; }
+cargo build --release -q -p server --example bare_axum
+bare="$CARGO_TARGET_DIR/release/examples/bare_axum"
+data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
+port=3921; base="http://127.0.0.1:$port"
+"$VIVA_BIN" --addr "127.0.0.1:$port" --data-dir "$data/v" --log warn --print-mail >"$data/log" 2>&1 & vpid=$!
+until curl -sf -o /dev/null "$base/readyz"; do sleep 0.05; done
+
+# One account, signed in: sign up, the code from the printed e-mail, confirm, sign in.
+email="bench@example.org"; pw="tangerine-Velvet-harbour-42"
+post() { curl -s -o /dev/null -w '%{http_code}' -H "Origin: $base" -H 'Accept: application/json' "$@"; }
+post -X POST "$base/api/auth/sign_up" --data-urlencode "form[name]=Bench" --data-urlencode "form[email]=$email" \
+  --data-urlencode "form[password]=$pw" --data-urlencode "form[job_role]=Backend engineer" \
+  --data-urlencode "form[experience]=senior" --data-urlencode "form[age_confirmed]=on" --data-urlencode "form[accept_terms]=on" >/dev/null
+code=""; for _ in $(seq 100); do code=$(awk -v e="e-mail to $email" 'index($0, e) {f=1} f' "$data/log" | grep -oE '\b[0-9]{6}\b' | head -1 || true); [ -n "$code" ] && break; sleep 0.1; done
+post -X POST "$base/api/auth/verify_email" --data-urlencode "email=$email" --data-urlencode "code=$code" >/dev/null
+cookies=$(curl -s -D - -o /dev/null -H "Origin: $base" -H 'Accept: application/json' -X POST "$base/api/auth/sign_in" \
+  --data-urlencode "email=$email" --data-urlencode "password=$pw" | awk -F': ' 'tolower($1)=="set-cookie" {split($2,a,";"); printf "%s; ", a[1]}')
+[ -n "$cookies" ] || { echo "could not sign in for the signed-in pages" >&2; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookies" "$base/practice")" = 200 ] || { echo "/practice did not answer 200 signed in" >&2; exit 1; }
+
+cat > "$data/me.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Origin"] = "$base"
+wrk.headers["Accept"] = "application/json"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = ""
+LUA
+rows=()
+run() { # name, url, extra wrk args...
+  local name="$1" url="$2"; shift 2
+  local perfpid=""
+  if { [ "${PERF:-}" = "$name" ] || { [ "${PERF:-}" = 1 ] && [ "$name" = "landing page (visitor)" ]; }; } && command -v perf >/dev/null; then
+    perf record -F 499 -g -p "$vpid" -o "$data/perf.data" -- sleep 6 >/dev/null 2>&1 &
+    perfpid=$!
+  fi
+  local o; o=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$@" "$url")
+  local rps p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$o"); p99=$(awk '$1=="99%" {print $2}' <<<"$o")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$o"); non2xx=${non2xx:-0}
+  echo "$name: $rps req/s, p99 $p99, non-2xx $non2xx" >&2
+  rows+=("| $name | $rps | $p99 | $non2xx |")
+  if [ -n "$perfpid" ]; then
+    wait "$perfpid" || true
+    perf report -i "$data/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | sed -E 's/ {2,}/ /g' | cut -c1-200 | head -40 > bench/out/pages-perf.txt || true
+  fi
+  [ "$name" = "landing page (visitor)" ] && landing_rps=$rps
+  return 0
+}
+run "landing page (visitor)" "$base/" -H 'Accept-Encoding: br, gzip' 
+run "landing page (visitor, no compression)" "$base/"
+run "/privacy (visitor)" "$base/privacy" -H 'Accept-Encoding: br, gzip'
+run "/signin (visitor)" "$base/signin" -H 'Accept-Encoding: br, gzip'
+run "/contact (visitor)" "$base/contact" -H 'Accept-Encoding: br, gzip'
+run "/practice (signed in)" "$base/practice" -H "Cookie: $cookies" -H 'Accept-Encoding: br, gzip'
+run "/history (signed in)" "$base/history" -H "Cookie: $cookies" -H 'Accept-Encoding: br, gzip'
+run "/dashboard (signed in)" "$base/dashboard" -H "Cookie: $cookies" -H 'Accept-Encoding: br, gzip'
+run "server fn me (signed in)" "$base/api/auth/me" -H "Cookie: $cookies" -s "$data/me.lua"
+size=$(curl -s "$base/" | wc -c)
+kill $vpid; wait $vpid 2>/dev/null || true
+"$bare" 127.0.0.1:3922 "$size" & bpid=$!
+until curl -sf -o /dev/null http://127.0.0.1:3922/; do sleep 0.01; done
+run "bare axum handler, $size bytes" "http://127.0.0.1:3922/"
+kill $bpid
+bare_rps=$(printf '%s\n' "${rows[@]}" | awk -F'|' '/bare axum/ {gsub(/ /, "", $3); print $3}')
+{
+  echo "# Server rendering ($(date -u +%F), $(nproc) cores, wrk -t2 -c$CONNS -d$DURATION, loopback)"
+  echo
+  echo "| what | requests/s | p99 latency | non-2xx |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Landing page / bare handler: $(awk -v a="$landing_rps" -v b="$bare_rps" 'BEGIN { printf "%.0f %%", 100 * a / b }')"
+} > "$out"
+cat "$out"
