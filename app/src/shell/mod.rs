@@ -33,22 +33,26 @@ impl Default for AssetUrls {
     }
 }
 
-/// The style sheet, and the bundle that makes the page interactive: the JS glue and the wasm
-/// are fetched at once (preloads), then the module loads the wasm and hydrates the page.
+/// The style sheet, and the bundle that makes the page interactive. The page paints first:
+/// the glue and the wasm are fetched at low priority and hydration starts after the first
+/// frame (or after half a second in a tab that paints none), so the largest text never waits
+/// for half a megabyte of wasm on a slow connection.
 #[component]
 fn PageAssets(options: LeptosOptions) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     let urls = use_context::<AssetUrls>().unwrap_or_default();
     let start = format!(
-        "import({js:?}).then(async (glue) => {{ await glue.default({{ module_or_path: {wasm:?} }}); glue.hydrate(); }});",
+        "let started = false; const start = () => {{ if (started) return; started = true; \
+         import({js:?}).then(async (glue) => {{ await glue.default({{ module_or_path: {wasm:?} }}); glue.hydrate(); }}); }}; \
+         requestAnimationFrame(() => setTimeout(start, 0)); setTimeout(start, 500);",
         js = urls.js,
         wasm = urls.wasm,
     );
     view! {
         <link rel="stylesheet" href=urls.css/>
         <AutoReload options/>
-        <link rel="modulepreload" href=urls.js.clone()/>
-        <link rel="preload" href=urls.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <link rel="modulepreload" href=urls.js.clone() fetchpriority="low"/>
+        <link rel="preload" href=urls.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="" fetchpriority="low"/>
         <script type="module" nonce=nonce>{start}</script>
     }
 }
