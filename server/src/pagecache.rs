@@ -224,7 +224,7 @@ pub fn inline_script_hashes(html: &[u8]) -> String {
             break;
         };
         if !tag.contains(" src=") {
-            let digest = sha2::Sha256::digest(body_start[..close].as_bytes());
+            let digest = sha2::Sha256::digest(&body_start.as_bytes()[..close]);
             let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
             let source = format!("'sha256-{b64}'");
             if !out.contains(&source) {

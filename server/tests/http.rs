@@ -170,16 +170,17 @@ async fn the_bundle_and_style_sheet_are_versioned_and_kept_for_a_year() {
         .text()
         .await
         .unwrap();
-    for (name, ext) in [
-        ("stylesheet", "css"),
-        ("modulepreload", "js"),
-        ("preload", "wasm"),
+    // The style sheet's link, and the glue and wasm the start-up script loads.
+    for (before, ext) in [
+        ("rel=\"stylesheet\" href=\"", "css"),
+        ("import(\"", "js"),
+        ("module_or_path: \"", "wasm"),
     ] {
         let href = body
-            .split(&format!("rel=\"{name}\" href=\""))
+            .split(before)
             .nth(1)
             .and_then(|r| r.split('"').next())
-            .unwrap_or_else(|| panic!("no {name} link"));
+            .unwrap_or_else(|| panic!("no {ext} URL"));
         assert!(href.starts_with(&format!("/pkg/viva.{ext}")), "{href}");
         let res = client().get(v.url(href)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{href}");

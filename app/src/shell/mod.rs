@@ -34,9 +34,9 @@ impl Default for AssetUrls {
 }
 
 /// The style sheet, and the bundle that makes the page interactive. The page paints first:
-/// the glue and the wasm are fetched at low priority and hydration starts after the first
-/// frame (or after half a second in a tab that paints none), so the largest text never waits
-/// for half a megabyte of wasm on a slow connection.
+/// the glue and the wasm are fetched only after the first frame (or after half a second in a
+/// tab that paints none) — no preload in the head —, so on a slow connection the page's text
+/// never shares the line with half a megabyte of wasm.
 #[component]
 fn PageAssets(options: LeptosOptions) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
@@ -51,8 +51,6 @@ fn PageAssets(options: LeptosOptions) -> impl IntoView {
     view! {
         <link rel="stylesheet" href=urls.css/>
         <AutoReload options/>
-        <link rel="modulepreload" href=urls.js.clone() fetchpriority="low"/>
-        <link rel="preload" href=urls.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="" fetchpriority="low"/>
         <script type="module" nonce=nonce>{start}</script>
     }
 }
