@@ -1,9 +1,6 @@
 //! `viva`: the one binary a self-hoster runs. With no configuration it serves the site on
 //! http://127.0.0.1:3000 with its data in ./viva-data.
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod assets;
 mod config;
 mod files;

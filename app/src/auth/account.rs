@@ -264,6 +264,8 @@ pub async fn finish_email_change(
             _ => e.into(),
         });
     }
+    // The other sessions just ended: this node stops believing them at once.
+    super::service::forget_sessions(&user.id);
     audit(
         db,
         "email_changed",
@@ -364,6 +366,7 @@ pub async fn revoke_own_session(
     if done.is_empty() {
         return Err(AppError::NotFound);
     }
+    super::service::forget_sessions(user_id);
     audit(db, "session_revoked", Some(user_id), session_id, now).await
 }
 

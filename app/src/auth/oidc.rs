@@ -434,6 +434,7 @@ pub async fn finish(
                     .bind(("u", u.id.clone()))
                     .await?
                     .check()?;
+                    super::service::forget_sessions(&u.id);
                     audit(
                         db,
                         "oidc_linked",
