@@ -31,7 +31,8 @@ use crate::{assets::Site, metrics::Metrics};
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub ctx: Contexts,
+    /// Behind an Arc: axum clones a route's state for every request it serves.
+    pub ctx: Arc<Contexts>,
     pub site: Site,
     pub metrics: Arc<Metrics>,
     pub security: Arc<Security>,

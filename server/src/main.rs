@@ -342,7 +342,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         .and_then(|p| p.parse().ok());
     let state = http::AppState {
         leptos_options,
-        ctx: http::Contexts {
+        ctx: Arc::new(http::Contexts {
             db: db.clone(),
             site: app::request::Site {
                 public_url: public_url.clone(),
@@ -367,7 +367,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
             published,
             payments,
             assets: site.asset_urls(),
-        },
+        }),
         trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
         origins: Arc::new(allowed_origins(
             &public_url,
