@@ -15,15 +15,8 @@ cats=performance,accessibility,best-practices,seo
 (cd end2end && LH_CATEGORIES=$cats LH_JSON="$data/public.json" node lighthouse.mjs "$base" / /privacy /terms /signin /signup /contact) || true
 
 # Signed in: an account with a finished written interview (its report).
-email="lh@example.org"; pw="tangerine-Velvet-harbour-42"
-post() { curl -s -H "Origin: $base" -H 'Accept: application/json' -H "Cookie: ${cookies:-}" -X POST "$@"; }
-post "$base/api/auth/sign_up" --data-urlencode "form[name]=Lighthouse" --data-urlencode "form[email]=$email" \
-  --data-urlencode "form[password]=$pw" --data-urlencode "form[job_role]=Backend engineer" \
-  --data-urlencode "form[experience]=senior" --data-urlencode "form[age_confirmed]=on" --data-urlencode "form[accept_terms]=on" >/dev/null
-code=""; for _ in $(seq 100); do code=$(awk -v e="e-mail to $email" 'index($0, e) {f=1} f' "$data/log" | grep -oE '\b[0-9]{6}\b' | head -1 || true); [ -n "$code" ] && break; sleep 0.1; done
-post "$base/api/auth/verify_email" --data-urlencode "email=$email" --data-urlencode "code=$code" >/dev/null
-cookies=$(curl -s -D - -o /dev/null -H "Origin: $base" -H 'Accept: application/json' -X POST "$base/api/auth/sign_in" \
-  --data-urlencode "email=$email" --data-urlencode "password=$pw" | awk -F': ' 'tolower($1)=="set-cookie" {split($2,a,";"); printf "%s; ", a[1]}')
+source bench/account.sh
+cookies=$(bench_account "$base" lh@example.org "$data/log")
 report=$(node bench/written_interview.mjs "$base" "$cookies" 2>"$data/interview.err" || true)
 paths=(/practice); [ -n "$report" ] && paths+=("$report")
 (cd end2end && LH_CATEGORIES=$cats LH_COOKIE="$cookies" LH_JSON="$data/member.json" node lighthouse.mjs "$base" "${paths[@]}") || true

@@ -23,15 +23,8 @@ port=3921; base="http://127.0.0.1:$port"
 until curl -sf -o /dev/null "$base/readyz"; do sleep 0.05; done
 
 # One account, signed in: sign up, the code from the printed e-mail, confirm, sign in.
-email="bench@example.org"; pw="tangerine-Velvet-harbour-42"
-post() { curl -s -o /dev/null -w '%{http_code}' -H "Origin: $base" -H 'Accept: application/json' "$@"; }
-post -X POST "$base/api/auth/sign_up" --data-urlencode "form[name]=Bench" --data-urlencode "form[email]=$email" \
-  --data-urlencode "form[password]=$pw" --data-urlencode "form[job_role]=Backend engineer" \
-  --data-urlencode "form[experience]=senior" --data-urlencode "form[age_confirmed]=on" --data-urlencode "form[accept_terms]=on" >/dev/null
-code=""; for _ in $(seq 100); do code=$(awk -v e="e-mail to $email" 'index($0, e) {f=1} f' "$data/log" | grep -oE '\b[0-9]{6}\b' | head -1 || true); [ -n "$code" ] && break; sleep 0.1; done
-post -X POST "$base/api/auth/verify_email" --data-urlencode "email=$email" --data-urlencode "code=$code" >/dev/null
-cookies=$(curl -s -D - -o /dev/null -H "Origin: $base" -H 'Accept: application/json' -X POST "$base/api/auth/sign_in" \
-  --data-urlencode "email=$email" --data-urlencode "password=$pw" | awk -F': ' 'tolower($1)=="set-cookie" {split($2,a,";"); printf "%s; ", a[1]}')
+source bench/account.sh
+cookies=$(bench_account "$base" bench@example.org "$data/log")
 [ -n "$cookies" ] || { echo "could not sign in for the signed-in pages" >&2; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookies" "$base/practice")" = 200 ] || { echo "/practice did not answer 200 signed in" >&2; exit 1; }
 
