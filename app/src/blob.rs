@@ -156,6 +156,23 @@ impl Blobs {
         }
     }
 
+    /// Every key in the store, in order (a backup copies them all).
+    pub async fn keys(&self) -> Result<Vec<String>, AppError> {
+        let mut keys = Vec::new();
+        let mut folders = vec![None::<Path>];
+        while let Some(folder) = folders.pop() {
+            let listed = self
+                .store
+                .list_with_delimiter(folder.as_ref())
+                .await
+                .map_err(|e| fault("blob list", e))?;
+            keys.extend(listed.objects.into_iter().map(|o| o.location.to_string()));
+            folders.extend(listed.common_prefixes.into_iter().map(Some));
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Deletes the blob under `key` (nothing there is fine).
     pub async fn delete(&self, key: &str) -> Result<(), AppError> {
         match self.store.delete(&Self::path(key)?).await {

@@ -504,7 +504,7 @@ pub const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60
 /// The folders and files of a rebuild next to the embedded store of `url` (none for other
 /// stores): the store, the old store, the new store, the export.
 fn rebuild_paths(url: &str) -> Option<[std::path::PathBuf; 4]> {
-    let dir = std::path::PathBuf::from(url.strip_prefix("surrealkv://")?);
+    let dir = store_dir(url)?;
     let with = |suffix: &str| {
         let mut s = dir.clone().into_os_string();
         s.push(suffix);
@@ -591,22 +591,57 @@ pub async fn rebuild_if_erased(
     Ok((connect(url, auth).await?, Some(rebuilt)))
 }
 
+/// Whether the embedded store in `dir` is open (in this process or another): the store holds
+/// an exclusive lock on its LOCK file while it is.
+pub fn store_in_use(dir: &std::path::Path) -> std::io::Result<bool> {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join("LOCK"))
+    {
+        Ok(f) => Ok(f.try_lock().is_err()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The folder of an embedded SurrealKV store's URL (`None` for other stores).
+pub fn store_dir(url: &str) -> Option<std::path::PathBuf> {
+    url.strip_prefix("surrealkv://")
+        .map(std::path::PathBuf::from)
+}
+
+/// (embedded stores; backups) Writes the whole database of the store at `url` — definitions
+/// and records, as they are: no migration runs — as SurrealQL into `file`, from one read
+/// transaction, and closes the store again. Nothing else may have it open.
+pub async fn export_store(url: &str, file: &std::path::Path) -> Result<(), DbError> {
+    let db = any::connect(url).await?;
+    db.use_ns(NAMESPACE).use_db(DATABASE).await?;
+    db.export(file).await?;
+    drop(db);
+    if let Some(dir) = store_dir(url) {
+        wait_closed(&dir).await?;
+    }
+    Ok(())
+}
+
+/// (restores) Imports the SurrealQL `file` written by [`export_store`] into a new embedded
+/// store in `dir`, and closes it. The normal start then applies any later migrations.
+pub async fn import_store(dir: &std::path::Path, file: &std::path::Path) -> Result<(), DbError> {
+    let db = any::connect(format!("surrealkv://{}", dir.display())).await?;
+    db.use_ns(NAMESPACE).use_db(DATABASE).await?;
+    db.import(file).await?;
+    drop(db);
+    wait_closed(dir).await
+}
+
 /// Waits until the embedded store in `dir` is closed: its last handle went, and the store
 /// flushed and released its lock file.
 async fn wait_closed(dir: &std::path::Path) -> Result<(), DbError> {
-    let lock = dir.join("LOCK");
     let deadline = std::time::Instant::now() + CLOSE_TIMEOUT;
     loop {
-        let free = match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&lock)
-        {
-            // The store holds an exclusive lock on this file while it is open.
-            Ok(f) => f.try_lock().is_ok(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-            Err(e) => return Err(DbError::Rebuild(format!("the store's lock file: {e}"))),
-        };
+        let free = !store_in_use(dir)
+            .map_err(|e| DbError::Rebuild(format!("the store's lock file: {e}")))?;
         if free {
             return Ok(());
         }

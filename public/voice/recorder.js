@@ -24,6 +24,11 @@ const VIDEO_FINISH = '/api/video/finish';
 const MAX_BACKOFF_MS = 8000;
 // How long handing in waits for the video's last chunks to be sent.
 const VIDEO_WAIT_MS = 20000;
+// After handing in: how often the page asks how the answer stands — often while the feedback
+// is usually seconds away, then less (bench/speech.sh measures stop → feedback with it).
+const STATUS_POLL_MS = 250;
+const STATUS_POLL_SLOW_MS = 1000;
+const STATUS_POLL_FAST_FOR_MS = 20000;
 
 // ---- IndexedDB: segments not yet acknowledged ------------------------------------------
 let dbPromise = null;
@@ -321,6 +326,7 @@ class Recorder {
 
   // After handing in: wait for the transcripts, or ask for the text when nobody transcribes.
   async follow(st, restoring = false) {
+    const since = Date.now();
     for (;;) {
       // Done, or moved on (a thin answer gets a follow-up question, recorded as its own part).
       // (On arrival a page already shows the current part: nothing to reload.)
@@ -340,7 +346,7 @@ class Recorder {
       restoring = false;
       const done = st.segments.filter((s) => s.status === 'done').length;
       this.say('net', `Transcribing your answer: ${done} of ${st.segments.length} segments done.`);
-      await sleep(1000);
+      await sleep(Date.now() - since < STATUS_POLL_FAST_FOR_MS ? STATUS_POLL_MS : STATUS_POLL_SLOW_MS);
       try {
         st = await post(STATUS, { id: this.interview, position: this.position });
       } catch (e) {

@@ -46,6 +46,23 @@ pub enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Write the whole installation into FILE (a ZIP): the database, every recording and the
+    /// data directory's secrets. Run it while Viva is stopped (the embedded database belongs to
+    /// one process); a SurrealDB server is exported with its own tools (see the README).
+    Backup {
+        file: PathBuf,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Put a backup made by `viva backup` into an empty data directory; then start Viva on it.
+    Restore {
+        file: PathBuf,
+        /// Replace the database (and recordings) already in the data directory.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// What the server runs in its own child processes; not for people.
     #[command(hide = true)]
     Internal {

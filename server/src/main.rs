@@ -2,6 +2,7 @@
 //! http://127.0.0.1:3000 with its data in ./viva-data.
 
 mod assets;
+mod backup;
 mod config;
 mod files;
 mod http;
@@ -57,6 +58,10 @@ fn main() -> ExitCode {
             action: config::VoiceAction::Segments { file },
         }) => return voice_segments(&file),
         Some(Command::Admin { action, serve }) => (serve, Some(action)),
+        Some(Command::Backup { file, serve }) => return backup_command(serve, Backup::Write(file)),
+        Some(Command::Restore { file, force, serve }) => {
+            return backup_command(serve, Backup::Restore(file, force))
+        }
         Some(Command::Routes) => {
             // Listing the routes renders the app once, and its resources need a runtime.
             let table = match tokio::runtime::Builder::new_current_thread()
@@ -118,6 +123,50 @@ fn main() -> ExitCode {
     }
 }
 
+enum Backup {
+    Write(std::path::PathBuf),
+    Restore(std::path::PathBuf, bool),
+}
+
+/// `viva backup FILE` and `viva restore FILE [--force]` (server/src/backup.rs).
+fn backup_command(args: config::ServeArgs, what: Backup) -> ExitCode {
+    let settings = match Settings::resolve(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("viva: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("viva: could not start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    private_files();
+    let (verb, done) = match &what {
+        Backup::Write(file) => ("backup", runtime.block_on(backup::backup(&settings, file))),
+        Backup::Restore(file, force) => (
+            "restore",
+            runtime.block_on(backup::restore(&settings, file, *force)),
+        ),
+    };
+    match done {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("viva {verb}: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
 fn init_tracing(s: &Settings) {
     use tracing_subscriber::{fmt, EnvFilter};
     let filter = EnvFilter::try_new(&s.log).unwrap_or_else(|_| {
@@ -165,7 +214,7 @@ impl StartError {
 }
 
 /// The file in the data directory with the operations token, when none is configured.
-const METRICS_TOKEN_FILE: &str = "metrics-token";
+pub(crate) const METRICS_TOKEN_FILE: &str = "metrics-token";
 
 /// Files this process creates (database, keys, tokens) are for its owner alone.
 fn private_files() {

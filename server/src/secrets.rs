@@ -27,7 +27,7 @@ pub fn load_or_create_signing_key(data_dir: &Path) -> std::io::Result<Vec<u8>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = vec![0u8; 32];
             rand::rng().fill_bytes(&mut key);
-            write_private(&path, &encode_hex(&key))?;
+            write_private(&path, encode_hex(&key).as_bytes())?;
             Ok(key)
         }
         Err(e) => Err(e),
@@ -49,7 +49,7 @@ pub fn load_or_create_token(data_dir: &Path, file: &str) -> std::io::Result<Stri
             let mut bytes = [0u8; 20];
             rand::rng().fill_bytes(&mut bytes);
             let token = encode_hex(&bytes);
-            write_private(&path, &token)?;
+            write_private(&path, token.as_bytes())?;
             Ok(token)
         }
         Err(e) => Err(e),
@@ -57,7 +57,7 @@ pub fn load_or_create_token(data_dir: &Path, file: &str) -> std::io::Result<Stri
 }
 
 /// Creates a file readable by the owner only.
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+pub fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -66,7 +66,7 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path)?;
-    f.write_all(content.as_bytes())?;
+    f.write_all(content)?;
     f.sync_all()
 }
 

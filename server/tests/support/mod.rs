@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod smtp;
+pub mod wire;
+pub use wire::multipart;
 
 use std::{process::Stdio, time::Duration};
 
@@ -419,22 +421,6 @@ pub async fn interview_id(res: reqwest::Response) -> String {
         .ok()
         .or_else(|| location.and_then(|l| l.rsplit('/').next().map(str::to_string)))
         .unwrap_or_else(|| panic!("no interview id in {status}: {body}"))
-}
-
-/// A multipart body with `fields` and the WAV file `audio` (as the recorder uploads a segment).
-pub fn multipart(fields: &[(&str, String)], audio: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "vivatestboundary7d1";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"s.wav\"\r\nContent-Type: audio/wav\r\n\r\n").as_bytes());
-    body.extend_from_slice(audio);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// Uploads one speech segment to question 0 of interview `id`, as the recorder does.
