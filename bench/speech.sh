@@ -24,7 +24,7 @@ source bench/account.sh
 serve() {
   pkill -f "$data/v" 2>/dev/null || true; sleep 0.5; rm -rf "$data/v"
   port=3931; base="http://127.0.0.1:$port"
-  "$VIVA_BIN" --addr "127.0.0.1:$port" --data-dir "$data/v" --log info --log-format json --print-mail \
+  "$VIVA_BIN" --addr "127.0.0.1:$port" --data-dir "$data/v" --log info --print-mail \
     --models-dir "$VIVA_MODELS_DIR" >"$data/log" 2>&1 &
   until curl -sf -o /dev/null "$base/readyz"; do sleep 0.1; done
   : > "$data/cookies"
@@ -51,7 +51,7 @@ serve 1
 echo "latency: $ANSWERS answers of 60 s, one speaker" >&2
 j=$("$load" "$base" "$data/cookies" latency "$ANSWERS"); echo "$j" >&2
 row "1 speaker, $ANSWERS answers one after another" "$j"
-{ grep 'segments transcribed' "$data/log" || true; } | grep -oE '"ms":[0-9]+' | cut -d: -f2 | sort -n | awk '{a[NR]=$1} END {if (NR) printf "transcription passes: %d, median %d ms, max %d ms\n", NR, a[int((NR+1)/2)], a[NR]}' >&2 || true
+sed 's/\x1b\[[0-9;]*m//g' "$data/log" | { grep 'segments transcribed' || true; } | grep -oE '\bms=[0-9]+' | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {if (NR) printf "transcription passes: %d, median %d ms, max %d ms\n", NR, a[int((NR+1)/2)], a[NR]}' >&2 || true
 
 for n in $SPEAKERS; do
   serve "$n"

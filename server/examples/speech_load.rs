@@ -5,7 +5,8 @@
 //! - COOKIES: a file with one signed-in account's Cookie header per line (bench/account.sh).
 //! - MODE `latency`, N answers: the first account answers N questions one after another.
 //! - MODE `capacity`, N seconds: every account is a speaker answering question after question
-//!   for N seconds (each waits for its feedback, then answers the next).
+//!   for N seconds (each waits for its feedback, then answers the next). The speakers start
+//!   spread over one answer's length (STAGGER=0: all at once).
 //!
 //! Each answer is ANSWER_SECS (default 60) seconds of the labelled clips in CLIPS (default
 //! ../shared/audio/dev), cut into speech segments by the same pipeline the browser runs
@@ -351,23 +352,29 @@ async fn main() {
     };
     let tally = Arc::new(Mutex::new(Tally::default()));
     let started = Instant::now();
+    // Speakers start spread over one answer's length, as people who did not all press
+    // "record" at the same moment (STAGGER=0: all at once, the worst case).
+    let stagger = std::env::var("STAGGER").map_or(true, |s| s != "0");
     let tasks: Vec<_> = cookies
         .iter()
         .take(speakers)
-        .map(|cookie| {
+        .enumerate()
+        .map(|(i, cookie)| {
             let c = Client {
                 http: http.clone(),
                 base: base.clone(),
                 cookie: cookie.clone(),
             };
-            tokio::spawn(speaker(
-                c,
-                segs.clone(),
-                total,
-                answers,
-                until,
-                tally.clone(),
-            ))
+            let delay = if stagger {
+                total * i as f64 / speakers as f64
+            } else {
+                0.0
+            };
+            let (segs, tally) = (segs.clone(), tally.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+                speaker(c, segs, total, answers, until, tally).await
+            })
         })
         .collect();
     for t in tasks {
