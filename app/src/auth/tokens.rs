@@ -3,6 +3,7 @@
 //! 7-day idle and 30-day absolute lifetime. Both travel in `__Host-` cookies.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use http::{header, HeaderMap};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,19 @@ impl CookieMode {
         format!("{name}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly{secure}; SameSite={same_site}")
     }
 }
+
+/// The value of the cookie `name` among the request's `Cookie` headers (the first one named so).
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
 /// The audience of access tokens: this web app, nothing else.
 pub const AUDIENCE: &str = "viva-web";
 
