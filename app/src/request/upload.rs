@@ -4,9 +4,11 @@
 use crate::AppError;
 
 /// Whether a request's `Content-Type` is a multipart upload that can be read: checked by the
-/// server before an upload's body is read, answered with a 400 that says what to send.
+/// server before an upload's body is read, answered with a 400 that says what to send. The
+/// boundary must be one multer can parse: server_fn reads the body with multer and panics on a
+/// boundary it can't find (`multipart/form-databoundary=` once passed a looser check here).
 pub fn is_multipart(content_type: &str) -> bool {
-    content_type.starts_with("multipart/form-data") && content_type.contains("boundary=")
+    multer::parse_boundary(content_type).is_ok()
 }
 
 /// One field of a multipart upload.
@@ -126,3 +128,29 @@ pub async fn read_multipart(
     Ok(out)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzz/fuzz_targets/multipart.rs: each passed the old check, then server_fn
+    /// panicked ("couldn't parse boundary") in place of answering 400.
+    #[test]
+    fn only_a_boundary_that_can_be_parsed_makes_an_upload() {
+        for bad in [
+            "multipart/form-databoundary=",
+            "multipart/form-data;$boundary=\"x y\"",
+            "multipart/form-data-x; boundary=a",
+            "multipart/form-data; charset=utf-8",
+            "",
+        ] {
+            assert!(!is_multipart(bad), "{bad:?}");
+        }
+        for good in [
+            "multipart/form-data; boundary=x",
+            "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+            "multipart/form-data;boundary=\"x y\"",
+        ] {
+            assert!(is_multipart(good), "{good:?}");
+        }
+    }
+}
