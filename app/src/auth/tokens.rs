@@ -148,7 +148,8 @@ impl TokenKeys {
         let data = decode::<AccessClaims>(token, &self.dec, &v)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         let c = data.claims;
-        if c.iat > now + CLOCK_LEEWAY_SECS || c.exp - c.iat > ACCESS_TOKEN_TTL_SECS {
+        // Saturating: `exp - iat` of claims near i64's ends overflowed (found by fuzz/tokens).
+        if c.iat > now + CLOCK_LEEWAY_SECS || c.exp.saturating_sub(c.iat) > ACCESS_TOKEN_TTL_SECS {
             return Err(TokenError::Invalid(
                 "issued in the future or for too long".into(),
             ));
@@ -349,6 +350,37 @@ mod tests {
             k.verify(&long, 1_001),
             Err(TokenError::Invalid(_))
         ));
+    }
+
+    /// Claims at i64's ends, signed with our key: `exp - iat` overflowed (a panic with
+    /// overflow checks; without them it wrapped below the limit and the token never expired).
+    /// Found while writing fuzz/fuzz_targets/tokens.rs (mode 1 signs any claims); the input is
+    /// fuzz/corpus/tokens/signed_claims_i64_ends.
+    #[test]
+    fn claims_at_the_ends_of_i64_are_refused() {
+        let k = TokenKeys::new(KEY, ISS);
+        for (iat, exp) in [
+            (i64::MIN, i64::MAX),
+            (i64::MIN, 2_000),
+            (i64::MAX, i64::MIN),
+        ] {
+            let claims = AccessClaims {
+                sub: "user:1".into(),
+                role: Role::User,
+                sid: "s".into(),
+                iat,
+                exp,
+                iss: ISS.into(),
+                aud: AUDIENCE.into(),
+            };
+            let t = encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(KEY),
+            )
+            .unwrap();
+            assert!(k.verify(&t, 1_000).is_err(), "iat {iat}, exp {exp}");
+        }
     }
 
     #[test]
