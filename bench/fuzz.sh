@@ -7,9 +7,10 @@
 #   bash bench/fuzz.sh                 # every target, FUZZ_SECS (60) each
 #   FUZZ_SECS=600 bash bench/fuzz.sh wav resume
 #   FUZZ_RUNS=10000000 bash bench/fuzz.sh tokens   # a number of executions instead of a time
+#   FUZZ_FLAGS="-fork=1 -ignore_crashes=1" ...    # more libFuzzer flags (here: go on past a crash)
 #
 # Prints executions and executions per second of each target; exits non-zero if any target
-# found a crash (the input is kept in fuzz/artifacts/<target>/).
+# found a crash (the input is kept in fuzz/artifacts/<target>/). See fuzz/README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here/fuzz"
@@ -28,7 +29,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || read -r -a targets <<<"$(echo $all)"
 secs="${FUZZ_SECS:-60}"
 status=0
-printf '%-14s %14s %10s %8s %s\n' target executions exec/s crashes note >&2
+printf '%-16s %14s %10s %8s %s\n' target executions exec/s crashes note
 for t in "${targets[@]}"; do
   corpus="$here/fuzz/corpus/$t"
   work="${FUZZ_WORK_DIR:-$HOME/.cache/viva/fuzz-corpus}/$t"
@@ -36,16 +37,18 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$work" "$art"
   opts=(-print_final_stats=1 -artifact_prefix="$art/" -timeout=10)
   if [ -n "${FUZZ_RUNS:-}" ]; then opts+=(-runs="$FUZZ_RUNS"); else opts+=(-max_total_time="$secs"); fi
-  [ -f "$here/fuzz/options/$t" ] && read -r -a extra <"$here/fuzz/options/$t" && opts+=("${extra[@]}")
+  read -r -a extra <<<"${FUZZ_FLAGS:-}"
+  opts+=("${extra[@]}")
+  before=$(ls "$art" | grep -c -E '^(crash|timeout|oom|leak)-' || true)
   log="$work.log"
   rc=0
   # New inputs go to the work folder (outside the clone); the seeds in fuzz/corpus are read only.
   "$bin/$t" "${opts[@]}" "$work" "$corpus" >"$log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n "s/^stat::average_exec_per_sec: *//p" "$log" | tail -1)
-  crashes=$(ls "$art" | grep -c -E '^(crash|timeout|oom|leak)-' || true)
+  crashes=$(( $(ls "$art" | grep -c -E '^(crash|timeout|oom|leak)-' || true) - before ))
   note=""
   if [ "$rc" -ne 0 ]; then status=1; note="FAILED (rc=$rc), see $log"; fi
-  printf '%-14s %14s %10s %8s %s\n' "$t" "${runs:-?}" "${rate:-?}" "$crashes" "$note" >&2
+  printf '%-16s %14s %10s %8s %s\n' "$t" "${runs:-?}" "${rate:-?}" "$crashes" "$note"
 done
 exit "$status"
