@@ -317,7 +317,7 @@ async fn uploads_need_a_session(req: Request, next: Next) -> Response {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if !(ct.starts_with("multipart/form-data") && ct.contains("boundary=")) {
+        if !app::request::is_multipart(ct) {
             return (
                 StatusCode::BAD_REQUEST,
                 axum::Json(app::AppError::BadRequest(how.to_string())),
@@ -635,20 +635,13 @@ async fn oidc_start(
     }
 }
 
-#[derive(serde::Deserialize)]
-struct OidcCallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-}
-
 /// The provider's redirect back: finish the login and set the session cookies. The answer is
 /// a page that moves on by itself: our SameSite=Strict cookies are not sent on a redirect
 /// chain that a provider's site started, but they are on a navigation from our own page.
 async fn oidc_callback(
     State(s): State<AppState>,
     axum::extract::Path(provider): axum::extract::Path<String>,
-    axum::extract::Query(q): axum::extract::Query<OidcCallbackQuery>,
+    axum::extract::Query(q): axum::extract::Query<app::auth::oidc::CallbackQuery>,
     headers: axum::http::HeaderMap,
 ) -> Response {
     use app::auth::oidc;
@@ -659,12 +652,9 @@ async fn oidc_callback(
         )
             .into_response();
     };
-    let (Some(code), Some(state)) = (q.code, q.state) else {
-        let why = q.error.unwrap_or_else(|| "no code".into());
-        return oidc_problem(AppError::BadRequest(format!(
-            "The sign-in was not completed ({}). Start again from the sign-in page.",
-            why.chars().take(80).collect::<String>()
-        )));
+    let (code, state) = match q.code_and_state() {
+        Ok(cs) => cs,
+        Err(e) => return oidc_problem(e),
     };
     let cookie_state =
         app::auth::session::cookie_value(&headers, oidc::state_cookie_name(s.ctx.cookie_mode()));

@@ -512,3 +512,35 @@ async fn errors_have_one_json_shape_with_a_message() {
     assert_eq!(err["kind"], "unauthorized", "{err}");
     assert_eq!(err["message"], "Please sign in to continue.", "{err}");
 }
+
+/// Found by fuzz/fuzz_targets/multipart.rs: a `Content-Type` that passed the upload routes'
+/// check but whose boundary multer can't parse made server_fn panic ("couldn't parse
+/// boundary"), so the connection dropped with no answer. Now it is refused with a 400 that says
+/// what to send (the try-it upload needs no session, so anyone could send it).
+#[tokio::test]
+async fn an_upload_whose_boundary_cannot_be_read_is_refused() {
+    let v = Viva::start(&[]).await;
+    for content_type in [
+        "multipart/form-databoundary=",
+        "multipart/form-data;$boundary=\"x y\"",
+    ] {
+        let res = client()
+            .post(v.url(app::interview::TRY_UPLOAD_PATH))
+            .header("origin", v.origin())
+            .header("content-type", content_type)
+            .body("--x--\r\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{content_type}");
+        let err = json(res).await;
+        assert_eq!(err["kind"], "bad_request", "{err}");
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap()
+                .contains("multipart/form-data"),
+            "{err}"
+        );
+    }
+}

@@ -360,3 +360,28 @@ async fn extractions_beyond_the_cap_are_told_to_try_again() {
     assert!((1..=2).contains(&most), "{most} readers ran at once");
     assert_eq!(children(v.pid()), []);
 }
+
+/// Found by fuzz/fuzz_targets/resume.rs (the 121-byte input minimised to this): a
+/// cross-reference stream whose /W names a field 66 GB wide makes lopdf allocate that much while
+/// it reads the file, and an allocation that fails aborts the process (there is no panic to
+/// catch). lopdf is not ours to fix; the reader's own process is what dies of it, at its memory
+/// limit, and the upload is refused while the server carries on. The inputs are kept in
+/// fuzz/crashes/resume/.
+#[tokio::test]
+async fn a_cross_reference_stream_lopdf_cannot_allocate_is_refused() {
+    let v = Viva::start(&[]).await;
+    let jar = v.account("ann@example.org", "Ann").await;
+    // The second: zero-width fields and 4 billion entries, which lopdf adds up in memory.
+    for file in [
+        &b"%PDF-1.5\n1 0 obj<</Size 9/W[66666666666 5 5]>>stream\nendstream\nendobj\nstartxref\n9\n%%EOF\n"[..],
+        &b"%PDF-1.5\n1 0 obj<</Size 9/W[0 0 0]/Index[0 4000000000]>>stream\nendstream\nendobj\nstartxref\n9\n%%EOF\n"[..],
+    ] {
+        // Refused as too much to unpack (the reader's memory limit) or, should its 10 s
+        // deadline come first, as too slow: either says to export the PDF again.
+        let message = refusal(upload(&v, &jar, file).await).await;
+        assert!(message.contains("Export"), "{message}");
+        assert_work_stopped(&v).await;
+    }
+    let res = upload(&v, &jar, &text_pdf()).await;
+    assert_eq!(res.status(), 200);
+}

@@ -19,6 +19,12 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use surrealdb::types::SurrealValue;
 
+// What the provider's redirect brings (the query, the ID token's claims): its own file, which
+// needs only serde and the error type, so the fuzz targets (fuzz/) compile the same code.
+mod callback;
+pub use callback::CallbackQuery;
+use callback::IdClaims;
+
 use super::service::{audit, start_session, user_by_email, SessionTokens};
 use super::tokens::CookieMode;
 use crate::{db::Db, ratelimit::Limit, AppError};
@@ -115,33 +121,6 @@ struct Discovery {
 #[derive(Debug, Deserialize)]
 struct TokenResponse {
     id_token: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct IdClaims {
-    sub: String,
-    nonce: Option<String>,
-    email: Option<String>,
-    #[serde(default)]
-    email_verified: EmailVerified,
-    name: Option<String>,
-}
-
-/// Some providers send `email_verified` as a string.
-#[derive(Debug, Default, Deserialize)]
-#[serde(untagged)]
-enum EmailVerified {
-    Bool(bool),
-    Text(String),
-    #[default]
-    Missing,
-}
-
-impl EmailVerified {
-    fn yes(&self) -> bool {
-        matches!(self, EmailVerified::Bool(true))
-            || matches!(self, EmailVerified::Text(t) if t == "true")
-    }
 }
 
 fn http() -> Result<&'static reqwest::Client, AppError> {

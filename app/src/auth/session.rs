@@ -2,22 +2,12 @@
 //! cookies, check the access token, refresh it transparently when it has expired, and say
 //! which cookies to set or clear.
 
-use http::{header, HeaderMap};
+use http::HeaderMap;
 
 use super::service::{self, AuthKeys, Caller, SessionTokens};
+pub use super::tokens::cookie_value;
 use super::tokens::{self, CookieMode};
 use crate::{db::Db, AppError};
-
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
 
 /// `Set-Cookie` values for a new pair of tokens.
 pub fn set_cookies(m: CookieMode, t: &SessionTokens) -> [String; 2] {
@@ -91,6 +81,7 @@ pub async fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header;
 
     #[test]
     fn finds_a_cookie_among_several_headers() {

@@ -3,6 +3,7 @@
 //! 7-day idle and 30-day absolute lifetime. Both travel in `__Host-` cookies.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use http::{header, HeaderMap};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,19 @@ impl CookieMode {
         format!("{name}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly{secure}; SameSite={same_site}")
     }
 }
+
+/// The value of the cookie `name` among the request's `Cookie` headers (the first one named so).
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
 /// The audience of access tokens: this web app, nothing else.
 pub const AUDIENCE: &str = "viva-web";
 
@@ -134,7 +148,8 @@ impl TokenKeys {
         let data = decode::<AccessClaims>(token, &self.dec, &v)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         let c = data.claims;
-        if c.iat > now + CLOCK_LEEWAY_SECS || c.exp - c.iat > ACCESS_TOKEN_TTL_SECS {
+        // Saturating: `exp - iat` of claims near i64's ends overflowed (found by fuzz/tokens).
+        if c.iat > now + CLOCK_LEEWAY_SECS || c.exp.saturating_sub(c.iat) > ACCESS_TOKEN_TTL_SECS {
             return Err(TokenError::Invalid(
                 "issued in the future or for too long".into(),
             ));
@@ -335,6 +350,37 @@ mod tests {
             k.verify(&long, 1_001),
             Err(TokenError::Invalid(_))
         ));
+    }
+
+    /// Claims at i64's ends, signed with our key: `exp - iat` overflowed (a panic with
+    /// overflow checks; without them it wrapped below the limit and the token never expired).
+    /// Found while writing fuzz/fuzz_targets/tokens.rs (mode 1 signs any claims); the input is
+    /// fuzz/corpus/tokens/signed_claims_i64_ends.
+    #[test]
+    fn claims_at_the_ends_of_i64_are_refused() {
+        let k = TokenKeys::new(KEY, ISS);
+        for (iat, exp) in [
+            (i64::MIN, i64::MAX),
+            (i64::MIN, 2_000),
+            (i64::MAX, i64::MIN),
+        ] {
+            let claims = AccessClaims {
+                sub: "user:1".into(),
+                role: Role::User,
+                sid: "s".into(),
+                iat,
+                exp,
+                iss: ISS.into(),
+                aud: AUDIENCE.into(),
+            };
+            let t = encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(KEY),
+            )
+            .unwrap();
+            assert!(k.verify(&t, 1_000).is_err(), "iat {iat}, exp {exp}");
+        }
     }
 
     #[test]
