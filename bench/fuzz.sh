@@ -46,6 +46,13 @@ for t in "${targets[@]}"; do
   "$bin/$t" "${opts[@]}" "$work" "$corpus" >"$log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n "s/^stat::average_exec_per_sec: *//p" "$log" | tail -1)
+  if [ -z "$runs" ]; then
+    # -fork mode prints no final stats: its last "#N: cov: … time: Ts" line has the totals.
+    last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1 || true)
+    runs=$(sed -n 's/^#\([0-9]*\):.*/\1/p' <<<"$last")
+    took=$(sed -n 's/.* time: \([0-9]*\)s.*/\1/p' <<<"$last")
+    [ -n "$runs" ] && [ "${took:-0}" -gt 0 ] && rate=$((runs / took))
+  fi
   crashes=$(( $(ls "$art" | grep -c -E '^(crash|timeout|oom|leak)-' || true) - before ))
   note=""
   if [ "$rc" -ne 0 ]; then status=1; note="FAILED (rc=$rc), see $log"; fi
