@@ -97,6 +97,7 @@ pub async fn backup(s: &Settings, file: &Path) -> Result<String> {
     let blobs = Blobs::open(&s.blob_store, &s.data_dir)?;
     let scratch = Scratch::new(file)?;
     let dump = scratch.0.join("db.surql");
+    eprintln!("exporting the database…");
     app::db::export_store(&s.db, &dump)
         .await
         .map_err(|e| format!("exporting the database: {e}"))?;
@@ -118,7 +119,10 @@ pub async fn backup(s: &Settings, file: &Path) -> Result<String> {
 
     let keys = blobs.keys().await.map_err(|e| e.to_string())?;
     let mut blob_bytes = 0u64;
-    for key in &keys {
+    for (i, key) in keys.iter().enumerate() {
+        if i % 500 == 0 {
+            eprintln!("copying recordings: {i} of {}…", keys.len());
+        }
         let Some(size) = blobs.size(key).await.map_err(|e| e.to_string())? else {
             continue; // deleted meanwhile
         };
@@ -240,6 +244,7 @@ pub async fn restore(s: &Settings, file: &Path, force: bool) -> Result<String> {
         std::io::copy(&mut gz, &mut out).map_err(io(DATABASE))?;
     }
     let fresh = scratch.0.join("db");
+    eprintln!("importing the database…");
     app::db::import_store(&fresh, &dump)
         .await
         .map_err(|e| format!("importing the database: {e}"))?;
@@ -250,6 +255,11 @@ pub async fn restore(s: &Settings, file: &Path, force: bool) -> Result<String> {
     }
     let blobs = Blobs::open(&s.blob_store, &s.data_dir)?;
     let (mut count, mut bytes) = (0u64, 0u64);
+    let mut buf = vec![0; PIECE as usize];
+    eprintln!(
+        "restoring the recordings and secrets ({} files)…",
+        zip.len()
+    );
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(zip_err("reading the backup"))?;
         let name = entry
@@ -258,7 +268,6 @@ pub async fn restore(s: &Settings, file: &Path, force: bool) -> Result<String> {
             .to_string();
         if let Some(key) = name.strip_prefix(BLOBS) {
             let mut w = blobs.writer(key).await.map_err(|e| e.to_string())?;
-            let mut buf = vec![0; PIECE as usize];
             loop {
                 let n = entry.read(&mut buf).map_err(io(&name))?;
                 if n == 0 {

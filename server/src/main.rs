@@ -25,7 +25,7 @@ const EXIT_FAILURE: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (args, admin) = match cli.command {
+    let (args, task) = match cli.command {
         // First, before anything starts: the resume reader limits itself and reads stdin.
         Some(Command::Internal {
             action: config::InternalAction::ExtractPdf,
@@ -57,11 +57,9 @@ fn main() -> ExitCode {
         Some(Command::Voice {
             action: config::VoiceAction::Segments { file },
         }) => return voice_segments(&file),
-        Some(Command::Admin { action, serve }) => (serve, Some(action)),
-        Some(Command::Backup { file, serve }) => return backup_command(serve, Backup::Write(file)),
-        Some(Command::Restore { file, force, serve }) => {
-            return backup_command(serve, Backup::Restore(file, force))
-        }
+        Some(Command::Admin { action, serve }) => (serve, Some(Task::Admin(action))),
+        Some(Command::Backup { file, serve }) => (serve, Some(Task::Backup(file))),
+        Some(Command::Restore { file, force, serve }) => (serve, Some(Task::Restore(file, force))),
         Some(Command::Routes) => {
             // Listing the routes renders the app once, and its resources need a runtime.
             let table = match tokio::runtime::Builder::new_current_thread()
@@ -101,14 +99,28 @@ fn main() -> ExitCode {
     };
     // Both of rustls's crypto back-ends are compiled in (by different dependencies); choose one.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    if let Some(action) = admin {
-        return match runtime.block_on(admin_command(settings, action)) {
+    if let Some(task) = task {
+        private_files();
+        let (verb, done) = match task {
+            Task::Admin(action) => (
+                "admin",
+                runtime
+                    .block_on(admin_command(settings, action))
+                    .map_err(|e| e.to_string()),
+            ),
+            Task::Backup(file) => ("backup", runtime.block_on(backup::backup(&settings, &file))),
+            Task::Restore(file, force) => (
+                "restore",
+                runtime.block_on(backup::restore(&settings, &file, force)),
+            ),
+        };
+        return match done {
             Ok(msg) => {
                 println!("{msg}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("viva admin: {e}");
+                eprintln!("viva {verb}: {e}");
                 ExitCode::from(EXIT_FAILURE)
             }
         };
@@ -123,48 +135,11 @@ fn main() -> ExitCode {
     }
 }
 
-enum Backup {
-    Write(std::path::PathBuf),
+/// A one-off command: it runs against the configured data and exits.
+enum Task {
+    Admin(config::AdminAction),
+    Backup(std::path::PathBuf),
     Restore(std::path::PathBuf, bool),
-}
-
-/// `viva backup FILE` and `viva restore FILE [--force]` (server/src/backup.rs).
-fn backup_command(args: config::ServeArgs, what: Backup) -> ExitCode {
-    let settings = match Settings::resolve(args) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("viva: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("viva: could not start the async runtime: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
-    private_files();
-    let (verb, done) = match &what {
-        Backup::Write(file) => ("backup", runtime.block_on(backup::backup(&settings, file))),
-        Backup::Restore(file, force) => (
-            "restore",
-            runtime.block_on(backup::restore(&settings, file, *force)),
-        ),
-    };
-    match done {
-        Ok(msg) => {
-            println!("{msg}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("viva {verb}: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
-    }
 }
 
 fn init_tracing(s: &Settings) {
@@ -686,7 +661,6 @@ async fn admin_command(
     settings: Settings,
     action: config::AdminAction,
 ) -> Result<String, StartError> {
-    private_files();
     let auth = app::db::DbAuth {
         user: settings.db_user.clone(),
         pass: settings.db_pass.clone(),

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{client, json, post, run_to_exit, upload, voice_interview, Viva};
+use support::{client, json, kept_spoken_answer, post, run_to_exit, Viva};
 
 const ANSWER: &str = "On the night shift I rebuilt our handover checklist with twelve nurses; missed \
     medication doses fell from nine a month to one within a quarter, and I learned to measure first.";
@@ -32,31 +32,7 @@ async fn a_backup_restores_into_an_empty_data_dir_and_everything_works_there() {
     let v = Viva::start_in(data_s, SITE).await;
     let jar = v.account("vera@example.org", "Vera Lindqvist").await;
     let other = v.account("olaf@example.org", "Olaf Strand").await;
-    let res = post(&v, "/api/voice/keep_recordings", &jar)
-        .form(&[("keep", "true")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(json(res).await["keep"], true);
-    let id = voice_interview(&v, &jar).await;
-    let wav = voice::wav::encode_i16(
-        16_000,
-        &(0..16_000)
-            .map(|i| ((i % 160) as i16 - 80) * 50)
-            .collect::<Vec<_>>(),
-    );
-    assert_eq!(upload(&v, &jar, &id, 0, 0.5, 1.5, &wav).await.status(), 200);
-    let res = post(&v, "/api/voice/hand_in", &jar)
-        .form(&[
-            ("id", id.as_str()),
-            ("position", "0"),
-            ("count", "1"),
-            ("transcript", ANSWER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (id, wav) = kept_spoken_answer(&v, &jar, ANSWER).await;
     let recording = format!("/recordings/{id}/0/answer");
     assert_eq!(
         get(&v, &recording, &jar)

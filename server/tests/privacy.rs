@@ -4,7 +4,9 @@
 
 mod support;
 
-use support::{client, dump, json, post, run_to_exit, upload, voice_interview, Viva, PW};
+use support::{
+    client, dump, json, kept_spoken_answer, post, run_to_exit, upload, voice_interview, Viva, PW,
+};
 
 /// An answer only this person wrote (so the scan can tell it apart).
 fn answer_of(name: &str) -> String {
@@ -173,32 +175,7 @@ async fn recordings_and_exports_belong_to_their_owner_and_go_with_the_account() 
     let other = v.account("olaf@example.org", "Olaf Strand").await;
 
     // Keep recordings, record one answer by voice, hand it in typed.
-    let res = post(&v, "/api/voice/keep_recordings", &jar)
-        .form(&[("keep", "true")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(json(res).await["keep"], true);
-    let id = voice_interview(&v, &jar).await;
-    let wav = voice::wav::encode_i16(
-        16_000,
-        &(0..16_000)
-            .map(|i| (i % 2000) as i16 - 1000)
-            .collect::<Vec<_>>(),
-    );
-    let res = upload(&v, &jar, &id, 0, 0.5, 1.5, &wav).await;
-    assert_eq!(res.status(), 200);
-    let res = post(&v, "/api/voice/hand_in", &jar)
-        .form(&[
-            ("id", id.as_str()),
-            ("position", "0"),
-            ("count", "1"),
-            ("transcript", answer_of("Vera Lindqvist").as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (id, wav) = kept_spoken_answer(&v, &jar, &answer_of("Vera Lindqvist")).await;
 
     // Playback: whole, a range, nobody else's.
     let url = v.url(&format!("/recordings/{id}/0/answer"));

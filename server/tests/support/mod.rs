@@ -468,6 +468,38 @@ pub async fn voice_interview(v: &Viva, jar: &str) -> String {
     .await
 }
 
+/// Keeps the caller's recordings, answers question 0 of a new spoken interview with one
+/// one-second segment and hands it in with `transcript` typed (no transcriber in tests).
+/// Returns the interview's id and the segment's WAV, as its recording should play back.
+pub async fn kept_spoken_answer(v: &Viva, jar: &str, transcript: &str) -> (String, Vec<u8>) {
+    let res = post(v, "/api/voice/keep_recordings", jar)
+        .form(&[("keep", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(res).await["keep"], true);
+    let id = voice_interview(v, jar).await;
+    let wav = voice::wav::encode_i16(
+        16_000,
+        &(0..16_000)
+            .map(|i| (i % 2000) as i16 - 1000)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(upload(v, jar, &id, 0, 0.5, 1.5, &wav).await.status(), 200);
+    let res = post(v, "/api/voice/hand_in", jar)
+        .form(&[
+            ("id", id.as_str()),
+            ("position", "0"),
+            ("count", "1"),
+            ("transcript", transcript),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    (id, wav)
+}
+
 /// Records the person's choice about the hosted AI service ("Keep my answers on this server"
 /// is `false`); until they allow it, nothing of theirs goes to it.
 pub async fn allow_hosted_ai(v: &Viva, jar: &str, allow: bool) {
