@@ -4,19 +4,10 @@
 
 mod support;
 
-use support::{client, json, kept_spoken_answer, post, run_to_exit, Viva};
+use support::{get, kept_spoken_answer, me, run_to_exit, Viva};
 
 const ANSWER: &str = "On the night shift I rebuilt our handover checklist with twelve nurses; missed \
     medication doses fell from nine a month to one within a quarter, and I learned to measure first.";
-
-async fn get(v: &Viva, path: &str, jar: &str) -> reqwest::Response {
-    client()
-        .get(v.url(path))
-        .header("cookie", jar)
-        .send()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn a_backup_restores_into_an_empty_data_dir_and_everything_works_there() {
@@ -98,7 +89,7 @@ async fn a_backup_restores_into_an_empty_data_dir_and_everything_works_there() {
     assert!(out.stdout.contains("1 recordings"), "{}", out.stdout);
     let v = Viva::start_in(data_s, SITE).await;
     // The session made before the backup still holds (its row and the signing key came back).
-    let me = json(post(&v, "/api/auth/me", &jar).send().await.unwrap()).await;
+    let me = me(&v, &jar).await;
     assert_eq!(me["email"], "vera@example.org", "{me}");
     let jar = v.sign_in("vera@example.org").await;
     let after = get(&v, &report, &jar).await;

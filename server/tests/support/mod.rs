@@ -229,6 +229,17 @@ pub fn ok(res: &reqwest::Response) -> bool {
     res.status().is_success() || res.status().is_redirection()
 }
 
+/// A GET as the browser sends it, with the cookie jar (none when empty).
+pub async fn get(v: &Viva, path: &str, jar: &str) -> reqwest::Response {
+    let b = client().get(v.url(path));
+    let b = if jar.is_empty() {
+        b
+    } else {
+        b.header("cookie", jar)
+    };
+    b.send().await.unwrap()
+}
+
 /// `auth/me` for a cookie jar: the account as JSON, or null when signed out.
 pub async fn me(v: &Viva, jar: &str) -> serde_json::Value {
     json(post(v, "/api/auth/me", jar).send().await.unwrap()).await
