@@ -108,6 +108,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "video",
         sql: include_str!("../migrations/0013_video.surql"),
     },
+    Migration {
+        version: 14,
+        name: "shared_key",
+        sql: include_str!("../migrations/0014_shared_key.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -388,17 +393,29 @@ pub struct AppliedMigration {
 
 /// Applies every migration not yet recorded, each in its own transaction together with its
 /// record, so a failed migration leaves nothing behind. Returns the versions it applied.
+///
+/// Several nodes may start together on one database: each migration's transaction writes the
+/// same unique index entry, so one commits and the others fail; a node whose migration failed
+/// looks again and goes on when another node applied that very migration.
 pub async fn migrate(db: &Db) -> Result<Vec<i64>, DbError> {
-    db.query(
-        "DEFINE TABLE IF NOT EXISTS migration SCHEMAFULL;
-         DEFINE FIELD IF NOT EXISTS version ON migration TYPE int;
-         DEFINE FIELD IF NOT EXISTS name ON migration TYPE string;
-         DEFINE FIELD IF NOT EXISTS checksum ON migration TYPE string;
-         DEFINE FIELD IF NOT EXISTS applied_at ON migration TYPE datetime;
-         DEFINE INDEX IF NOT EXISTS migration_version ON migration FIELDS version UNIQUE;",
-    )
-    .await?
-    .check()?;
+    let defined = retry_conflicts(|| async {
+        db.query(
+            "DEFINE TABLE IF NOT EXISTS migration SCHEMAFULL;
+             DEFINE FIELD IF NOT EXISTS version ON migration TYPE int;
+             DEFINE FIELD IF NOT EXISTS name ON migration TYPE string;
+             DEFINE FIELD IF NOT EXISTS checksum ON migration TYPE string;
+             DEFINE FIELD IF NOT EXISTS applied_at ON migration TYPE datetime;
+             DEFINE INDEX IF NOT EXISTS migration_version ON migration FIELDS version UNIQUE;",
+        )
+        .await?
+        .check()
+    })
+    .await?;
+    if defined.is_none() {
+        return Err(DbError::Missing(
+            "the migration table (other nodes kept defining it at the same time: start again)",
+        ));
+    }
 
     let applied = applied_migrations(db).await?;
     let mut done = Vec::new();
@@ -416,17 +433,42 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>, DbError> {
             "BEGIN TRANSACTION;\n{}\n;CREATE migration SET version = $version, name = $name, checksum = $checksum, applied_at = time::now();\nCOMMIT TRANSACTION;",
             m.sql
         );
-        db.query(sql)
-            .bind(("version", m.version))
-            .bind(("name", m.name))
-            .bind(("checksum", checksum(m.sql)))
-            .await
-            .and_then(|r| r.check())
-            .map_err(|source| DbError::Migration {
-                version: m.version,
-                name: m.name,
-                source,
-            })?;
+        let sum = checksum(m.sql);
+        let mut tries = 0;
+        let applied_here = loop {
+            tries += 1;
+            let run = db
+                .query(sql.clone())
+                .bind(("version", m.version))
+                .bind(("name", m.name))
+                .bind(("checksum", sum.clone()))
+                .await
+                .and_then(check_tx);
+            let Err(source) = run else { break true };
+            let elsewhere = applied_migrations(db)
+                .await?
+                .iter()
+                .any(|a| a.version == m.version && a.checksum == sum);
+            if elsewhere {
+                break false;
+            }
+            if !is_conflict(&source) || tries >= CONFLICT_RETRIES {
+                return Err(DbError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(tries))).await;
+        };
+        if !applied_here {
+            tracing::info!(
+                version = m.version,
+                name = m.name,
+                "migration applied by another node starting at the same time"
+            );
+            continue;
+        }
         tracing::info!(version = m.version, name = m.name, "applied migration");
         done.push(m.version);
     }
@@ -673,15 +715,44 @@ fn dir_size(dir: &std::path::Path) -> u64 {
 
 /// The id of this installation, made on first start and kept in the database.
 pub async fn instance_id(db: &Db) -> Result<String, DbError> {
-    let mut res = db
-        .query(
+    // Two nodes starting together both insert it: one wins, the other reads it.
+    let res = retry_conflicts(|| async {
+        db.query(
             "INSERT IGNORE INTO instance { id: 'main', uid: <string> rand::uuid::v7(), created_at: time::now() };
              RETURN (SELECT VALUE uid FROM ONLY instance:main);",
         )
         .await?
-        .check()?;
-    let uid: Option<String> = res.take(1)?;
+        .check()
+    })
+    .await?;
+    let uid: Option<String> = match res {
+        Some(mut r) => r.take(1)?,
+        None => None,
+    };
     uid.ok_or(DbError::Missing("the installation record"))
+}
+
+/// The key that signs access tokens, when the database is a server that several nodes share:
+/// kept in the installation record, so a session started on one node works on every other.
+/// The first node to ask stores `proposed` (its data directory's key, so sessions it signed
+/// before keep working); every later one gets that key. Anyone who can read the database can
+/// read it — as they can read every session in it.
+pub async fn shared_signing_key(db: &Db, proposed: &str) -> Result<String, DbError> {
+    let res = retry_conflicts(|| async {
+        db.query(
+            "UPDATE instance:main SET signing_key = $key WHERE signing_key = NONE;
+             RETURN (SELECT VALUE signing_key FROM ONLY instance:main);",
+        )
+        .bind(("key", proposed.to_string()))
+        .await?
+        .check()
+    })
+    .await?;
+    let key: Option<String> = match res {
+        Some(mut r) => r.take(1)?,
+        None => None,
+    };
+    key.ok_or(DbError::Missing("the shared signing key"))
 }
 
 /// FNV-1a, enough to notice that a migration file changed.

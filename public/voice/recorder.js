@@ -259,8 +259,9 @@ class Recorder {
           continue;
         }
         const wait = r && r.status === 429 && data.retry_after ? data.retry_after * 1000 : backoff;
-        this.say('net', r && r.status === 429
-          ? `${errorMessage(data, r.status)} Your recording is kept on this device.`
+        // 429 (too fast) and 503 (the server cannot reach its database) say why themselves.
+        this.say('net', r && (r.status === 429 || (r.status === 503 && data.message))
+          ? `${errorMessage(data, r.status)} Retrying in ${Math.round(wait / 1000) || 1} s; your recording is kept on this device.`
           : `Connection lost: retrying in ${Math.round(wait / 1000) || 1} s. Your recording is kept on this device.`);
         await sleep(wait);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);

@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics_token: Arc<String>,
     /// Set once the "proxy without --trusted-proxy" warning was logged.
     pub proxy_warned: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the database answers (a server can go away; the embedded store cannot).
+    pub db_health: crate::dbhealth::DbHealth,
 }
 
 /// What the app's features read from the server, each piece its own Leptos context (see
@@ -207,6 +209,14 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state.clone());
 
     let shared = Arc::new(state.clone());
+    let mode = state.ctx.cookie_mode();
+    let db_gate = Arc::new(crate::dbhealth::Gate {
+        health: state.db_health.clone(),
+        cacheable: Arc::new(move |req: &Request| {
+            crate::pagecache::cacheable(req, [mode.access_name(), mode.refresh_name()]).is_some()
+        }),
+        stylesheet: state.ctx.assets.css.clone().into(),
+    });
     pages.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -239,6 +249,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             // Behind an Arc: axum clones a middleware's state for every request, and the whole
             // AppState (options, contexts, keys) was a tenth of a cached page's cost.
             .layer(middleware::from_fn_with_state(shared.clone(), same_origin_only))
+            // Before anything asks the database: 503 at once while it is away.
+            .layer(middleware::from_fn_with_state(db_gate, crate::dbhealth::gate))
             .layer(middleware::from_fn_with_state(shared, session_step))
             .layer(middleware::from_fn_with_state(
                 (crate::pagecache::PageCache::default(), state.ctx.cookie_mode()),
@@ -348,10 +360,11 @@ fn has_ops_token(headers: &axum::http::HeaderMap, token: &str) -> bool {
 /// Anyone sees the status; the details (migrations, installation id, version) need the
 /// operations token.
 async fn readyz(State(s): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    let db_ok = tokio::time::timeout(Duration::from_secs(2), app::db::ping(&s.ctx.db))
-        .await
-        .map(|r| r.is_ok())
-        .unwrap_or(false);
+    let db_ok = s.db_health.is_up()
+        && tokio::time::timeout(crate::dbhealth::PING_TIMEOUT, app::db::ping(&s.ctx.db))
+            .await
+            .map(|r| r.is_ok())
+            .unwrap_or(false);
     let status = if db_ok {
         StatusCode::OK
     } else {
@@ -360,13 +373,18 @@ async fn readyz(State(s): State<AppState>, headers: axum::http::HeaderMap) -> Re
     if !has_ops_token(&headers, &s.metrics_token) {
         return (status, Json(serde_json::json!({ "status": if db_ok { "ready" } else { "database not answering" } }))).into_response();
     }
-    let versions = app::db::applied_migrations(&s.ctx.db)
-        .await
-        .map(|v| v.iter().map(|m| m.version).collect::<Vec<_>>())
-        .unwrap_or_default();
+    let versions = if db_ok {
+        app::db::applied_migrations(&s.ctx.db)
+            .await
+            .map(|v| v.iter().map(|m| m.version).collect::<Vec<_>>())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let body = serde_json::json!({
         "status": if db_ok { "ready" } else { "database not answering" },
         "database": db_ok,
+        "why": (!db_ok).then(|| s.db_health.why().unwrap_or_else(|| format!("no answer to a ping within {} s", crate::dbhealth::PING_TIMEOUT.as_secs()))),
         "migrations": versions,
         "instance": s.instance_id,
         "version": env!("CARGO_PKG_VERSION"),

@@ -4,6 +4,7 @@
 mod assets;
 mod backup;
 mod config;
+mod dbhealth;
 mod files;
 mod http;
 mod metrics;
@@ -233,6 +234,16 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     }
     secrets::tighten_tree(&settings.data_dir).map_err(data_err)?;
     let instance_id = app::db::instance_id(&db).await?;
+    // Nodes sharing a SurrealDB server share one signing key through it (a session started on
+    // one node works on every other); the embedded store keeps it in the data directory.
+    let signing_key = if app::db::is_embedded(&settings.db) {
+        signing_key
+    } else {
+        let shared = app::db::shared_signing_key(&db, &secrets::encode_hex(&signing_key)).await?;
+        secrets::decode_hex(&shared).ok_or(app::db::DbError::Missing(
+            "a valid shared signing key (instance:main.signing_key is not hex)",
+        ))?
+    };
     // The question bank ships inside the binary; it is (re)loaded when its files changed.
     app::interview::service::sync_bank(&db, app::clock::Clock::default().now()).await?;
 
@@ -400,6 +411,11 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         )),
         metrics_token: Arc::new(metrics_token),
         proxy_warned: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        db_health: if app::db::is_embedded(&settings.db) {
+            dbhealth::DbHealth::always_up()
+        } else {
+            dbhealth::DbHealth::watch(db.clone())
+        },
         site: site.clone(),
         metrics: Arc::new(metrics::Metrics::default()),
         security: Arc::new(http::Security {

@@ -59,7 +59,7 @@ impl PageCache {
 /// Whether this request sees the visitor's page: GET or HEAD of a cached page, no query, and
 /// no session cookie (a signed-in person's menu differs; an expired session gets its cookies
 /// refreshed or cleared, which a cached answer would not do).
-fn cacheable(req: &Request, cookie_names: [&str; 2]) -> Option<&'static str> {
+pub(crate) fn cacheable(req: &Request, cookie_names: [&str; 2]) -> Option<&'static str> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return None;
     }

@@ -114,11 +114,11 @@ pub fn tighten_tree(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn encode_hex(b: &[u8]) -> String {
+pub fn encode_hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
+pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) || s.len() < 32 || !s.is_ascii() {
         return None;
     }

@@ -243,6 +243,15 @@ pub fn PolicyGate() -> impl IntoView {
 /// person's answers go to it? Nothing is shown otherwise, or once they chose.
 #[component]
 pub fn HostedAiQuestion() -> impl IntoView {
+    // No hosted service (what the page was sent with says so): nothing to ask, and no query.
+    let hosted = use_context::<Option<crate::policy::Summary>>()
+        .flatten()
+        .is_some_and(|s| !s.ai_hosts.is_empty());
+    hosted.then(HostedAiChoice)
+}
+
+#[component]
+fn HostedAiChoice() -> impl IntoView {
     let set = ServerAction::<SetHostedAi>::new();
     let data = Resource::new(move || set.version().get(), |_| my_consents());
     view! {

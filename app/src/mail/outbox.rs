@@ -226,8 +226,9 @@ impl Mailer {
         let due: Vec<DueRow> = r.take(0)?;
         let mut sent = 0;
         for row in due {
-            // Claim it: only one worker (of possibly several nodes) sends each message.
-            let mut r = db
+            // Claim it: only one worker (of possibly several nodes) sends each message. Two
+            // claiming at once: the store refuses one of them, which leaves the message alone.
+            let claim = db
                 .query(
                     "UPDATE type::record('outbox', $id) SET status = $sending, lease_until = $lease
                      WHERE (status = $pending AND next_attempt_at <= $now) OR (status = $sending AND lease_until <= $now)
@@ -238,9 +239,13 @@ impl Mailer {
                 .bind(("id", row.id.clone()))
                 .bind(("now", now))
                 .bind(("lease", now + SEND_LEASE_SECS))
-                .await?
-                .check()?;
-            let claimed: Vec<String> = r.take(0)?;
+                .await
+                .and_then(|r| r.check());
+            let claimed: Vec<String> = match claim {
+                Ok(mut r) => r.take(0)?,
+                Err(e) if crate::db::is_conflict(&e) => continue,
+                Err(e) => return Err(e.into()),
+            };
             if claimed.is_empty() {
                 continue;
             }

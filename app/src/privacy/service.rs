@@ -140,6 +140,10 @@ pub async fn sweep(
     if dropped > 0 {
         tracing::info!(segments = dropped, "recordings past their time deleted");
     }
+    let released = crate::voice::service::release_stuck(db, now).await?;
+    if released > 0 {
+        tracing::warn!(answers = released, "answers whose evaluation stopped half-way (a node died) were given back to their owners to hand in again");
+    }
     let videos = crate::video::service::sweep(db, now).await?;
     if videos > 0 {
         tracing::info!(videos, "video recordings past their time deleted");

@@ -433,6 +433,9 @@ pub async fn work_once(
         // Claim them in one statement: two workers that reach the same answer at once do not
         // split it (the store refuses the second writer, which moves on to other work).
         let seqs: Vec<i64> = due.iter().map(|d| d.seq).collect();
+        // The lease's end is also this claim's token: a worker whose lease ran out (it was
+        // paused, or its node seemed dead) writes nothing over the one that took its segments.
+        let lease = now + LEASE_SECS;
         let claim = db
             .query(format!(
                 "UPDATE voice_segment SET status = $transcribing, lease_until = $lease, attempts = attempts + 1
@@ -446,7 +449,7 @@ pub async fn work_once(
             .bind(("queued", SegmentStatus::Queued))
             .bind(("transcribing", SegmentStatus::Transcribing))
             .bind(("now", now))
-            .bind(("lease", now + LEASE_SECS))
+            .bind(("lease", lease))
             .await
             .and_then(|r| r.check());
         let mut claimed: Vec<Claimed> = match claim {
@@ -498,8 +501,11 @@ pub async fn work_once(
             let (id, text, error) = (d.id.clone(), text.clone(), error.clone());
             with_retries(|| {
                 db.query("UPDATE type::record('voice_segment', $id) SET status = $status, transcript = $text, error = $error, lease_until = 0,
-                        transcribed_at = IF $status = 'done' THEN $now ELSE NONE END")
+                        transcribed_at = IF $status = 'done' THEN $now ELSE NONE END
+                        WHERE status = $transcribing AND lease_until = $lease")
                     .bind(("id", id.clone()))
+                    .bind(("transcribing", SegmentStatus::Transcribing))
+                    .bind(("lease", lease))
                     .bind(("now", now))
                     .bind(("status", status))
                     .bind(("text", text.clone()))

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod smtp;
+pub mod stt;
 pub mod wire;
 pub use wire::multipart;
 
@@ -51,6 +52,19 @@ impl Viva {
     pub async fn start_in(data_dir: &str, extra: &[&str]) -> Viva {
         let sink = smtp::SmtpSink::start().await;
         Viva::launch(data_dir, extra, Some(sink)).await
+    }
+
+    /// A server delivering to an SMTP server the test shares between several nodes.
+    pub async fn start_with_mail(data_dir: &str, extra: &[&str], mail: smtp::SmtpSink) -> Viva {
+        Viva::launch(data_dir, extra, Some(mail)).await
+    }
+
+    /// Kills the process with SIGKILL (a crash: nothing is flushed or closed).
+    pub fn kill_9(&self) {
+        std::process::Command::new("kill")
+            .args(["-9", &self.pid().to_string()])
+            .status()
+            .unwrap();
     }
 
     async fn launch(data_dir: &str, extra: &[&str], mail: Option<smtp::SmtpSink>) -> Viva {

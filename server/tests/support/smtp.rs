@@ -67,15 +67,21 @@ impl SmtpSink {
             .collect()
     }
 
+    /// The first message to `email` among those after the first `after` (copies that one only).
+    pub fn first_to(&self, email: &str, after: usize) -> Option<Mail> {
+        self.mails
+            .lock()
+            .unwrap()
+            .iter()
+            .skip(after)
+            .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
+            .cloned()
+    }
+
     /// Waits up to 10 s for a message to `email` among those after the first `after`.
     pub async fn wait_for(&self, email: &str, after: usize) -> Mail {
         for _ in 0..200 {
-            if let Some(m) = self
-                .all()
-                .into_iter()
-                .skip(after)
-                .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
-            {
+            if let Some(m) = self.first_to(email, after) {
                 return m;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -21,14 +21,11 @@ pub(super) struct BankRow {
 /// Loads the embedded bank into the database when its content changed since the last load
 /// (or was never loaded): upserts every question and retires those no longer in the files.
 /// Returns how many questions it wrote (0 when nothing changed).
+/// Nodes starting together on one database may both load it: one transaction commits, the
+/// other conflicts and finds the bank loaded.
 pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
     let fingerprint = bank::fingerprint();
-    let mut r = db
-        .query("SELECT VALUE fingerprint FROM ONLY bank_state:main")
-        .await?
-        .check()?;
-    let stored: Option<String> = r.take(0)?;
-    if stored.as_deref() == Some(fingerprint.as_str()) {
+    if loaded_fingerprint(db).await?.as_deref() == Some(fingerprint.as_str()) {
         return Ok(0);
     }
     let questions = bank::load().map_err(|e| AppError::internal("question bank", e))?;
@@ -46,7 +43,8 @@ pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
         .collect();
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let n = rows.len();
-    db.query(
+    let loaded = db
+        .query(
         "BEGIN TRANSACTION;
          FOR $q IN $rows {
              UPSERT type::record('question', $q.id) SET text = $q.text, roles = $q.roles, kind = $q.kind,
@@ -58,13 +56,34 @@ pub async fn sync_bank(db: &Db, now: i64) -> Result<usize, AppError> {
     )
     .bind(("rows", rows))
     .bind(("ids", ids))
-    .bind(("fp", fingerprint))
+    .bind(("fp", fingerprint.clone()))
     .bind(("n", n as i64))
     .bind(("now", now))
-    .await?
-    .check()?;
+    .await
+    .and_then(crate::db::check_tx);
+    match loaded {
+        Ok(_) => {}
+        Err(e)
+            if crate::db::is_conflict(&e)
+                && loaded_fingerprint(db).await?.as_deref() == Some(fingerprint.as_str()) =>
+        {
+            tracing::info!(
+                "the question bank was loaded by another node starting at the same time"
+            );
+            return Ok(0);
+        }
+        Err(e) => return Err(e.into()),
+    }
     tracing::info!(questions = n, "loaded the question bank");
     Ok(n)
+}
+
+async fn loaded_fingerprint(db: &Db) -> Result<Option<String>, AppError> {
+    let mut r = db
+        .query("SELECT VALUE fingerprint FROM ONLY bank_state:main")
+        .await?
+        .check()?;
+    Ok(r.take(0)?)
 }
 
 impl BankRow {

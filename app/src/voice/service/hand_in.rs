@@ -177,10 +177,13 @@ pub(super) async fn store_analytics(
     analytics: serde_json::Value,
     now: i64,
 ) -> Result<(), AppError> {
+    // One transaction: a node that dies between the two statements leaves the answer as it was.
     on_answer(db, a,
-        concat!("DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
+        concat!("BEGIN TRANSACTION;
+         DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
          CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
-             segments = $count, status = $completing, transcript = $text, analytics = $analytics, error = NONE, created_at = $now;")
+             segments = $count, status = $completing, transcript = $text, analytics = $analytics, error = NONE, created_at = $now;
+         COMMIT TRANSACTION;")
     )
     .bind(("count", count as i64))
     .bind(("completing", AnswerStatus::Completing))
@@ -190,4 +193,83 @@ pub(super) async fn store_analytics(
     .await?
     .check()?;
     Ok(())
+}
+
+/// An answer still `completing` this long after its evaluation began was being evaluated by a
+/// node that died (an evaluation takes seconds): the retention sweep gives it back to its
+/// owner, whose page then asks them to hand it in again (the transcript is on the page).
+pub const COMPLETING_STUCK_SECS: i64 = 600;
+
+/// The message a released answer shows.
+pub const RELEASED_MESSAGE: &str =
+    "The answer could not be evaluated just now. Check the transcript and hand it in again.";
+
+/// Gives back every answer left `completing` for [`COMPLETING_STUCK_SECS`]; returns how many.
+pub async fn release_stuck(db: &Db, now: i64) -> Result<usize, AppError> {
+    let mut r = db
+        .query(
+            "UPDATE voice_answer SET status = $needs, error = $msg
+             WHERE status = $completing AND created_at <= $before RETURN VALUE id",
+        )
+        .bind(("needs", AnswerStatus::NeedsTranscript))
+        .bind(("completing", AnswerStatus::Completing))
+        .bind(("msg", RELEASED_MESSAGE))
+        .bind(("before", now - COMPLETING_STUCK_SECS))
+        .await?
+        .check()?;
+    let released: Vec<surrealdb::types::RecordId> = r.take(0)?;
+    Ok(released.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_answer_left_completing_by_a_dead_node_goes_back_to_its_owner() {
+        let (_dir, db) = crate::db::temp().await;
+        db.query(
+            "CREATE voice_answer SET user = user:u1, interview = interview:i1, position = 0, part = 'answer',
+                 segments = 1, status = 'completing', transcript = 'what I said', created_at = 1000;
+             CREATE voice_answer SET user = user:u1, interview = interview:i2, position = 0, part = 'answer',
+                 segments = 1, status = 'completing', transcript = 'what I said', created_at = 1200;
+             CREATE voice_answer SET user = user:u1, interview = interview:i3, position = 0, part = 'answer',
+                 segments = 1, status = 'done', transcript = 'what I said', created_at = 0;",
+        )
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+        let at = 1000 + COMPLETING_STUCK_SECS;
+        assert_eq!(
+            release_stuck(&db, at - 1).await.unwrap(),
+            0,
+            "still within its time"
+        );
+        assert_eq!(release_stuck(&db, at).await.unwrap(), 1);
+        #[derive(Debug, PartialEq, surrealdb::types::SurrealValue)]
+        struct Row {
+            i: String,
+            status: String,
+            error: Option<String>,
+        }
+        let row = |i: &str, status: &str, error: Option<&str>| Row {
+            i: i.into(),
+            status: status.into(),
+            error: error.map(Into::into),
+        };
+        let mut r = db
+            .query("SELECT record::id(interview) AS i, status, error FROM voice_answer ORDER BY i")
+            .await
+            .unwrap();
+        let rows: Vec<Row> = r.take(0).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                row("i1", "needs-transcript", Some(RELEASED_MESSAGE)),
+                row("i2", "completing", None),
+                row("i3", "done", None),
+            ]
+        );
+    }
 }
