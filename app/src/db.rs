@@ -378,7 +378,13 @@ pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
             }
         }
     }
-    db.use_ns(NAMESPACE).use_db(DATABASE).await?;
+    // On a fresh server the first USE defines the namespace and database: two nodes starting
+    // together both do, and one of them meets the other's write.
+    retry_conflicts(|| async { db.use_ns(NAMESPACE).use_db(DATABASE).await })
+        .await?
+        .ok_or(DbError::Missing(
+            "Viva's namespace and database (still contended)",
+        ))?;
     let db = Db::new(db);
     migrate(&db).await?;
     Ok(db)

@@ -227,8 +227,13 @@ async fn two_nodes_share_migrations_sessions_limits_and_the_outbox() {
             .unwrap();
         statuses.push(res.status().as_u16());
     }
-    assert!(statuses[..limit].iter().all(|s| *s != 429), "{statuses:?}");
-    assert_eq!(statuses[limit], 429, "{statuses:?}");
+    // p1's own sign-in above counted too.
+    let allowed = limit - 1;
+    assert!(
+        statuses[..allowed].iter().all(|s| *s != 429),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[allowed], 429, "{statuses:?}");
 }
 
 /// Uploads segment `seq` of question 0 (a one-second tone, `seq` tenths of a second longer
@@ -267,6 +272,7 @@ async fn hand_in(v: &Viva, jar: &str, id: &str, count: u32) {
 
 /// The answer to question 0 once it is evaluated (panics after 30 s).
 async fn evaluated_answer(v: &Viva, jar: &str, id: &str) -> String {
+    let mut last = serde_json::Value::Null;
     for _ in 0..150 {
         let st = json(
             post(v, "/api/voice/status", jar)
@@ -276,7 +282,8 @@ async fn evaluated_answer(v: &Viva, jar: &str, id: &str) -> String {
                 .unwrap(),
         )
         .await;
-        if st["answer"] == "done" {
+        // Evaluated: done, or a follow-up question opened on it.
+        if st["answer"] == "done" || st["part"] == "follow-up" {
             let iv = json(
                 post(v, "/api/interview/get", jar)
                     .form(&[("id", id)])
@@ -288,9 +295,10 @@ async fn evaluated_answer(v: &Viva, jar: &str, id: &str) -> String {
             return iv["items"][0]["answer"].as_str().unwrap().to_string();
         }
         assert_ne!(st["answer"], "needs-transcript", "{st}");
+        last = st;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    panic!("the answer was not evaluated within 30 s");
+    panic!("the answer was not evaluated within 30 s: {last}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -460,10 +468,8 @@ async fn a_lease_asked_for_by_two_nodes_at_once_goes_to_one() {
         user: Some("root".into()),
         pass: Some("root".into()),
     };
-    let (x, y) = tokio::join!(
-        app::db::connect(&c.db.url(), &auth),
-        app::db::connect(&c.db.url(), &auth)
-    );
+    let url = c.db.url();
+    let (x, y) = tokio::join!(app::db::connect(&url, &auth), app::db::connect(&url, &auth));
     let (x, y) = (x.unwrap(), y.unwrap());
     for round in 0..50 {
         let name = format!("race-{round}");
