@@ -19,6 +19,8 @@
 //! counted). Prints one JSON line per run on stdout: per call p50/p99/max and errors, lost
 //! segments, the node's CPU seconds and peak memory.
 
+// The tests' SMTP server: this driver uses only part of it.
+#[allow(dead_code)]
 #[path = "../tests/support/smtp.rs"]
 mod smtp;
 #[path = "../tests/support/wire.rs"]

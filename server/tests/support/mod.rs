@@ -101,7 +101,10 @@ impl Viva {
                     return rest.split([' ', '"']).next().unwrap().to_string();
                 }
             }
-            panic!("viva exited before listening");
+            panic!(
+                "viva exited before listening: {}",
+                log.lock().unwrap().join("\n")
+            );
         })
         .await
         .expect("viva did not start within 60 s");

@@ -247,7 +247,8 @@ mod tests {
             "still within its time"
         );
         assert_eq!(release_stuck(&db, at).await.unwrap(), 1);
-        #[derive(Debug, PartialEq, surrealdb::types::SurrealValue)]
+        use surrealdb::types::SurrealValue;
+        #[derive(Debug, PartialEq, SurrealValue)]
         struct Row {
             i: String,
             status: String,
