@@ -440,34 +440,33 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>, DbError> {
             m.sql
         );
         let sum = checksum(m.sql);
-        let mut tries = 0;
-        let applied_here = loop {
-            tries += 1;
-            let run = db
-                .query(sql.clone())
+        let run = retry_conflicts(|| async {
+            db.query(sql.clone())
                 .bind(("version", m.version))
                 .bind(("name", m.name))
                 .bind(("checksum", sum.clone()))
                 .await
-                .and_then(check_tx);
-            let Err(source) = run else { break true };
+                .and_then(check_tx)
+        })
+        .await;
+        if !matches!(run, Ok(Some(_))) {
+            // Failed, or still contended: done by another node starting at the same time?
             let elsewhere = applied_migrations(db)
                 .await?
                 .iter()
                 .any(|a| a.version == m.version && a.checksum == sum);
-            if elsewhere {
-                break false;
-            }
-            if !is_conflict(&source) || tries >= CONFLICT_RETRIES {
-                return Err(DbError::Migration {
-                    version: m.version,
-                    name: m.name,
-                    source,
+            if !elsewhere {
+                return Err(match run {
+                    Err(source) => DbError::Migration {
+                        version: m.version,
+                        name: m.name,
+                        source,
+                    },
+                    _ => DbError::Missing(
+                        "a migration (other nodes kept applying it at the same time: start again)",
+                    ),
                 });
             }
-            tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(tries))).await;
-        };
-        if !applied_here {
             tracing::info!(
                 version = m.version,
                 name = m.name,
@@ -722,20 +721,14 @@ fn dir_size(dir: &std::path::Path) -> u64 {
 /// The id of this installation, made on first start and kept in the database.
 pub async fn instance_id(db: &Db) -> Result<String, DbError> {
     // Two nodes starting together both insert it: one wins, the other reads it.
-    let res = retry_conflicts(|| async {
-        db.query(
-            "INSERT IGNORE INTO instance { id: 'main', uid: <string> rand::uuid::v7(), created_at: time::now() };
-             RETURN (SELECT VALUE uid FROM ONLY instance:main);",
-        )
-        .await?
-        .check()
-    })
-    .await?;
-    let uid: Option<String> = match res {
-        Some(mut r) => r.take(1)?,
-        None => None,
-    };
-    uid.ok_or(DbError::Missing("the installation record"))
+    installation_value(
+        db,
+        "INSERT IGNORE INTO instance { id: 'main', uid: <string> rand::uuid::v7(), created_at: time::now() };
+         RETURN (SELECT VALUE uid FROM ONLY instance:main);",
+        "",
+        "the installation record",
+    )
+    .await
 }
 
 /// The key that signs access tokens, when the database is a server that several nodes share:
@@ -744,21 +737,37 @@ pub async fn instance_id(db: &Db) -> Result<String, DbError> {
 /// before keep working); every later one gets that key. Anyone who can read the database can
 /// read it — as they can read every session in it.
 pub async fn shared_signing_key(db: &Db, proposed: &str) -> Result<String, DbError> {
+    installation_value(
+        db,
+        "UPDATE instance:main SET signing_key = $value WHERE signing_key = NONE;
+         RETURN (SELECT VALUE signing_key FROM ONLY instance:main);",
+        proposed,
+        "the shared signing key",
+    )
+    .await
+}
+
+/// A write to the installation record that the first node to start makes and every other
+/// node finds made (two at once: one wins, the other retries and reads it), then the value its
+/// second statement returns.
+async fn installation_value(
+    db: &Db,
+    sql: &'static str,
+    value: &str,
+    what: &'static str,
+) -> Result<String, DbError> {
     let res = retry_conflicts(|| async {
-        db.query(
-            "UPDATE instance:main SET signing_key = $key WHERE signing_key = NONE;
-             RETURN (SELECT VALUE signing_key FROM ONLY instance:main);",
-        )
-        .bind(("key", proposed.to_string()))
-        .await?
-        .check()
+        db.query(sql)
+            .bind(("value", value.to_string()))
+            .await?
+            .check()
     })
     .await?;
-    let key: Option<String> = match res {
+    let got: Option<String> = match res {
         Some(mut r) => r.take(1)?,
         None => None,
     };
-    key.ok_or(DbError::Missing("the shared signing key"))
+    got.ok_or(DbError::Missing(what))
 }
 
 /// FNV-1a, enough to notice that a migration file changed.

@@ -78,6 +78,15 @@ impl Person {
             .timeout(CALL_TIMEOUT)
     }
 
+    /// A page, as the browser loads it.
+    fn page(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header("x-forwarded-for", &self.ip)
+            .header("cookie", &self.cookie)
+            .timeout(CALL_TIMEOUT)
+    }
+
     /// Sends a request, times it under `name`; the body on success.
     async fn timed(
         &self,
@@ -133,15 +142,7 @@ fn cookies_of(headers: &reqwest::header::HeaderMap) -> String {
 async fn set_up(p: &Person, sink: &smtp::SmtpSink) -> Result<(), String> {
     let res = p
         .post("/api/auth/sign_up")
-        .form(&[
-            ("form[name]", "Load Tester"),
-            ("form[email]", p.email.as_str()),
-            ("form[password]", PASSWORD),
-            ("form[job_role]", "Backend engineer"),
-            ("form[experience]", "senior"),
-            ("form[age_confirmed]", "on"),
-            ("form[accept_terms]", "on"),
-        ])
+        .form(&wire::sign_up_form("Load Tester", &p.email, PASSWORD))
         .send()
         .await
         .map_err(|e| e.to_string())?;
@@ -206,11 +207,7 @@ async fn session(mut p: Person, rec: Shared, wav: Arc<Vec<u8>>, segments: usize,
         p.timed(
             &rec,
             "page /interview/ID",
-            p.http
-                .get(format!("{}/interview/{id}", p.base))
-                .header("x-forwarded-for", &p.ip)
-                .header("cookie", &p.cookie)
-                .timeout(CALL_TIMEOUT),
+            p.page(&format!("/interview/{id}")),
         )
         .await?;
         let pace = Duration::from_secs_f64(seg_secs + 1.0);
@@ -274,11 +271,7 @@ async fn session(mut p: Person, rec: Shared, wav: Arc<Vec<u8>>, segments: usize,
         p.timed(
             &rec,
             "page /interview/ID/report",
-            p.http
-                .get(format!("{}/interview/{id}/report", p.base))
-                .header("x-forwarded-for", &p.ip)
-                .header("cookie", &p.cookie)
-                .timeout(CALL_TIMEOUT),
+            p.page(&format!("/interview/{id}/report")),
         )
         .await?;
         rec.lock().unwrap().sessions_done += 1;

@@ -18,6 +18,8 @@
 //! page (the recorder asks every STATUS_POLL_MS, then reloads the interview page, which is
 //! fetched here too). Prints a JSON line per answer on stderr and a summary JSON line on stdout.
 
+// Shared with the tests and sessions_load: this driver sends segments only.
+#[allow(dead_code)]
 #[path = "../tests/support/wire.rs"]
 mod wire;
 

@@ -131,8 +131,8 @@ impl DbHealth {
     }
 }
 
-/// What needs no database: the site's files (a name with an extension), the ops endpoints, and
-/// visitors' cached pages (decided by the page cache, which sits inside this gate).
+/// What needs no database besides visitors' cached pages: the site's files (a name with an
+/// extension) and the ops endpoints.
 fn needs_no_database(req: &Request) -> bool {
     let path = req.uri().path();
     let get = req.method() == Method::GET || req.method() == Method::HEAD;
@@ -148,9 +148,9 @@ fn needs_no_database(req: &Request) -> bool {
 #[derive(Clone)]
 pub struct Gate {
     pub health: DbHealth,
-    /// Whether the page cache answers this request with no database (a visitor's public page):
-    /// such requests pass while the database is down.
-    pub cacheable: Arc<dyn Fn(&Request) -> bool + Send + Sync>,
+    /// The session cookies' names: a visitor's public page (no session) is answered by the
+    /// page cache with no database, so it passes while the database is down.
+    pub cookies: app::auth::tokens::CookieMode,
     /// The site's style sheet, for the page that says the database is away.
     pub stylesheet: Arc<str>,
 }
@@ -158,7 +158,8 @@ pub struct Gate {
 /// The middleware: 503 at once while the database is down; a request that was already
 /// waiting on it when it went away gets the same answer instead of waiting with it.
 pub async fn gate(State(g): State<Arc<Gate>>, req: Request, next: Next) -> Response {
-    if needs_no_database(&req) || (g.cacheable)(&req) {
+    let cookie_names = [g.cookies.access_name(), g.cookies.refresh_name()];
+    if needs_no_database(&req) || crate::pagecache::cacheable(&req, cookie_names).is_some() {
         return next.run(req).await;
     }
     let page = wants_page(&req).then_some(&*g.stylesheet);

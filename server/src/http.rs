@@ -209,12 +209,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state.clone());
 
     let shared = Arc::new(state.clone());
-    let mode = state.ctx.cookie_mode();
     let db_gate = Arc::new(crate::dbhealth::Gate {
         health: state.db_health.clone(),
-        cacheable: Arc::new(move |req: &Request| {
-            crate::pagecache::cacheable(req, [mode.access_name(), mode.refresh_name()]).is_some()
-        }),
+        cookies: state.ctx.cookie_mode(),
         stylesheet: state.ctx.assets.css.clone().into(),
     });
     pages.layer(

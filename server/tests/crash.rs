@@ -8,7 +8,7 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use support::{json, post, upload, voice_interview, Viva};
+use support::{upload, voice_interview, Viva};
 
 /// Named by the issue: segments uploaded at once, and crashes survived.
 const UPLOADS: u32 = 100;
@@ -18,14 +18,7 @@ const ROUNDS: u32 = 20;
 const ACCOUNTS: u32 = 10;
 
 async fn stored(v: &Viva, jar: &str, id: &str) -> Vec<u32> {
-    let st = json(
-        post(v, "/api/voice/status", jar)
-            .form(&[("id", id), ("position", "0")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let st = support::voice_status(v, jar, id).await;
     let mut seqs: Vec<u32> = st["segments"]
         .as_array()
         .unwrap_or_else(|| panic!("{st}"))

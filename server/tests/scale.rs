@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::{json, me, multipart, post, smtp::SmtpSink, Viva};
+use support::{json, me, post, smtp::SmtpSink, Viva};
 
 const NEEDS: &str = "needs a SurrealDB server: bash .ci/scale";
 
@@ -236,8 +236,8 @@ async fn two_nodes_share_migrations_sessions_limits_and_the_outbox() {
     assert_eq!(statuses[allowed], 429, "{statuses:?}");
 }
 
-/// Uploads segment `seq` of question 0 (a one-second tone, `seq` tenths of a second longer
-/// each, so no two are the same).
+/// Uploads segment `seq` of question 0: a one-second tone, `seq` tenths of a second longer
+/// each, so no two are the same.
 async fn upload(v: &Viva, jar: &str, id: &str, seq: u32) -> reqwest::Response {
     let n = 16_000 + seq as usize * 1_600;
     let wav = voice::wav::encode_i16(
@@ -245,20 +245,7 @@ async fn upload(v: &Viva, jar: &str, id: &str, seq: u32) -> reqwest::Response {
         &(0..n).map(|i| (i % 2000) as i16 - 1000).collect::<Vec<_>>(),
     );
     let start = seq as f64 * 2.0;
-    let fields = [
-        ("interview", id.to_string()),
-        ("position", "0".into()),
-        ("seq", seq.to_string()),
-        ("start", format!("{start}")),
-        ("end", format!("{}", start + n as f64 / 16_000.0)),
-    ];
-    let (ct, body) = multipart(&fields, &wav);
-    post(v, "/api/voice/segment", jar)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    support::upload(v, jar, id, seq, start, start + n as f64 / 16_000.0, &wav).await
 }
 
 async fn hand_in(v: &Viva, jar: &str, id: &str, count: u32) {
@@ -274,14 +261,7 @@ async fn hand_in(v: &Viva, jar: &str, id: &str, count: u32) {
 async fn evaluated_answer(v: &Viva, jar: &str, id: &str) -> String {
     let mut last = serde_json::Value::Null;
     for _ in 0..150 {
-        let st = json(
-            post(v, "/api/voice/status", jar)
-                .form(&[("id", id), ("position", "0")])
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let st = support::voice_status(v, jar, id).await;
         // Evaluated: done, or a follow-up question opened on it.
         if st["answer"] == "done" || st["part"] == "follow-up" {
             let iv = json(
@@ -446,14 +426,7 @@ async fn while_the_database_is_away_pages_say_so_and_everything_resumes_when_it_
         .any(|l| l.contains("the database answers again")));
     assert_eq!(me(&a, &jar).await["email"], "ann@example.org");
     assert_eq!(upload(&a, &jar, &id, 1).await.status(), 200);
-    let st = json(
-        post(&a, "/api/voice/status", &jar)
-            .form(&[("id", id.as_str()), ("position", "0")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let st = support::voice_status(&a, &jar, &id).await;
     assert_eq!(st["segments"].as_array().unwrap().len(), 2, "{st}");
     assert_eq!(support::get(&a, "/practice", &jar).await.status(), 200);
 }

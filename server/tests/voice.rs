@@ -59,7 +59,7 @@ async fn files_it_cannot_read_exit_with_code_2_and_say_why() {
 // ---------------------------------------------------------------------------------------
 // Voice answers over real HTTP: the upload server fn, handing in, transcription.
 
-use support::{json, multipart, post, upload, voice_interview, Viva};
+use support::{json, multipart, post, upload, voice_interview, voice_status as status, Viva};
 
 /// The speech segments the browser would send for a labelled clip (same pipeline, natively).
 fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
@@ -76,17 +76,6 @@ fn clip_segments() -> Vec<(f64, f64, Vec<u8>)> {
             )
         })
         .collect()
-}
-
-async fn status(v: &Viva, jar: &str, id: &str) -> serde_json::Value {
-    json(
-        post(v, "/api/voice/status", jar)
-            .form(&[("id", id), ("position", "0")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
 }
 
 const SAID: &str = "In my last role I led the ward handover redesign. The situation was that handovers took forty minutes and details were lost. \

@@ -353,15 +353,7 @@ impl Viva {
 
     pub async fn sign_up(&self, email: &str, name: &str) -> reqwest::Response {
         post(self, "/api/auth/sign_up", "")
-            .form(&[
-                ("form[name]", name),
-                ("form[email]", email),
-                ("form[password]", PW),
-                ("form[job_role]", "Backend engineer"),
-                ("form[experience]", "senior"),
-                ("form[age_confirmed]", "on"),
-                ("form[accept_terms]", "on"),
-            ])
+            .form(&wire::sign_up_form(name, email, PW))
             .send()
             .await
             .unwrap()
@@ -475,6 +467,19 @@ pub async fn upload(
         .send()
         .await
         .unwrap()
+}
+
+/// How question 0 of spoken interview `id` stands (`voice/status`): its segments, the answer's
+/// state, the part asked.
+pub async fn voice_status(v: &Viva, jar: &str, id: &str) -> serde_json::Value {
+    json(
+        post(v, "/api/voice/status", jar)
+            .form(&[("id", id), ("position", "0")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 /// Starts a three-question spoken interview (nurse, behavioural); returns its id.

@@ -16,3 +16,21 @@ pub fn multipart(fields: &[(&str, String)], audio: &[u8]) -> (String, Vec<u8>) {
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// The sign-up form as the page posts it (a senior backend engineer who confirms their age
+/// and accepts the terms).
+pub fn sign_up_form<'a>(
+    name: &'a str,
+    email: &'a str,
+    password: &'a str,
+) -> [(&'static str, &'a str); 7] {
+    [
+        ("form[name]", name),
+        ("form[email]", email),
+        ("form[password]", password),
+        ("form[job_role]", "Backend engineer"),
+        ("form[experience]", "senior"),
+        ("form[age_confirmed]", "on"),
+        ("form[accept_terms]", "on"),
+    ]
+}
