@@ -98,16 +98,20 @@ impl Viva {
                 log.lock().unwrap().push(line.clone());
                 if let Some(i) = line.find("listening on http://") {
                     let rest = &line[i + "listening on ".len()..];
-                    return rest.split([' ', '"']).next().unwrap().to_string();
+                    return Some(rest.split([' ', '"']).next().unwrap().to_string());
                 }
             }
-            panic!(
-                "viva exited before listening: {}",
-                log.lock().unwrap().join("\n")
-            );
+            None
         })
         .await
         .expect("viva did not start within 60 s");
+        let Some(base) = base else {
+            let status = child.wait().await;
+            panic!(
+                "viva exited before listening ({status:?}): {}",
+                log.lock().unwrap().join("\n")
+            );
+        };
         // Keep reading the log (so the server never blocks on a full pipe).
         let sink = log.clone();
         tokio::spawn(async move {
