@@ -31,7 +31,7 @@ pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
 pub const RETRY_AFTER_SECS: u64 = 5;
 
 /// The sentence people read while the database is away.
-pub const DOWN_MESSAGE: &str = "Viva cannot reach its database just now, so this could not be done. Nothing you already saved is lost, and recorded answers wait on your device until they can be sent. Try again in a minute.";
+pub const DOWN_MESSAGE: &str = "Viva cannot reach its database just now, so this could not be done. Nothing you already saved is lost, and recorded answers wait on your device until they can be sent.";
 
 #[derive(Clone)]
 pub struct DbHealth {
@@ -188,7 +188,7 @@ fn wants_page(req: &Request) -> bool {
 fn unavailable(page: Option<&str>) -> Response {
     let retry = [(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string())];
     let Some(stylesheet) = page else {
-        let err = app::AppError::Unavailable(DOWN_MESSAGE.into());
+        let err = app::AppError::Unavailable(format!("{DOWN_MESSAGE} Try again in a minute."));
         return (StatusCode::SERVICE_UNAVAILABLE, retry, Json(err)).into_response();
     };
     let html = format!(
