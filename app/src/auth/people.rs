@@ -187,17 +187,24 @@ pub async fn register_setup_token(db: &Db, token: &str, now: i64) -> Result<Setu
     if has_admin(db).await? {
         return Ok(Setup::HasAdmin);
     }
-    let mut r = db
-        .query(
-            "IF record::exists(type::record('admin_setup', 'token')) = false {
-                 CREATE type::record('admin_setup', 'token') SET hash = $h, created_at = $now;
-             };
+    // Nodes starting together each offer their token; the first one stored stays (a conflict
+    // between the two writes is run again and then keeps the other's).
+    let stored = crate::db::retry_conflicts(|| async move {
+        db.query(
+            "UPSERT type::record('admin_setup', 'token') SET hash = hash ?? $h, created_at = created_at ?? $now RETURN NONE;
              SELECT VALUE hash FROM type::record('admin_setup', 'token');",
         )
         .bind(("h", token_hash(token)))
         .bind(("now", now))
-        .await?
-        .check()?;
+        .await
+        .and_then(|r| r.check())
+    })
+    .await?;
+    let Some(mut r) = stored else {
+        return Err(AppError::Unavailable(
+            "the setup token could not be recorded: the database stayed busy".into(),
+        ));
+    };
     let live: Vec<String> = r.take(1)?;
     Ok(if live.first() == Some(&token_hash(token)) {
         Setup::Ready

@@ -54,21 +54,33 @@ pub async fn publish(db: &Db, doc: &Document, now: i64) -> Result<i64, AppError>
             digest: section_digest(s),
         })
         .collect();
-    let mut r = db
-        .query(
-            "BEGIN TRANSACTION;
-             UPSERT type::record('policy_version', [$kind, $version]) SET kind = $kind, version = $version,
-                 sections = $sections, first_seen = first_seen ?? $now, current = true;
-             UPDATE policy_version SET current = false WHERE kind = $kind AND version != $version AND current = true;
-             RETURN (SELECT VALUE first_seen FROM ONLY type::record('policy_version', [$kind, $version]));
-             COMMIT TRANSACTION;",
-        )
-        .bind(("kind", doc.kind))
-        .bind(("version", doc.version.clone()))
-        .bind(("sections", sections))
-        .bind(("now", now))
-        .await?
-        .check()?;
+    // Nodes starting together publish the same version at once: SurrealKV refuses one of the
+    // two writes, and it is run again (it keeps what the other wrote).
+    let published = crate::db::retry_conflicts(|| {
+        let sections = sections.clone();
+        async move {
+            db.query(
+                "BEGIN TRANSACTION;
+                 UPSERT type::record('policy_version', [$kind, $version]) SET kind = $kind, version = $version,
+                     sections = $sections, first_seen = first_seen ?? $now, current = true;
+                 UPDATE policy_version SET current = false WHERE kind = $kind AND version != $version AND current = true;
+                 RETURN (SELECT VALUE first_seen FROM ONLY type::record('policy_version', [$kind, $version]));
+                 COMMIT TRANSACTION;",
+            )
+            .bind(("kind", doc.kind))
+            .bind(("version", doc.version.clone()))
+            .bind(("sections", sections))
+            .bind(("now", now))
+            .await
+            .and_then(crate::db::check_tx)
+        }
+    })
+    .await?;
+    let Some(mut r) = published else {
+        return Err(AppError::Unavailable(
+            "the privacy notice could not be recorded: the database stayed busy".into(),
+        ));
+    };
     Ok(r.take::<Option<i64>>(3)?.unwrap_or(now))
 }
 
@@ -166,7 +178,7 @@ pub async fn choice(db: &Db, uid: &str, kind: ConsentKind) -> Result<Option<bool
     Ok(v.into_iter().next().map(|r| r.granted))
 }
 
-#[derive(SurrealValue)]
+#[derive(Clone, SurrealValue)]
 struct SectionDigest {
     id: String,
     title: String,
