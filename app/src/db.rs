@@ -41,6 +41,10 @@ pub const DATABASE: &str = "main";
 /// Named limit: how long opening the database may take before start-up gives up.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
+/// Named limit: how long start-up waits for the embedded store to be let go by another
+/// process (one that was just stopped or killed and is still exiting) before it gives up.
+pub const STORE_IN_USE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Schema migrations, in order. A migration is never edited once released: add a new one.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -136,6 +140,10 @@ pub enum DbError {
         url: String,
         source: surrealdb::Error,
     },
+    #[error("the database in {dir} is in use by another process (another Viva on the same --data-dir, or a backup or admin command) and was not let go within {secs} s. Stop the other one, or give this one another --data-dir")]
+    InUse { dir: String, secs: u64 },
+    #[error("recovering the database in {dir} after an unclean stop failed: {why}")]
+    Recovery { dir: String, why: String },
     #[error("the database at {url} did not answer within {secs} s. Check that a SurrealDB server is running there")]
     Timeout { url: String, secs: u64 },
     #[error("could not sign in to the database at {url} as {user}: {source}. Check --db-user and --db-pass")]
@@ -340,10 +348,9 @@ pub fn is_embedded(url: &str) -> bool {
         .any(|(p, embedded)| *embedded && url.starts_with(p))
 }
 
-/// Opens the database, signs in when it is a server, selects Viva's namespace and database,
-/// and applies pending migrations.
-pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
-    let db = tokio::time::timeout(CONNECT_TIMEOUT, any::connect(url))
+/// Opens the database at `url` (within [`CONNECT_TIMEOUT`]).
+async fn open(url: &str) -> Result<Surreal<Any>, DbError> {
+    tokio::time::timeout(CONNECT_TIMEOUT, any::connect(url))
         .await
         .map_err(|_| DbError::Timeout {
             url: url.to_string(),
@@ -352,7 +359,50 @@ pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
         .map_err(|source| DbError::Connect {
             url: url.to_string(),
             source,
-        })?;
+        })
+}
+
+/// Whether the embedded store in `dir` has writes in its log that are not yet flushed.
+fn log_has_records(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir.join("wal"))
+        .map(|entries| {
+            entries.flatten().any(|e| {
+                e.path().extension().is_some_and(|x| x == "wal")
+                    && e.metadata().is_ok_and(|m| m.len() > 0)
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// Opens the database, signs in when it is a server, selects Viva's namespace and database,
+/// and applies pending migrations.
+pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
+    if let Some(dir) = store_dir(url) {
+        if let Err(None) = wait_free(&dir, STORE_IN_USE_WAIT).await {
+            return Err(DbError::InUse {
+                dir: dir.display().to_string(),
+                secs: STORE_IN_USE_WAIT.as_secs(),
+            });
+        }
+        // The log holds writes that were never flushed: the last run stopped without closing
+        // the store, perhaps in the middle of writing a record. SurrealKV would append this
+        // run's writes after that torn record and the next recovery would stop at it, losing
+        // them all; opening and closing once first ends the recovery with a flush, so this run
+        // writes to a fresh log.
+        if log_has_records(&dir) {
+            drop(open(url).await?);
+            wait_free(&dir, CLOSE_TIMEOUT)
+                .await
+                .map_err(|e| DbError::Recovery {
+                    dir: dir.display().to_string(),
+                    why: match e {
+                        Some(e) => format!("its lock file could not be read: {e}"),
+                        None => format!("it was not closed within {} s", CLOSE_TIMEOUT.as_secs()),
+                    },
+                })?;
+        }
+    }
+    let db = open(url).await?;
     if !is_embedded(url) {
         if let (Some(user), Some(pass)) = (&auth.user, &auth.pass) {
             let scoped = Database {
@@ -685,22 +735,30 @@ pub async fn import_store(dir: &std::path::Path, file: &std::path::Path) -> Resu
 /// Waits until the embedded store in `dir` is closed: its last handle went, and the store
 /// flushed and released its lock file.
 async fn wait_closed(dir: &std::path::Path) -> Result<(), DbError> {
-    let deadline = std::time::Instant::now() + CLOSE_TIMEOUT;
-    loop {
-        let free = !store_in_use(dir)
-            .map_err(|e| DbError::Rebuild(format!("the store's lock file: {e}")))?;
-        if free {
-            return Ok(());
-        }
+    wait_free(dir, CLOSE_TIMEOUT).await.map_err(|e| match e {
+        Some(e) => DbError::Rebuild(format!("the store's lock file: {e}")),
+        None => DbError::Rebuild(format!(
+            "the store in {} did not close within {} s",
+            dir.display(),
+            CLOSE_TIMEOUT.as_secs()
+        )),
+    })
+}
+
+/// Waits up to `limit` until no process holds the embedded store in `dir`: `Err(None)` when
+/// it is still held then, `Err(Some(e))` when its lock file cannot be read.
+async fn wait_free(
+    dir: &std::path::Path,
+    limit: std::time::Duration,
+) -> Result<(), Option<std::io::Error>> {
+    let deadline = std::time::Instant::now() + limit;
+    while store_in_use(dir).map_err(Some)? {
         if std::time::Instant::now() > deadline {
-            return Err(DbError::Rebuild(format!(
-                "the store in {} did not close within {} s",
-                dir.display(),
-                CLOSE_TIMEOUT.as_secs()
-            )));
+            return Err(None);
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    Ok(())
 }
 
 fn dir_size(dir: &std::path::Path) -> u64 {

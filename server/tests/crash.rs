@@ -10,6 +10,57 @@ use std::sync::{Arc, Mutex};
 
 use support::{upload, voice_interview, Viva};
 
+/// The newest segment of the embedded store's write-ahead log, and its length.
+fn newest_log_segment(data: &str) -> (std::path::PathBuf, u64) {
+    let mut segs: Vec<std::path::PathBuf> =
+        std::fs::read_dir(std::path::Path::new(data).join("db/wal"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wal"))
+            .collect();
+    segs.sort();
+    let last = segs.pop().expect("a write-ahead log segment");
+    let len = std::fs::metadata(&last).unwrap().len();
+    (last, len)
+}
+
+/// A crash can cut the last record of the store's write-ahead log short (the process died
+/// while writing it). What the next run writes must still survive the crash after it: the
+/// store used to append after the torn record, and the next recovery stopped there, losing
+/// everything the whole run had written (seen as an interview gone after two crashes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_run_after_a_torn_log_writes_survives_the_next_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let v = Viva::start_in(&data, &[]).await;
+    v.account("first@example.org", "Fay First").await;
+    v.kill_9();
+    v.exited().await;
+    // Tear the last record: its final bytes never reached the file.
+    let (seg, len) = newest_log_segment(&data);
+    assert!(len > 100, "{len}");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(len - 5)
+        .unwrap();
+
+    let v = Viva::start_in(&data, &[]).await;
+    let jar = v.account("second@example.org", "Sam Second").await;
+    let id = voice_interview(&v, &jar).await;
+    v.kill_9();
+    v.exited().await;
+
+    let v = Viva::start_in(&data, &[]).await;
+    let st = support::voice_status(&v, &jar, &id).await;
+    assert!(
+        st["segments"].is_array(),
+        "the interview started after the first crash is gone: {st}"
+    );
+    assert_eq!(support::me(&v, &jar).await["name"], "Sam Second");
+}
+
 /// Named by the issue: segments uploaded at once, and crashes survived.
 const UPLOADS: u32 = 100;
 const ROUNDS: u32 = 20;

@@ -479,6 +479,38 @@ async fn start_up_problems_exit_non_zero_and_name_the_fix() {
     }
 }
 
+/// Two processes on one data directory: the second waits for the first to let the embedded
+/// store go (app::db::STORE_IN_USE_WAIT, 10 s), so a restart right after a crash comes up; if
+/// the first keeps running, the second exits and says what to do.
+#[tokio::test]
+async fn a_second_node_on_the_same_data_dir_waits_then_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = Viva::start_in(data, &[]).await;
+    let started = std::time::Instant::now();
+    let out = support::run_to_exit(&["--data-dir", data, "--addr", "127.0.0.1:0"]).await;
+    let waited = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is in use by another process")
+            && out.stderr.contains("another --data-dir"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        waited >= std::time::Duration::from_secs(10),
+        "gave up after {waited:?}"
+    );
+    // The first kept working all along; once it is gone (killed: nothing closed), a new
+    // start takes the store over at once, even while the old process may still be exiting.
+    let res = client().get(first.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    first.kill_9();
+    let again = Viva::start_in(data, &[]).await;
+    let res = client().get(again.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 /// Every error reaches the browser in one shape, with a message people can read (the recorder
 /// used to show the first value of an externally tagged enum: "U" for Unauthorized).
 #[tokio::test]

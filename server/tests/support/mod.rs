@@ -67,6 +67,16 @@ impl Viva {
             .unwrap();
     }
 
+    /// Waits for the process to be gone (after [`Viva::kill_9`]), as a supervisor does before
+    /// it starts the next one.
+    pub async fn exited(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .expect("no exit within 30 s")
+            .unwrap()
+    }
+
     async fn launch(data_dir: &str, extra: &[&str], mail: Option<smtp::SmtpSink>) -> Viva {
         let mut cmd = Command::new(bin());
         // Any free port, unless the test chose one (a local provider must know it first).
