@@ -142,8 +142,8 @@ pub enum DbError {
     },
     #[error("the database in {dir} is in use by another process (another Viva on the same --data-dir, or a backup or admin command) and was not let go within {secs} s. Stop the other one, or give this one another --data-dir")]
     InUse { dir: String, secs: u64 },
-    #[error("recovering the database in {dir} after an unclean stop failed: {why}")]
-    Recovery { dir: String, why: String },
+    #[error("the embedded store in {dir} was not let go: {why}. Stop any other Viva, backup or admin command using this --data-dir, then try again")]
+    NotClosed { dir: String, why: String },
     #[error("the database at {url} did not answer within {secs} s. Check that a SurrealDB server is running there")]
     Timeout { url: String, secs: u64 },
     #[error("could not sign in to the database at {url} as {user}: {source}. Check --db-user and --db-pass")]
@@ -378,6 +378,7 @@ fn log_has_records(dir: &std::path::Path) -> bool {
 /// and applies pending migrations.
 pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
     if let Some(dir) = store_dir(url) {
+        // (A lock file that cannot be read is left to the open below to report.)
         if let Err(None) = wait_free(&dir, STORE_IN_USE_WAIT).await {
             return Err(DbError::InUse {
                 dir: dir.display().to_string(),
@@ -391,15 +392,7 @@ pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
         // writes to a fresh log.
         if log_has_records(&dir) {
             drop(open(url).await?);
-            wait_free(&dir, CLOSE_TIMEOUT)
-                .await
-                .map_err(|e| DbError::Recovery {
-                    dir: dir.display().to_string(),
-                    why: match e {
-                        Some(e) => format!("its lock file could not be read: {e}"),
-                        None => format!("it was not closed within {} s", CLOSE_TIMEOUT.as_secs()),
-                    },
-                })?;
+            wait_closed(&dir).await?;
         }
     }
     let db = open(url).await?;
@@ -735,14 +728,15 @@ pub async fn import_store(dir: &std::path::Path, file: &std::path::Path) -> Resu
 /// Waits until the embedded store in `dir` is closed: its last handle went, and the store
 /// flushed and released its lock file.
 async fn wait_closed(dir: &std::path::Path) -> Result<(), DbError> {
-    wait_free(dir, CLOSE_TIMEOUT).await.map_err(|e| match e {
-        Some(e) => DbError::Rebuild(format!("the store's lock file: {e}")),
-        None => DbError::Rebuild(format!(
-            "the store in {} did not close within {} s",
-            dir.display(),
-            CLOSE_TIMEOUT.as_secs()
-        )),
-    })
+    wait_free(dir, CLOSE_TIMEOUT)
+        .await
+        .map_err(|e| DbError::NotClosed {
+            dir: dir.display().to_string(),
+            why: match e {
+                Some(e) => format!("its lock file could not be read: {e}"),
+                None => format!("it was still open after {} s", CLOSE_TIMEOUT.as_secs()),
+            },
+        })
 }
 
 /// Waits up to `limit` until no process holds the embedded store in `dir`: `Err(None)` when

@@ -73,7 +73,7 @@ impl Viva {
         let mut child = self.child.take().unwrap();
         tokio::time::timeout(Duration::from_secs(30), child.wait())
             .await
-            .expect("no exit within 30 s")
+            .expect("no exit within 30 s (after SIGTERM or SIGKILL)")
             .unwrap()
     }
 
@@ -200,17 +200,12 @@ impl Viva {
     }
 
     /// Sends SIGTERM and waits for the exit.
-    pub async fn stop(mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().unwrap();
-        let pid = child.id().unwrap();
+    pub async fn stop(self) -> std::process::ExitStatus {
         std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args(["-TERM", &self.pid().to_string()])
             .status()
             .unwrap();
-        tokio::time::timeout(Duration::from_secs(30), child.wait())
-            .await
-            .expect("no exit within 30 s after SIGTERM")
-            .unwrap()
+        self.exited().await
     }
 }
 
