@@ -53,12 +53,21 @@ async function startCameraInterview(page: Page, record: boolean) {
   return page.url().split('/').pop()!;
 }
 
-/** Where the server says the video of question 1 stands (null: none). */
+/** Where the server says the video of question 1 stands (null: none). Asked from the page; a
+ * hand-in moves the page on, and an ask caught by that navigation is asked again once the
+ * next page has loaded. */
 async function videoStatus(page: Page, id: string) {
-  return page.evaluate(async (id) => {
-    const r = await fetch('/api/video/status', { method: 'POST', headers: { Accept: 'application/json' }, body: new URLSearchParams({ id, position: '0', part: 'answer' }) });
-    return r.json();
-  }, id);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await page.evaluate(async (id) => {
+        const r = await fetch('/api/video/status', { method: 'POST', headers: { Accept: 'application/json' }, body: new URLSearchParams({ id, position: '0', part: 'answer' }) });
+        return r.json();
+      }, id);
+    } catch (e) {
+      if (attempt >= 3 || !String(e).includes('Execution context was destroyed')) throw e;
+      await page.waitForLoadState();
+    }
+  }
 }
 
 /** Records the sentence (the fake microphone plays it once) and stops. */
