@@ -46,30 +46,52 @@ impl Site {
         }
     }
 
-    /// The URLs pages use for the style sheet and the bundle: versioned by content when the site
-    /// is built in (each is then kept by browsers for a year), plain when served from disk.
+    /// The directory of the browser bundle under `pkg/` (the glue, the main module, the lazy
+    /// pages' modules and the loader that fetches them): `.ci/build` names it by its content.
+    pub fn bundle_dir(&self) -> Option<String> {
+        let is_bundle = |rel: &str| {
+            rel.strip_prefix("pkg/")
+                .and_then(|r| r.strip_suffix("/viva.js"))
+                .filter(|d| !d.is_empty() && !d.contains('/'))
+                .map(str::to_string)
+        };
+        match self {
+            Site::Embedded(files) => files.keys().find_map(|k| is_bundle(k)),
+            Site::Disk(dir) => std::fs::read_dir(dir.join("pkg"))
+                .ok()?
+                .filter_map(Result::ok)
+                .filter(|e| e.path().join("viva.js").is_file())
+                .find_map(|e| e.file_name().to_str().map(str::to_string)),
+        }
+    }
+
+    /// The URLs pages use for the style sheet and the bundle. The style sheet is versioned by
+    /// its content (`?v=HASH`) when the site is built in; the bundle's directory is named by
+    /// its content. Either is then kept by browsers for a year.
     pub fn asset_urls(&self) -> app::shell::AssetUrls {
         let plain = app::shell::AssetUrls::default();
-        let Site::Embedded(files) = self else {
-            return plain;
+        let bundle = self.bundle_dir();
+        let in_bundle = |file: &str| match &bundle {
+            Some(dir) => format!("/pkg/{dir}/{file}"),
+            None => format!("/pkg/{file}"),
         };
-        let version = |url: String| match files.get(url.trim_start_matches('/')) {
-            Some((_, tag)) => format!("{url}?v={tag}"),
-            None => url,
+        let css = match self {
+            Site::Embedded(files) => match files.get(plain.css.trim_start_matches('/')) {
+                Some((_, tag)) => format!("{}?v={tag}", plain.css),
+                None => plain.css,
+            },
+            Site::Disk(_) => plain.css,
         };
         app::shell::AssetUrls {
-            css: version(plain.css),
-            js: version(plain.js),
-            wasm: version(plain.wasm),
+            css,
+            js: in_bundle("viva.js"),
+            wasm: in_bundle("viva.wasm"),
         }
     }
 
     /// Whether the wasm bundle is there to hydrate pages.
     pub fn has_bundle(&self) -> bool {
-        match self {
-            Site::Embedded(f) => f.contains_key("pkg/viva.wasm"),
-            Site::Disk(dir) => dir.join("pkg/viva.wasm").is_file(),
-        }
+        self.bundle_dir().is_some()
     }
 
     async fn read(&self, rel: &str) -> Option<(Cow<'static, [u8]>, Option<String>)> {
@@ -85,13 +107,15 @@ impl Site {
     }
 
     /// Answers a GET for `path`, or None when there is no such file (the caller renders 404).
-    /// `?v=HASH` naming the file's current content (see [`Site::asset_urls`]) makes the answer
-    /// cacheable for a year; anything else is revalidated on each use.
+    /// A file of the bundle's directory, or `?v=HASH` naming the file's current content (see
+    /// [`Site::asset_urls`]), makes the answer cacheable for a year; anything else is
+    /// revalidated on each use.
     pub async fn serve(
         &self,
         path: &str,
         query: Option<&str>,
         req_headers: &HeaderMap,
+        bundle_dir: Option<&str>,
     ) -> Option<Response> {
         let rel = path.trim_start_matches('/');
         if rel.is_empty()
@@ -125,10 +149,16 @@ impl Site {
             None => (self.read(rel).await?, None),
         };
         let mime = mime_guess::from_path(rel).first_or_octet_stream();
-        let versioned = match (&tag, query.and_then(|q| q.strip_prefix("v="))) {
-            (Some(t), Some(v)) => t == v,
-            _ => false,
-        };
+        let in_bundle = bundle_dir.is_some_and(|dir| {
+            rel.strip_prefix("pkg/")
+                .and_then(|r| r.strip_prefix(dir))
+                .is_some_and(|r| r.starts_with('/'))
+        });
+        let versioned = in_bundle
+            || match (&tag, query.and_then(|q| q.strip_prefix("v="))) {
+                (Some(t), Some(v)) => t == v,
+                _ => false,
+            };
         let mut res = Response::builder()
             .header(header::CONTENT_TYPE, mime.as_ref())
             .header(header::VARY, "Accept-Encoding")

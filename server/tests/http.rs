@@ -170,37 +170,78 @@ async fn the_bundle_and_style_sheet_are_versioned_and_kept_for_a_year() {
         .text()
         .await
         .unwrap();
-    // The style sheet's link, and the glue and wasm the start-up script loads.
-    for (before, ext) in [
-        ("rel=\"stylesheet\" href=\"", "css"),
-        ("import(\"", "js"),
-        ("module_or_path: \"", "wasm"),
-    ] {
-        let href = body
-            .split(before)
+    let attr = |before: &str| {
+        body.split(before)
             .nth(1)
             .and_then(|r| r.split('"').next())
-            .unwrap_or_else(|| panic!("no {ext} URL"));
-        assert!(href.starts_with(&format!("/pkg/viva.{ext}")), "{href}");
+            .unwrap_or_else(|| panic!("no URL after {before}"))
+            .to_string()
+    };
+    let immutable = "public, max-age=31536000, immutable";
+    // The style sheet: its URL names its content.
+    let css = attr("rel=\"stylesheet\" href=\"");
+    assert!(css.starts_with("/pkg/viva.css?v="), "{css}");
+    let res = client().get(v.url(&css)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], immutable);
+    // The same file under a stale version is only revalidated.
+    let stale = client()
+        .get(v.url("/pkg/viva.css?v=0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.headers()["cache-control"], "no-cache");
+
+    // The glue and the main module the start-up script loads: in a directory named by the
+    // bundle's content.
+    let js = attr("import(\"");
+    let wasm = attr("module_or_path: \"");
+    let dir = js
+        .strip_suffix("/viva.js")
+        .unwrap_or_else(|| panic!("{js}"));
+    assert_eq!(wasm, format!("{dir}/viva.wasm"));
+    assert!(dir.len() > "/pkg/".len() + 8, "{dir}");
+    for href in [&js, &wasm] {
         let res = client().get(v.url(href)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{href}");
-        if href.contains("?v=") {
-            // A release build embeds the site: each URL names its content.
-            assert_eq!(
-                res.headers()["cache-control"],
-                "public, max-age=31536000, immutable"
-            );
-            // The same file under a stale version is only revalidated.
-            let stale = client()
-                .get(v.url(&format!("/pkg/viva.{ext}?v=0")))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(stale.headers()["cache-control"], "no-cache");
-        } else {
-            assert_eq!(res.headers()["cache-control"], "no-cache");
-        }
+        assert_eq!(res.headers()["cache-control"], immutable, "{href}");
     }
+    // The glue imports the loader of the lazy pages, which fetches their modules from the
+    // same directory.
+    let glue = client().get(v.url(&js)).send().await.unwrap().text().await.unwrap();
+    let loader_name = glue
+        .split("from \"./")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the glue imports the lazy pages' loader");
+    let loader = client()
+        .get(v.url(&format!("{dir}/{loader_name}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(loader.status(), 200);
+    assert_eq!(loader.headers()["cache-control"], immutable);
+    let loader = loader.text().await.unwrap();
+    let chunk = loader
+        .split("new URL(\"./")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the loader names the lazy pages' modules");
+    let res = client()
+        .get(v.url(&format!("{dir}/{chunk}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{chunk}");
+    assert_eq!(res.headers()["content-type"], "application/wasm");
+    assert_eq!(res.headers()["cache-control"], immutable);
+    // Another build's directory is not there.
+    let other = client()
+        .get(v.url("/pkg/0000000000000000/viva.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
 }
 
 #[tokio::test]

@@ -4,13 +4,14 @@
 
 mod home;
 mod layout;
+mod lazy;
 mod privacy;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// Where a page finds the style sheet and the browser bundle. A server with the site built in
@@ -93,26 +94,26 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=crate::auth::SignUpPage/>
                     <Route path=path!("/verify") view=crate::auth::VerifyPage/>
                     <Route path=path!("/signin") view=crate::auth::SignInPage/>
-                    <Route path=path!("/dashboard") view=crate::auth::DashboardPage/>
+                    <Route path=path!("/dashboard") view={Lazy::<lazy::Dashboard>::new()}/>
                     <Route path=path!("/reset") view=crate::auth::ResetPage/>
-                    <Route path=path!("/account") view=crate::auth::AccountPage/>
-                    <Route path=path!("/account/delete") view=crate::privacy::DeleteAccountPage/>
-                    <Route path=path!("/account/data") view=crate::privacy::DataPage/>
-                    <Route path=path!("/account/billing") view=crate::billing::pages::BillingPage/>
-                    <Route path=path!("/account/billing/razorpay") view=crate::billing::pages::RazorpayPayPage/>
-                    <Route path=path!("/account/referrals") view=crate::billing::pages::ReferralsPage/>
-                    <Route path=path!("/accept") view=crate::auth::PolicyGate/>
-                    <Route path=path!("/practice") view=crate::interview::PracticePage/>
-                    <Route path=path!("/interview/:id") view=crate::interview::InterviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/interview/:id/report") view=crate::interview::ReportPage ssr=SsrMode::Async/>
-                    <Route path=path!("/history") view=crate::interview::HistoryPage/>
-                    <Route path=path!("/profile") view=crate::interview::ProfilePage/>
-                    <Route path=path!("/admin") view=crate::admin::AdminUsersPage/>
-                    <Route path=path!("/admin/audit") view=crate::admin::AdminAuditPage/>
-                    <Route path=path!("/admin/outbox") view=crate::admin::AdminOutboxPage/>
-                    <Route path=path!("/admin/support") view=crate::admin::AdminSupportPage/>
-                    <Route path=path!("/admin/insights") view=crate::admin::AdminInsightsPage/>
-                    <Route path=path!("/admin/billing") view=crate::admin::AdminBillingPage/>
+                    <Route path=path!("/account") view={Lazy::<lazy::Account>::new()}/>
+                    <Route path=path!("/account/delete") view={Lazy::<lazy::DeleteAccount>::new()}/>
+                    <Route path=path!("/account/data") view={Lazy::<lazy::AccountData>::new()}/>
+                    <Route path=path!("/account/billing") view={Lazy::<lazy::Billing>::new()}/>
+                    <Route path=path!("/account/billing/razorpay") view={Lazy::<lazy::RazorpayPay>::new()}/>
+                    <Route path=path!("/account/referrals") view={Lazy::<lazy::Referrals>::new()}/>
+                    <Route path=path!("/accept") view={Lazy::<lazy::AcceptPolicies>::new()}/>
+                    <Route path=path!("/practice") view={Lazy::<lazy::Practice>::new()}/>
+                    <Route path=path!("/interview/:id") view={Lazy::<lazy::Interview>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/interview/:id/report") view={Lazy::<lazy::Report>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/history") view={Lazy::<lazy::History>::new()}/>
+                    <Route path=path!("/profile") view={Lazy::<lazy::Profile>::new()}/>
+                    <Route path=path!("/admin") view={Lazy::<lazy::AdminUsers>::new()}/>
+                    <Route path=path!("/admin/audit") view={Lazy::<lazy::AdminAudit>::new()}/>
+                    <Route path=path!("/admin/outbox") view={Lazy::<lazy::AdminOutbox>::new()}/>
+                    <Route path=path!("/admin/support") view={Lazy::<lazy::AdminSupport>::new()}/>
+                    <Route path=path!("/admin/insights") view={Lazy::<lazy::AdminInsights>::new()}/>
+                    <Route path=path!("/admin/billing") view={Lazy::<lazy::AdminBilling>::new()}/>
                 </Routes>
             </layout::Layout>
         </Router>
