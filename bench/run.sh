@@ -45,11 +45,16 @@ kill $bpid
 rps() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
 p99() { awk '$1=="99%" {print $2}' <<<"$1"; }
 
-# 3. wasm size.
-wasm=target/site/pkg/viva.wasm
+# 3. the browser bundle: what a visitor's first page downloads (the glue, the main module and
+# the lazy pages' loader), and the modules of the pages behind the sign-in.
+bundle=$(ls -d target/site/pkg/*/ | head -1)
+wasm="$bundle/viva.wasm"
 raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c); br=$(brotli -c -q 11 "$wasm" | wc -c)
-js=$(stat -c %s target/site/pkg/viva.js)
-
+js=$(stat -c %s "$bundle/viva.js")
+first_br=$(cat "$wasm" | brotli -c -q 11 | wc -c); for f in "$bundle/viva.js" "$bundle"/__wasm_split*.js; do first_br=$((first_br + $(brotli -c -q 11 "$f" | wc -c))); done
+lazy_raw=$(cat "$bundle"/split_*.wasm "$bundle"/chunk_*.wasm | wc -c)
+lazy_br=0; for f in "$bundle"/split_*.wasm "$bundle"/chunk_*.wasm; do lazy_br=$((lazy_br + $(brotli -c -q 11 "$f" | wc -c))); done
+lazy_n=$(ls "$bundle" | grep -c '^split_.*\.wasm$')
 cat > "$out" <<MD
 # Bench results ($(date -u +%F), $(nproc) cores, wrk -t$THREADS -c$CONNS -d$DURATION, loopback)
 
@@ -63,12 +68,14 @@ cat > "$out" <<MD
 | fresh data dir (creates database, runs migrations) | $startup_ms |
 | existing data dir | $restart_ms |
 
-| wasm bundle | bytes |
+| browser bundle | bytes |
 |---|---|
-| raw | $raw |
-| gzip -9 | $gz |
-| brotli -q 11 | $br |
+| main module, raw | $raw |
+| main module, gzip -9 | $gz |
+| main module, brotli -q 11 | $br |
 | JS glue (raw) | $js |
+| a visitor's first page: glue + main module + loader, brotli | $first_br |
+| the $lazy_n pages behind the sign-in, all their modules: raw / brotli | $lazy_raw / $lazy_br |
 MD
 echo >> "$out"
 "$CARGO_TARGET_DIR/release/examples/auth_cost" >> "$out"

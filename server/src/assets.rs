@@ -89,9 +89,14 @@ impl Site {
         }
     }
 
-    /// Whether the wasm bundle is there to hydrate pages.
+    /// Whether the wasm bundle is there to hydrate pages (`.ci/build` puts it in a directory
+    /// of its own; `cargo leptos` straight in `pkg/`).
     pub fn has_bundle(&self) -> bool {
         self.bundle_dir().is_some()
+            || match self {
+                Site::Embedded(f) => f.contains_key("pkg/viva.wasm"),
+                Site::Disk(dir) => dir.join("pkg/viva.wasm").is_file(),
+            }
     }
 
     async fn read(&self, rel: &str) -> Option<(Cow<'static, [u8]>, Option<String>)> {

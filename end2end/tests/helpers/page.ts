@@ -24,8 +24,10 @@ export async function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as any).__cspViolations ?? []);
 }
 
-/** Waits until the wasm bundle has hydrated the page: the theme toggle (on every page) is
- *  enabled only then. */
+/** Waits until the wasm bundle has hydrated the whole page: `<html data-hydrated>` is set when
+ *  the last part is interactive (a member page's own module loads after the header hydrated),
+ *  and the theme toggle (on every page) is enabled only then. */
 export async function hydrated(page: Page) {
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', '');
   await expect(page.getByRole('button', { name: /^(Dark|Light) theme$/ })).toBeEnabled();
 }

@@ -31,5 +31,7 @@ export async function startVoiceInterview(page: Page) {
   await page.getByRole('button', { name: 'Start interview' }).click();
   await expect(page).toHaveURL(/\/interview\/[a-z0-9]{20}$/);
   await hydrated(page);
+  // The interview page's own module and its data arrive after the navigation.
+  await expect(page.getByRole('region', { name: 'Answer out loud' }).getByRole('button', { name: 'Start recording' })).toBeVisible();
   return page.url().split('/').pop()!;
 }
