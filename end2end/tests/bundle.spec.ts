@@ -3,8 +3,8 @@ import { watchProblems, cspViolations, hydrated, recordCsp } from './helpers/pag
 import { newUser } from './helpers/account';
 
 // The browser bundle is split at the pages behind the sign-in (app/src/shell/lazy.rs): a
-// visitor downloads the public pages' code only; a member page's module is fetched when that
-// page is opened or navigated to.
+// visitor downloads the public pages' code only; the member pages' module is fetched when the
+// first of them is opened or navigated to, the admin pages' only by an admin.
 
 test.beforeEach(async ({ page }) => recordCsp(page));
 
@@ -38,28 +38,43 @@ test('a visitor downloads no member page code, and little of the rest', async ({
   expect(await cspViolations(page)).toEqual([]);
 });
 
-test('a member page opened directly hydrates from its module, and navigating loads the next', async ({ browser }) => {
+test('a member page opened directly hydrates from the members\' module, which serves the next page too', async ({ browser }) => {
   const { context, page } = await newUser(browser, 'lazy');
   const problems = watchProblems(page);
   const reqs = bundleRequests(page);
   await page.goto('/practice');
   await hydrated(page);
-  // The page's own module (and those it shares with other pages) follow the main module.
-  await page.waitForLoadState('networkidle');
-  expect(lazyModules(reqs).some((f) => f.startsWith('split___practice_view'))).toBe(true);
-  expect(lazyModules(reqs).some((f) => f.startsWith('split___history_view'))).toBe(false);
-  // Interactive: the form's controls answer.
-  await expect(page.getByRole('button', { name: /Start/ }).first()).toBeEnabled();
+  const loaded = () => lazyModules(reqs);
+  expect(loaded().some((f) => f.startsWith('split_member_page'))).toBe(true);
+  expect(loaded().some((f) => f.startsWith('split_admin_page'))).toBe(false);
+  // Interactive: the set-up form answers (the warm-up's role field is filled from the profile).
+  await expect(page.getByRole('button', { name: 'Start interview' })).toBeEnabled();
+  const before = loaded().length;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Progress' }).click();
   await expect(page).toHaveURL(/\/history$/);
   await expect(page).toHaveTitle(/History and progress/);
-  expect(lazyModules(reqs).some((f) => f.startsWith('split___history_view'))).toBe(true);
-  // Back to a public page and on to another member page: no full reload, no error.
+  // Back to a public page and on to another member page: no full reload, nothing more to load.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Practise interviews out loud');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page).toHaveTitle(/Dashboard/);
+  expect(loaded().length).toBe(before);
   expect(problems).toEqual([]);
   expect(await cspViolations(page)).toEqual([]);
+  await context.close();
+});
+
+test('from a public page, the first member page loads the members\' module on the way', async ({ browser }) => {
+  const { context, page } = await newUser(browser, 'lazynav');
+  await page.goto('/privacy');
+  await hydrated(page);
+  const problems = watchProblems(page);
+  const reqs = bundleRequests(page);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Practise' }).click();
+  await expect(page).toHaveURL(/\/practice$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Practise an interview' })).toBeVisible();
+  expect(lazyModules(reqs).some((f) => f.startsWith('split_member_page'))).toBe(true);
+  expect(problems).toEqual([]);
   await context.close();
 });

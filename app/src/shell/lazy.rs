@@ -1,49 +1,75 @@
 //! The pages whose code the browser loads only when one of them is visited: everything behind
-//! the sign-in. Each is a [`LazyRoute`]: `.ci/build` splits the browser bundle at these points
-//! (`.ci/wasm-split`), so a visitor's first page downloads only the public pages' code. On the
+//! the sign-in, in two modules: a member's pages and the admin pages. `.ci/build` splits the
+//! browser bundle at the two `#[lazy]` functions below (`.ci/wasm-split`), so a visitor's
+//! first page downloads only the public pages' code, and a member's first page loads all of
+//! the member pages at once (one module: moving between them never waits again). On the
 //! server they render like any other page.
 
 use leptos::prelude::*;
-use leptos_router::{lazy_route, LazyRoute};
+use leptos_router::LazyRoute;
 
-/// One lazy route per page: `lazy_page!(Route => Page)` makes `Route`, whose view is `<Page/>`.
-macro_rules! lazy_page {
-    ($($route:ident => $($page:ident)::+;)+) => {$(
-        #[derive(Debug)]
-        pub struct $route;
+/// `lazy_pages!(loader, preload, Which { Route => Page, .. })`: an enum `Which` naming the
+/// pages, a `#[lazy]` function `loader` that renders one (the split point: every page it names
+/// goes to one module), and for each page a [`LazyRoute`] `Route`. `preload` is the function
+/// `#[lazy]` makes in the browser to fetch the module: the router awaits it before hydrating
+/// the page, so that the page's view is ready to take over the server's HTML.
+macro_rules! lazy_pages {
+    ($loader:ident, $preload:ident, $which:ident { $($route:ident => $($page:ident)::+,)+ }) => {
+        #[derive(Clone, Copy, Debug)]
+        pub enum $which {
+            $($route,)+
+        }
 
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(this: Self) -> AnyView {
-                let _ = this;
-                view! { <$($page)::+/> }.into_any()
+        #[leptos::lazy]
+        fn $loader(page: $which) -> AnyView {
+            match page {
+                $($which::$route => view! { <$($page)::+/> }.into_any(),)+
             }
         }
-    )+};
+
+        $(
+            #[derive(Debug)]
+            pub struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $loader($which::$route).await
+                }
+
+                async fn preload() {
+                    #[cfg(feature = "hydrate")]
+                    $preload().await;
+                }
+            }
+        )+
+    };
 }
 
-lazy_page! {
-    Dashboard => crate::auth::DashboardPage;
-    Account => crate::auth::AccountPage;
-    AcceptPolicies => crate::auth::PolicyGate;
-    DeleteAccount => crate::privacy::DeleteAccountPage;
-    AccountData => crate::privacy::DataPage;
-    Billing => crate::billing::pages::BillingPage;
-    RazorpayPay => crate::billing::pages::RazorpayPayPage;
-    Referrals => crate::billing::pages::ReferralsPage;
-    Practice => crate::interview::PracticePage;
-    Interview => crate::interview::InterviewPage;
-    Report => crate::interview::ReportPage;
-    History => crate::interview::HistoryPage;
-    Profile => crate::interview::ProfilePage;
-    AdminUsers => crate::admin::AdminUsersPage;
-    AdminAudit => crate::admin::AdminAuditPage;
-    AdminOutbox => crate::admin::AdminOutboxPage;
-    AdminSupport => crate::admin::AdminSupportPage;
-    AdminInsights => crate::admin::AdminInsightsPage;
-    AdminBilling => crate::admin::AdminBillingPage;
-}
+lazy_pages!(member_page, __preload_member_page, MemberPage {
+    Dashboard => crate::auth::DashboardPage,
+    Account => crate::auth::AccountPage,
+    AcceptPolicies => crate::auth::PolicyGate,
+    DeleteAccount => crate::privacy::DeleteAccountPage,
+    AccountData => crate::privacy::DataPage,
+    Billing => crate::billing::pages::BillingPage,
+    RazorpayPay => crate::billing::pages::RazorpayPayPage,
+    Referrals => crate::billing::pages::ReferralsPage,
+    Practice => crate::interview::PracticePage,
+    Interview => crate::interview::InterviewPage,
+    Report => crate::interview::ReportPage,
+    History => crate::interview::HistoryPage,
+    Profile => crate::interview::ProfilePage,
+});
+
+lazy_pages!(admin_page, __preload_admin_page, AdminPage {
+    AdminUsers => crate::admin::AdminUsersPage,
+    AdminAudit => crate::admin::AdminAuditPage,
+    AdminOutbox => crate::admin::AdminOutboxPage,
+    AdminSupport => crate::admin::AdminSupportPage,
+    AdminInsights => crate::admin::AdminInsightsPage,
+    AdminBilling => crate::admin::AdminBillingPage,
+});
