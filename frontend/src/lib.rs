@@ -9,7 +9,8 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     // hydrate_from_async sets Leptos up to run its tasks on wasm-bindgen-futures.
     wasm_bindgen_futures::spawn_local(async {
-        let owner = leptos::mount::hydrate_from_async(document().body().expect("a body"), app::App).await;
+        let owner =
+            leptos::mount::hydrate_from_async(document().body().expect("a body"), app::App).await;
         // The page lives as long as the tab.
         owner.forget();
         if let Some(html) = document().document_element() {

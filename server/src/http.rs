@@ -413,7 +413,12 @@ async fn static_or_not_found(State(s): State<AppState>, req: Request) -> Respons
             .and_then(|r| r.strip_suffix("/viva.js"));
         if let Some(res) = s
             .site
-            .serve(req.uri().path(), req.uri().query(), req.headers(), bundle_dir)
+            .serve(
+                req.uri().path(),
+                req.uri().query(),
+                req.headers(),
+                bundle_dir,
+            )
             .await
         {
             return res;

@@ -208,7 +208,14 @@ async fn the_bundle_and_style_sheet_are_versioned_and_kept_for_a_year() {
     }
     // The glue imports the loader of the lazy pages, which fetches their modules from the
     // same directory.
-    let glue = client().get(v.url(&js)).send().await.unwrap().text().await.unwrap();
+    let glue = client()
+        .get(v.url(&js))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let loader_name = glue
         .split("from \"./")
         .nth(1)

@@ -15,6 +15,8 @@ use leptos_router::LazyRoute;
 /// the page, so that the page's view is ready to take over the server's HTML.
 macro_rules! lazy_pages {
     ($loader:ident, $preload:ident, $which:ident { $($route:ident => $($page:ident)::+,)+ }) => {
+        // The variants are the routes' names (the admin pages' all start with Admin).
+        #[allow(clippy::enum_variant_names)]
         #[derive(Clone, Copy, Debug)]
         pub enum $which {
             $($route,)+
