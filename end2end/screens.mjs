@@ -12,7 +12,11 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
 const email = `shots.${Date.now()}@example.org`;
 const password = 'copper kettle orbits tuesday';
-const hydrated = () => page.getByRole('button', { name: /^(Dark|Light) theme$/ }).waitFor();
+// The whole page is interactive (a member page's module loads after the header hydrates).
+const hydrated = async () => {
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+  await page.getByRole('button', { name: /^(Dark|Light) theme$/ }).waitFor();
+};
 
 await page.goto(`${base}/signup`);
 await hydrated();
