@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // The `ws` client Playwright bundles (no extra dependency).
 import { ws as WebSocket } from 'playwright-core/lib/utilsBundle';
-import { waitForGlobal } from './poll';
+import { waitForGlobal, waitForValue } from './poll';
 
 export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
@@ -66,6 +66,20 @@ export class Firefox {
   async waitFor(name: string, ms: number): Promise<any> {
     return waitForGlobal(name, ms, async (expression) =>
       (await this.send('script.evaluate', { expression, target: { context: this.context }, awaitPromise: false })).result?.value);
+  }
+
+  /** The JSON value of `expression` (a JS expression giving a JSON string, or 'null' until
+   *  what is awaited is there), once it is not null (or throws after `ms`). */
+  async waitUntil(expression: string, ms: number): Promise<any> {
+    return waitForValue(expression, ms, async (e) =>
+      (await this.send('script.evaluate', { expression: e, target: { context: this.context }, awaitPromise: false })).result?.value);
+  }
+
+  /** Sets a cookie (as Playwright gives it) for the current page's site. */
+  async setCookie(c: { name: string; value: string; domain: string; path: string; httpOnly: boolean; secure: boolean; sameSite: string }) {
+    await this.send('storage.setCookie', {
+      cookie: { name: c.name, value: { type: 'string', value: c.value }, domain: c.domain, path: c.path, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite.toLowerCase() },
+    });
   }
 
   async close() {

@@ -3,7 +3,7 @@
 // has no headless mode. Same few calls as the Firefox driver.
 import { spawn, ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { waitForGlobal } from './poll';
+import { waitForGlobal, waitForValue } from './poll';
 
 export const MINIBROWSER = process.env.MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 
@@ -58,6 +58,12 @@ export class WebKit {
   /** The page's value of a global, as JSON, once it is set (or throws after `ms`). */
   async waitFor(name: string, ms: number): Promise<any> {
     return waitForGlobal(name, ms, (expression) => this.call('POST', '/execute/sync', { script: `return ${expression}`, args: [] }));
+  }
+
+  /** The JSON value of `expression` (a JS expression giving a JSON string, or 'null' until
+   *  what is awaited is there), once it is not null (or throws after `ms`). */
+  async waitUntil(expression: string, ms: number): Promise<any> {
+    return waitForValue(expression, ms, (e) => this.call('POST', '/execute/sync', { script: `return ${e}`, args: [] }));
   }
 
   async close() {
