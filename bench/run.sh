@@ -2,7 +2,7 @@
 # Benchmarks, on loopback only:
 #  1. landing page (full SSR) vs a bare axum handler serving a page of the same size: req/s, p99;
 #  2. time from starting `viva` (fresh data dir) to the first 200 from /healthz;
-#  3. the wasm bundle: raw, gzip -9 and brotli sizes;
+#  3. the browser bundle: main module raw / gzip -9 / brotli, a visitor's first load, the lazy modules;
 #  4. account security: argon2id and strength-check cost, guessing ceilings of the rate limits;
 #  5. sign-in under load from one address (rate limited) and from many (each reaches argon2id);
 #  6. voice: detector wasm size and speed (Node), segmenter accuracy, Whisper WER and speed;
@@ -75,7 +75,7 @@ cat > "$out" <<MD
 | main module, brotli -q 11 | $br |
 | JS glue (raw) | $js |
 | a visitor's first page: glue + main module + loader, brotli | $first_br |
-| the $lazy_n pages behind the sign-in, all their modules: raw / brotli | $lazy_raw / $lazy_br |
+| the pages behind the sign-in: their $lazy_n lazy modules (members', admins') and what those share, raw / brotli | $lazy_raw / $lazy_br |
 MD
 echo >> "$out"
 "$CARGO_TARGET_DIR/release/examples/auth_cost" >> "$out"
