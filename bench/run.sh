@@ -51,7 +51,7 @@ bundle=$(ls -d target/site/pkg/*/ | head -1)
 wasm="$bundle/viva.wasm"
 raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c); br=$(brotli -c -q 11 "$wasm" | wc -c)
 js=$(stat -c %s "$bundle/viva.js")
-first_br=$(cat "$wasm" | brotli -c -q 11 | wc -c); for f in "$bundle/viva.js" "$bundle"/__wasm_split*.js; do first_br=$((first_br + $(brotli -c -q 11 "$f" | wc -c))); done
+first_br=$br; for f in "$bundle/viva.js" "$bundle"/__wasm_split*.js; do first_br=$((first_br + $(brotli -c -q 11 "$f" | wc -c))); done
 lazy_raw=$(cat "$bundle"/split_*.wasm "$bundle"/chunk_*.wasm | wc -c)
 lazy_br=0; for f in "$bundle"/split_*.wasm "$bundle"/chunk_*.wasm; do lazy_br=$((lazy_br + $(brotli -c -q 11 "$f" | wc -c))); done
 lazy_n=$(ls "$bundle" | grep -c '^split_.*\.wasm$')

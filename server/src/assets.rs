@@ -15,53 +15,58 @@ mod embedded {
 }
 
 #[derive(Clone)]
-pub enum Site {
+enum Files {
     Embedded(Arc<HashMap<&'static str, (&'static [u8], String)>>),
     Disk(PathBuf),
+}
+
+#[derive(Clone)]
+pub struct Site {
+    files: Files,
+    /// The directory of the browser bundle under `pkg/` (the glue, the main module, the lazy
+    /// pages' modules and the loader that fetches them): `.ci/build` names it by its content.
+    /// Found once, when the site is chosen.
+    bundle: Option<String>,
 }
 
 impl Site {
     /// The embedded copy when the binary has one and no directory is given, else the directory.
     pub fn choose(site_root: Option<PathBuf>) -> Site {
-        match site_root {
-            Some(dir) => Site::Disk(dir),
-            None if !embedded::SITE_FILES.is_empty() => Site::Embedded(Arc::new(
+        let files = match site_root {
+            Some(dir) => Files::Disk(dir),
+            None if !embedded::SITE_FILES.is_empty() => Files::Embedded(Arc::new(
                 embedded::SITE_FILES
                     .iter()
                     .map(|(p, b)| (*p, (*b, etag(b))))
                     .collect(),
             )),
-            None => Site::Disk(
+            None => Files::Disk(
                 std::env::var("LEPTOS_SITE_ROOT")
                     .map(PathBuf::from)
                     .unwrap_or_else(|_| "target/site".into()),
             ),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Site::Embedded(files) => format!("embedded ({} files)", files.len()),
-            Site::Disk(dir) => format!("from {}", dir.display()),
-        }
-    }
-
-    /// The directory of the browser bundle under `pkg/` (the glue, the main module, the lazy
-    /// pages' modules and the loader that fetches them): `.ci/build` names it by its content.
-    pub fn bundle_dir(&self) -> Option<String> {
-        let is_bundle = |rel: &str| {
-            rel.strip_prefix("pkg/")
-                .and_then(|r| r.strip_suffix("/viva.js"))
-                .filter(|d| !d.is_empty() && !d.contains('/'))
-                .map(str::to_string)
         };
-        match self {
-            Site::Embedded(files) => files.keys().find_map(|k| is_bundle(k)),
-            Site::Disk(dir) => std::fs::read_dir(dir.join("pkg"))
-                .ok()?
+        let bundle = match &files {
+            Files::Embedded(files) => files.keys().find_map(|k| {
+                k.strip_prefix("pkg/")
+                    .and_then(|r| r.strip_suffix("/viva.js"))
+                    .filter(|d| !d.is_empty() && !d.contains('/'))
+                    .map(str::to_string)
+            }),
+            Files::Disk(dir) => std::fs::read_dir(dir.join("pkg"))
+                .into_iter()
+                .flatten()
                 .filter_map(Result::ok)
                 .filter(|e| e.path().join("viva.js").is_file())
                 .find_map(|e| e.file_name().to_str().map(str::to_string)),
+        };
+        Site { files, bundle }
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.files {
+            Files::Embedded(files) => format!("embedded ({} files)", files.len()),
+            Files::Disk(dir) => format!("from {}", dir.display()),
         }
     }
 
@@ -70,17 +75,16 @@ impl Site {
     /// its content. Either is then kept by browsers for a year.
     pub fn asset_urls(&self) -> app::shell::AssetUrls {
         let plain = app::shell::AssetUrls::default();
-        let bundle = self.bundle_dir();
-        let in_bundle = |file: &str| match &bundle {
+        let in_bundle = |file: &str| match &self.bundle {
             Some(dir) => format!("/pkg/{dir}/{file}"),
             None => format!("/pkg/{file}"),
         };
-        let css = match self {
-            Site::Embedded(files) => match files.get(plain.css.trim_start_matches('/')) {
+        let css = match &self.files {
+            Files::Embedded(files) => match files.get(plain.css.trim_start_matches('/')) {
                 Some((_, tag)) => format!("{}?v={tag}", plain.css),
                 None => plain.css,
             },
-            Site::Disk(_) => plain.css,
+            Files::Disk(_) => plain.css,
         };
         app::shell::AssetUrls {
             css,
@@ -92,19 +96,19 @@ impl Site {
     /// Whether the wasm bundle is there to hydrate pages (`.ci/build` puts it in a directory
     /// of its own; `cargo leptos` straight in `pkg/`).
     pub fn has_bundle(&self) -> bool {
-        self.bundle_dir().is_some()
-            || match self {
-                Site::Embedded(f) => f.contains_key("pkg/viva.wasm"),
-                Site::Disk(dir) => dir.join("pkg/viva.wasm").is_file(),
+        self.bundle.is_some()
+            || match &self.files {
+                Files::Embedded(f) => f.contains_key("pkg/viva.wasm"),
+                Files::Disk(dir) => dir.join("pkg/viva.wasm").is_file(),
             }
     }
 
     async fn read(&self, rel: &str) -> Option<(Cow<'static, [u8]>, Option<String>)> {
-        match self {
-            Site::Embedded(files) => files
+        match &self.files {
+            Files::Embedded(files) => files
                 .get(rel)
                 .map(|(b, tag)| (Cow::Borrowed(*b), Some(tag.clone()))),
-            Site::Disk(dir) => tokio::fs::read(dir.join(rel))
+            Files::Disk(dir) => tokio::fs::read(dir.join(rel))
                 .await
                 .ok()
                 .map(|b| (Cow::Owned(b), None)),
@@ -120,7 +124,6 @@ impl Site {
         path: &str,
         query: Option<&str>,
         req_headers: &HeaderMap,
-        bundle_dir: Option<&str>,
     ) -> Option<Response> {
         let rel = path.trim_start_matches('/');
         if rel.is_empty()
@@ -154,7 +157,7 @@ impl Site {
             None => (self.read(rel).await?, None),
         };
         let mime = mime_guess::from_path(rel).first_or_octet_stream();
-        let in_bundle = bundle_dir.is_some_and(|dir| {
+        let in_bundle = self.bundle.as_deref().is_some_and(|dir| {
             rel.strip_prefix("pkg/")
                 .and_then(|r| r.strip_prefix(dir))
                 .is_some_and(|r| r.starts_with('/'))

@@ -407,18 +407,9 @@ async fn metrics(State(s): State<AppState>, headers: axum::http::HeaderMap) -> R
 /// Static files of the site, else the app's 404 page.
 async fn static_or_not_found(State(s): State<AppState>, req: Request) -> Response {
     if req.method() == http::Method::GET || req.method() == http::Method::HEAD {
-        // The bundle's directory, from the glue's URL the pages use (`/pkg/DIR/viva.js`).
-        let bundle_dir = (s.ctx.assets.js)
-            .strip_prefix("/pkg/")
-            .and_then(|r| r.strip_suffix("/viva.js"));
         if let Some(res) = s
             .site
-            .serve(
-                req.uri().path(),
-                req.uri().query(),
-                req.headers(),
-                bundle_dir,
-            )
+            .serve(req.uri().path(), req.uri().query(), req.headers())
             .await
         {
             return res;

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{client, json, Viva};
+use support::{client, get, json, Viva};
 
 #[tokio::test]
 async fn health_and_readiness() {
@@ -159,95 +159,61 @@ fn sha256_source(script: &str) -> String {
     )
 }
 
+/// The text between `before` and the next `"` in `text`.
+fn quoted_after<'a>(text: &'a str, before: &str) -> &'a str {
+    text.split(before)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("nothing quoted after {before}"))
+}
+
 #[tokio::test]
 async fn the_bundle_and_style_sheet_are_versioned_and_kept_for_a_year() {
     let v = Viva::start(&[]).await;
-    let body = client()
-        .get(v.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let attr = |before: &str| {
-        body.split(before)
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap_or_else(|| panic!("no URL after {before}"))
-            .to_string()
-    };
+    let body = get(&v, "/", "").await.text().await.unwrap();
     let immutable = "public, max-age=31536000, immutable";
     // The style sheet: its URL names its content.
-    let css = attr("rel=\"stylesheet\" href=\"");
+    let css = quoted_after(&body, "rel=\"stylesheet\" href=\"");
     assert!(css.starts_with("/pkg/viva.css?v="), "{css}");
-    let res = client().get(v.url(&css)).send().await.unwrap();
+    let res = get(&v, css, "").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], immutable);
     // The same file under a stale version is only revalidated.
-    let stale = client()
-        .get(v.url("/pkg/viva.css?v=0"))
-        .send()
-        .await
-        .unwrap();
+    let stale = get(&v, "/pkg/viva.css?v=0", "").await;
     assert_eq!(stale.headers()["cache-control"], "no-cache");
 
-    // The glue and the main module the start-up script loads: in a directory named by the
-    // bundle's content.
-    let js = attr("import(\"");
-    let wasm = attr("module_or_path: \"");
+    // The glue and the main module the start-up script loads, the loader of the lazy pages
+    // the glue imports, and a lazy module the loader fetches: all in one directory named by
+    // the bundle's content.
+    let js = quoted_after(&body, "import(\"");
+    let wasm = quoted_after(&body, "module_or_path: \"");
     let dir = js
         .strip_suffix("/viva.js")
         .unwrap_or_else(|| panic!("{js}"));
     assert_eq!(wasm, format!("{dir}/viva.wasm"));
     assert!(dir.len() > "/pkg/".len() + 8, "{dir}");
-    for href in [&js, &wasm] {
-        let res = client().get(v.url(href)).send().await.unwrap();
-        assert_eq!(res.status(), 200, "{href}");
-        assert_eq!(res.headers()["cache-control"], immutable, "{href}");
-    }
-    // The glue imports the loader of the lazy pages, which fetches their modules from the
-    // same directory.
-    let glue = client()
-        .get(v.url(&js))
-        .send()
+    let fetch = |file: String| {
+        let v = &v;
+        async move {
+            let res = get(v, &file, "").await;
+            assert_eq!(res.status(), 200, "{file}");
+            assert_eq!(res.headers()["cache-control"], immutable, "{file}");
+            res
+        }
+    };
+    fetch(wasm.to_string()).await;
+    let glue = fetch(js.to_string()).await.text().await.unwrap();
+    let loader_name = quoted_after(&glue, "from \"./");
+    let loader = fetch(format!("{dir}/{loader_name}"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
-    let loader_name = glue
-        .split("from \"./")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the glue imports the lazy pages' loader");
-    let loader = client()
-        .get(v.url(&format!("{dir}/{loader_name}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(loader.status(), 200);
-    assert_eq!(loader.headers()["cache-control"], immutable);
-    let loader = loader.text().await.unwrap();
-    let chunk = loader
-        .split("new URL(\"./")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the loader names the lazy pages' modules");
-    let res = client()
-        .get(v.url(&format!("{dir}/{chunk}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{chunk}");
+    let module = quoted_after(&loader, "new URL(\"./");
+    let res = fetch(format!("{dir}/{module}")).await;
     assert_eq!(res.headers()["content-type"], "application/wasm");
-    assert_eq!(res.headers()["cache-control"], immutable);
     // Another build's directory is not there.
-    let other = client()
-        .get(v.url("/pkg/0000000000000000/viva.js"))
-        .send()
-        .await
-        .unwrap();
+    let other = get(&v, "/pkg/0000000000000000/viva.js", "").await;
     assert_eq!(other.status(), 404);
 }
 
