@@ -78,3 +78,23 @@ test('from a public page, the first member page loads the members\' module on th
   expect(problems).toEqual([]);
   await context.close();
 });
+
+test('a tab left open across an upgrade loads the new version when it opens a member page', async ({ browser }) => {
+  const { context, page } = await newUser(browser, 'upgrade');
+  await page.goto('/privacy');
+  await hydrated(page);
+  // The server was upgraded meanwhile: this tab's bundle directory has no members' module.
+  let refused = 0;
+  await page.route(/\/pkg\/[^/]+\/split_member_page/, (route) => {
+    refused++;
+    return route.fulfill({ status: 404, body: 'not found' });
+  }, { times: 1 });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Practise' }).click();
+  await expect(page).toHaveURL(/\/practice$/);
+  // Loaded afresh: the page is there and interactive.
+  await expect(page.getByRole('heading', { level: 1, name: 'Practise an interview' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Start interview' })).toBeEnabled();
+  expect(refused).toBe(1);
+  await context.close();
+});
