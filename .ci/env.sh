@@ -7,6 +7,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/viva/target}"
 export LEPTOS_SITE_ROOT="target/site"
 export PATH="$here/.ci/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export VIVA_BIN="$CARGO_TARGET_DIR/release/viva"
+# The browser bundle builds in a directory of its own: cargo locks a build directory for a whole
+# build, and .ci/build compiles the server's side of the app while the browser's builds.
+export VIVA_WASM_TARGET_DIR="${VIVA_WASM_TARGET_DIR:-$CARGO_TARGET_DIR-wasm}"
 step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }
 # The browser's voice detector: the `voice` crate as a plain wasm module (no JS glue), served
 # at /voice/vad.wasm and loaded by the recorder's AudioWorklet on the interview page only.

@@ -39,6 +39,13 @@ pub async fn get_profile() -> Result<Profile, AppError> {
     super::service::load_profile(&ctx.db, &uid).await
 }
 
+/// Signed in. What the setup form on /practice starts with.
+#[server(endpoint = "interview/practice_defaults")]
+pub async fn get_practice_defaults() -> Result<PracticeDefaults, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    super::service::practice_defaults(&ctx.db, &uid).await
+}
+
 #[server(endpoint = "interview/save_profile")]
 pub async fn save_profile(form: ProfileForm) -> Result<(), AppError> {
     let (ctx, uid) = ctx_and_user()?;

@@ -24,6 +24,16 @@ pub struct Profile {
     pub resume: Option<ResumeInfo>,
 }
 
+/// What /practice starts its form with: the role (the profile's first target role, else a
+/// guess from the job given at sign-up) and the first target company. Only these: the page
+/// carries no profile text or resume.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PracticeDefaults {
+    /// A role slug.
+    pub role: String,
+    pub company: String,
+}
+
 /// The uploaded resume, as its owner sees it (the file itself is not kept: only its text).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumeInfo {

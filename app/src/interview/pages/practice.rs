@@ -6,13 +6,14 @@ use leptos_router::components::A;
 
 use super::super::api::*;
 use super::super::model::*;
+use super::super::types::PracticeDefaults;
 use super::role_options;
 use crate::ui::ActionStatus;
 use crate::ui::ErrorNotice;
 
 #[component]
 pub fn PracticePage() -> impl IntoView {
-    let profile = Resource::new(|| (), |_| get_profile());
+    let defaults = Resource::new(|| (), |_| get_practice_defaults());
     let policy = Resource::new(|| (), |_| crate::voice::get_recording_policy());
     let start = ServerAction::<StartInterview>::new();
     let warm = ServerAction::<QuickWarmUp>::new();
@@ -25,8 +26,8 @@ pub fn PracticePage() -> impl IntoView {
             <super::TriedAnswerOffer/>
             <Suspense fallback=|| view! { <p>"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
-                    let p = match profile.await {
-                        Ok(p) => p,
+                    let PracticeDefaults { role, company } = match defaults.await {
+                        Ok(d) => d,
                         Err(e) => return view! { <ErrorNotice error=e/> }.into_any(),
                     };
                     // Recording on camera follows the account's recordings setting unless changed here.
@@ -34,8 +35,6 @@ pub fn PracticePage() -> impl IntoView {
                         Ok(r) => (r.keep, r.retention_days),
                         Err(_) => (false, crate::voice::model::DEFAULT_RETENTION_DAYS),
                     };
-                    let role = p.target_roles.first().cloned().unwrap_or_else(|| role_from_job_title(&p.job_title).to_string());
-                    let company = p.target_companies.first().cloned().unwrap_or_default();
                     view! {
                         <div class="card warmup">
                             <h2>"Quick warm-up"</h2>

@@ -163,6 +163,9 @@ pub async fn run(bytes: Vec<u8>, deadline: std::time::Duration) -> Result<String
             .args(CHILD_ARGS)
             // Nothing of the server's settings (secrets included) reaches the child.
             .env_clear()
+            // The binary's allocator (mimalloc, server/src/main.rs) reserves address space a
+            // GiB at a time unless told otherwise: more than the child may map in all.
+            .env("MIMALLOC_ARENA_RESERVE", "32MiB")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             // Parser messages may quote the PDF; they stay out of the server's log.

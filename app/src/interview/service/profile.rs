@@ -6,13 +6,18 @@ use super::super::types::*;
 use crate::db::Db;
 use crate::AppError;
 
-#[derive(Debug, Clone, SurrealValue)]
-pub(super) struct ProfileRow {
+#[derive(Debug, Clone, Default, SurrealValue)]
+pub(super) struct ProfileFields {
     pub(super) background: Option<String>,
     pub(super) target_roles: Option<Vec<String>>,
     pub(super) target_companies: Option<Vec<String>>,
     pub(super) skills: Option<Vec<String>>,
-    pub(super) resume: Option<ResumeRow>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct FirstTargets {
+    role: Option<String>,
+    company: Option<String>,
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -26,18 +31,19 @@ pub(super) struct ResumeRow {
 }
 
 pub async fn load_profile(db: &Db, uid: &str) -> Result<Profile, AppError> {
+    // Two plain reads by the indexed owner (not one statement with subqueries: each
+    // subquery is planned again, and a signed-in page's time goes mostly to the database).
     let mut r = db
         .query(
-            "LET $p = (SELECT * FROM profile WHERE user = type::record('user', $uid) LIMIT 1)[0];
-             LET $r = (SELECT file_name, bytes, uploaded_at, string::len(text) AS characters, skills, text FROM resume WHERE user = type::record('user', $uid) LIMIT 1)[0];
-             RETURN { background: $p.background, target_roles: $p.target_roles, target_companies: $p.target_companies,
-                    skills: $p.skills, resume: $r };",
+            "SELECT background, target_roles, target_companies, skills FROM profile WHERE user = type::record('user', $uid) LIMIT 1;
+             SELECT file_name, bytes, uploaded_at, string::len(text) AS characters, skills, text FROM resume WHERE user = type::record('user', $uid) LIMIT 1;",
         )
         .bind(("uid", uid.to_string()))
         .await?
         .check()?;
-    let row: Option<ProfileRow> = r.take(2)?;
-    let row = row.ok_or_else(|| AppError::internal("profile", "no row"))?;
+    let profile: Vec<ProfileFields> = r.take(0)?;
+    let resume: Vec<ResumeRow> = r.take(1)?;
+    let row = profile.into_iter().next().unwrap_or_default();
     let work = crate::auth::service::work_info(db, uid)
         .await?
         .ok_or(AppError::Unauthorized)?;
@@ -48,7 +54,7 @@ pub async fn load_profile(db: &Db, uid: &str) -> Result<Profile, AppError> {
         skills: row.skills.unwrap_or_default(),
         job_title: work.job_role,
         experience: work.experience,
-        resume: row.resume.map(|r| ResumeInfo {
+        resume: resume.into_iter().next().map(|r| ResumeInfo {
             file_name: r.file_name,
             bytes: r.bytes as u64,
             uploaded_at: r.uploaded_at,
@@ -56,6 +62,35 @@ pub async fn load_profile(db: &Db, uid: &str) -> Result<Profile, AppError> {
             skills: r.skills,
             text: r.text,
         }),
+    })
+}
+
+/// What /practice starts with: one read of the profile, and the account's job title only when
+/// the profile names no target role.
+pub async fn practice_defaults(db: &Db, uid: &str) -> Result<PracticeDefaults, AppError> {
+    let mut r = db
+        .query("SELECT target_roles[0] AS role, target_companies[0] AS company FROM profile WHERE user = type::record('user', $uid) LIMIT 1")
+        .bind(("uid", uid.to_string()))
+        .await?
+        .check()?;
+    let first: Vec<FirstTargets> = r.take(0)?;
+    let (role, company) = first
+        .into_iter()
+        .next()
+        .map(|f| (f.role, f.company))
+        .unwrap_or_default();
+    let role = match role.filter(|r| !r.is_empty()) {
+        Some(role) => role,
+        None => {
+            let work = crate::auth::service::work_info(db, uid)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            crate::interview::model::role_from_job_title(&work.job_role).to_string()
+        }
+    };
+    Ok(PracticeDefaults {
+        role,
+        company: company.unwrap_or_default(),
     })
 }
 

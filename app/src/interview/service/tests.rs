@@ -319,6 +319,14 @@ async fn unverified_accounts_cannot_start_and_bad_answers_store_nothing() {
 async fn recent_questions_are_not_repeated_and_profiles_round_trip() {
     let (_d, db) = fresh().await;
     user(&db, "ann", true).await;
+    // No profile yet: /practice starts from the job given at sign-up.
+    assert_eq!(
+        practice_defaults(&db, "ann").await.unwrap(),
+        PracticeDefaults {
+            role: "backend-engineer".into(),
+            company: String::new()
+        }
+    );
     save_profile(
         &db,
         "ann",
@@ -336,6 +344,15 @@ async fn recent_questions_are_not_repeated_and_profiles_round_trip() {
     assert_eq!(p.target_roles, vec!["data-analyst"]);
     assert_eq!(p.skills, vec!["SQL", "Tableau"]);
     assert_eq!(p.job_title, "Backend developer");
+    assert!(p.resume.is_none());
+    assert_eq!(
+        practice_defaults(&db, "ann").await.unwrap(),
+        PracticeDefaults {
+            role: "data-analyst".into(),
+            company: "Acme".into()
+        },
+        "the profile's first target role and company"
+    );
     let bad = save_profile(
         &db,
         "ann",
