@@ -172,25 +172,25 @@ pub(super) struct HistoryRow {
     pub(super) created_at: i64,
     pub(super) status: InterviewStatus,
     pub(super) scores: Option<serde_json::Value>,
-    pub(super) answered: i64,
     pub(super) total: i64,
 }
 
 #[derive(Debug, Clone, SurrealValue)]
 pub(super) struct CompetencyRow {
+    pub(super) interview: String,
     pub(super) competencies: Vec<String>,
     pub(super) evaluation: Option<serde_json::Value>,
 }
 
 /// Every interview (newest first, at most 200) and the competencies, weakest first.
 pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
+    // The answered items are read once, for the competencies and for each interview's count
+    // (a count subquery per interview was planned and run up to 200 times per page).
     let mut r = db
         .query(
-            "SELECT record::id(id) AS id, role, created_at, status, scores,
-                    count(SELECT id FROM interview_item WHERE interview = $parent.id AND status = $answered) AS answered,
-                    question_count AS total
+            "SELECT record::id(id) AS id, role, created_at, status, scores, question_count AS total
                  FROM interview WHERE user = type::record('user', $uid) ORDER BY created_at DESC LIMIT 200;
-             SELECT competencies, evaluation FROM interview_item WHERE user = type::record('user', $uid) AND status = $answered;",
+             SELECT record::id(interview) AS interview, competencies, evaluation FROM interview_item WHERE user = type::record('user', $uid) AND status = $answered;",
         )
         .bind(("uid", uid.to_string()))
         .bind(("answered", ItemStatus::Answered))
@@ -198,15 +198,19 @@ pub async fn history(db: &Db, uid: &str) -> Result<History, AppError> {
         .check()?;
     let rows: Vec<HistoryRow> = r.take(0)?;
     let comp_rows: Vec<CompetencyRow> = r.take(1)?;
+    let mut answered: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    for row in &comp_rows {
+        *answered.entry(row.interview.as_str()).or_default() += 1;
+    }
     let sessions = rows
         .into_iter()
         .map(|h| -> Result<SessionSummary, AppError> {
             Ok(SessionSummary {
+                answered: answered.get(h.id.as_str()).copied().unwrap_or(0),
                 id: h.id,
                 role: h.role,
                 created_at: h.created_at,
                 finished: h.status == InterviewStatus::Finished,
-                answered: h.answered as u32,
                 total: h.total as u32,
                 scores: h
                     .scores
