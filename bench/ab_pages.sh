@@ -12,13 +12,8 @@ port=3933; base="http://127.0.0.1:$port"
 until curl -sf -o /dev/null "$base/readyz"; do sleep 0.05; done
 source bench/account.sh
 cookies=$(bench_account "$base" bench@example.org "$data/log")
-cat > "$data/me.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Origin"] = "$base"
-wrk.headers["Accept"] = "application/json"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = ""
-LUA
+[ -n "$cookies" ] || { echo "could not sign in with $bin" >&2; exit 1; }
+bench_server_fn_lua "$base" "$data/me.lua"
 line="$label"
 for p in /practice /history /dashboard; do
   line="$line $(wrk -t2 -c32 -d6s "$base$p" -H "Cookie: $cookies" -H 'Accept-Encoding: br, gzip' | awk '/Requests\/sec/ {print $2}')"

@@ -16,3 +16,15 @@ bench_account() {
     --data-urlencode "email=$email" --data-urlencode "password=$pw" |
     awk -F': ' 'tolower($1)=="set-cookie" {split($2,a,";"); printf "%s; ", a[1]}'
 }
+
+# `bench_server_fn_lua BASE FILE` writes a wrk script that calls a server function (POST, the
+# site's Origin, JSON answer, empty form body) to FILE.
+bench_server_fn_lua() {
+  cat > "$2" <<LUA
+wrk.method = "POST"
+wrk.headers["Origin"] = "$1"
+wrk.headers["Accept"] = "application/json"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = ""
+LUA
+}

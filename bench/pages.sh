@@ -28,13 +28,7 @@ cookies=$(bench_account "$base" bench@example.org "$data/log")
 [ -n "$cookies" ] || { echo "could not sign in for the signed-in pages" >&2; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookies" "$base/practice")" = 200 ] || { echo "/practice did not answer 200 signed in" >&2; exit 1; }
 
-cat > "$data/me.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Origin"] = "$base"
-wrk.headers["Accept"] = "application/json"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = ""
-LUA
+bench_server_fn_lua "$base" "$data/me.lua"
 rows=()
 run() { # name, url, extra wrk args...
   local name="$1" url="$2"; shift 2
