@@ -28,6 +28,8 @@ pub mod clock;
 pub mod db;
 pub mod mail;
 #[cfg(feature = "ssr")]
+pub mod memo;
+#[cfg(feature = "ssr")]
 pub mod outbound;
 #[cfg(feature = "ssr")]
 pub mod ratelimit;

@@ -570,6 +570,18 @@ async fn session_step(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
             guard = PageGuard::AcceptFirst;
         }
     }
+    // What a state-changing request of a signed-in person changed, their pages read afresh
+    // (app::memo), on this node at once: forgotten once the request is done. Server functions
+    // are all POSTs; the ones whose answers the memo keeps only read.
+    let changes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    ) && !app::memo::only_reads(req.uri().path());
+    let forget = step
+        .caller
+        .as_ref()
+        .filter(|_| changes)
+        .map(|c| c.user_id.clone());
     if let Some(caller) = step.caller {
         req.extensions_mut().insert(caller);
     }
@@ -590,6 +602,9 @@ async fn session_step(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
             res
         }
     };
+    if let Some(user) = forget {
+        app::memo::forget(&user);
+    }
     for c in step.set_cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
             res.headers_mut().append(header::SET_COOKIE, v);
@@ -909,6 +924,18 @@ async fn server_fn_error_status(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reads_the_memo_keeps_are_server_functions_of_the_app() {
+        let routes = route_table();
+        for r in app::memo::Read::ALL {
+            let route = format!("FN /api/{}", r.endpoint());
+            assert!(routes.contains(&route), "{route} is not a route");
+            assert!(app::memo::only_reads(&route[3..]));
+        }
+        assert!(!app::memo::only_reads("/api/interview/save_profile"));
+        assert!(!app::memo::only_reads("/api/auth/me/x"));
+    }
 
     #[test]
     fn origins_compare_without_default_ports_or_case() {

@@ -71,6 +71,10 @@ impl Metrics {
             "viva_http_requests_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
         );
+        let (memo, database) = app::memo::counts();
+        let _ = writeln!(out, "# HELP viva_memo_reads_total People's page reads (app::memo), by where they were answered from.\n# TYPE viva_memo_reads_total counter");
+        let _ = writeln!(out, "viva_memo_reads_total{{from=\"memo\"}} {memo}");
+        let _ = writeln!(out, "viva_memo_reads_total{{from=\"database\"}} {database}");
         let _ = writeln!(out, "# HELP viva_http_requests_total Requests answered, by method, route and status.\n# TYPE viva_http_requests_total counter");
         for ((m, r, s), n) in self.requests.lock().unwrap().iter() {
             let _ = writeln!(

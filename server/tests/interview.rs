@@ -289,3 +289,106 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
         .unwrap()
         .contains("Confirm your e-mail"));
 }
+
+/// `viva_memo_reads_total` from `/metrics`: (from the memo, from the database).
+async fn memo_reads(v: &Viva) -> (u64, u64) {
+    let text = support::client()
+        .get(v.url("/metrics"))
+        .bearer_auth(v.ops_token())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |from: &str| -> u64 {
+        let key = format!("viva_memo_reads_total{{from=\"{from}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(key.as_str()))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    (count("memo"), count("database"))
+}
+
+#[tokio::test]
+async fn pages_read_again_come_from_the_memo_and_what_a_person_changes_shows_at_once() {
+    let v = Viva::start(&[]).await;
+    let jar = v.account("mo@example.org", "Mo").await;
+    let defaults = || async {
+        json(
+            post(&v, "/api/interview/practice_defaults", &jar)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    };
+    let history = || async {
+        json(
+            post(&v, "/api/interview/history", &jar)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await["sessions"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    // The first load of /practice reads its defaults and the recording choice; the second
+    // finds both kept.
+    assert_eq!(support::get(&v, "/practice", &jar).await.status(), 200);
+    let (memo, _) = memo_reads(&v).await;
+    assert_eq!(support::get(&v, "/practice", &jar).await.status(), 200);
+    assert_eq!(
+        memo_reads(&v).await.0,
+        memo + 2,
+        "the second load read from the memo"
+    );
+    assert_ne!(defaults().await["role"], "nurse");
+    // Saving the profile is a state-changing request: the next read is fresh.
+    let saved = post(&v, "/api/interview/save_profile", &jar)
+        .form(&[
+            ("form[background]", "Nurse for 5 years."),
+            ("form[target_role]", "nurse"),
+            ("form[target_companies]", "St Mary's"),
+            ("form[skills]", "Triage"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(saved.status().is_success(), "{}", saved.status());
+    let d = defaults().await;
+    assert_eq!(
+        (d["role"].as_str(), d["company"].as_str()),
+        (Some("nurse"), Some("St Mary's"))
+    );
+    // So is starting an interview: history shows it at once, though it was just read.
+    assert_eq!(history().await, 0);
+    assert_eq!(history().await, 0);
+    let setup = [
+        ("setup[role]", "nurse"),
+        ("setup[difficulty]", "2"),
+        ("setup[count]", "3"),
+        ("setup[kinds][]", "behavioural"),
+    ];
+    interview_id(start(&v, &jar, &setup).await).await;
+    assert_eq!(history().await, 1, "the new interview shows at once");
+    // Another person's reads are their own.
+    let other = v.account("no@example.org", "No").await;
+    assert_eq!(
+        json(
+            post(&v, "/api/interview/history", &other)
+                .send()
+                .await
+                .unwrap()
+        )
+        .await["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}

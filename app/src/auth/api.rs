@@ -417,7 +417,11 @@ pub async fn me() -> Result<Option<MyAccount>, AppError> {
     let ctx = Ctx::get()?;
     match super::caller() {
         Some(c) => {
-            let mut me = super::service::me(&ctx.db, &c.user_id).await?;
+            let mut me =
+                crate::memo::read(&c.user_id, crate::memo::Read::Me, ctx.clock.now(), || {
+                    super::service::me(&ctx.db, &c.user_id)
+                })
+                .await?;
             if let Some(m) = me.as_mut() {
                 m.admin_offer = m.email_verified
                     && !super::people::has_admin_lately(&ctx.db, ctx.clock.now()).await?;

@@ -43,7 +43,13 @@ pub async fn get_profile() -> Result<Profile, AppError> {
 #[server(endpoint = "interview/practice_defaults")]
 pub async fn get_practice_defaults() -> Result<PracticeDefaults, AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::practice_defaults(&ctx.db, &uid).await
+    crate::memo::read(
+        &uid,
+        crate::memo::Read::PracticeDefaults,
+        ctx.clock.now(),
+        || super::service::practice_defaults(&ctx.db, &uid),
+    )
+    .await
 }
 
 #[server(endpoint = "interview/save_profile")]
@@ -185,7 +191,10 @@ pub async fn delete_interview(id: String) -> Result<(), AppError> {
 #[server(endpoint = "interview/history")]
 pub async fn get_history() -> Result<History, AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::history(&ctx.db, &uid).await
+    crate::memo::read(&uid, crate::memo::Read::History, ctx.clock.now(), || {
+        super::service::history(&ctx.db, &uid)
+    })
+    .await
 }
 
 /// Who evaluates answers on this installation (public: the privacy page says it).

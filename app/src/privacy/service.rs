@@ -136,6 +136,8 @@ pub async fn sweep(
     if !crate::db::take_lease(db, "retention-sweep", holder, now, SWEEP_EVERY_SECS).await? {
         return Ok(false);
     }
+    // What the sweep drops or gives back changes what many people's pages read.
+    let _forget = ForgetEveryoneAfter;
     let dropped = crate::voice::service::sweep(db, now).await?;
     if dropped > 0 {
         tracing::info!(segments = dropped, "recordings past their time deleted");
@@ -189,6 +191,16 @@ pub fn spawn_export_worker(
             let _ = tokio::time::timeout(super::export::POLL, wake.notified()).await;
         }
     });
+}
+
+/// Forgets every person's memoised reads when dropped: at the end of the sweep, whichever way
+/// it ends (a step that failed half-way may have changed some).
+struct ForgetEveryoneAfter;
+
+impl Drop for ForgetEveryoneAfter {
+    fn drop(&mut self) {
+        crate::memo::forget_everyone();
+    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,13 @@ pub async fn hand_in_voice(
 #[server(endpoint = "voice/recording_policy")]
 pub async fn get_recording_policy() -> Result<RecordingPolicy, AppError> {
     let (ctx, uid) = ctx_and_user()?;
-    super::service::policy(&ctx.db, &uid, ctx.voice.retention_days).await
+    crate::memo::read(
+        &uid,
+        crate::memo::Read::RecordingPolicy,
+        ctx.clock.now(),
+        || super::service::policy(&ctx.db, &uid, ctx.voice.retention_days),
+    )
+    .await
 }
 
 /// Signed in. Keep recordings (from now on) or not (deleting every recording kept so far).

@@ -278,6 +278,7 @@ pub fn forget_sessions(user_id: &str) {
     if let Ok(mut m) = SEEN.lock() {
         m.retain(|_, s| s.user != user_id);
     }
+    crate::memo::forget(user_id);
 }
 
 fn forget_session(session_id: &str) {

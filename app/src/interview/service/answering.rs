@@ -323,6 +323,9 @@ pub(super) async fn update_item(
         .bind(("answered", ItemStatus::Answered))
         .await?
         .check()?;
+    // Answers are also handed in by the transcription workers, not only by a request of the
+    // person's: the pages' reads of them are forgotten here.
+    crate::memo::forget(uid);
     let changed: Vec<i64> = r.take(0)?;
     if changed.is_empty() {
         return Err(AppError::BadRequest(

@@ -67,6 +67,7 @@ pub async fn finish(db: &Db, uid: &str, id: &str, now: i64) -> Result<(), AppErr
     .bind(("finished", InterviewStatus::Finished))
     .await?
     .check()?;
+    crate::memo::forget(uid);
     // A referral waiting for this person's first interview is rewarded (an interview with no
     // answer does not count).
     if !evals.is_empty() {

@@ -766,3 +766,56 @@ async fn recordings_are_dropped_once_scored_unless_kept() {
     assert_eq!(vs::sweep(&db, 6_000 + UNKEPT_AUDIO_SECS).await.unwrap(), 2);
     assert_eq!(with_audio(db.clone()).await, vec![0, 8]);
 }
+
+#[tokio::test]
+async fn answers_handed_in_and_interviews_finished_outside_a_request_forget_the_kept_history() {
+    // The transcription workers hand spoken answers in with no request of the person's around
+    // them: the service itself forgets what the memo kept of the person's interviews.
+    let _turn = crate::memo::exclusive().await;
+    let (_d, db) = fresh().await;
+    user(&db, "memo-ivy", true).await;
+    let id = start(&db, "memo-ivy", setup("backend-engineer", 2), 10_000)
+        .await
+        .unwrap();
+    let kept = |now: i64| {
+        let db = db.clone();
+        async move {
+            crate::memo::read("memo-ivy", crate::memo::Read::History, now, || {
+                history(&db, "memo-ivy")
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(kept(10_001).await.sessions[0].answered, 0);
+    let before = crate::memo::counts();
+    assert_eq!(kept(10_002).await.sessions[0].answered, 0);
+    assert_eq!(
+        crate::memo::counts().0,
+        before.0 + 1,
+        "kept: read from the memo"
+    );
+    answer(
+        &db,
+        &Evaluator::default(),
+        "memo-ivy",
+        &id,
+        0,
+        STRONG,
+        None,
+        10_003,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        kept(10_004).await.sessions[0].answered,
+        1,
+        "the answer shows at once"
+    );
+    assert!(!kept(10_005).await.sessions[0].finished);
+    finish(&db, "memo-ivy", &id, 10_006).await.unwrap();
+    assert!(
+        kept(10_007).await.sessions[0].finished,
+        "finishing shows at once"
+    );
+}
