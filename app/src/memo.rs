@@ -273,6 +273,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn off_every_read_goes_to_the_database() {
+        let _turn = on().await;
+        enable(false);
+        let loads = AtomicUsize::new(0);
+        let u = "memo-test-off";
+        for now in [100, 101] {
+            assert_eq!(
+                read(u, Read::Me, now, || counted(&loads, 1)).await.unwrap(),
+                1
+            );
+        }
+        enable(true);
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "off: nothing was kept");
+    }
+
+    #[tokio::test]
     async fn a_failed_read_is_not_kept() {
         let _turn = on().await;
         let u = "memo-test-error";
