@@ -240,11 +240,11 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     }
     secrets::tighten_tree(&settings.data_dir).map_err(data_err)?;
     let instance_id = app::db::instance_id(&db).await?;
-    // Nodes sharing a SurrealDB server share one signing key through it (a session started on
-    // one node works on every other); the embedded store keeps it in the data directory.
     // This process is the embedded store's one writer: what it changes is all that changes, so
     // people's reads can be kept (app::memo). Nodes sharing a server read every time.
     app::memo::enable(app::db::is_embedded(&settings.db));
+    // Nodes sharing a SurrealDB server share one signing key through it (a session started on
+    // one node works on every other); the embedded store keeps it in the data directory.
     let signing_key = if app::db::is_embedded(&settings.db) {
         signing_key
     } else {
