@@ -365,15 +365,7 @@ async fn metrics_count_requests() {
     let res = client().get(v.url("/metrics")).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert!(!res.text().await.unwrap().contains("viva_http"));
-    let text = client()
-        .get(v.url("/metrics"))
-        .bearer_auth(v.ops_token())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = v.metrics().await;
     assert!(
         text.contains(
             "viva_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3"

@@ -413,6 +413,19 @@ impl Viva {
             .to_string()
     }
 
+    /// `/metrics` as the operator sees it (with the operations token).
+    pub async fn metrics(&self) -> String {
+        client()
+            .get(self.url("/metrics"))
+            .bearer_auth(self.ops_token())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Signs up, verifies with the e-mailed code, signs in; returns the cookie header.
     pub async fn account(&self, email: &str, name: &str) -> String {
         let mark = self.mail_mark();
