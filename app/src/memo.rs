@@ -8,6 +8,9 @@
 //! finished, the retention sweep) and what ends or changes their account
 //! (`auth::service::forget_sessions`). [`MEMO_SECS`] only bounds what a missed case could cost.
 //!
+//! A page made only of these reads is kept by the server's page cache under the person's
+//! [`Stamp`], so it is forgotten with them.
+//!
 //! Only on when this process is the database's one writer (the embedded store, which one
 //! process holds): app nodes sharing a SurrealDB server do not see each other's writes, so
 //! there every read goes to the database ([`enable`]).
@@ -34,14 +37,16 @@ pub enum Read {
     PracticeDefaults,
     History,
     RecordingPolicy,
+    Consents,
 }
 
 impl Read {
-    pub const ALL: [Read; 4] = [
+    pub const ALL: [Read; 5] = [
         Read::Me,
         Read::PracticeDefaults,
         Read::History,
         Read::RecordingPolicy,
+        Read::Consents,
     ];
 
     /// The server function's endpoint (its path under `/api/`).
@@ -51,6 +56,7 @@ impl Read {
             Read::PracticeDefaults => "interview/practice_defaults",
             Read::History => "interview/history",
             Read::RecordingPolicy => "voice/recording_policy",
+            Read::Consents => "auth/consents",
         }
     }
 }
@@ -87,7 +93,8 @@ pub fn enable(on: bool) {
 }
 
 /// `what` of `user`'s data, from the memo when read less than [`MEMO_SECS`] ago and not
-/// forgotten since, else from `load` (kept unless it was forgotten while loading).
+/// forgotten since, else from `load` (kept unless it was forgotten while loading). A failed
+/// load forgets the person: nothing made while it failed (a page showing the error) is kept.
 pub async fn read<T, F, Fut>(user: &str, what: Read, now: i64, load: F) -> Result<T, AppError>
 where
     T: Clone + Send + Sync + 'static,
@@ -115,7 +122,13 @@ where
             None => 0,
         }
     };
-    let value = load().await?;
+    let value = match load().await {
+        Ok(v) => v,
+        Err(e) => {
+            forget(user);
+            return Err(e);
+        }
+    };
     FROM_DATABASE.fetch_add(1, Ordering::Relaxed);
     let mut people = PEOPLE.lock().map_err(|_| poisoned())?;
     if EPOCH.load(Ordering::Acquire) == epoch {
@@ -130,6 +143,27 @@ where
         }
     }
     Ok(value)
+}
+
+/// Which version of `user`'s kept reads is current: it changes whenever they (or everyone) are
+/// forgotten. Something made from their reads (a rendered page) is as fresh as they are while
+/// the stamp it was made under is still the current one. None while the memo is off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    epoch: u64,
+    generation: u64,
+}
+
+/// The current [`Stamp`] of `user`'s reads (None while the memo is off).
+pub fn stamp(user: &str) -> Option<Stamp> {
+    if !ON.load(Ordering::Relaxed) {
+        return None;
+    }
+    let people = PEOPLE.lock().ok()?;
+    Some(Stamp {
+        epoch: EPOCH.load(Ordering::Acquire),
+        generation: people.get(user).map_or(0, |p| p.generation),
+    })
 }
 
 /// Forgets every read of `user`'s data, and any read of it still loading.
@@ -150,10 +184,14 @@ pub fn forget(user: &str) {
 
 /// Forgets everyone's reads (work that changed many people's data at once).
 pub fn forget_everyone() {
-    if let Ok(mut people) = PEOPLE.lock() {
+    // The epoch moves while the lock is held: no stamp is taken, nor read kept, in between.
+    let people = PEOPLE.lock();
+    if let Ok(mut people) = people {
         people.clear();
+        EPOCH.fetch_add(1, Ordering::AcqRel);
+    } else {
+        EPOCH.fetch_add(1, Ordering::AcqRel);
     }
-    EPOCH.fetch_add(1, Ordering::AcqRel);
 }
 
 /// How many reads the memo answered, and how many went to the database while it was on.
@@ -289,14 +327,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_stamp_changes_with_every_forget_and_only_then() {
+        let _turn = on().await;
+        let u = "memo-test-stamp";
+        let first = stamp(u).expect("on");
+        assert_eq!(stamp(u), Some(first), "nothing forgotten: the same stamp");
+        forget("memo-test-stamp-someone-else");
+        assert_eq!(stamp(u), Some(first), "someone else's forget is theirs");
+        forget(u);
+        let second = stamp(u).unwrap();
+        assert_ne!(second, first);
+        forget_everyone();
+        let third = stamp(u).unwrap();
+        assert!(third != second && third != first);
+        // A person never seen before after everyone was forgotten is not the one from before.
+        assert_ne!(stamp("memo-test-stamp-new"), Some(first));
+        enable(false);
+        assert_eq!(stamp(u), None, "off: nothing is made from the memo");
+        enable(true);
+    }
+
+    #[tokio::test]
     async fn a_failed_read_is_not_kept() {
         let _turn = on().await;
         let u = "memo-test-error";
+        let before = stamp(u);
         let e = read(u, Read::History, 100, || async {
             Err::<u32, _>(AppError::Unauthorized)
         })
         .await;
         assert!(e.is_err());
+        assert_ne!(stamp(u), before, "what was made while it failed is not kept");
         let v = read(u, Read::History, 100, || async { Ok::<u32, AppError>(5) })
             .await
             .unwrap();

@@ -250,7 +250,12 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             .layer(middleware::from_fn_with_state(db_gate, crate::dbhealth::gate))
             .layer(middleware::from_fn_with_state(shared, session_step))
             .layer(middleware::from_fn_with_state(
-                (crate::pagecache::PageCache::default(), state.ctx.cookie_mode()),
+                Arc::new(crate::pagecache::Caches {
+                    visitors: Default::default(),
+                    members: Default::default(),
+                    cookies: state.ctx.cookie_mode(),
+                    clock: state.ctx.clock.clone(),
+                }),
                 crate::pagecache::serve,
             ))
             .layer(middleware::from_fn(render_to_the_end))
@@ -577,11 +582,14 @@ async fn session_step(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     ) && !app::memo::only_reads(req.uri().path());
-    let forget = step
-        .caller
-        .as_ref()
-        .filter(|_| changes)
-        .map(|c| c.user_id.clone());
+    // Forgotten when this request is done, also when it is cancelled after its write (the
+    // client went away, or the request timed out).
+    let forget = ForgetAfter(
+        step.caller
+            .as_ref()
+            .filter(|_| changes)
+            .map(|c| c.user_id.clone()),
+    );
     if let Some(caller) = step.caller {
         req.extensions_mut().insert(caller);
     }
@@ -602,15 +610,24 @@ async fn session_step(State(s): State<Arc<AppState>>, mut req: Request, next: Ne
             res
         }
     };
-    if let Some(user) = forget {
-        app::memo::forget(&user);
-    }
+    drop(forget);
     for c in step.set_cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
     res
+}
+
+/// Forgets a person's kept reads when dropped (see `session_step`).
+struct ForgetAfter(Option<String>);
+
+impl Drop for ForgetAfter {
+    fn drop(&mut self) {
+        if let Some(user) = &self.0 {
+            app::memo::forget(user);
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -75,6 +75,10 @@ impl Metrics {
         let _ = writeln!(out, "# HELP viva_memo_reads_total People's page reads (app::memo), by where they were answered from.\n# TYPE viva_memo_reads_total counter");
         let _ = writeln!(out, "viva_memo_reads_total{{from=\"memo\"}} {memo}");
         let _ = writeln!(out, "viva_memo_reads_total{{from=\"database\"}} {database}");
+        let _ = writeln!(out, "# HELP viva_pages_total Pages kept in memory (server/src/pagecache.rs) answered from it or rendered, by whose.\n# TYPE viva_pages_total counter");
+        for (who, from, n) in crate::pagecache::counts() {
+            let _ = writeln!(out, "viva_pages_total{{who=\"{who}\",from=\"{from}\"}} {n}");
+        }
         let _ = writeln!(out, "# HELP viva_http_requests_total Requests answered, by method, route and status.\n# TYPE viva_http_requests_total counter");
         for ((m, r, s), n) in self.requests.lock().unwrap().iter() {
             let _ = writeln!(

@@ -274,13 +274,76 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
 }
 
 /// How many reads the memo answered (`viva_memo_reads_total{from="memo"}` in `/metrics`).
-async fn memo_hits(v: &Viva) -> u64 {
+/// A counter of /metrics by its whole name and labels.
+async fn counter(v: &Viva, name: &str) -> u64 {
     let text = v.metrics().await;
     text.lines()
-        .find_map(|l| l.strip_prefix("viva_memo_reads_total{from=\"memo\"} "))
-        .unwrap_or_else(|| panic!("no memo count in {text}"))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
         .parse()
         .unwrap()
+}
+
+async fn memo_hits(v: &Viva) -> u64 {
+    counter(v, "viva_memo_reads_total{from=\"memo\"}").await
+}
+
+/// Signed-in people's pages answered from memory, and rendered.
+async fn member_pages(v: &Viva) -> (u64, u64) {
+    (
+        counter(v, "viva_pages_total{who=\"member\",from=\"memory\"}").await,
+        counter(v, "viva_pages_total{who=\"member\",from=\"render\"}").await,
+    )
+}
+
+async fn page(v: &Viva, path: &str, jar: &str) -> String {
+    let res = support::get(v, path, jar).await;
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_persons_page_is_rendered_once_until_what_it_shows_changes() {
+    let v = Viva::start(&[]).await;
+    let jar = v.account("kit@example.org", "Kit").await;
+    let first = page(&v, "/history", &jar).await;
+    assert!(first.contains("No interviews yet"), "{first}");
+    let (kept, rendered) = member_pages(&v).await;
+    let again = support::get(&v, "/history", &jar).await;
+    let h = again.headers().clone();
+    assert_eq!(again.text().await.unwrap(), first, "the same page");
+    assert_eq!(member_pages(&v).await, (kept + 1, rendered), "from memory");
+    // Theirs alone, and its inline scripts allowed by hash (no per-request nonce in it).
+    assert_eq!(h["cache-control"], "private, no-cache");
+    assert!(h["vary"].to_str().unwrap().contains("Cookie"));
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("'sha256-") && !csp.contains("'nonce-"), "{csp}");
+    // Someone else's /history is rendered for them.
+    let other = v.account("lou@example.org", "Lou").await;
+    assert!(page(&v, "/history", &other).await.contains("No interviews yet"));
+    assert_eq!(member_pages(&v).await, (kept + 1, rendered + 1));
+    // Starting an interview changes what /history shows: rendered afresh at once.
+    let setup = [
+        ("setup[role]", "nurse"),
+        ("setup[difficulty]", "2"),
+        ("setup[count]", "3"),
+    ];
+    let id = interview_id(start(&v, &jar, &setup).await).await;
+    let after = page(&v, "/history", &jar).await;
+    assert!(after.contains(&format!("/interview/{id}")), "{after}");
+    assert_eq!(member_pages(&v).await, (kept + 1, rendered + 2));
+    assert_eq!(page(&v, "/history", &jar).await, after);
+    assert_eq!(member_pages(&v).await, (kept + 2, rendered + 2));
+    // Kept at most MEMO_SECS (10 s) even when nothing forgot it.
+    v.advance(10).await;
+    assert_eq!(page(&v, "/history", &jar).await, after);
+    assert_eq!(member_pages(&v).await, (kept + 2, rendered + 3));
+    // Signed out, the kept page is not theirs to see.
+    let out = post(&v, "/api/auth/sign_out", &jar).send().await.unwrap();
+    assert!(support::ok(&out), "{}", out.status());
+    let res = support::get(&v, "/history", &jar).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(member_pages(&v).await, (kept + 2, rendered + 3));
 }
 
 #[tokio::test]
@@ -296,17 +359,12 @@ async fn pages_read_again_come_from_the_memo_and_what_a_person_changes_shows_at_
         )
         .await
     };
-    // The first load of /practice reads its defaults and the recording choice; the second
-    // finds both kept.
+    // Loading /practice read its defaults; asked again (the browser does, moving between
+    // pages), they come from the memo.
     assert_eq!(support::get(&v, "/practice", &jar).await.status(), 200);
     let memo = memo_hits(&v).await;
-    assert_eq!(support::get(&v, "/practice", &jar).await.status(), 200);
-    assert_eq!(
-        memo_hits(&v).await,
-        memo + 2,
-        "the second load read from the memo"
-    );
     assert_ne!(defaults().await["role"], "nurse");
+    assert_eq!(memo_hits(&v).await, memo + 1, "read from the memo");
     // Saving the profile is a state-changing request: the next read is fresh.
     let saved = post(&v, "/api/interview/save_profile", &jar)
         .form(&[
@@ -324,6 +382,8 @@ async fn pages_read_again_come_from_the_memo_and_what_a_person_changes_shows_at_
         (d["role"].as_str(), d["company"].as_str()),
         (Some("nurse"), Some("St Mary's"))
     );
+    // The page loaded before the change is not what comes back (it was kept: see below).
+    assert!(page(&v, "/practice", &jar).await.contains("St Mary"));
     // So is starting an interview: history shows it at once, though it was just read.
     assert_eq!(interviews_in_history(&v, &jar).await, 0);
     assert_eq!(interviews_in_history(&v, &jar).await, 0);

@@ -68,9 +68,17 @@ pub struct ConsentOverview {
 pub async fn my_consents() -> Result<ConsentOverview, AppError> {
     let caller = super::require_caller()?;
     let db: crate::db::Db = crate::request::expect()?;
+    let clock: crate::clock::Clock = crate::request::expect()?;
     let inst: std::sync::Arc<crate::policy::Installation> = crate::request::expect()?;
+    let consents = crate::memo::read(
+        &caller.user_id,
+        crate::memo::Read::Consents,
+        clock.now(),
+        || crate::policy::service::consents(&db, &caller.user_id),
+    )
+    .await?;
     Ok(ConsentOverview {
-        consents: crate::policy::service::consents(&db, &caller.user_id).await?,
+        consents,
         hosted_ai: (!inst.ai_stays_here()).then(|| inst.ai_hosts()),
     })
 }

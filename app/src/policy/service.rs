@@ -112,6 +112,8 @@ pub async fn record(
         .bind(("now", now))
         .await?
         .check()?;
+    // Their consents are read through the memo (`my_consents`): whoever records one forgets it.
+    crate::memo::forget(uid);
     Ok(())
 }
 

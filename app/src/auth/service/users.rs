@@ -276,6 +276,8 @@ pub async fn verify_email(
         .bind(("id", user.id.clone()))
         .await?
         .check()?;
+    // Confirmed from any browser (often not the one signed in): their pages read it afresh.
+    crate::memo::forget(&user.id);
     audit(db, "email_verified", Some(&user.id), "", now).await
 }
 
