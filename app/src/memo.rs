@@ -357,7 +357,11 @@ mod tests {
         })
         .await;
         assert!(e.is_err());
-        assert_ne!(stamp(u), before, "what was made while it failed is not kept");
+        assert_ne!(
+            stamp(u),
+            before,
+            "what was made while it failed is not kept"
+        );
         let v = read(u, Read::History, 100, || async { Ok::<u32, AppError>(5) })
             .await
             .unwrap();

@@ -223,7 +223,12 @@ pub async fn serve(
     next.run(req).await
 }
 
-async fn visitor_page(cache: &PageCache, path: &'static str, mut req: Request, next: Next) -> Response {
+async fn visitor_page(
+    cache: &PageCache,
+    path: &'static str,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let encoding = accepted(req.headers());
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let head = req.method() == Method::HEAD;
@@ -249,7 +254,13 @@ async fn visitor_page(cache: &PageCache, path: &'static str, mut req: Request, n
     page.respond(encoding, if_none_match.as_ref(), head)
 }
 
-async fn member_page(c: &Caches, user: &str, path: &'static str, mut req: Request, next: Next) -> Response {
+async fn member_page(
+    c: &Caches,
+    user: &str,
+    path: &'static str,
+    mut req: Request,
+    next: Next,
+) -> Response {
     // Read before rendering: a forget while the page renders leaves it under an old stamp.
     let Some(stamp) = app::memo::stamp(user) else {
         return next.run(req).await;
@@ -293,11 +304,7 @@ fn render_nonce(req: &mut Request) -> String {
 /// The body of a page rendered to be kept; any other answer (not 200, setting a cookie, too
 /// large to keep) is sent as it is, its inline scripts allowed by hash (they carry the shared
 /// nonce, which the policy does not name).
-async fn rendered(
-    res: Response,
-    limit: usize,
-    nonce: &str,
-) -> Result<axum::body::Bytes, Response> {
+async fn rendered(res: Response, limit: usize, nonce: &str) -> Result<axum::body::Bytes, Response> {
     let (parts, body) = res.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_RENDERED_PAGE_BYTES).await else {
         return Err((
@@ -351,7 +358,13 @@ impl Page {
             let mut w = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
             let _ = w.write_all(&identity);
         }
-        Page::new(identity, nonce, flate2::Compression::best(), brotli, "no-cache")
+        Page::new(
+            identity,
+            nonce,
+            flate2::Compression::best(),
+            brotli,
+            "no-cache",
+        )
     }
 
     /// One person's: kept seconds, so compressed quickly, and never by a shared cache.
@@ -560,7 +573,10 @@ mod tests {
         let kept = Kept {
             stamp: a,
             made: 100,
-            page: Arc::new(Page::for_member(axum::body::Bytes::from_static(b"<p>hi</p>"), "n")),
+            page: Arc::new(Page::for_member(
+                axum::body::Bytes::from_static(b"<p>hi</p>"),
+                "n",
+            )),
         };
         assert!(kept.fresh(a, 100));
         assert!(kept.fresh(a, 100 + app::memo::MEMO_SECS - 1));

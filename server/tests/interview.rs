@@ -317,10 +317,15 @@ async fn a_persons_page_is_rendered_once_until_what_it_shows_changes() {
     assert_eq!(h["cache-control"], "private, no-cache");
     assert!(h["vary"].to_str().unwrap().contains("Cookie"));
     let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("'sha256-") && !csp.contains("'nonce-"), "{csp}");
+    assert!(
+        csp.contains("'sha256-") && !csp.contains("'nonce-"),
+        "{csp}"
+    );
     // Someone else's /history is rendered for them.
     let other = v.account("lou@example.org", "Lou").await;
-    assert!(page(&v, "/history", &other).await.contains("No interviews yet"));
+    assert!(page(&v, "/history", &other)
+        .await
+        .contains("No interviews yet"));
     assert_eq!(member_pages(&v).await, (kept + 1, rendered + 1));
     // Starting an interview changes what /history shows: rendered afresh at once.
     let setup = [
