@@ -40,6 +40,12 @@ fn main() {
     writeln!(f, "];").unwrap();
     if wanted && files.is_empty() {
         println!("cargo:warning=no built site at {} to embed; the binary will serve the site from disk (--site-root)", site_root.display());
+        // A path that never exists: cargo runs this script again on every build until a site
+        // is embedded (a site put in place later may carry file times older than this run).
+        println!(
+            "cargo:rerun-if-changed={}",
+            site_root.join(".not-embedded-yet").display()
+        );
     }
 }
 
