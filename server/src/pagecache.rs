@@ -533,7 +533,7 @@ mod tests {
             if let Some(u) = user {
                 r.extensions_mut().insert(app::auth::service::Caller {
                     user_id: u.into(),
-                    role: app::auth::Role::Member,
+                    role: app::auth::Role::User,
                     session_id: "s".into(),
                 });
             }
