@@ -223,12 +223,7 @@ pub async fn serve(
     next.run(req).await
 }
 
-async fn visitor_page(
-    cache: &PageCache,
-    path: &'static str,
-    mut req: Request,
-    next: Next,
-) -> Response {
+async fn visitor_page(cache: &PageCache, path: &'static str, req: Request, next: Next) -> Response {
     let encoding = accepted(req.headers());
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let head = req.method() == Method::HEAD;
@@ -240,13 +235,12 @@ async fn visitor_page(
         // Rendered (and kept) only for a GET: a HEAD has no body to keep.
         None if head => return next.run(req).await,
         None => {
-            let nonce = render_nonce(&mut req);
             count(VISITOR_RENDERED);
-            let bytes = match rendered(next.run(req).await, MAX_CACHED_PAGE_BYTES, &nonce).await {
-                Ok(b) => b,
-                Err(res) => return res,
-            };
-            let page = Arc::new(Page::for_visitors(bytes, &nonce));
+            let page =
+                match render_to_keep(req, next, MAX_CACHED_PAGE_BYTES, Page::for_visitors).await {
+                    Ok(p) => p,
+                    Err(res) => return res,
+                };
             cache.put(path, page.clone());
             page
         }
@@ -258,7 +252,7 @@ async fn member_page(
     c: &Caches,
     user: &str,
     path: &'static str,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
     // Read before rendering: a forget while the page renders leaves it under an old stamp.
@@ -272,13 +266,11 @@ async fn member_page(
         count(MEMBER_KEPT);
         return page.respond(encoding, if_none_match.as_ref(), false);
     }
-    let nonce = render_nonce(&mut req);
     count(MEMBER_RENDERED);
-    let bytes = match rendered(next.run(req).await, MAX_MEMBER_PAGE_BYTES, &nonce).await {
-        Ok(b) => b,
+    let page = match render_to_keep(req, next, MAX_MEMBER_PAGE_BYTES, Page::for_member).await {
+        Ok(p) => p,
         Err(res) => return res,
     };
-    let page = Arc::new(Page::for_member(bytes, &nonce));
     c.members.put(
         user,
         path,
@@ -294,11 +286,19 @@ async fn member_page(
 /// A fresh nonce for the render of a page to be kept: its scripts carry it, and the policy of
 /// every answer with the page names those scripts by hash — only those (the nonce itself is
 /// never in a policy, and content that is not the page's own cannot guess it).
-fn render_nonce(req: &mut Request) -> String {
+/// Renders the page with it, and makes the page to keep with `make` (or the answer to send as
+/// it is, see [`rendered`]).
+async fn render_to_keep(
+    mut req: Request,
+    next: Next,
+    limit: usize,
+    make: fn(axum::body::Bytes, &str) -> Page,
+) -> Result<Arc<Page>, Response> {
     let nonce = leptos::nonce::Nonce::new().to_string();
     req.extensions_mut()
         .insert(crate::http::CspNonce(nonce.clone()));
-    nonce
+    let bytes = rendered(next.run(req).await, limit, &nonce).await?;
+    Ok(Arc::new(make(bytes, &nonce)))
 }
 
 /// The body of a page rendered to be kept; any other answer (not 200, setting a cookie, too
