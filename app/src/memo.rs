@@ -185,13 +185,12 @@ pub fn forget(user: &str) {
 /// Forgets everyone's reads (work that changed many people's data at once).
 pub fn forget_everyone() {
     // The epoch moves while the lock is held: no stamp is taken, nor read kept, in between.
-    let people = PEOPLE.lock();
-    if let Ok(mut people) = people {
-        people.clear();
-        EPOCH.fetch_add(1, Ordering::AcqRel);
-    } else {
-        EPOCH.fetch_add(1, Ordering::AcqRel);
+    let mut people = PEOPLE.lock();
+    if let Ok(p) = people.as_mut() {
+        p.clear();
     }
+    EPOCH.fetch_add(1, Ordering::AcqRel);
+    drop(people);
 }
 
 /// How many reads the memo answered, and how many went to the database while it was on.
