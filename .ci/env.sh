@@ -10,6 +10,12 @@ export VIVA_BIN="$CARGO_TARGET_DIR/release/viva"
 # The browser bundle builds in a directory of its own: cargo locks a build directory for a whole
 # build, and .ci/build compiles the server's side of the app while the browser's builds.
 export VIVA_WASM_TARGET_DIR="${VIVA_WASM_TARGET_DIR:-$CARGO_TARGET_DIR-wasm}"
+# The server side's cargo command. In .ci/run (VIVA_TEST_BUILD=1) the workspace's crates go
+# through clippy's driver: linted as they compile (.ci/clippy-rustc). The browser's side never.
+server_cargo=(cargo)
+if [ -n "${VIVA_TEST_BUILD:-}" ]; then
+  server_cargo=(env RUSTC_WORKSPACE_WRAPPER="$here/.ci/clippy-rustc" cargo)
+fi
 step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }
 # The browser's voice detector: the `voice` crate as a plain wasm module (no JS glue), served
 # at /voice/vad.wasm and loaded by the recorder's AudioWorklet on the interview page only.

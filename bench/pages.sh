@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Server rendering under load (wrk -t2 -c32 on loopback, one run each, same machine):
 #   visitor pages (/, /privacy, /terms, /signin, /signup, /contact), signed-in pages (/practice,
-#   /history, /dashboard; /practice and /history also rendered each time, by a query string), an authenticated server function (POST /api/auth/me), and a bare
+#   /history, /dashboard, kept per person; and each rendered each time, by a query string), an
+#   authenticated server function (POST /api/auth/me), and a bare
 #   axum handler serving the landing page's bytes, for the ratio.
 # Optional: PERF=NAME (a row's name below, e.g. PERF="/practice (signed in)"; PERF=1: the
 # landing page) records a CPU profile of that run (perf from Debian) and writes its top frames
@@ -61,6 +62,7 @@ run "/dashboard (signed in)" "$base/dashboard" -H "Cookie: $cookies" -H 'Accept-
 # A page with a query string is never kept: what a person's first load of a page costs.
 run "/practice (signed in, rendered each time)" "$base/practice?fresh" -H "Cookie: $cookies" -H 'Accept-Encoding: br, gzip'
 run "/history (signed in, rendered each time)" "$base/history?fresh" -H "Cookie: $cookies" -H 'Accept-Encoding: br, gzip'
+run "/dashboard (signed in, rendered each time)" "$base/dashboard?fresh" -H "Cookie: $cookies" -H 'Accept-Encoding: br, gzip'
 run "server fn me (signed in)" "$base/api/auth/me" -H "Cookie: $cookies" -s "$data/me.lua"
 size=$(curl -s "$base/" | wc -c)
 kill $vpid; wait $vpid 2>/dev/null || true

@@ -10,7 +10,8 @@
 //! resolved, the installation's fixed settings, and reads the node keeps for that person
 //! (`app::memo`). The page rendered from them is kept for that person under the memo's
 //! [`app::memo::Stamp`]: whatever forgets their reads (a state-changing request of theirs,
-//! work done for them in the background, the end of a session) changes the stamp, and the
+//! work done for them in the background, the end of a session; anyone's role changed, which
+//! the dashboard shows) changes the stamp, and the
 //! next load renders afresh. At most [`app::memo::MEMO_SECS`] old besides. Only while the memo
 //! is on (the embedded store); kept with gzip only (a page lives seconds, not a release).
 //!
@@ -39,8 +40,10 @@ use axum::{
 pub const CACHED_PAGES: &[&str] = &["/", "/privacy", "/terms", "/signin", "/signup", "/contact"];
 
 /// A signed-in person's pages kept for them (without a query string): each reads only what
-/// `app::memo` keeps. A page added here must read nothing else (see the module doc).
-pub const MEMBER_PAGES: &[&str] = &["/practice", "/history"];
+/// `app::memo` keeps, and what the whole node forgets at once (`app::memo::forget_everyone`:
+/// the dashboard's offer of the admin role, gone from everyone's page when a role changes).
+/// A page added here must read nothing else (see the module doc).
+pub const MEMBER_PAGES: &[&str] = &["/practice", "/history", "/dashboard"];
 
 /// Named limit: a rendered page larger than this is served but not kept.
 pub const MAX_CACHED_PAGE_BYTES: usize = 1 << 20;

@@ -353,6 +353,36 @@ async fn a_persons_page_is_rendered_once_until_what_it_shows_changes() {
 }
 
 #[tokio::test]
+async fn everyones_kept_dashboard_stops_offering_the_admin_role_once_someone_takes_it() {
+    let v = Viva::start(&[]).await;
+    let offer = "Set up administration";
+    let ann = v.account("ann@example.org", "Ann").await;
+    let bea = v.account("bea@example.org", "Bea").await;
+    for jar in [&ann, &bea] {
+        assert!(page(&v, "/dashboard", jar).await.contains(offer));
+    }
+    // Loaded again, both come from memory.
+    let (kept, rendered) = member_pages(&v).await;
+    for jar in [&ann, &bea] {
+        assert!(page(&v, "/dashboard", jar).await.contains(offer));
+    }
+    assert_eq!(member_pages(&v).await, (kept + 2, rendered));
+    // Ann becomes the administrator: neither page offers the role any more, at once.
+    v.make_admin(&ann).await;
+    let hers = page(&v, "/dashboard", &ann).await;
+    assert!(
+        !hers.contains(offer) && hers.contains("Administration"),
+        "{hers}"
+    );
+    assert!(!page(&v, "/dashboard", &bea).await.contains(offer));
+    assert_eq!(
+        member_pages(&v).await,
+        (kept + 2, rendered + 2),
+        "both rendered afresh"
+    );
+}
+
+#[tokio::test]
 async fn pages_read_again_come_from_the_memo_and_what_a_person_changes_shows_at_once() {
     let v = Viva::start(&[]).await;
     let jar = v.account("mo@example.org", "Mo").await;

@@ -78,11 +78,14 @@ pub async fn has_admin_lately(db: &Db, now: i64) -> Result<bool, AppError> {
     Ok(seen)
 }
 
+/// Whether anyone administers the site shows on every member's dashboard (the offer of the
+/// role on a fresh install), so everyone's kept reads and pages are forgotten too.
 fn roles_changed(user_id: &str) {
     forget_sessions(user_id);
     if let Ok(mut g) = ADMIN_SEEN.lock() {
         *g = None;
     }
+    crate::memo::forget_everyone();
 }
 
 /// Changes a role. The last admin cannot step down (someone must be able to administer).
