@@ -58,22 +58,33 @@ pub async fn has_admin(db: &Db) -> Result<bool, AppError> {
     Ok(admin_count(db).await? > 0)
 }
 
-/// When this node last counted admins, and whether there was one.
-static ADMIN_SEEN: std::sync::Mutex<Option<(i64, bool)>> = std::sync::Mutex::new(None);
+/// When this node last counted admins, whether there was one, and the [`ROLES_CHANGED`] count
+/// the counting began under.
+static ADMIN_SEEN: std::sync::Mutex<Option<(i64, bool, u64)>> = std::sync::Mutex::new(None);
+
+/// Moved by every role change and deleted account on this node: a count of admins begun before
+/// one is not believed afterwards.
+static ROLES_CHANGED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// [`has_admin`] for what `me` shows (the dashboard's offer of the admin role on a fresh
 /// install): counted at most once per `SESSION_RECHECK_SECS` on a node, again at once after a
-/// role changes here. Claiming the role checks the database in its own transaction.
+/// role changes or an account is deleted here. Claiming the role checks the database in its
+/// own transaction.
 pub async fn has_admin_lately(db: &Db, now: i64) -> Result<bool, AppError> {
     use super::service::SESSION_RECHECK_SECS;
-    if let Some((at, seen)) = ADMIN_SEEN.lock().ok().and_then(|g| *g) {
-        if (at..at + SESSION_RECHECK_SECS).contains(&now) {
+    use std::sync::atomic::Ordering;
+    let changes = ROLES_CHANGED.load(Ordering::SeqCst);
+    if let Some((at, seen, under)) = ADMIN_SEEN.lock().ok().and_then(|g| *g) {
+        if under == changes && (at..at + SESSION_RECHECK_SECS).contains(&now) {
             return Ok(seen);
         }
     }
     let seen = has_admin(db).await?;
     if let Ok(mut g) = ADMIN_SEEN.lock() {
-        *g = Some((now, seen));
+        // Not kept when a role changed while counting: the count may predate it.
+        if ROLES_CHANGED.load(Ordering::SeqCst) == changes {
+            *g = Some((now, seen, changes));
+        }
     }
     Ok(seen)
 }
@@ -82,10 +93,17 @@ pub async fn has_admin_lately(db: &Db, now: i64) -> Result<bool, AppError> {
 /// role on a fresh install), so everyone's kept reads and pages are forgotten too.
 fn roles_changed(user_id: &str) {
     forget_sessions(user_id);
+    ROLES_CHANGED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if let Ok(mut g) = ADMIN_SEEN.lock() {
         *g = None;
     }
     crate::memo::forget_everyone();
+}
+
+/// An account was deleted: its sessions end on this node, and if it administered the site,
+/// everyone's dashboard may now offer the role (so it counts as a role change).
+pub fn account_deleted(user_id: &str) {
+    roles_changed(user_id);
 }
 
 /// Changes a role. The last admin cannot step down (someone must be able to administer).

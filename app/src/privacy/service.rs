@@ -80,8 +80,9 @@ pub async fn delete_account(
     if done.is_none() {
         return Err(AppError::RateLimited(1));
     }
-    // Its sessions are gone with it: this node stops believing they live.
-    crate::auth::service::forget_sessions(uid);
+    // Its sessions are gone with it: this node stops believing they live (and whether anyone
+    // administers the site is counted again).
+    crate::auth::people::account_deleted(uid);
     let who = match by {
         DeletedBy::Owner => "by its owner",
         DeletedBy::Operator => "by an operator",
