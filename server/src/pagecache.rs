@@ -11,9 +11,9 @@
 //! (`app::memo`). The page rendered from them is kept for that person under the memo's
 //! [`app::memo::Stamp`]: whatever forgets their reads (a state-changing request of theirs,
 //! work done for them in the background, the end of a session; anyone's role changed, which
-//! the dashboard shows) changes the stamp, and the
-//! next load renders afresh. At most [`app::memo::MEMO_SECS`] old besides. Only while the memo
-//! is on (the embedded store); kept with gzip only (a page lives seconds, not a release).
+//! the dashboard shows) changes the stamp, and the next load renders afresh. At most
+//! [`app::memo::MEMO_SECS`] old besides. Only while the memo is on (the embedded store); kept
+//! with gzip only (a page lives seconds, not a release).
 //!
 //! Inline scripts of a page served many times cannot carry a per-request nonce: the
 //! Content-Security-Policy of these responses names each inline script by its SHA-256 instead

@@ -89,21 +89,14 @@ pub async fn has_admin_lately(db: &Db, now: i64) -> Result<bool, AppError> {
     Ok(seen)
 }
 
+/// A role changed or an account was deleted: the person's sessions are believed no longer, and
+/// admins are counted again (a count held or under way is not believed: [`ROLES_CHANGED`]).
 /// Whether anyone administers the site shows on every member's dashboard (the offer of the
 /// role on a fresh install), so everyone's kept reads and pages are forgotten too.
-fn roles_changed(user_id: &str) {
+pub fn roles_changed(user_id: &str) {
     forget_sessions(user_id);
     ROLES_CHANGED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    if let Ok(mut g) = ADMIN_SEEN.lock() {
-        *g = None;
-    }
     crate::memo::forget_everyone();
-}
-
-/// An account was deleted: its sessions end on this node, and if it administered the site,
-/// everyone's dashboard may now offer the role (so it counts as a role change).
-pub fn account_deleted(user_id: &str) {
-    roles_changed(user_id);
 }
 
 /// Changes a role. The last admin cannot step down (someone must be able to administer).

@@ -82,7 +82,7 @@ pub async fn delete_account(
     }
     // Its sessions are gone with it: this node stops believing they live (and whether anyone
     // administers the site is counted again).
-    crate::auth::people::account_deleted(uid);
+    crate::auth::people::roles_changed(uid);
     let who = match by {
         DeletedBy::Owner => "by its owner",
         DeletedBy::Operator => "by an operator",
