@@ -182,9 +182,15 @@ test('a referral link brings a friend; both get bonus interviews after the frien
   }
   const finish = bea.getByRole('button', { name: 'Finish and see the report' });
   const skip = bea.getByRole('button', { name: 'Skip this question' });
+  const progress = bea.getByRole('progressbar', { name: 'Interview progress' });
   for (let i = 0; i < 8 && !(await finish.isVisible()); i++) {
     await expect(skip.or(finish)).toBeVisible();
-    if (await skip.isVisible()) await skip.click();
+    if (!(await skip.isVisible())) continue;
+    // Each skip is awaited (the bar moves on) before the next: the last one replaces the
+    // question with the finish button, and a click aimed at a vanished button never lands.
+    const before = await progress.getAttribute('value');
+    await skip.click();
+    await expect(progress).not.toHaveAttribute('value', before ?? '');
   }
   await finish.click();
   await expect(bea.getByRole('heading', { name: 'Interview report' })).toBeVisible();

@@ -199,7 +199,7 @@ fn QuestionCard(
                 <textarea id="answer-text" name="answer" rows="9" required maxlength=MAX_ANSWER_CHARS aria-describedby="answer-hint"
                     on:input=move |ev| set_chars.set(event_target_value(&ev).chars().count())></textarea>
                 <p id="answer-hint" class="hint">{move || format!("{} / {MAX_ANSWER_CHARS} characters. Aim for 150–300 words: the situation, what you did, and the result.", chars.get())}</p>
-                <button type="submit" class="button" disabled=move || answer.pending().get()>
+                <button type="submit" class="button" disabled=move || answer.pending().get() || skip.pending().get()>
                     {move || if answer.pending().get() { "Evaluating…" } else { "Submit answer" }}
                 </button>
             </ActionForm>
@@ -207,7 +207,7 @@ fn QuestionCard(
             <ActionForm action=skip attr:class="inline">
                 <input type="hidden" name="id" value=id.clone()/>
                 <input type="hidden" name="position" value=item.position/>
-                <button type="submit" class="button secondary">{if follow_up { "Skip the follow-up" } else { "Skip this question" }}</button>
+                <button type="submit" class="button secondary" disabled=move || skip.pending().get() || answer.pending().get()>{if follow_up { "Skip the follow-up" } else { "Skip this question" }}</button>
             </ActionForm>
             <ActionStatus value=skip.value()/>
         </article>
