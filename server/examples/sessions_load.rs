@@ -22,9 +22,9 @@
 
 // The tests' SMTP server: this driver uses only part of it.
 #[allow(dead_code)]
-#[path = "../tests/support/smtp.rs"]
+#[path = "../tests/integration/support/smtp.rs"]
 mod smtp;
-#[path = "../tests/support/wire.rs"]
+#[path = "../tests/integration/support/wire.rs"]
 mod wire;
 
 use std::{

@@ -20,7 +20,7 @@
 
 // Shared with the tests and sessions_load: this driver sends segments only.
 #[allow(dead_code)]
-#[path = "../tests/support/wire.rs"]
+#[path = "../tests/integration/support/wire.rs"]
 mod wire;
 
 use std::{

@@ -86,7 +86,7 @@ async fn run(bytes: Vec<u8>) -> Result<String, ResumeError> {
 }
 
 /// This crate's unit tests have no `viva` binary to start, so there the same work runs on a
-/// blocking thread; the child is tested through the binary (server/tests/resume.rs).
+/// blocking thread; the child is tested through the binary (server/tests/integration/resume.rs).
 #[cfg(test)]
 async fn run(bytes: Vec<u8>) -> Result<String, ResumeError> {
     let job = tokio::task::spawn_blocking(move || child::answer_for(&bytes));

@@ -1,7 +1,7 @@
 //! The first five minutes: a question tried without an account leaves no trace, within its
 //! limits and only where the operator allows it; confirming the address signs the person in.
 
-mod support;
+use crate::support;
 
 use support::{client, cookie_header, dump, json, me, multipart, post, set_cookies, Viva};
 

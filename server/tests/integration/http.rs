@@ -1,7 +1,7 @@
 //! Integration tests: the real `viva` binary on a random port with a temporary data directory,
 //! spoken to over HTTP.
 
-mod support;
+use crate::support;
 
 use support::{client, get, json, Viva};
 

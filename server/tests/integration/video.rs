@@ -1,14 +1,14 @@
 //! Video answers from the real binary over real HTTP: chunk uploads (in order or not, twice,
 //! cut short, too big, not a video), finishing, owner-only playback with byte ranges, and the
 //! same against an S3-speaking store (moto, started by the test).
-mod support;
+use crate::support;
 
 use support::{interview_id, json, post, Viva};
 
-const CHROME: &[u8] = include_bytes!("../../app/tests/fixtures/video/chrome-vp8-opus.webm");
+const CHROME: &[u8] = include_bytes!("../../../app/tests/fixtures/video/chrome-vp8-opus.webm");
 /// Where Chromium's recorder cut its 1-second slices of CHROME.
 const SLICES: [usize; 4] = [12817, 16452, 20567, 5039];
-const PNG: &[u8] = include_bytes!("../../app/tests/fixtures/video/not-video.png");
+const PNG: &[u8] = include_bytes!("../../../app/tests/fixtures/video/not-video.png");
 
 fn slices() -> Vec<&'static [u8]> {
     let mut at = 0;
@@ -329,10 +329,12 @@ async fn listing(s3: &str, prefix: &str) -> String {
 #[tokio::test]
 async fn recordings_and_speech_go_to_an_s3_compatible_store() {
     let (s3, _server) = s3_server().await;
-    std::env::set_var("AWS_ACCESS_KEY_ID", "viva-test");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "viva-test-secret");
     let store = format!("s3://viva-test/node?endpoint={s3}&allow_http=true&region=us-east-1");
-    let v = Viva::start(&["--blob-store", &store]).await;
+    let creds = [
+        ("AWS_ACCESS_KEY_ID", "viva-test"),
+        ("AWS_SECRET_ACCESS_KEY", "viva-test-secret"),
+    ];
+    let v = Viva::start_with_env(&["--blob-store", &store], &creds).await;
     let jar = v.account("ann@example.org", "Ann").await;
     let id = camera_interview(&v, &jar, true).await;
     let done = record(&v, &jar, &id, "s3take", &[0, 1, 2, 3]).await;

@@ -2,7 +2,7 @@
 //! real HTTP/1.1, RS256 ID tokens): starting sign-ins is limited per address and asks the
 //! provider once, the state cookie is host-only, abandoned sign-ins are swept, and a provider
 //! other than Google links to an existing account only from a browser signed in to it.
-mod support;
+use crate::support;
 
 use std::{
     collections::HashMap,

@@ -2,7 +2,7 @@
 //! from the outbox log, cookies on the wire, transparent refresh, refresh-token reuse, tampered
 //! tokens, disabled accounts, password reset, enumeration and rate limits.
 
-mod support;
+use crate::support;
 
 use std::time::Instant;
 

@@ -2,7 +2,7 @@
 //! (`end2end/servers/stripe-server.mjs`, `razorpay-server.mjs`): the real async-stripe client
 //! and Viva's Razorpay client over HTTP, webhooks signed with each provider's real scheme.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! voice with its recording kept), back it up, wipe it, restore it, and use it: sign in, open
 //! the report, play the recording, keep a session made before the backup.
 
-mod support;
+use crate::support;
 
 use support::{get, kept_spoken_answer, me, run_to_exit, Viva};
 

@@ -6,7 +6,7 @@
 //! `bash .ci/scale` builds the tool (cached outside the clone) and runs them with
 //! `VIVA_SURREAL_BIN` set.
 
-mod support;
+use crate::support;
 
 use std::{
     process::Stdio,

@@ -4,7 +4,7 @@
 //! browser's queue sends all of them again (it resends what it has no acknowledgement for,
 //! and one whose acknowledgement was lost looks the same) and each is stored exactly once.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,7 +1,7 @@
 //! The privacy notice and the terms describe the running installation; a changed version asks
 //! signed-in people to accept it again; the support desk answers.
 
-mod support;
+use crate::support;
 
 use support::{client, json, me, post, Viva};
 

@@ -43,7 +43,7 @@ impl Viva {
     /// A server with no SMTP server at all (e-mails stay in the outbox).
     pub async fn start_without_mail(extra: &[&str]) -> Viva {
         let data = tempfile::tempdir().unwrap();
-        let mut v = Viva::launch(data.path().to_str().unwrap(), extra, None).await;
+        let mut v = Viva::launch(data.path().to_str().unwrap(), extra, None, &[]).await;
         v._data = Some(data);
         v
     }
@@ -51,12 +51,21 @@ impl Viva {
     /// A server on a given data directory (to test restarts).
     pub async fn start_in(data_dir: &str, extra: &[&str]) -> Viva {
         let sink = smtp::SmtpSink::start().await;
-        Viva::launch(data_dir, extra, Some(sink)).await
+        Viva::launch(data_dir, extra, Some(sink), &[]).await
+    }
+
+    /// A fresh server with extra environment variables (credentials a store reads from there).
+    pub async fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Viva {
+        let data = tempfile::tempdir().unwrap();
+        let sink = smtp::SmtpSink::start().await;
+        let mut v = Viva::launch(data.path().to_str().unwrap(), extra, Some(sink), env).await;
+        v._data = Some(data);
+        v
     }
 
     /// A server delivering to an SMTP server the test shares between several nodes.
     pub async fn start_with_mail(data_dir: &str, extra: &[&str], mail: smtp::SmtpSink) -> Viva {
-        Viva::launch(data_dir, extra, Some(mail)).await
+        Viva::launch(data_dir, extra, Some(mail), &[]).await
     }
 
     /// Kills the process with SIGKILL (a crash: nothing is flushed or closed).
@@ -77,8 +86,14 @@ impl Viva {
             .unwrap()
     }
 
-    async fn launch(data_dir: &str, extra: &[&str], mail: Option<smtp::SmtpSink>) -> Viva {
+    async fn launch(
+        data_dir: &str,
+        extra: &[&str],
+        mail: Option<smtp::SmtpSink>,
+        env: &[(&str, &str)],
+    ) -> Viva {
         let mut cmd = Command::new(bin());
+        cmd.envs(env.iter().copied());
         // Any free port, unless the test chose one (a local provider must know it first).
         if !extra.contains(&"--addr") {
             cmd.args(["--addr", "127.0.0.1:0"]);

@@ -2,7 +2,7 @@
 //! neither the person's id, address, name nor anything they wrote. The same through the page's
 //! server functions and `viva admin delete-user`.
 
-mod support;
+use crate::support;
 
 use support::{
     client, dump, json, kept_spoken_answer, post, run_to_exit, upload, voice_interview, Viva, PW,

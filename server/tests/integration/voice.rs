@@ -1,6 +1,6 @@
 //! Voice from the real binary: `viva voice segments` (the browser's segmenter on a file), and
 //! spoken answers over real HTTP (segment uploads, handing in, hosted transcription).
-mod support;
+use crate::support;
 
 use support::run_to_exit;
 

@@ -3,7 +3,7 @@
 //! without the server growing; a PDF that takes too long is cut off and its work stops;
 //! extractions beyond the cap are told to come back. PDFs are written here by hand.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::time::{Duration, Instant};

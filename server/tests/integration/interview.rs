@@ -1,7 +1,7 @@
 //! Interview practice over real HTTP against the real binary: a whole interview through its
 //! server functions, owner checks, and bad input with its limits named and nothing stored.
 
-mod support;
+use crate::support;
 
 use support::{interview_id, json, post, Viva};
 

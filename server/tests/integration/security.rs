@@ -4,7 +4,7 @@
 //! client addresses behind proxies, contact limits, code budgets, names in e-mail, parallel
 //! code guesses, private data files and half-sent requests.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

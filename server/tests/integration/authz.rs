@@ -3,7 +3,7 @@
 //! the real binary. The list of routes comes from `viva routes`, so a new route or server
 //! function without an entry here fails this test.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 
@@ -274,7 +274,7 @@ const MATRIX: &[Row] = &[
     Row {
         route: "FN /api/billing/checkout",
         body: &[("plan", "pro"), ("provider", "stripe")],
-        // Billing is off in this run: 404 for everyone (tests/billing.rs covers it on).
+        // Billing is off in this run: 404 for everyone (integration/billing.rs covers it on).
         expect: [D, D, D, D],
     },
     Row {
@@ -545,13 +545,13 @@ const MATRIX: &[Row] = &[
         expect: [D, A, D, D],
     },
     // Without a multipart body a segment upload is a 400 for anyone signed in (refused before
-    // any read); its owner checks with real uploads are in tests/voice.rs.
+    // any read); its owner checks with real uploads are in integration/voice.rs.
     Row {
         route: "FN /api/voice/segment",
         body: &[("interview", "{owner_interview}"), ("position", "0")],
         expect: [D, A, A, A],
     },
-    // Likewise a chunk without a multipart body; the owner checks are in tests/video.rs.
+    // Likewise a chunk without a multipart body; the owner checks are in integration/video.rs.
     Row {
         route: "FN /api/video/chunk",
         body: &[("interview", "{owner_interview}"), ("position", "0")],
