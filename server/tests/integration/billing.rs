@@ -40,9 +40,14 @@ impl Provider {
             .find(|(k, _)| k.ends_with("_PORT"))
             .map(|(_, v)| v.clone())
             .unwrap();
-        let child = cmd.spawn().expect("node (for the local payment provider)");
+        let mut child = cmd.spawn().expect("node (for the local payment provider)");
         let base = format!("http://127.0.0.1:{port}");
         for _ in 0..200 {
+            // Gone: it could not listen (another test's server took the port in the meantime);
+            // whatever answers there is not this provider.
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{script} exited ({status}) before it answered on port {port}");
+            }
             if let Ok(r) = reqwest::get(format!("{base}/healthz")).await {
                 if r.status().is_success() {
                     return Provider {
