@@ -27,6 +27,14 @@ step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }
 # The browser's voice detector: the `voice` crate as a plain wasm module (no JS glue), served
 # at /voice/vad.wasm and loaded by the recorder's AudioWorklet on the interview page only.
 # Copied only when it changed, so the site (and the server that embeds it) is not rebuilt for nothing.
+# The browser bundle's build tool (.ci/bundle: the split at the lazy routes and wasm-bindgen):
+# built once, in its own target directory (it is not in the workspace).
+bundle_tool="$HOME/.cache/viva/bundle-tool-target/release/viva-bundle"
+build_bundle_tool() {
+  cargo build --release --locked --quiet --manifest-path "$here/.ci/bundle/Cargo.toml" \
+    --target-dir "$HOME/.cache/viva/bundle-tool-target"
+}
+
 build_voice_wasm() {
   cargo build --profile voice-wasm --target wasm32-unknown-unknown -p voice --lib --features ffi
   local built="$CARGO_TARGET_DIR/wasm32-unknown-unknown/voice-wasm/voice.wasm"

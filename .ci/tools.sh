@@ -4,7 +4,6 @@
 # Everything comes from the package registries (crates.io, npm, Debian): nothing else is downloaded.
 set -euo pipefail
 
-WASM_BINDGEN_VERSION=0.2.130  # must equal the wasm-bindgen crate pinned (=) in Cargo.toml
 MOTO_VERSION=5.2.5            # the tests' S3 server (PyPI moto, only its S3 parts, and Flask)
 FLASK_VERSION=3.1.3
 FLASK_CORS_VERSION=6.0.5
@@ -23,12 +22,6 @@ done
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
-fi
-
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
-  # Not --locked: one crate in its lock file is no longer in the index.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 # wasm-opt (npm binaryen) and Lightning CSS (npm lightningcss-cli) for .ci/build.

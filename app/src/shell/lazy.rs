@@ -1,6 +1,6 @@
 //! The pages whose code the browser loads only when one of them is visited: everything behind
 //! the sign-in, in two modules: a member's pages and the admin pages. `.ci/build` splits the
-//! browser bundle at the two `#[lazy]` functions below (`.ci/wasm-split`), so a visitor's
+//! browser bundle at the two `#[lazy]` functions below (`.ci/bundle`), so a visitor's
 //! first page downloads only the public pages' code, and a member's first page loads all of
 //! the member pages at once (one module: moving between them never waits again). On the
 //! server they render like any other page.
