@@ -24,9 +24,6 @@ if [ -n "${VIVA_TEST_BUILD:-}" ]; then
     CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cargo)
 fi
 step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }
-# The browser's voice detector: the `voice` crate as a plain wasm module (no JS glue), served
-# at /voice/vad.wasm and loaded by the recorder's AudioWorklet on the interview page only.
-# Copied only when it changed, so the site (and the server that embeds it) is not rebuilt for nothing.
 # The browser bundle's build tool (.ci/bundle: the split at the lazy routes and wasm-bindgen):
 # built once, in its own target directory (it is not in the workspace).
 bundle_tool="$HOME/.cache/viva/bundle-tool-target/release/viva-bundle"
@@ -35,6 +32,9 @@ build_bundle_tool() {
     --target-dir "$HOME/.cache/viva/bundle-tool-target"
 }
 
+# The browser's voice detector: the `voice` crate as a plain wasm module (no JS glue), served
+# at /voice/vad.wasm and loaded by the recorder's AudioWorklet on the interview page only.
+# Copied only when it changed, so the site (and the server that embeds it) is not rebuilt for nothing.
 build_voice_wasm() {
   cargo build --profile voice-wasm --target wasm32-unknown-unknown -p voice --lib --features ffi
   local built="$CARGO_TARGET_DIR/wasm32-unknown-unknown/voice-wasm/voice.wasm"
