@@ -38,6 +38,27 @@ test('a visitor downloads no member page code, and little of the rest', async ({
   expect(await cspViolations(page)).toEqual([]);
 });
 
+test('a public page paints from its HTML and style sheet alone: no script or wasm blocks it', async ({ page }) => {
+  for (const path of ['/', '/privacy', '/signin']) {
+    await page.goto(path);
+    await hydrated(page);
+    // Resource Timing's renderBlockingStatus (Chromium): what the first paint had to wait for.
+    const entries = await page.evaluate(() =>
+      performance.getEntriesByType('resource').map((e) => ({
+        path: new URL(e.name).pathname,
+        blocking: (e as PerformanceResourceTiming & { renderBlockingStatus?: string }).renderBlockingStatus,
+      })));
+    const blocking = entries.filter((e) => e.blocking === 'blocking').map((e) => e.path);
+    expect(blocking, path).toEqual([expect.stringMatching(/^\/pkg\/(?:[^/]+\/)?viva\.css$/)]);
+    // The glue and the main module were fetched, after the paint and without holding it.
+    for (const file of [/\/viva\.js$/, /\/viva\.wasm$/]) {
+      const e = entries.find((e) => file.test(e.path));
+      expect(e, `${path}: ${file}`).toBeDefined();
+      expect(e!.blocking, `${path}: ${file}`).toBe('non-blocking');
+    }
+  }
+});
+
 test('a member page opened directly hydrates from the members\' module, which serves the next page too', async ({ browser }) => {
   const { context, page } = await newUser(browser, 'lazy');
   const problems = watchProblems(page);
