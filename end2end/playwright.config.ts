@@ -19,8 +19,12 @@ export default defineConfig({
   testDir: './tests',
   timeout: 30_000,
   expect: { timeout: 10_000 },
+  // Two spec files at a time (each file's tests in order, in one worker): most tests wait on
+  // the server, the microphone's real-time audio or another browser, not on the CPU. The files
+  // share the server and the mail sink, so no test may change what another sees (failNext takes
+  // the address it refuses). VIVA_E2E_WORKERS=1 runs them one at a time.
   fullyParallel: false,
-  workers: 1,
+  workers: Number(process.env.VIVA_E2E_WORKERS ?? 2),
   retries: 0,
   reporter: [['list']],
   use: {

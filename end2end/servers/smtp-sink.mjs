@@ -6,7 +6,8 @@
 //   HTTP_PORT (3926)  GET  /messages[?to=ADDR]           JSON list, oldest first
 //                     GET  /otp?to=ADDR[&after=ID][&wait=MS]  {code, id} of the newest code after ID
 //                     DELETE /messages                   forget everything
-//                     POST /fail?count=N[&code=451]      refuse the next N messages (retry tests)
+//                     POST /fail?to=ADDR[&count=N][&code=451]  refuse the next N messages to ADDR
+//                                                        (retry tests; other tests' mail still goes through)
 //                     GET  /healthz
 import { createServer } from 'node:http';
 import { SMTPServer } from 'smtp-server';
@@ -18,7 +19,8 @@ const httpPort = Number(process.env.HTTP_PORT ?? 3926);
 /** @type {{id:number, from:string, to:string[], subject:string, text:string, html:string, receivedAt:string}[]} */
 let messages = [];
 let nextId = 1;
-let failures = { count: 0, code: 451 };
+/** Refusals still to come, by recipient address. */
+const failures = new Map();
 const waiters = new Set();
 
 const smtp = new SMTPServer({
@@ -32,13 +34,14 @@ const smtp = new SMTPServer({
   onData(stream, session, cb) {
     simpleParser(stream)
       .then((mail) => {
-        if (failures.count > 0) {
-          failures.count -= 1;
+        const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+        const refusal = to.map((a) => failures.get(a)).find((f) => f && f.count > 0);
+        if (refusal) {
+          refusal.count -= 1;
           const err = new Error('Temporary failure (test)');
-          err.responseCode = failures.code;
+          err.responseCode = refusal.code;
           return cb(err);
         }
-        const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
         const msg = {
           id: nextId++,
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -86,8 +89,10 @@ const http = createServer(async (req, res) => {
     return send(res, 200, { cleared: true });
   }
   if (req.method === 'POST' && url.pathname === '/fail') {
-    failures = { count: Number(url.searchParams.get('count') ?? 1), code: Number(url.searchParams.get('code') ?? 451) };
-    return send(res, 200, failures);
+    if (!to) return send(res, 400, { error: 'give ?to=ADDRESS: only mail to it is refused' });
+    const refusal = { count: Number(url.searchParams.get('count') ?? 1), code: Number(url.searchParams.get('code') ?? 451) };
+    failures.set(to, refusal);
+    return send(res, 200, { to, ...refusal });
   }
   if (req.method === 'GET' && url.pathname === '/otp') {
     if (!to) return send(res, 400, { error: 'give ?to=ADDRESS' });

@@ -49,9 +49,11 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
 
 /** Each new user comes from its own address (TEST-NET-2, via the proxy header the server
  *  trusts with --behind-proxy), as real people do: the suite makes more accounts than the
- *  per-address sign-up limit allows from one address in an hour. */
+ *  per-address sign-up limit allows from one address in an hour. Spec files run two at a time
+ *  (playwright.config.ts), each worker with its own half of the range. */
 let client = 0;
-const nextAddress = () => `198.51.100.${(++client % 250) + 1}`;
+const worker = Number(process.env.TEST_PARALLEL_INDEX ?? 0) % 2;
+const nextAddress = () => `198.51.100.${worker * 125 + (++client % 125) + 1}`;
 
 export async function newUser(browser: Browser, who: string) {
   const context = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': nextAddress() } });

@@ -30,7 +30,8 @@ export async function clearMail(): Promise<void> {
   await fetch(`${api}/messages`, { method: 'DELETE' });
 }
 
-/** The next `count` messages are refused with SMTP `code` (the app must retry them). */
-export async function failNext(count: number, code = 451): Promise<void> {
-  await fetch(`${api}/fail?count=${count}&code=${code}`, { method: 'POST' });
+/** The next `count` messages to `email` are refused with SMTP `code` (the app must retry them). */
+export async function failNext(email: string, count: number, code = 451): Promise<void> {
+  const res = await fetch(`${api}/fail?to=${encodeURIComponent(email)}&count=${count}&code=${code}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`smtp sink: ${res.status} ${await res.text()}`);
 }
