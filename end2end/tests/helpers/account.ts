@@ -5,8 +5,10 @@ import { otpFor, messagesFor } from './mail';
 // Accounts as a new user makes them, through the real pages and the local SMTP sink.
 
 export const PASSWORD = 'copper kettle orbits tuesday';
+/** Spec files run two at a time (playwright.config.ts): which of the two workers this is. */
+const worker = Number(process.env.TEST_PARALLEL_INDEX ?? 0) % 2;
 let seq = 0;
-export const address = (who: string) => `${who}.${Date.now()}.${seq++}@example.org`;
+export const address = (who: string) => `${who}.${Date.now()}.${worker}-${seq++}@example.org`;
 
 
 /** The id of the newest message to `email`, so a later code is not confused with an earlier one. */
@@ -49,10 +51,9 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
 
 /** Each new user comes from its own address (TEST-NET-2, via the proxy header the server
  *  trusts with --behind-proxy), as real people do: the suite makes more accounts than the
- *  per-address sign-up limit allows from one address in an hour. Spec files run two at a time
- *  (playwright.config.ts), each worker with its own half of the range. */
+ *  per-address sign-up limit allows from one address in an hour. Each of the two workers has
+ *  its own half of the range. */
 let client = 0;
-const worker = Number(process.env.TEST_PARALLEL_INDEX ?? 0) % 2;
 const nextAddress = () => `198.51.100.${worker * 125 + (++client % 125) + 1}`;
 
 export async function newUser(browser: Browser, who: string) {
