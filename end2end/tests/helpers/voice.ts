@@ -1,4 +1,5 @@
 import { chromium, expect, Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hydrated } from './page';
 
@@ -8,6 +9,32 @@ export const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
+// What the clip says, from its label (../shared/audio/dev/clip00.json).
+export const CLIP_SAID: string = JSON.parse(readFileSync(CLIP.replace(/\.wav$/, '.json'), 'utf8'))
+  .speech.map((u: [number, number, string]) => u[2]).join(' ');
+
+/** Word error rate of `heard` against `said`: (substitutions + deletions + insertions) / words
+ * said, case, punctuation and hyphens ignored. Whisper on a synthetic voice hears a word or two
+ * differently from run to run ("root"/"route") as the segments fall, so tests bound the rate
+ * instead of naming a word. */
+export function wordErrorRate(heard: string, said: string): number {
+  const words = (t: string) => t.toLowerCase().replace(/-/g, '').replace(/[^a-z0-9' ]+/g, ' ').split(/\s+/).filter(Boolean);
+  const h = words(heard);
+  const s = words(said);
+  let row = Array.from({ length: h.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= h.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (s[i - 1] === h[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return s.length === 0 ? 0 : row[h.length] / s.length;
+}
+
+/** How far a transcript of the clip may stray: the CI run where "root" was heard as "route" saw 0.17. */
+export const CLIP_WER_MAX = 0.35;
+
 // .ci/run fetches the models, so there the server transcribes with Whisper tiny.en.
 export const WHISPER = !!process.env.VIVA_MODELS_DIR;
 export const SAID = `In my last role I led the ward handover redesign. Handovers took forty minutes and details were lost.
