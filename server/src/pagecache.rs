@@ -24,7 +24,7 @@ use std::{
     io::Write,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc, Mutex, RwLock,
+        Arc, Mutex,
     },
 };
 
@@ -97,18 +97,25 @@ struct Page {
     cache_control: &'static str,
 }
 
-#[derive(Clone, Default)]
-pub struct PageCache(Arc<RwLock<HashMap<&'static str, Arc<Page>>>>);
+/// A visitor's pages, one slot each, filled by the first request for it. Requests that arrive
+/// while it renders wait for that render instead of starting their own: a burst of first visits
+/// (a link shared, a restart under load) costs one render and one compression, not one each
+/// (32 at once used to take a core for over a second on `/privacy`: `bench/pages.sh`).
+#[derive(Clone)]
+pub struct PageCache(Arc<[(&'static str, Slot)]>);
+
+/// One visitor's page: empty until its first render is kept.
+type Slot = tokio::sync::OnceCell<Arc<Page>>;
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache(CACHED_PAGES.iter().map(|p| (*p, Slot::new())).collect())
+    }
+}
 
 impl PageCache {
-    fn get(&self, path: &str) -> Option<Arc<Page>> {
-        self.0.read().ok()?.get(path).cloned()
-    }
-
-    fn put(&self, path: &'static str, page: Arc<Page>) {
-        if let Ok(mut m) = self.0.write() {
-            m.insert(path, page);
-        }
+    fn slot(&self, path: &str) -> Option<&Slot> {
+        self.0.iter().find(|(p, _)| *p == path).map(|(_, s)| s)
     }
 }
 
@@ -227,28 +234,51 @@ pub async fn serve(
 }
 
 async fn visitor_page(cache: &PageCache, path: &'static str, req: Request, next: Next) -> Response {
+    let Some(slot) = cache.slot(path) else {
+        return next.run(req).await;
+    };
     let encoding = accepted(req.headers());
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let head = req.method() == Method::HEAD;
-    let page = match cache.get(path) {
-        Some(p) => {
-            count(VISITOR_KEPT);
-            p
-        }
-        // Rendered (and kept) only for a GET: a HEAD has no body to keep.
-        None if head => return next.run(req).await,
-        None => {
-            count(VISITOR_RENDERED);
-            let page =
-                match render_to_keep(req, next, MAX_CACHED_PAGE_BYTES, Page::for_visitors).await {
-                    Ok(p) => p,
-                    Err(res) => return res,
-                };
-            cache.put(path, page.clone());
-            page
-        }
-    };
-    page.respond(encoding, if_none_match.as_ref(), head)
+    if let Some(page) = slot.get() {
+        count(VISITOR_KEPT);
+        return page.respond(encoding, if_none_match.as_ref(), head);
+    }
+    // Rendered (and kept) only for a GET: a HEAD has no body to keep.
+    if head {
+        return next.run(req).await;
+    }
+    // This request renders the page unless another already is: then it waits for that one's
+    // page (or, if that answer could not be kept, renders in its turn).
+    let mut rendered_here = false;
+    let kept = slot
+        .get_or_try_init(|| {
+            rendered_here = true;
+            async move {
+                let (bytes, nonce) = render_to_keep(req, next, MAX_CACHED_PAGE_BYTES).await?;
+                // Brotli at its best takes tens of milliseconds: off the async workers, which
+                // keep answering meanwhile.
+                tokio::task::spawn_blocking(move || Arc::new(Page::for_visitors(bytes, &nonce)))
+                    .await
+                    .map_err(|_| {
+                        (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "The page could not be prepared.",
+                        )
+                            .into_response()
+                    })
+            }
+        })
+        .await;
+    count(if rendered_here {
+        VISITOR_RENDERED
+    } else {
+        VISITOR_KEPT
+    });
+    match kept {
+        Ok(page) => page.respond(encoding, if_none_match.as_ref(), head),
+        Err(res) => res,
+    }
 }
 
 async fn member_page(
@@ -270,8 +300,8 @@ async fn member_page(
         return page.respond(encoding, if_none_match.as_ref(), false);
     }
     count(MEMBER_RENDERED);
-    let page = match render_to_keep(req, next, MAX_MEMBER_PAGE_BYTES, Page::for_member).await {
-        Ok(p) => p,
+    let page = match render_to_keep(req, next, MAX_MEMBER_PAGE_BYTES).await {
+        Ok((bytes, nonce)) => Arc::new(Page::for_member(bytes, &nonce)),
         Err(res) => return res,
     };
     c.members.put(
@@ -289,19 +319,18 @@ async fn member_page(
 /// A fresh nonce for the render of a page to be kept: its scripts carry it, and the policy of
 /// every answer with the page names those scripts by hash — only those (the nonce itself is
 /// never in a policy, and content that is not the page's own cannot guess it).
-/// Renders the page with it, and makes the page to keep with `make` (or the answer to send as
-/// it is, see [`rendered`]).
+/// Renders the page with it: its body and the nonce, for the caller to make the page to keep
+/// (or the answer to send as it is, see [`rendered`]).
 async fn render_to_keep(
     mut req: Request,
     next: Next,
     limit: usize,
-    make: fn(axum::body::Bytes, &str) -> Page,
-) -> Result<Arc<Page>, Response> {
+) -> Result<(axum::body::Bytes, String), Response> {
     let nonce = leptos::nonce::Nonce::new().to_string();
     req.extensions_mut()
         .insert(crate::http::CspNonce(nonce.clone()));
     let bytes = rendered(next.run(req).await, limit, &nonce).await?;
-    Ok(Arc::new(make(bytes, &nonce)))
+    Ok((bytes, nonce))
 }
 
 /// The body of a page rendered to be kept; any other answer (not 200, setting a cookie, too

@@ -167,6 +167,38 @@ fn quoted_after<'a>(text: &'a str, before: &str) -> &'a str {
         .unwrap_or_else(|| panic!("nothing quoted after {before}"))
 }
 
+/// A burst of first visits to a page (a shared link, a restart under load) renders it once:
+/// the requests that arrive while it renders wait for that render and get the same page.
+#[tokio::test]
+async fn a_burst_of_first_visits_renders_a_page_once() {
+    let v = Viva::start(&[]).await;
+    let mut visits = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let url = v.url("/privacy");
+        visits.spawn(async move {
+            let res = client()
+                .get(url)
+                .header("accept-encoding", "br")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["content-encoding"], "br");
+            res.headers()["etag"].to_str().unwrap().to_string()
+        });
+    }
+    let tags: std::collections::HashSet<String> = visits.join_all().await.into_iter().collect();
+    assert_eq!(tags.len(), 1, "one page for everyone: {tags:?}");
+    let text = v.metrics().await;
+    for (from, n) in [("render", 1), ("memory", 23)] {
+        let line = format!("viva_pages_total{{who=\"visitor\",from=\"{from}\"}} {n}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "expected {line} in\n{text}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_bundle_and_style_sheet_are_versioned_and_kept_for_a_year() {
     let v = Viva::start(&[]).await;
