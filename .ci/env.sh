@@ -36,7 +36,7 @@ build_bundle_tool() {
 # at /voice/vad.wasm and loaded by the recorder's AudioWorklet on the interview page only.
 # Copied only when it changed, so the site (and the server that embeds it) is not rebuilt for nothing.
 build_voice_wasm() {
-  cargo build --profile voice-wasm --target wasm32-unknown-unknown -p voice --lib --features ffi
+  cargo rustc --profile voice-wasm --target wasm32-unknown-unknown -p voice --lib --features ffi --crate-type cdylib
   local built="$CARGO_TARGET_DIR/wasm32-unknown-unknown/voice-wasm/voice.wasm"
   cmp -s "$built" "$here/public/voice/vad.wasm" || cp "$built" "$here/public/voice/vad.wasm"
 }
