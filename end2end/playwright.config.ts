@@ -17,7 +17,10 @@ const smtpPort = 3925, mailApiPort = 3926, oidcPort = 3927;
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // A test's own budget. The longest journeys without one of their own (four provider logins and
+  // a sign-up; a change of address with two codes) take 19-23 s on a 2-core machine running two
+  // files at once: 60 s leaves room for a slower CI machine.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   // Two spec files at a time (each file's tests in order, in one worker): most tests wait on
   // the server, the microphone's real-time audio or another browser, not on the CPU. The files
