@@ -42,9 +42,14 @@ run() { # name, url, extra wrk args...
   # once per process (or per person and change), and a burst meanwhile waits for it; in wrk's
   # first second that one wait shows as a p99 of tens of milliseconds (its own statistics: a
   # client that times each request sees only the 32 that waited), not the steady rate's.
-  local warm=() args=("$@") i first
-  for ((i = 0; i + 1 < ${#args[@]}; i++)); do [ "${args[i]}" = -H ] && warm+=(-H "${args[i + 1]}"); done
-  first=$(curl -s -o /dev/null -w '%{time_total}' "${warm[@]}" "$url" | awk '{ printf "%.1f ms", $1 * 1000 }')
+  # (A run driven by a wrk script, the server function's POST, has no page to keep: "–".)
+  local warm=() args=("$@") i first="–"
+  for ((i = 0; i + 1 < ${#args[@]}; i++)); do
+    case "${args[i]}" in -H) warm+=(-H "${args[i + 1]}") ;; -s) warm=(none); break ;; esac
+  done
+  if [ "${warm[0]:-}" != none ]; then
+    first=$(curl -s -o /dev/null -w '%{time_total}' "${warm[@]}" "$url" | awk '{ printf "%.1f ms", $1 * 1000 }')
+  fi
   local o; o=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$@" "$url")
   local rps p99 non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$o"); p99=$(awk '$1=="99%" {print $2}' <<<"$o")

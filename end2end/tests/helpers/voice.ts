@@ -35,6 +35,11 @@ export function wordErrorRate(heard: string, said: string): number {
 /** How far a transcript of the clip may stray: the CI run where "root" was heard as "route" saw 0.17. */
 export const CLIP_WER_MAX = 0.35;
 
+/** The transcript says what the clip says, within CLIP_WER_MAX; a failure shows the transcript. */
+export function expectHeardClip(transcript: string) {
+  expect(wordErrorRate(transcript, CLIP_SAID), `transcript: "${transcript}"`).toBeLessThan(CLIP_WER_MAX);
+}
+
 // .ci/run fetches the models, so there the server transcribes with Whisper tiny.en.
 export const WHISPER = !!process.env.VIVA_MODELS_DIR;
 export const SAID = `In my last role I led the ward handover redesign. Handovers took forty minutes and details were lost.

@@ -274,25 +274,17 @@ async fn bad_input_is_refused_with_its_limit_and_nothing_is_stored() {
 }
 
 /// How many reads the memo answered (`viva_memo_reads_total{from="memo"}` in `/metrics`).
-/// A counter of /metrics by its whole name and labels.
-async fn counter(v: &Viva, name: &str) -> u64 {
-    let text = v.metrics().await;
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
-        .parse()
-        .unwrap()
-}
-
 async fn memo_hits(v: &Viva) -> u64 {
-    counter(v, "viva_memo_reads_total{from=\"memo\"}").await
+    v.counter("viva_memo_reads_total{from=\"memo\"}").await
 }
 
 /// Signed-in people's pages answered from memory, and rendered.
 async fn member_pages(v: &Viva) -> (u64, u64) {
     (
-        counter(v, "viva_pages_total{who=\"member\",from=\"memory\"}").await,
-        counter(v, "viva_pages_total{who=\"member\",from=\"render\"}").await,
+        v.counter("viva_pages_total{who=\"member\",from=\"memory\"}")
+            .await,
+        v.counter("viva_pages_total{who=\"member\",from=\"render\"}")
+            .await,
     )
 }
 

@@ -441,6 +441,16 @@ impl Viva {
             .unwrap()
     }
 
+    /// A counter of `/metrics` by its whole name and labels.
+    pub async fn counter(&self, name: &str) -> u64 {
+        let text = self.metrics().await;
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+            .parse()
+            .unwrap()
+    }
+
     /// Signs up, verifies with the e-mailed code, signs in; returns the cookie header.
     pub async fn account(&self, email: &str, name: &str) -> String {
         let mark = self.mail_mark();
