@@ -23,6 +23,13 @@ if [ -n "${VIVA_TEST_BUILD:-}" ]; then
   server_cargo=(env RUSTC_WORKSPACE_WRAPPER=clippy-driver
     CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cargo)
 fi
+# The two `cargo test` commands of .ci/run, which .ci/build compiles ahead (with --no-run) so
+# that the run compiles nothing: the app's and the voice crate's unit tests with the `bench`
+# profile (the app's test binary unoptimised: Cargo.toml, [profile.bench.package.app]; their
+# [lib] says test = false), then every other test target on the release build. Same packages
+# in both, so the dependencies' features unify the same way.
+unit_tests=(test --profile bench --lib -p app -p server -p voice)
+release_tests=(test --release -p app -p server -p voice)
 step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }
 # The browser bundle's build tool (.ci/bundle: the split at the lazy routes and wasm-bindgen):
 # built once, in its own target directory (it is not in the workspace).

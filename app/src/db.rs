@@ -117,6 +117,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "shared_key",
         sql: include_str!("../migrations/0014_shared_key.surql"),
     },
+    Migration {
+        version: 15,
+        name: "account_fence",
+        sql: include_str!("../migrations/0015_account_fence.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -185,9 +190,26 @@ pub enum Fault {
     Duplicate(&'static str),
     /// A `THROW` in the query, with its message.
     Thrown(String),
+    /// The account a write was for is gone (the `THROW` of auth's fence, [`ACCOUNT_GONE`]).
+    AccountGone,
     /// Anything else: a fault to log and answer with a 500.
     Other,
 }
+
+/// A database error as the caller hears it: a write for an account deleted meanwhile (its
+/// session went with it) is a sign-in request; anything else is logged and a 500.
+impl From<surrealdb::Error> for crate::AppError {
+    fn from(e: surrealdb::Error) -> Self {
+        if classify(&e) == Fault::AccountGone {
+            return crate::AppError::Unauthorized;
+        }
+        crate::AppError::internal("database error", e)
+    }
+}
+
+/// What auth's fence (its `account_fence!` macro) throws when the account a write is for no longer
+/// exists: the caller is answered as signed out.
+pub const ACCOUNT_GONE: &str = "account gone";
 
 /// The unique indexes of the schema, so that a violation names one of them.
 pub const UNIQUE_INDEXES: &[&str] = &[
@@ -223,11 +245,11 @@ pub fn classify(e: &surrealdb::Error) -> Fault {
         return Fault::Conflict;
     }
     if e.is_thrown() {
-        return Fault::Thrown(
-            msg.trim_start_matches("An error occurred: ")
-                .trim()
-                .to_string(),
-        );
+        let thrown = msg.trim_start_matches("An error occurred: ").trim();
+        if thrown == ACCOUNT_GONE {
+            return Fault::AccountGone;
+        }
+        return Fault::Thrown(thrown.to_string());
     }
     if msg.contains("already contains") {
         if let Some(ix) = UNIQUE_INDEXES.iter().find(|ix| {
@@ -324,6 +346,25 @@ where
         }
     }
     Ok(None)
+}
+
+/// Runs a transaction (made afresh by `query` each time) with [`retry_conflicts`], its errors
+/// checked ([`check_tx`]). `None`: still contended after every try.
+pub async fn transact<'d>(
+    query: impl Fn() -> surrealdb::method::Query<'d, Any>,
+) -> Result<Option<surrealdb::IndexedResults>, surrealdb::Error> {
+    let query = &query;
+    retry_conflicts(move || async move { query().await.and_then(check_tx) }).await
+}
+
+/// [`transact`] for a caller with nothing to tell apart: still contended after every try is
+/// refused with a short wait (the caller tries again), any other error is the caller's.
+pub async fn write<'d>(
+    query: impl Fn() -> surrealdb::method::Query<'d, Any>,
+) -> Result<surrealdb::IndexedResults, crate::AppError> {
+    transact(query)
+        .await?
+        .ok_or(crate::AppError::RateLimited(1))
 }
 
 /// The database URLs Viva takes, by their start, and whether each is an embedded engine (data

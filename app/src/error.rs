@@ -164,13 +164,6 @@ impl FromServerFnError for AppError {
     }
 }
 
-#[cfg(feature = "ssr")]
-impl From<surrealdb::Error> for AppError {
-    fn from(e: surrealdb::Error) -> Self {
-        AppError::internal("database error", e)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ const ROOT_ITEMS: &[(&str, &str)] = &[
     ("slug_enum", "slug"),
     ("slug_surreal", "slug"),
     ("of_interview", "db"),
+    ("account_fence", "auth"),
 ];
 
 /// The fenced block after `marker` in ARCHITECTURE.md.

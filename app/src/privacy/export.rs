@@ -335,10 +335,12 @@ pub async fn latest(db: &Db, uid: &str) -> Result<Option<JobRow>, AppError> {
 /// again is refused. A new one replaces the one before (its file is deleted).
 pub async fn request(db: &Db, uid: &str, now: i64) -> Result<JobRow, AppError> {
     let id = crate::ids::new_id();
-    let res = db
-        .query(
-            "BEGIN TRANSACTION;
-             IF count(SELECT id FROM export_job WHERE user = type::record('user', $uid) AND status IN ['queued', 'running']) > 0 {
+    // Behind the account's fence: a deletion running meanwhile sees the job or refuses it. Two
+    // requests at once: the one run again finds the other's job.
+    let res = crate::db::transact(|| {
+        db.query(concat!(
+            "BEGIN TRANSACTION;\n", crate::account_fence!(),
+            "IF count(SELECT id FROM export_job WHERE user = type::record('user', $uid) AND status IN ['queued', 'running']) > 0 {
                  THROW 'export already running';
              };
              DELETE export_chunk WHERE user = type::record('user', $uid);
@@ -347,20 +349,16 @@ pub async fn request(db: &Db, uid: &str, now: i64) -> Result<JobRow, AppError> {
                  step = 'Waiting to start', done_steps = 0, total_steps = 0, bytes = 0, chunks = 0, error = NONE,
                  attempts = 0, lease_until = 0, created_at = $now, finished_at = NONE, expires_at = NONE;
              COMMIT TRANSACTION;",
-        )
+        ))
         .bind(("uid", uid.to_string()))
         .bind(("id", id.clone()))
         .bind(("now", now))
-        .await?
-        .check();
+    })
+    .await;
     match res {
-        Ok(_) => {}
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(AppError::RateLimited(1)),
         Err(e) if matches!(crate::db::classify(&e), crate::db::Fault::Thrown(_)) => {
-            return Err(AppError::BadRequest(
-                "Your data is being gathered already. Wait for that download to be ready.".into(),
-            ))
-        }
-        Err(e) if crate::db::is_conflict(&e) => {
             return Err(AppError::BadRequest(
                 "Your data is being gathered already. Wait for that download to be ready.".into(),
             ))

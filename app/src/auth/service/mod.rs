@@ -30,14 +30,36 @@ pub use codes::*;
 pub use sessions::*;
 pub use users::*;
 
-/// The part of deleting an account that accounts own, last: refresh tokens, sessions, codes,
-/// provider links, then the account itself. Security events stay, without the person: their
+/// The part of deleting an account that accounts own, last: every slot of the account's
+/// fence written (so a write behind it running meanwhile is refused or seen:
+/// [`account_fence!`]) and deleted, refresh tokens, sessions, codes, provider links, then the
+/// account itself. Security events stay, without the person: their
 /// link is cut and their id in any detail becomes `$pseudonym`.
-pub const ERASE_USER: &str = "DELETE refresh_token WHERE session.user = $user; DELETE session WHERE user = $user;
+pub const ERASE_USER: &str = "FOR $slot IN 0..32 {
+         UPSERT type::record('account_fence', [$uid, $slot]) SET n = (n ?? 0) + 1 RETURN NONE;
+         DELETE type::record('account_fence', [$uid, $slot]);
+     };
+     DELETE refresh_token WHERE session.user = $user; DELETE session WHERE user = $user;
      DELETE otp WHERE user = $user; DELETE oidc_identity WHERE user = $user;
      UPDATE audit_event SET user = NONE, detail = string::concat($pseudonym, ': ', detail) WHERE user = $user;
      UPDATE audit_event SET detail = string::replace(detail, $uid, $pseudonym) WHERE string::contains(detail, $uid);
      DELETE $user;";
+
+/// The first statements after `BEGIN TRANSACTION` in a transaction that writes a person's data
+/// (`$uid` bound), for `concat!`: they stop the transaction when the account is gone (`THROW`,
+/// answered as signed out: [`crate::db::ACCOUNT_GONE`]), and bump one of the account's 32
+/// `account_fence` counters (0 to 31, at random). A deletion writes all 32 ([`ERASE_USER`]), so
+/// a write and a deletion running at the same moment both write one record: the store refuses
+/// one of the two, and the one run again ([`crate::db::transact`]) sees the other. Nothing
+/// written during a deletion outlives the account, and one person's concurrent writes (a burst
+/// of speech segments) rarely meet on a slot.
+#[macro_export]
+macro_rules! account_fence {
+    () => {
+        "IF !record::exists(type::record('user', $uid)) { THROW 'account gone'; };
+         UPSERT type::record('account_fence', [$uid, rand::int(0, 31)]) SET n = (n ?? 0) + 1 RETURN NONE;\n"
+    };
+}
 
 /// The version of the terms and privacy policy a person agrees to at sign-up.
 pub const TERMS_VERSION: &str = "2026-11-24";

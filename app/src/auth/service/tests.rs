@@ -572,3 +572,97 @@ async fn a_session_ended_on_another_node_stops_working_within_the_recheck_bound(
     revoke_all_sessions(&db, &c.caller.user_id).await.unwrap();
     assert!(authenticate(&db, &keys, &c.access, 3_202).await.is_err());
 }
+
+/// A deletion of `uid`'s account (its rows of `note`, then accounts' own part, with the fence)
+/// as one interactive transaction, begun (its reads done) but not committed: what it deletes is
+/// what it saw when it began.
+async fn deletion_begun(
+    db: &Db,
+    uid: &str,
+) -> surrealdb::method::Transaction<surrealdb::engine::any::Any> {
+    let tx = (**db).clone().begin().await.unwrap();
+    tx.query(format!(
+        "DELETE note WHERE user = type::record('user', $uid);
+         LET $user = type::record('user', $uid);\n{ERASE_USER}"
+    ))
+    .bind(("uid", uid.to_string()))
+    .bind(("pseudonym", "erased-test"))
+    .await
+    .unwrap()
+    .check()
+    .unwrap();
+    tx
+}
+
+async fn uid_of(db: &Db, email: &str) -> String {
+    user_by_email(db, email).await.unwrap().unwrap().id
+}
+
+async fn note(
+    db: &Db,
+    uid: &str,
+    sql: &str,
+) -> Result<surrealdb::IndexedResults, surrealdb::Error> {
+    db.query(sql)
+        .bind(("uid", uid.to_string()))
+        .await
+        .and_then(crate::db::check_tx)
+}
+
+#[tokio::test]
+async fn a_write_behind_the_fence_and_a_deletion_of_its_account_cannot_both_land() {
+    let (_d, db, keys) = fresh().await;
+    signed_up_and_verified(&db, &keys, "ann@example.org").await;
+    let uid = uid_of(&db, "ann@example.org").await;
+    db.query("DEFINE TABLE note SCHEMALESS")
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    let plain = "CREATE note SET user = type::record('user', $uid)";
+    let fenced = concat!(
+        "BEGIN TRANSACTION;\n",
+        crate::account_fence!(),
+        "CREATE note SET user = type::record('user', $uid);\nCOMMIT TRANSACTION;"
+    );
+
+    // Without the fence, a row written while the deletion runs outlives the account.
+    let tx = deletion_begun(&db, &uid).await;
+    note(&db, &uid, plain).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count(&db, "user").await, 0);
+    assert_eq!(count(&db, "note").await, 1, "the race the fence closes");
+    db.query("DELETE note").await.unwrap();
+
+    // Behind the fence, the deletion that began before it is refused, and run again it sees
+    // the row.
+    signed_up_and_verified(&db, &keys, "bea@example.org").await;
+    let uid = uid_of(&db, "bea@example.org").await;
+    let tx = deletion_begun(&db, &uid).await;
+    note(&db, &uid, fenced).await.unwrap();
+    let refused = tx
+        .commit()
+        .await
+        .expect_err("the deletion meets the fenced write");
+    assert!(crate::db::is_conflict(&refused), "{refused}");
+    assert_eq!(count(&db, "note").await, 1);
+    deletion_begun(&db, &uid).await.commit().await.unwrap();
+    assert_eq!((count(&db, "user").await, count(&db, "note").await), (0, 0));
+    assert_eq!(
+        count(&db, "account_fence").await,
+        0,
+        "the fence goes with the account"
+    );
+
+    // After the deletion, the fenced write stores nothing and its caller is signed out.
+    let gone = note(&db, &uid, fenced)
+        .await
+        .expect_err("the account is gone");
+    assert_eq!(
+        crate::db::classify(&gone),
+        crate::db::Fault::AccountGone,
+        "{gone}"
+    );
+    assert_eq!(AppError::from(gone), AppError::Unauthorized);
+    assert_eq!(count(&db, "note").await, 0);
+}

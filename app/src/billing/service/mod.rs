@@ -205,9 +205,10 @@ pub async fn spend(
     let answered = crate::db::retry_conflicts(|| {
         let id = id.clone();
         async move {
-            db.query(
-                "BEGIN TRANSACTION;
-                 LET $used = (UPSERT type::record('usage', $id) SET user = type::record('user', $uid), meter = $meter, period = $period,
+            // Behind the account's fence: a deletion running meanwhile sees the count or refuses it.
+            db.query(concat!(
+                "BEGIN TRANSACTION;\n", crate::account_fence!(),
+                "LET $used = (UPSERT type::record('usage', $id) SET user = type::record('user', $uid), meter = $meter, period = $period,
                      used += $n RETURN used)[0].used;
                  IF $limit != NONE AND $used > $limit {
                      LET $left = (SELECT VALUE bonus_interviews FROM ONLY type::record('billing_account', $uid)) ?? 0;
@@ -218,7 +219,7 @@ pub async fn spend(
                      };
                  };
                  COMMIT TRANSACTION;",
-            )
+            ))
             .bind(("id", id))
             .bind(("uid", uid.to_string()))
             .bind(("meter", meter))

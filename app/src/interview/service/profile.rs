@@ -131,26 +131,26 @@ pub async fn save_resume(
     } else {
         name
     };
-    db.query(
-        "BEGIN TRANSACTION;
-         UPSERT type::record('resume', $uid) SET user = type::record('user', $uid), file_name = $name, bytes = $size, text = $text,
+    // Behind the account's fence: a deletion running meanwhile sees these rows or refuses them.
+    crate::db::write(|| db.query(concat!(
+        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+        "UPSERT type::record('resume', $uid) SET user = type::record('user', $uid), file_name = $name, bytes = $size, text = $text,
              skills = $found, uploaded_at = $now;
          UPSERT type::record('profile', $uid) SET user = type::record('user', $uid), background = $bg, target_roles = $roles,
              target_companies = $companies, skills = $skills, updated_at = $now;
          COMMIT TRANSACTION;",
-    )
+    ))
     .bind(("uid", uid.to_string()))
     .bind(("name", name.clone()))
     .bind(("size", size))
     .bind(("text", text.clone()))
     .bind(("found", found.clone()))
     .bind(("now", now))
-    .bind(("bg", profile.background))
-    .bind(("roles", profile.target_roles))
-    .bind(("companies", profile.target_companies))
-    .bind(("skills", skills))
-    .await?
-    .check()?;
+    .bind(("bg", profile.background.clone()))
+    .bind(("roles", profile.target_roles.clone()))
+    .bind(("companies", profile.target_companies.clone()))
+    .bind(("skills", skills.clone())))
+    .await?;
     Ok(ResumeInfo {
         file_name: name,
         bytes: size as u64,
@@ -173,17 +173,18 @@ pub async fn delete_resume(db: &Db, uid: &str) -> Result<(), AppError> {
 
 pub async fn save_profile(db: &Db, uid: &str, form: ProfileForm, now: i64) -> Result<(), AppError> {
     let (background, roles, companies, skills) = super::super::validate::validate_profile(form)?;
-    db.query(
+    crate::db::write(|| db.query(concat!(
+        "BEGIN TRANSACTION;\n", crate::account_fence!(),
         "UPSERT type::record('profile', $uid) SET user = type::record('user', $uid), background = $bg, target_roles = $roles,
-             target_companies = $companies, skills = $skills, updated_at = $now",
-    )
+             target_companies = $companies, skills = $skills, updated_at = $now;
+         COMMIT TRANSACTION;",
+    ))
     .bind(("uid", uid.to_string()))
-    .bind(("bg", background))
-    .bind(("roles", roles))
-    .bind(("companies", companies))
-    .bind(("skills", skills))
-    .bind(("now", now))
-    .await?
-    .check()?;
+    .bind(("bg", background.clone()))
+    .bind(("roles", roles.clone()))
+    .bind(("companies", companies.clone()))
+    .bind(("skills", skills.clone()))
+    .bind(("now", now)))
+    .await?;
     Ok(())
 }

@@ -150,9 +150,10 @@ async fn store_interview(
     now: i64,
 ) -> Result<(), AppError> {
     let n = items.len() as i64;
-    db.query(
-        "BEGIN TRANSACTION;
-         CREATE type::record('interview', $id) SET user = type::record('user', $uid), role = $role, kinds = $kinds, difficulty = $difficulty,
+    // Behind the account's fence: a deletion running meanwhile sees the interview or refuses it.
+    crate::db::write(|| db.query(concat!(
+        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+        "CREATE type::record('interview', $id) SET user = type::record('user', $uid), role = $role, kinds = $kinds, difficulty = $difficulty,
              company = $company, job_description = $jd, mode = $mode, timer_secs = $timer, focus = $focus, status = $active,
              question_count = $n, created_at = $now, finished_at = NONE, scores = NONE;
          FOR $it IN $items {
@@ -161,24 +162,23 @@ async fn store_interview(
                  personalised = $it.personalised, status = $pending, attempts = 0;
          };
          COMMIT TRANSACTION;",
-    )
+    ))
     .bind(("id", id.to_string()))
     .bind(("uid", uid.to_string()))
-    .bind(("role", setup.role))
+    .bind(("role", setup.role.clone()))
     .bind(("kinds", setup.kinds.clone()))
     .bind(("difficulty", setup.difficulty as i64))
-    .bind(("company", setup.company))
-    .bind(("jd", setup.job_description))
+    .bind(("company", setup.company.clone()))
+    .bind(("jd", setup.job_description.clone()))
     .bind(("mode", setup.mode))
     .bind(("timer", setup.timer_secs.map(|t| t as i64)))
-    .bind(("focus", setup.focus))
+    .bind(("focus", setup.focus.clone()))
     .bind(("n", n))
     .bind(("now", now))
-    .bind(("items", items))
+    .bind(("items", items.clone()))
     .bind(("active", InterviewStatus::Active))
-    .bind(("pending", ItemStatus::Pending))
-    .await?
-    .check()?;
+    .bind(("pending", ItemStatus::Pending)))
+    .await?;
     Ok(())
 }
 

@@ -295,18 +295,24 @@ async fn open(u: &Upload<'_>, t: &Take<'_>) -> Result<RecRow, AppError> {
         return Err(bad("Video recording is off for this interview, so no video is kept. Start a new interview with recording on to record your answers."));
     }
     crate::billing::service::allows_video(u.payments, db, t.user, u.now).await?;
-    let sql = "CREATE video_recording SET user = type::record('user', $uid), interview = type::record('interview', $id),
+    // Behind the account's fence: a deletion running meanwhile sees this row or refuses it (its
+    // chunks then update the row, which a deletion writes too).
+    let sql = concat!("BEGIN TRANSACTION;\n", crate::account_fence!(),
+        "CREATE video_recording SET user = type::record('user', $uid), interview = type::record('interview', $id),
              position = $pos, part = $part, take = $take, container = NONE, mime = NONE, status = 'uploading',
              chunks = 0, bytes = 0, duration_s = NONE, key = NONE, error = NONE, keep_until = $until,
-             created_at = $now, finished_at = NONE";
-    let res = on_part(db, t.user, t.interview, t.position, t.part, sql.into())
-        .bind(("take", t.take.to_string()))
-        .bind(("until", u.now + u.retention_days as i64 * 86_400))
-        .bind(("now", u.now))
-        .await?
-        .check();
+             created_at = $now, finished_at = NONE;
+         COMMIT TRANSACTION;");
+    let res = crate::db::transact(|| {
+        on_part(db, t.user, t.interview, t.position, t.part, sql.into())
+            .bind(("take", t.take.to_string()))
+            .bind(("until", u.now + u.retention_days as i64 * 86_400))
+            .bind(("now", u.now))
+    })
+    .await;
     match res {
-        Ok(_) => {}
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(AppError::RateLimited(1)),
         // Two first chunks racing: the other made it.
         Err(e) if crate::db::classify(&e) == crate::db::Fault::Duplicate("video_take") => {}
         Err(e) => return Err(e.into()),

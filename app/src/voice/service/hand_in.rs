@@ -41,20 +41,22 @@ pub async fn hand_in(
         } else {
             AnswerStatus::NeedsTranscript
         };
-        on_answer(db, &a,
-            concat!("BEGIN TRANSACTION;
-             DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
-             CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
-                 segments = $count, status = $status, transcript = NONE, analytics = NONE, error = NONE, created_at = $now;
-             COMMIT TRANSACTION;")
-        )
-        .bind(("count", count as i64))
-        .bind(("status", status))
-        .bind(("now", now))
-        .await?
-        .check()?;
+        let a = &a;
+        crate::db::write(|| {
+            on_answer(db, a,
+                concat!("BEGIN TRANSACTION;\n", crate::account_fence!(),
+                 "DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
+                 CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
+                     segments = $count, status = $status, transcript = NONE, analytics = NONE, error = NONE, created_at = $now;
+                 COMMIT TRANSACTION;")
+            )
+            .bind(("count", count as i64))
+            .bind(("status", status))
+            .bind(("now", now))
+        })
+        .await?;
         if transcribes {
-            try_complete(db, desk, &a, now).await?;
+            try_complete(db, desk, a, now).await?;
         }
     }
     status(db, desk, q, transcriber).await
@@ -178,20 +180,21 @@ pub(super) async fn store_analytics(
     now: i64,
 ) -> Result<(), AppError> {
     // One transaction: a node that dies between the two statements leaves the answer as it was.
-    on_answer(db, a,
-        concat!("BEGIN TRANSACTION;
-         DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
-         CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
-             segments = $count, status = $completing, transcript = $text, analytics = $analytics, error = NONE, created_at = $now;
-         COMMIT TRANSACTION;")
-    )
-    .bind(("count", count as i64))
-    .bind(("completing", AnswerStatus::Completing))
-    .bind(("text", text.to_string()))
-    .bind(("analytics", analytics))
-    .bind(("now", now))
-    .await?
-    .check()?;
+    crate::db::write(|| {
+        on_answer(db, a,
+            concat!("BEGIN TRANSACTION;\n", crate::account_fence!(),
+             "DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
+             CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
+                 segments = $count, status = $completing, transcript = $text, analytics = $analytics, error = NONE, created_at = $now;
+             COMMIT TRANSACTION;")
+        )
+        .bind(("count", count as i64))
+        .bind(("completing", AnswerStatus::Completing))
+        .bind(("text", text.to_string()))
+        .bind(("analytics", analytics.clone()))
+        .bind(("now", now))
+    })
+    .await?;
     Ok(())
 }
 

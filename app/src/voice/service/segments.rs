@@ -216,38 +216,45 @@ async fn store(
     let sid = crate::ids::new_id();
     let key = audio_key(&a.user, &sid);
     keeping.blobs.put(&key, wav).await?;
-    let res = on_answer(db, a,
+    // Behind the account's fence: a deletion running meanwhile sees this row or refuses it.
+    let sql = concat!(
+        "BEGIN TRANSACTION;\n",
+        crate::account_fence!(),
         "CREATE type::record('voice_segment', $sid) SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
              part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio_key = $key, audio_until = $until, bytes = $bytes,
-             status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now"
-    )
-    .bind(("sid", sid))
-    .bind(("key", key.clone()))
-    .bind(("seq", seq as i64))
-    .bind(("start", start))
-    .bind(("end", end))
-    .bind(("secs", secs))
-    .bind(("bytes", bytes))
-    .bind(("until", keep.audio_until(now)))
-    .bind((
-        "status",
-        if transcribes {
-            SegmentStatus::Queued
-        } else {
-            SegmentStatus::Untranscribed
-        },
-    ))
-    .bind(("now", now))
-    .await
-    .and_then(|r| r.check());
-    if res.is_err() {
+             status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now;
+         COMMIT TRANSACTION;",
+    );
+    let status = if transcribes {
+        SegmentStatus::Queued
+    } else {
+        SegmentStatus::Untranscribed
+    };
+    let until = keep.audio_until(now);
+    let res = crate::db::transact(|| {
+        on_answer(db, a, sql)
+            .bind(("sid", sid.clone()))
+            .bind(("key", key.clone()))
+            .bind(("seq", seq as i64))
+            .bind(("start", start))
+            .bind(("end", end))
+            .bind(("secs", secs))
+            .bind(("bytes", bytes))
+            .bind(("until", until))
+            .bind(("status", status))
+            .bind(("now", now))
+    })
+    .await;
+    if !matches!(res, Ok(Some(_))) {
         let _ = keeping.blobs.delete(&key).await;
     }
     match res {
-        Ok(_) => Ok(SegmentAck {
+        Ok(Some(_)) => Ok(SegmentAck {
             seq,
             duplicate: false,
         }),
+        // Still meeting the person's other writes after every try: refused, sent again later.
+        Ok(None) => Err(AppError::RateLimited(1)),
         // Two copies racing: the unique index let one in; the other is a duplicate.
         Err(e) if crate::db::classify(&e) == crate::db::Fault::Duplicate("segment_key") => {
             Ok(SegmentAck {

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Reads a `cargo build --timings` report (target/cargo-timings/cargo-timing-*.html) and prints
+where a build's time went: the sum of every unit's compile time against the wall time, how many
+units compiled at once in each 5-minute window (2.00 on 2 cores: throughput-bound, less work is
+less time; near 1: a chain of dependencies sets the time), and the longest units, grouped.
+
+    python3 bench/timings.py target/cargo-timings/cargo-timing.html
+"""
+import collections
+import json
+import re
+import sys
+
+
+def grab(html, name):
+    m = re.search(r"const %s = (\[.*?\]);\n" % name, html, re.S)
+    if not m:
+        sys.exit(f"no {name} in this file: is it cargo's timing report?")
+    return json.loads(m.group(1))
+
+
+def main(path):
+    html = open(path, encoding="utf-8").read()
+    units = grab(html, "UNIT_DATA")
+    conc = grab(html, "CONCURRENCY_DATA")
+    wall = max(u["start"] + u["duration"] for u in units)
+    work = sum(u["duration"] for u in units)
+    print(f"{len(units)} units, {work:.0f} s of compiling in {wall:.0f} s ({work / wall:.2f} at once on average)")
+    print("units compiling at once, by 5-minute window:")
+    for lo in range(0, int(wall) + 1, 300):
+        busy = 0.0
+        for a, b in zip(conc, conc[1:]):
+            s, e = max(a["t"], lo), min(b["t"], lo + 300)
+            if e > s:
+                busy += a["active"] * (e - s)
+        span = min(300, wall - lo)
+        if span > 0:
+            print(f"  {lo // 60:3d}-{lo // 60 + 5:3d} min: {busy / span:.2f}")
+    groups = collections.Counter()
+    for u in units:
+        n = u["name"]
+        key = next((p + "*" for p in ("surrealdb", "candle", "async-stripe") if n.startswith(p)), n)
+        groups[key] += u["duration"]
+    print("compile time by crate (families together):")
+    for k, v in groups.most_common(15):
+        print(f"  {k:28s} {v:6.0f} s")
+    print("longest units (start, seconds):")
+    for u in sorted(units, key=lambda u: -u["duration"])[:20]:
+        print(f"  {u['name']:28s} {u['target'].strip():20s} {u['start']:7.0f} {u['duration']:6.0f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
