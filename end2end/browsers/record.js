@@ -4,6 +4,7 @@
 // POSTed to the harness server at /upload and a summary is published as window.vivaRecording:
 //   { supported: {type: bool}, requested, mimeType, chunks: [sizes], emptyChunks, bytes, head (hex of the
 //     first 16 bytes), upload (HTTP status), playable: {width, height, duration} | null, error }
+// and, just before the recorder is stopped, window.vivaStarted = { supported, requested, mimeType }.
 // The tone needs a running AudioContext: Chromium only with --autoplay-policy=no-user-gesture-required
 // (else it records nothing, waiting for audio), the MiniBrowser with --autoplay-policy=allow.
 // Headless Firefox keeps it suspended and still records, in one chunk at the end.
@@ -99,6 +100,9 @@ try {
   });
   recorder.start(TIMESLICE_MS);
   await new Promise((r) => setTimeout(r, ms));
+  // What the browser chose, published before the recorder is stopped: WebKitGTK's can stall
+  // there (see video-browsers.spec.ts), and the choice is what most checks are about.
+  window.vivaStarted = { supported: out.supported, requested: out.requested, mimeType: recorder.mimeType };
   recorder.stop();
   await Promise.race([stopped, new Promise((_, reject) => setTimeout(() => reject(new Error('the recorder did not stop within 5 s')), 5000))]);
   out.mimeType = recorder.mimeType;
