@@ -426,13 +426,17 @@ pub async fn finish(
                 }
                 None => create_user(db, &email, claims.name.as_deref().unwrap_or(""), now).await?,
             };
-            db.query("CREATE oidc_identity SET provider = $p, subject = $s, user = type::record('user', $u), created_at = $now")
+            // Behind the account's fence, like every write of a person's data.
+            crate::db::write(|| db.query(concat!(
+                "BEGIN TRANSACTION;\n", crate::account_fence!(),
+                "CREATE oidc_identity SET provider = $p, subject = $s, user = type::record('user', $uid), created_at = $now;
+                 COMMIT TRANSACTION;",
+            ))
                 .bind(("p", p.id.clone()))
                 .bind(("s", claims.sub.clone()))
-                .bind(("u", uid.clone()))
-                .bind(("now", now))
-                .await?
-                .check()?;
+                .bind(("uid", uid.clone()))
+                .bind(("now", now)))
+                .await?;
             uid
         }
     };

@@ -104,14 +104,18 @@ pub async fn record(
     granted: bool,
     now: i64,
 ) -> Result<(), AppError> {
-    db.query("CREATE consent SET user = type::record('user', $uid), kind = $kind, version = $version, granted = $granted, at = $now, created = time::nano(time::now())")
+    // Behind the account's fence: no consent outlives an account deleted meanwhile.
+    crate::db::write(|| db.query(concat!(
+        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+        "CREATE consent SET user = type::record('user', $uid), kind = $kind, version = $version, granted = $granted, at = $now, created = time::nano(time::now());
+         COMMIT TRANSACTION;",
+    ))
         .bind(("uid", uid.to_string()))
         .bind(("kind", kind))
-        .bind(("version", version))
+        .bind(("version", version.clone()))
         .bind(("granted", granted))
-        .bind(("now", now))
-        .await?
-        .check()?;
+        .bind(("now", now)))
+        .await?;
     // Their consents are read through the memo (`my_consents`): whoever records one forgets it.
     crate::memo::forget(uid);
     Ok(())

@@ -68,19 +68,20 @@ pub(crate) async fn start_session(
     let session_id = new_id();
     let (refresh, refresh_hash) = tokens::new_refresh_token();
     let ua: String = user_agent.chars().take(200).collect();
-    db.query(
-        "BEGIN TRANSACTION;
-         CREATE type::record('session', $sid) SET user = type::record('user', $uid), created_at = $now, last_used_at = $now, revoked = false, user_agent = $ua;
+    // Behind the account's fence: a session begun while the account is being deleted is
+    // refused (answered as signed out), never left behind it.
+    crate::db::write(|| db.query(concat!(
+        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+        "CREATE type::record('session', $sid) SET user = type::record('user', $uid), created_at = $now, last_used_at = $now, revoked = false, user_agent = $ua;
          CREATE refresh_token SET hash = $rh, session = type::record('session', $sid), created_at = $now, rotated = false;
          COMMIT TRANSACTION;",
-    )
+    ))
     .bind(("sid", session_id.clone()))
     .bind(("uid", user.id.clone()))
     .bind(("now", now))
-    .bind(("ua", ua))
-    .bind(("rh", refresh_hash))
-    .await?
-    .check()?;
+    .bind(("ua", ua.clone()))
+    .bind(("rh", refresh_hash.clone())))
+    .await?;
     audit(db, "sign_in", Some(&user.id), how, now).await?;
     let caller = Caller {
         user_id: user.id.clone(),

@@ -137,12 +137,15 @@ pub(crate) async fn ensure_account_plain(db: &Db, uid: &str, now: i64) -> Result
     // instead of one failing on a record that exists. Two racing first requests may both say
     // "made"; what follows (noting the referral) is once-only by its own unique index.
     let made = crate::db::retry_conflicts(|| async move {
-        db.query(
+        // Behind the account's fence: no billing row outlives an account deleted meanwhile.
+        db.query(concat!(
+            "BEGIN TRANSACTION;\n", crate::account_fence!(),
             "LET $had = record::exists(type::record('billing_account', $uid));
              UPSERT type::record('billing_account', $uid) SET user = type::record('user', $uid), plan = plan ?? 'free',
                  source = source ?? 'free', status = status ?? 'active', updated_at = updated_at ?? $now RETURN NONE;
-             RETURN !$had;",
-        )
+             RETURN !$had;
+             COMMIT TRANSACTION;",
+        ))
         .bind(("uid", uid.to_string()))
         .bind(("now", now))
         .await
@@ -152,7 +155,8 @@ pub(crate) async fn ensure_account_plain(db: &Db, uid: &str, now: i64) -> Result
     let Some(mut r) = made else {
         return Err(AppError::RateLimited(1));
     };
-    Ok(r.take::<Option<bool>>(2)?.unwrap_or(false))
+    // Results: BEGIN (0), the fence's IF (1) and UPSERT (2), LET (3), UPSERT (4), RETURN (5).
+    Ok(r.take::<Option<bool>>(5)?.unwrap_or(false))
 }
 
 /// Makes `uid`'s billing row when billing first meets them (their first spend or page), and

@@ -51,7 +51,11 @@ pub async fn code_of(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
         }
         let code = new_code();
         let made = db
-            .query("CREATE type::record('referral_code', $code) SET user = type::record('user', $uid), created_at = $now")
+            .query(concat!(
+                "BEGIN TRANSACTION;\n", crate::account_fence!(),
+                "CREATE type::record('referral_code', $code) SET user = type::record('user', $uid), created_at = $now;
+                 COMMIT TRANSACTION;"
+            ))
             .bind(("code", code.clone()))
             .bind(("uid", uid.to_string()))
             .bind(("now", now))
@@ -111,8 +115,12 @@ pub async fn attribute(db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
         }
     }
     let made = db
-        .query("CREATE referral SET referrer = type::record('user', $referrer), referred = type::record('user', $uid), code = $code,
-            status = $status, reason = $reason, created_at = $now")
+        .query(concat!(
+            "BEGIN TRANSACTION;\n", crate::account_fence!(),
+            "CREATE referral SET referrer = type::record('user', $referrer), referred = type::record('user', $uid), code = $code,
+                 status = $status, reason = $reason, created_at = $now;
+             COMMIT TRANSACTION;"
+        ))
         .bind(("referrer", referrer))
         .bind(("uid", uid.to_string()))
         .bind(("code", code))

@@ -32,23 +32,26 @@ pub async fn policy(db: &Db, uid: &str, retention_days: u32) -> Result<Recording
 /// (only audio still waiting for its transcript stays, until its answer is evaluated);
 /// turning it on keeps what is recorded from now on. Returns how many segments lost their audio.
 pub async fn set_keep(db: &Db, uid: &str, keep: bool, now: i64) -> Result<u64, AppError> {
-    let mut r = db
-        .query(format!(
-            "BEGIN TRANSACTION;
+    // Behind the account's fence: no setting outlives an account deleted meanwhile.
+    let sql = format!(
+        "BEGIN TRANSACTION;\n{}
              UPSERT type::record('voice_setting', $uid) SET user = type::record('user', $uid), keep_recordings = $keep, updated_at = $now;
              IF $keep {{ 0 }} ELSE {{
                  array::len(UPDATE voice_segment SET audio_key = NONE, audio_until = NONE
                      WHERE user = type::record('user', $uid) AND audio_key != NONE AND !({STILL_NEEDED}) RETURN VALUE id)
              }};
-             COMMIT TRANSACTION;"
-        ))
-        .bind(("uid", uid.to_string()))
-        .bind(("keep", keep))
-        .bind(("now", now))
-        .await?
-        .check()?;
-    // Results: BEGIN (0), UPSERT (1), IF (2).
-    let dropped: Option<i64> = r.take(2)?;
+             COMMIT TRANSACTION;",
+        crate::account_fence!()
+    );
+    let mut r = crate::db::write(|| {
+        db.query(sql.as_str())
+            .bind(("uid", uid.to_string()))
+            .bind(("keep", keep))
+            .bind(("now", now))
+    })
+    .await?;
+    // Results: BEGIN (0), the fence's IF (1) and UPSERT (2), UPSERT (3), IF (4).
+    let dropped: Option<i64> = r.take(4)?;
     Ok(dropped.unwrap_or(0) as u64)
 }
 
