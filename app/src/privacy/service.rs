@@ -297,47 +297,108 @@ mod tests {
             .check()
             .unwrap();
         let ann = auth::user_by_id(&db, "ann").await.unwrap().unwrap();
-        let keys = auth::AuthKeys::new(b"a test signing key of 32 bytes!!", "http://127.0.0.1:3000");
+        let keys =
+            auth::AuthKeys::new(b"a test signing key of 32 bytes!!", "http://127.0.0.1:3000");
         let mailer = crate::mail::Mailer::new("Viva", "Viva <no-reply@example.org>", None).unwrap();
         // While the account lives, each write lands (so the refusals below are the fence's).
-        auth::start_session(&db, &keys, &ann, "test", "password", now).await.unwrap();
-        crate::policy::service::record(&db, "ann", crate::policy::ConsentKind::Recordings, None, true, now)
+        auth::start_session(&db, &keys, &ann, "test", "password", now)
             .await
             .unwrap();
-        let tables = ["session", "refresh_token", "otp", "consent", "voice_setting", "video_choice", "billing_account"];
-        delete_account(&db, None, "ann", DeletedBy::Owner, now).await.unwrap();
+        crate::policy::service::record(
+            &db,
+            "ann",
+            crate::policy::ConsentKind::Recordings,
+            None,
+            true,
+            now,
+        )
+        .await
+        .unwrap();
+        let tables = [
+            "session",
+            "refresh_token",
+            "otp",
+            "consent",
+            "voice_setting",
+            "video_choice",
+            "billing_account",
+        ];
+        delete_account(&db, None, "ann", DeletedBy::Owner, now)
+            .await
+            .unwrap();
         for t in tables {
-            assert_eq!(ids(&db, t).await, Vec::<String>::new(), "{t} went with the account");
+            assert_eq!(
+                ids(&db, t).await,
+                Vec::<String>::new(),
+                "{t} went with the account"
+            );
         }
 
         let interview = "ivaaaaaaaaaaaaaaaaaa";
         let refused = [
-            ("session", auth::start_session(&db, &keys, &ann, "test", "password", now).await.err()),
             (
-                "code",
-                auth::issue_code(&db, &keys, &mailer, "ann", "ann@example.org", None,
-                    crate::auth::otp::OtpPurpose::ResetPassword, auth::Delivery::StoreOnly, now)
+                "session",
+                auth::start_session(&db, &keys, &ann, "test", "password", now)
                     .await
                     .err(),
+            ),
+            (
+                "code",
+                auth::issue_code(
+                    &db,
+                    &keys,
+                    &mailer,
+                    "ann",
+                    "ann@example.org",
+                    None,
+                    crate::auth::otp::OtpPurpose::ResetPassword,
+                    auth::Delivery::StoreOnly,
+                    now,
+                )
+                .await
+                .err(),
             ),
             (
                 "consent",
-                crate::policy::service::record(&db, "ann", crate::policy::ConsentKind::Recordings, None, true, now)
+                crate::policy::service::record(
+                    &db,
+                    "ann",
+                    crate::policy::ConsentKind::Recordings,
+                    None,
+                    true,
+                    now,
+                )
+                .await
+                .err(),
+            ),
+            (
+                "voice setting",
+                crate::voice::service::set_keep(&db, "ann", true, now)
                     .await
                     .err(),
             ),
-            ("voice setting", crate::voice::service::set_keep(&db, "ann", true, now).await.err()),
-            ("video choice", crate::video::service::choose(&db, "ann", interview, true, now).await.err()),
+            (
+                "video choice",
+                crate::video::service::choose(&db, "ann", interview, true, now)
+                    .await
+                    .err(),
+            ),
             (
                 "billing account",
-                crate::billing::service::ensure_account_plain(&db, "ann", now).await.err(),
+                crate::billing::service::ensure_account_plain(&db, "ann", now)
+                    .await
+                    .err(),
             ),
         ];
         for (what, e) in refused {
             assert_eq!(e, Some(AppError::Unauthorized), "{what}");
         }
         for t in tables {
-            assert_eq!(ids(&db, t).await, Vec::<String>::new(), "no {t} for a deleted account");
+            assert_eq!(
+                ids(&db, t).await,
+                Vec::<String>::new(),
+                "no {t} for a deleted account"
+            );
         }
     }
 }

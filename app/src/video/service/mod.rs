@@ -42,16 +42,19 @@ impl Take<'_> {
 pub async fn choose(db: &Db, uid: &str, id: &str, record: bool, now: i64) -> Result<(), AppError> {
     check_id(id)?;
     // Behind the account's fence: no choice outlives an account deleted meanwhile.
-    crate::db::write(|| db.query(concat!(
-        "BEGIN TRANSACTION;\n", crate::account_fence!(),
-        "UPSERT type::record('video_choice', $id) SET user = type::record('user', $uid),
+    crate::db::write(|| {
+        db.query(concat!(
+            "BEGIN TRANSACTION;\n",
+            crate::account_fence!(),
+            "UPSERT type::record('video_choice', $id) SET user = type::record('user', $uid),
              interview = type::record('interview', $id), record = $record, created_at = $now;
          COMMIT TRANSACTION;",
-    ))
-    .bind(("id", id.to_string()))
-    .bind(("uid", uid.to_string()))
-    .bind(("record", record))
-    .bind(("now", now)))
+        ))
+        .bind(("id", id.to_string()))
+        .bind(("uid", uid.to_string()))
+        .bind(("record", record))
+        .bind(("now", now))
+    })
     .await?;
     Ok(())
 }
