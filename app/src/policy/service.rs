@@ -104,18 +104,14 @@ pub async fn record(
     granted: bool,
     now: i64,
 ) -> Result<(), AppError> {
-    // Behind the account's fence: no consent outlives an account deleted meanwhile.
-    crate::db::write(|| db.query(concat!(
-        "BEGIN TRANSACTION;\n", crate::account_fence!(),
-        "CREATE consent SET user = type::record('user', $uid), kind = $kind, version = $version, granted = $granted, at = $now, created = time::nano(time::now());
-         COMMIT TRANSACTION;",
-    ))
+    db.query("CREATE consent SET user = type::record('user', $uid), kind = $kind, version = $version, granted = $granted, at = $now, created = time::nano(time::now())")
         .bind(("uid", uid.to_string()))
         .bind(("kind", kind))
-        .bind(("version", version.clone()))
+        .bind(("version", version))
         .bind(("granted", granted))
-        .bind(("now", now)))
-        .await?;
+        .bind(("now", now))
+        .await?
+        .check()?;
     // Their consents are read through the memo (`my_consents`): whoever records one forgets it.
     crate::memo::forget(uid);
     Ok(())

@@ -304,16 +304,42 @@ mod tests {
         auth::start_session(&db, &keys, &ann, "test", "password", now)
             .await
             .unwrap();
-        crate::policy::service::record(
+        auth::issue_code(
             &db,
+            &keys,
+            &mailer,
             "ann",
-            crate::policy::ConsentKind::Recordings,
+            "ann@example.org",
             None,
-            true,
+            crate::auth::otp::OtpPurpose::ResetPassword,
+            auth::Delivery::StoreOnly,
             now,
         )
         .await
         .unwrap();
+        crate::voice::service::set_keep(&db, "ann", true, now)
+            .await
+            .unwrap();
+        crate::video::service::choose(&db, "ann", "ivaaaaaaaaaaaaaaaaaa", true, now)
+            .await
+            .unwrap();
+        crate::billing::service::ensure_account_plain(&db, "ann", now)
+            .await
+            .unwrap();
+        for t in [
+            "session",
+            "refresh_token",
+            "otp",
+            "voice_setting",
+            "video_choice",
+            "billing_account",
+        ] {
+            assert_eq!(
+                ids(&db, t).await.len(),
+                1,
+                "one {t} while the account lives"
+            );
+        }
         let tables = [
             "session",
             "refresh_token",
@@ -353,19 +379,6 @@ mod tests {
                     None,
                     crate::auth::otp::OtpPurpose::ResetPassword,
                     auth::Delivery::StoreOnly,
-                    now,
-                )
-                .await
-                .err(),
-            ),
-            (
-                "consent",
-                crate::policy::service::record(
-                    &db,
-                    "ann",
-                    crate::policy::ConsentKind::Recordings,
-                    None,
-                    true,
                     now,
                 )
                 .await
