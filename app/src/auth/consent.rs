@@ -42,7 +42,8 @@ pub async fn accept_policies(
             ));
         }
     }
-    crate::policy::service::accept_in_force(&db, &caller.user_id, now).await?;
+    crate::policy::service::accept_in_force(&db, crate::account_fence!(), &caller.user_id, now)
+        .await?;
     super::service::forget_sessions(&caller.user_id);
     super::service::audit(
         &db,
@@ -98,6 +99,7 @@ pub async fn set_hosted_ai(allow: bool) -> Result<(), AppError> {
     }
     crate::policy::service::record(
         &db,
+        crate::account_fence!(),
         &caller.user_id,
         ConsentKind::HostedAi,
         None,

@@ -95,42 +95,61 @@ pub async fn in_force(db: &Db, kind: PolicyKind) -> Result<Option<(String, i64)>
     Ok(rows.into_iter().next().map(|p| (p.version, p.first_seen)))
 }
 
-/// Records a consent given or withdrawn.
+/// Records a consent given or withdrawn. `fence`: what the caller puts first in the record's
+/// transaction — auth's account fence (`account_fence!()`, which this module, below auth, cannot
+/// name) when the account exists, so that no consent outlives an account deleted meanwhile.
 pub async fn record(
     db: &Db,
+    fence: &'static str,
     uid: &str,
     kind: ConsentKind,
     version: Option<String>,
     granted: bool,
     now: i64,
 ) -> Result<(), AppError> {
-    db.query("CREATE consent SET user = type::record('user', $uid), kind = $kind, version = $version, granted = $granted, at = $now, created = time::nano(time::now())")
-        .bind(("uid", uid.to_string()))
-        .bind(("kind", kind))
-        .bind(("version", version))
-        .bind(("granted", granted))
-        .bind(("now", now))
-        .await?
-        .check()?;
+    let sql = format!(
+        "BEGIN TRANSACTION;\n{fence}
+         CREATE consent SET user = type::record('user', $uid), kind = $kind, version = $version, granted = $granted, at = $now, created = time::nano(time::now());
+         COMMIT TRANSACTION;"
+    );
+    crate::db::write(|| {
+        db.query(sql.as_str())
+            .bind(("uid", uid.to_string()))
+            .bind(("kind", kind))
+            .bind(("version", version.clone()))
+            .bind(("granted", granted))
+            .bind(("now", now))
+    })
+    .await?;
     // Their consents are read through the memo (`my_consents`): whoever records one forgets it.
     crate::memo::forget(uid);
     Ok(())
 }
 
 /// What a new account agrees to on sign-up: the terms and the notice in force, and the age.
-pub async fn accept_at_sign_up(db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
-    accept_in_force(db, uid, now).await?;
-    record(db, uid, ConsentKind::Age, None, true, now).await
+pub async fn accept_at_sign_up(
+    db: &Db,
+    fence: &'static str,
+    uid: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    accept_in_force(db, fence, uid, now).await?;
+    record(db, fence, uid, ConsentKind::Age, None, true, now).await
 }
 
 /// Accepts the versions of both policies now in force.
-pub async fn accept_in_force(db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
+pub async fn accept_in_force(
+    db: &Db,
+    fence: &'static str,
+    uid: &str,
+    now: i64,
+) -> Result<(), AppError> {
     for (policy, consent) in [
         (PolicyKind::Terms, ConsentKind::Terms),
         (PolicyKind::Privacy, ConsentKind::Privacy),
     ] {
         let version = in_force(db, policy).await?.map(|(v, _)| v);
-        record(db, uid, consent, version, true, now).await?;
+        record(db, fence, uid, consent, version, true, now).await?;
     }
     Ok(())
 }
@@ -294,7 +313,7 @@ mod tests {
         let p1 = doc(PolicyKind::Privacy, "## Data\nWe keep little.");
         assert_eq!(publish(&db, &v1, 100).await.unwrap(), 100);
         assert_eq!(publish(&db, &p1, 100).await.unwrap(), 100);
-        accept_at_sign_up(&db, "ann", 150).await.unwrap();
+        accept_at_sign_up(&db, "", "ann", 150).await.unwrap();
         assert!(pending(&db, "ann").await.unwrap().is_empty());
 
         // Publishing the same text again changes nothing, not even the date.
@@ -315,7 +334,7 @@ mod tests {
             (v2.version.clone(), 300)
         );
 
-        accept_in_force(&db, "ann", 400).await.unwrap();
+        accept_in_force(&db, "", "ann", 400).await.unwrap();
         assert!(pending(&db, "ann").await.unwrap().is_empty());
         let c = consents(&db, "ann").await.unwrap();
         let terms = c.iter().find(|c| c.kind == ConsentKind::Terms).unwrap();
@@ -332,10 +351,10 @@ mod tests {
             choice(&db, "bo", ConsentKind::HostedAi).await.unwrap(),
             None
         );
-        record(&db, "bo", ConsentKind::HostedAi, None, true, 10)
+        record(&db, "", "bo", ConsentKind::HostedAi, None, true, 10)
             .await
             .unwrap();
-        record(&db, "bo", ConsentKind::HostedAi, None, false, 20)
+        record(&db, "", "bo", ConsentKind::HostedAi, None, false, 20)
             .await
             .unwrap();
         assert_eq!(

@@ -326,10 +326,23 @@ mod tests {
         crate::billing::service::ensure_account_plain(&db, "ann", now)
             .await
             .unwrap();
+        let consent = || {
+            crate::policy::service::record(
+                &db,
+                crate::account_fence!(),
+                "ann",
+                crate::policy::ConsentKind::Recordings,
+                None,
+                true,
+                now,
+            )
+        };
+        consent().await.unwrap();
         for t in [
             "session",
             "refresh_token",
             "otp",
+            "consent",
             "voice_setting",
             "video_choice",
             "billing_account",
@@ -384,6 +397,7 @@ mod tests {
                 .await
                 .err(),
             ),
+            ("consent", consent().await.err()),
             (
                 "voice setting",
                 crate::voice::service::set_keep(&db, "ann", true, now)

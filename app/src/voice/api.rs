@@ -156,6 +156,7 @@ pub async fn set_keep_recordings(keep: bool) -> Result<RecordingPolicy, AppError
     // The choice joins the person's consent log (shown on /account, in the export).
     crate::policy::service::record(
         &ctx.db,
+        crate::account_fence!(),
         &uid,
         crate::policy::ConsentKind::Recordings,
         Some(format!("{} days", ctx.voice.retention_days)),

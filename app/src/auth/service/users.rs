@@ -108,7 +108,8 @@ pub(crate) async fn insert_user(db: &Db, u: NewUser, now: i64) -> Result<Option<
     match res {
         Ok(_) => {
             // The terms, the notice (the versions in force) and the age, agreed on creating.
-            crate::policy::service::accept_at_sign_up(db, &id, now).await?;
+            crate::policy::service::accept_at_sign_up(db, crate::account_fence!(), &id, now)
+                .await?;
             Ok(Some(id))
         }
         Err(e) if crate::db::classify(&e) == crate::db::Fault::Duplicate("user_email") => Ok(None),
