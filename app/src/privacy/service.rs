@@ -300,58 +300,76 @@ mod tests {
         let keys =
             auth::AuthKeys::new(b"a test signing key of 32 bytes!!", "http://127.0.0.1:3000");
         let mailer = crate::mail::Mailer::new("Viva", "Viva <no-reply@example.org>", None).unwrap();
-        // While the account lives, each write lands (so the refusals below are the fence's).
-        auth::start_session(&db, &keys, &ann, "test", "password", now)
-            .await
-            .unwrap();
-        auth::issue_code(
-            &db,
-            &keys,
-            &mailer,
-            "ann",
-            "ann@example.org",
-            None,
-            crate::auth::otp::OtpPurpose::ResetPassword,
-            auth::Delivery::StoreOnly,
-            now,
-        )
-        .await
-        .unwrap();
-        crate::voice::service::set_keep(&db, "ann", true, now)
-            .await
-            .unwrap();
-        crate::video::service::choose(&db, "ann", "ivaaaaaaaaaaaaaaaaaa", true, now)
-            .await
-            .unwrap();
-        crate::billing::service::ensure_account_plain(&db, "ann", now)
-            .await
-            .unwrap();
-        let consent = || {
-            crate::policy::service::record(
-                &db,
-                crate::account_fence!(),
-                "ann",
-                crate::policy::ConsentKind::Recordings,
-                None,
-                true,
-                now,
-            )
+        // Each write of a person's data that does not read their account first, once.
+        let writes = || async {
+            let ok = |r: Result<(), AppError>| r.err();
+            [
+                (
+                    "session",
+                    ok(
+                        auth::start_session(&db, &keys, &ann, "test", "password", now)
+                            .await
+                            .map(drop),
+                    ),
+                ),
+                (
+                    "code",
+                    ok(auth::issue_code(
+                        &db,
+                        &keys,
+                        &mailer,
+                        "ann",
+                        "ann@example.org",
+                        None,
+                        crate::auth::otp::OtpPurpose::ResetPassword,
+                        auth::Delivery::StoreOnly,
+                        now,
+                    )
+                    .await),
+                ),
+                (
+                    "consent",
+                    ok(crate::policy::service::record(
+                        &db,
+                        crate::account_fence!(),
+                        "ann",
+                        crate::policy::ConsentKind::Recordings,
+                        None,
+                        true,
+                        now,
+                    )
+                    .await),
+                ),
+                (
+                    "voice setting",
+                    ok(crate::voice::service::set_keep(&db, "ann", true, now)
+                        .await
+                        .map(drop)),
+                ),
+                (
+                    "video choice",
+                    ok(crate::video::service::choose(
+                        &db,
+                        "ann",
+                        "ivaaaaaaaaaaaaaaaaaa",
+                        true,
+                        now,
+                    )
+                    .await),
+                ),
+                (
+                    "billing account",
+                    ok(
+                        crate::billing::service::ensure_account_plain(&db, "ann", now)
+                            .await
+                            .map(drop),
+                    ),
+                ),
+            ]
         };
-        consent().await.unwrap();
-        for t in [
-            "session",
-            "refresh_token",
-            "otp",
-            "consent",
-            "voice_setting",
-            "video_choice",
-            "billing_account",
-        ] {
-            assert_eq!(
-                ids(&db, t).await.len(),
-                1,
-                "one {t} while the account lives"
-            );
+        // While the account lives, each lands (so the refusals below are the fence's).
+        for (what, e) in writes().await {
+            assert_eq!(e, None, "{what}");
         }
         let tables = [
             "session",
@@ -362,6 +380,13 @@ mod tests {
             "video_choice",
             "billing_account",
         ];
+        for t in tables {
+            assert_eq!(
+                ids(&db, t).await.len(),
+                1,
+                "one {t} while the account lives"
+            );
+        }
         delete_account(&db, None, "ann", DeletedBy::Owner, now)
             .await
             .unwrap();
@@ -373,51 +398,7 @@ mod tests {
             );
         }
 
-        let interview = "ivaaaaaaaaaaaaaaaaaa";
-        let refused = [
-            (
-                "session",
-                auth::start_session(&db, &keys, &ann, "test", "password", now)
-                    .await
-                    .err(),
-            ),
-            (
-                "code",
-                auth::issue_code(
-                    &db,
-                    &keys,
-                    &mailer,
-                    "ann",
-                    "ann@example.org",
-                    None,
-                    crate::auth::otp::OtpPurpose::ResetPassword,
-                    auth::Delivery::StoreOnly,
-                    now,
-                )
-                .await
-                .err(),
-            ),
-            ("consent", consent().await.err()),
-            (
-                "voice setting",
-                crate::voice::service::set_keep(&db, "ann", true, now)
-                    .await
-                    .err(),
-            ),
-            (
-                "video choice",
-                crate::video::service::choose(&db, "ann", interview, true, now)
-                    .await
-                    .err(),
-            ),
-            (
-                "billing account",
-                crate::billing::service::ensure_account_plain(&db, "ann", now)
-                    .await
-                    .err(),
-            ),
-        ];
-        for (what, e) in refused {
+        for (what, e) in writes().await {
             assert_eq!(e, Some(AppError::Unauthorized), "{what}");
         }
         for t in tables {
