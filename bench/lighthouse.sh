@@ -2,14 +2,15 @@
 # Lighthouse (npm lighthouse in Debian's Chromium, mobile profile): performance, accessibility,
 # best practices and SEO of the public pages, and of /practice and a report signed in.
 # Needs a release build (bash .ci/build) and the end2end npm packages (bash .ci/tools.sh --browser).
-# Writes bench/out/lighthouse.md.
+# Writes bench/out/lighthouse.md. VIVA_ARGS: more arguments for the server (for an A/B of two
+# bundles: --site-root DIR serves a site built elsewhere in place of the embedded one).
 set -euo pipefail
 source "$(dirname "$0")/../.ci/env.sh"
 cd "$here"
 mkdir -p bench/out; out=bench/out/lighthouse.md
 data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
 port=3931; base="http://127.0.0.1:$port"
-"$VIVA_BIN" --addr "127.0.0.1:$port" --data-dir "$data/v" --log warn --print-mail >"$data/log" 2>&1 &
+"$VIVA_BIN" --addr "127.0.0.1:$port" --data-dir "$data/v" --log warn --print-mail ${VIVA_ARGS:-} >"$data/log" 2>&1 &
 until curl -sf -o /dev/null "$base/readyz"; do sleep 0.05; done
 cats=performance,accessibility,best-practices,seo
 (cd end2end && LH_CATEGORIES=$cats LH_JSON="$data/public.json" node lighthouse.mjs "$base" / /privacy /terms /signin /signup /contact) || true

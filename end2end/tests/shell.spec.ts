@@ -29,6 +29,28 @@ test('the landing page becomes interactive after hydration', async ({ page }) =>
   expect(await cspViolations(page)).toEqual([]);
 });
 
+test('the try-it panel loads its code on the way and answers the keyboard', async ({ page }) => {
+  const problems = watchProblems(page);
+  await page.goto('/');
+  await hydrated(page);
+  const panel = page.getByRole('region', { name: 'Try one question now' });
+  // The first form is the server's HTML until the visitor asks: the rest of the panel is
+  // fetched when the focus arrives, and the role chosen carries over.
+  await panel.getByLabel('Role').selectOption('nurse');
+  await panel.getByLabel('Role').focus();
+  await page.keyboard.press('Tab');
+  await expect(panel.getByRole('button', { name: 'Give me a question' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(panel.locator('#try-question-text')).toHaveText(/\w{3}/);
+  await expect(panel.getByLabel('Role')).toHaveValue('nurse');
+  // The focus stays on the button that was pressed (now the panel's own).
+  await expect(panel.getByRole('button', { name: 'Another question' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(panel.getByLabel('Your answer')).toBeEditable();
+  expect(problems).toEqual([]);
+  expect(await cspViolations(page)).toEqual([]);
+});
+
 test('the theme toggle switches theme and the choice survives a reload', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'light' });
   await page.goto('/');

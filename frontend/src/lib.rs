@@ -1,5 +1,5 @@
-//! Entry point of the wasm bundle: hydrate the HTML the server rendered. A page behind the
-//! sign-in is a lazy route (see `app::shell::lazy`): its module is loaded first, while the
+//! Entry point of the wasm bundle: hydrate the HTML the server rendered. Every page but the
+//! landing page is a lazy route (see `app::shell::lazy`): its module is loaded first, while the
 //! parts before it (the header) already hydrate. When the whole page is interactive, `<html>`
 //! gets `data-hydrated` (the browser tests wait for it).
 

@@ -26,6 +26,6 @@ pub mod validate;
 
 pub use api::*;
 pub use pages::{
-    HistoryPage, InterviewPage, PracticePage, ProfilePage, ReportPage, TriedAnswerOffer, TryPanel,
-    TRIED_ANSWER_KEY,
+    HistoryPage, InterviewPage, PracticePage, ProfilePage, ReportPage, TriedAnswerOffer, TryLive,
+    TryLoader, TryPanel, TRIED_ANSWER_KEY,
 };

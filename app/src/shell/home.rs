@@ -68,7 +68,7 @@ pub fn HomePage() -> impl IntoView {
         {summary.map(|s| view! {
             <p class="where-data">{format!("{} ", s.data_sentence())}<a href="/privacy#services">"Where your data goes"</a></p>
         })}
-        {try_it.then(|| view! { <crate::interview::TryPanel spoken/> })}
+        {try_it.then(|| view! { <crate::interview::TryPanel spoken load=super::lazy::TRY_PANEL/> })}
         <section aria-labelledby="features-title">
             <h2 id="features-title">"What you get"</h2>
             <ul class="feature-grid">

@@ -1,31 +1,39 @@
-//! The pages whose code the browser loads only when one of them is visited: everything behind
-//! the sign-in, in two modules: a member's pages and the admin pages. `.ci/build` splits the
-//! browser bundle at the two `#[lazy]` functions below (`.ci/bundle`), so a visitor's
-//! first page downloads only the public pages' code, and a member's first page loads all of
-//! the member pages at once (one module: moving between them never waits again). On the
-//! server they render like any other page.
+//! The pages whose code the browser loads only when one of them is visited: every page but the
+//! landing page, in three modules: the other public pages (sign-in, sign-up, the notices,
+//! contact), a member's pages and the admin pages. `.ci/build` splits the browser bundle at the
+//! three `#[lazy]` functions below (`.ci/bundle`), so the landing page downloads only its own
+//! code and Leptos, and a member's first page loads all of the member pages at once (one
+//! module: moving between them never waits again). On the server they render like any other
+//! page. The landing page's try-it panel takes the rest of its code from the public pages'
+//! module when the visitor comes to it ([`TRY_PANEL`]). Few modules: every split point adds
+//! the chunks its code shares with the others, and each module a page waits for costs it
+//! blocking time in Lighthouse.
 
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
 
-/// `lazy_pages!(loader, preload, Which { Route => Page, .. })`: an enum `Which` naming the
-/// pages, a `#[lazy]` function `loader` that renders one (the split point: every page it names
-/// goes to one module), and for each page a [`LazyRoute`] `Route`. `preload` is the function
-/// `#[lazy]` makes in the browser to fetch the module: the router awaits it before hydrating
-/// the page, so that the page's view is ready to take over the server's HTML.
+/// `lazy_pages!(loader, preload, Which { Route => Page, .. } [parts { Part => View, .. }])`:
+/// an enum `Which` naming the pages (and parts of pages), a `#[lazy]` function `loader` that
+/// renders one (the split point: every view it names goes to one module), and for each page a
+/// [`LazyRoute`] `Route`. `preload` is the function `#[lazy]` makes in the browser to fetch the
+/// module: the router awaits it before hydrating the page, so that the page's view is ready to
+/// take over the server's HTML.
 macro_rules! lazy_pages {
-    ($loader:ident, $preload:ident, $which:ident { $($route:ident => $($page:ident)::+,)+ }) => {
+    ($loader:ident, $preload:ident, $which:ident { $($route:ident => $($page:ident)::+,)+ }
+        $(parts { $($part:ident => $($view:ident)::+,)+ })?) => {
         // The variants are the routes' names (the admin pages' all start with Admin).
         #[allow(clippy::enum_variant_names)]
         #[derive(Clone, Copy, Debug)]
         pub enum $which {
             $($route,)+
+            $($($part,)+)?
         }
 
         #[leptos::lazy]
         fn $loader(page: $which) -> AnyView {
             match page {
                 $($which::$route => view! { <$($page)::+/> }.into_any(),)+
+                $($($which::$part => view! { <$($view)::+/> }.into_any(),)+)?
             }
         }
 
@@ -66,6 +74,29 @@ lazy_pages!(member_page, __preload_member_page, MemberPage {
     History => crate::interview::HistoryPage,
     Profile => crate::interview::ProfilePage,
 });
+
+lazy_pages!(public_page, __preload_public_page, PublicPage {
+    Privacy => crate::shell::privacy::PrivacyPage,
+    Terms => crate::shell::privacy::TermsPage,
+    Contact => crate::contact::ContactPage,
+    SignUp => crate::auth::SignUpPage,
+    Verify => crate::auth::VerifyPage,
+    SignIn => crate::auth::SignInPage,
+    Reset => crate::auth::ResetPage,
+} parts {
+    TryPanel => crate::interview::TryLive,
+});
+
+/// The landing page's try-it panel takes the rest of its code from the public pages' module.
+pub const TRY_PANEL: crate::interview::TryLoader = crate::interview::TryLoader {
+    preload: || {
+        Box::pin(async {
+            #[cfg(feature = "hydrate")]
+            __preload_public_page().await;
+        })
+    },
+    view: || Box::pin(public_page(PublicPage::TryPanel)),
+};
 
 lazy_pages!(admin_page, __preload_admin_page, AdminPage {
     AdminUsers => crate::admin::AdminUsersPage,

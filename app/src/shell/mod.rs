@@ -100,14 +100,14 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=crate::ui::NotFound>
                     <Route path=path!("/") view=home::HomePage/>
-                    <Route path=path!("/privacy") view=privacy::PrivacyPage ssr=SsrMode::Async/>
-                    <Route path=path!("/terms") view=privacy::TermsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/contact") view=crate::contact::ContactPage/>
-                    <Route path=path!("/signup") view=crate::auth::SignUpPage/>
-                    <Route path=path!("/verify") view=crate::auth::VerifyPage/>
-                    <Route path=path!("/signin") view=crate::auth::SignInPage/>
+                    <Route path=path!("/privacy") view={Lazy::<lazy::Privacy>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/terms") view={Lazy::<lazy::Terms>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/contact") view={Lazy::<lazy::Contact>::new()}/>
+                    <Route path=path!("/signup") view={Lazy::<lazy::SignUp>::new()}/>
+                    <Route path=path!("/verify") view={Lazy::<lazy::Verify>::new()}/>
+                    <Route path=path!("/signin") view={Lazy::<lazy::SignIn>::new()}/>
                     <Route path=path!("/dashboard") view={Lazy::<lazy::Dashboard>::new()}/>
-                    <Route path=path!("/reset") view=crate::auth::ResetPage/>
+                    <Route path=path!("/reset") view={Lazy::<lazy::Reset>::new()}/>
                     <Route path=path!("/account") view={Lazy::<lazy::Account>::new()}/>
                     <Route path=path!("/account/delete") view={Lazy::<lazy::DeleteAccount>::new()}/>
                     <Route path=path!("/account/data") view={Lazy::<lazy::AccountData>::new()}/>

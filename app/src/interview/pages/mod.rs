@@ -18,7 +18,7 @@ pub use interview::InterviewPage;
 pub use practice::PracticePage;
 pub use profile::ProfilePage;
 pub use report::ReportPage;
-pub use try_it::{TriedAnswerOffer, TryPanel, TRIED_ANSWER_KEY};
+pub use try_it::{TriedAnswerOffer, TryLive, TryLoader, TryPanel, TRIED_ANSWER_KEY};
 
 fn role_options(selected: String) -> impl IntoView {
     ROLES

@@ -1,6 +1,8 @@
 //! "Try one question now": a question for a role, answered by typing without an account,
 //! scored by the embedded engine on this server, and forgotten once the feedback is shown.
 
+use std::{future::Future, pin::Pin};
+
 use leptos::prelude::*;
 
 use super::super::model::ROLES;
@@ -11,25 +13,131 @@ use crate::ui::ActionStatus;
 
 /// The try-it panel of the landing page (`id="try"`); `spoken`: this server can transcribe,
 /// so the answer may be given out loud (`public/voice/try.js`).
+///
+/// Its code is not in the landing page's bundle: the page shows the first form as plain HTML
+/// (it posts like any form before the bundle runs), and `load` fetches the rest (the public
+/// pages' module: the shell owns the split) when a pointer or the focus comes near the form.
+/// "Give me a question" then swaps in the whole panel, [`TryLive`], which asks at once.
 #[component]
-pub fn TryPanel(spoken: bool) -> impl IntoView {
+pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
+    // The role asked for, once the visitor pressed "Give me a question"; the panel's module is
+    // in when `live` is set.
+    let role = RwSignal::new(String::new());
+    provide_context(TryStart { spoken, role });
+    let live = RwSignal::new(false);
+    let fetching = RwSignal::new(false);
+    let fetch = move || {
+        if !fetching.get_untracked() {
+            fetching.set(true);
+            leptos::task::spawn_local((load.preload)());
+        }
+    };
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        role.set(select_value("try-role"));
+        fetch();
+        leptos::task::spawn_local(async move {
+            (load.preload)().await;
+            live.set(true);
+        });
+    };
+    // Where the form posts before the bundle runs (what ActionForm makes it post to as well).
+    let ask_url = <AskQuestion as leptos::server_fn::ServerFn>::url();
+    view! {
+        <section id="try" class="card try-panel" aria-labelledby="try-title">
+            <h2 id="try-title">"Try one question now"</h2>
+            {spoken.then(|| view! { <script type="module" src="/voice/try.js"></script> })}
+            <p class="hint">"No account needed. Your answer is scored by Viva's own engine on this server and forgotten as soon as you see the feedback: nothing is stored."</p>
+            {move || if live.get() {
+                Suspend::new((load.view)()).into_any()
+            } else {
+                view! {
+                    <form class="form inline-form" method="post" action=ask_url
+                        on:submit=start on:focusin=move |_| fetch() on:pointerenter=move |_| fetch()>
+                        <RoleField chosen=String::new()/>
+                        <button type="submit" class="button secondary">"Give me a question"</button>
+                    </form>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// How [`TryPanel`] gets the rest of its code: `preload` fetches the module, `view` renders
+/// [`TryLive`] from it (once fetched, at once).
+#[derive(Clone, Copy)]
+pub struct TryLoader {
+    pub preload: fn() -> Pin<Box<dyn Future<Output = ()> + Send>>,
+    pub view: fn() -> Pin<Box<dyn Future<Output = AnyView> + Send>>,
+}
+
+/// What [`TryLive`] starts from: given by [`TryPanel`] around it.
+#[derive(Clone, Copy)]
+struct TryStart {
+    spoken: bool,
+    role: RwSignal<String>,
+}
+
+/// The value of the `<select>` with this id (the browser only).
+fn select_value(id: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok())
+            .map(|s| s.value())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = id;
+        String::new()
+    }
+}
+
+#[component]
+fn RoleField(chosen: String) -> impl IntoView {
+    view! {
+        <label for="try-role">"Role"</label>
+        <select id="try-role" name="role">
+            {ROLES.iter().map(|(slug, label)| view! { <option value=*slug selected=*slug == chosen>{*label}</option> }).collect_view()}
+        </select>
+    }
+}
+
+/// The whole try-it panel, rendered in the browser from the public pages' module in place of
+/// the first form: asks for a question for the role chosen there at once, and keeps the focus
+/// on its button.
+#[component]
+pub fn TryLive() -> impl IntoView {
+    let TryStart { spoken, role } = use_context().unwrap_or(TryStart {
+        spoken: false,
+        role: RwSignal::new(String::new()),
+    });
+    let role = role.get_untracked();
     let ask = ServerAction::<AskQuestion>::new();
     let answer = ServerAction::<TryAnswer>::new();
     let question = move || ask.value().get().and_then(Result::ok);
     let result = move || answer.value().get().and_then(Result::ok);
     // What was typed (or transcribed into the box), for "keep this answer" after signing up.
     let typed = RwSignal::new(String::new());
+    ask.dispatch(AskQuestion { role: role.clone() });
+    // The focus was on the first form's button, which this panel replaced: it goes to this
+    // one once the question is in (a disabled button cannot take it).
+    let again = NodeRef::<leptos::html::Button>::new();
+    let focused = StoredValue::new(false);
+    Effect::new(move |_| {
+        let pending = ask.pending().get();
+        if let (Some(button), false) = (again.get(), pending || focused.get_value()) {
+            focused.set_value(true);
+            let _ = button.focus();
+        }
+    });
     view! {
-        <section id="try" class="card try-panel" aria-labelledby="try-title">
-            <h2 id="try-title">"Try one question now"</h2>
-            {spoken.then(|| view! { <script type="module" src="/voice/try.js"></script> })}
-            <p class="hint">"No account needed. Your answer is scored by Viva's own engine on this server and forgotten as soon as you see the feedback: nothing is stored."</p>
             <ActionForm action=ask attr:class="form inline-form">
-                <label for="try-role">"Role"</label>
-                <select id="try-role" name="role">
-                    {ROLES.iter().map(|(slug, label)| view! { <option value=*slug>{*label}</option> }).collect_view()}
-                </select>
-                <button type="submit" class="button secondary" disabled=move || ask.pending().get()>
+                <RoleField chosen=role/>
+                <button type="submit" class="button secondary" node_ref=again disabled=move || ask.pending().get()>
                     {move || if question().is_some() { "Another question" } else { "Give me a question" }}
                 </button>
             </ActionForm>
@@ -80,7 +188,6 @@ pub fn TryPanel(spoken: bool) -> impl IntoView {
                     </div>
                 }
             })}
-        </section>
     }
 }
 
