@@ -135,59 +135,59 @@ pub fn TryLive() -> impl IntoView {
         }
     });
     view! {
-            <ActionForm action=ask attr:class="form inline-form">
-                <RoleField chosen=role/>
-                <button type="submit" class="button secondary" node_ref=again disabled=move || ask.pending().get()>
-                    {move || if question().is_some() { "Another question" } else { "Give me a question" }}
-                </button>
-            </ActionForm>
-            {move || ask.value().get().and_then(Result::err).map(|e| view! { <p class="bad" role="alert">{e.to_string()}</p> })}
-            {move || question().map(|q| view! {
-                <div class="try-question">
-                    <p class="eyebrow">{q.kind.label()}</p>
-                    <h3 id="try-question-text">{q.text.clone()}</h3>
-                    <ActionForm action=answer attr:class="form">
-                        <input type="hidden" name="id" value=q.id.clone()/>
-                        {spoken.then(|| view! {
-                            <div class="try-voice" role="group" aria-label="Answer out loud">
-                                <button type="button" class="button secondary" data-try="start">"Answer out loud"</button>
-                                <button type="button" class="button secondary" data-try="stop" disabled>"Stop"</button>
-                                <p class="hint" data-try="status" role="status" aria-live="polite">"Speak, then press Stop: what you said appears below to check before scoring."</p>
-                            </div>
-                        })}
-                        <label for="try-answer">"Your answer"</label>
-                        <textarea id="try-answer" data-try="answer" name="answer" rows="6" required maxlength=crate::interview::model::MAX_ANSWER_CHARS
-                            on:input=move |ev| typed.set(event_target_value(&ev))></textarea>
-                        <button type="submit" class="button" disabled=move || answer.pending().get()>
-                            {move || if answer.pending().get() { "Scoring…" } else { "Score my answer" }}
-                        </button>
-                    </ActionForm>
-                </div>
-            })}
-            <ActionStatus value=Signal::derive(move || answer.value().get().filter(|r| r.is_err()))/>
-            {move || result().map(|e| {
-                let bars: Vec<(&'static str, u8)> = DIMENSIONS.iter().filter_map(|&d| e.scores.get(d).map(|v| (d.label(), v))).collect();
-                view! {
-                    <div class="try-result" role="region" aria-label="Your feedback">
-                        <p class=format!("score-line {}", band(e.scores.overall))>{format!("Score {}/100", e.scores.overall)}</p>
-                        <ScoreBars scores=bars label=format!("Scores by dimension, overall {}", e.scores.overall)/>
-                        <div class="two-col">
-                            <div><h4>"Strengths"</h4><ul>{e.strengths.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul></div>
-                            <div><h4>"To improve"</h4><ul>{e.improvements.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul></div>
+        <ActionForm action=ask attr:class="form inline-form">
+            <RoleField chosen=role/>
+            <button type="submit" class="button secondary" node_ref=again disabled=move || ask.pending().get()>
+                {move || if question().is_some() { "Another question" } else { "Give me a question" }}
+            </button>
+        </ActionForm>
+        {move || ask.value().get().and_then(Result::err).map(|e| view! { <p class="bad" role="alert">{e.to_string()}</p> })}
+        {move || question().map(|q| view! {
+            <div class="try-question">
+                <p class="eyebrow">{q.kind.label()}</p>
+                <h3 id="try-question-text">{q.text.clone()}</h3>
+                <ActionForm action=answer attr:class="form">
+                    <input type="hidden" name="id" value=q.id.clone()/>
+                    {spoken.then(|| view! {
+                        <div class="try-voice" role="group" aria-label="Answer out loud">
+                            <button type="button" class="button secondary" data-try="start">"Answer out loud"</button>
+                            <button type="button" class="button secondary" data-try="stop" disabled>"Stop"</button>
+                            <p class="hint" data-try="status" role="status" aria-live="polite">"Speak, then press Stop: what you said appears below to check before scoring."</p>
                         </div>
-                        <p><strong>"Next to practise: "</strong>{e.next_step.clone()}</p>
-                        <crate::feedback::AiNotice/>
-                        <p class="muted">"Your answer was not kept."</p>
-                        <div class="button-row">
-                            <a class="button" href="/signup">"Create an account to keep your progress"</a>
-                            <button type="button" class="button secondary" on:click=move |_| {
-                                let id = question().map(|q| q.id).unwrap_or_default();
-                                keep_for_sign_up(&id, &typed.get_untracked());
-                            }>"Keep this answer in my new account"</button>
-                        </div>
+                    })}
+                    <label for="try-answer">"Your answer"</label>
+                    <textarea id="try-answer" data-try="answer" name="answer" rows="6" required maxlength=crate::interview::model::MAX_ANSWER_CHARS
+                        on:input=move |ev| typed.set(event_target_value(&ev))></textarea>
+                    <button type="submit" class="button" disabled=move || answer.pending().get()>
+                        {move || if answer.pending().get() { "Scoring…" } else { "Score my answer" }}
+                    </button>
+                </ActionForm>
+            </div>
+        })}
+        <ActionStatus value=Signal::derive(move || answer.value().get().filter(|r| r.is_err()))/>
+        {move || result().map(|e| {
+            let bars: Vec<(&'static str, u8)> = DIMENSIONS.iter().filter_map(|&d| e.scores.get(d).map(|v| (d.label(), v))).collect();
+            view! {
+                <div class="try-result" role="region" aria-label="Your feedback">
+                    <p class=format!("score-line {}", band(e.scores.overall))>{format!("Score {}/100", e.scores.overall)}</p>
+                    <ScoreBars scores=bars label=format!("Scores by dimension, overall {}", e.scores.overall)/>
+                    <div class="two-col">
+                        <div><h4>"Strengths"</h4><ul>{e.strengths.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul></div>
+                        <div><h4>"To improve"</h4><ul>{e.improvements.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul></div>
                     </div>
-                }
-            })}
+                    <p><strong>"Next to practise: "</strong>{e.next_step.clone()}</p>
+                    <crate::feedback::AiNotice/>
+                    <p class="muted">"Your answer was not kept."</p>
+                    <div class="button-row">
+                        <a class="button" href="/signup">"Create an account to keep your progress"</a>
+                        <button type="button" class="button secondary" on:click=move |_| {
+                            let id = question().map(|q| q.id).unwrap_or_default();
+                            keep_for_sign_up(&id, &typed.get_untracked());
+                        }>"Keep this answer in my new account"</button>
+                    </div>
+                </div>
+            }
+        })}
     }
 }
 
