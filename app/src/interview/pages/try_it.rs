@@ -25,17 +25,22 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
     let role = RwSignal::new(String::new());
     provide_context(TryStart { spoken, role });
     let live = RwSignal::new(false);
-    let fetching = RwSignal::new(false);
+    // Pressed, and waiting for the module: the button says so (on a slow line, a second or two).
+    let asked = RwSignal::new(false);
+    let fetching = StoredValue::new(false);
     let fetch = move || {
-        if !fetching.get_untracked() {
-            fetching.set(true);
+        if !fetching.get_value() {
+            fetching.set_value(true);
             leptos::task::spawn_local((load.preload)());
         }
     };
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if asked.get_untracked() {
+            return;
+        }
+        asked.set(true);
         role.set(select_value("try-role"));
-        fetch();
         leptos::task::spawn_local(async move {
             (load.preload)().await;
             live.set(true);
@@ -55,7 +60,9 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
                     <form class="form inline-form" method="post" action=ask_url
                         on:submit=start on:focusin=move |_| fetch() on:pointerenter=move |_| fetch()>
                         <RoleField chosen=String::new()/>
-                        <button type="submit" class="button secondary">"Give me a question"</button>
+                        <button type="submit" class="button secondary" aria-busy=move || asked.get().then_some("true")>
+                            {move || if asked.get() { "Getting a question…" } else { "Give me a question" }}
+                        </button>
                     </form>
                 }.into_any()
             }}
