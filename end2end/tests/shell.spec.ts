@@ -51,6 +51,31 @@ test('the try-it panel loads its code on the way and answers the keyboard', asyn
   expect(await cspViolations(page)).toEqual([]);
 });
 
+test('on a slow line the try-it button says its question is on the way, and a second press waits too', async ({ page }) => {
+  const problems = watchProblems(page);
+  // The public pages' module is held back until the button was pressed twice.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  await page.route(/\/split_public_page[^/]*\.wasm$/, async (route) => { await held; await route.continue(); });
+  const asked: string[] = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && /try/i.test(r.url())) asked.push(r.url()); });
+  await page.goto('/');
+  await hydrated(page);
+  const panel = page.getByRole('region', { name: 'Try one question now' });
+  const button = panel.getByRole('button', { name: 'Give me a question' });
+  await button.click();
+  const waiting = panel.getByRole('button', { name: 'Getting a question…' });
+  await expect(waiting).toHaveAttribute('aria-busy', 'true');
+  await waiting.click();
+  expect(asked).toEqual([]);
+  release();
+  await expect(panel.locator('#try-question-text')).toHaveText(/\w{3}/);
+  await expect(panel.getByRole('button', { name: 'Another question' })).toBeVisible();
+  // One question asked, by the panel once its code was in (a second press sent nothing).
+  expect(asked.length).toBe(1);
+  expect(problems).toEqual([]);
+});
+
 test('the theme toggle switches theme and the choice survives a reload', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'light' });
   await page.goto('/');

@@ -4,7 +4,8 @@
 //! three `#[lazy]` functions below (`.ci/bundle`), so the landing page downloads only its own
 //! code and Leptos, and a member's first page loads all of the member pages at once (one
 //! module: moving between them never waits again). On the server they render like any other
-//! page. The landing page's try-it panel takes the rest of its code from the public pages'
+//! page. What only those pages need is in their modules too: the error boundary around each
+//! page, and the layout's check of who is signed in after a navigation. The landing page's try-it panel takes the rest of its code from the public pages'
 //! module when the visitor comes to it ([`TRY_PANEL`]). Few modules: every split point adds
 //! the chunks its code shares with the others, and each module a page waits for costs it
 //! blocking time in Lighthouse.
@@ -31,8 +32,13 @@ macro_rules! lazy_pages {
 
         #[leptos::lazy]
         fn $loader(page: $which) -> AnyView {
+            super::layout::hand_over_refresh();
             match page {
-                $($which::$route => view! { <$($page)::+/> }.into_any(),)+
+                $($which::$route => view! {
+                    <ErrorBoundary fallback=|errors| view! { <crate::ui::ErrorView errors/> }>
+                        <$($page)::+/>
+                    </ErrorBoundary>
+                }.into_any(),)+
                 $($($which::$part => view! { <$($view)::+/> }.into_any(),)+)?
             }
         }

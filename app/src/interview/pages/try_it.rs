@@ -26,7 +26,7 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
     provide_context(TryStart { spoken, role });
     let live = RwSignal::new(false);
     // Pressed, and waiting for the module: the button says so (on a slow line, a second or two).
-    let asked = RwSignal::new(false);
+    let asked = StoredValue::new(false);
     let fetching = StoredValue::new(false);
     let fetch = move || {
         if !fetching.get_value() {
@@ -36,10 +36,11 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
     };
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if asked.get_untracked() {
+        if asked.get_value() {
             return;
         }
-        asked.set(true);
+        asked.set_value(true);
+        show_waiting(&ev);
         role.set(select_value("try-role"));
         leptos::task::spawn_local(async move {
             (load.preload)().await;
@@ -56,18 +57,50 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
             {move || if live.get() {
                 Suspend::new((load.view)()).into_any()
             } else {
+                // The form's fields are the server's HTML, left as they are by the browser:
+                // their view code is in the public pages' module, with the whole panel.
                 view! {
-                    <form class="form inline-form" method="post" action=ask_url
+                    <form class="form inline-form" method="post" action=ask_url inner_html=first_form()
                         on:submit=start on:focusin=move |_| fetch() on:pointerenter=move |_| fetch()>
-                        <RoleField chosen=String::new()/>
-                        <button type="submit" class="button secondary" aria-busy=move || asked.get().then_some("true")>
-                            {move || if asked.get() { "Getting a question…" } else { "Give me a question" }}
-                        </button>
                     </form>
                 }.into_any()
             }}
         </section>
     }
+}
+
+/// The first form's fields and button, as HTML (the server; in the browser they are already
+/// on the page).
+fn first_form() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        view! {
+            <RoleField chosen=String::new()/>
+            <button type="submit" class="button secondary">"Give me a question"</button>
+        }
+        .to_html()
+    }
+    #[cfg(not(feature = "ssr"))]
+    String::new()
+}
+
+/// The first form's button says that the question is on its way (`aria-busy`, not disabled, so
+/// that the focus stays on it).
+fn show_waiting(ev: &leptos::ev::SubmitEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let button = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|form| form.query_selector("button").ok().flatten());
+        if let Some(button) = button {
+            button.set_text_content(Some("Getting a question…"));
+            let _ = button.set_attribute("aria-busy", "true");
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }
 
 /// How [`TryPanel`] gets the rest of its code: `preload` fetches the module, `view` renders
