@@ -26,7 +26,8 @@ pub struct PageStart {
 /// the role ("" for a visitor), billing, then "1" and the summary's fields, or "0".
 impl std::fmt::Display for PageStart {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let field = |f: &mut std::fmt::Formatter<'_>, text: &str| write!(f, "{}:{text}", text.len());
+        let field =
+            |f: &mut std::fmt::Formatter<'_>, text: &str| write!(f, "{}:{text}", text.len());
         let flag = |on: bool| if on { "1" } else { "0" };
         field(f, self.member.map_or("", |m| m.role.as_str()))?;
         field(f, flag(self.member.is_some_and(|m| m.billing)))?;
@@ -263,7 +264,10 @@ mod tests {
                     role: crate::auth::Role::Admin,
                     billing: true,
                 }),
-                summary: Some(summary("Ada's \"Viva\": 12:34", &["api.openai.com", "é:1:"])),
+                summary: Some(summary(
+                    "Ada's \"Viva\": 12:34",
+                    &["api.openai.com", "é:1:"],
+                )),
             },
             PageStart {
                 member: Some(Member {
@@ -286,7 +290,15 @@ mod tests {
             summary: Some(summary("Viva", &["api.openai.com"])),
         }
         .to_string();
-        for bad in [&text[..text.len() - 1], &format!("{text}0:"), "0:", "x:", "9:1", "5:guest1:01:0", "0:1:21:0"] {
+        for bad in [
+            &text[..text.len() - 1],
+            &format!("{text}0:"),
+            "0:",
+            "x:",
+            "9:1",
+            "5:guest1:01:0",
+            "0:1:21:0",
+        ] {
             assert_eq!(bad.parse::<PageStart>(), Err(BadPageStart), "{bad}");
         }
     }
