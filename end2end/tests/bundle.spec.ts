@@ -146,16 +146,55 @@ test('a tab left open across an upgrade loads the new version when it opens a me
   await hydrated(page);
   // The server was upgraded meanwhile: this tab's bundle directory has no members' module.
   let refused = 0;
+  await page.evaluate(() => { (window as unknown as { before?: boolean }).before = true; });
+  // Asked for twice (the router's preload, then the page's view tries once more), refused twice.
   await page.route(/\/pkg\/[^/]+\/split_member_page/, (route) => {
     refused++;
     return route.fulfill({ status: 404, body: 'not found' });
-  }, { times: 1 });
+  }, { times: 2 });
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Practise' }).click();
   await expect(page).toHaveURL(/\/practice$/);
   // Loaded afresh: the page is there and interactive.
   await expect(page.getByRole('heading', { level: 1, name: 'Practise an interview' })).toBeVisible();
   await hydrated(page);
   await expect(page.getByRole('button', { name: 'Start interview' })).toBeEnabled();
-  expect(refused).toBe(1);
+  expect(refused).toBe(2);
+  expect(await page.evaluate(() => (window as unknown as { before?: boolean }).before)).toBeUndefined();
   await context.close();
+});
+
+test('a page whose module cannot be fetched (offline) is loaded afresh, as a plain link would be', async ({ browser }) => {
+  const { context, page } = await newUser(browser, 'offline');
+  await page.goto('/privacy');
+  await hydrated(page);
+  await page.evaluate(() => { (window as unknown as { before?: boolean }).before = true; });
+  let refused = 0;
+  await page.route(/\/pkg\/[^/]+\/split_member_page/, (route) => {
+    refused++;
+    return route.abort('internetdisconnected');
+  }, { times: 2 });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Practise' }).click();
+  await expect(page).toHaveURL(/\/practice$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Practise an interview' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Start interview' })).toBeEnabled();
+  expect(refused).toBe(2);
+  // A new document, not the old one stuck half-way.
+  expect(await page.evaluate(() => (window as unknown as { before?: boolean }).before)).toBeUndefined();
+  await context.close();
+});
+
+test('a page opened directly whose module cannot be fetched stays as the server rendered it, without reloading', async ({ page }) => {
+  let refused = 0;
+  await page.route(/\/pkg\/[^/]+\/split_public_page/, (route) => {
+    refused++;
+    return route.abort('internetdisconnected');
+  });
+  await page.goto('/signin');
+  await page.evaluate(() => { (window as unknown as { before?: boolean }).before = true; });
+  await expect.poll(() => refused).toBe(2);
+  await page.waitForLoadState('networkidle');
+  await expect(page).toHaveURL(/\/signin$/);
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { before?: boolean }).before)).toBe(true);
 });

@@ -76,6 +76,22 @@ test('on a slow line the try-it button says its question is on the way, and a se
   expect(problems).toEqual([]);
 });
 
+test('offline, the try-it panel says its question could not be fetched, and the button works again', async ({ page }) => {
+  let offline = true;
+  await page.route(/\/split_public_page[^/]*\.wasm$/, (route) => (offline ? route.abort('internetdisconnected') : route.continue()));
+  await page.goto('/');
+  await hydrated(page);
+  const panel = page.getByRole('region', { name: 'Try one question now' });
+  await panel.getByRole('button', { name: 'Give me a question' }).click();
+  await expect(panel.getByRole('alert')).toContainText('could not be fetched');
+  const button = panel.getByRole('button', { name: 'Give me a question' });
+  await expect(button).not.toHaveAttribute('aria-busy', 'true');
+  offline = false;
+  await button.click();
+  await expect(panel.locator('#try-question-text')).toHaveText(/\w{3}/);
+  await expect(panel.getByText('could not be fetched')).toHaveCount(0);
+});
+
 test('the theme toggle switches theme and the choice survives a reload', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'light' });
   await page.goto('/');

@@ -128,6 +128,17 @@ pub fn use_summary() -> Option<crate::policy::Summary> {
     use_context::<Option<crate::policy::Summary>>().flatten()
 }
 
+/// Set once the browser has moved away from the page it opened.
+#[cfg(feature = "hydrate")]
+#[derive(Clone, Copy)]
+struct Moved(StoredValue<bool>);
+
+/// The browser has moved away from the page it opened (a link, back or forward).
+#[cfg(feature = "hydrate")]
+pub(super) fn moved() -> bool {
+    use_context::<Moved>().is_some_and(|Moved(m)| m.get_value())
+}
+
 /// How the layout asks who is signed in after a navigation (see [`Layout`]).
 #[derive(Clone, Copy)]
 struct Refresh(fn(RwSignal<Option<Member>>, String));
@@ -180,6 +191,18 @@ pub fn Layout(children: Children) -> impl IntoView {
     // first page module to load hands it over ([`hand_over_refresh`]), and every path but the
     // landing page's is in a page module, so no navigation can change the path before one is in.
     let location = leptos_router::hooks::use_location();
+    // Whether the browser has moved away from the page it opened (see `super::lazy`).
+    #[cfg(feature = "hydrate")]
+    {
+        let opened = location.pathname.get_untracked();
+        let moved = StoredValue::new(false);
+        provide_context(Moved(moved));
+        Effect::new(move |_| {
+            if location.pathname.get() != opened {
+                moved.set_value(true);
+            }
+        });
+    }
     let refresh = RwSignal::new(None::<Refresh>);
     provide_context(refresh);
     Effect::new(move |asked_for: Option<String>| {

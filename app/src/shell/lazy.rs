@@ -14,11 +14,12 @@ use leptos::prelude::*;
 use leptos_router::LazyRoute;
 
 /// `lazy_pages!(loader, preload, Which { Route => Page, .. } [parts { Part => View, .. }])`:
-/// an enum `Which` naming the pages (and parts of pages), a `#[lazy]` function `loader` that
-/// renders one (the split point: every view it names goes to one module), and for each page a
-/// [`LazyRoute`] `Route`. `preload` is the function `#[lazy]` makes in the browser to fetch the
-/// module: the router awaits it before hydrating the page, so that the page's view is ready to
-/// take over the server's HTML.
+/// an enum `Which` naming the pages (and parts of pages), a function `loader` that renders one
+/// (the split point: every view it names goes to one module), and for each page a [`LazyRoute`]
+/// `Route`. In the browser, `loader` fetches the module first, and `preload` (made beside it)
+/// fetches it alone: the router awaits it before hydrating the page, so that the page's view is
+/// ready to take over the server's HTML. A module that cannot be fetched is an error, not a
+/// panic (`fallible`; Leptos's `#[lazy]` would abort the whole bundle): see [`unavailable`].
 macro_rules! lazy_pages {
     ($loader:ident, $preload:ident, $which:ident { $($route:ident => $($page:ident)::+,)+ }
         $(parts { $($part:ident => $($view:ident)::+,)+ })?) => {
@@ -30,17 +31,18 @@ macro_rules! lazy_pages {
             $($($part,)+)?
         }
 
-        #[leptos::lazy]
-        fn $loader(page: $which) -> AnyView {
+        #[cfg_attr(feature = "hydrate", leptos::wasm_split::wasm_split(
+            $loader, wasm_split_path = ::leptos::wasm_split, fallible, preload($preload)))]
+        fn $loader(page: $which) -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
             super::layout::hand_over_refresh();
-            match page {
+            Ok(match page {
                 $($which::$route => view! {
                     <ErrorBoundary fallback=|errors| view! { <crate::ui::ErrorView errors/> }>
                         <$($page)::+/>
                     </ErrorBoundary>
                 }.into_any(),)+
                 $($($which::$part => view! { <$($view)::+/> }.into_any(),)+)?
-            }
+            })
         }
 
         $(
@@ -53,16 +55,46 @@ macro_rules! lazy_pages {
                 }
 
                 async fn view(_this: Self) -> AnyView {
-                    $loader($which::$route).await
+                    #[cfg(feature = "hydrate")]
+                    let page = $loader($which::$route).await;
+                    #[cfg(not(feature = "hydrate"))]
+                    let page = $loader($which::$route);
+                    match page {
+                        Ok(page) => page,
+                        Err(_) => unavailable().await,
+                    }
                 }
 
                 async fn preload() {
+                    // A failure shows in `view`, which tries once more.
                     #[cfg(feature = "hydrate")]
-                    $preload().await;
+                    let _ = $preload().await;
                 }
             }
         )+
     };
+}
+
+/// A page's module could not be fetched: the browser is offline, or this tab was left open
+/// across an upgrade of the server and its bundle's modules are gone. The page is then loaded
+/// afresh from the server, as a link without the bundle would be (a working network brings it
+/// with the new bundle; none, the browser's own offline page) — unless it is the page the
+/// browser opened: its server-rendered HTML stays, and its forms post without the bundle.
+/// Never resolves.
+async fn unavailable() -> AnyView {
+    #[cfg(feature = "hydrate")]
+    if super::layout::moved() {
+        let location = leptos_router::hooks::use_location();
+        let search = location.search.get_untracked();
+        let _ = window().location().assign(&format!(
+            "{}{}{search}{}",
+            location.pathname.get_untracked(),
+            if search.is_empty() { "" } else { "?" },
+            location.hash.get_untracked(),
+        ));
+    }
+    std::future::pending::<()>().await;
+    ().into_any()
 }
 
 lazy_pages!(member_page, __preload_member_page, MemberPage {
@@ -98,10 +130,21 @@ pub const TRY_PANEL: crate::interview::TryLoader = crate::interview::TryLoader {
     preload: || {
         Box::pin(async {
             #[cfg(feature = "hydrate")]
-            __preload_public_page().await;
+            return __preload_public_page().await.is_ok();
+            #[cfg(not(feature = "hydrate"))]
+            true
         })
     },
-    view: || Box::pin(public_page(PublicPage::TryPanel)),
+    view: || {
+        Box::pin(async {
+            #[cfg(feature = "hydrate")]
+            let panel = public_page(PublicPage::TryPanel).await;
+            #[cfg(not(feature = "hydrate"))]
+            let panel = public_page(PublicPage::TryPanel);
+            // Once `preload` succeeded the module is in: this cannot fail.
+            panel.unwrap_or_else(|_| ().into_any())
+        })
+    },
 };
 
 lazy_pages!(admin_page, __preload_admin_page, AdminPage {

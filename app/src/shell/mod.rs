@@ -42,20 +42,10 @@ impl Default for AssetUrls {
 fn PageAssets(options: LeptosOptions) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     let urls = use_context::<AssetUrls>().unwrap_or_default();
-    // A tab left open across an upgrade of the server still runs the old bundle; the first
-    // page behind the sign-in it opens asks for a module of the old bundle's directory, which
-    // is gone (404). That page is then loaded afresh, with the new bundle: the link last
-    // clicked (the router changes the address only once the page's module is in), else the
-    // current address (back and forward). Once per address, so a module truly missing can
-    // never make it load forever.
+    // A page module that cannot be fetched (offline, or a tab left open across an upgrade) is
+    // handled by the bundle itself (`lazy::unavailable`).
     let start = format!(
-        "const bundle = new URL({js:?}, location.href).pathname.replace(/[^/]*$/, ''); let next = null; \
-         addEventListener('click', (e) => {{ const a = e.target.closest && e.target.closest('a[href]'); if (a) next = a.href; }}, true); \
-         const fetch0 = window.fetch; window.fetch = (...args) => fetch0(...args).then((r) => {{ \
-           if (r.status === 404 && new URL(r.url).pathname.startsWith(bundle)) {{ try {{ const to = next ?? location.href; \
-             if (sessionStorage.getItem('viva-reloaded') !== to) {{ sessionStorage.setItem('viva-reloaded', to); location.assign(to); }} \
-           }} catch (_) {{}} }} return r; }}); \
-         let started = false; const start = () => {{ if (started) return; started = true; \
+        "let started = false; const start = () => {{ if (started) return; started = true; \
          import({js:?}).then(async (glue) => {{ await glue.default({{ module_or_path: {wasm:?} }}); glue.hydrate(); }}); }}; \
          requestAnimationFrame(() => setTimeout(start, 0)); setTimeout(start, 500);",
         js = urls.js,

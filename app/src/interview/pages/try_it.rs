@@ -28,10 +28,16 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
     // Pressed, and waiting for the module: the button says so (on a slow line, a second or two).
     let asked = StoredValue::new(false);
     let fetching = StoredValue::new(false);
+    // The module could not be fetched (offline): said under the form, which can be sent again.
+    let failed = RwSignal::new(false);
     let fetch = move || {
         if !fetching.get_value() {
             fetching.set_value(true);
-            leptos::task::spawn_local((load.preload)());
+            leptos::task::spawn_local(async move {
+                if !(load.preload)().await {
+                    fetching.set_value(false);
+                }
+            });
         }
     };
     let start = move |ev: leptos::ev::SubmitEvent| {
@@ -40,11 +46,19 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
             return;
         }
         asked.set_value(true);
-        show_waiting(&ev);
+        failed.set(false);
+        let button = first_button(&ev);
+        waiting(&button, true);
         role.set(select_value("try-role"));
         leptos::task::spawn_local(async move {
-            (load.preload)().await;
-            live.set(true);
+            if (load.preload)().await {
+                live.set(true);
+            } else {
+                waiting(&button, false);
+                asked.set_value(false);
+                fetching.set_value(false);
+                failed.set(true);
+            }
         });
     };
     // Where the form posts before the bundle runs (what ActionForm makes it post to as well).
@@ -63,6 +77,9 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
                     <form class="form inline-form" method="post" action=ask_url inner_html=first_form()
                         on:submit=start on:focusin=move |_| fetch() on:pointerenter=move |_| fetch()>
                     </form>
+                    {move || failed.get().then(|| view! {
+                        <p class="bad" role="alert">"The question could not be fetched: check your connection, then press the button again."</p>
+                    })}
                 }.into_any()
             }}
         </section>
@@ -84,30 +101,50 @@ fn first_form() -> String {
     String::new()
 }
 
-/// The first form's button says that the question is on its way (`aria-busy`, not disabled, so
-/// that the focus stays on it).
-fn show_waiting(ev: &leptos::ev::SubmitEvent) {
+/// The first form's button (the browser only: its HTML is the server's, not a view).
+#[cfg(feature = "hydrate")]
+type FirstButton = Option<leptos::web_sys::Element>;
+#[cfg(not(feature = "hydrate"))]
+type FirstButton = Option<()>;
+
+fn first_button(ev: &leptos::ev::SubmitEvent) -> FirstButton {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::JsCast;
-        let button = ev
-            .target()
+        ev.target()
             .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
-            .and_then(|form| form.query_selector("button").ok().flatten());
-        if let Some(button) = button {
+            .and_then(|form| form.query_selector("button").ok().flatten())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
+    }
+}
+
+/// The first form's button says that the question is on its way (`aria-busy`, not disabled, so
+/// that the focus stays on it), or asks again.
+fn waiting(button: &FirstButton, on: bool) {
+    #[cfg(feature = "hydrate")]
+    if let Some(button) = button {
+        if on {
             button.set_text_content(Some("Getting a question…"));
             let _ = button.set_attribute("aria-busy", "true");
+        } else {
+            button.set_text_content(Some("Give me a question"));
+            let _ = button.remove_attribute("aria-busy");
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = ev;
+    let _ = (button, on);
 }
 
 /// How [`TryPanel`] gets the rest of its code: `preload` fetches the module, `view` renders
 /// [`TryLive`] from it (once fetched, at once).
 #[derive(Clone, Copy)]
 pub struct TryLoader {
-    pub preload: fn() -> Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// True: the module is in.
+    pub preload: fn() -> Pin<Box<dyn Future<Output = bool> + Send>>,
     pub view: fn() -> Pin<Box<dyn Future<Output = AnyView> + Send>>,
 }
 
