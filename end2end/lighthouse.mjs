@@ -44,6 +44,12 @@ try {
     } };
     const lcp = lhr.audits['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node;
     if (lcp && categories.includes('performance')) console.log(`${path}  LCP element: ${lcp.snippet}`);
+    // The main thread's long tasks (what the total blocking time counts: each beyond 50 ms).
+    if (categories.includes('performance')) {
+      for (const t of lhr.audits['long-tasks']?.details?.items ?? []) {
+        console.log(`${path}  long task at ${Math.round(t.startTime)} ms: ${Math.round(t.duration)} ms  ${t.url ?? ''}`);
+      }
+    }
     if (lhr.runtimeError) console.log(`${path}: ${lhr.runtimeError.code}: ${lhr.runtimeError.message}`);
     for (const category of Object.values(lhr.categories)) {
       const score = category.score === null ? null : Math.round(category.score * 100);
