@@ -14,6 +14,7 @@ const ROOT_ITEMS: &[(&str, &str)] = &[
     ("slug_surreal", "slug"),
     ("of_interview", "db"),
     ("account_fence", "auth"),
+    ("fenced", "auth"),
 ];
 
 /// The fenced block after `marker` in ARCHITECTURE.md.

@@ -427,10 +427,8 @@ pub async fn finish(
                 None => create_user(db, &email, claims.name.as_deref().unwrap_or(""), now).await?,
             };
             // Behind the account's fence, like every write of a person's data.
-            crate::db::write(|| db.query(concat!(
-                "BEGIN TRANSACTION;\n", crate::account_fence!(),
-                "CREATE oidc_identity SET provider = $p, subject = $s, user = type::record('user', $uid), created_at = $now;
-                 COMMIT TRANSACTION;",
+            crate::db::write(|| db.query(crate::fenced!(
+                "CREATE oidc_identity SET provider = $p, subject = $s, user = type::record('user', $uid), created_at = $now;",
             ))
                 .bind(("p", p.id.clone()))
                 .bind(("s", claims.sub.clone()))

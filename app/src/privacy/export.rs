@@ -338,8 +338,7 @@ pub async fn request(db: &Db, uid: &str, now: i64) -> Result<JobRow, AppError> {
     // Behind the account's fence: a deletion running meanwhile sees the job or refuses it. Two
     // requests at once: the one run again finds the other's job.
     let res = crate::db::transact(|| {
-        db.query(concat!(
-            "BEGIN TRANSACTION;\n", crate::account_fence!(),
+        db.query(crate::fenced!(
             "IF count(SELECT id FROM export_job WHERE user = type::record('user', $uid) AND status IN ['queued', 'running']) > 0 {
                  THROW 'export already running';
              };
@@ -347,8 +346,7 @@ pub async fn request(db: &Db, uid: &str, now: i64) -> Result<JobRow, AppError> {
              DELETE export_job WHERE user = type::record('user', $uid);
              CREATE type::record('export_job', $id) SET user = type::record('user', $uid), status = 'queued',
                  step = 'Waiting to start', done_steps = 0, total_steps = 0, bytes = 0, chunks = 0, error = NONE,
-                 attempts = 0, lease_until = 0, created_at = $now, finished_at = NONE, expires_at = NONE;
-             COMMIT TRANSACTION;",
+                 attempts = 0, lease_until = 0, created_at = $now, finished_at = NONE, expires_at = NONE;",
         ))
         .bind(("uid", uid.to_string()))
         .bind(("id", id.clone()))

@@ -50,13 +50,11 @@ pub async fn issue_code(
     let hash = otp::code_hash(&keys.otp_key, user_id, purpose, sent_to, &code);
     let state = OtpState::new(hash, now);
     // Behind the account's fence: no code outlives an account deleted meanwhile.
-    crate::db::write(|| db.query(concat!(
-        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+    crate::db::write(|| db.query(crate::fenced!(
         "DELETE otp WHERE user = type::record('user', $uid) AND purpose = $purpose;
          CREATE otp SET user = type::record('user', $uid), purpose = $purpose, hash = $hash, sent_to = $to, created_at = $now,
              expires_at = $expires, attempts = 0, used = false;
-         IF $purpose = 'change_email' { UPDATE type::record('user', $uid) SET pending_email = $to };
-         COMMIT TRANSACTION;",
+         IF $purpose = 'change_email' { UPDATE type::record('user', $uid) SET pending_email = $to };",
     ))
     .bind(("uid", user_id.to_string()))
     .bind(("purpose", purpose.as_str()))

@@ -61,6 +61,16 @@ macro_rules! account_fence {
     };
 }
 
+/// `fenced!("…", …)`: one transaction of a person's writes behind their account's fence
+/// ([`account_fence!`]): `BEGIN`, the fence, the parts (string literals or macros that expand to
+/// them, joined as `concat!` joins them), `COMMIT`. The statements bind `$uid`.
+#[macro_export]
+macro_rules! fenced {
+    ($($part:expr),+ $(,)?) => {
+        concat!("BEGIN TRANSACTION;\n", $crate::account_fence!(), $($part,)+ "\nCOMMIT TRANSACTION;")
+    };
+}
+
 /// The version of the terms and privacy policy a person agrees to at sign-up.
 pub const TERMS_VERSION: &str = "2026-11-24";
 

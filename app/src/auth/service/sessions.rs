@@ -70,11 +70,9 @@ pub(crate) async fn start_session(
     let ua: String = user_agent.chars().take(200).collect();
     // Behind the account's fence: a session begun while the account is being deleted is
     // refused (answered as signed out), never left behind it.
-    crate::db::write(|| db.query(concat!(
-        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+    crate::db::write(|| db.query(crate::fenced!(
         "CREATE type::record('session', $sid) SET user = type::record('user', $uid), created_at = $now, last_used_at = $now, revoked = false, user_agent = $ua;
-         CREATE refresh_token SET hash = $rh, session = type::record('session', $sid), created_at = $now, rotated = false;
-         COMMIT TRANSACTION;",
+         CREATE refresh_token SET hash = $rh, session = type::record('session', $sid), created_at = $now, rotated = false;",
     ))
     .bind(("sid", session_id.clone()))
     .bind(("uid", user.id.clone()))

@@ -620,11 +620,7 @@ async fn a_write_behind_the_fence_and_a_deletion_of_its_account_cannot_both_land
         .check()
         .unwrap();
     let plain = "CREATE note SET user = type::record('user', $uid)";
-    let fenced = concat!(
-        "BEGIN TRANSACTION;\n",
-        crate::account_fence!(),
-        "CREATE note SET user = type::record('user', $uid);\nCOMMIT TRANSACTION;"
-    );
+    let fenced = crate::fenced!("CREATE note SET user = type::record('user', $uid);");
 
     // Without the fence, a row written while the deletion runs outlives the account.
     let tx = deletion_begun(&db, &uid).await;

@@ -138,13 +138,11 @@ pub(crate) async fn ensure_account_plain(db: &Db, uid: &str, now: i64) -> Result
     // "made"; what follows (noting the referral) is once-only by its own unique index.
     let made = crate::db::retry_conflicts(|| async move {
         // Behind the account's fence: no billing row outlives an account deleted meanwhile.
-        db.query(concat!(
-            "BEGIN TRANSACTION;\n", crate::account_fence!(),
+        db.query(crate::fenced!(
             "LET $had = record::exists(type::record('billing_account', $uid));
              UPSERT type::record('billing_account', $uid) SET user = type::record('user', $uid), plan = plan ?? 'free',
                  source = source ?? 'free', status = status ?? 'active', updated_at = updated_at ?? $now RETURN NONE;
-             RETURN !$had;
-             COMMIT TRANSACTION;",
+             RETURN !$had;",
         ))
         .bind(("uid", uid.to_string()))
         .bind(("now", now))
@@ -210,8 +208,7 @@ pub async fn spend(
         let id = id.clone();
         async move {
             // Behind the account's fence: a deletion running meanwhile sees the count or refuses it.
-            db.query(concat!(
-                "BEGIN TRANSACTION;\n", crate::account_fence!(),
+            db.query(crate::fenced!(
                 "LET $used = (UPSERT type::record('usage', $id) SET user = type::record('user', $uid), meter = $meter, period = $period,
                      used += $n RETURN used)[0].used;
                  IF $limit != NONE AND $used > $limit {
@@ -221,8 +218,7 @@ pub async fn spend(
                      } ELSE {
                          THROW 'quota';
                      };
-                 };
-                 COMMIT TRANSACTION;",
+                 };",
             ))
             .bind(("id", id))
             .bind(("uid", uid.to_string()))

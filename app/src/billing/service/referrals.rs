@@ -51,10 +51,8 @@ pub async fn code_of(db: &Db, uid: &str, now: i64) -> Result<String, AppError> {
         }
         let code = new_code();
         let made = db
-            .query(concat!(
-                "BEGIN TRANSACTION;\n", crate::account_fence!(),
-                "CREATE type::record('referral_code', $code) SET user = type::record('user', $uid), created_at = $now;
-                 COMMIT TRANSACTION;"
+            .query(crate::fenced!(
+                "CREATE type::record('referral_code', $code) SET user = type::record('user', $uid), created_at = $now;"
             ))
             .bind(("code", code.clone()))
             .bind(("uid", uid.to_string()))
@@ -115,11 +113,9 @@ pub async fn attribute(db: &Db, uid: &str, now: i64) -> Result<(), AppError> {
         }
     }
     let made = db
-        .query(concat!(
-            "BEGIN TRANSACTION;\n", crate::account_fence!(),
+        .query(crate::fenced!(
             "CREATE referral SET referrer = type::record('user', $referrer), referred = type::record('user', $uid), code = $code,
-                 status = $status, reason = $reason, created_at = $now;
-             COMMIT TRANSACTION;"
+                 status = $status, reason = $reason, created_at = $now;"
         ))
         .bind(("referrer", referrer))
         .bind(("uid", uid.to_string()))

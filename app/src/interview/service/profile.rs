@@ -132,13 +132,11 @@ pub async fn save_resume(
         name
     };
     // Behind the account's fence: a deletion running meanwhile sees these rows or refuses them.
-    crate::db::write(|| db.query(concat!(
-        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+    crate::db::write(|| db.query(crate::fenced!(
         "UPSERT type::record('resume', $uid) SET user = type::record('user', $uid), file_name = $name, bytes = $size, text = $text,
              skills = $found, uploaded_at = $now;
          UPSERT type::record('profile', $uid) SET user = type::record('user', $uid), background = $bg, target_roles = $roles,
-             target_companies = $companies, skills = $skills, updated_at = $now;
-         COMMIT TRANSACTION;",
+             target_companies = $companies, skills = $skills, updated_at = $now;",
     ))
     .bind(("uid", uid.to_string()))
     .bind(("name", name.clone()))
@@ -173,11 +171,9 @@ pub async fn delete_resume(db: &Db, uid: &str) -> Result<(), AppError> {
 
 pub async fn save_profile(db: &Db, uid: &str, form: ProfileForm, now: i64) -> Result<(), AppError> {
     let (background, roles, companies, skills) = super::super::validate::validate_profile(form)?;
-    crate::db::write(|| db.query(concat!(
-        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+    crate::db::write(|| db.query(crate::fenced!(
         "UPSERT type::record('profile', $uid) SET user = type::record('user', $uid), background = $bg, target_roles = $roles,
-             target_companies = $companies, skills = $skills, updated_at = $now;
-         COMMIT TRANSACTION;",
+             target_companies = $companies, skills = $skills, updated_at = $now;",
     ))
     .bind(("uid", uid.to_string()))
     .bind(("bg", background.clone()))

@@ -151,8 +151,7 @@ async fn store_interview(
 ) -> Result<(), AppError> {
     let n = items.len() as i64;
     // Behind the account's fence: a deletion running meanwhile sees the interview or refuses it.
-    crate::db::write(|| db.query(concat!(
-        "BEGIN TRANSACTION;\n", crate::account_fence!(),
+    crate::db::write(|| db.query(crate::fenced!(
         "CREATE type::record('interview', $id) SET user = type::record('user', $uid), role = $role, kinds = $kinds, difficulty = $difficulty,
              company = $company, job_description = $jd, mode = $mode, timer_secs = $timer, focus = $focus, status = $active,
              question_count = $n, created_at = $now, finished_at = NONE, scores = NONE;
@@ -160,8 +159,7 @@ async fn store_interview(
              CREATE interview_item SET interview = type::record('interview', $id), user = type::record('user', $uid), position = $it.position,
                  bank_id = $it.bank_id, text = $it.text, kind = $it.kind, competencies = $it.competencies, key_points = $it.key_points,
                  personalised = $it.personalised, status = $pending, attempts = 0;
-         };
-         COMMIT TRANSACTION;",
+         };",
     ))
     .bind(("id", id.to_string()))
     .bind(("uid", uid.to_string()))

@@ -43,12 +43,9 @@ pub async fn choose(db: &Db, uid: &str, id: &str, record: bool, now: i64) -> Res
     check_id(id)?;
     // Behind the account's fence: no choice outlives an account deleted meanwhile.
     crate::db::write(|| {
-        db.query(concat!(
-            "BEGIN TRANSACTION;\n",
-            crate::account_fence!(),
+        db.query(crate::fenced!(
             "UPSERT type::record('video_choice', $id) SET user = type::record('user', $uid),
-             interview = type::record('interview', $id), record = $record, created_at = $now;
-         COMMIT TRANSACTION;",
+             interview = type::record('interview', $id), record = $record, created_at = $now;",
         ))
         .bind(("id", id.to_string()))
         .bind(("uid", uid.to_string()))
@@ -302,12 +299,11 @@ async fn open(u: &Upload<'_>, t: &Take<'_>) -> Result<RecRow, AppError> {
     crate::billing::service::allows_video(u.payments, db, t.user, u.now).await?;
     // Behind the account's fence: a deletion running meanwhile sees this row or refuses it (its
     // chunks then update the row, which a deletion writes too).
-    let sql = concat!("BEGIN TRANSACTION;\n", crate::account_fence!(),
+    let sql = crate::fenced!(
         "CREATE video_recording SET user = type::record('user', $uid), interview = type::record('interview', $id),
              position = $pos, part = $part, take = $take, container = NONE, mime = NONE, status = 'uploading',
              chunks = 0, bytes = 0, duration_s = NONE, key = NONE, error = NONE, keep_until = $until,
-             created_at = $now, finished_at = NONE;
-         COMMIT TRANSACTION;");
+             created_at = $now, finished_at = NONE;");
     let res = crate::db::transact(|| {
         on_part(db, t.user, t.interview, t.position, t.part, sql.into())
             .bind(("take", t.take.to_string()))

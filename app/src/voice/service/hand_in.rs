@@ -44,11 +44,9 @@ pub async fn hand_in(
         let a = &a;
         crate::db::write(|| {
             on_answer(db, a,
-                concat!("BEGIN TRANSACTION;\n", crate::account_fence!(),
-                 "DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
+                crate::fenced!("DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
                  CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
-                     segments = $count, status = $status, transcript = NONE, analytics = NONE, error = NONE, created_at = $now;
-                 COMMIT TRANSACTION;")
+                     segments = $count, status = $status, transcript = NONE, analytics = NONE, error = NONE, created_at = $now;")
             )
             .bind(("count", count as i64))
             .bind(("status", status))
@@ -182,11 +180,9 @@ pub(super) async fn store_analytics(
     // One transaction: a node that dies between the two statements leaves the answer as it was.
     crate::db::write(|| {
         on_answer(db, a,
-            concat!("BEGIN TRANSACTION;\n", crate::account_fence!(),
-             "DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
+            crate::fenced!("DELETE voice_answer WHERE ", crate::of_interview!(), " AND position = $pos AND part = $part;
              CREATE voice_answer SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos, part = $part,
-                 segments = $count, status = $completing, transcript = $text, analytics = $analytics, error = NONE, created_at = $now;
-             COMMIT TRANSACTION;")
+                 segments = $count, status = $completing, transcript = $text, analytics = $analytics, error = NONE, created_at = $now;")
         )
         .bind(("count", count as i64))
         .bind(("completing", AnswerStatus::Completing))

@@ -217,13 +217,10 @@ async fn store(
     let key = audio_key(&a.user, &sid);
     keeping.blobs.put(&key, wav).await?;
     // Behind the account's fence: a deletion running meanwhile sees this row or refuses it.
-    let sql = concat!(
-        "BEGIN TRANSACTION;\n",
-        crate::account_fence!(),
+    let sql = crate::fenced!(
         "CREATE type::record('voice_segment', $sid) SET user = type::record('user', $uid), interview = type::record('interview', $id), position = $pos,
              part = $part, seq = $seq, start_s = $start, end_s = $end, secs = $secs, audio_key = $key, audio_until = $until, bytes = $bytes,
-             status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now;
-         COMMIT TRANSACTION;",
+             status = $status, transcript = NONE, error = NONE, attempts = 0, lease_until = 0, created_at = $now;",
     );
     let status = if transcribes {
         SegmentStatus::Queued
