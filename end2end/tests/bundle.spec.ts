@@ -62,6 +62,30 @@ test('a public page opened directly hydrates from the public pages\' module', as
   expect(problems).toEqual([]);
 });
 
+test('a page opened directly fetches the module it waits for beside the main module, and nothing else', async ({ page }) => {
+  const problems = watchProblems(page);
+  const preloaded = () => page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => (e as PerformanceResourceTiming).initiatorType === 'link' && e.name.endsWith('.wasm'))
+    .map((e) => new URL(e.name).pathname.split('/').pop()));
+  for (const path of ['/privacy', '/terms', '/contact', '/signup', '/verify', '/signin', '/reset']) {
+    await page.goto(path);
+    await hydrated(page);
+    // Asked for by the page script (a preload), not only once the main module had hydrated.
+    await expect.poll(preloaded, path).toEqual(expect.arrayContaining(['split_public_page.wasm']));
+    expect((await preloaded()).filter((f) => /^split_(member|admin)_page/.test(f!)), path).toEqual([]);
+  }
+  // A preload the page did not use would be a console warning, a few seconds after the load.
+  await page.waitForTimeout(3500);
+  expect(problems).toEqual([]);
+  // The landing page and the 404 page wait for no module (the 404 page's own status is a
+  // console error, so it comes last).
+  for (const path of ['/', '/no/such/page']) {
+    await page.goto(path);
+    await hydrated(page);
+    expect(await preloaded(), path).toEqual([]);
+  }
+});
+
 test('a public page paints from its HTML and style sheet alone: no script or wasm blocks it', async ({ page }) => {
   for (const path of ['/', '/privacy', '/signin']) {
     await page.goto(path);
@@ -89,6 +113,10 @@ test('a member page opened directly hydrates from the members\' module, which se
   const reqs = bundleRequests(page);
   await page.goto('/practice');
   await hydrated(page);
+  // The members' module was asked for by the page script, beside the main module.
+  expect(await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => (e as PerformanceResourceTiming).initiatorType === 'link')
+    .map((e) => new URL(e.name).pathname.split('/').pop()))).toContain('split_member_page.wasm');
   const loaded = () => lazyModules(reqs);
   expect(loaded().some((f) => f.startsWith('split_member_page'))).toBe(true);
   expect(loaded().some((f) => f.startsWith('split_admin_page'))).toBe(false);

@@ -90,7 +90,33 @@ impl Site {
             css,
             js: in_bundle("viva.js"),
             wasm: in_bundle("viva.wasm"),
+            modules: self
+                .split_manifest()
+                .into_iter()
+                .map(|(name, files)| {
+                    let urls = files
+                        .iter()
+                        .map(|f| in_bundle(&format!("{f}.wasm")))
+                        .collect();
+                    (name, urls)
+                })
+                .collect(),
         }
+    }
+
+    /// The bundle's lazy modules (`__wasm_split_manifest.json`, written by `.ci/bundle`): for
+    /// each split point, the files it loads. Empty without a split bundle.
+    fn split_manifest(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let Some(dir) = &self.bundle else {
+            return Default::default();
+        };
+        let rel = format!("pkg/{dir}/__wasm_split_manifest.json");
+        let text = match &self.files {
+            Files::Embedded(files) => files.get(rel.as_str()).map(|(b, _)| b.to_vec()),
+            Files::Disk(root) => std::fs::read(root.join(&rel)).ok(),
+        };
+        text.and_then(|t| serde_json::from_slice(&t).ok())
+            .unwrap_or_default()
     }
 
     /// Whether the wasm bundle is there to hydrate pages (`.ci/build` puts it in a directory
@@ -216,4 +242,38 @@ fn etag(bytes: &[u8]) -> String {
         h = h.wrapping_mul(0x100000001b3);
     }
     format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_on_disk_names_its_bundle_and_its_lazy_modules() {
+        let root = tempfile::tempdir().unwrap();
+        let bundle = root.path().join("pkg/0123abcd");
+        std::fs::create_dir_all(&bundle).unwrap();
+        std::fs::write(bundle.join("viva.js"), "").unwrap();
+        std::fs::write(
+            bundle.join("__wasm_split_manifest.json"),
+            r#"{"public_page": ["chunk_5", "split_public_page"], "member_page": ["chunk_5"]}"#,
+        )
+        .unwrap();
+        let urls = Site::choose(Some(root.path().into())).asset_urls();
+        assert_eq!(urls.js, "/pkg/0123abcd/viva.js");
+        assert_eq!(
+            urls.modules["public_page"],
+            [
+                "/pkg/0123abcd/chunk_5.wasm",
+                "/pkg/0123abcd/split_public_page.wasm"
+            ]
+        );
+        assert_eq!(urls.modules.len(), 2);
+        // Without a manifest (a bundle that is not split), no module to fetch ahead.
+        std::fs::remove_file(bundle.join("__wasm_split_manifest.json")).unwrap();
+        assert!(Site::choose(Some(root.path().into()))
+            .asset_urls()
+            .modules
+            .is_empty());
+    }
 }

@@ -22,6 +22,8 @@ pub struct AssetUrls {
     pub css: String,
     pub js: String,
     pub wasm: String,
+    /// The files of each lazy module, by its split point's name (`public_page`, …).
+    pub modules: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for AssetUrls {
@@ -30,7 +32,32 @@ impl Default for AssetUrls {
             css: "/pkg/viva.css".into(),
             js: "/pkg/viva.js".into(),
             wasm: "/pkg/viva.wasm".into(),
+            modules: Default::default(),
         }
+    }
+}
+
+/// The pages in the public pages' module (`lazy::PublicPage`'s routes in [`App`]).
+const PUBLIC_MODULE_PAGES: &[&str] = &[
+    "/privacy", "/terms", "/contact", "/signup", "/verify", "/signin", "/reset",
+];
+
+/// The path of the request's URL, which leptos_axum gives whole (`http://leptos.dev/signin?x`).
+fn request_path(url: &str) -> &str {
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    };
+    path.split(['?', '#']).next().unwrap_or(path)
+}
+
+/// The lazy module a page waits for before it hydrates (its split point's name), for a page
+/// opened directly; None: the landing page, or no such page.
+pub fn page_module(path: &str) -> Option<&'static str> {
+    match page_access(path) {
+        Access::Admin => Some("admin_page"),
+        Access::Member => Some("member_page"),
+        Access::Public => PUBLIC_MODULE_PAGES.contains(&path).then_some("public_page"),
     }
 }
 
@@ -42,10 +69,20 @@ impl Default for AssetUrls {
 fn PageAssets(options: LeptosOptions) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     let urls = use_context::<AssetUrls>().unwrap_or_default();
+    // The module this page waits for is fetched beside the main module, not after it has
+    // hydrated the layout (at low priority: the main module is needed first).
+    let url = use_context::<leptos_router::location::RequestUrl>().unwrap_or_default();
+    let modules = page_module(request_path(url.as_ref()))
+        .and_then(|m| urls.modules.get(m))
+        .map(|files| format!("{files:?}"))
+        .unwrap_or_else(|| "[]".into());
     // A page module that cannot be fetched (offline, or a tab left open across an upgrade) is
     // handled by the bundle itself (`lazy::unavailable`).
     let start = format!(
         "let started = false; const start = () => {{ if (started) return; started = true; \
+         for (const href of {modules}) {{ const l = document.createElement('link'); \
+           Object.assign(l, {{ rel: 'preload', as: 'fetch', href, crossOrigin: 'anonymous', fetchPriority: 'low' }}); \
+           document.head.append(l); }} \
          import({js:?}).then(async (glue) => {{ await glue.default({{ module_or_path: {wasm:?} }}); glue.hydrate(); }}); }}; \
          requestAnimationFrame(() => setTimeout(start, 0)); setTimeout(start, 500);",
         js = urls.js,
@@ -160,4 +197,32 @@ pub fn page_access(path: &str) -> Access {
 /// itself, and taking one's data or deleting the account instead.
 pub fn open_while_policies_pending(path: &str) -> bool {
     matches!(path, "/accept" | "/account/data" | "/account/delete")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_opened_directly_names_the_module_it_waits_for() {
+        for (url, module) in [
+            (
+                "http://leptos.dev/signin?next=%2Fpractice",
+                Some("public_page"),
+            ),
+            ("http://leptos.dev/privacy#services", Some("public_page")),
+            ("/reset", Some("public_page")),
+            ("http://leptos.dev/", None),
+            ("http://leptos.dev", None),
+            ("http://leptos.dev/no/such/page", None),
+            ("http://leptos.dev/practice", Some("member_page")),
+            (
+                "http://leptos.dev/interview/abc/report",
+                Some("member_page"),
+            ),
+            ("http://leptos.dev/admin/audit", Some("admin_page")),
+        ] {
+            assert_eq!(page_module(request_path(url)), module, "{url}");
+        }
+    }
 }
