@@ -39,13 +39,20 @@ fn markdown_href(r: &Report) -> String {
         r,
         &format_utc(r.finished_at.unwrap_or(r.interview.created_at)),
     );
-    let mut out = String::from("data:text/markdown;charset=utf-8,");
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(40 + md.len() * 3);
+    out.push_str("data:text/markdown;charset=utf-8,");
+    // Runs while the report hydrates: one push per byte, no formatting.
     for b in md.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(b as char)
             }
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
         }
     }
     out
