@@ -1,4 +1,4 @@
-import { test, expect, Page, Request } from '@playwright/test';
+import { test, expect, Page, Request, Route } from '@playwright/test';
 import { watchProblems, cspViolations, hydrated, recordCsp } from './helpers/page';
 import { newUser } from './helpers/account';
 
@@ -168,49 +168,38 @@ test('after a move between pages the menu asks again who is signed in, from the 
   await context.close();
 });
 
-test('a tab left open across an upgrade loads the new version when it opens a member page', async ({ browser }) => {
-  const { context, page } = await newUser(browser, 'upgrade');
-  await page.goto('/privacy');
-  await hydrated(page);
+// A page's module refused twice (the router's preload, then the page's view tries once more):
+// the page the link leads to is loaded afresh, as a plain link would be, in a new document.
+const refusals: [string, (route: Route) => Promise<void>][] = [
   // The server was upgraded meanwhile: this tab's bundle directory has no members' module.
-  let refused = 0;
-  await page.evaluate(() => { (window as unknown as { before?: boolean }).before = true; });
-  // Asked for twice (the router's preload, then the page's view tries once more), refused twice.
-  await page.route(/\/pkg\/[^/]+\/split_member_page/, (route) => {
-    refused++;
-    return route.fulfill({ status: 404, body: 'not found' });
-  }, { times: 2 });
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Practise' }).click();
-  await expect(page).toHaveURL(/\/practice$/);
-  // Loaded afresh: the page is there and interactive.
-  await expect(page.getByRole('heading', { level: 1, name: 'Practise an interview' })).toBeVisible();
-  await hydrated(page);
-  await expect(page.getByRole('button', { name: 'Start interview' })).toBeEnabled();
-  expect(refused).toBe(2);
-  expect(await page.evaluate(() => (window as unknown as { before?: boolean }).before)).toBeUndefined();
-  await context.close();
-});
-
-test('a page whose module cannot be fetched (offline) is loaded afresh, as a plain link would be', async ({ browser }) => {
-  const { context, page } = await newUser(browser, 'offline');
-  await page.goto('/privacy');
-  await hydrated(page);
-  await page.evaluate(() => { (window as unknown as { before?: boolean }).before = true; });
-  let refused = 0;
-  await page.route(/\/pkg\/[^/]+\/split_member_page/, (route) => {
-    refused++;
-    return route.abort('internetdisconnected');
-  }, { times: 2 });
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Practise' }).click();
-  await expect(page).toHaveURL(/\/practice$/);
-  await expect(page.getByRole('heading', { level: 1, name: 'Practise an interview' })).toBeVisible();
-  await hydrated(page);
-  await expect(page.getByRole('button', { name: 'Start interview' })).toBeEnabled();
-  expect(refused).toBe(2);
-  // A new document, not the old one stuck half-way.
-  expect(await page.evaluate(() => (window as unknown as { before?: boolean }).before)).toBeUndefined();
-  await context.close();
-});
+  ['a tab left open across an upgrade loads the new version when it opens a member page',
+    (route) => route.fulfill({ status: 404, body: 'not found' })],
+  ['a page whose module cannot be fetched (offline) is loaded afresh, as a plain link would be',
+    (route) => route.abort('internetdisconnected')],
+];
+for (const [name, refuse] of refusals) {
+  test(name, async ({ browser }) => {
+    const { context, page } = await newUser(browser, 'refused');
+    await page.goto('/privacy');
+    await hydrated(page);
+    await page.evaluate(() => { (window as unknown as { before?: boolean }).before = true; });
+    let refused = 0;
+    await page.route(/\/pkg\/[^/]+\/split_member_page/, (route) => {
+      refused++;
+      return refuse(route);
+    }, { times: 2 });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Practise' }).click();
+    await expect(page).toHaveURL(/\/practice$/);
+    // Loaded afresh: the page is there and interactive.
+    await expect(page.getByRole('heading', { level: 1, name: 'Practise an interview' })).toBeVisible();
+    await hydrated(page);
+    await expect(page.getByRole('button', { name: 'Start interview' })).toBeEnabled();
+    expect(refused).toBe(2);
+    // A new document, not the old one stuck half-way.
+    expect(await page.evaluate(() => (window as unknown as { before?: boolean }).before)).toBeUndefined();
+    await context.close();
+  });
+}
 
 test('a page opened directly whose module cannot be fetched stays as the server rendered it, without reloading', async ({ page }) => {
   let refused = 0;

@@ -1,14 +1,14 @@
 //! The pages whose code the browser loads only when one of them is visited: every page but the
 //! landing page, in three modules: the other public pages (sign-in, sign-up, the notices,
 //! contact), a member's pages and the admin pages. `.ci/build` splits the browser bundle at the
-//! three `#[lazy]` functions below (`.ci/bundle`), so the landing page downloads only its own
-//! code and Leptos, and a member's first page loads all of the member pages at once (one
-//! module: moving between them never waits again). On the server they render like any other
-//! page. What only those pages need is in their modules too: the error boundary around each
-//! page, and the layout's check of who is signed in after a navigation. The landing page's try-it panel takes the rest of its code from the public pages'
-//! module when the visitor comes to it ([`TRY_PANEL`]). Few modules: every split point adds
-//! the chunks its code shares with the others, and each module a page waits for costs it
-//! blocking time in Lighthouse.
+//! three split points below (`.ci/bundle`), so the landing page downloads only its own code and
+//! Leptos, and a member's first page loads all of the member pages at once (one module: moving
+//! between them never waits again). On the server they render like any other page. What only
+//! those pages need is in their modules too: the error boundary around each page, and the
+//! layout's check of who is signed in after a navigation. The landing page's try-it panel takes
+//! the rest of its code from the public pages' module when the visitor comes to it
+//! ([`TRY_PANEL`]). Few modules: every split point adds the chunks its code shares with the
+//! others, and each module a page waits for costs it blocking time in Lighthouse.
 
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
@@ -112,6 +112,12 @@ lazy_pages!(member_page, __preload_member_page, MemberPage {
     History => crate::interview::HistoryPage,
     Profile => crate::interview::ProfilePage,
 });
+
+/// The paths of the public pages' module (the routes in `super::App` of the pages below): a
+/// page opened directly fetches its module beside the main one (`super::page_module`).
+pub(super) const PUBLIC_PAGE_PATHS: &[&str] = &[
+    "/privacy", "/terms", "/contact", "/signup", "/verify", "/signin", "/reset",
+];
 
 lazy_pages!(public_page, __preload_public_page, PublicPage {
     Privacy => crate::shell::privacy::PrivacyPage,

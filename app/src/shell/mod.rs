@@ -37,11 +37,6 @@ impl Default for AssetUrls {
     }
 }
 
-/// The pages in the public pages' module (`lazy::PublicPage`'s routes in [`App`]).
-const PUBLIC_MODULE_PAGES: &[&str] = &[
-    "/privacy", "/terms", "/contact", "/signup", "/verify", "/signin", "/reset",
-];
-
 /// The path of the request's URL, which leptos_axum gives whole (`http://leptos.dev/signin?x`).
 fn request_path(url: &str) -> &str {
     let path = match url.split_once("://") {
@@ -57,7 +52,9 @@ pub fn page_module(path: &str) -> Option<&'static str> {
     match page_access(path) {
         Access::Admin => Some("admin_page"),
         Access::Member => Some("member_page"),
-        Access::Public => PUBLIC_MODULE_PAGES.contains(&path).then_some("public_page"),
+        Access::Public => lazy::PUBLIC_PAGE_PATHS
+            .contains(&path)
+            .then_some("public_page"),
     }
 }
 

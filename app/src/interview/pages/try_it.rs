@@ -5,7 +5,6 @@ use std::{future::Future, pin::Pin};
 
 use leptos::prelude::*;
 
-use super::super::model::ROLES;
 use super::super::{TryAnswer, TryQuestion as AskQuestion};
 use crate::feedback::DIMENSIONS;
 use crate::ui::chart::{band, ScoreBars};
@@ -27,18 +26,14 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
     let live = RwSignal::new(false);
     // Pressed, and waiting for the module: the button says so (on a slow line, a second or two).
     let asked = StoredValue::new(false);
-    let fetching = StoredValue::new(false);
     // The module could not be fetched (offline): said under the form, which can be sent again.
     let failed = RwSignal::new(false);
+    // On the way to the form: fetch the module (the loader fetches it once; a failed fetch is
+    // tried again the next time).
     let fetch = move || {
-        if !fetching.get_value() {
-            fetching.set_value(true);
-            leptos::task::spawn_local(async move {
-                if !(load.preload)().await {
-                    fetching.set_value(false);
-                }
-            });
-        }
+        leptos::task::spawn_local(async move {
+            let _ = (load.preload)().await;
+        })
     };
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -56,7 +51,6 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
             } else {
                 waiting(&button, false);
                 asked.set_value(false);
-                fetching.set_value(false);
                 failed.set(true);
             }
         });
@@ -78,7 +72,7 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
                         on:submit=start on:focusin=move |_| fetch() on:pointerenter=move |_| fetch()>
                     </form>
                     {move || failed.get().then(|| view! {
-                        <p class="bad" role="alert">"The question could not be fetched: check your connection, then press the button again."</p>
+                        <p class="bad" role="alert">"The question could not be fetched: check your connection, then press the button again (or reload the page)."</p>
                     })}
                 }.into_any()
             }}
@@ -177,9 +171,7 @@ fn select_value(id: &str) -> String {
 fn RoleField(chosen: String) -> impl IntoView {
     view! {
         <label for="try-role">"Role"</label>
-        <select id="try-role" name="role">
-            {ROLES.iter().map(|(slug, label)| view! { <option value=*slug selected=*slug == chosen>{*label}</option> }).collect_view()}
-        </select>
+        <select id="try-role" name="role">{super::role_options(chosen)}</select>
     }
 }
 
