@@ -76,6 +76,16 @@ test('set up a 3-question interview, answer with a follow-up, finish, read the r
   await expect(page.getByRole('heading', { name: 'Weakest competencies' })).toBeVisible();
   await expect(page.getByRole('button', { name: /^Practise / }).first()).toBeVisible();
 
+  // Back to the report from the history: this time the browser asks for it (its HTML is the
+  // server's either way).
+  await row.getByRole('link', { name: 'Report' }).click();
+  await expect(page).toHaveURL(/\/interview\/[a-z0-9]{20}\/report$/);
+  await expect(page.getByRole('heading', { name: 'Interview report' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Strengths' })).toHaveCount(2);
+  await expect(page.getByRole('button', { name: 'Print' })).toBeVisible();
+  await page.getByRole('link', { name: 'Practise again' }).click();
+  await expect(page).toHaveURL(/\/practice$/);
+
   expect(problems).toEqual([]);
   expect(await cspViolations(page)).toEqual([]);
   await context.close();

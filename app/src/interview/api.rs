@@ -177,6 +177,15 @@ pub async fn get_report(id: String) -> Result<Report, AppError> {
     super::service::report(&ctx.db, &uid, &id).await
 }
 
+/// The report page's content: the report made into HTML here or, when it has video answers
+/// (their timelines run in the browser), the report itself. `get_report` is the report as data.
+#[server(endpoint = "interview/report_page")]
+pub async fn get_report_page(id: String) -> Result<ReportContent, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    let report = super::service::report(&ctx.db, &uid, &id).await?;
+    Ok(super::pages::report_content(report))
+}
+
 /// Deletes one of the caller's interviews (with its answers and recordings), then back to
 /// the history.
 #[server(endpoint = "interview/delete")]

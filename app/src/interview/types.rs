@@ -192,6 +192,27 @@ pub struct Report {
     pub videos: Vec<crate::video::model::VideoView>,
 }
 
+/// What the report page shows (`get_report_page`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ReportContent {
+    /// The report made into HTML on the server, and what its buttons need. Nothing in it runs in
+    /// the browser, so the page's code neither decodes the report nor hydrates it (the page's
+    /// blocking time in Lighthouse).
+    Made {
+        html: String,
+        actions: ReportActions,
+    },
+    /// The report itself: its video answers' timelines run in the browser.
+    Live(Report),
+}
+
+/// The report's buttons: its Markdown as a `data:` URL and the file name to save it as.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportActions {
+    pub markdown: String,
+    pub file: String,
+}
+
 impl Report {
     /// The speech reports of one question, answer first.
     pub fn speech_for(&self, position: u32) -> Vec<(Part, crate::voice::model::SpeechReport)> {

@@ -518,6 +518,11 @@ const MATRIX: &[Row] = &[
         expect: [D, A, D, D],
     },
     Row {
+        route: "FN /api/interview/report_page",
+        body: &[("id", "{owner_interview}")],
+        expect: [D, A, D, D],
+    },
+    Row {
         route: "FN /api/interview/answer",
         body: &[
             ("id", "{owner_interview}"),

@@ -61,7 +61,7 @@ async fn an_interview_through_its_server_functions() {
             .form(&[
                 ("id", id.as_str()),
                 ("position", "0"),
-                ("answer", "I improved discharge."),
+                ("answer", "I improved discharge <b>fast</b>."),
             ])
             .send()
             .await
@@ -84,6 +84,7 @@ async fn an_interview_through_its_server_functions() {
     for (path, fields) in [
         ("/api/interview/get", vec![("id", id.as_str())]),
         ("/api/interview/report", vec![("id", id.as_str())]),
+        ("/api/interview/report_page", vec![("id", id.as_str())]),
         (
             "/api/interview/answer",
             vec![("id", id.as_str()), ("position", "1"), ("answer", STRONG)],
@@ -138,7 +139,43 @@ async fn an_interview_through_its_server_functions() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("Interview report"));
+    let body = page.text().await.unwrap();
+    assert!(body.contains("Interview report"));
+    // The page's report is the server's HTML (no video answers): the answer's text escaped,
+    // in the page and in the data the browser reads.
+    assert!(
+        body.contains("discharge &lt;b&gt;fast&lt;/b&gt;."),
+        "{body}"
+    );
+    assert!(
+        !body.contains("<b>fast"),
+        "an answer's markup reached the page"
+    );
+    let content = json(
+        post(&v, "/api/interview/report_page", &jar)
+            .form(&[("id", id.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let html = content["Made"]["html"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{content}"));
+    assert!(
+        html.contains(r#"<h1 id="rep-title">Interview report</h1>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("discharge &lt;b&gt;fast&lt;/b&gt;."),
+        "{html}"
+    );
+    let actions = &content["Made"]["actions"];
+    assert_eq!(actions["file"], format!("viva-report-{id}.md"));
+    assert!(actions["markdown"]
+        .as_str()
+        .unwrap()
+        .starts_with("data:text/markdown;charset=utf-8,"));
 
     assert_eq!(interviews_in_history(&v, &jar).await, 1);
     assert_eq!(interviews_in_history(&v, &bob).await, 0);

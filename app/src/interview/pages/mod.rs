@@ -17,6 +17,8 @@ pub use history::HistoryPage;
 pub use interview::InterviewPage;
 pub use practice::PracticePage;
 pub use profile::ProfilePage;
+#[cfg(feature = "ssr")]
+pub(super) use report::report_content;
 pub use report::ReportPage;
 pub use try_it::{TriedAnswerOffer, TryLive, TryLoader, TryPanel, TRIED_ANSWER_KEY};
 

@@ -18,18 +18,50 @@ use crate::ui::ErrorNotice;
 pub fn ReportPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let report = Resource::new(id, get_report);
+    let report = Resource::new(id, get_report_page);
     view! {
         <Title text="Interview report"/>
         <Meta name="description" content="Scores and feedback for each answer of a finished mock interview, with what to practise next."/>
         <Suspense fallback=|| view! { <p>"Loading the report…"</p> }>
             {move || Suspend::new(async move {
-                match report.await {
-                    Ok(r) => view! { <ReportView r/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                let (body, actions) = match report.await {
+                    // The server's HTML: hydration leaves it as it is.
+                    Ok(ReportContent::Made { html, actions }) => {
+                        (view! { <div class="stack" inner_html=html></div> }.into_any(), actions)
+                    }
+                    Ok(ReportContent::Live(r)) => {
+                        let actions = report_actions(&r);
+                        (view! { <div class="stack"><ReportBody r/></div> }.into_any(), actions)
+                    }
+                    Err(e) => return view! { <ErrorNotice error=e/> }.into_any(),
+                };
+                view! {
+                    <article class="stack report" aria-labelledby="rep-title">
+                        {body}
+                        <Actions actions/>
+                    </article>
                 }
+                .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// (ssr) The report page's content for `report`: made into HTML unless it has video answers.
+#[cfg(feature = "ssr")]
+pub(crate) fn report_content(r: Report) -> ReportContent {
+    if !r.videos.is_empty() {
+        return ReportContent::Live(r);
+    }
+    let actions = report_actions(&r);
+    let html = Owner::new().with(|| view! { <ReportBody r/> }.to_html());
+    ReportContent::Made { html, actions }
+}
+
+fn report_actions(r: &Report) -> ReportActions {
+    ReportActions {
+        markdown: markdown_href(r),
+        file: format!("viva-report-{}.md", r.interview.id),
     }
 }
 
@@ -42,7 +74,7 @@ fn markdown_href(r: &Report) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(40 + md.len() * 3);
     out.push_str("data:text/markdown;charset=utf-8,");
-    // Runs while the report hydrates: one push per byte, no formatting.
+    // One push per byte, no formatting (in the browser, it runs while a report hydrates).
     for b in md.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -58,15 +90,40 @@ fn markdown_href(r: &Report) -> String {
     out
 }
 
+/// The report: its heading, scores, recommendations and each answer's feedback.
 #[component]
-fn ReportView(r: Report) -> impl IntoView {
+fn ReportBody(r: Report) -> impl IntoView {
     let iv = r.interview.clone();
     let bars: Vec<(&'static str, u8)> = DIMENSIONS
         .iter()
         .filter_map(|&d| r.scores.get(d).map(|v| (d.label(), v)))
         .collect();
-    let href = markdown_href(&r);
-    let file = format!("viva-report-{}.md", iv.id);
+    view! {
+        <header class="report-head">
+            <p class="eyebrow">{format!("{} · {}", iv.role_label(), format_utc(r.finished_at.unwrap_or(iv.created_at)))}</p>
+            <h1 id="rep-title">"Interview report"</h1>
+            <p class="muted">{format!("Evaluated by {}", r.engines.join(", "))}</p>
+            {(!iv.finished).then(|| view! { <p class="notice">"This interview is not finished yet; the report shows the answers so far."</p> })}
+        </header>
+        <section class="card overall" aria-labelledby="overall-title">
+            <h2 id="overall-title">"Overall score"</h2>
+            <p class=format!("big-score {}", band(r.scores.overall))><span>{r.scores.overall}</span>" / 100"</p>
+            <ScoreBars scores=bars label=format!("Scores by dimension, overall {}", r.scores.overall)/>
+            <crate::feedback::AiNotice/>
+        </section>
+        <section class="card" aria-labelledby="rec-title">
+            <h2 id="rec-title">"Recommendations"</h2>
+            <ul>{r.recommendations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul>
+        </section>
+        {iv.items.iter().map(|it| view! { <ItemReport it=it.clone() speech=r.speech_for(it.position)
+            recordings=r.recordings.iter().filter(|(p, _)| *p == it.position).map(|(_, part)| *part).collect()
+            videos=r.videos.iter().filter(|v| v.position == it.position).cloned().collect() interview=iv.id.clone()/> }).collect_view()}
+    }
+}
+
+/// The report's buttons: download, print, and where to go next.
+#[component]
+fn Actions(actions: ReportActions) -> impl IntoView {
     let print = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(w) = web_sys::window() {
@@ -74,33 +131,12 @@ fn ReportView(r: Report) -> impl IntoView {
         }
     };
     view! {
-        <article class="stack report" aria-labelledby="rep-title">
-            <header class="report-head">
-                <p class="eyebrow">{format!("{} · {}", iv.role_label(), format_utc(r.finished_at.unwrap_or(iv.created_at)))}</p>
-                <h1 id="rep-title">"Interview report"</h1>
-                <p class="muted">{format!("Evaluated by {}", r.engines.join(", "))}</p>
-                {(!iv.finished).then(|| view! { <p class="notice">"This interview is not finished yet; the report shows the answers so far."</p> })}
-            </header>
-            <section class="card overall" aria-labelledby="overall-title">
-                <h2 id="overall-title">"Overall score"</h2>
-                <p class=format!("big-score {}", band(r.scores.overall))><span>{r.scores.overall}</span>" / 100"</p>
-                <ScoreBars scores=bars label=format!("Scores by dimension, overall {}", r.scores.overall)/>
-                <crate::feedback::AiNotice/>
-            </section>
-            <section class="card" aria-labelledby="rec-title">
-                <h2 id="rec-title">"Recommendations"</h2>
-                <ul>{r.recommendations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}</ul>
-            </section>
-            {iv.items.iter().map(|it| view! { <ItemReport it=it.clone() speech=r.speech_for(it.position)
-                recordings=r.recordings.iter().filter(|(p, _)| *p == it.position).map(|(_, part)| *part).collect()
-                videos=r.videos.iter().filter(|v| v.position == it.position).cloned().collect() interview=iv.id.clone()/> }).collect_view()}
-            <div class="report-actions no-print">
-                <a class="button" href=href download=file>"Download as Markdown"</a>
-                <button type="button" class="button secondary" on:click=print>"Print"</button>
-                <A href="/practice">"Practise again"</A>
-                <A href="/history">"History and progress"</A>
-            </div>
-        </article>
+        <div class="report-actions no-print">
+            <a class="button" href=actions.markdown download=actions.file>"Download as Markdown"</a>
+            <button type="button" class="button secondary" on:click=print>"Print"</button>
+            <A href="/practice">"Practise again"</A>
+            <A href="/history">"History and progress"</A>
+        </div>
     }
 }
 
