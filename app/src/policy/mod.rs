@@ -2,16 +2,19 @@
 //! versions, and each person's consents. Owns `policy_version` (which versions were published,
 //! and when) and `consent` (who gave or withdrew which consent, when, for which version).
 //! What the notice *says* is built by `privacy::notice`, above every feature it describes;
-//! here are the document shape, its Markdown reader and its view. Uses: slug, db, ui.
+//! here are the document shape, its Markdown reader and (ssr) its view as HTML. Uses: slug, db, ui.
 
 pub mod markdown;
 #[cfg(feature = "ssr")]
 pub mod service;
+// (ssr) The documents' view: the browser shows the server's HTML of it.
+#[cfg(feature = "ssr")]
 mod view;
 
 use serde::{Deserialize, Serialize};
 
-pub use view::DocumentView;
+#[cfg(feature = "ssr")]
+pub use view::{document_html, DocumentView};
 
 crate::slug_enum! {
     /// The two documents a person accepts.

@@ -62,3 +62,10 @@ pub fn DocumentView(doc: Document) -> impl IntoView {
         }).collect_view()}
     }
 }
+
+/// `doc` as the HTML of its view: what the policy pages show as it is (nothing in it
+/// runs in the browser, so hydration leaves it alone).
+pub fn document_html(doc: &Document) -> String {
+    let doc = doc.clone();
+    Owner::new().with(|| view! { <DocumentView doc/> }.to_html())
+}

@@ -140,16 +140,17 @@ pub const EXPORTS: crate::ratelimit::Limit = crate::ratelimit::Limit {
     window_secs: 24 * 3600,
 };
 
-/// Public: the privacy notice of this installation, as published at start.
+/// Public: the privacy notice of this installation, as published at start, as HTML (its page
+/// shows it as it is).
 #[server(endpoint = "privacy/notice")]
-pub async fn privacy_notice() -> Result<crate::policy::Document, AppError> {
+pub async fn privacy_notice() -> Result<String, AppError> {
     let p: std::sync::Arc<crate::policy::Published> = crate::request::expect()?;
-    Ok(p.privacy.clone())
+    Ok(crate::policy::document_html(&p.privacy))
 }
 
-/// Public: the terms of use of this installation.
+/// Public: the terms of use of this installation, as HTML.
 #[server(endpoint = "privacy/terms")]
-pub async fn terms_of_use() -> Result<crate::policy::Document, AppError> {
+pub async fn terms_of_use() -> Result<String, AppError> {
     let p: std::sync::Arc<crate::policy::Published> = crate::request::expect()?;
-    Ok(p.terms.clone())
+    Ok(crate::policy::document_html(&p.terms))
 }

@@ -1,14 +1,15 @@
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
-use crate::policy::{Document, DocumentView};
 use crate::AppError;
 
-/// Loads a policy document (a server function).
+/// Loads a policy document as HTML (a server function).
 type Load =
-    fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Document, AppError>> + Send>>;
+    fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, AppError>> + Send>>;
 
-/// A policy page: the document this installation published, rendered on the server.
+/// A policy page: the document this installation published, made into HTML on the server
+/// (`policy::document_html`); the browser shows it as it is: it neither decodes the document
+/// nor hydrates its view.
 fn policy_page(
     title: &'static str,
     description: &'static str,
@@ -24,7 +25,7 @@ fn policy_page(
             <p class="lede">{lede}</p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || doc.get().map(|r| match r {
-                    Ok(d) => view! { <DocumentView doc=d/> }.into_any(),
+                    Ok(html) => view! { <div inner_html=html></div> }.into_any(),
                     Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
                 })}
             </Suspense>
