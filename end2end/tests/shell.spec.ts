@@ -29,6 +29,21 @@ test('the landing page becomes interactive after hydration', async ({ page }) =>
   expect(await cspViolations(page)).toEqual([]);
 });
 
+test('the try-it panel works on the landing page reached from another page in the browser', async ({ page }) => {
+  const problems = watchProblems(page);
+  await page.goto('/privacy');
+  await hydrated(page);
+  // The browser renders the landing page itself this time: the first form is there all the same.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  const panel = page.getByRole('region', { name: 'Try one question now' });
+  await panel.getByLabel('Role').selectOption('nurse');
+  await panel.getByRole('button', { name: 'Give me a question' }).click();
+  await expect(panel.locator('#try-question-text')).toHaveText(/\w{3}/);
+  await expect(panel.getByLabel('Role')).toHaveValue('nurse');
+  expect(problems).toEqual([]);
+});
+
 test('the try-it panel loads its code on the way and answers the keyboard', async ({ page }) => {
   const problems = watchProblems(page);
   await page.goto('/');

@@ -80,19 +80,31 @@ pub fn TryPanel(spoken: bool, load: TryLoader) -> impl IntoView {
     }
 }
 
-/// The first form's fields and button, as HTML (the server; in the browser they are already
-/// on the page).
+/// The first form's fields and button, as HTML: the same on the server (the page's HTML) and
+/// in the browser, which needs them when it renders the landing page itself (a visit to `/`
+/// from another page) and has no view code for them in the landing page's bundle. Plain string
+/// building: no view, no formatting machinery.
 fn first_form() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        view! {
-            <RoleField chosen=String::new()/>
-            <button type="submit" class="button secondary">"Give me a question"</button>
+    let mut html =
+        String::from(r#"<label for="try-role">Role</label><select id="try-role" name="role">"#);
+    for (slug, label) in super::ROLES {
+        html.push_str(r#"<option value=""#);
+        html.push_str(slug);
+        html.push_str(r#"">"#);
+        for c in label.chars() {
+            match c {
+                '&' => html.push_str("&amp;"),
+                '<' => html.push_str("&lt;"),
+                '>' => html.push_str("&gt;"),
+                c => html.push(c),
+            }
         }
-        .to_html()
+        html.push_str("</option>");
     }
-    #[cfg(not(feature = "ssr"))]
-    String::new()
+    html.push_str(
+        r#"</select><button type="submit" class="button secondary">Give me a question</button>"#,
+    );
+    html
 }
 
 /// The first form's button (the browser only: its HTML is the server's, not a view).
@@ -331,5 +343,24 @@ pub fn TriedAnswerOffer() -> impl IntoView {
                 <ActionStatus value=keep.value()/>
             </section>
         })}
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_form_is_what_the_role_field_and_its_button_render() {
+        let viewed = Owner::new().with(|| {
+            view! {
+                <RoleField chosen=String::new()/>
+                <button type="submit" class="button secondary">"Give me a question"</button>
+            }
+            .to_html()
+        });
+        // The view's HTML marks where its list of options starts and ends (for hydration).
+        assert_eq!(first_form(), viewed.replace("<!>", ""));
+        assert!(first_form().contains(r#"<option value="nurse">Nurse</option>"#));
     }
 }
