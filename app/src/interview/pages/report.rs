@@ -90,7 +90,9 @@ fn markdown_href(r: &Report) -> String {
     out
 }
 
-/// The report: its heading, scores, recommendations and each answer's feedback.
+/// The report: its heading, scores, recommendations and each answer's feedback. Nothing in it
+/// may need the browser's code (an event handler, a signal): unless the report has video answers
+/// it reaches the browser as the server's HTML (`report_content`), which hydration leaves alone.
 #[component]
 fn ReportBody(r: Report) -> impl IntoView {
     let iv = r.interview.clone();
