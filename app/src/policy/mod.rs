@@ -13,9 +13,6 @@ mod view;
 
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "ssr")]
-pub use view::{document_html, DocumentView};
-
 crate::slug_enum! {
     /// The two documents a person accepts.
     pub enum PolicyKind {
@@ -254,11 +251,26 @@ impl Installation {
     }
 }
 
-/// The two documents as published at start (with the date each version was first published).
+/// The two documents as published at start (with the date each version was first published),
+/// and each as the HTML its page shows (made once: they change only with a restart).
 #[derive(Clone, Debug)]
 pub struct Published {
     pub privacy: Document,
     pub terms: Document,
+    pub privacy_html: String,
+    pub terms_html: String,
+}
+
+#[cfg(feature = "ssr")]
+impl Published {
+    pub fn new(privacy: Document, terms: Document) -> Published {
+        Published {
+            privacy_html: view::document_html(&privacy),
+            terms_html: view::document_html(&terms),
+            privacy,
+            terms,
+        }
+    }
 }
 
 /// What the footer and the landing page say of where data goes.

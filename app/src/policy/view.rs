@@ -15,7 +15,7 @@ fn inlines(xs: Vec<Inline>) -> impl IntoView {
 /// A policy document: its sections with a contents list, the version and the date it was
 /// last updated on this installation.
 #[component]
-pub fn DocumentView(doc: Document) -> impl IntoView {
+fn DocumentView(doc: Document) -> impl IntoView {
     let contents = doc
         .sections
         .iter()
@@ -65,7 +65,7 @@ pub fn DocumentView(doc: Document) -> impl IntoView {
 
 /// `doc` as the HTML of its view: what the policy pages show as it is (nothing in it
 /// runs in the browser, so hydration leaves it alone).
-pub fn document_html(doc: &Document) -> String {
+pub(super) fn document_html(doc: &Document) -> String {
     let doc = doc.clone();
     Owner::new().with(|| view! { <DocumentView doc/> }.to_html())
 }

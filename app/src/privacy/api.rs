@@ -145,12 +145,12 @@ pub const EXPORTS: crate::ratelimit::Limit = crate::ratelimit::Limit {
 #[server(endpoint = "privacy/notice")]
 pub async fn privacy_notice() -> Result<String, AppError> {
     let p: std::sync::Arc<crate::policy::Published> = crate::request::expect()?;
-    Ok(crate::policy::document_html(&p.privacy))
+    Ok(p.privacy_html.clone())
 }
 
 /// Public: the terms of use of this installation, as HTML.
 #[server(endpoint = "privacy/terms")]
 pub async fn terms_of_use() -> Result<String, AppError> {
     let p: std::sync::Arc<crate::policy::Published> = crate::request::expect()?;
-    Ok(crate::policy::document_html(&p.terms))
+    Ok(p.terms_html.clone())
 }

@@ -624,7 +624,7 @@ pub async fn publish(
     let mut terms = service::document(PolicyKind::Terms, terms(i));
     privacy.updated_at = Some(service::publish(db, &privacy, now).await?);
     terms.updated_at = Some(service::publish(db, &terms, now).await?);
-    Ok(crate::policy::Published { privacy, terms })
+    Ok(crate::policy::Published::new(privacy, terms))
 }
 
 #[cfg(test)]

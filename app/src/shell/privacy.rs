@@ -7,9 +7,9 @@ use crate::AppError;
 type Load =
     fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, AppError>> + Send>>;
 
-/// A policy page: the document this installation published, made into HTML on the server
-/// (`policy::document_html`); the browser shows it as it is: it neither decodes the document
-/// nor hydrates its view.
+/// A policy page: the document this installation published, as HTML made once at start
+/// (`policy::Published`); the browser shows it as it is: it neither decodes the document nor
+/// hydrates its view.
 fn policy_page(
     title: &'static str,
     description: &'static str,
