@@ -35,15 +35,17 @@ pub const MEMO_PEOPLE_MAX: usize = 50_000;
 pub enum Read {
     Me,
     PracticeDefaults,
+    PracticeSetup,
     History,
     RecordingPolicy,
     Consents,
 }
 
 impl Read {
-    pub const ALL: [Read; 5] = [
+    pub const ALL: [Read; 6] = [
         Read::Me,
         Read::PracticeDefaults,
+        Read::PracticeSetup,
         Read::History,
         Read::RecordingPolicy,
         Read::Consents,
@@ -54,6 +56,7 @@ impl Read {
         match self {
             Read::Me => "auth/me",
             Read::PracticeDefaults => "interview/practice_defaults",
+            Read::PracticeSetup => "interview/practice_setup",
             Read::History => "interview/history",
             Read::RecordingPolicy => "voice/recording_policy",
             Read::Consents => "auth/consents",

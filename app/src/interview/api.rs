@@ -52,6 +52,28 @@ pub async fn get_practice_defaults() -> Result<PracticeDefaults, AppError> {
     .await
 }
 
+/// Signed in. /practice's content: its warm-up line and the setup form's fields as HTML, made
+/// from the practice defaults and whether the caller keeps recordings (the camera box's default).
+#[server(endpoint = "interview/practice_setup")]
+pub async fn get_practice_setup() -> Result<PracticeSetup, AppError> {
+    let (ctx, uid) = ctx_and_user()?;
+    crate::memo::read(
+        &uid,
+        crate::memo::Read::PracticeSetup,
+        ctx.clock.now(),
+        || async {
+            let defaults = get_practice_defaults().await?;
+            // Recording on camera follows the account's recordings setting unless changed there.
+            let (keep, keep_days) = match crate::voice::get_recording_policy().await {
+                Ok(r) => (r.keep, r.retention_days),
+                Err(_) => (false, crate::voice::model::DEFAULT_RETENTION_DAYS),
+            };
+            Ok(super::pages::practice_setup(defaults, keep, keep_days))
+        },
+    )
+    .await
+}
+
 #[server(endpoint = "interview/save_profile")]
 pub async fn save_profile(form: ProfileForm) -> Result<(), AppError> {
     let (ctx, uid) = ctx_and_user()?;

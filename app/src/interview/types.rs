@@ -34,6 +34,17 @@ pub struct PracticeDefaults {
     pub company: String,
 }
 
+/// What /practice shows, made on the server from the person's [`PracticeDefaults`] and
+/// recordings setting. Nothing in the form's fields runs in the browser, so they come as HTML
+/// that hydration leaves alone: the page's code neither carries their view nor builds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PracticeSetup {
+    /// The quick warm-up's line (it names the role).
+    pub warmup: String,
+    /// The setup form's fields (its `ActionForm` and button are the page's own).
+    pub fields: String,
+}
+
 /// The uploaded resume, as its owner sees it (the file itself is not kept: only its text).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumeInfo {

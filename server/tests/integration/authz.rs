@@ -468,6 +468,11 @@ const MATRIX: &[Row] = &[
         expect: [D, A, A, A],
     },
     Row {
+        route: "FN /api/interview/practice_setup",
+        body: &[],
+        expect: [D, A, A, A],
+    },
+    Row {
         route: "FN /api/interview/save_profile",
         body: &[
             ("form[background]", "Nurse for 5 years."),

@@ -447,6 +447,43 @@ async fn pages_read_again_come_from_the_memo_and_what_a_person_changes_shows_at_
         (d["role"].as_str(), d["company"].as_str()),
         (Some("nurse"), Some("St Mary's"))
     );
+    // /practice's content is made from them: the warm-up names the role, the form's fields (the
+    // server's HTML) start with the role chosen and the company filled in, escaped.
+    let saved = post(&v, "/api/interview/save_profile", &jar)
+        .form(&[
+            ("form[background]", "Nurse for 5 years."),
+            ("form[target_role]", "nurse"),
+            ("form[target_companies]", "St Mary's \"<b>Care</b>\""),
+            ("form[skills]", "Triage"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(saved.status().is_success(), "{}", saved.status());
+    let s = json(
+        post(&v, "/api/interview/practice_setup", &jar)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        s["warmup"],
+        "Three easy questions for Nurse, no setup. About five minutes."
+    );
+    let fields = s["fields"].as_str().unwrap();
+    let chosen = fields.split("<option").filter(|o| o.contains(" selected"));
+    let chosen: Vec<_> = chosen.map(|o| o.split('<').next().unwrap()).collect();
+    assert_eq!(chosen, [r#" value="nurse" selected>Nurse"#]);
+    assert!(fields.contains(r#"name="setup[company]""#), "{fields}");
+    assert!(
+        fields.contains(r#"value="St Mary's &quot;&lt;b&gt;Care&lt;/b&gt;&quot;""#),
+        "{fields}"
+    );
+    assert!(
+        !fields.contains("<b>") && !fields.contains(r#""<"#),
+        "{fields}"
+    );
     // The page loaded before the change is not what comes back (it was kept: see below).
     assert!(page(&v, "/practice", &jar).await.contains("St Mary"));
     // So is starting an interview: history shows it at once, though it was just read.

@@ -15,6 +15,8 @@ mod try_it;
 
 pub use history::HistoryPage;
 pub use interview::InterviewPage;
+#[cfg(feature = "ssr")]
+pub(super) use practice::practice_setup;
 pub use practice::PracticePage;
 pub use profile::ProfilePage;
 #[cfg(feature = "ssr")]
