@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::ui::theme::ThemeToggle;
+use crate::ui::Yielding;
 
 /// Who is signed in, as far as the menu cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,7 +220,10 @@ pub fn Layout(children: Children) -> impl IntoView {
     });
     let summary = start.summary;
     view! {
+        // The header, the page and the footer hydrate in tasks of their own (`Yielding`): the
+        // browser is never held for the whole page at once.
         <a class="skip-link" href="#main">"Skip to content"</a>
+        {Yielding::new(move || view! {
         <header class="site-header">
             <div class="container header-row">
                 <a class="brand" href="/" aria-label="Viva home">
@@ -246,9 +250,11 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <ThemeToggle/>
             </div>
         </header>
+        })}
         <main id="main" class="container" tabindex="-1">
-            {children()}
+            {Yielding::new(children)}
         </main>
+        {Yielding::new(move || view! {
         <footer class="site-footer">
             <div class="container footer-row">
                 <p>"Viva is open source and self-hostable. "
@@ -262,6 +268,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <p class="server-status">"Viva " {crate::VERSION}</p>
             </div>
         </footer>
+        })}
     }
 }
 

@@ -119,7 +119,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title formatter=|page: String| if page.is_empty() { "Viva".to_string() } else { format!("{page} · Viva") }/>
+        // The page hydrates in parts, each in a task of its own (see `Yielding`), from the first
+        // on: the task the bundle arrives in has its own work (compiling and starting it).
+        {crate::ui::Yielding::new(|| view! {
+            <Title formatter=|page: String| if page.is_empty() { "Viva".to_string() } else { format!("{page} · Viva") }/>
+        })}
+        {crate::ui::Yielding::new(|| view! {
         <Router>
             <layout::Layout>
                 <Routes fallback=crate::ui::NotFound>
@@ -153,6 +158,7 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </layout::Layout>
         </Router>
+        })}
     }
 }
 

@@ -7,7 +7,9 @@ mod error_view;
 mod not_found;
 pub mod theme;
 pub mod time;
+mod yielding;
 
 pub use action_status::ActionStatus;
 pub use error_view::{ErrorNotice, ErrorView};
 pub use not_found::NotFound;
+pub use yielding::Yielding;
