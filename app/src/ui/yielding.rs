@@ -7,7 +7,7 @@
 //! server, building or updating in the browser) it is what it wraps.
 //!
 //! It yields only where Leptos hydrates asynchronously: the shell around the router's `Routes`
-//! (`crate::shell`). A page itself is hydrated at once, when its module is in (the router's
+//! of the app. A page itself is hydrated at once, when its module is in (the router's
 //! `Routes` awaits the module, then hydrates synchronously), and so is whatever a `Suspense`
 //! holds: there it is only what it wraps. (`FlatRoutes` hydrates its page asynchronously, but it
 //! does not preload a lazy route's module, which the offline and upgrade paths count on.)
