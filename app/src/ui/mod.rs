@@ -1,5 +1,6 @@
 //! Shared components every feature may use: action status, error views, 404, charts, theme,
-//! time formatting. Nothing here knows a feature (the shell, above every feature, does).
+//! time formatting, hydration in parts. Nothing here knows a feature (the shell, above every
+//! feature, does).
 
 mod action_status;
 pub mod chart;
