@@ -7,6 +7,34 @@ use crate::AppError;
 type Load =
     fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, AppError>> + Send>>;
 
+/// A policy document as its page holds it: the HTML, or the message of the error that kept it.
+/// From the server to the browser it travels as nothing when it is the document: the page's
+/// HTML has it already, and hydration leaves an `inner_html` as the server made it — so a page
+/// opened directly carries the document once, not twice. (Reached by a link in the browser, the
+/// page loads the document itself.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Shown(Result<String, String>);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Ok(_) => Ok(()),
+            Err(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::str::FromStr for Shown {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Shown(match s {
+            "" => Ok(String::new()),
+            message => Err(message.to_string()),
+        }))
+    }
+}
+
 /// A policy page: the document this installation published, as HTML made once at start
 /// (`policy::Published`); the browser shows it as it is: it neither decodes the document nor
 /// hydrates its view.
@@ -16,7 +44,10 @@ fn policy_page(
     lede: &'static str,
     load: Load,
 ) -> impl IntoView {
-    let doc = Resource::new_blocking(|| (), move |_| load());
+    let doc = Resource::new_str_blocking(
+        || (),
+        move |_| async move { Shown(load().await.map_err(|e| e.to_string())) },
+    );
     view! {
         <Title text=title/>
         <Meta name="description" content=description/>
@@ -24,12 +55,26 @@ fn policy_page(
             <h1 id="policy-title">{title}</h1>
             <p class="lede">{lede}</p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || doc.get().map(|r| match r {
+                {move || doc.get().map(|Shown(r)| match r {
                     Ok(html) => view! { <div inner_html=html></div> }.into_any(),
-                    Err(e) => view! { <p class="bad" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(message) => view! { <p class="bad" role="alert">{message}</p> }.into_any(),
                 })}
             </Suspense>
         </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shown;
+
+    #[test]
+    fn a_document_travels_as_nothing_and_an_error_as_its_message() {
+        let doc = Shown(Ok("<h2>Who we are</h2>".into()));
+        assert_eq!(doc.to_string(), "");
+        assert_eq!("".parse(), Ok(Shown(Ok(String::new()))));
+        let failed = Shown(Err("The server could not answer. Try again.".into()));
+        assert_eq!(failed.to_string().parse(), Ok(failed));
     }
 }
 

@@ -53,18 +53,25 @@ impl Yielding {
 }
 
 /// Lets the browser run what waits (input, paint) before the rest of the page hydrates: the
-/// continuation is a new task (`setTimeout`), not a microtask of this one.
+/// continuation is a new task (a `MessageChannel` message: unlike `setTimeout`, not throttled
+/// in a background tab), not a microtask of this one.
 #[cfg(feature = "hydrate")]
 async fn yield_to_browser() {
-    let Some(window) = web_sys::window() else {
+    let Ok(channel) = web_sys::MessageChannel::new() else {
         return;
     };
     let next_task = web_sys::js_sys::Promise::new(&mut |resolve, _| {
-        if window.set_timeout_with_callback(&resolve).is_err() {
+        channel.port1().set_onmessage(Some(&resolve));
+        if channel
+            .port2()
+            .post_message(&wasm_bindgen::JsValue::UNDEFINED)
+            .is_err()
+        {
             _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
         }
     });
     _ = wasm_bindgen_futures::JsFuture::from(next_task).await;
+    channel.port1().set_onmessage(None);
 }
 
 impl Render for Yielding {
