@@ -11,6 +11,30 @@ import { PASSWORD, address, lastMailId, signUp, confirm, signIn, newUser } from 
 
 test.beforeEach(async ({ page }) => recordCsp(page));
 
+// The sign-up form hydrates in a task of its own, after the rest of the page
+// (app::ui::Later): once the page says it is interactive, the form answers in
+// place, as the browser's code makes it (without it, the browser would post the form and leave).
+test('the sign-up form opened directly answers in place once the page is interactive', async ({ browser }) => {
+  const context = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.252' } });
+  const page = await context.newPage();
+  await recordCsp(page);
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill('Grace Example');
+  await page.getByLabel('E-mail address').fill(address('grace'));
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Job you are preparing for').fill('Data analyst');
+  await page.getByLabel('Referral code (optional)').fill('not a code!');
+  await page.getByLabel('I am 16 or older').check();
+  await page.getByLabel(/I agree to the terms/).check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('alert')).toHaveText('A referral code has only letters, digits and dashes (at most 32).');
+  await expect(page).toHaveURL(/\/signup$/);
+  await expect(page.getByLabel('Your name')).toHaveValue('Grace Example');
+  expect(await cspViolations(page)).toEqual([]);
+  await context.close();
+});
+
 test('sign up, confirm with the e-mailed code, land on the dashboard, sign out and back in', async ({ page }) => {
   const problems = watchProblems(page);
   const email = address('ada');

@@ -68,6 +68,17 @@ test('set up a 3-question interview, answer with a follow-up, finish, read the r
   expect(md).toMatch(/## Overall score: \d+\/100/);
   expect(md).toContain('I added the index');
 
+  // Opened directly, the page carries the report and its Markdown once: the data hydration
+  // reads leaves both out (the page's HTML has them), and the download works after hydration.
+  const reportUrl = page.url();
+  const html = await (await page.request.get(reportUrl)).text();
+  expect(html.split('Outline of a strong answer').length - 1).toBe(2);
+  expect(html.split('data:text/markdown').length - 1).toBe(1);
+  await page.goto(reportUrl);
+  await hydrated(page);
+  const [again] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download as Markdown' }).click()]);
+  expect(readFileSync(await again.path(), 'utf8')).toBe(md);
+
   await page.getByRole('link', { name: 'History and progress' }).click();
   await expect(page).toHaveURL(/\/history$/);
   const row = page.getByRole('row').filter({ hasText: 'Backend engineer' });

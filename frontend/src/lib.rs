@@ -22,6 +22,8 @@ pub fn hydrate() {
     wasm_bindgen_futures::spawn_local(async move {
         let owner =
             leptos::mount::hydrate_from_async(document().body().expect("a body"), app::App).await;
+        // The parts of the page left for tasks of their own (`app::ui::Later`).
+        app::ui::settled().await;
         // The page lives as long as the tab.
         owner.forget();
         if holding {

@@ -5,7 +5,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::api::*;
-use crate::ui::{time::format_utc, ActionStatus};
+use crate::ui::{time::format_utc, ActionStatus, Later};
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
@@ -20,6 +20,8 @@ pub fn SignUpPage() -> impl IntoView {
         <section class="auth-card card" aria-labelledby="signup-title">
             <h1 id="signup-title">"Create your account"</h1>
             <p class="muted">"Practise for the job you want. We e-mail you a code to confirm your address."</p>
+            // The form hydrates in a task of its own, after the page (`Later`).
+            {Later::new(move || view! {
             <ActionForm action=action attr:class="form">
                 <label for="su-name">"Your name"</label>
                 <input id="su-name" name="form[name]" autocomplete="name" required maxlength="100"/>
@@ -44,6 +46,7 @@ pub fn SignUpPage() -> impl IntoView {
                     {move || if pending.get() { "Creating your account…" } else { "Create account" }}
                 </button>
             </ActionForm>
+            })}
             <ActionStatus value=action.value()/>
             <ProviderButtons/>
             <p>"Already have an account? "<A href="/signin">"Sign in"</A></p>
@@ -96,6 +99,7 @@ pub fn SignInPage() -> impl IntoView {
             <Show when=move || query.read().get("reset").is_some() || query.read().get("changed").is_some()>
                 <p class="ok" role="status">"Your password is changed and every device was signed out. Sign in with the new password."</p>
             </Show>
+            {Later::new(move || view! {
             <ActionForm action=action attr:class="form">
                 <label for="si-email">"E-mail address"</label>
                 <input id="si-email" name="email" type="email" autocomplete="email" required/>
@@ -104,6 +108,7 @@ pub fn SignInPage() -> impl IntoView {
                 <input type="hidden" name="next" prop:value=move || query.read().get("next").unwrap_or_default()/>
                 <button type="submit" class="button" disabled=move || pending.get()>"Sign in"</button>
             </ActionForm>
+            })}
             <ActionStatus value=action.value()/>
             <ProviderButtons/>
             <p><A href="/reset">"Forgot your password?"</A></p>

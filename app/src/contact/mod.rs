@@ -49,7 +49,8 @@ pub fn ContactPage() -> impl IntoView {
                         Some(m) => (m.name, m.email, true),
                         None => (String::new(), String::new(), false),
                     };
-                    view! {
+                    // The form hydrates in a task of its own, after the page.
+                    crate::ui::Later::new(move || view! {
                         <ActionForm action=send attr:class="form" attr:aria-describedby="contact-status">
                             <label for="contact-name">"Your name"</label>
                             <input id="contact-name" name="input[name]" autocomplete="name" required maxlength=MAX_NAME_CHARS value=name/>
@@ -62,7 +63,7 @@ pub fn ContactPage() -> impl IntoView {
                                 {move || if pending.get() { "Sending…" } else { "Send message" }}
                             </button>
                         </ActionForm>
-                    }
+                    })
                 }}
             </Suspense>
             <p id="contact-status" role="status" aria-live="polite">

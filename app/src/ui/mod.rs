@@ -5,6 +5,7 @@
 mod action_status;
 pub mod chart;
 mod error_view;
+mod later;
 mod not_found;
 pub mod theme;
 pub mod time;
@@ -12,5 +13,6 @@ mod yielding;
 
 pub use action_status::ActionStatus;
 pub use error_view::{ErrorNotice, ErrorView};
+pub use later::{settled, Later};
 pub use not_found::NotFound;
 pub use yielding::Yielding;

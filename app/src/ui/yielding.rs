@@ -9,7 +9,7 @@
 //! It yields only where Leptos hydrates asynchronously: the shell around the router's `Routes`
 //! of the app. A page itself is hydrated at once, when its module is in (the router's
 //! `Routes` awaits the module, then hydrates synchronously), and so is whatever a `Suspense`
-//! holds: there it is only what it wraps. (`FlatRoutes` hydrates its page asynchronously, but it
+//! holds: there it is only what it wraps, and [`super::Later`] splits a page instead. (`FlatRoutes` hydrates its page asynchronously, but it
 //! does not preload a lazy route's module, which the offline and upgrade paths count on.)
 
 use leptos::prelude::*;
@@ -56,7 +56,7 @@ impl Yielding {
 /// continuation is a new task (a `MessageChannel` message: unlike `setTimeout`, not throttled
 /// in a background tab), not a microtask of this one.
 #[cfg(feature = "hydrate")]
-async fn yield_to_browser() {
+pub(super) async fn yield_to_browser() {
     let Ok(channel) = web_sys::MessageChannel::new() else {
         return;
     };

@@ -18,7 +18,10 @@ use crate::ui::ErrorNotice;
 pub fn ReportPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let report = Resource::new(id, get_report_page);
+    let report = Resource::new(
+        id,
+        |id| async move { get_report_page(id).await.map(OnPage) },
+    );
     view! {
         <Title text="Interview report"/>
         <Meta name="description" content="Scores and feedback for each answer of a finished mock interview, with what to practise next."/>
@@ -26,10 +29,10 @@ pub fn ReportPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let (body, actions) = match report.await {
                     // The server's HTML: hydration leaves it as it is.
-                    Ok(ReportContent::Made { html, actions }) => {
+                    Ok(OnPage(ReportContent::Made { html, actions })) => {
                         (view! { <div class="stack" inner_html=html></div> }.into_any(), actions)
                     }
-                    Ok(ReportContent::Live(r)) => {
+                    Ok(OnPage(ReportContent::Live(r))) => {
                         let actions = report_actions(&r);
                         (view! { <div class="stack"><ReportBody r/></div> }.into_any(), actions)
                     }
@@ -44,6 +47,31 @@ pub fn ReportPage() -> impl IntoView {
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// The report page's content as its resource holds it. From the server to the browser a made
+/// report travels without its HTML and its Markdown: the page's HTML has both already (the
+/// `inner_html` and the download link's `href`), and hydration leaves them as the server made
+/// them, so a report opened directly carries them once, not twice. (Reached by a link in the
+/// browser, the page asks the server function, whose answer has both.)
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(transparent)]
+struct OnPage(ReportContent);
+
+impl serde::Serialize for OnPage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            ReportContent::Made { actions, .. } => ReportContent::Made {
+                html: String::new(),
+                actions: ReportActions {
+                    markdown: String::new(),
+                    file: actions.file.clone(),
+                },
+            }
+            .serialize(s),
+            live => live.serialize(s),
+        }
     }
 }
 
@@ -212,5 +240,41 @@ fn ItemReport(
                 }
             })}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_made_report_travels_without_its_html_and_markdown() {
+        let made = ReportContent::Made {
+            html: "<h1 id=\"rep-title\">Interview report</h1>".into(),
+            actions: ReportActions {
+                markdown: "data:text/markdown;charset=utf-8,%23%20Report".into(),
+                file: "viva-report-abc.md".into(),
+            },
+        };
+        let sent = serde_json::to_string(&OnPage(made.clone())).unwrap();
+        assert!(
+            !sent.contains("rep-title") && !sent.contains("data:"),
+            "{sent}"
+        );
+        let OnPage(back) = serde_json::from_str(&sent).unwrap();
+        assert_eq!(
+            back,
+            ReportContent::Made {
+                html: String::new(),
+                actions: ReportActions {
+                    markdown: String::new(),
+                    file: "viva-report-abc.md".into()
+                },
+            }
+        );
+        // The server function's own answer keeps both.
+        let whole: ReportContent =
+            serde_json::from_str(&serde_json::to_string(&made).unwrap()).unwrap();
+        assert_eq!(whole, made);
     }
 }
