@@ -109,9 +109,17 @@ impl Later {
             // Gone (its page was left) or replaced: nothing to hydrate.
             if let Some(waiting) = weak.upgrade().filter(|w| !w.replaced.get()) {
                 let at = Cursor::new(waiting.el.clone());
-                let state = self
-                    .into_view()
-                    .hydrate::<true>(&at, &PositionState::new(Position::Current));
+                // Under the part's owner, as where it was written: what hydrating makes (its
+                // effects, its event handlers' cleanups) belongs to the page and goes with it.
+                let owner = self.owner.clone();
+                let hydrate = move || {
+                    self.into_view()
+                        .hydrate::<true>(&at, &PositionState::new(Position::Current))
+                };
+                let state = match owner {
+                    Some(owner) => owner.with(hydrate),
+                    None => hydrate(),
+                };
                 *waiting.state.borrow_mut() = Some(state);
             }
             PENDING.with(|p| p.set(p.get() - 1));
