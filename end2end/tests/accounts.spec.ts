@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { watchProblems, cspViolations, hydrated, recordCsp } from './helpers/page';
 import { otpFor, messagesFor, failNext } from './helpers/mail';
-import { PASSWORD, address, lastMailId, signUp, confirm, signIn, newUser } from './helpers/account';
+import { PASSWORD, address, lastMailId, signUp, fillSignUp, confirm, signIn, newUser } from './helpers/account';
 
 // Accounts as a new user meets them: every e-mail goes through the real local SMTP sink that
 // playwright.config.ts starts, and OIDC sign-in goes to the local OpenID provider it starts.
@@ -20,13 +20,7 @@ test('the sign-up form opened directly answers in place once the page is interac
   await recordCsp(page);
   await page.goto('/signup');
   await hydrated(page);
-  await page.getByLabel('Your name').fill('Grace Example');
-  await page.getByLabel('E-mail address').fill(address('grace'));
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByLabel('Job you are preparing for').fill('Data analyst');
-  await page.getByLabel('Referral code (optional)').fill('not a code!');
-  await page.getByLabel('I am 16 or older').check();
-  await page.getByLabel(/I agree to the terms/).check();
+  await fillSignUp(page, address('grace'), 'Grace Example', 'not a code!');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('alert')).toHaveText('A referral code has only letters, digits and dashes (at most 32).');
   await expect(page).toHaveURL(/\/signup$/);

@@ -2,7 +2,7 @@
 //! at once when its module is in (and a `Suspense` its content), so [`super::Yielding`] cannot
 //! split it; [`Later`] can, for a part that is one element: hydration steps over the element and
 //! leaves it as the server made it, and the part hydrates in a new task once the page has. On
-//! `/signup` the form is such a part: the page's hydration task went from 169 to 111 ms (4×
+//! `/signup` the form is such a part: the page's hydration task went from 169 to 94 ms (4×
 //! slowed CPU, `node bench/long_tasks.mjs URL`), the form's own under 50.
 //!
 //! The part must read no server data (no `Resource`, no `Suspense`): a page's data is numbered

@@ -20,15 +20,21 @@ export async function lastMailId(email: string): Promise<number> {
 export async function signUp(page: Page, email: string, name = 'Ada Example', referral?: string) {
   await page.goto(referral ? `/signup?ref=${referral}` : '/signup');
   await hydrated(page);
+  await fillSignUp(page, email, name);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/verify\?email=/);
+}
+
+/** Fills in the sign-up form on an interactive /signup (a referral code typed in if given). */
+export async function fillSignUp(page: Page, email: string, name: string, referralCode?: string) {
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('E-mail address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Job you are preparing for').fill('Backend engineer');
   await page.getByLabel('Experience level').selectOption('senior');
+  if (referralCode !== undefined) await page.getByLabel('Referral code (optional)').fill(referralCode);
   await page.getByLabel('I am 16 or older').check();
   await page.getByLabel(/I agree to the terms/).check();
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/verify\?email=/);
 }
 
 export async function confirm(page: Page, email: string) {
