@@ -6,7 +6,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/viva/target}"
 # invalidates the other's build of the server (its build script embeds the site from here).
 export LEPTOS_SITE_ROOT="target/site"
 export PATH="$here/.ci/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-export VIVA_BIN="$CARGO_TARGET_DIR/release/viva"
+# The tests' build (VIVA_TEST_BUILD=1: .ci/run) has a profile of its own, `ci` (Cargo.toml: the
+# same code, compiled for less time); everything else is the release build.
+export VIVA_PROFILE=release
+if [ -n "${VIVA_TEST_BUILD:-}" ]; then VIVA_PROFILE=ci; fi
+export VIVA_BIN="$CARGO_TARGET_DIR/$VIVA_PROFILE/viva"
 # The browser bundle builds in a directory of its own: cargo locks a build directory for a whole
 # build, and .ci/build compiles the server's side of the app while the browser's builds.
 export VIVA_WASM_TARGET_DIR="${VIVA_WASM_TARGET_DIR:-$CARGO_TARGET_DIR-wasm}"
@@ -24,12 +28,11 @@ if [ -n "${VIVA_TEST_BUILD:-}" ]; then
     CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cargo)
 fi
 # The two `cargo test` commands of .ci/run, which .ci/build compiles ahead (with --no-run) so
-# that the run compiles nothing: the app's and the voice crate's unit tests with the `bench`
-# profile (the app's test binary unoptimised: Cargo.toml, [profile.bench.package.app]; their
-# [lib] says test = false), then every other test target on the release build. Same packages
-# in both, so the dependencies' features unify the same way.
-unit_tests=(test --profile bench --lib -p app -p server -p voice)
-release_tests=(test --release -p app -p server -p voice)
+# that the run compiles nothing: the app's and the voice crate's unit tests (their [lib] says
+# test = false, so only these name them), then every other test target. One profile (`ci`), so
+# the app is compiled once for the binary and once with its unit tests, and nothing else twice.
+unit_tests=(test --profile ci --lib -p app -p server -p voice)
+other_tests=(test --profile ci -p app -p server -p voice)
 step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)" >&2; }
 # The browser bundle's build tool (.ci/bundle: the split at the lazy routes and wasm-bindgen):
 # built once, in its own target directory (it is not in the workspace).
