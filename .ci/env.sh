@@ -6,11 +6,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/viva/target}"
 # invalidates the other's build of the server (its build script embeds the site from here).
 export LEPTOS_SITE_ROOT="target/site"
 export PATH="$here/.ci/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-# The tests' build (VIVA_TEST_BUILD=1: .ci/run) has a profile of its own, `ci` (Cargo.toml: the
-# same code, compiled for less time); everything else is the release build.
-export VIVA_PROFILE=release
-if [ -n "${VIVA_TEST_BUILD:-}" ]; then VIVA_PROFILE=ci; fi
-export VIVA_BIN="$CARGO_TARGET_DIR/$VIVA_PROFILE/viva"
 # The browser bundle builds in a directory of its own: cargo locks a build directory for a whole
 # build, and .ci/build compiles the server's side of the app while the browser's builds.
 export VIVA_WASM_TARGET_DIR="${VIVA_WASM_TARGET_DIR:-$CARGO_TARGET_DIR-wasm}"
@@ -22,11 +17,16 @@ export VIVA_WASM_TARGET_DIR="${VIVA_WASM_TARGET_DIR:-$CARGO_TARGET_DIR-wasm}"
 # the workspace's crates built this way are kept apart (cargo hashes the wrapper into their
 # names; the driver asks cargo to rebuild them when CLIPPY_ARGS changes). The browser's side
 # never: the driver turns MIR optimisations off, and the bundle's size is measured.
+# The tests' build also has a profile of its own, `ci` (Cargo.toml: the same code, compiled for
+# less time); everything else is the release build.
 server_cargo=(cargo)
+export VIVA_PROFILE=release
 if [ -n "${VIVA_TEST_BUILD:-}" ]; then
+  VIVA_PROFILE=ci
   server_cargo=(env RUSTC_WORKSPACE_WRAPPER=clippy-driver
     CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cargo)
 fi
+export VIVA_BIN="$CARGO_TARGET_DIR/$VIVA_PROFILE/viva"
 # The two `cargo test` commands of .ci/run, which .ci/build compiles ahead (with --no-run) so
 # that the run compiles nothing: the app's and the voice crate's unit tests (their [lib] says
 # test = false, so only these name them), then every other test target. One profile (`ci`), so
