@@ -2,7 +2,10 @@
 """Reads a `cargo build --timings` report (target/cargo-timings/cargo-timing-*.html) and prints
 where a build's time went: the sum of every unit's compile time against the wall time, how many
 units compiled at once in each 5-minute window (2.00 on 2 cores: throughput-bound, less work is
-less time; near 1: a chain of dependencies sets the time), and the longest units, grouped.
+less time; near 1: a chain of dependencies sets the time), the longest units, grouped (with the
+front end's share: type checking and the rest up to the metadata, before LLVM's code generation),
+and the chain of units that ended last: for each, when the unit before it let it start and when
+it did start (a wait there is a unit waiting for a free core).
 
     python3 bench/timings.py target/cargo-timings/cargo-timing.html
 """
@@ -44,9 +47,45 @@ def main(path):
     print("compile time by crate (families together):")
     for k, v in groups.most_common(15):
         print(f"  {k:28s} {v:6.0f} s")
-    print("longest units (start, seconds):")
+    print("longest units (start, seconds, of which the front end):")
     for u in sorted(units, key=lambda u: -u["duration"])[:20]:
-        print(f"  {u['name']:28s} {u['target'].strip():20s} {u['start']:7.0f} {u['duration']:6.0f}")
+        fe = front_end(u)
+        fe = f"{fe:6.0f}" if fe is not None else "      "
+        print(f"  {u['name']:28s} {u['target'].strip():20s} {u['start']:7.0f} {u['duration']:6.0f} {fe}")
+    chain(units)
+
+
+def front_end(u):
+    """Seconds until the unit's metadata was written (dependents may start), if cargo said."""
+    for name, span in u.get("sections") or []:
+        if name == "frontend":
+            return span["end"] - span["start"]
+    return None
+
+
+def chain(units):
+    """The units that ended last, walked back through whichever unit unblocked each one."""
+    by_i = {u["i"]: u for u in units}
+    unblocker = {}
+    for u in units:
+        for j in u.get("unblocked_units") or []:
+            unblocker[j] = (u["i"], u["start"] + u["duration"])
+        fe = front_end(u)
+        for j in u.get("unblocked_rmeta_units") or []:
+            unblocker[j] = (u["i"], u["start"] + (fe if fe is not None else u["duration"]))
+    last = max(units, key=lambda u: u["start"] + u["duration"])
+    path = [(last, None)]
+    while path[-1][0]["i"] in unblocker:
+        i, at = unblocker[path[-1][0]["i"]]
+        path[-1] = (path[-1][0], at)
+        path.append((by_i[i], None))
+    path.reverse()
+    waited = sum(u["start"] - at for u, at in path if at is not None)
+    print(f"the chain that ended last ({len(path)} units; {waited:.0f} s of it waiting for a free core):")
+    print("  unit                         target               unblocked  start  seconds")
+    for u, at in path:
+        at = f"{at:9.0f}" if at is not None else "         "
+        print(f"  {u['name']:28s} {u['target'].strip():20s} {at} {u['start']:6.0f} {u['duration']:7.0f}")
 
 
 if __name__ == "__main__":
