@@ -73,12 +73,12 @@ def chain(units):
         fe = front_end(u)
         for j in u.get("unblocked_rmeta_units") or []:
             unblocker[j] = (u["i"], u["start"] + (fe if fe is not None else u["duration"]))
-    last = max(units, key=lambda u: u["start"] + u["duration"])
-    path = [(last, None)]
-    while path[-1][0]["i"] in unblocker:
-        i, at = unblocker[path[-1][0]["i"]]
-        path[-1] = (path[-1][0], at)
-        path.append((by_i[i], None))
+    path = []  # (unit, when its last dependency let it start), from the last unit back
+    u = max(units, key=lambda u: u["start"] + u["duration"])
+    while u is not None:
+        before, at = unblocker.get(u["i"], (None, None))
+        path.append((u, at))
+        u = by_i.get(before)
     path.reverse()
     waited = sum(u["start"] - at for u, at in path if at is not None)
     print(f"the chain that ended last ({len(path)} units; {waited:.0f} s of it waiting for a free core):")
