@@ -384,7 +384,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         .ok()
         .and(std::env::var("LEPTOS_RELOAD_PORT").ok())
         .and_then(|p| p.parse().ok());
-    let state = http::AppState {
+    let state = http::AppState::new(http::Shared {
         leptos_options,
         ctx: Arc::new(http::Contexts {
             db: db.clone(),
@@ -445,7 +445,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
                 .collect(),
         }),
         instance_id,
-    };
+    });
     let app = http::router(state, settings.max_body_bytes);
 
     tracing::info!(
