@@ -18,7 +18,7 @@ use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
     compression::{
-        predicate::{DefaultPredicate, NotForContentType, Predicate},
+        predicate::{NotForContentType, Predicate, SizeAbove},
         CompressionLayer,
     },
     limit::RequestBodyLimitLayer,
@@ -255,7 +255,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
                     // ZIP downloads and recordings do not shrink: sent as they are (with their
                     // length, and byte ranges for the recordings).
                     .compress_when(
-                        DefaultPredicate::new()
+                        SizeAbove::new(COMPRESS_MIN_BYTES)
+                            .and(NotForContentType::GRPC)
+                            .and(NotForContentType::IMAGES)
+                            .and(NotForContentType::SSE)
                             .and(NotForContentType::const_new("application/zip"))
                             .and(NotForContentType::const_new("audio/")),
                     ),
@@ -279,6 +282,12 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             .layer(middleware::from_fn(uploads_need_a_session)),
     )
 }
+
+/// Named limit: answers of a known size below this many bytes are sent uncompressed. They fit
+/// in one packet either way, and each compressed answer sets up a fresh deflate state (a few
+/// hundred KB of tables, zeroed): most server-function answers and every error are this small.
+/// Streamed answers (pages) have no known size and are compressed.
+pub const COMPRESS_MIN_BYTES: u16 = 1024;
 
 /// Named limit: rendered pieces of a page held for a slow client before rendering waits.
 pub const RENDER_BUFFER_CHUNKS: usize = 16;

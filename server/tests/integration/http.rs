@@ -348,6 +348,39 @@ async fn responses_are_compressed() {
     }
 }
 
+/// server/src/http.rs `COMPRESS_MIN_BYTES`.
+const COMPRESS_MIN_BYTES: usize = 1024;
+
+#[tokio::test]
+async fn answers_under_the_compression_threshold_are_sent_as_they_are() {
+    let v = Viva::start(&[]).await;
+    // A server function's refusal (no Origin): a known size under COMPRESS_MIN_BYTES.
+    let res = client()
+        .post(v.url("/api/auth/me"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.headers().get("content-encoding").is_none());
+    let len: usize = res.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(len < COMPRESS_MIN_BYTES, "{len}");
+    assert!(res.text().await.unwrap().contains("Origin"));
+    // A page rendered for this request is streamed (no known size): compressed.
+    let res = client()
+        .get(v.url("/no-such-page"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+}
+
 #[tokio::test]
 async fn static_files_from_a_site_root_with_precompressed_versions() {
     let site = tempfile::tempdir().unwrap();
