@@ -285,7 +285,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
 
 /// Named limit: answers of a known size below this many bytes are sent uncompressed. They fit
 /// in one packet either way, and each compressed answer sets up a fresh deflate state (a few
-/// hundred KB of tables, zeroed): most server-function answers and every error are this small.
+/// hundred KB of tables, zeroed): most server-function answers and errors are this small.
 /// Streamed answers (pages) have no known size and are compressed.
 pub const COMPRESS_MIN_BYTES: u16 = 1024;
 
