@@ -66,13 +66,18 @@ def front_end(u):
 def chain(units):
     """The units that ended last, walked back through whichever unit unblocked each one."""
     by_i = {u["i"]: u for u in units}
-    unblocker = {}
+    unblocker = {}  # unit -> (the unit that let it start, when): the later of its two kinds
+
+    def unblocks(j, i, at):
+        if j not in unblocker or at > unblocker[j][1]:
+            unblocker[j] = (i, at)
+
     for u in units:
         for j in u.get("unblocked_units") or []:
-            unblocker[j] = (u["i"], u["start"] + u["duration"])
+            unblocks(j, u["i"], u["start"] + u["duration"])
         fe = front_end(u)
         for j in u.get("unblocked_rmeta_units") or []:
-            unblocker[j] = (u["i"], u["start"] + (fe if fe is not None else u["duration"]))
+            unblocks(j, u["i"], u["start"] + (fe if fe is not None else u["duration"]))
     path = []  # (unit, when its last dependency let it start), from the last unit back
     u = max(units, key=lambda u: u["start"] + u["duration"])
     while u is not None:

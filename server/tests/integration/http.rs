@@ -354,13 +354,9 @@ const COMPRESS_MIN_BYTES: usize = 1024;
 #[tokio::test]
 async fn answers_under_the_compression_threshold_are_sent_as_they_are() {
     let v = Viva::start(&[]).await;
+    let gzip = |b: reqwest::RequestBuilder| b.header("accept-encoding", "gzip").send();
     // A server function's refusal (no Origin): a known size under COMPRESS_MIN_BYTES.
-    let res = client()
-        .post(v.url("/api/auth/me"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let res = gzip(client().post(v.url("/api/auth/me"))).await.unwrap();
     assert_eq!(res.status(), 403);
     assert!(res.headers().get("content-encoding").is_none());
     let len: usize = res.headers()["content-length"]
@@ -371,12 +367,7 @@ async fn answers_under_the_compression_threshold_are_sent_as_they_are() {
     assert!(len < COMPRESS_MIN_BYTES, "{len}");
     assert!(res.text().await.unwrap().contains("came from another site"));
     // A page rendered for this request is streamed (no known size): compressed.
-    let res = client()
-        .get(v.url("/no-such-page"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let res = gzip(client().get(v.url("/no-such-page"))).await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(res.headers()["content-encoding"], "gzip");
 }
