@@ -18,9 +18,12 @@ export VIVA_WASM_TARGET_DIR="${VIVA_WASM_TARGET_DIR:-$CARGO_TARGET_DIR-wasm}"
 # names; the driver asks cargo to rebuild them when CLIPPY_ARGS changes). The browser's side
 # never: the driver turns MIR optimisations off, and the bundle's size is measured.
 # The tests' build also has a profile of its own, `ci` (Cargo.toml: the same code, compiled for
-# less time); everything else is the release build.
+# less time). The first command (.ci/serve) builds that profile too, without the tests' clock
+# and lint, so that it and .ci/run compile the dependencies once between them. `release` is
+# for a site others use and for bench/: the default here, and what a caller's VIVA_PROFILE
+# names otherwise.
 server_cargo=(cargo)
-export VIVA_PROFILE=release
+export VIVA_PROFILE="${VIVA_PROFILE:-release}"
 if [ -n "${VIVA_TEST_BUILD:-}" ]; then
   VIVA_PROFILE=ci
   server_cargo=(env RUSTC_WORKSPACE_WRAPPER=clippy-driver
