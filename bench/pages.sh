@@ -7,7 +7,7 @@
 # Optional: PERF=NAME (a row's name below, e.g. PERF="/practice (signed in)"; PERF=1: the
 # landing page) records a CPU profile of that run (perf from Debian) and writes its top frames
 # to bench/out/pages-perf.txt.
-# Needs a release build (bash .ci/serve, or bash .ci/build). Writes bench/out/pages.md.
+# Needs a release build (bash .ci/build, or VIVA_PROFILE=release bash .ci/serve). Writes bench/out/pages.md.
 set -euo pipefail
 source "$(dirname "$0")/../.ci/env.sh"
 cd "$here"
@@ -15,7 +15,7 @@ need() { command -v "$1" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=n
 need wrk wrk; need curl curl
 DURATION="${BENCH_DURATION:-10s}"; CONNS="${BENCH_CONNS:-32}"
 mkdir -p bench/out; out=bench/out/pages.md
-[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve or bash .ci/build first" >&2; exit 1; }
+[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/build first" >&2; exit 1; }
 cargo build --release -q -p server --example bare_axum
 bare="$CARGO_TARGET_DIR/release/examples/bare_axum"
 data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -7,7 +7,7 @@
 #  5. sign-in under load from one address (rate limited) and from many (each reaches argon2id);
 #  6. voice: detector wasm size and speed (Node), segmenter accuracy, Whisper WER and speed;
 #  plus the cost of evaluating one answer (server/examples/eval_cost.rs).
-# Needs a release build (bash .ci/serve, or bash .ci/build). Installs wrk and brotli
+# Needs a release build (bash .ci/build, or VIVA_PROFILE=release bash .ci/serve). Installs wrk and brotli
 # from Debian if missing. Writes bench/out/results.md.
 set -euo pipefail
 source "$(dirname "$0")/../.ci/env.sh"
@@ -16,7 +16,7 @@ need() { command -v "$1" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=n
 need wrk wrk; need brotli brotli; need curl curl
 DURATION="${BENCH_DURATION:-10s}"; CONNS="${BENCH_CONNS:-32}"; THREADS=2
 mkdir -p bench/out; out=bench/out/results.md
-[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve first" >&2; exit 1; }
+[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/build first" >&2; exit 1; }
 cargo build --release -q -p server --example bare_axum --example auth_cost --example signin_load --example eval_cost --features calibration
 bare="$CARGO_TARGET_DIR/release/examples/bare_axum"
 

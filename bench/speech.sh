@@ -3,16 +3,19 @@
 # embedded Whisper tiny.en of `viva models fetch` on this machine's cores:
 #   1. latency: one speaker, ANSWERS (default 5) answers of 60 s each at a speaker's pace;
 #      stop → evaluated on the server and stop → feedback on the page (median, p90, max);
-#   2. capacity: N speakers at once (SPEAKERS, default "1 2 3 4"), each answering question
-#      after question for CAPACITY_SECS (default 600) — a count holds while the time from
-#      stop to feedback stays bounded (the transcription keeps up with the speech).
-# Needs a release build (bash .ci/serve or bash .ci/build). Writes bench/out/speech.md.
+#   2. capacity: N speakers at once (SPEAKERS, default "1 2 3 4"; SPEAKERS="" for the latency
+#      run alone), each answering question after question for CAPACITY_SECS (default 600) — a
+#      count holds while the time from stop to feedback stays bounded (the transcription keeps
+#      up with the speech).
+# Needs a release build (bash .ci/build, or VIVA_PROFILE=release bash .ci/serve). Writes
+# bench/out/speech.md. BIN=PATH runs another build of viva (e.g. the first command's, target/ci/viva).
 set -euo pipefail
 source "$(dirname "$0")/../.ci/env.sh"
+VIVA_BIN="${BIN:-$VIVA_BIN}"
 cd "$here"
-ANSWERS="${ANSWERS:-5}"; SPEAKERS="${SPEAKERS:-1 2 3 4}"; CAPACITY_SECS="${CAPACITY_SECS:-600}"
+ANSWERS="${ANSWERS:-5}"; SPEAKERS="${SPEAKERS-1 2 3 4}"; CAPACITY_SECS="${CAPACITY_SECS:-600}"
 export VIVA_MODELS_DIR="${VIVA_MODELS_DIR:-$HOME/.cache/viva/models}"
-[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve or bash .ci/build first" >&2; exit 1; }
+[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/build first" >&2; exit 1; }
 [ -f "$VIVA_MODELS_DIR/whisper/model.safetensors" ] || "$VIVA_BIN" models fetch --models-dir "$VIVA_MODELS_DIR"
 cargo build --release -q -p server --example speech_load
 load="$CARGO_TARGET_DIR/release/examples/speech_load"

@@ -15,7 +15,7 @@
 #     then GET /videos/{interview}/0/answer with Range: bytes=0-1023 (206 and the size),
 #     ffprobe's duration over HTTP and a frame decoded after seeking near the end.
 # A warm-up upload of the 320x240 recording goes first (not reported).
-# Needs a release build (bash .ci/serve), node, Chromium, ffmpeg and espeak-ng (.ci/tools.sh
+# Needs a release build (bash .ci/build), node, Chromium, ffmpeg and espeak-ng (.ci/tools.sh
 # --browser) and end2end's node_modules (npm ci in end2end). Appends the tables to
 # bench/out/video.md and prints them. RECORD_SECONDS, LONG_MINUTES, PARALLEL and LONG_CHUNK
 # can be set in the environment.
@@ -28,7 +28,7 @@ ADDR="${ADDR:-127.0.0.1:3914}"; CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 mkdir -p bench/out; out=bench/out/video.md
 
 die() { echo "bench/video.sh: $*" >&2; exit 1; }
-[ -x "$VIVA_BIN" ] || die "no release binary at $VIVA_BIN: run bash .ci/serve first"
+[ -x "$VIVA_BIN" ] || die "no release binary at $VIVA_BIN: run bash .ci/build first"
 for t in node curl ffmpeg ffprobe espeak-ng; do
   command -v "$t" >/dev/null || die "$t is missing (bash .ci/tools.sh --browser installs the media tools)"
 done

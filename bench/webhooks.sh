@@ -6,7 +6,7 @@
 #     payment (amount, currency, invoice id) for a customer Viva does not know;
 #  2. product.created (a type Viva only records), N=5000, C=16;
 #  3. invoice.paid with half of the deliveries repeating an acknowledged event (DUP=0.5).
-# Needs a release build (bash .ci/serve, or bash .ci/build). Appends a table to
+# Needs a release build (bash .ci/build, or VIVA_PROFILE=release bash .ci/serve). Appends a table to
 # bench/out/webhooks.md and prints it. N and C can be set in the environment.
 set -euo pipefail
 source "$(dirname "$0")/../.ci/env.sh"
@@ -15,7 +15,7 @@ command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninterac
 N="${N:-5000}"; C="${C:-16}"
 ADDR=127.0.0.1:3913; URL="http://$ADDR/webhooks/stripe"; SECRET=whsec_viva_test
 mkdir -p bench/out; out=bench/out/webhooks.md
-[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/serve first" >&2; exit 1; }
+[ -x "$VIVA_BIN" ] || { echo "no release binary at $VIVA_BIN: run bash .ci/build first" >&2; exit 1; }
 if curl -s -o /dev/null "http://$ADDR/healthz"; then echo "something already listens on $ADDR" >&2; exit 1; fi
 
 data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
