@@ -164,8 +164,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         Some(uploads().iter().map(|(p, _, _, _)| p.to_string()).collect()),
     );
     let ctx = state.ctx.clone();
-    // Behind an Arc too: the shell's closure is cloned with every route's stack (above).
-    let opts = Arc::new(state.leptos_options.clone());
+    // The state itself (one reference count), not a copy of its options: the shell's closure is
+    // cloned with every route's stack (above).
+    let shell_state = state.clone();
     let mut upload_routes = Router::<AppState>::new();
     for (path, limit, _, _) in uploads() {
         upload_routes = upload_routes.route(
@@ -179,7 +180,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             &state,
             routes,
             move || ctx.provide(),
-            move || shell((*opts).clone()),
+            move || shell(shell_state.leptos_options.clone()),
         )
         .route(
             &format!(
@@ -447,10 +448,9 @@ async fn static_or_not_found(State(s): State<AppState>, req: Request) -> Respons
         }
     }
     let ctx = s.ctx.clone();
-    let opts = s.leptos_options.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
         move || ctx.provide(),
-        move || shell(opts.clone()),
+        move || shell(s.leptos_options.clone()),
     );
     let mut res = handler(req).await.into_response();
     if res.status() == StatusCode::OK {
