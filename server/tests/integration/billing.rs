@@ -62,7 +62,7 @@ impl Provider {
     }
 
     async fn control(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let r = reqwest::Client::new()
+        let r = support::client()
             .post(format!("{}/__control/{path}", self.base))
             .header("content-type", "application/json")
             .body(body.to_string())

@@ -10,6 +10,12 @@ use std::sync::{Arc, Mutex};
 
 use support::{upload, voice_interview, Viva};
 
+/// One public address for every start of a node on the same data, as a site restarted after a
+/// crash has: the access tokens name it as their issuer. (Each start listens on a new port; with
+/// the port in the address every restart would refuse every access token, and a client that
+/// keeps its old cookies, as these tests do, would be refused at its second refresh 30 s later.)
+const SITE: &[&str] = &["--public-url", "http://viva.lan", "--allow-insecure-http"];
+
 /// The newest segment of the embedded store's write-ahead log, and its length.
 fn newest_log_segment(data: &str) -> (std::path::PathBuf, u64) {
     let mut segs: Vec<std::path::PathBuf> =
@@ -32,7 +38,7 @@ fn newest_log_segment(data: &str) -> (std::path::PathBuf, u64) {
 async fn what_a_run_after_a_torn_log_writes_survives_the_next_crash() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
-    let v = Viva::start_in(&data, &[]).await;
+    let v = Viva::start_in(&data, SITE).await;
     v.account("first@example.org", "Fay First").await;
     v.kill_9();
     v.exited().await;
@@ -46,13 +52,13 @@ async fn what_a_run_after_a_torn_log_writes_survives_the_next_crash() {
         .set_len(len - 5)
         .unwrap();
 
-    let v = Viva::start_in(&data, &[]).await;
+    let v = Viva::start_in(&data, SITE).await;
     let jar = v.account("second@example.org", "Sam Second").await;
     let id = voice_interview(&v, &jar).await;
     v.kill_9();
     v.exited().await;
 
-    let v = Viva::start_in(&data, &[]).await;
+    let v = Viva::start_in(&data, SITE).await;
     let st = support::voice_status(&v, &jar, &id).await;
     assert!(
         st["segments"].is_array(),
@@ -84,7 +90,7 @@ async fn stored(v: &Viva, jar: &str, id: &str) -> Vec<u32> {
 async fn acknowledged_segments_survive_kill_9_and_resent_ones_are_stored_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
-    let mut v = Viva::start_in(&data, &[]).await;
+    let mut v = Viva::start_in(&data, SITE).await;
     let mut jars = Vec::new();
     for a in 0..ACCOUNTS {
         jars.push(
@@ -148,7 +154,7 @@ async fn acknowledged_segments_survive_kill_9_and_resent_ones_are_stored_once() 
         let acked: Vec<u32> = acked.lock().unwrap().clone();
         drop(v_ref);
 
-        v = Viva::start_in(&data, &[]).await;
+        v = Viva::start_in(&data, SITE).await;
         let after = stored(&v, &jar, &id).await;
         let lost: Vec<&u32> = acked.iter().filter(|s| !after.contains(s)).collect();
         assert!(
