@@ -30,6 +30,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXIT_CONFIG: u8 = 2;
 const EXIT_FAILURE: u8 = 1;
 
+/// Stack of each runtime thread (the workers and the blocking pool). Tokio's default is 2 MiB,
+/// and SurrealDB's embedded engine recurses on the call stack (lowering a query, formatting
+/// and dropping deep values), with frames several times larger in an unoptimised build: the
+/// first command's build (the `ci` profile, mostly at opt-level 0) overflowed 2 MiB confirming
+/// a Stripe checkout and taking 100 speech segments at once, and aborted the process. 8 MiB is
+/// only reserved; a thread touches what it uses.
+const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (args, task) = match cli.command {
@@ -96,6 +104,7 @@ fn main() -> ExitCode {
     init_tracing(&settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
         .build()
     {
         Ok(rt) => rt,
