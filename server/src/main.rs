@@ -34,8 +34,8 @@ const EXIT_FAILURE: u8 = 1;
 /// and SurrealDB's embedded engine recurses on the call stack (lowering a query, formatting
 /// and dropping deep values), with frames several times larger in an unoptimised build: the
 /// first command's build (the `ci` profile, mostly at opt-level 0) overflowed 2 MiB confirming
-/// a Stripe checkout and taking 100 speech segments at once, and aborted the process. 8 MiB is
-/// only reserved; a thread touches what it uses.
+/// a Stripe checkout (integration test `billing::stripe_checkout_…`), which aborted the process.
+/// 8 MiB is only reserved; a thread touches what it uses.
 const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 fn main() -> ExitCode {

@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use support::{get, kept_spoken_answer, me, run_to_exit, Viva};
+use support::{get, kept_spoken_answer, me, run_to_exit, Viva, SITE};
 
 const ANSWER: &str = "On the night shift I rebuilt our handover checklist with twelve nurses; missed \
     medication doses fell from nine a month to one within a quarter, and I learned to measure first.";
@@ -17,9 +17,8 @@ async fn a_backup_restores_into_an_empty_data_dir_and_everything_works_there() {
     let file = dir.path().join("viva-backup.zip");
     let file_s = file.to_str().unwrap();
 
-    // Seed: two people; one answers by voice and keeps the recording. (One public address
-    // for both starts: the privacy notice names it, and a new notice would be accepted again.)
-    const SITE: &[&str] = &["--public-url", "http://viva.lan", "--allow-insecure-http"];
+    // Seed: two people; one answers by voice and keeps the recording (one public address for
+    // both starts: support::SITE).
     let v = Viva::start_in(data_s, SITE).await;
     let jar = v.account("vera@example.org", "Vera Lindqvist").await;
     let other = v.account("olaf@example.org", "Olaf Strand").await;

@@ -8,13 +8,7 @@ use crate::support;
 
 use std::sync::{Arc, Mutex};
 
-use support::{upload, voice_interview, Viva};
-
-/// One public address for every start of a node on the same data, as a site restarted after a
-/// crash has: the access tokens name it as their issuer. (Each start listens on a new port; with
-/// the port in the address every restart would refuse every access token, and a client that
-/// keeps its old cookies, as these tests do, would be refused at its second refresh 30 s later.)
-const SITE: &[&str] = &["--public-url", "http://viva.lan", "--allow-insecure-http"];
+use support::{upload, voice_interview, Viva, SITE};
 
 /// The newest segment of the embedded store's write-ahead log, and its length.
 fn newest_log_segment(data: &str) -> (std::path::PathBuf, u64) {

@@ -256,6 +256,13 @@ pub async fn run_to_exit(args: &[&str]) -> Exit {
     }
 }
 
+/// One public address for every start of a node on the same data, as a site has across its
+/// restarts: the access tokens name it as their issuer, and the privacy notice names it (a new
+/// address is a new notice to accept). Without it each start's new port is the address, and a
+/// client that keeps its old cookies, as these tests do, is refused after a restart once its
+/// refresh token's 30-s grace has passed.
+pub const SITE: &[&str] = &["--public-url", "http://viva.lan", "--allow-insecure-http"];
+
 /// A client that follows no redirects and, built without decompression, shows exactly what
 /// the server sent (Content-Encoding included). Tests talk to local servers over plain HTTP,
 /// so it reads no root certificates: reading the system's (some 150 PEM files) for each
