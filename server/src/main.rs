@@ -456,6 +456,9 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         instance_id,
     });
     let app = http::router(state, settings.max_body_bytes);
+    // Listened for before the node says it listens and answers anyone: a stop sent as soon as
+    // it answers (a supervisor, a test) ends it cleanly instead of killing it.
+    let stop_signal = shutdown_signal();
 
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
@@ -467,7 +470,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(accept_loop(listener, app, stop_rx));
-    shutdown_signal().await;
+    stop_signal.await;
     tracing::info!(
         "shutting down: no new connections; letting requests in flight finish (up to {} s)",
         settings.shutdown_timeout_secs
@@ -781,22 +784,32 @@ async fn admin_command(
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM or SIGINT (Ctrl-C). Their handlers are installed when this is called, not when the
+/// future is first polled: until then either signal would kill the process outright (seen: a
+/// SIGTERM right after `/readyz` answered, on a loaded machine, while the accept loop, already
+/// running on another thread, had answered it).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, Signal, SignalKind};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            async fn received(s: std::io::Result<Signal>) {
+                match s {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
+            tokio::select! { _ = received(term) => {}, _ = received(int) => {} }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// What the settings say this installation does: the privacy notice, the terms, the footer
