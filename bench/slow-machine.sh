@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs a command at about the speed of the slowest 2-core machine kind measured (README, "The
+# slowest machine kind, emulated"): the command and everything it starts share a CPU quota of
+# VIVA_SLOW_QUOTA ms per 100 ms (default 81: two busy threads get 0.405 of a core each, so a
+# cold build, which keeps both cores busy, takes about 2.47 times as long as here). A single
+# thread gets 0.81 of a core, so serial work is flattered. Needs root and the cgroup `cpu`
+# controller (v1 under /sys/fs/cgroup/cpu, or v2's cpu.max). Run nothing else meanwhile.
+#
+#   bash bench/slow-machine.sh bash .ci/run
+#   VIVA_SLOW_QUOTA=100 bash bench/slow-machine.sh bash .ci/serve   # the third kind, about 2x
+set -euo pipefail
+[ $# -gt 0 ] || { echo "usage: bash bench/slow-machine.sh COMMAND [ARGS...]" >&2; exit 2; }
+quota_ms="${VIVA_SLOW_QUOTA:-81}"
+case "$quota_ms" in
+  '' | *[!0-9]*) echo "VIVA_SLOW_QUOTA must be whole milliseconds per 100 ms (1-200), not '$quota_ms'" >&2; exit 2 ;;
+esac
+if [ "$quota_ms" -lt 1 ] || [ "$quota_ms" -gt 200 ]; then
+  echo "VIVA_SLOW_QUOTA must be 1-200 ms per 100 ms, not $quota_ms" >&2
+  exit 2
+fi
+quota_us=$((quota_ms * 1000))
+if [ -d /sys/fs/cgroup/cpu ] && [ -w /sys/fs/cgroup/cpu ]; then
+  group=/sys/fs/cgroup/cpu/viva-slow
+  mkdir -p "$group"
+  echo 100000 > "$group/cpu.cfs_period_us"
+  echo "$quota_us" > "$group/cpu.cfs_quota_us"
+  echo $$ > "$group/tasks"
+elif [ -f /sys/fs/cgroup/cgroup.controllers ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+  group=/sys/fs/cgroup/viva-slow
+  echo +cpu > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+  mkdir -p "$group"
+  echo "$quota_us 100000" > "$group/cpu.max"
+  echo $$ > "$group/cgroup.procs"
+else
+  echo "no writable cgroup cpu controller here (run as root on a machine with cgroup v1's cpu or v2's cpu.max)" >&2
+  exit 1
+fi
+echo "[slow-machine] ${quota_ms} ms of CPU per 100 ms for: $*" >&2
+start=$(date +%s)
+status=0
+"$@" || status=$?
+echo "[slow-machine] exit $status after $(($(date +%s) - start)) s" >&2
+exit "$status"
