@@ -29,6 +29,10 @@ elif [ -f /sys/fs/cgroup/cgroup.controllers ] && grep -qw cpu /sys/fs/cgroup/cgr
   group=/sys/fs/cgroup/viva-slow
   echo +cpu > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
   mkdir -p "$group"
+  if [ ! -w "$group/cpu.max" ]; then
+    echo "cgroup v2 here, but its cpu controller could not be enabled for $group (a process in the root group? run from a shell in a child group, or as root on the host)" >&2
+    exit 1
+  fi
   echo "$quota_us 100000" > "$group/cpu.max"
   echo $$ > "$group/cgroup.procs"
 else
