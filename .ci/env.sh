@@ -21,7 +21,9 @@ export VIVA_WASM_TARGET_DIR="${VIVA_WASM_TARGET_DIR:-$CARGO_TARGET_DIR-wasm}"
 # MIR optimisations off in the crates it compiles; LLVM's still run, and the bundle came out
 # the same size within 0.2 % (2026-12-06: main module 140,053 B brotli through the driver,
 # 140,303 B through rustc; every module 556,312 vs 555,903 B). bench/ measures the release
-# build's, which never goes through the driver.
+# build's, which never goes through the driver. Both builds of the browser's crates share one
+# directory (so the first command and then .ci/run compile its dependencies once): going from one
+# to the other compiles the app and the frontend again (about a minute and a half on 2 cores).
 # The tests' build also has a profile of its own, `ci` (Cargo.toml: the same code, compiled for
 # less time). The first command (.ci/serve) builds that profile too, without the tests' clock
 # and lint, so that it and .ci/run compile the dependencies once between them. `release` is
