@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { address, confirm, signUp } from './helpers/account';
 import { hydrated } from './helpers/page';
+import { answering, START_BUDGET_MS, stopped } from './helpers/process';
 
 // Plans and payments on a server of this spec's own, selling a Pro plan through a local server
 // that speaks Stripe's protocol (end2end/servers/stripe-server.mjs): a new person reaches the
@@ -22,27 +23,6 @@ const plans = join(dataDir, 'plans.toml');
 let server: ChildProcess | undefined;
 let stripe: ChildProcess | undefined;
 
-// How long the spec's Stripe server and Viva node may take to answer: 20 s was too short for a
-// node's start at the slowest 2-core machine kind's speed (emulated, 2026-12-06).
-const START_BUDGET_MS = 60_000;
-
-async function up(url: string, what: string) {
-  const deadline = Date.now() + START_BUDGET_MS;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not answer within ${START_BUDGET_MS / 1000} s`);
-}
-
-async function stop(p: ChildProcess | undefined) {
-  if (!p || p.exitCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await exited;
-}
 
 async function shot(page: Page, name: string) {
   if (process.env.VIVA_SHOTS) await page.screenshot({ path: join(process.env.VIVA_SHOTS, `${name}.png`), fullPage: true });
@@ -91,19 +71,19 @@ reward_interviews = 2
     stdio: 'ignore',
     env: { ...process.env, STRIPE_PORT: String(stripePort), STRIPE_WEBHOOK_URL: `${base}/webhooks/stripe` },
   });
-  await up(`${stripeBase}/healthz`, 'the local Stripe server');
+  await answering(`${stripeBase}/healthz`, 'the local Stripe server');
   server = spawn(bin, [
     '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--smtp-url', 'smtp://127.0.0.1:3925',
     '--trusted-proxy', '127.0.0.1', '--plans', plans,
     '--stripe-secret-key', 'sk_test_viva', '--stripe-webhook-secret', 'whsec_viva_test',
     '--stripe-api-base', `${stripeBase}/`,
   ], { stdio: 'ignore' });
-  await up(`${base}/readyz`, 'the billing test server');
+  await answering(`${base}/readyz`, 'the billing test server');
 });
 
 test.afterAll(async () => {
-  await stop(server);
-  await stop(stripe);
+  await stopped(server);
+  await stopped(stripe);
 });
 
 test('the free limit, an upgrade through checkout, a higher limit, and a cancel at period end', async ({ browser }) => {

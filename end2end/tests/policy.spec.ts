@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { address, confirm, signUp } from './helpers/account';
 import { hydrated } from './helpers/page';
 import { messagesFor } from './helpers/mail';
+import { answering, START_BUDGET_MS, stopped } from './helpers/process';
 
 // The terms and the support desk on a server of this spec's own, started with an operator, a
 // terms file of the operator's, and the suite's SMTP sink: it is restarted with a changed terms
@@ -17,10 +18,6 @@ const base = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'viva-policy-'));
 const termsFile = join(dataDir, 'operator-terms.md');
 let server: ChildProcess | undefined;
-// How long a (re)start of this spec's server may take: opening its database and loading the
-// models beside another spec's browser. 20 s was too short at the slowest 2-core machine kind's
-// speed (emulated, 2026-12-06: `bench/slow-machine.sh`); the test that restarts it has room for two.
-const START_BUDGET_MS = 60_000;
 
 async function startServer() {
   server = spawn(bin, [
@@ -28,21 +25,11 @@ async function startServer() {
     '--trusted-proxy', '127.0.0.1', '--terms-file', termsFile,
     '--operator-name', 'Acme Careers', '--operator-email', 'support-desk@acme.example',
   ], { stdio: 'ignore' });
-  const deadline = Date.now() + START_BUDGET_MS;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the policy test server did not answer /readyz within ${START_BUDGET_MS / 1000} s`);
+  await answering(`${base}/readyz`, 'the policy test server');
 }
 
 async function stopServer() {
-  if (!server) return;
-  const exited = new Promise((r) => server!.once('exit', r));
-  server.kill('SIGTERM');
-  await exited;
+  await stopped(server);
   server = undefined;
 }
 
