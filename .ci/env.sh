@@ -23,7 +23,8 @@ export VIVA_WASM_TARGET_DIR="${VIVA_WASM_TARGET_DIR:-$CARGO_TARGET_DIR-wasm}"
 # 140,303 B through rustc; every module 556,312 vs 555,903 B). bench/ measures the release
 # build's, which never goes through the driver. Both builds of the browser's crates share one
 # directory (so the first command and then .ci/run compile its dependencies once): going from one
-# to the other compiles the app and the frontend again (about a minute and a half on 2 cores).
+# to the other compiles the app and the frontend again (about a minute on 2 cores; the split
+# bundles of both are kept, .ci/build).
 # The tests' build also has a profile of its own, `ci` (Cargo.toml: the same code, compiled for
 # less time). The first command (.ci/serve) builds that profile too, without the tests' clock
 # and lint, so that it and .ci/run compile the dependencies once between them. `release` is
