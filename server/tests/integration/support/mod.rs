@@ -47,6 +47,7 @@ fn first_start() -> tempfile::TempDir {
         .arg(dir.path())
         .env_remove("LEPTOS_SITE_ROOT")
         .env("VIVA_WHISPER_MODEL", "/nonexistent/viva-test-no-whisper")
+        .env_remove("VIVA_MODELS_DIR")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -187,6 +188,11 @@ impl Viva {
             // Speech recognition only where a test asks for it (--whisper-model): loading the
             // model in every test server would cost each a second and 150 MB.
             .env("VIVA_WHISPER_MODEL", "/nonexistent/viva-test-no-whisper")
+            // The sentence-embedding model too (--models-dir): half a second and 0.45 CPU-s of
+            // each start in the tests' build, and no test here reads what it changes (the
+            // unit tests and the browser tests' server use it).
+            .env_remove("VIVA_MODELS_DIR")
+            .envs(env.iter().filter(|(k, _)| *k == "VIVA_MODELS_DIR").copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
