@@ -10,12 +10,19 @@ use std::time::Duration;
 use support::{interview_id, json, post, Viva};
 use tokio::process::{Child, Command};
 
+/// A port that is free now and that the system is unlikely to hand out before it is used: the
+/// servers here learn each other's ports before they start, so a port is chosen, let go, and
+/// bound by another process seconds later. One from the system's ephemeral range (bind to 0,
+/// Linux: 32768-60999) was once taken meanwhile, by another test's server or a connection's
+/// source port ("Address already in use"); ports below that range are handed out only when
+/// asked for by number.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    loop {
+        let port = rand::random_range(20_000..32_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A local provider server (node), stopped when dropped.
