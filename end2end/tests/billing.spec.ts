@@ -23,7 +23,6 @@ const plans = join(dataDir, 'plans.toml');
 let server: ChildProcess | undefined;
 let stripe: ChildProcess | undefined;
 
-
 async function shot(page: Page, name: string) {
   if (process.env.VIVA_SHOTS) await page.screenshot({ path: join(process.env.VIVA_SHOTS, `${name}.png`), fullPage: true });
 }

@@ -346,10 +346,6 @@ async fn known_and_unknown_addresses_get_the_same_answers_in_the_same_time() {
         8,
     )
     .await;
-    eprintln!(
-        "sign-in: known {:.0} ms, unknown {:.0} ms",
-        known.0, unknown.0
-    );
     assert_eq!((known.1, &known.2), (unknown.1, &unknown.2));
     assert!(
         (known.0 - unknown.0).abs() < 60.0,

@@ -18,7 +18,9 @@ use tokio::{
 /// written, stopped cleanly. Every server started on an empty directory (on its embedded
 /// store) starts from a copy of it, as it would after a restart, instead of doing that first
 /// start again: about 1.5 s and 1.3 CPU-seconds each in the tests' unoptimised build, for
-/// some 100 servers, on two cores. The first start itself is this one, checked here; set
+/// some 100 servers, on two cores (less than that on a slow machine: a start on existing data
+/// still zeroes the store's write buffer, README "Self-hosting"). The first start itself is
+/// this one, checked here; set
 /// `VIVA_TEST_FIRST_STARTS=1` to give every server its own first start instead.
 static FIRST_START: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
 
@@ -36,28 +38,13 @@ fn seed_from_first_start(data_dir: &std::path::Path) {
 fn first_start() -> tempfile::TempDir {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(bin())
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .env_remove("LEPTOS_SITE_ROOT")
-        .env("VIVA_WHISPER_MODEL", "/nonexistent/viva-test-no-whisper")
-        .env_remove("VIVA_MODELS_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+    let mut child = viva_command(dir.path().to_str().unwrap(), &[], &[])
         .spawn()
         .expect("start viva");
     let mut log = Vec::new();
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    for line in lines.by_ref() {
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
-        let listening = line.contains("listening on http://");
+        let listening = line.contains(LISTENING);
         log.push(line);
         if listening {
             std::process::Command::new("kill")
@@ -68,7 +55,7 @@ fn first_start() -> tempfile::TempDir {
     }
     let status = child.wait().unwrap();
     assert!(
-        status.success() && log.iter().any(|l| l.contains("listening on http://")),
+        status.success() && log.iter().any(|l| l.contains(LISTENING)),
         "the first start on an empty directory failed ({status:?}): {}",
         log.join("\n")
     );
@@ -87,6 +74,34 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(e.path(), &target).unwrap();
         }
     }
+}
+
+/// What a server logs once it accepts connections, followed by its address.
+const LISTENING: &str = "listening on http://";
+
+/// The command of every test server: the binary under test on `data_dir`, on any free port
+/// unless `extra` names one, logging JSON lines to stderr (read by the test), with the
+/// variables of `env`.
+fn viva_command(data_dir: &str, extra: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.env_remove("LEPTOS_SITE_ROOT")
+        // Speech recognition only where a test asks for it (--whisper-model): loading the
+        // model in every test server would cost each a second and 150 MB.
+        .env("VIVA_WHISPER_MODEL", "/nonexistent/viva-test-no-whisper")
+        // The sentence-embedding model too (--models-dir): half a second and 0.45 CPU-s of
+        // each start in the tests' build, and no test here reads what it changes (the unit
+        // tests and the browser tests' server use it).
+        .env_remove("VIVA_MODELS_DIR")
+        .envs(env.iter().copied());
+    if !extra.contains(&"--addr") {
+        cmd.args(["--addr", "127.0.0.1:0"]);
+    }
+    cmd.args(["--data-dir", data_dir, "--log-format", "json"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
 }
 
 /// The binary under test: this build's, or another one named by `VIVA_TEST_BIN` (to show that
@@ -171,32 +186,13 @@ impl Viva {
         if !extra.contains(&"--db") {
             seed_from_first_start(std::path::Path::new(data_dir));
         }
-        let mut cmd = Command::new(bin());
-        cmd.envs(env.iter().copied());
-        // Any free port, unless the test chose one (a local provider must know it first).
-        if !extra.contains(&"--addr") {
-            cmd.args(["--addr", "127.0.0.1:0"]);
-        }
-        cmd.args(["--data-dir", data_dir, "--log-format", "json"])
-            .args(extra);
+        let mut cmd = Command::from(viva_command(data_dir, extra, env));
         if let Some(s) = &mail {
             if !extra.contains(&"--smtp-url") {
                 cmd.args(["--smtp-url", &s.url()]);
             }
         }
-        cmd.env_remove("LEPTOS_SITE_ROOT")
-            // Speech recognition only where a test asks for it (--whisper-model): loading the
-            // model in every test server would cost each a second and 150 MB.
-            .env("VIVA_WHISPER_MODEL", "/nonexistent/viva-test-no-whisper")
-            // The sentence-embedding model too (--models-dir): half a second and 0.45 CPU-s of
-            // each start in the tests' build, and no test here reads what it changes (the
-            // unit tests and the browser tests' server use it).
-            .env_remove("VIVA_MODELS_DIR")
-            .envs(env.iter().filter(|(k, _)| *k == "VIVA_MODELS_DIR").copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+        cmd.kill_on_drop(true);
         let mut child = cmd.spawn().expect("start viva");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
@@ -205,7 +201,7 @@ impl Viva {
         let base = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.unwrap() {
                 log.lock().unwrap().push(line.clone());
-                if let Some(i) = line.find("listening on http://") {
+                if let Some(i) = line.find(LISTENING) {
                     let rest = &line[i + "listening on ".len()..];
                     return Some(rest.split([' ', '"']).next().unwrap().to_string());
                 }
