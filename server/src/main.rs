@@ -239,6 +239,8 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     app::db::recover_rebuild(&settings.db).map_err(|e| app::db::DbError::Rebuild(e.to_string()))?;
     let db = app::db::connect(&settings.db, &auth).await?;
     let (db, rebuilt) = app::db::rebuild_if_erased(db, &settings.db, &auth).await?;
+    // The background workers, each holding a handle to the database: stopped before it closes.
+    let mut workers = tokio::task::JoinSet::new();
     if let Some(r) = rebuilt {
         tracing::info!(
             before = r.bytes_before,
@@ -288,7 +290,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         tracing::warn!("--print-mail: every e-mail, one-time codes included, is printed to this log. For development only: anyone who reads the log can use these codes");
     }
     if mailer.delivers() {
-        mailer.spawn_worker(db.clone(), clock.clone());
+        mailer.spawn_worker(db.clone(), clock.clone(), &mut workers);
     } else if !settings.print_mail {
         tracing::warn!("no SMTP server set up (--smtp-url): e-mails, sign-up codes included, stay in the outbox and reach nobody. Set --smtp-url (or, on your own machine, --print-mail)");
     }
@@ -316,7 +318,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     if let Err(e) = app::blob::reap(&db, &blobs).await {
         tracing::warn!(error = %e, "recording files of deleted rows are left for the retention sweep");
     }
-    spawn_sweeper(db.clone(), blobs.clone(), clock.clone());
+    spawn_sweeper(db.clone(), blobs.clone(), clock.clone(), &mut workers);
     let exports = app::privacy::export::Exports::default();
     app::privacy::service::spawn_export_worker(
         db.clone(),
@@ -324,6 +326,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         clock.clone(),
         settings.product_name.clone(),
         exports.wake.clone(),
+        &mut workers,
     );
     if let Some(h) = &settings.hosted_engine {
         tracing::info!(engine = %h.name(), host = %h.host(), "answers are evaluated by a hosted engine: they are sent to {}", h.host());
@@ -358,6 +361,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         transcriber.clone(),
         desk.clone(),
         clock.clone(),
+        &mut workers,
     );
 
     let installation = Arc::new(installation(
@@ -470,6 +474,7 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(accept_loop(listener, app, stop_rx));
+    let cut_off = server.abort_handle();
     stop_signal.await;
     tracing::info!(
         "shutting down: no new connections; letting requests in flight finish (up to {} s)",
@@ -479,14 +484,26 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     match tokio::time::timeout(Duration::from_secs(settings.shutdown_timeout_secs), server).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(StartError::Serve(std::io::Error::other(e))),
-        Err(_) => tracing::warn!("requests still running after the shutdown timeout were cut off"),
+        Err(_) => {
+            cut_off.abort();
+            tracing::warn!("requests still running after the shutdown timeout were cut off")
+        }
     }
-    // Every handle to the database is gone with the server; let the engine flush and close.
-    drop(db);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    tracing::info!("stopped cleanly");
+    // The workers stop where they are: what one had claimed, another node or the next start
+    // takes up again (as after a crash). With them and the server gone, this is the last
+    // handle to the database: the engine flushes and closes.
+    workers.shutdown().await;
+    match app::db::close(db, &settings.db, STORE_CLOSE_WAIT).await {
+        Ok(()) => tracing::info!("stopped cleanly"),
+        Err(e) => {
+            tracing::warn!(error = %e, "stopped; the store did not close in time, so the next start recovers its log first")
+        }
+    }
     Ok(())
 }
+
+/// Named limit: how long a stopping node waits for the embedded store to flush and close.
+const STORE_CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// Origins that may send state-changing requests: the public URL's; when the operator did not
 /// set one (a local install), also the other loopback names of the bound port, so that
@@ -654,9 +671,14 @@ fn open_blobs(settings: &config::Settings) -> Result<app::blob::Blobs, config::C
 
 /// Retention: every `SWEEP_EVERY_SECS` this node offers to run the sweep, and one node at a
 /// time (a lease in the database) drops what has run out (`app::privacy::service::sweep`).
-fn spawn_sweeper(db: app::db::Db, blobs: app::blob::Blobs, clock: app::clock::Clock) {
+fn spawn_sweeper(
+    db: app::db::Db,
+    blobs: app::blob::Blobs,
+    clock: app::clock::Clock,
+    tasks: &mut tokio::task::JoinSet<()>,
+) {
     let node = app::ids::new_id();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(
             app::privacy::service::SWEEP_EVERY_SECS as u64,
         ));

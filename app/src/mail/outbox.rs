@@ -323,13 +323,13 @@ impl Mailer {
             .map_err(|e| (e.to_string(), e.is_permanent()))
     }
 
-    /// Delivers in the background until the process ends.
-    pub fn spawn_worker(&self, db: Db, clock: Clock) {
+    /// Delivers in the background until `tasks` is shut down.
+    pub fn spawn_worker(&self, db: Db, clock: Clock, tasks: &mut tokio::task::JoinSet<()>) {
         if !self.delivers() {
             return;
         }
         let me = self.clone();
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             loop {
                 if let Err(e) = me.deliver_due(&db, clock.now()).await {
                     tracing::warn!(error = %e, "e-mail worker");

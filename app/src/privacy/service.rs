@@ -181,8 +181,9 @@ pub fn spawn_export_worker(
     clock: crate::clock::Clock,
     product: String,
     wake: std::sync::Arc<tokio::sync::Notify>,
+    tasks: &mut tokio::task::JoinSet<()>,
 ) {
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         loop {
             match super::export::run_one(&db, &blobs, &product, clock.now()).await {
                 Ok(true) => continue,

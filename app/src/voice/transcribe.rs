@@ -301,6 +301,7 @@ impl Workers {
         transcriber: Arc<Transcriber>,
         desk: Arc<dyn AnswerDesk>,
         clock: Clock,
+        tasks: &mut tokio::task::JoinSet<()>,
     ) -> Workers {
         let wake = Arc::new(Notify::new());
         if transcriber.enabled() {
@@ -313,7 +314,7 @@ impl Workers {
                     clock.clone(),
                     wake.clone(),
                 );
-                tokio::spawn(async move {
+                tasks.spawn(async move {
                     loop {
                         match work_once(&db, &blobs, &t, desk.as_ref(), &clock).await {
                             Ok(true) => continue,

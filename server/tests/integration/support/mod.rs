@@ -55,7 +55,9 @@ fn first_start() -> tempfile::TempDir {
     }
     let status = child.wait().unwrap();
     assert!(
-        status.success() && log.iter().any(|l| l.contains(LISTENING)),
+        status.success()
+            && log.iter().any(|l| l.contains(LISTENING))
+            && log.iter().any(|l| l.contains(STOPPED_CLEANLY)),
         "the first start on an empty directory failed ({status:?}): {}",
         log.join("\n")
     );
@@ -78,6 +80,8 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 
 /// What a server logs once it accepts connections, followed by its address.
 const LISTENING: &str = "listening on http://";
+/// What a server logs last when it stopped and closed its store.
+pub const STOPPED_CLEANLY: &str = "stopped cleanly";
 
 /// The command of every test server: the binary under test on `data_dir`, on any free port
 /// unless `extra` names one, logging JSON lines to stderr (read by the test), with the
