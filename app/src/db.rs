@@ -430,28 +430,54 @@ pub async fn close(db: Db, url: &str, limit: std::time::Duration) -> Result<(), 
     }
 }
 
+/// (embedded stores) Waits until no other process holds the store of `url` (up to
+/// [`STORE_IN_USE_WAIT`]), then tells whether its log holds records to recover before the
+/// store is opened for good (see [`connect`]).
+pub async fn log_to_recover(url: &str) -> Result<bool, DbError> {
+    let Some(dir) = store_dir(url) else {
+        return Ok(false);
+    };
+    wait_until_free(&dir).await?;
+    Ok(log_has_records(&dir))
+}
+
+/// (embedded stores) Opens and closes the store of `url` once: SurrealKV's recovery replays
+/// the log and the close flushes it, leaving the log empty.
+pub async fn recover_log(url: &str) -> Result<(), DbError> {
+    drop(open(url).await?);
+    match store_dir(url) {
+        Some(dir) => wait_closed(&dir).await,
+        None => Ok(()),
+    }
+}
+
+async fn wait_until_free(dir: &std::path::Path) -> Result<(), DbError> {
+    // (A lock file that cannot be read is left to the open to report.)
+    match wait_free(dir, STORE_IN_USE_WAIT).await {
+        Err(None) => Err(DbError::InUse {
+            dir: dir.display().to_string(),
+            secs: STORE_IN_USE_WAIT.as_secs(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Opens the database, signs in when it is a server, selects Viva's namespace and database,
 /// and applies pending migrations.
 pub async fn connect(url: &str, auth: &DbAuth) -> Result<Db, DbError> {
     if let Some(dir) = store_dir(url) {
-        // (A lock file that cannot be read is left to the open below to report.)
-        if let Err(None) = wait_free(&dir, STORE_IN_USE_WAIT).await {
-            return Err(DbError::InUse {
-                dir: dir.display().to_string(),
-                secs: STORE_IN_USE_WAIT.as_secs(),
-            });
-        }
+        wait_until_free(&dir).await?;
         // The log holds writes that were never flushed: the last run stopped without closing
         // the store, perhaps in the middle of writing a record. SurrealKV would append this
         // run's writes after that torn record and the next recovery would stop at it, losing
         // them all; opening and closing once first ends the recovery with a flush, so this run
-        // writes to a fresh log. (A clean stop closes the store, which empties the log: this
-        // costs a second memtable, which the allocator hands to the real open zeroed and
-        // resident, up to 1 GiB.)
+        // writes to a fresh log. A clean stop closes the store, which empties the log. The
+        // server recovers it in a child process first ([`recover_log`]): here, the recovery's
+        // memtable would stay with this process, zeroed and resident (up to 1 GiB), once the
+        // real open reused its memory.
         if log_has_records(&dir) {
             tracing::info!(store = %dir.display(), "{RECOVERING_LOG}");
-            drop(open(url).await?);
-            wait_closed(&dir).await?;
+            recover_log(url).await?;
         }
     }
     let db = open(url).await?;

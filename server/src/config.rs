@@ -76,6 +76,9 @@ pub enum InternalAction {
     /// Read a resume PDF on stdin, within memory and CPU limits, and print its text as JSON
     /// (app::interview::resume::child).
     ExtractPdf,
+    /// Open and close the embedded store at DB_URL once, which recovers its log and leaves it
+    /// empty (app::db::recover_log), so the server then opens it with one memtable.
+    RecoverStore { db_url: String },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -1035,7 +1038,7 @@ mod tests {
     }
 
     #[test]
-    fn the_resume_reader_command_is_hidden_and_takes_the_apps_arguments() {
+    fn the_child_process_commands_are_hidden_and_take_the_apps_arguments() {
         use clap::CommandFactory;
         let cli = Cli::try_parse_from(
             std::iter::once("viva").chain(app::interview::resume::child::CHILD_ARGS),
@@ -1046,6 +1049,14 @@ mod tests {
             Some(Command::Internal {
                 action: InternalAction::ExtractPdf
             })
+        ));
+        let cli = Cli::try_parse_from(["viva", "internal", "recover-store", "surrealkv:///d/db"])
+            .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Internal {
+                action: InternalAction::RecoverStore { db_url }
+            }) if db_url == "surrealkv:///d/db"
         ));
         let help = Cli::command().render_long_help().to_string();
         assert!(!help.contains("internal"), "{help}");

@@ -45,6 +45,9 @@ fn main() -> ExitCode {
         Some(Command::Internal {
             action: config::InternalAction::ExtractPdf,
         }) => return app::interview::resume::child::main(),
+        Some(Command::Internal {
+            action: config::InternalAction::RecoverStore { db_url },
+        }) => return recover_store(&db_url),
         Some(Command::Serve(args)) => (args, None),
         Some(Command::Models {
             action: config::ModelsAction::Fetch(serve),
@@ -237,6 +240,9 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     // embedded store is first rewritten from its live data (a rewrite cut short before is
     // finished or undone), so the deleted values leave its files too.
     app::db::recover_rebuild(&settings.db).map_err(|e| app::db::DbError::Rebuild(e.to_string()))?;
+    if app::db::log_to_recover(&settings.db).await? {
+        recover_in_child(&settings.db).await;
+    }
     let db = app::db::connect(&settings.db, &auth).await?;
     let (db, rebuilt) = app::db::rebuild_if_erased(db, &settings.db, &auth).await?;
     // The background workers, each holding a handle to the database: stopped before it closes.
@@ -500,6 +506,60 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         }
     }
     Ok(())
+}
+
+/// `viva internal recover-store DB_URL`: exit 0 once the store's log is recovered and empty.
+fn recover_store(db_url: &str) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("viva internal recover-store: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(app::db::recover_log(db_url)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("viva internal recover-store: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Recovers the embedded store's log in a child process (`viva internal recover-store`): the
+/// recovery opens the store once more, and the memory of that open's memtable (up to 1 GiB)
+/// would stay with this process, zeroed and resident, after the real open reused it. When the
+/// child fails, `connect` recovers the log itself.
+async fn recover_in_child(db_url: &str) {
+    tracing::info!("{}", app::db::RECOVERING_LOG);
+    let program = if cfg!(target_os = "linux") {
+        Ok(std::path::PathBuf::from("/proc/self/exe"))
+    } else {
+        std::env::current_exe()
+    };
+    let status = match program {
+        Ok(p) => {
+            tokio::process::Command::new(p)
+                .args(["internal", "recover-store", db_url])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .status()
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            tracing::warn!(status = %s, "the store's log could not be recovered in a child process; recovering it here")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not start a child process to recover the store's log; recovering it here")
+        }
+    }
 }
 
 /// Named limit: how long a stopping node waits for the embedded store to flush and close.
