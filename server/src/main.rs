@@ -789,6 +789,19 @@ async fn admin_command(
         source,
     })?;
     let db = app::db::connect(&settings.db, &auth).await?;
+    let done = admin_action(&settings, &db, action).await;
+    // Closed, so the next start finds the store's log empty (nothing to recover).
+    if let Err(e) = app::db::close(db, &settings.db, STORE_CLOSE_WAIT).await {
+        eprintln!("viva admin: {e}; the next start recovers the store's log first");
+    }
+    done
+}
+
+async fn admin_action(
+    settings: &Settings,
+    db: &app::db::Db,
+    action: config::AdminAction,
+) -> Result<String, StartError> {
     let now = app::clock::Clock::default().now();
     match action {
         config::AdminAction::Create { email, name } => {
@@ -802,11 +815,11 @@ async fn admin_command(
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            app::auth::people::create_admin(&db, &email, &name, &password, now).await?;
+            app::auth::people::create_admin(db, &email, &name, &password, now).await?;
             Ok(format!("{email} is now an admin account; sign in with it."))
         }
         config::AdminAction::Promote { email } => {
-            app::auth::people::promote(&db, &email, now).await?;
+            app::auth::people::promote(db, &email, now).await?;
             Ok(format!("{email} is now an admin."))
         }
         config::AdminAction::DeleteUser { email } => {
@@ -818,7 +831,7 @@ async fn admin_command(
                 )?),
                 None => None,
             };
-            app::privacy::service::delete_by_email(&db, mailer.as_ref(), &email, now).await?;
+            app::privacy::service::delete_by_email(db, mailer.as_ref(), &email, now).await?;
             Ok(format!(
                 "The account of {email} and everything in it were deleted."
             ))
@@ -831,7 +844,7 @@ async fn admin_command(
                 settings.smtp_url.as_deref(),
             )?;
             let n = app::admin::announce_policy_change(
-                &db,
+                db,
                 &mailer,
                 &settings.product_name,
                 &public_url,
@@ -850,8 +863,8 @@ async fn admin_command(
         }
         config::AdminAction::ExportUser { email, file } => {
             let size = app::privacy::export::export_to_file(
-                &db,
-                &open_blobs(&settings)?,
+                db,
+                &open_blobs(settings)?,
                 &email,
                 &settings.product_name,
                 now,
