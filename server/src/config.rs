@@ -1050,8 +1050,12 @@ mod tests {
                 action: InternalAction::ExtractPdf
             })
         ));
-        let cli = Cli::try_parse_from(["viva", "internal", "recover-store", "surrealkv:///d/db"])
-            .unwrap();
+        let cli = Cli::try_parse_from(
+            std::iter::once("viva")
+                .chain(crate::RECOVER_STORE_ARGS)
+                .chain(["surrealkv:///d/db"]),
+        )
+        .unwrap();
         assert!(matches!(
             cli.command,
             Some(Command::Internal {

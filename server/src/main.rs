@@ -508,6 +508,9 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     Ok(())
 }
 
+/// The arguments (before the database URL) that make `viva` the store-recovering child.
+pub const RECOVER_STORE_ARGS: [&str; 2] = ["internal", "recover-store"];
+
 /// `viva internal recover-store DB_URL`: exit 0 once the store's log is recovered and empty.
 fn recover_store(db_url: &str) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -535,15 +538,11 @@ fn recover_store(db_url: &str) -> ExitCode {
 /// child fails, `connect` recovers the log itself.
 async fn recover_in_child(db_url: &str) {
     tracing::info!("{}", app::db::RECOVERING_LOG);
-    let program = if cfg!(target_os = "linux") {
-        Ok(std::path::PathBuf::from("/proc/self/exe"))
-    } else {
-        std::env::current_exe()
-    };
-    let status = match program {
+    let status = match app::interview::resume::child::program() {
         Ok(p) => {
             tokio::process::Command::new(p)
-                .args(["internal", "recover-store", db_url])
+                .args(RECOVER_STORE_ARGS)
+                .arg(db_url)
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::null())
                 .status()

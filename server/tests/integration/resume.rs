@@ -223,11 +223,6 @@ async fn bombs_the_raw_scan_misses_are_refused_without_the_server_growing() {
             pdf("/FlateDecode", &zlib_zeros(60), 1, 20),
         ),
     ];
-    // The peak counts from here, not from the server's start: a start on an existing store
-    // (the tests' servers begin from a copy of a first start) touches its memtable's arena,
-    // about 1 GB on a machine of 16-64 GiB (SurrealKV sizes it by the machine's memory).
-    std::fs::write(format!("/proc/{}/clear_refs", v.pid()), "5")
-        .expect("resetting the server's peak resident size (Linux, /proc/PID/clear_refs)");
     let rss_before = status_kb(v.pid(), "VmRSS:");
     for (what, file) in &bombs {
         let mark = v.log_len();

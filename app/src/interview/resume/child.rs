@@ -139,10 +139,10 @@ fn limit_resources() -> std::io::Result<()> {
     Err(std::io::Error::other("resource limits need a Unix system"))
 }
 
-/// The program to start as the child: this very binary (on Linux through /proc/self/exe, which
-/// still works after the file was replaced by an upgrade).
-#[cfg(not(test))]
-fn program() -> std::io::Result<std::path::PathBuf> {
+/// The program to start as a child process: this very binary (on Linux through
+/// /proc/self/exe, which still works after the file was replaced by an upgrade). Also the
+/// server's store recovery (`viva internal recover-store`).
+pub fn program() -> std::io::Result<std::path::PathBuf> {
     if cfg!(target_os = "linux") {
         Ok("/proc/self/exe".into())
     } else {

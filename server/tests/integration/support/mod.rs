@@ -18,9 +18,8 @@ use tokio::{
 /// written, stopped cleanly. Every server started on an empty directory (on its embedded
 /// store) starts from a copy of it, as it would after a restart, instead of doing that first
 /// start again: about 1.5 s and 1.3 CPU-seconds each in the tests' unoptimised build, for
-/// some 100 servers, on two cores (less than that on a slow machine: a start on existing data
-/// still zeroes the store's write buffer, README "Self-hosting"). The first start itself is
-/// this one, checked here; set
+/// some 100 servers, on two cores. It stopped cleanly, so its store's log is empty and a copy
+/// opens without recovering it. The first start itself is this one, checked here; set
 /// `VIVA_TEST_FIRST_STARTS=1` to give every server its own first start instead.
 static FIRST_START: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
 
