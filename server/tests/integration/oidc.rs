@@ -276,28 +276,6 @@ async fn via_provider(
         .unwrap()
 }
 
-/// Moves the server's clock to the start of a rate-limit window of `secs`, so a test's
-/// requests all fall in one window.
-async fn to_window_start(v: &Viva, secs: i64) {
-    let advance = |by: i64| {
-        client()
-            .post(v.url(&format!("/__test/clock/advance?secs={by}")))
-            .header("origin", v.url(""))
-            .send()
-    };
-    let now: i64 = advance(0)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let by = (secs - now.rem_euclid(secs)) % secs;
-    assert_eq!(advance(by).await.unwrap().status(), 200);
-}
-
 #[tokio::test]
 async fn starting_sign_ins_is_limited_per_address_asks_the_provider_once_and_sweeps_abandoned_ones()
 {
@@ -310,7 +288,7 @@ async fn starting_sign_ins_is_limited_per_address_asks_the_provider_once_and_swe
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
     )
     .await;
-    to_window_start(&v, STARTS_PER_IP.window_secs).await;
+    support::to_window_start(&[&v], STARTS_PER_IP.window_secs).await;
     // Sign-ins nobody finishes; then, later than they could be finished, a full budget more.
     for _ in 0..5 {
         begin(&v, "").await;

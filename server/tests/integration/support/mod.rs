@@ -422,7 +422,7 @@ pub fn cookie_header(set: &[String]) -> String {
 
 impl Viva {
     /// Moves the server's clock (test builds have `POST /__test/clock/advance`).
-    pub async fn advance(&self, secs: i64) {
+    pub async fn advance(&self, secs: i64) -> i64 {
         let res = client()
             .post(self.url(&format!("/__test/clock/advance?secs={secs}")))
             .send()
@@ -433,6 +433,10 @@ impl Viva {
             200,
             "the server was not built with the test-clock feature"
         );
+        let now = res.text().await.unwrap();
+        now.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("the clock said {now:?}"))
     }
 
     /// How many e-mails the local SMTP server has received (a mark for `code_for`).
@@ -710,4 +714,17 @@ pub async fn dump(data_dir: &std::path::Path) -> String {
         out.push_str(&format!("{t}: {}\n", serde_json::Value::Array(rows)));
     }
     out
+}
+
+/// Moves the clocks of `nodes` (which must agree to within a second) to 2 s past the start of a
+/// rate-limit window of `secs`, so that a test's burst of requests falls in one window: the
+/// limits count in windows aligned to the clock (`app::ratelimit::window`), and a burst that
+/// straddled a boundary was counted in two and never refused (it happened in an emulated slow
+/// run, where 31 sign-ins took long enough to cross one).
+pub async fn to_window_start(nodes: &[&Viva], secs: i64) {
+    let now = nodes[0].advance(0).await;
+    let by = secs - now.rem_euclid(secs) + 2;
+    for v in nodes {
+        v.advance(by).await;
+    }
 }
