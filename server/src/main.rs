@@ -538,7 +538,7 @@ fn recover_store(db_url: &str) -> ExitCode {
 /// child fails, `connect` recovers the log itself.
 async fn recover_in_child(db_url: &str) {
     tracing::info!("{}", app::db::RECOVERING_LOG);
-    let status = match app::interview::resume::child::program() {
+    let status = match app::process::this_program() {
         Ok(p) => {
             tokio::process::Command::new(p)
                 .args(RECOVER_STORE_ARGS)

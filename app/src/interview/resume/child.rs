@@ -139,17 +139,6 @@ fn limit_resources() -> std::io::Result<()> {
     Err(std::io::Error::other("resource limits need a Unix system"))
 }
 
-/// The program to start as a child process: this very binary (on Linux through
-/// /proc/self/exe, which still works after the file was replaced by an upgrade). Also the
-/// server's store recovery (`viva internal recover-store`).
-pub fn program() -> std::io::Result<std::path::PathBuf> {
-    if cfg!(target_os = "linux") {
-        Ok("/proc/self/exe".into())
-    } else {
-        std::env::current_exe()
-    }
-}
-
 /// Runs the child on `bytes`: its answer, [`ResumeError::TooSlow`] when it is not done by
 /// `deadline` (it is killed and reaped before this returns), [`ResumeError::Failed`] when it
 /// could not be run.
@@ -158,7 +147,7 @@ pub async fn run(bytes: Vec<u8>, deadline: std::time::Duration) -> Result<String
     use std::process::Stdio;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let spawned = program().and_then(|p| {
+    let spawned = crate::process::this_program().and_then(|p| {
         tokio::process::Command::new(p)
             .args(CHILD_ARGS)
             // Nothing of the server's settings (secrets included) reaches the child.
