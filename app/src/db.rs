@@ -122,6 +122,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "account_fence",
         sql: include_str!("../migrations/0015_account_fence.surql"),
     },
+    Migration {
+        version: 16,
+        name: "sliding_rate_limits",
+        sql: include_str!("../migrations/0016_sliding_rate_limits.surql"),
+    },
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -1,8 +1,11 @@
 //! Rate limits, kept in the database so that every app node counts the same attempts (nodes
-//! keep no state). Fixed windows: each (action, scope, key) pair gets a counter per window;
-//! the answer to a refused request says how many seconds until the window ends.
-
-use surrealdb::types::SurrealValue;
+//! keep no state). Sliding windows: each (action, key) pair has one record holding its accepted
+//! attempts in buckets of a tenth of the window, and an attempt is accepted while the buckets
+//! that overlap the last `window_secs` hold fewer than `max`. So no stretch of `window_secs`
+//! ever holds more than `max` accepted attempts (clock-aligned fixed windows let a client spend
+//! a limit at the end of one window and again at the start of the next); the price is that an
+//! attempt may count for up to one bucket longer than the window. Refused attempts are not
+//! counted, and the answer to one says how many seconds until an attempt would be accepted.
 
 use crate::{db::Db, AppError};
 
@@ -82,41 +85,91 @@ pub const ADMIN_SETUP_PER_IP: Limit = Limit {
     window_secs: 3600,
 };
 
-/// Window start and seconds left for a time.
-pub fn window(limit: &Limit, now: i64) -> (i64, i64) {
-    let start = now - now.rem_euclid(limit.window_secs);
-    (start, start + limit.window_secs - now)
+/// Buckets per window: the finer, the closer an attempt's count lasts to the window itself
+/// (at most one bucket longer), the more pairs a record holds (at most `BUCKETS + 1`).
+pub const BUCKETS: i64 = 10;
+
+impl Limit {
+    /// The width of one bucket: a tenth of the window (every named limit's window divides).
+    pub const fn bucket_secs(&self) -> i64 {
+        let g = self.window_secs / BUCKETS;
+        if g < 1 {
+            1
+        } else {
+            g
+        }
+    }
+
+    /// The longest an accepted attempt counts against the budget: the window and one bucket.
+    pub const fn counted_for_secs(&self) -> i64 {
+        self.window_secs + self.bucket_secs()
+    }
 }
 
-#[derive(Debug, SurrealValue)]
-struct Counter {
-    count: i64,
+/// The bucket `now` falls in (its start), and the oldest bucket still counted at `now`: every
+/// bucket that overlaps the `window_secs` up to `now`.
+pub fn counted(limit: &Limit, now: i64) -> (i64, i64) {
+    let g = limit.bucket_secs();
+    let current = now - now.rem_euclid(g);
+    (current, current - limit.window_secs)
 }
 
-/// Counts one attempt; refuses it with "try again in N s" once the window's budget is spent.
+/// Seconds until an attempt would be accepted, for buckets (`[start, count]`, those still
+/// counted at `now`) that hold the whole budget: the oldest buckets stop counting first.
+pub fn wait(limit: &Limit, buckets: &[[i64; 2]], now: i64) -> i64 {
+    let mut sorted = buckets.to_vec();
+    sorted.sort_unstable();
+    let mut used: i64 = sorted.iter().map(|b| b[1]).sum();
+    for [start, n] in sorted {
+        used -= n;
+        if used < limit.max {
+            // The bucket stops counting once the current bucket is a window past it.
+            return (start + limit.counted_for_secs() - now).max(1);
+        }
+    }
+    1
+}
+
+/// Counts one attempt, or refuses it with "try again in N s" while the sliding window's
+/// budget is spent. Atomic across nodes: two attempts at once write the same record, so the
+/// store refuses one and it is run again ([`crate::db::transact`]) against the other's count.
 pub async fn hit(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<(), AppError> {
-    let (start, left) = window(limit, now);
-    // The record id carries the whole key, so the upsert is one atomic step per attempt.
-    let id = format!("{}|{}|{}", limit.action, key, start);
-    let (id, exp) = (&id, start + limit.window_secs);
-    let answered = crate::db::retry_conflicts(|| async move {
+    let (current, from) = counted(limit, now);
+    let id = format!("{}|{}", limit.action, key);
+    let expires = current + limit.counted_for_secs();
+    let answered = crate::db::transact(|| {
         db.query(
-            "UPSERT type::record('rate_limit', $id) SET count += 1, expires_at = $exp RETURN count",
+            "BEGIN TRANSACTION;
+             LET $kept = ((SELECT VALUE buckets FROM type::record('rate_limit', $id))[0] ?? [])
+                 .filter(|$b| $b[0] >= $from);
+             IF math::sum($kept.map(|$b| $b[1])) < $max {
+                 LET $here = math::sum($kept.filter(|$b| $b[0] = $current).map(|$b| $b[1]));
+                 UPSERT type::record('rate_limit', $id) SET
+                     buckets = $kept.filter(|$b| $b[0] != $current).append([$current, $here + 1]),
+                     expires_at = $expires;
+             };
+             RETURN $kept;
+             COMMIT TRANSACTION;",
         )
         .bind(("id", id.clone()))
-        .bind(("exp", exp))
-        .await
-        .and_then(|r| r.check())
+        .bind(("from", from))
+        .bind(("current", current))
+        .bind(("max", limit.max))
+        .bind(("expires", expires))
     })
     .await?;
     // Still contended after every retry: this key is being hammered. Refuse, do not fail.
     let Some(mut r) = answered else {
         return Err(AppError::RateLimited(1));
     };
-    let row: Option<Counter> = r.take(0)?;
-    let count = row.map(|c| c.count).unwrap_or(1);
-    if count > limit.max {
-        return Err(AppError::RateLimited(left.max(1) as u64));
+    // Results: BEGIN (0), LET (1), IF (2), RETURN (3), COMMIT (4).
+    let kept: Vec<Vec<i64>> = r.take(3)?;
+    let kept: Vec<[i64; 2]> = kept
+        .iter()
+        .filter_map(|b| Some([*b.first()?, *b.get(1)?]))
+        .collect();
+    if kept.iter().map(|b| b[1]).sum::<i64>() >= limit.max {
+        return Err(AppError::RateLimited(wait(limit, &kept, now) as u64));
     }
     Ok(())
 }
@@ -130,7 +183,7 @@ pub async fn allowed(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<bool
     }
 }
 
-/// Counters of windows that have ended are no longer needed.
+/// Records whose every bucket has stopped counting are no longer needed.
 pub async fn sweep(db: &Db, now: i64) -> Result<(), AppError> {
     db.query("DELETE rate_limit WHERE expires_at < $now")
         .bind(("now", now))
@@ -157,15 +210,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn windows_are_aligned_and_say_how_long_is_left() {
+    fn buckets_are_a_tenth_of_the_window_and_overlap_the_whole_window() {
         let l = Limit {
             action: "t",
             max: 3,
             window_secs: 60,
         };
-        assert_eq!(window(&l, 120), (120, 60));
-        assert_eq!(window(&l, 179), (120, 1));
-        assert_eq!(window(&l, 180), (180, 60));
+        assert_eq!(l.bucket_secs(), 6);
+        assert_eq!(l.counted_for_secs(), 66);
+        // At 125 the current bucket is [120, 126); the window (65, 125] starts in [60, 66).
+        assert_eq!(counted(&l, 125), (120, 60));
+        assert_eq!(counted(&l, 126), (126, 66));
+        // Every named limit's window divides into whole buckets.
+        for l in [
+            SIGN_UP_PER_IP,
+            SIGN_IN_PER_IP,
+            SIGN_IN_PER_ACCOUNT,
+            CODE_CHECK_PER_IP,
+            CODE_SEND_PER_ACCOUNT,
+            CODE_SEND_PER_IP,
+            CODE_SEND_PER_REQUESTER,
+            CODE_SEND_PER_ADDRESS,
+            CONTACT_PER_IP,
+            CONTACT_ALL,
+            ADMIN_SETUP_PER_IP,
+            ANSWERS,
+        ] {
+            assert_eq!(l.window_secs % BUCKETS, 0, "{}", l.action);
+        }
+    }
+
+    #[test]
+    fn the_wait_is_until_enough_of_the_oldest_buckets_stop_counting() {
+        let l = Limit {
+            action: "t",
+            max: 3,
+            window_secs: 60,
+        };
+        // 2 attempts in [60, 66), 1 in [90, 96): the first bucket counts until 126.
+        assert_eq!(wait(&l, &[[90, 1], [60, 2]], 100), 26);
+        // 3 in [90, 96): the empty older bucket going frees nothing, so until 156.
+        assert_eq!(wait(&l, &[[60, 0], [90, 3]], 100), 56);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -194,29 +279,77 @@ mod tests {
         assert_eq!(limited, 30);
     }
 
+    fn refused_after(r: Result<(), AppError>) -> u64 {
+        match r {
+            Err(AppError::RateLimited(secs)) => secs,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
-    async fn the_budget_is_spent_then_refused_then_renewed() {
+    async fn the_budget_is_spent_then_refused_until_the_oldest_attempts_slide_out() {
         let (_dir, db) = crate::db::temp().await;
         let l = Limit {
             action: "t",
             max: 3,
             window_secs: 60,
         };
-        for _ in 0..3 {
-            hit(&db, &l, "1.2.3.4", 130).await.unwrap();
-        }
-        match hit(&db, &l, "1.2.3.4", 150).await {
-            Err(AppError::RateLimited(secs)) => assert_eq!(secs, 30),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        // Another key has its own budget; a new window starts afresh.
+        // Two attempts in the bucket [126, 132), one in [144, 150).
+        hit(&db, &l, "1.2.3.4", 130).await.unwrap();
+        hit(&db, &l, "1.2.3.4", 131).await.unwrap();
+        hit(&db, &l, "1.2.3.4", 145).await.unwrap();
+        // The fourth is refused until [126, 132) stops counting, at 192.
+        assert_eq!(refused_after(hit(&db, &l, "1.2.3.4", 150).await), 42);
+        // Refused attempts are not counted: asking again changes nothing.
+        assert_eq!(refused_after(hit(&db, &l, "1.2.3.4", 180).await), 12);
+        assert_eq!(refused_after(hit(&db, &l, "1.2.3.4", 191).await), 1);
+        // Another key has its own budget.
         hit(&db, &l, "5.6.7.8", 150).await.unwrap();
-        hit(&db, &l, "1.2.3.4", 180).await.unwrap();
-        sweep(&db, 250).await.unwrap();
-        let mut r = db
-            .query("RETURN count(SELECT id FROM rate_limit)")
-            .await
-            .unwrap();
-        assert_eq!(r.take::<Option<i64>>(0).unwrap(), Some(0));
+        // At 192 the two oldest have slid out: two more, then refused until [144, 150) goes.
+        hit(&db, &l, "1.2.3.4", 192).await.unwrap();
+        hit(&db, &l, "1.2.3.4", 193).await.unwrap();
+        assert_eq!(refused_after(hit(&db, &l, "1.2.3.4", 194).await), 210 - 194);
+        // Nothing is swept while it still counts; everything once it no longer does.
+        sweep(&db, 215).await.unwrap();
+        let rows = |db: crate::db::Db| async move {
+            let mut r = db
+                .query("RETURN count(SELECT id FROM rate_limit)")
+                .await
+                .unwrap();
+            r.take::<Option<i64>>(0).unwrap()
+        };
+        assert_eq!(rows(db.clone()).await, Some(2));
+        sweep(&db, 300).await.unwrap();
+        assert_eq!(rows(db.clone()).await, Some(0));
+    }
+
+    /// The fault of fixed windows: a budget spent at the end of one window and again at the
+    /// start of the next, twice the limit within seconds. Every stretch of a window holds at
+    /// most `max` accepted attempts, wherever it starts.
+    #[tokio::test]
+    async fn no_stretch_of_a_window_holds_more_than_the_budget() {
+        let (_dir, db) = crate::db::temp().await;
+        let l = Limit {
+            action: "edge",
+            max: 5,
+            window_secs: 300,
+        };
+        // One attempt every 7 s for 20 minutes (where a window edge falls does not matter).
+        let mut accepted = Vec::new();
+        for t in (1_000..2_200).step_by(7) {
+            if hit(&db, &l, "one-ip", t).await.is_ok() {
+                accepted.push(t);
+            }
+        }
+        for (i, &t) in accepted.iter().enumerate() {
+            let within = accepted[i..].iter().filter(|&&u| u < t + 300).count();
+            assert!(
+                within <= 5,
+                "{within} accepted in the 300 s from {t}: {accepted:?}"
+            );
+        }
+        // And the budget is not withheld for much longer than the window: 4 windows' worth,
+        // less what the buckets hold back (at most one bucket, 30 s, per window).
+        assert!(accepted.len() >= 4 * 5 - 5, "{accepted:?}");
     }
 }

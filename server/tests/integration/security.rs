@@ -451,7 +451,6 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
     // This test's requests come from 127.0.0.1, which is not the trusted proxy here: the
     // header a client sends itself is ignored, so all its tries share one budget.
     let v = Viva::start(&["--trusted-proxy", "10.9.9.9"]).await;
-    support::to_window_start(&[&v], app::ratelimit::SIGN_IN_PER_IP.window_secs).await;
     let mut statuses = Vec::new();
     for n in 0..=limit {
         statuses.push(bad_sign_in(&v, n, &format!("198.51.100.{n}")).await);
@@ -482,7 +481,6 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
 async fn the_contact_form_is_limited_per_address() {
     let v = Viva::start(&[]).await;
     let limit = app::ratelimit::CONTACT_PER_IP.max as usize;
-    support::to_window_start(&[&v], app::ratelimit::CONTACT_PER_IP.window_secs).await;
     let message = "A question about my data. ".repeat(40);
     let mut statuses = Vec::new();
     for _ in 0..=limit {
@@ -520,7 +518,6 @@ async fn strangers_cannot_spend_an_owners_code_budget() {
     let v = Viva::start(&["--trusted-proxy", "127.0.0.1"]).await;
     v.account("ada@example.org", "Ada").await;
     let limit = app::ratelimit::CODE_SEND_PER_REQUESTER.max as usize;
-    support::to_window_start(&[&v], app::ratelimit::CODE_SEND_PER_REQUESTER.window_secs).await;
     for _ in 0..limit {
         assert_eq!(request_reset(&v, "203.0.113.1").await, 200);
     }

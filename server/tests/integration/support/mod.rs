@@ -715,16 +715,3 @@ pub async fn dump(data_dir: &std::path::Path) -> String {
     }
     out
 }
-
-/// Moves the clocks of `nodes` (which must agree to within a second) to 2 s past the start of a
-/// rate-limit window of `secs`, so that a test's burst of requests falls in one window: the
-/// limits count in windows aligned to the clock (`app::ratelimit::window`), and a burst that
-/// straddled a boundary was counted in two and never refused (it happened in an emulated slow
-/// run, where 31 sign-ins took long enough to cross one).
-pub async fn to_window_start(nodes: &[&Viva], secs: i64) {
-    let now = nodes[0].advance(0).await;
-    let by = secs - now.rem_euclid(secs) + 2;
-    for v in nodes {
-        v.advance(by).await;
-    }
-}
