@@ -25,7 +25,7 @@ pub enum AppError {
     #[error("We could not find that page or item.")]
     NotFound,
     /// Too many requests; try again after this many seconds.
-    #[error("Too many attempts. Try again in {0} s.")]
+    #[error("Too many attempts. Try again in {}.", wait_text(*.0))]
     RateLimited(u64),
     /// A plan's limit is reached; the message names it and how to raise it.
     #[error("{0}")]
@@ -164,6 +164,20 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// A wait as people say it: seconds under a minute, then whole minutes (rounded up), then hours
+/// and minutes ("42 s", "16 min", "1 h 5 min").
+pub fn wait_text(secs: u64) -> String {
+    if secs < 60 {
+        return format!("{secs} s");
+    }
+    let mins = secs.div_ceil(60);
+    match (mins / 60, mins % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +197,21 @@ mod tests {
         ));
         assert_eq!(e.status_code(), 400);
         assert!(e.to_string().contains("expected `,`"), "{e}");
+    }
+
+    #[test]
+    fn waits_read_as_people_say_them() {
+        assert_eq!(wait_text(1), "1 s");
+        assert_eq!(wait_text(59), "59 s");
+        assert_eq!(wait_text(60), "1 min");
+        assert_eq!(wait_text(61), "2 min");
+        assert_eq!(wait_text(987), "17 min");
+        assert_eq!(wait_text(3600), "1 h");
+        assert_eq!(wait_text(3_900), "1 h 5 min");
+        assert_eq!(
+            AppError::RateLimited(3_542).to_string(),
+            "Too many attempts. Try again in 1 h."
+        );
     }
 
     #[test]
