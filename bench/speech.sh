@@ -24,11 +24,16 @@ data=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EX
 source bench/account.sh
 
 # A fresh server for each run, so one run's backlog never slows the next.
+# The one before is stopped and waited for first: a clean stop closes the store (up to 10 s),
+# and a new server started meanwhile could not bind the port while readyz still found the old.
+spid=""
 serve() {
-  pkill -f "$data/v" 2>/dev/null || true; sleep 0.5; rm -rf "$data/v"
+  if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
+  rm -rf "$data/v"
   port=3931; base="http://127.0.0.1:$port"
   "$VIVA_BIN" --addr "127.0.0.1:$port" --data-dir "$data/v" --log info --print-mail \
     --models-dir "$VIVA_MODELS_DIR" >"$data/log" 2>&1 &
+  spid=$!
   until curl -sf -o /dev/null "$base/readyz"; do sleep 0.1; done
   : > "$data/cookies"
   for i in $(seq "$1"); do bench_account "$base" "speaker$i@example.org" "$data/log" >> "$data/cookies"; echo >> "$data/cookies"; done
