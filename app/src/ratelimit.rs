@@ -130,7 +130,7 @@ pub fn wait(limit: &Limit, buckets: &[[i64; 2]], now: i64) -> i64 {
     1
 }
 
-/// Counts one attempt, or refuses it with "try again in N s" while the sliding window's
+/// Counts one attempt, or refuses it with the wait until one is taken while the sliding window's
 /// budget is spent. Atomic across nodes: two attempts at once write the same record, so the
 /// store refuses one and it is run again ([`crate::db::transact`]) against the other's count.
 pub async fn hit(db: &Db, limit: &Limit, key: &str, now: i64) -> Result<(), AppError> {
@@ -209,13 +209,17 @@ pub const ERASE_USER: &str =
 mod tests {
     use super::*;
 
+    fn limit(action: &'static str, max: i64, window_secs: i64) -> Limit {
+        Limit {
+            action,
+            max,
+            window_secs,
+        }
+    }
+
     #[test]
     fn buckets_are_a_tenth_of_the_window_and_overlap_the_whole_window() {
-        let l = Limit {
-            action: "t",
-            max: 3,
-            window_secs: 60,
-        };
+        let l = limit("t", 3, 60);
         assert_eq!(l.bucket_secs(), 6);
         assert_eq!(l.counted_for_secs(), 66);
         // At 125 the current bucket is [120, 126); the window (65, 125] starts in [60, 66).
@@ -223,11 +227,7 @@ mod tests {
         assert_eq!(counted(&l, 126), (126, 66));
         // A window that is not whole buckets (35 s in 3-s buckets): an attempt at 2 still
         // counts at 36, 34 s later, and stops counting at 2's bucket + 35 + 3 = 38.
-        let odd = Limit {
-            action: "odd",
-            max: 1,
-            window_secs: 35,
-        };
+        let odd = limit("odd", 1, 35);
         assert_eq!(counted(&odd, 36), (36, 0));
         assert_eq!(counted(&odd, 38).1, 3);
         assert_eq!(odd.counted_for_secs(), 38);
@@ -235,11 +235,7 @@ mod tests {
 
     #[test]
     fn the_wait_is_until_enough_of_the_oldest_buckets_stop_counting() {
-        let l = Limit {
-            action: "t",
-            max: 3,
-            window_secs: 60,
-        };
+        let l = limit("t", 3, 60);
         // 2 attempts in [60, 66), 1 in [90, 96): the first bucket counts until 126.
         assert_eq!(wait(&l, &[[90, 1], [60, 2]], 100), 26);
         // 3 in [90, 96): the empty older bucket going frees nothing, so until 156.
@@ -249,11 +245,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_attempts_are_counted_exactly_and_never_fail() {
         let (_dir, db) = crate::db::temp().await;
-        let l = Limit {
-            action: "burst",
-            max: 10,
-            window_secs: 600,
-        };
+        let l = limit("burst", 10, 600);
         let tasks: Vec<_> = (0..40)
             .map(|_| {
                 let db = db.clone();
@@ -282,11 +274,7 @@ mod tests {
     #[tokio::test]
     async fn the_budget_is_spent_then_refused_until_the_oldest_attempts_slide_out() {
         let (_dir, db) = crate::db::temp().await;
-        let l = Limit {
-            action: "t",
-            max: 3,
-            window_secs: 60,
-        };
+        let l = limit("t", 3, 60);
         // Two attempts in the bucket [126, 132), one in [144, 150).
         hit(&db, &l, "1.2.3.4", 130).await.unwrap();
         hit(&db, &l, "1.2.3.4", 131).await.unwrap();
@@ -321,11 +309,7 @@ mod tests {
     #[tokio::test]
     async fn a_node_behind_the_others_does_not_shorten_what_still_counts() {
         let (_dir, db) = crate::db::temp().await;
-        let l = Limit {
-            action: "skew",
-            max: 3,
-            window_secs: 60,
-        };
+        let l = limit("skew", 3, 60);
         hit(&db, &l, "k", 200).await.unwrap(); // bucket 198: counts until 264
         hit(&db, &l, "k", 150).await.unwrap(); // a node 50 s behind: bucket 150, until 216
         sweep(&db, 230).await.unwrap();
@@ -341,11 +325,7 @@ mod tests {
     #[tokio::test]
     async fn no_stretch_of_a_window_holds_more_than_the_budget() {
         let (_dir, db) = crate::db::temp().await;
-        let l = Limit {
-            action: "edge",
-            max: 5,
-            window_secs: 300,
-        };
+        let l = limit("edge", 5, 300);
         // One attempt every 7 s for 20 minutes (where a window edge falls does not matter).
         let mut accepted = Vec::new();
         for t in (1_000..2_200).step_by(7) {

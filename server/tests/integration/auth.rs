@@ -8,6 +8,15 @@ use std::time::Instant;
 
 use support::{client, cookie_header, json, me, ok, post, set_cookies, Viva, PW};
 
+/// A sign-in attempt with this address and password, answered.
+async fn sign_in_with(v: &Viva, email: &str, password: &str) -> reqwest::Response {
+    post(v, "/api/auth/sign_in", "")
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn sign_up_verify_sign_in_and_out_over_http() {
     let v = Viva::start(&[]).await;
@@ -15,14 +24,7 @@ async fn sign_up_verify_sign_in_and_out_over_http() {
     assert!(ok(&v.sign_up("ada@example.org", "Ada Lovelace").await));
     let code = v.code_for("ada@example.org", mark).await;
 
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[
-            ("email", "ada@example.org"),
-            ("password", "Wrong-password-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "ada@example.org", "Wrong-password-1").await;
     assert_eq!(res.status(), 400);
     assert_eq!(
         json(res).await["message"],
@@ -36,11 +38,7 @@ async fn sign_up_verify_sign_in_and_out_over_http() {
         .unwrap();
     assert!(ok(&res), "{}", res.status());
 
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[("email", "Ada@Example.org"), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "Ada@Example.org", PW).await;
     assert!(ok(&res), "{}", res.status());
     let set = set_cookies(&res);
     assert_eq!(set.len(), 2, "{set:?}");
@@ -180,11 +178,7 @@ async fn disabled_accounts_lose_their_sessions_and_cannot_sign_in() {
         .unwrap();
     assert!(ok(&res), "{}", res.status());
     assert_eq!(me(&v, &user).await, serde_json::Value::Null);
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[("email", "bob@example.org"), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "bob@example.org", PW).await;
     assert_eq!(res.status(), 403);
     // The audit log shows it to the admin.
     let log = json(
@@ -238,17 +232,9 @@ async fn password_reset_by_code_ends_every_session() {
         .unwrap();
     assert!(ok(&res), "{}", res.status());
     assert_eq!(me(&v, &jar).await, serde_json::Value::Null);
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[("email", "ada@example.org"), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "ada@example.org", PW).await;
     assert_eq!(res.status(), 400);
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[("email", "ada@example.org"), ("password", new_pw)])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "ada@example.org", new_pw).await;
     assert!(ok(&res));
     // The code worked once.
     let res = post(&v, "/api/auth/reset_password", "")
@@ -385,23 +371,8 @@ async fn known_and_unknown_addresses_get_the_same_answers_in_the_same_time() {
     // Sign-in failures.
     let (known, unknown) = time_pairs(
         &v,
-        async || {
-            post(&v, "/api/auth/sign_in", "")
-                .form(&[("email", "ada@example.org"), ("password", "Wrong-pass-77")])
-                .send()
-                .await
-                .unwrap()
-        },
-        async || {
-            post(&v, "/api/auth/sign_in", "")
-                .form(&[
-                    ("email", "nobody@example.org"),
-                    ("password", "Wrong-pass-77"),
-                ])
-                .send()
-                .await
-                .unwrap()
-        },
+        async || sign_in_with(&v, "ada@example.org", "Wrong-pass-77").await,
+        async || sign_in_with(&v, "nobody@example.org", "Wrong-pass-77").await,
         8,
     )
     .await;
@@ -442,14 +413,7 @@ async fn sign_in_attempts_on_one_account_are_limited_with_the_wait_named() {
     let mut statuses = Vec::new();
     let mut last = serde_json::Value::Null;
     for _ in 0..11 {
-        let res = post(&v, "/api/auth/sign_in", "")
-            .form(&[
-                ("email", "target@example.org"),
-                ("password", "Guess-number-1"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let res = sign_in_with(&v, "target@example.org", "Guess-number-1").await;
         statuses.push(res.status().as_u16());
         last = json(res).await;
     }
@@ -461,35 +425,14 @@ async fn sign_in_attempts_on_one_account_are_limited_with_the_wait_named() {
     let counted_for = app::ratelimit::SIGN_IN_PER_ACCOUNT.counted_for_secs() as u64;
     assert!(secs > 0 && secs <= counted_for, "{secs}");
     // Another account from the same address still works (the per-IP budget is larger).
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[
-            ("email", "other@example.org"),
-            ("password", "Guess-number-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "other@example.org", "Guess-number-1").await;
     assert_eq!(res.status(), 400);
     // Not before the wait named (give or take the seconds these requests take), then taken.
     v.advance(secs as i64 - 5).await;
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[
-            ("email", "target@example.org"),
-            ("password", "Guess-number-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "target@example.org", "Guess-number-1").await;
     assert_eq!(res.status(), 429, "taken 5 s before the wait it named");
     v.advance(5).await;
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[
-            ("email", "target@example.org"),
-            ("password", "Guess-number-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "target@example.org", "Guess-number-1").await;
     assert_eq!(res.status(), 400);
 }
 
@@ -578,11 +521,7 @@ async fn plain_http_on_a_public_address_needs_the_explicit_setting() {
         .send()
         .await
         .unwrap();
-    let res = post(&v, "/api/auth/sign_in", "")
-        .form(&[("email", "ada@example.org"), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&v, "ada@example.org", PW).await;
     let set = set_cookies(&res);
     assert!(
         set.iter()
